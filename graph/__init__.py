@@ -1,0 +1,23 @@
+"""The knowledge graph: schema, the store protocol and its two backends."""
+
+from .base import Direction, EdgeArrays, GraphStore, Neighbor, UpsertResult
+from .config import GraphConfig
+from .factory import make_graph_store
+from .schema import EVENT_RELS, NODES, PRICE_KINDS, RELS, NodeSpec, PropType, RelSpec
+
+__all__ = [
+    "EVENT_RELS",
+    "NODES",
+    "PRICE_KINDS",
+    "RELS",
+    "Direction",
+    "EdgeArrays",
+    "GraphConfig",
+    "GraphStore",
+    "Neighbor",
+    "NodeSpec",
+    "PropType",
+    "RelSpec",
+    "UpsertResult",
+    "make_graph_store",
+]

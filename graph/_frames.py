@@ -1,0 +1,169 @@
+"""Frame preparation shared by the graph backends: typing, checks and diffs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import GraphStoreError, ReadOnlyQueryError
+from .schema import NodeSpec, PropType, RelSpec
+
+ARROW_TYPES = {
+    PropType.STRING: pa.string(),
+    PropType.DOUBLE: pa.float64(),
+    PropType.INT64: pa.int64(),
+    PropType.BOOLEAN: pa.bool_(),
+    PropType.TIMESTAMP: pa.timestamp("us"),
+}
+
+_PANDAS_TYPES = {
+    PropType.STRING: "object",
+    PropType.DOUBLE: "float64",
+    PropType.INT64: "Int64",
+    PropType.BOOLEAN: "boolean",
+    PropType.TIMESTAMP: "datetime64[us]",
+}
+
+
+def _cast(series: pd.Series, prop: PropType, name: str) -> pd.Series:
+    try:
+        if prop is PropType.STRING:
+            return series.astype("object").where(series.notna(), None).map(
+                lambda v: v if v is None else str(v)
+            )
+        if prop is PropType.TIMESTAMP:
+            values = pd.to_datetime(series, utc=True, format="ISO8601")
+            return values.dt.tz_localize(None).astype("datetime64[us]")
+        return series.astype(_PANDAS_TYPES[prop])
+    except (TypeError, ValueError) as exc:
+        raise GraphStoreError(f"column {name!r} cannot be read as {prop.value}: {exc}") from exc
+
+
+def typed_frame(properties: dict[str, PropType], frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    """Return ``frame`` with its schema columns cast to their types; rejects unknown columns."""
+    unknown = [c for c in frame.columns if c not in properties]
+    if unknown:
+        raise GraphStoreError(f"{what}: unknown properties {unknown}; known: {list(properties)}")
+    out = pd.DataFrame(index=range(len(frame)))
+    for name in frame.columns:
+        out[name] = _cast(frame[name].reset_index(drop=True), properties[name], f"{what}.{name}")
+    return out
+
+
+def node_frame(spec: NodeSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed node frame; the key must be present, non-null and unique."""
+    if spec.key not in frame.columns:
+        raise GraphStoreError(f"{spec.label}: the frame has no {spec.key!r} column")
+    out = typed_frame(spec.properties, frame, what=spec.label)
+    if out[spec.key].isna().any():
+        raise GraphStoreError(f"{spec.label}: {spec.key!r} must not be null")
+    duplicated = out[spec.key][out[spec.key].duplicated()]
+    if len(duplicated):
+        raise GraphStoreError(
+            f"{spec.label}: duplicate keys in one upsert: {sorted(set(duplicated))[:5]}"
+        )
+    return out
+
+
+def edge_frame(spec: RelSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed edge frame with ``source``, ``target`` and the relationship's properties."""
+    props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
+    for needed in ("source", "target", *(["event_id"] if spec.is_event else [])):
+        if needed not in frame.columns:
+            raise GraphStoreError(f"{spec.type}: the frame has no {needed!r} column")
+    out = typed_frame(props, frame, what=spec.type)
+    if out[["source", "target"]].isna().any().any():
+        raise GraphStoreError(f"{spec.type}: source and target must not be null")
+    key = ["event_id"] if spec.is_event else (["source"] if spec.identity == "source" else ["source", "target"])
+    out = out.drop_duplicates(subset=key, keep="last").reset_index(drop=True)
+    return out
+
+
+def to_arrow(frame: pd.DataFrame, properties: dict[str, PropType], columns: list[str]) -> pa.Table:
+    """An Arrow table with exactly ``columns`` (missing ones null) in that order."""
+    arrays = []
+    for name in columns:
+        arrow_type = ARROW_TYPES[properties[name]]
+        if name in frame.columns:
+            values = frame[name]
+            if properties[name] is PropType.TIMESTAMP:
+                arrays.append(pa.array(values.to_numpy(), type=arrow_type, from_pandas=True))
+            else:
+                arrays.append(pa.array(values, type=arrow_type, from_pandas=True))
+        else:
+            arrays.append(pa.nulls(len(frame), type=arrow_type))
+    return pa.Table.from_arrays(arrays, names=columns)
+
+
+def changed_rows(incoming: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Rows of ``incoming`` whose key is in ``stored`` with at least one different value.
+
+    Only the columns of ``incoming`` are compared; nulls compare equal to nulls.
+    """
+    if stored.empty:
+        return incoming.iloc[0:0]
+    merged = incoming.merge(stored, on=key, how="inner", suffixes=("", "__stored"))
+    differs = np.zeros(len(merged), dtype=bool)
+    for name in incoming.columns:
+        if name == key:
+            continue
+        new, old = merged[name], merged[f"{name}__stored"]
+        both_null = new.isna().to_numpy() & old.isna().to_numpy()
+        if pd.api.types.is_float_dtype(new) and pd.api.types.is_float_dtype(old):
+            equal = np.isclose(new.to_numpy(dtype=float), old.to_numpy(dtype=float), rtol=0, atol=0)
+        else:
+            equal = (new.astype("object") == old.astype("object")).fillna(False).to_numpy(dtype=bool)
+        differs |= ~(equal | both_null)
+    return merged.loc[differs, list(incoming.columns)].reset_index(drop=True)
+
+
+def clean_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A result row with plain Python values: ``None`` for nulls, ``datetime`` for times."""
+    out: dict[str, Any] = {}
+    for name, value in row.items():
+        if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+            out[name] = None
+        elif isinstance(value, pd.Timestamp):
+            out[name] = value.to_pydatetime()
+        elif hasattr(value, "to_native"):
+            out[name] = value.to_native()
+        elif isinstance(value, np.generic):
+            out[name] = value.item()
+        else:
+            out[name] = value
+    return out
+
+
+_WRITE_CLAUSE = re.compile(
+    r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|COPY|ALTER|LOAD|INSTALL|ATTACH|IMPORT|EXPORT|"
+    r"CHECKPOINT|BEGIN|COMMIT|ROLLBACK|FOREACH)\b|\bCALL\s*\{",
+    re.IGNORECASE,
+)
+_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
+
+
+def check_read_only(query: str) -> None:
+    """Raise ``ReadOnlyQueryError`` if ``query`` has a clause that writes or loads."""
+    bare = _STRING_OR_COMMENT.sub(" ", query)
+    match = _WRITE_CLAUSE.search(bare)
+    if match:
+        raise ReadOnlyQueryError(
+            f"read_cypher runs read-only queries; found {match.group(0).strip()!r} "
+            "(use the loaders or the store's upsert methods to write)"
+        )
+
+
+__all__ = [
+    "ARROW_TYPES",
+    "changed_rows",
+    "check_read_only",
+    "clean_record",
+    "edge_frame",
+    "node_frame",
+    "to_arrow",
+    "typed_frame",
+]

@@ -1,0 +1,190 @@
+"""The graph store protocol: domain operations every backend implements.
+
+Call sites use these operations, never raw Cypher (``read_cypher`` is the one
+escape hatch, for notebooks, and it refuses writes). The shared contract suite in
+``tests/graph/test_store_contract.py`` pins the behaviour down for every backend.
+
+Conventions:
+
+* Node keys are strings in the ``id`` property; frames passed to upserts use the
+  property names of :mod:`pricegraph.graph.schema` (``id`` for the key).
+* Edge frames carry ``source`` and ``target`` (the endpoint keys) plus properties.
+* Timestamps are naive ``datetime64`` / ``datetime`` values in UTC.
+* Upserts are idempotent: running the same upsert twice leaves the store as the
+  first run left it, and the second run reports every row as unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+Direction = Literal["out", "in", "both"]
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert did.
+
+    Attributes:
+        created: Rows that created a node or edge.
+        updated: Rows that changed an existing node or edge (or replaced an edge).
+        unchanged: Rows already stored with the same values.
+    """
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertResult) -> UpsertResult:
+        return UpsertResult(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+        )
+
+
+@dataclass(frozen=True)
+class EdgeArrays:
+    """Edges of one relationship type as integer arrays, ready for PyG.
+
+    Attributes:
+        source_ids: Keys of the source label, position = integer index;
+            shape ``[num_source_nodes]``, sorted ascending.
+        target_ids: Keys of the target label, the same way.
+        edge_index: ``int64`` array of shape ``[2, num_edges]``: row 0 indexes
+            ``source_ids``, row 1 indexes ``target_ids``.
+        properties: Edge properties, one array per property, aligned with the
+            columns of ``edge_index``.
+    """
+
+    source_ids: np.ndarray
+    target_ids: np.ndarray
+    edge_index: np.ndarray
+    properties: dict[str, np.ndarray]
+
+    @property
+    def num_edges(self) -> int:
+        """Number of edges."""
+        return int(self.edge_index.shape[1])
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    """A node adjacent to another one."""
+
+    label: str
+    id: str
+    rel_type: str
+    direction: Literal["out", "in"]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A knowledge-graph store (LadybugDB embedded, or Neo4j).
+
+    Every method raises :class:`pricegraph.errors.GraphStoreError` when the
+    backend fails; lookups of unknown keys return ``None`` or empty results.
+    """
+
+    def ensure_schema(self) -> None:
+        """Create tables / constraints of the schema if they are missing."""
+
+    def upsert_nodes(self, label: str, frame: pd.DataFrame) -> UpsertResult:
+        """Create or update nodes of ``label`` keyed by ``id``.
+
+        Columns other than ``id`` that are absent keep their stored values; present
+        columns overwrite them (null included). Keys must be unique in ``frame``.
+        """
+
+    def upsert_edges(self, rel_type: str, frame: pd.DataFrame) -> UpsertResult:
+        """Create edges of ``rel_type`` from ``source``/``target`` keys.
+
+        Identity follows the schema: events by ``event_id``, others by endpoints
+        or by source (replacing). Raises ``GraphStoreError`` naming missing
+        endpoint keys, and stores nothing of the frame then.
+        """
+
+    def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:
+        """Delete edges of ``rel_type`` between ``source``/``target`` pairs; returns how many."""
+
+    def existing_keys(self, label: str) -> set[str]:
+        """All keys of ``label``."""
+
+    def get_node(self, label: str, key: str) -> dict[str, Any] | None:
+        """Properties of one node, or ``None``."""
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Properties of several nodes, aligned with ``keys`` (``None`` where missing)."""
+
+    def purchase_history(
+        self, customer_id: str, *, since: datetime | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
+        """A customer's purchases, newest first.
+
+        Columns: ``event_id, order_id, product_id, product_name, qty, unit_price,
+        currency, ts``.
+        """
+
+    def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+        """A product's price points ordered by ``valid_from`` then ``kind``.
+
+        Columns: ``id, kind, price, currency, valid_from, valid_to, source, competitor_id``.
+        """
+
+    def neighbors(
+        self,
+        label: str,
+        key: str,
+        *,
+        rel_type: str | None = None,
+        direction: Direction = "both",
+        limit: int = 50,
+    ) -> list[Neighbor]:
+        """Distinct adjacent nodes, ordered by (rel_type, label, id)."""
+
+    def co_purchases(self, product_id: str, *, limit: int = 10) -> pd.DataFrame:
+        """Products bought in the same orders as ``product_id``.
+
+        Columns: ``product_id, orders`` (number of shared orders), ordered by
+        ``orders`` descending then ``product_id``.
+        """
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes per label and edges per relationship type (all of them)."""
+
+    def edge_arrays(self, rel_type: str) -> EdgeArrays:
+        """All edges of ``rel_type`` as integer arrays (no per-edge Python loop)."""
+
+    def to_networkx(
+        self,
+        *,
+        labels: Sequence[str] | None = None,
+        rel_types: Sequence[str] | None = None,
+        seeds: Sequence[tuple[str, str]] | None = None,
+        hops: int = 1,
+    ) -> nx.MultiDiGraph:
+        """A subgraph as networkx; node names are ``"Label:id"``.
+
+        With ``seeds`` (``(label, id)`` pairs) the graph holds the seeds and the
+        nodes within ``hops`` of them; otherwise every node of ``labels`` (all
+        when ``None``) and the edges of ``rel_types`` between them.
+        """
+
+    def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a read-only Cypher query; raises ``ReadOnlyQueryError`` for writes."""
+
+    def clear(self) -> None:
+        """Delete every node and edge (the schema stays)."""
+
+    def close(self) -> None:
+        """Release the connection or the database files."""
+
+
+__all__ = ["Direction", "EdgeArrays", "GraphStore", "Neighbor", "UpsertResult"]

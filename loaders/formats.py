@@ -1,0 +1,202 @@
+"""Canonical file formats: the columns each kind of input file has after mapping.
+
+A user's files may name their columns anything; a mapping (file or CLI options)
+renames them to the canonical names below. Types: ``str``, ``float``, ``int``,
+``bool``, ``datetime`` (ISO 8601 or a format given in the mapping; UTC, or local
+times converted with the mapping's ``timezone``). Money is a gross amount in
+``currency`` (ISO 4217, default ``EUR``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["str", "float", "int", "bool", "datetime"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One canonical column.
+
+    Args:
+        name: Canonical column name.
+        type: Value type after parsing.
+        is_required: Whether a row without a value is rejected.
+        min_value: Smallest allowed value (numbers), inclusive unless ``is_strict``.
+        is_strict: Whether ``min_value`` itself is excluded (prices must be > 0).
+        choices: Allowed values (strings).
+        references: ``Label`` whose ``id`` this column must name.
+        default: Value used when the column is absent or empty.
+    """
+
+    name: str
+    type: FieldType = "str"
+    is_required: bool = False
+    min_value: float | None = None
+    is_strict: bool = False
+    choices: tuple[str, ...] | None = None
+    references: str | None = None
+    default: object = None
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One kind of input file: its fields and the key that identifies a row."""
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    key: str | None
+    description: str
+
+    def field(self, name: str) -> FieldSpec:
+        """Return the field called ``name``."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Canonical column names in order."""
+        return [f.name for f in self.fields]
+
+
+_PRICE = dict(type="float", min_value=0.0, is_strict=True)
+
+KINDS: dict[str, KindSpec] = {
+    k.name: k
+    for k in [
+        KindSpec(
+            "brands",
+            (
+                FieldSpec("brand_id", is_required=True),
+                FieldSpec("name", is_required=True),
+                FieldSpec("tier"),
+                FieldSpec("description"),
+            ),
+            key="brand_id",
+            description="Brands: id, name, tier (e.g. mass, premium, luxury), description.",
+        ),
+        KindSpec(
+            "categories",
+            (
+                FieldSpec("category_id", is_required=True),
+                FieldSpec("name", is_required=True),
+                FieldSpec("parent_id", references="Category"),
+            ),
+            key="category_id",
+            description="Category tree: id, name, parent_id (empty for a root).",
+        ),
+        KindSpec(
+            "products",
+            (
+                FieldSpec("product_id", is_required=True),
+                FieldSpec("name", is_required=True),
+                FieldSpec("description"),
+                FieldSpec("brand_id", references="Brand"),
+                FieldSpec("category_id", references="Category"),
+                FieldSpec("attributes"),
+                FieldSpec("cost", **_PRICE),  # type: ignore[arg-type]
+                FieldSpec("list_price", **_PRICE),  # type: ignore[arg-type]
+                FieldSpec("currency", default="EUR"),
+                FieldSpec("stock_units", type="int", min_value=0.0),
+            ),
+            key="product_id",
+            description="Catalog: one product per row with its brand and category.",
+        ),
+        KindSpec(
+            "customers",
+            (
+                FieldSpec("customer_id", is_required=True),
+                FieldSpec("country"),
+                FieldSpec("signup_ts", type="datetime"),
+                FieldSpec("is_anonymous", type="bool", default=False),
+                FieldSpec("profile_text"),
+            ),
+            key="customer_id",
+            description="Customers: id, country, signup time, anonymous flag, profile_text.",
+        ),
+        KindSpec(
+            "competitors",
+            (FieldSpec("competitor_id", is_required=True), FieldSpec("name", is_required=True)),
+            key="competitor_id",
+            description="Competitors whose prices are tracked.",
+        ),
+        KindSpec(
+            "prices",
+            (
+                FieldSpec("price_point_id"),
+                FieldSpec("product_id", is_required=True, references="Product"),
+                FieldSpec("price", is_required=True, **_PRICE),  # type: ignore[arg-type]
+                FieldSpec("currency", default="EUR"),
+                FieldSpec(
+                    "kind",
+                    is_required=True,
+                    choices=("list", "markdown", "transaction", "competitor"),
+                ),
+                FieldSpec("valid_from", type="datetime", is_required=True),
+                FieldSpec("valid_to", type="datetime"),
+                FieldSpec("source"),
+                FieldSpec("competitor_id", references="Competitor"),
+            ),
+            key="price_point_id",
+            description=(
+                "Price points: a product's price of one kind over [valid_from, valid_to). "
+                "competitor_id is required when kind is 'competitor'. Without "
+                "price_point_id the id is derived from product, kind, competitor and valid_from."
+            ),
+        ),
+        KindSpec(
+            "competitor_prices",
+            (
+                FieldSpec("competitor_id", is_required=True, references="Competitor"),
+                FieldSpec("product_id", is_required=True, references="Product"),
+                FieldSpec("price", is_required=True, **_PRICE),  # type: ignore[arg-type]
+                FieldSpec("currency", default="EUR"),
+                FieldSpec("valid_from", type="datetime", is_required=True),
+                FieldSpec("valid_to", type="datetime"),
+                FieldSpec("source"),
+            ),
+            key=None,
+            description="Competitor prices: stored as price points of kind 'competitor'.",
+        ),
+        KindSpec(
+            "events",
+            (
+                FieldSpec("event_id"),
+                FieldSpec(
+                    "event_type", is_required=True, choices=("purchase", "return", "view", "cart")
+                ),
+                FieldSpec("customer_id", is_required=True, references="Customer"),
+                FieldSpec("product_id", is_required=True, references="Product"),
+                FieldSpec("ts", type="datetime", is_required=True),
+                FieldSpec("order_id"),
+                FieldSpec("qty", type="int", min_value=1.0, default=1),
+                FieldSpec("unit_price", type="float", min_value=0.0),
+                FieldSpec("currency", default="EUR"),
+            ),
+            key="event_id",
+            description=(
+                "Customer events: purchase, return, view, cart. Purchases and returns need "
+                "order_id and unit_price (>= 0). Without event_id the id is derived from the "
+                "row's values, so a re-run is idempotent."
+            ),
+        ),
+    ]
+}
+"""Every kind a loader accepts, by name."""
+
+LOAD_ORDER = (
+    "brands",
+    "categories",
+    "competitors",
+    "products",
+    "customers",
+    "prices",
+    "competitor_prices",
+    "events",
+)
+"""Kinds in the order a multi-file load applies them, referenced before referencing."""
+
+__all__ = ["KINDS", "LOAD_ORDER", "FieldSpec", "FieldType", "KindSpec"]
