@@ -1,0 +1,259 @@
+"""The graph-store contract, run against every backend (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pricegraph.errors import GraphStoreError, ReadOnlyQueryError
+from pricegraph.graph import GraphStore, UpsertResult
+
+
+def _small_world(store: GraphStore) -> None:
+    """Five products of two brands, three customers, two orders and a view."""
+    store.upsert_nodes(
+        "Brand", pd.DataFrame({"id": ["b1", "b2"], "name": ["Verne", "Aldo"], "tier": ["luxury", "premium"]})
+    )
+    store.upsert_nodes("Category", pd.DataFrame({"id": ["root", "bags"], "name": ["All", "Bags"]}))
+    store.upsert_edges("CHILD_OF", pd.DataFrame({"source": ["bags"], "target": ["root"]}))
+    store.upsert_nodes(
+        "Product",
+        pd.DataFrame(
+            {
+                "id": [f"p{i}" for i in range(1, 6)],
+                "name": ["Tote", "Clutch", "Wallet", "Belt", "Scarf"],
+                "list_price": [900.0, 450.0, 300.0, 250.0, 180.0],
+                "cost": [300.0, 150.0, 90.0, 80.0, 50.0],
+            }
+        ),
+    )
+    store.upsert_edges(
+        "OF_BRAND",
+        pd.DataFrame({"source": ["p1", "p2", "p3", "p4", "p5"], "target": ["b1", "b1", "b1", "b2", "b2"]}),
+    )
+    store.upsert_edges("IN_CATEGORY", pd.DataFrame({"source": ["p1", "p2"], "target": ["bags", "bags"]}))
+    store.upsert_nodes("Customer", pd.DataFrame({"id": ["c1", "c2", "c3"], "country": ["FR", "DE", "IT"]}))
+    store.upsert_edges(
+        "PURCHASED",
+        pd.DataFrame(
+            {
+                "source": ["c1", "c1", "c2", "c2", "c3"],
+                "target": ["p1", "p2", "p1", "p2", "p1"],
+                "event_id": ["e1", "e2", "e3", "e4", "e5"],
+                "order_id": ["o1", "o1", "o2", "o2", "o3"],
+                "qty": [1, 1, 2, 1, 1],
+                "unit_price": [900.0, 450.0, 810.0, 450.0, 900.0],
+                "currency": ["EUR"] * 5,
+                "ts": pd.to_datetime(
+                    ["2025-01-02 10:00", "2025-01-02 10:00", "2025-02-01 00:00", "2025-02-01 00:00", "2025-03-01 00:00"]
+                ),
+            }
+        ),
+    )
+    store.upsert_edges(
+        "VIEWED",
+        pd.DataFrame({"source": ["c3"], "target": ["p5"], "event_id": ["v1"], "ts": ["2025-03-01T09:00:00Z"]}),
+    )
+
+
+def test_ensure_schema_is_idempotent(store: GraphStore) -> None:
+    store.ensure_schema()
+    store.ensure_schema()
+    assert store.counts()["Product"] == 0
+
+
+def test_node_upsert_counts_and_merge_semantics(store: GraphStore) -> None:
+    frame = pd.DataFrame({"id": ["b1", "b2"], "name": ["A", "B"], "tier": ["luxury", "premium"]})
+    assert store.upsert_nodes("Brand", frame) == UpsertResult(created=2)
+    assert store.upsert_nodes("Brand", frame) == UpsertResult(unchanged=2)
+    # absent columns keep their values; present ones overwrite, null included
+    result = store.upsert_nodes("Brand", pd.DataFrame({"id": ["b1", "b2"], "name": ["A", "B2"]}))
+    assert result == UpsertResult(updated=1, unchanged=1)
+    assert store.get_node("Brand", "b2") == {"id": "b2", "name": "B2", "tier": "premium", "description": None}
+    store.upsert_nodes("Brand", pd.DataFrame({"id": ["b1"], "tier": [None]}))
+    assert store.get_node("Brand", "b1")["tier"] is None
+    assert store.counts()["Brand"] == 2
+
+
+def test_duplicate_keys_in_one_upsert_are_refused(store: GraphStore) -> None:
+    with pytest.raises(GraphStoreError, match="duplicate keys"):
+        store.upsert_nodes("Brand", pd.DataFrame({"id": ["b1", "b1"], "name": ["A", "B"]}))
+    assert store.counts()["Brand"] == 0
+
+
+def test_unknown_property_is_refused(store: GraphStore) -> None:
+    with pytest.raises(GraphStoreError, match="unknown properties"):
+        store.upsert_nodes("Brand", pd.DataFrame({"id": ["b1"], "colour": ["red"]}))
+
+
+def test_get_nodes_aligned_with_keys(store: GraphStore) -> None:
+    _small_world(store)
+    found = store.get_nodes("Product", ["p3", "nope", "p1"])
+    assert [n["name"] if n else None for n in found] == ["Wallet", None, "Tote"]
+    assert found[2]["list_price"] == pytest.approx(900.0)
+    assert store.get_node("Product", "nope") is None
+
+
+def test_event_edges_are_idempotent_by_event_id(store: GraphStore) -> None:
+    _small_world(store)
+    again = pd.DataFrame(
+        {"source": ["c1"], "target": ["p1"], "event_id": ["e1"], "order_id": ["o1"], "qty": [1],
+         "unit_price": [900.0], "currency": ["EUR"], "ts": ["2025-01-02T10:00:00"]}
+    )
+    assert store.upsert_edges("PURCHASED", again) == UpsertResult(unchanged=1)
+    assert store.counts()["PURCHASED"] == 5
+
+
+def test_source_identity_replaces_target(store: GraphStore) -> None:
+    _small_world(store)
+    result = store.upsert_edges("OF_BRAND", pd.DataFrame({"source": ["p1", "p4"], "target": ["b2", "b2"]}))
+    assert result == UpsertResult(updated=1, unchanged=1)
+    brands = [n.id for n in store.neighbors("Product", "p1", rel_type="OF_BRAND")]
+    assert brands == ["b2"]
+    assert store.counts()["OF_BRAND"] == 5
+
+
+def test_endpoint_identity_updates_properties(store: GraphStore) -> None:
+    _small_world(store)
+    store.upsert_nodes("Segment", pd.DataFrame({"id": ["s1"], "name": ["VIC"]}))
+    first = pd.DataFrame({"source": ["c1", "c2"], "target": ["s1", "s1"], "score": [0.9, 0.4]})
+    assert store.upsert_edges("IN_SEGMENT", first) == UpsertResult(created=2)
+    second = first.assign(score=[0.9, 0.7])
+    assert store.upsert_edges("IN_SEGMENT", second) == UpsertResult(updated=1, unchanged=1)
+    scores = store.read_cypher(
+        "MATCH (c:Customer)-[r:IN_SEGMENT]->(:Segment) RETURN c.id AS id, r.score AS score ORDER BY id"
+    )
+    assert scores["score"].tolist() == pytest.approx([0.9, 0.7])
+    assert store.delete_edges("IN_SEGMENT", pd.DataFrame({"source": ["c1"], "target": ["s1"]})) == 1
+    assert store.counts()["IN_SEGMENT"] == 1
+
+
+def test_missing_endpoints_store_nothing(store: GraphStore) -> None:
+    _small_world(store)
+    bad = pd.DataFrame(
+        {"source": ["c1", "ghost"], "target": ["p3", "p3"], "event_id": ["n1", "n2"], "ts": ["2025-04-01"] * 2}
+    )
+    with pytest.raises(GraphStoreError, match="ghost"):
+        store.upsert_edges("VIEWED", bad)
+    assert store.counts()["VIEWED"] == 1
+
+
+def test_purchase_history_newest_first_with_since_and_limit(store: GraphStore) -> None:
+    _small_world(store)
+    history = store.purchase_history("c2")
+    assert history["event_id"].tolist() == ["e3", "e4"]
+    assert history["product_name"].tolist() == ["Tote", "Clutch"]
+    assert history["qty"].tolist() == [2, 1]
+    assert pd.Timestamp(history["ts"].iloc[0]) == pd.Timestamp("2025-02-01")
+    all_c1 = store.purchase_history("c1", since=datetime(2025, 1, 3))
+    assert all_c1.empty
+    assert len(store.purchase_history("c1", limit=1)) == 1
+    assert store.purchase_history("nobody").empty
+
+
+def test_price_history_ordered_and_filtered(store: GraphStore) -> None:
+    _small_world(store)
+    store.upsert_nodes("Competitor", pd.DataFrame({"id": ["k1"], "name": ["Rival"]}))
+    store.upsert_nodes(
+        "PricePoint",
+        pd.DataFrame(
+            {
+                "id": ["pp1", "pp2", "pp3"],
+                "product_id": ["p1"] * 3,
+                "price": [900.0, 720.0, 850.0],
+                "currency": ["EUR"] * 3,
+                "kind": ["list", "markdown", "competitor"],
+                "valid_from": ["2025-01-01", "2025-06-01", "2025-02-01"],
+                "valid_to": [None, "2025-06-30", None],
+                "competitor_id": [None, None, "k1"],
+            }
+        ),
+    )
+    store.upsert_edges("HAS_PRICE", pd.DataFrame({"source": ["p1"] * 3, "target": ["pp1", "pp2", "pp3"]}))
+    store.upsert_edges("OFFERED_BY", pd.DataFrame({"source": ["pp3"], "target": ["k1"]}))
+    history = store.price_history("p1")
+    assert history["id"].tolist() == ["pp1", "pp3", "pp2"]
+    assert history["price"].tolist() == pytest.approx([900.0, 850.0, 720.0])
+    assert pd.isna(history["valid_to"].iloc[0])
+    assert store.price_history("p1", kinds=["markdown"])["id"].tolist() == ["pp2"]
+    assert store.price_history("p2").empty
+
+
+def test_neighbors_by_direction_and_type(store: GraphStore) -> None:
+    _small_world(store)
+    out = store.neighbors("Product", "p1", direction="out")
+    assert [(n.rel_type, n.id) for n in out] == [("IN_CATEGORY", "bags"), ("OF_BRAND", "b1")]
+    incoming = store.neighbors("Product", "p1", direction="in", rel_type="PURCHASED")
+    assert [n.id for n in incoming] == ["c1", "c2", "c3"]
+    assert all(n.label == "Customer" and n.direction == "in" for n in incoming)
+    assert len(store.neighbors("Product", "p1", limit=2)) == 2
+
+
+def test_co_purchases_count_shared_orders(store: GraphStore) -> None:
+    _small_world(store)
+    co = store.co_purchases("p1")
+    assert co.to_dict("records") == [{"product_id": "p2", "orders": 2}]
+    assert store.co_purchases("p5").empty
+
+
+def test_counts_cover_every_label_and_type(store: GraphStore) -> None:
+    _small_world(store)
+    counts = store.counts()
+    assert counts["Product"] == 5 and counts["Customer"] == 3 and counts["Brand"] == 2
+    assert counts["PURCHASED"] == 5 and counts["VIEWED"] == 1 and counts["CHILD_OF"] == 1
+    assert counts["RETURNED"] == 0
+
+
+def test_edge_arrays_map_keys_to_sorted_positions(store: GraphStore) -> None:
+    _small_world(store)
+    arrays = store.edge_arrays("PURCHASED")
+    assert arrays.source_ids.tolist() == ["c1", "c2", "c3"]
+    assert arrays.target_ids.tolist() == ["p1", "p2", "p3", "p4", "p5"]
+    assert arrays.edge_index.dtype == np.int64
+    assert arrays.edge_index.tolist() == [[0, 0, 1, 1, 2], [0, 1, 0, 1, 0]]
+    assert arrays.properties["qty"].tolist() == [1, 1, 2, 1, 1]
+    assert arrays.num_edges == 5
+    empty = store.edge_arrays("RETURNED")
+    assert empty.edge_index.shape == (2, 0)
+
+
+def test_networkx_export_whole_and_ego(store: GraphStore) -> None:
+    _small_world(store)
+    whole = store.to_networkx(labels=["Customer", "Product"], rel_types=["PURCHASED"])
+    assert whole.number_of_nodes() == 8 and whole.number_of_edges() == 5
+    ego = store.to_networkx(seeds=[("Customer", "c3")], hops=1)
+    assert set(ego.nodes) == {"Customer:c3", "Product:p1", "Product:p5"}
+    assert ego.has_edge("Customer:c3", "Product:p5")
+    two = store.to_networkx(seeds=[("Customer", "c3")], hops=2)
+    assert "Brand:b1" in two and "Customer:c1" in two
+
+
+def test_read_cypher_reads_and_refuses_writes(store: GraphStore) -> None:
+    _small_world(store)
+    rows = store.read_cypher(
+        "MATCH (p:Product) WHERE p.list_price > $min RETURN p.id AS id ORDER BY id", {"min": 400.0}
+    )
+    assert rows["id"].tolist() == ["p1", "p2"]
+    named = store.read_cypher("MATCH (b:Brand {name: 'CREATE'}) RETURN count(b) AS n")
+    assert int(named["n"].iloc[0]) == 0
+    for query in ("MATCH (p:Product) DETACH DELETE p", "CREATE (:Brand {id: 'x'})",
+                  "MATCH (p:Product) SET p.name = 'x'", "MERGE (:Brand {id: 'y'})"):
+        with pytest.raises(ReadOnlyQueryError):
+            store.read_cypher(query)
+    assert store.counts()["Product"] == 5
+
+
+def test_timestamps_are_stored_as_utc(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Customer", pd.DataFrame({"id": ["c9"], "signup_ts": ["2025-03-01T12:00:00+02:00"]})
+    )
+    assert store.get_node("Customer", "c9")["signup_ts"] == datetime(2025, 3, 1, 10, 0)
+
+
+def test_clear_removes_everything(store: GraphStore) -> None:
+    _small_world(store)
+    store.clear()
+    assert sum(store.counts().values()) == 0
