@@ -32,8 +32,10 @@ _PANDAS_TYPES = {
 def _cast(series: pd.Series, prop: PropType, name: str) -> pd.Series:
     try:
         if prop is PropType.STRING:
-            return series.astype("object").where(series.notna(), None).map(
-                lambda v: v if v is None else str(v)
+            return (
+                series.astype("object")
+                .where(series.notna(), None)
+                .map(lambda v: v if v is None else str(v))
             )
         if prop is PropType.TIMESTAMP:
             values = pd.to_datetime(series, utc=True, format="ISO8601")
@@ -78,7 +80,11 @@ def edge_frame(spec: RelSpec, frame: pd.DataFrame) -> pd.DataFrame:
     out = typed_frame(props, frame, what=spec.type)
     if out[["source", "target"]].isna().any().any():
         raise GraphStoreError(f"{spec.type}: source and target must not be null")
-    key = ["event_id"] if spec.is_event else (["source"] if spec.identity == "source" else ["source", "target"])
+    key = (
+        ["event_id"]
+        if spec.is_event
+        else (["source"] if spec.identity == "source" else ["source", "target"])
+    )
     out = out.drop_duplicates(subset=key, keep="last").reset_index(drop=True)
     return out
 
@@ -116,7 +122,9 @@ def changed_rows(incoming: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.D
         if pd.api.types.is_float_dtype(new) and pd.api.types.is_float_dtype(old):
             equal = np.isclose(new.to_numpy(dtype=float), old.to_numpy(dtype=float), rtol=0, atol=0)
         else:
-            equal = (new.astype("object") == old.astype("object")).fillna(False).to_numpy(dtype=bool)
+            equal = (
+                (new.astype("object") == old.astype("object")).fillna(False).to_numpy(dtype=bool)
+            )
         differs |= ~(equal | both_null)
     return merged.loc[differs, list(incoming.columns)].reset_index(drop=True)
 
@@ -143,7 +151,9 @@ _WRITE_CLAUSE = re.compile(
     r"CHECKPOINT|BEGIN|COMMIT|ROLLBACK|FOREACH)\b|\bCALL\s*\{",
     re.IGNORECASE,
 )
-_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
+_STRING_OR_COMMENT = re.compile(
+    r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S
+)
 
 
 def check_read_only(query: str) -> None:

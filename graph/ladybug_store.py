@@ -130,7 +130,9 @@ class EmbeddedGraph:
             table = to_arrow(changed, spec.properties, [spec.key, *names])
             table = table.rename_columns(["k", *[f"v_{n}" for n in names]])
             sets = ", ".join(f"n.{n} = v_{n}" for n in names)
-            steps.append((f"LOAD FROM $rows MATCH (n:{label} {{id: k}}) SET {sets}", {"rows": table}))
+            steps.append(
+                (f"LOAD FROM $rows MATCH (n:{label} {{id: k}}) SET {sets}", {"rows": table})
+            )
         self._in_transaction(steps)
         return UpsertResult(len(new), len(changed), len(old) - len(changed))
 
@@ -184,14 +186,18 @@ class EmbeddedGraph:
         else:
             on = ["source"] if spec.identity == "source" else ["source", "target"]
             stored = self._stored_edges(spec, list(spec.properties))
-            merged = rows.merge(stored, on=on, how="left", suffixes=("", "__stored"), indicator=True)
+            merged = rows.merge(
+                stored, on=on, how="left", suffixes=("", "__stored"), indicator=True
+            )
             is_new = (merged["_merge"] == "left_only").to_numpy()
             new = rows[is_new]
             if spec.identity == "source":
                 replaced = rows[~is_new & (merged["target"] != merged["target__stored"]).to_numpy()]
                 if len(replaced):
                     old_pairs = merged.loc[replaced.index, ["source", "target__stored"]]
-                    steps.append(self._delete_step(spec, old_pairs.set_axis(["source", "target"], axis=1)))
+                    steps.append(
+                        self._delete_step(spec, old_pairs.set_axis(["source", "target"], axis=1))
+                    )
                     new = pd.concat([new, replaced])
                 updated = len(replaced)
             else:
@@ -207,7 +213,9 @@ class EmbeddedGraph:
         self._in_transaction(steps)
         return UpsertResult(int(is_new.sum()), updated, unchanged)
 
-    def _changed_pairs(self, spec: RelSpec, rows: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    def _changed_pairs(
+        self, spec: RelSpec, rows: pd.DataFrame, stored: pd.DataFrame
+    ) -> pd.DataFrame:
         if rows.empty or not spec.properties:
             return rows.iloc[0:0]
         key_rows = rows.assign(_pair=rows["source"] + "\x1f" + rows["target"])
@@ -218,7 +226,10 @@ class EmbeddedGraph:
 
     def _delete_step(self, spec: RelSpec, pairs: pd.DataFrame) -> tuple[str, dict[str, Any]]:
         table = pa.table(
-            {"s": pa.array(pairs["source"], pa.string()), "t": pa.array(pairs["target"], pa.string())}
+            {
+                "s": pa.array(pairs["source"], pa.string()),
+                "t": pa.array(pairs["target"], pa.string()),
+            }
         )
         query = (
             f"LOAD FROM $pairs MATCH (a:{spec.source} {{id: s}})-[r:{spec.type}]->"
@@ -255,7 +266,9 @@ class EmbeddedGraph:
         spec = node_spec(label)
         returns = ", ".join(f"n.{c} AS {c}" for c in spec.columns)
         table = pa.table({"k": pa.array(list(keys), pa.string())})
-        found = self._run(f"LOAD FROM $keys MATCH (n:{label} {{id: k}}) RETURN {returns}", {"keys": table})
+        found = self._run(
+            f"LOAD FROM $keys MATCH (n:{label} {{id: k}}) RETURN {returns}", {"keys": table}
+        )
         by_key = {row["id"]: clean_record(row) for row in found.to_dict("records")}
         return [by_key.get(k) for k in keys]
 
@@ -292,7 +305,9 @@ class EmbeddedGraph:
                 "ORDER BY rel, label, id LIMIT $limit"
             )
             rows = self._run(query, {"id": key, "limit": int(limit)})
-            found += [Neighbor(r["label"], r["id"], r["rel"], side) for r in rows.to_dict("records")]
+            found += [
+                Neighbor(r["label"], r["id"], r["rel"], side) for r in rows.to_dict("records")
+            ]
         found.sort(key=lambda n: (n.rel_type, n.label, n.id, n.direction))
         return found[:limit]
 

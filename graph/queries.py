@@ -52,10 +52,24 @@ _EPOCH = datetime(1900, 1, 1)
 _NO_LIMIT = 2**62
 
 PURCHASE_COLUMNS = [
-    "event_id", "order_id", "product_id", "product_name", "qty", "unit_price", "currency", "ts",
+    "event_id",
+    "order_id",
+    "product_id",
+    "product_name",
+    "qty",
+    "unit_price",
+    "currency",
+    "ts",
 ]
 PRICE_COLUMNS = [
-    "id", "kind", "price", "currency", "valid_from", "valid_to", "source", "competitor_id",
+    "id",
+    "kind",
+    "price",
+    "currency",
+    "valid_from",
+    "valid_to",
+    "source",
+    "competitor_id",
 ]
 
 

@@ -121,7 +121,9 @@ RELS: dict[str, RelSpec] = {
         RelSpec("PURCHASED", "Customer", "Product", "event", dict(_ORDER_EVENT)),
         RelSpec("RETURNED", "Customer", "Product", "event", dict(_ORDER_EVENT)),
         RelSpec("VIEWED", "Customer", "Product", "event", {"event_id": S, "ts": T}),
-        RelSpec("ADDED_TO_CART", "Customer", "Product", "event", {"event_id": S, "qty": I, "ts": T}),
+        RelSpec(
+            "ADDED_TO_CART", "Customer", "Product", "event", {"event_id": S, "qty": I, "ts": T}
+        ),
         RelSpec("OF_BRAND", "Product", "Brand", "source"),
         RelSpec("IN_CATEGORY", "Product", "Category", "source"),
         RelSpec("CHILD_OF", "Category", "Category", "source"),
@@ -134,7 +136,12 @@ RELS: dict[str, RelSpec] = {
 PRICE_KINDS = ("list", "markdown", "transaction", "competitor")
 """Allowed values of ``PricePoint.kind``."""
 
-EVENT_RELS = {"purchase": "PURCHASED", "return": "RETURNED", "view": "VIEWED", "cart": "ADDED_TO_CART"}
+EVENT_RELS = {
+    "purchase": "PURCHASED",
+    "return": "RETURNED",
+    "view": "VIEWED",
+    "cart": "ADDED_TO_CART",
+}
 """Event type names used in files and APIs, mapped to their relationship type."""
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
-
 from pricegraph.errors import GraphStoreError, ReadOnlyQueryError
 from pricegraph.graph import GraphStore, UpsertResult
 
@@ -15,7 +14,10 @@ from pricegraph.graph import GraphStore, UpsertResult
 def _small_world(store: GraphStore) -> None:
     """Five products of two brands, three customers, two orders and a view."""
     store.upsert_nodes(
-        "Brand", pd.DataFrame({"id": ["b1", "b2"], "name": ["Verne", "Aldo"], "tier": ["luxury", "premium"]})
+        "Brand",
+        pd.DataFrame(
+            {"id": ["b1", "b2"], "name": ["Verne", "Aldo"], "tier": ["luxury", "premium"]}
+        ),
     )
     store.upsert_nodes("Category", pd.DataFrame({"id": ["root", "bags"], "name": ["All", "Bags"]}))
     store.upsert_edges("CHILD_OF", pd.DataFrame({"source": ["bags"], "target": ["root"]}))
@@ -32,10 +34,16 @@ def _small_world(store: GraphStore) -> None:
     )
     store.upsert_edges(
         "OF_BRAND",
-        pd.DataFrame({"source": ["p1", "p2", "p3", "p4", "p5"], "target": ["b1", "b1", "b1", "b2", "b2"]}),
+        pd.DataFrame(
+            {"source": ["p1", "p2", "p3", "p4", "p5"], "target": ["b1", "b1", "b1", "b2", "b2"]}
+        ),
     )
-    store.upsert_edges("IN_CATEGORY", pd.DataFrame({"source": ["p1", "p2"], "target": ["bags", "bags"]}))
-    store.upsert_nodes("Customer", pd.DataFrame({"id": ["c1", "c2", "c3"], "country": ["FR", "DE", "IT"]}))
+    store.upsert_edges(
+        "IN_CATEGORY", pd.DataFrame({"source": ["p1", "p2"], "target": ["bags", "bags"]})
+    )
+    store.upsert_nodes(
+        "Customer", pd.DataFrame({"id": ["c1", "c2", "c3"], "country": ["FR", "DE", "IT"]})
+    )
     store.upsert_edges(
         "PURCHASED",
         pd.DataFrame(
@@ -48,14 +56,22 @@ def _small_world(store: GraphStore) -> None:
                 "unit_price": [900.0, 450.0, 810.0, 450.0, 900.0],
                 "currency": ["EUR"] * 5,
                 "ts": pd.to_datetime(
-                    ["2025-01-02 10:00", "2025-01-02 10:00", "2025-02-01 00:00", "2025-02-01 00:00", "2025-03-01 00:00"]
+                    [
+                        "2025-01-02 10:00",
+                        "2025-01-02 10:00",
+                        "2025-02-01 00:00",
+                        "2025-02-01 00:00",
+                        "2025-03-01 00:00",
+                    ]
                 ),
             }
         ),
     )
     store.upsert_edges(
         "VIEWED",
-        pd.DataFrame({"source": ["c3"], "target": ["p5"], "event_id": ["v1"], "ts": ["2025-03-01T09:00:00Z"]}),
+        pd.DataFrame(
+            {"source": ["c3"], "target": ["p5"], "event_id": ["v1"], "ts": ["2025-03-01T09:00:00Z"]}
+        ),
     )
 
 
@@ -72,7 +88,12 @@ def test_node_upsert_counts_and_merge_semantics(store: GraphStore) -> None:
     # absent columns keep their values; present ones overwrite, null included
     result = store.upsert_nodes("Brand", pd.DataFrame({"id": ["b1", "b2"], "name": ["A", "B2"]}))
     assert result == UpsertResult(updated=1, unchanged=1)
-    assert store.get_node("Brand", "b2") == {"id": "b2", "name": "B2", "tier": "premium", "description": None}
+    assert store.get_node("Brand", "b2") == {
+        "id": "b2",
+        "name": "B2",
+        "tier": "premium",
+        "description": None,
+    }
     store.upsert_nodes("Brand", pd.DataFrame({"id": ["b1"], "tier": [None]}))
     assert store.get_node("Brand", "b1")["tier"] is None
     assert store.counts()["Brand"] == 2
@@ -100,8 +121,16 @@ def test_get_nodes_aligned_with_keys(store: GraphStore) -> None:
 def test_event_edges_are_idempotent_by_event_id(store: GraphStore) -> None:
     _small_world(store)
     again = pd.DataFrame(
-        {"source": ["c1"], "target": ["p1"], "event_id": ["e1"], "order_id": ["o1"], "qty": [1],
-         "unit_price": [900.0], "currency": ["EUR"], "ts": ["2025-01-02T10:00:00"]}
+        {
+            "source": ["c1"],
+            "target": ["p1"],
+            "event_id": ["e1"],
+            "order_id": ["o1"],
+            "qty": [1],
+            "unit_price": [900.0],
+            "currency": ["EUR"],
+            "ts": ["2025-01-02T10:00:00"],
+        }
     )
     assert store.upsert_edges("PURCHASED", again) == UpsertResult(unchanged=1)
     assert store.counts()["PURCHASED"] == 5
@@ -109,7 +138,9 @@ def test_event_edges_are_idempotent_by_event_id(store: GraphStore) -> None:
 
 def test_source_identity_replaces_target(store: GraphStore) -> None:
     _small_world(store)
-    result = store.upsert_edges("OF_BRAND", pd.DataFrame({"source": ["p1", "p4"], "target": ["b2", "b2"]}))
+    result = store.upsert_edges(
+        "OF_BRAND", pd.DataFrame({"source": ["p1", "p4"], "target": ["b2", "b2"]})
+    )
     assert result == UpsertResult(updated=1, unchanged=1)
     brands = [n.id for n in store.neighbors("Product", "p1", rel_type="OF_BRAND")]
     assert brands == ["b2"]
@@ -134,7 +165,12 @@ def test_endpoint_identity_updates_properties(store: GraphStore) -> None:
 def test_missing_endpoints_store_nothing(store: GraphStore) -> None:
     _small_world(store)
     bad = pd.DataFrame(
-        {"source": ["c1", "ghost"], "target": ["p3", "p3"], "event_id": ["n1", "n2"], "ts": ["2025-04-01"] * 2}
+        {
+            "source": ["c1", "ghost"],
+            "target": ["p3", "p3"],
+            "event_id": ["n1", "n2"],
+            "ts": ["2025-04-01"] * 2,
+        }
     )
     with pytest.raises(GraphStoreError, match="ghost"):
         store.upsert_edges("VIEWED", bad)
@@ -172,7 +208,9 @@ def test_price_history_ordered_and_filtered(store: GraphStore) -> None:
             }
         ),
     )
-    store.upsert_edges("HAS_PRICE", pd.DataFrame({"source": ["p1"] * 3, "target": ["pp1", "pp2", "pp3"]}))
+    store.upsert_edges(
+        "HAS_PRICE", pd.DataFrame({"source": ["p1"] * 3, "target": ["pp1", "pp2", "pp3"]})
+    )
     store.upsert_edges("OFFERED_BY", pd.DataFrame({"source": ["pp3"], "target": ["k1"]}))
     history = store.price_history("p1")
     assert history["id"].tolist() == ["pp1", "pp3", "pp2"]
@@ -239,8 +277,12 @@ def test_read_cypher_reads_and_refuses_writes(store: GraphStore) -> None:
     assert rows["id"].tolist() == ["p1", "p2"]
     named = store.read_cypher("MATCH (b:Brand {name: 'CREATE'}) RETURN count(b) AS n")
     assert int(named["n"].iloc[0]) == 0
-    for query in ("MATCH (p:Product) DETACH DELETE p", "CREATE (:Brand {id: 'x'})",
-                  "MATCH (p:Product) SET p.name = 'x'", "MERGE (:Brand {id: 'y'})"):
+    for query in (
+        "MATCH (p:Product) DETACH DELETE p",
+        "CREATE (:Brand {id: 'x'})",
+        "MATCH (p:Product) SET p.name = 'x'",
+        "MERGE (:Brand {id: 'y'})",
+    ):
         with pytest.raises(ReadOnlyQueryError):
             store.read_cypher(query)
     assert store.counts()["Product"] == 5

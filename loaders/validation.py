@@ -1,0 +1,329 @@
+"""Row validation: parse raw values into canonical, typed columns, or say why not.
+
+Validation is vectorised (no Python loop per row). Each rejected row gets one
+record per broken rule with the file, line, field, value and reason, so a user
+can fix the file; good rows are never dropped because of bad ones. Exact
+duplicate rows are *skipped* (counted, not an error); rows that reuse a key with
+different values are *rejected*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataValidationError
+from ..graph.base import GraphStore
+from .formats import KINDS, FieldSpec
+from .mapping import FileMapping
+from .readers import LINE
+
+REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+class RefIndex:
+    """Keys known per node label: the store's, plus those of files loaded earlier."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self._keys: dict[str, set[str]] = {}
+
+    def keys(self, label: str) -> set[str]:
+        """Known keys of ``label`` (read from the store once)."""
+        if label not in self._keys:
+            self._keys[label] = self._store.existing_keys(label)
+        return self._keys[label]
+
+    def add(self, label: str, keys: pd.Series | list[str]) -> None:
+        """Record keys that a load has just written."""
+        self.keys(label).update(keys)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The outcome of validating one file.
+
+    Attributes:
+        frame: Good rows: canonical typed columns (times as naive UTC) and ``_line``.
+        rejects: One record per broken rule: ``file, line, field, value, reason``.
+        skipped: Rows left out on purpose (exact duplicates): ``line, reason``.
+    """
+
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    skipped: pd.DataFrame
+
+    @property
+    def rejected_rows(self) -> int:
+        """Number of distinct rejected rows."""
+        return int(self.rejects["line"].nunique()) if len(self.rejects) else 0
+
+
+class _Errors:
+    def __init__(self, source: str, lines: np.ndarray) -> None:
+        self.source, self.lines, self.parts = source, lines, []
+
+    def add(
+        self,
+        mask: np.ndarray,
+        field: str,
+        values: pd.Series,
+        reason: str | pd.Series,
+        lines: np.ndarray | None = None,
+    ) -> None:
+        if not mask.any():
+            return
+        lines = self.lines if lines is None else lines
+        shown = values[mask].astype("object").where(values[mask].notna(), "").astype(str)
+        why = reason[mask].to_numpy() if isinstance(reason, pd.Series) else reason
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "file": self.source,
+                    "line": lines[mask],
+                    "field": field,
+                    "value": shown.to_numpy(),
+                    "reason": why,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+        return pd.concat(self.parts, ignore_index=True).sort_values(
+            ["line", "field"], kind="stable"
+        )
+
+
+def _text(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _parse(spec: FieldSpec, raw: pd.Series, mapping: FileMapping) -> tuple[pd.Series, np.ndarray]:
+    """Typed values and a mask of values present but unparseable."""
+    if spec.type == "str":
+        return _text(raw).astype(object).where(lambda s: s.notna(), None), np.zeros(len(raw), bool)
+    if spec.type == "datetime":
+        return _parse_datetime(raw, mapping)
+    text = _text(raw) if raw.dtype == object or pd.api.types.is_string_dtype(raw) else raw
+    present = text.notna().to_numpy()
+    if spec.type == "bool":
+        if pd.api.types.is_bool_dtype(text):
+            return text.astype("boolean"), np.zeros(len(raw), bool)
+        lowered = text.str.lower()
+        value = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+        value[lowered.isin(_TRUE).fillna(False)] = True
+        value[lowered.isin(_FALSE).fillna(False)] = False
+        return value, present & value.isna().to_numpy()
+    number = pd.to_numeric(text, errors="coerce")
+    bad = present & number.isna().to_numpy()
+    if spec.type == "int":
+        whole = number.notna().to_numpy() & (np.mod(number.fillna(0).to_numpy(float), 1) != 0)
+        return number.where(~whole).astype("Int64"), bad | whole
+    return number.astype("float64"), bad
+
+
+def _parse_datetime(raw: pd.Series, mapping: FileMapping) -> tuple[pd.Series, np.ndarray]:
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed, present = raw, raw.notna().to_numpy()
+    else:
+        text = _text(raw)
+        present = text.notna().to_numpy()
+        fmt = mapping.datetime_format or "ISO8601"
+        try:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        except (ValueError, TypeError):  # mixed offsets and naive times
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(
+            mapping.timezone, ambiguous="NaT", nonexistent="shift_forward"
+        )
+    utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    return utc, present & utc.isna().to_numpy()
+
+
+def _describe(spec: FieldSpec) -> str:
+    names = {
+        "int": "a whole number",
+        "float": "a number",
+        "bool": "true or false",
+        "datetime": "a date-time" + ("" if spec.type != "datetime" else " (ISO 8601)"),
+    }
+    text = names.get(spec.type, "a value")
+    if spec.min_value is not None:
+        text += f" {'>' if spec.is_strict else '>='} {spec.min_value:g}"
+    return text
+
+
+def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validated:
+    """Turn a raw frame (see :func:`read_raw`) into canonical typed rows.
+
+    Raises:
+        DataValidationError: A required column is missing from the file altogether.
+    """
+    kind = KINDS[mapping.kind]
+    source = mapping.path.name
+    lines = raw[LINE].to_numpy()
+    errors = _Errors(source, lines)
+    out = pd.DataFrame({LINE: lines}, index=raw.index)
+    for spec in kind.fields:
+        column = mapping.source_column(spec.name)
+        if spec.name in mapping.constants:
+            values = pd.Series(
+                [mapping.constants[spec.name]] * len(raw), index=raw.index, dtype=object
+            )
+        elif column in raw.columns:
+            values = raw[column]
+        elif spec.is_required:
+            raise DataValidationError(
+                f"required column missing (looked for {column!r}; map it with "
+                f"--map {spec.name}=COLUMN or [files.columns])",
+                path=mapping.path,
+                field=spec.name,
+            )
+        else:
+            values = pd.Series([spec.default] * len(raw), index=raw.index, dtype=object)
+        typed, bad = _parse(spec, values.astype(object) if spec.type == "str" else values, mapping)
+        if spec.default is not None:
+            typed = (
+                typed.where(typed.notna(), spec.default)
+                if spec.type != "bool"
+                else typed.fillna(spec.default)
+            )
+        errors.add(bad, spec.name, values, f"expected {_describe(spec)}")
+        ok = typed.notna().to_numpy()
+        if spec.is_required:
+            errors.add(~ok & ~bad, spec.name, values, "missing required value")
+        if spec.min_value is not None:
+            number = pd.to_numeric(typed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                low = number <= spec.min_value if spec.is_strict else number < spec.min_value
+            errors.add(ok & low, spec.name, values, f"expected {_describe(spec)}")
+        if spec.choices is not None:
+            wrong = ok & ~typed.isin(spec.choices).to_numpy()
+            errors.add(wrong, spec.name, values, f"expected one of {', '.join(spec.choices)}")
+        out[spec.name] = typed
+    _kind_rules(mapping.kind, out, errors)
+    out = _derive_keys(mapping.kind, out)
+    bad_lines = set(errors.frame()["line"]) if errors.parts else set()
+    is_ok = ~out[LINE].isin(bad_lines).to_numpy()
+    _check_references(kind.fields, out, is_ok, errors, refs, key=kind.key)
+    bad_lines = set(errors.frame()["line"]) if errors.parts else set()
+    is_ok = ~out[LINE].isin(bad_lines).to_numpy()
+    good = out[is_ok]
+    good, skipped = _duplicates(good, kind.key or "_key", errors)
+    return Validated(good.reset_index(drop=True), errors.frame().reset_index(drop=True), skipped)
+
+
+def _kind_rules(kind: str, out: pd.DataFrame, errors: _Errors) -> None:
+    if kind == "events":
+        is_order = out["event_type"].isin(["purchase", "return"]).to_numpy()
+        for name in ("order_id", "unit_price"):
+            missing = is_order & out[name].isna().to_numpy()
+            errors.add(missing, name, out[name], "required for purchase and return events")
+    if kind == "prices":
+        missing = (out["kind"] == "competitor").to_numpy() & out["competitor_id"].isna().to_numpy()
+        errors.add(
+            missing, "competitor_id", out["competitor_id"], "required when kind is competitor"
+        )
+    if "valid_to" in out.columns:
+        inverted = (out["valid_to"] <= out["valid_from"]).fillna(False).to_numpy()
+        errors.add(inverted, "valid_to", out["valid_to"], "must be after valid_from")
+
+
+def _derive_keys(kind: str, out: pd.DataFrame) -> pd.DataFrame:
+    if kind == "competitor_prices":
+        out = out.assign(kind="competitor", price_point_id=None)
+    if kind in ("prices", "competitor_prices"):
+        stamp = out["valid_from"].dt.strftime("%Y%m%dT%H%M%S").fillna("")
+        derived = (
+            "PP-"
+            + out["product_id"].fillna("").astype(str)
+            + "-"
+            + out["kind"].fillna("").astype(str)
+            + "-"
+            + out["competitor_id"].fillna("").astype(str)
+            + "-"
+            + stamp
+        )
+        out["price_point_id"] = out["price_point_id"].where(out["price_point_id"].notna(), derived)
+    if kind == "events":
+        values = out[
+            ["event_type", "customer_id", "product_id", "ts", "order_id", "qty", "unit_price"]
+        ]
+        hashed = pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy()
+        derived = pd.Series([f"ev-{h:016x}" for h in hashed], index=out.index)
+        out["event_id"] = out["event_id"].where(out["event_id"].notna(), derived)
+    if kind == "competitor_prices":
+        out["_key"] = out["price_point_id"]
+    return out
+
+
+def _check_references(
+    fields: tuple[FieldSpec, ...],
+    out: pd.DataFrame,
+    is_ok: np.ndarray,
+    errors: _Errors,
+    refs: RefIndex,
+    key: str | None,
+) -> None:
+    for spec in fields:
+        if spec.references is None:
+            continue
+        known = refs.keys(spec.references)
+        if spec.references == "Category" and key == "category_id":
+            known = known | set(out.loc[is_ok, "category_id"])  # parents in the same file
+        values = out[spec.name]
+        unknown = is_ok & values.notna().to_numpy() & ~values.isin(known).to_numpy()
+        errors.add(unknown, spec.name, values, f"unknown {spec.references} id")
+
+
+def _duplicates(good: pd.DataFrame, key: str, errors: _Errors) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if key not in good.columns:
+        return good, pd.DataFrame(
+            {"line": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)}
+        )
+    content = [c for c in good.columns if c != LINE]
+    exact = good.duplicated(subset=content, keep="first").to_numpy()
+    first_line = good.groupby(content, dropna=False, sort=False)[LINE].transform("first")
+    skipped = pd.DataFrame(
+        {
+            "line": good.loc[exact, LINE].to_numpy(),
+            "reason": "exact duplicate of line " + first_line[exact].astype(str).to_numpy(),
+        }
+    )
+    kept = good[~exact]
+    clash = kept.duplicated(subset=[key], keep="first").to_numpy()
+    if clash.any():
+        first_of_key = kept.groupby(key, sort=False)[LINE].transform("first")
+        reason = "duplicate " + key + ", first at line " + first_of_key.astype(str)
+        errors.add(clash, key, kept[key], reason, lines=kept[LINE].to_numpy())
+    return kept[~clash], skipped
+
+
+def rejects_message(rejects: pd.DataFrame, limit: int = 5) -> list[str]:
+    """The first rejects as sentences: ``file row N, field "f": reason, got "v"``."""
+    lines = []
+    for rec in rejects.head(limit).to_dict("records"):
+        lines.append(
+            f'{rec["file"]} row {rec["line"]}, field "{rec["field"]}": '
+            f'{rec["reason"]}, got "{rec["value"]}"'
+        )
+    return lines
+
+
+def typed_value(value: Any) -> Any:
+    """A pandas scalar as a plain Python value (``None`` for missing)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+__all__ = ["REJECT_COLUMNS", "RefIndex", "Validated", "rejects_message", "validate"]
