@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import GraphStoreError, ReadOnlyQueryError
 from .schema import NodeSpec, PropType, RelSpec
@@ -29,14 +30,23 @@ _PANDAS_TYPES = {
 }
 
 
+def isin(values: pd.Series | np.ndarray | pa.Array, keys: object) -> np.ndarray:
+    """Boolean mask of ``values`` found in ``keys`` (a set, array or Arrow array), hashed
+    by Arrow: fast for hundreds of thousands of strings, unlike ``Series.isin`` on a set."""
+    if not isinstance(keys, pa.Array | pa.ChunkedArray):
+        keys = pa.array(list(keys) if isinstance(keys, set | frozenset) else keys, pa.string())
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, pa.string(), from_pandas=True)
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    found = pc.is_in(values, value_set=keys, skip_nulls=True)
+    return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _cast(series: pd.Series, prop: PropType, name: str) -> pd.Series:
     try:
         if prop is PropType.STRING:
-            return (
-                series.astype("object")
-                .where(series.notna(), None)
-                .map(lambda v: v if v is None else str(v))
-            )
+            return series.astype("string[pyarrow]")
         if prop is PropType.TIMESTAMP:
             values = pd.to_datetime(series, utc=True, format="ISO8601")
             return values.dt.tz_localize(None).astype("datetime64[us]")
@@ -172,6 +182,7 @@ __all__ = [
     "changed_rows",
     "check_read_only",
     "clean_record",
+    "isin",
     "edge_frame",
     "node_frame",
     "to_arrow",

@@ -20,7 +20,15 @@ import pyarrow as pa
 
 from ..errors import GraphStoreError
 from . import queries
-from ._frames import changed_rows, check_read_only, clean_record, edge_frame, node_frame, to_arrow
+from ._frames import (
+    changed_rows,
+    check_read_only,
+    clean_record,
+    edge_frame,
+    isin,
+    node_frame,
+    to_arrow,
+)
 from .base import Direction, EdgeArrays, Neighbor, UpsertResult
 from .schema import NODES, RELS, NodeSpec, PropType, RelSpec, node_spec, rel_spec
 
@@ -110,7 +118,12 @@ class EmbeddedGraph:
 
     def existing_keys(self, label: str) -> set[str]:
         """All keys of ``label``."""
-        return set(queries.node_keys(self._run, label).tolist())
+        return set(self._keys(label).to_pylist())
+
+    def _keys(self, label: str) -> pa.Array:
+        node_spec(label)
+        table = self._execute(f"MATCH (n:{label}) RETURN n.id AS id").get_as_arrow()
+        return table.column("id").combine_chunks()
 
     def upsert_nodes(self, label: str, frame: pd.DataFrame) -> UpsertResult:
         """See :meth:`GraphStore.upsert_nodes`."""
@@ -118,7 +131,7 @@ class EmbeddedGraph:
         rows = node_frame(spec, frame)
         if rows.empty:
             return UpsertResult()
-        is_new = ~rows[spec.key].isin(self.existing_keys(label))
+        is_new = ~isin(rows[spec.key], self._keys(label))
         new, old = rows[is_new], rows[~is_new]
         changed = self._changed_nodes(spec, old)
         steps = [
@@ -154,7 +167,8 @@ class EmbeddedGraph:
 
     def _check_endpoints(self, spec: RelSpec, rows: pd.DataFrame) -> None:
         for column, label in (("source", spec.source), ("target", spec.target)):
-            missing = sorted(set(rows[column]) - self.existing_keys(label))
+            unknown = ~isin(rows[column], self._keys(label))
+            missing = sorted(set(rows.loc[unknown, column]))
             if missing:
                 raise GraphStoreError(
                     f"{spec.type}: {len(missing)} {column} keys are not {label} nodes, "
@@ -169,6 +183,10 @@ class EmbeddedGraph:
         )
         return self._run(query, {})
 
+    def _stored_event_ids(self, spec: RelSpec) -> pa.Array:
+        query = f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN r.event_id AS e"
+        return self._execute(query).get_as_arrow().column("e").combine_chunks()
+
     def upsert_edges(self, rel_type: str, frame: pd.DataFrame) -> UpsertResult:
         """See :meth:`GraphStore.upsert_edges`."""
         spec = rel_spec(rel_type)
@@ -180,8 +198,7 @@ class EmbeddedGraph:
         props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
         steps: list[tuple[str, dict[str, Any]]] = []
         if spec.is_event:
-            stored = self._stored_edges(spec, ["event_id"])
-            is_new = ~rows["event_id"].isin(set(stored["event_id"]))
+            is_new = ~isin(rows["event_id"], self._stored_event_ids(spec))
             new, updated, unchanged = rows[is_new], 0, int((~is_new).sum())
         else:
             on = ["source"] if spec.identity == "source" else ["source", "target"]
@@ -222,7 +239,7 @@ class EmbeddedGraph:
         key_stored = stored.assign(_pair=stored["source"] + "\x1f" + stored["target"])
         cols = ["_pair", *[c for c in rows.columns if c not in ("source", "target")]]
         changed = changed_rows(key_rows[cols], key_stored[cols], "_pair")
-        return rows[key_rows["_pair"].isin(set(changed["_pair"]))]
+        return rows[isin(key_rows["_pair"], changed["_pair"])]
 
     def _delete_step(self, spec: RelSpec, pairs: pd.DataFrame) -> tuple[str, dict[str, Any]]:
         table = pa.table(

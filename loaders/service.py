@@ -41,6 +41,7 @@ class FileReport:
         result: What the store did with the loaded rows.
         rejects_path: Where the rejects were written, if any.
         first_rejects: The first few rejects as sentences.
+        skipped_reasons: Skipped row counts by reason.
     """
 
     path: Path
@@ -52,6 +53,7 @@ class FileReport:
     result: UpsertResult
     rejects_path: Path | None = None
     first_rejects: list[str] = field(default_factory=list)
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,13 +122,7 @@ def load_files(
     refs = RefIndex(store)
     reports = []
     own_progress = progress is None
-    progress = progress or Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=False,
-    )
+    progress = progress or new_progress()
     with progress if own_progress else contextlib.nullcontext():
         for mapping in order:
             reports.append(_load_one(store, mapping, refs, rejects_dir, progress))
@@ -137,8 +133,21 @@ def _load_one(
     store: GraphStore, mapping: FileMapping, refs: RefIndex, rejects_dir: Path, progress: Progress
 ) -> FileReport:
     raw = read_raw(mapping)
+    return load_frame(store, mapping, raw, refs, rejects_dir / f"{mapping.path.name}.rejects.csv",
+                      progress)
+
+
+def load_frame(
+    store: GraphStore,
+    mapping: FileMapping,
+    raw: pd.DataFrame,
+    refs: RefIndex,
+    rejects_path: Path,
+    progress: Progress,
+) -> FileReport:
+    """Validate and write an already-read frame (``_line`` included) of ``mapping.kind``."""
     validated = validate(raw, mapping, refs)
-    rejects_path = write_rejects(validated, raw, rejects_dir / f"{mapping.path.name}.rejects.csv")
+    rejects_path = write_rejects(validated, raw, rejects_path)
     task = progress.add_task(f"{mapping.path.name} ({mapping.kind})", total=len(validated.frame))
     result = write_rows(
         store,
@@ -160,7 +169,22 @@ def _load_one(
         result=result,
         rejects_path=rejects_path,
         first_rejects=rejects_message(validated.rejects),
+        skipped_reasons=_reason_counts(validated.skipped),
     )
 
 
-__all__ = ["FileReport", "LoadReport", "load_files", "write_rejects"]
+def _reason_counts(skipped: pd.DataFrame) -> dict[str, int]:
+    if skipped.empty:
+        return {}
+    reasons = skipped["reason"].str.replace(r" of line \d+$", "", regex=True)
+    return {str(k): int(v) for k, v in reasons.value_counts().items()}
+
+
+def new_progress() -> Progress:
+    """The progress display loads use."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    )
+
+
+__all__ = ["FileReport", "LoadReport", "load_files", "load_frame", "new_progress", "write_rejects"]

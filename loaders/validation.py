@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError
+from ..graph._frames import isin
 from ..graph.base import GraphStore
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
@@ -254,13 +255,13 @@ def _derive_keys(kind: str, out: pd.DataFrame) -> pd.DataFrame:
             + stamp
         )
         out["price_point_id"] = out["price_point_id"].where(out["price_point_id"].notna(), derived)
-    if kind == "events":
-        values = out[
-            ["event_type", "customer_id", "product_id", "ts", "order_id", "qty", "unit_price"]
-        ]
-        hashed = pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy()
-        derived = pd.Series([f"ev-{h:016x}" for h in hashed], index=out.index)
-        out["event_id"] = out["event_id"].where(out["event_id"].notna(), derived)
+    if kind == "events" and out["event_id"].isna().any():
+        missing = out["event_id"].isna()
+        columns = ["event_type", "customer_id", "product_id", "ts", "order_id", "qty", "unit_price"]
+        values = out.loc[missing, columns].astype(str)
+        hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+        out["event_id"] = out["event_id"].astype(object)
+        out.loc[missing, "event_id"] = [f"ev-{h:016x}" for h in hashed]
     if kind == "competitor_prices":
         out["_key"] = out["price_point_id"]
     return out
@@ -281,7 +282,7 @@ def _check_references(
         if spec.references == "Category" and key == "category_id":
             known = known | set(out.loc[is_ok, "category_id"])  # parents in the same file
         values = out[spec.name]
-        unknown = is_ok & values.notna().to_numpy() & ~values.isin(known).to_numpy()
+        unknown = is_ok & values.notna().to_numpy() & ~isin(values, known)
         errors.add(unknown, spec.name, values, f"unknown {spec.references} id")
 
 

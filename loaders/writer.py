@@ -79,7 +79,7 @@ def write_rows(
     rows: pd.DataFrame,
     present: set[str],
     *,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = 1_000_000,
     on_chunk: Callable[[int], None] | None = None,
 ) -> UpsertResult:
     """Upsert validated rows of ``kind`` chunk by chunk.

@@ -1,0 +1,3 @@
+"""One module per ``pricegraph`` command; each registers itself on the shared app."""
+
+__all__: list[str] = []

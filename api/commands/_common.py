@@ -1,0 +1,120 @@
+"""What the command modules share: the app, settings, the store and rendering."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ...errors import PricegraphError
+from ...graph import GraphStore, make_graph_store
+from ...loaders.service import LoadReport
+from ..settings import Settings
+
+app = typer.Typer(
+    name="pricegraph",
+    help="Pricegraph: a retail knowledge graph for customer and product intelligence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Wide tables in logs and pipes: rich would wrap them at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def clear_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ``PricegraphError`` into a one-line message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PricegraphError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and config file; a bad value exits with its name."""
+    from pydantic import ValidationError
+
+    from ...errors import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[GraphStore]:
+    """The configured graph store, closed afterwards."""
+    store = make_graph_store(settings.graph)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> Table:
+    """A rich table of the first ``max_rows`` rows of ``frame``."""
+    table = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        is_number = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(str(column), justify="right" if is_number else "left")
+    for row in frame.head(max_rows).itertuples(index=False):
+        table.add_row(*[Text(_cell(v)) for v in row])
+    if len(frame) > max_rows:
+        table.caption = f"{max_rows} of {len(frame)} rows shown"
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+def print_report(report: LoadReport) -> None:
+    """The per-file counts, the skip reasons and the first rejects of a load."""
+    console.print(frame_table(report.as_frame(), title="Load report"))
+    for file in report.files:
+        for reason, count in file.skipped_reasons.items():
+            console.print(f"  skipped {count:>7,} rows of {file.path.name} ({file.kind}): {reason}")
+        if file.rejected:
+            console.print(
+                f"  [yellow]{file.rejected:,} rows of {file.path.name} rejected[/]; "
+                f"reasons in {file.rejects_path}"
+            )
+            for line in file.first_rejects:
+                console.print(f"    {line}", highlight=False)
+
+
+__all__ = [
+    "app",
+    "clear_errors",
+    "console",
+    "frame_table",
+    "load_settings",
+    "open_store",
+    "print_report",
+]

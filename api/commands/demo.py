@@ -1,0 +1,41 @@
+"""``pricegraph demo``: the main job on the embedded defaults, end to end."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ...loaders import load_files, read_mapping
+from ...loaders.synthetic_config import WorldConfig
+from ._common import app, clear_errors, console, load_settings, open_store, print_report
+from .generate import generate_to
+from .stats import stats
+
+
+@app.command()
+@clear_errors
+def demo(
+    customers: Annotated[int, typer.Option(min=1, help="Number of customers.")] = 2000,
+    products: Annotated[int, typer.Option(min=1, help="Number of products.")] = 600,
+    days: Annotated[int, typer.Option(min=1, help="Days of events.")] = 180,
+) -> None:
+    """Generate the synthetic world, load it into the graph and show what is there.
+
+    Safe to run again: the world is the same for the same seed and the load is
+    idempotent.
+    """
+    settings = load_settings()
+    out = settings.data_dir / "world"
+    config = WorldConfig(seed=settings.seed, n_customers=customers, n_products=products, n_days=days)
+    mapping = generate_to(config, out, "csv")
+    with open_store(settings) as store:
+        report = load_files(store, read_mapping(mapping), rejects_dir=settings.data_dir / "rejects")
+    print_report(report)
+    stats()
+    console.print(
+        "\nTry: pricegraph query \"MATCH (c:Customer)-[p:PURCHASED]->(x:Product) "
+        "RETURN x.name AS product, count(*) AS sales ORDER BY sales DESC LIMIT 5\"",
+        markup=False,
+        highlight=False,
+    )

@@ -1,0 +1,94 @@
+"""The root settings object: built once by an entry point and passed down.
+
+Sources, strongest first: keyword arguments, environment variables
+(``PRICEGRAPH_`` prefix, ``__`` for nesting: ``PRICEGRAPH_GRAPH__BACKEND=neo4j``),
+a ``.env`` file, a TOML file (``PRICEGRAPH_CONFIG`` or ``./pricegraph.toml``),
+then the defaults. Secrets are ``SecretStr``: printed as ``**********``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ..graph.config import GraphConfig
+
+
+class VectorConfig(BaseModel):
+    """Where vectors live: a Qdrant server by ``url``, else an embedded store at ``path``.
+
+    Attributes:
+        url: Qdrant server URL (production), e.g. ``http://qdrant:6333``.
+        api_key: Qdrant API key; never printed.
+        path: Folder of the embedded store, relative to the data directory.
+    """
+
+    url: str | None = None
+    api_key: SecretStr | None = None
+    path: Path = Path("vectors")
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("PRICEGRAPH_CONFIG", "pricegraph.toml"))
+
+
+class Settings(BaseSettings):
+    """Every setting of Pricegraph.
+
+    Attributes:
+        data_dir: Base folder of embedded stores, generated data, rejects and
+            model artefacts (default ``./var``).
+        graph: The graph store section.
+        vectors: The vector store section.
+        device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+        seed: Default seed of generators and training.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="PRICEGRAPH_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("var")
+    graph: GraphConfig = Field(default_factory=GraphConfig)
+    vectors: VectorConfig = Field(default_factory=VectorConfig)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    seed: int = 7
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
+        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        if not self.graph.path.is_absolute():
+            self.graph.path = self.data_dir / self.graph.path
+        if not self.vectors.path.is_absolute():
+            self.vectors.path = self.data_dir / self.vectors.path
+        return self
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as plain values, secrets masked (for ``pricegraph config``)."""
+        return self.model_dump(mode="json")
+
+
+__all__ = ["Settings", "VectorConfig"]
