@@ -9,6 +9,7 @@ locks it): servers own the embedded store.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +71,7 @@ class EmbeddedGraph:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
+        self.buffer_pool_mb = buffer_pool_mb
         try:
             self._db = ladybug.Database(
                 str(self.path),
@@ -90,7 +92,13 @@ class EmbeddedGraph:
         try:
             return self._conn.execute(query, params or {})
         except RuntimeError as exc:
-            raise GraphStoreError(f"LadybugDB: {exc}") from exc
+            hint = ""
+            if "buffer pool is full" in str(exc):
+                hint = (
+                    f" (the buffer pool of {self.buffer_pool_mb} MiB is too small for this "
+                    "write; raise PRICEGRAPH_GRAPH__BUFFER_POOL_MB)"
+                )
+            raise GraphStoreError(f"LadybugDB: {exc}{hint}") from exc
 
     def _run(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
         result = self._execute(query, params)
@@ -103,7 +111,8 @@ class EmbeddedGraph:
             for query, params in steps:
                 self._execute(query, params)
         except BaseException:
-            self._execute("ROLLBACK")
+            with contextlib.suppress(GraphStoreError):  # a failed statement may end it already
+                self._execute("ROLLBACK")
             raise
         self._execute("COMMIT")
 

@@ -114,10 +114,16 @@ def to_canonical(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series]
             "currency": CURRENCY,
         }
     )
-    sales = events[(~is_cancel).to_numpy() & (price > 0).to_numpy() & local.notna().to_numpy()]
+    is_sale = (~is_cancel & (price > 0) & (quantity > 0) & local.notna()).to_numpy()
+    sales = events[is_sale].assign(ts=ts[is_sale].to_numpy(), unit_price=price[is_sale].to_numpy())
     description = kept["Description"].str.strip()
     products = _products(code, description, price, sales)
-    customers = _customers(kept, customer_id, is_anonymous)
+    # Registered customers come from every row (some only ever paid postage or fees);
+    # guests only from the invoices that are kept.
+    registered = raw["CustomerID"].str.strip().str.replace(r"\.0$", "", regex=True)
+    everyone = pd.concat([raw[registered != ""], kept[is_anonymous]])
+    everyone_id = pd.concat([registered[registered != ""], customer_id[is_anonymous]])
+    customers = _customers(everyone, everyone_id, everyone_id.str.startswith("anon-"))
     prices = _transaction_prices(sales)
     return {"products": products, "customers": customers, "prices": prices, "events": events}, reason
 
@@ -150,10 +156,12 @@ def _products(code: pd.Series, description: pd.Series, price: pd.Series,
     )
 
 
-def _customers(kept: pd.DataFrame, customer_id: pd.Series, is_anonymous: pd.Series) -> pd.DataFrame:
+def _customers(
+    kept: pd.DataFrame, customer_id: pd.Series, is_anonymous: pd.Series
+) -> pd.DataFrame:
     country = _mode_by(customer_id, kept["Country"].str.strip())
-    anonymous = is_anonymous.groupby(customer_id).first()
-    first = kept[LINE].groupby(customer_id).first()
+    anonymous = is_anonymous.groupby(customer_id.to_numpy()).first()
+    first = kept[LINE].groupby(customer_id.to_numpy()).first()
     ids = first.index
     return pd.DataFrame(
         {

@@ -7,16 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
-
-requires_online_retail = pytest.mark.skipif(
-    not ONLINE_RETAIL.exists(), reason=f"real data not present at {ONLINE_RETAIL}"
-)
-
 
 def _neo4j_config() -> GraphConfig | None:
     uri = os.environ.get("PRICEGRAPH_NEO4J_URI")

@@ -27,7 +27,13 @@ def demo(
     """
     settings = load_settings()
     out = settings.data_dir / "world"
-    config = WorldConfig(seed=settings.seed, n_customers=customers, n_products=products, n_days=days)
+    config = WorldConfig(
+        seed=settings.seed,
+        n_customers=customers,
+        n_products=products,
+        n_brands=min(24, products),
+        n_days=days,
+    )
     mapping = generate_to(config, out, "csv")
     with open_store(settings) as store:
         report = load_files(store, read_mapping(mapping), rejects_dir=settings.data_dir / "rejects")

@@ -1,0 +1,244 @@
+"""Cypher text and parameter values of the Neo4j backend: pure functions, no driver.
+
+Every statement is Neo4j 5 Cypher built from :mod:`pricegraph.graph.schema`
+alone (labels, types and property names never come from callers) and takes its
+values as parameters: ``$rows`` (a list of maps) for writes, ``$keys`` (a list of
+strings or maps) for look-ups. Values cross the driver as plain Python: naive
+``datetime`` in UTC (stored as ``LocalDateTime``), ``None`` for every kind of
+null, Python scalars instead of NumPy ones.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import NODES, RELS, NodeSpec, RelSpec
+
+# -- schema ---------------------------------------------------------------------------
+
+
+def node_constraint(spec: NodeSpec) -> str:
+    """The uniqueness constraint on the key of one label."""
+    return (
+        f"CREATE CONSTRAINT {spec.label.lower()}_{spec.key} IF NOT EXISTS "
+        f"FOR (n:{spec.label}) REQUIRE n.{spec.key} IS UNIQUE"
+    )
+
+
+def event_index(spec: RelSpec) -> str:
+    """The range index on ``event_id`` of one event relationship type."""
+    return (
+        f"CREATE INDEX {spec.type.lower()}_event_id IF NOT EXISTS "
+        f"FOR ()-[r:{spec.type}]-() ON (r.event_id)"
+    )
+
+
+def schema_statements() -> list[str]:
+    """Every constraint and index of the schema, one statement each."""
+    return [node_constraint(s) for s in NODES.values()] + [
+        event_index(s) for s in RELS.values() if s.is_event
+    ]
+
+
+# -- nodes ----------------------------------------------------------------------------
+
+
+def node_lookup(spec: NodeSpec, names: list[str]) -> str:
+    """Stored ``id`` and ``names`` of the nodes whose keys are in ``$keys``."""
+    returns = "".join(f", n.{name} AS {name}" for name in names)
+    return (
+        f"UNWIND $keys AS k MATCH (n:{spec.label} {{{spec.key}: k}}) "
+        f"RETURN n.{spec.key} AS {spec.key}{returns}"
+    )
+
+
+def node_merge(spec: NodeSpec, names: list[str]) -> str:
+    """Create or update the nodes of ``$rows``, setting ``names`` (null removes)."""
+    sets = ", ".join(f"n.{name} = row.{name}" for name in names)
+    return f"UNWIND $rows AS row MERGE (n:{spec.label} {{{spec.key}: row.{spec.key}}})" + (
+        f" SET {sets}" if sets else ""
+    )
+
+
+def clear_label(label: str) -> str:
+    """Delete up to ``$limit`` nodes of ``label`` with their edges; returns ``deleted``."""
+    return f"MATCH (n:{label}) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
+
+
+# -- edges ----------------------------------------------------------------------------
+
+
+def _endpoints(spec: RelSpec) -> str:
+    return f"MATCH (a:{spec.source} {{id: row.source}}) MATCH (b:{spec.target} {{id: row.target}}) "
+
+
+def edge_merge(spec: RelSpec) -> str:
+    """Write the edges of ``$rows`` (maps with ``source``, ``target`` and properties).
+
+    Events merge on ``event_id`` between the endpoints and set their properties
+    only on creation; other edges merge on the endpoint pair and get every
+    property of the schema from the row (absent or null: removed), which is what
+    the embedded backend's delete-and-copy leaves.
+    """
+    head = f"UNWIND $rows AS row {_endpoints(spec)}"
+    if spec.is_event:
+        names = [n for n in spec.properties if n != "event_id"]
+        sets = ", ".join(f"r.{n} = row.{n}" for n in names)
+        merge = f"MERGE (a)-[r:{spec.type} {{event_id: row.event_id}}]->(b)"
+        return head + merge + (f" ON CREATE SET {sets}" if sets else "")
+    sets = ", ".join(f"r.{n} = row.{n}" for n in spec.properties)
+    return head + f"MERGE (a)-[r:{spec.type}]->(b)" + (f" SET {sets}" if sets else "")
+
+
+def drop_other_targets(spec: RelSpec) -> str:
+    """Delete the edges of ``$rows``' sources that point elsewhere (``source`` identity)."""
+    return (
+        f"UNWIND $rows AS row MATCH (a:{spec.source} {{id: row.source}})-[r:{spec.type}]->"
+        f"(b:{spec.target}) WHERE b.id <> row.target DELETE r"
+    )
+
+
+def stored_events(spec: RelSpec) -> str:
+    """The ``event_id`` values of ``$keys`` already stored for this type."""
+    return (
+        f"UNWIND $keys AS k MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) "
+        "WHERE r.event_id = k RETURN DISTINCT r.event_id AS event_id"
+    )
+
+
+def stored_edges(spec: RelSpec) -> str:
+    """Stored edges with their properties, for ``$keys``.
+
+    ``$keys`` holds source keys for the ``source`` identity and
+    ``{source, target}`` maps for the ``endpoints`` identity.
+    """
+    returns = "".join(f", r.{n} AS {n}" for n in spec.properties)
+    if spec.identity == "source":
+        match = f"MATCH (a:{spec.source} {{id: k}})-[r:{spec.type}]->(b:{spec.target}) "
+    else:
+        match = (
+            f"MATCH (a:{spec.source} {{id: k.source}})-[r:{spec.type}]->"
+            f"(b:{spec.target} {{id: k.target}}) "
+        )
+    return f"UNWIND $keys AS k {match}RETURN a.id AS source, b.id AS target{returns}"
+
+
+def delete_pairs(spec: RelSpec) -> str:
+    """Delete the edges between the ``{source, target}`` maps of ``$keys``."""
+    return (
+        f"UNWIND $keys AS k MATCH (a:{spec.source} {{id: k.source}})-[r:{spec.type}]->"
+        f"(b:{spec.target} {{id: k.target}}) DELETE r RETURN count(*) AS deleted"
+    )
+
+
+def neighbors(label: str, rel_type: str | None, side: str) -> str:
+    """Distinct neighbours of ``$id`` on one side, ordered, at most ``$limit``."""
+    rel = f":{rel_type}" if rel_type else ""
+    pattern = f"-[r{rel}]->(m)" if side == "out" else f"<-[r{rel}]-(m)"
+    return (
+        f"MATCH (n:{label} {{id: $id}}){pattern} "
+        "RETURN DISTINCT type(r) AS rel_type, labels(m)[0] AS node_label, m.id AS node_id "
+        "ORDER BY rel_type, node_label, node_id LIMIT $limit"
+    )
+
+
+def all_statements() -> list[str]:
+    """Every statement this module builds, for every label and type of the schema."""
+    out = schema_statements()
+    for spec in NODES.values():
+        names = [n for n in spec.columns if n != spec.key]
+        out += [node_lookup(spec, names), node_lookup(spec, []), node_merge(spec, names)]
+        out += [node_merge(spec, []), clear_label(spec.label)]
+        for side in ("out", "in"):
+            out += [neighbors(spec.label, None, side)]
+            out += [neighbors(spec.label, rel, side) for rel in RELS]
+    for rel in RELS.values():
+        out += [edge_merge(rel), drop_other_targets(rel), stored_events(rel)]
+        out += [stored_edges(rel), delete_pairs(rel)]
+    return out
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+def to_neo4j(value: Any) -> Any:
+    """A value the driver sends as the matching Neo4j type.
+
+    Nulls (``None``, ``NaN``, ``NaT``, ``pd.NA``) become ``None``; NumPy scalars
+    become Python ones; datetimes become naive ``datetime`` in UTC (aware ones
+    are converted first), which Neo4j stores as ``LocalDateTime``; lists, tuples,
+    arrays and dicts are converted element by element.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else to_neo4j(pd.Timestamp(value))
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            value = value.tz_convert("UTC").tz_localize(None)
+        return value.to_pydatetime()
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, np.ndarray):
+        return [to_neo4j(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [to_neo4j(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_neo4j(v) for k, v in value.items()}
+    return value
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as maps of plain values (see :func:`to_neo4j`)."""
+    names = [str(c) for c in frame.columns]
+    columns = [[to_neo4j(v) for v in frame[c].astype(object)] for c in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def from_neo4j(value: Any) -> Any:
+    """A Python value for a driver result value.
+
+    Temporal values become ``datetime``/``date``/``time`` (``LocalDateTime``:
+    naive, UTC by convention); nodes and relationships become their property
+    maps; lists and maps are converted element by element.
+    """
+    if isinstance(value, list):
+        return [from_neo4j(v) for v in value]
+    if isinstance(value, dict):
+        return {k: from_neo4j(v) for k, v in value.items()}
+    if hasattr(value, "element_id") and hasattr(value, "items"):
+        return {k: from_neo4j(v) for k, v in value.items()}
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    return value
+
+
+__all__ = [
+    "all_statements",
+    "clear_label",
+    "delete_pairs",
+    "drop_other_targets",
+    "edge_merge",
+    "event_index",
+    "frame_rows",
+    "from_neo4j",
+    "neighbors",
+    "node_constraint",
+    "node_lookup",
+    "node_merge",
+    "schema_statements",
+    "stored_edges",
+    "stored_events",
+    "to_neo4j",
+]

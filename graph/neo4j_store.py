@@ -1,0 +1,375 @@
+"""``Neo4jGraph``: the graph store on a Neo4j 5 server or cluster (Bolt, Cypher).
+
+Writes are batched ``UNWIND $rows AS row MERGE ...`` statements, ``batch_size``
+rows per managed write transaction, so the driver retries a batch that hits a
+transient failure (a leader switch, a dropped connection) and a ``neo4j://``
+routing URI sends writes to the leader and reads to any member. Every statement
+is idempotent: a load stopped half-way leaves whole batches, and the next run
+completes it. Before writing, an upsert reads the stored values of its keys and
+reports what it will do exactly as the embedded backend does, then writes only
+the rows that are new or changed. Sessions share one bookmark manager, so each
+read sees the writes made before it through this store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, LiteralString, cast
+
+import networkx as nx
+import pandas as pd
+
+from ..errors import GraphStoreError
+from . import _neo4j_cypher as cypher
+from . import queries
+from ._frames import (
+    changed_rows,
+    check_read_only,
+    clean_record,
+    edge_frame,
+    node_frame,
+    typed_frame,
+)
+from .base import Direction, EdgeArrays, Neighbor, UpsertResult
+from .schema import NODES, PropType, RelSpec, node_spec, rel_spec
+
+if TYPE_CHECKING:
+    from neo4j import ManagedTransaction
+
+_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+_CLEAR_BATCH = 10_000
+_Records = tuple[list[str], list[dict[str, Any]]]
+_Step = tuple[str, dict[str, Any]]
+
+
+def _run_steps(tx: ManagedTransaction, steps: list[_Step]) -> list[_Records]:
+    """Transaction function: run ``steps`` in order and collect their records."""
+    out: list[_Records] = []
+    for query, params in steps:
+        result = tx.run(cast(LiteralString, query), params)
+        keys = list(result.keys())
+        rows = [clean_record({k: cypher.from_neo4j(v) for k, v in r.items()}) for r in result]
+        out.append((keys, rows))
+    return out
+
+
+def _frame(records: _Records) -> pd.DataFrame:
+    keys, rows = records
+    return pd.DataFrame.from_records([tuple(r.values()) for r in rows], columns=keys)
+
+
+class Neo4jGraph:
+    """A :class:`~pricegraph.graph.base.GraphStore` in a Neo4j 5 database.
+
+    Args:
+        uri: ``neo4j://host:7687`` (routing: clusters and single servers) or
+            ``bolt://host:7687`` (one server); ``+s``/``+ssc`` variants for TLS.
+        user: User name.
+        password: Password; kept by the driver only, never shown in ``repr`` or errors.
+        database: Database name (default: ``neo4j``).
+        batch_size: Rows per write transaction and per ``UNWIND`` look-up.
+        connection_timeout_s: Seconds to wait for a TCP connection to a server.
+        max_retry_time_s: Seconds a transaction is retried after transient
+            failures (leader switch, lost connection) before the error is raised.
+
+    Raises:
+        GraphStoreError: The driver is missing, the URI is malformed, or the
+            server does not answer or refuses the credentials.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str = "neo4j",
+        password: str = "",
+        database: str = "neo4j",
+        batch_size: int = 50_000,
+        connection_timeout_s: float = 30.0,
+        max_retry_time_s: float = 30.0,
+    ) -> None:
+        try:
+            import neo4j
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise GraphStoreError("the Neo4j graph needs 'pip install \"neo4j>=6,<7\"'") from exc
+        if batch_size < 1:
+            raise GraphStoreError(f"Neo4j batch_size: expected an integer >= 1, got {batch_size}")
+        self.uri, self.database, self.batch_size = uri, database, batch_size
+        self._secret = password
+        self._errors: tuple[type[Exception], ...] = (
+            neo4j.exceptions.Neo4jError,
+            neo4j.exceptions.DriverError,
+        )
+        scheme = uri.split("://", 1)[0] if "://" in uri else ""
+        if scheme not in _SCHEMES:
+            raise GraphStoreError(
+                f"Neo4j URI {uri!r}: expected a scheme among {list(_SCHEMES)}, "
+                "e.g. neo4j://localhost:7687"
+            )
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                uri,
+                auth=(user, password),
+                connection_timeout=connection_timeout_s,
+                max_transaction_retry_time=max_retry_time_s,
+            )
+            self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
+            self._driver.verify_connectivity()
+        except (*self._errors, ValueError) as exc:
+            if hasattr(self, "_driver"):
+                self._driver.close()
+            raise self._error("cannot connect (is the server up and the URI right?)", exc) from exc
+        try:
+            self.ensure_schema()
+        except GraphStoreError:
+            self._driver.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Neo4jGraph(uri={self.uri!r}, database={self.database!r})"
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _error(self, action: str, exc: BaseException) -> GraphStoreError:
+        detail = str(exc) or type(exc).__name__
+        if self._secret:
+            detail = detail.replace(self._secret, "***")
+        return GraphStoreError(
+            f"Neo4j at {self.uri} (database {self.database!r}): {action}: {detail}"
+        )
+
+    def _transact(self, steps: list[_Step], *, write: bool) -> list[_Records]:
+        """Run ``steps`` in one managed (retried) transaction."""
+        try:
+            with self._driver.session(
+                database=self.database, bookmark_manager=self._bookmarks
+            ) as session:
+                run = session.execute_write if write else session.execute_read
+                return cast(list[_Records], run(_run_steps, steps))
+        except self._errors as exc:
+            raise self._error("write failed" if write else "read failed", exc) from exc
+
+    def _run(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
+        """One query in a read transaction, as a frame (the ``run`` of :mod:`.queries`)."""
+        params = cypher.to_neo4j(params)
+        return _frame(self._transact([(query, params)], write=False)[0])
+
+    def _lookup(self, query: str, keys: list[Any]) -> _Records:
+        """Run a ``UNWIND $keys`` read over ``keys`` in chunks of ``batch_size``."""
+        names, rows = [], []
+        for start in range(0, max(len(keys), 1), self.batch_size):  # once when empty: the names
+            chunk = keys[start : start + self.batch_size]
+            names, found = self._transact([(query, {"keys": chunk})], write=False)[0]
+            rows += found
+        return names, rows
+
+    def _write_rows(self, statements: list[str], rows: pd.DataFrame) -> None:
+        """Run ``statements`` on each batch of ``rows`` (as ``$rows``), a transaction per batch."""
+        for start in range(0, len(rows), self.batch_size):
+            batch = cypher.frame_rows(rows.iloc[start : start + self.batch_size])
+            self._transact([(s, {"rows": batch}) for s in statements], write=True)
+
+    def ensure_schema(self) -> None:
+        """Create the missing key constraints and ``event_id`` indexes."""
+        for statement in cypher.schema_statements():  # schema changes: one per transaction
+            self._transact([(statement, {})], write=True)
+
+    # -- writes -------------------------------------------------------------------
+
+    def existing_keys(self, label: str) -> set[str]:
+        """All keys of ``label``."""
+        return set(queries.node_keys(self._run, label).tolist())
+
+    def upsert_nodes(self, label: str, frame: pd.DataFrame) -> UpsertResult:
+        """See :meth:`GraphStore.upsert_nodes`."""
+        spec = node_spec(label)
+        rows = node_frame(spec, frame)
+        if rows.empty:
+            return UpsertResult()
+        names = [c for c in rows.columns if c != spec.key]
+        stored = node_frame(
+            spec, _frame(self._lookup(cypher.node_lookup(spec, names), list(rows[spec.key])))
+        )
+        is_new = ~rows[spec.key].isin(set(stored[spec.key]))
+        new, old = rows[is_new], rows[~is_new].reset_index(drop=True)
+        changed = changed_rows(old, stored, spec.key) if names else old.iloc[0:0]
+        self._write_rows([cypher.node_merge(spec, names)], pd.concat([new, changed]))
+        return UpsertResult(len(new), len(changed), len(old) - len(changed))
+
+    def _check_endpoints(self, spec: RelSpec, rows: pd.DataFrame) -> None:
+        for column, label in (("source", spec.source), ("target", spec.target)):
+            keys = sorted(set(rows[column]))
+            _, found = self._lookup(cypher.node_lookup(node_spec(label), []), keys)
+            missing = sorted(set(keys) - {r["id"] for r in found})
+            if missing:
+                raise GraphStoreError(
+                    f"{spec.type}: {len(missing)} {column} keys are not {label} nodes, "
+                    f"e.g. {missing[:5]}"
+                )
+
+    def upsert_edges(self, rel_type: str, frame: pd.DataFrame) -> UpsertResult:
+        """See :meth:`GraphStore.upsert_edges`."""
+        spec = rel_spec(rel_type)
+        rows = edge_frame(spec, frame)
+        if rows.empty:
+            return UpsertResult()
+        if spec.is_event and rows["event_id"].isna().any():
+            raise GraphStoreError(f"{spec.type}: 'event_id' must not be null")
+        self._check_endpoints(spec, rows)
+        statements = [cypher.edge_merge(spec)]
+        if spec.is_event:
+            _, stored = self._lookup(cypher.stored_events(spec), list(rows["event_id"]))
+            is_new = ~rows["event_id"].isin({r["event_id"] for r in stored})
+            write, result = rows[is_new], UpsertResult(int(is_new.sum()), 0, int((~is_new).sum()))
+        else:
+            write, result = self._diff_edges(spec, rows)
+            if spec.identity == "source":
+                statements.insert(0, cypher.drop_other_targets(spec))
+        self._write_rows(statements, write)
+        return result
+
+    def _diff_edges(self, spec: RelSpec, rows: pd.DataFrame) -> tuple[pd.DataFrame, UpsertResult]:
+        """Rows to write (new, replaced or changed) and the result, for non-event types."""
+        on = ["source"] if spec.identity == "source" else ["source", "target"]
+        keys = list(rows["source"]) if spec.identity == "source" else cypher.frame_rows(rows[on])
+        props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
+        stored = typed_frame(
+            props, _frame(self._lookup(cypher.stored_edges(spec), keys)), what=spec.type
+        )
+        stored = stored.drop_duplicates(subset=on).reset_index(drop=True)
+        merged = rows.merge(stored, on=on, how="left", suffixes=("", "__stored"), indicator=True)
+        is_new = (merged["_merge"] == "left_only").to_numpy()
+        if spec.identity == "source":
+            moved = (merged["target"] != merged["target__stored"]).fillna(False)
+            changed = rows[~is_new & moved.to_numpy(dtype=bool)]
+        else:
+            changed = self._changed_pairs(spec, rows[~is_new], stored)
+        created = int(is_new.sum())
+        result = UpsertResult(created, len(changed), len(rows) - created - len(changed))
+        return pd.concat([rows[is_new], changed]), result
+
+    def _changed_pairs(
+        self, spec: RelSpec, rows: pd.DataFrame, stored: pd.DataFrame
+    ) -> pd.DataFrame:
+        if rows.empty or not spec.properties:
+            return rows.iloc[0:0]
+        key_rows = rows.assign(_pair=rows["source"] + "\x1f" + rows["target"])
+        key_stored = stored.assign(_pair=stored["source"] + "\x1f" + stored["target"])
+        cols = ["_pair", *[c for c in rows.columns if c not in ("source", "target")]]
+        changed = changed_rows(key_rows[cols].reset_index(drop=True), key_stored[cols], "_pair")
+        return rows[key_rows["_pair"].isin(set(changed["_pair"]))]
+
+    def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:
+        """See :meth:`GraphStore.delete_edges`."""
+        spec = rel_spec(rel_type)
+        for needed in ("source", "target"):
+            if needed not in frame.columns:
+                raise GraphStoreError(f"{spec.type}: the frame has no {needed!r} column")
+        pairs = cypher.frame_rows(frame[["source", "target"]].astype(str).drop_duplicates())
+        deleted = 0
+        for start in range(0, len(pairs), self.batch_size):
+            chunk = pairs[start : start + self.batch_size]
+            _, found = self._transact([(cypher.delete_pairs(spec), {"keys": chunk})], write=True)[0]
+            deleted += int(found[0]["deleted"])
+        return deleted
+
+    def counts_of(self, rel_type: str) -> int:
+        """Number of edges of one relationship type."""
+        spec = rel_spec(rel_type)
+        query = f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN count(r) AS n"
+        return int(self._run(query, {}).iloc[0, 0])
+
+    def clear(self) -> None:
+        """Delete every node and edge of the schema's labels, in batches; the schema stays."""
+        for label in NODES:
+            deleted = _CLEAR_BATCH
+            while deleted:
+                steps = [(cypher.clear_label(label), {"limit": _CLEAR_BATCH})]
+                deleted = int(self._transact(steps, write=True)[0][1][0]["deleted"])
+
+    # -- reads --------------------------------------------------------------------
+
+    def get_node(self, label: str, key: str) -> dict[str, Any] | None:
+        """See :meth:`GraphStore.get_node`."""
+        return self.get_nodes(label, [key])[0]
+
+    def get_nodes(self, label: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
+        """See :meth:`GraphStore.get_nodes`."""
+        spec = node_spec(label)
+        names = [c for c in spec.columns if c != spec.key]
+        _, found = self._lookup(cypher.node_lookup(spec, names), list(dict.fromkeys(keys)))
+        by_key = {row[spec.key]: row for row in found}
+        return [dict(by_key[k]) if k in by_key else None for k in keys]
+
+    def purchase_history(
+        self, customer_id: str, *, since: datetime | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
+        """See :meth:`GraphStore.purchase_history`."""
+        return queries.purchase_history(self._run, customer_id, since=since, limit=limit)
+
+    def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+        """See :meth:`GraphStore.price_history`."""
+        return queries.price_history(self._run, product_id, kinds=kinds)
+
+    def neighbors(
+        self,
+        label: str,
+        key: str,
+        *,
+        rel_type: str | None = None,
+        direction: Direction = "both",
+        limit: int = 50,
+    ) -> list[Neighbor]:
+        """See :meth:`GraphStore.neighbors`."""
+        node_spec(label)
+        rel = rel_spec(rel_type).type if rel_type else None
+        found: list[Neighbor] = []
+        for side in ("out", "in"):
+            if direction not in (side, "both"):
+                continue
+            query = cypher.neighbors(label, rel, side)
+            _, rows = self._transact([(query, {"id": key, "limit": int(limit)})], write=False)[0]
+            found += [Neighbor(r["node_label"], r["node_id"], r["rel_type"], side) for r in rows]
+        found.sort(key=lambda n: (n.rel_type, n.label, n.id, n.direction))
+        return found[:limit]
+
+    def co_purchases(self, product_id: str, *, limit: int = 10) -> pd.DataFrame:
+        """See :meth:`GraphStore.co_purchases`."""
+        return queries.co_purchases(self._run, product_id, limit=limit)
+
+    def counts(self) -> dict[str, int]:
+        """See :meth:`GraphStore.counts`."""
+        return queries.counts(self._run)
+
+    def edge_arrays(self, rel_type: str) -> EdgeArrays:
+        """See :meth:`GraphStore.edge_arrays`."""
+        return queries.edge_arrays(self._run, rel_type)
+
+    def to_networkx(
+        self,
+        *,
+        labels: Sequence[str] | None = None,
+        rel_types: Sequence[str] | None = None,
+        seeds: Sequence[tuple[str, str]] | None = None,
+        hops: int = 1,
+    ) -> nx.MultiDiGraph:
+        """See :meth:`GraphStore.to_networkx`."""
+        if seeds is None:
+            return queries.to_networkx(self._run, labels=labels, rel_types=rel_types)
+        return queries.ego_networkx(self, seeds, hops=hops, rel_types=rel_types)
+
+    def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """See :meth:`GraphStore.read_cypher`; runs in a read transaction as well."""
+        check_read_only(query)
+        return self._run(query, params or {})
+
+    def close(self) -> None:
+        """Close the driver and its connection pool."""
+        try:
+            self._driver.close()
+        except self._errors as exc:
+            raise self._error("close failed", exc) from exc
+
+
+__all__ = ["Neo4jGraph"]

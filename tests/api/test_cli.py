@@ -1,0 +1,96 @@
+"""Smoke and behaviour tests of every ``pricegraph`` command, on tiny data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pricegraph.api.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PRICEGRAPH_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("PRICEGRAPH_GRAPH__BUFFER_POOL_MB", "128")
+    monkeypatch.setenv("PRICEGRAPH_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _run(*args: str, **kwargs) -> str:
+    result = runner.invoke(app, list(args), **kwargs)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_help_lists_every_command() -> None:
+    out = _run("--help")
+    for command in ("generate", "load", "stats", "query", "reset", "config", "demo"):
+        assert command in out
+
+
+def test_generate_load_stats_query_reset(env: Path) -> None:
+    out = _run("generate", "--customers", "60", "--products", "30", "--days", "20", "--seed", "3")
+    mapping = env / "var" / "world" / "mapping.toml"
+    assert mapping.exists() and "mapping.toml" in out
+    out = _run("load", str(mapping))
+    assert "Load report" in out and "events" in out
+    stats = _run("stats")
+    assert re.search(r"│ Customer\s+│ node\s+│\s+60 │", stats)
+    rows = _run("query", "MATCH (c:Customer) RETURN count(c) AS n")
+    assert "60" in rows
+    rows = _run("query", "MATCH (p:Product) WHERE p.list_price > $min RETURN count(p) AS n",
+                "--param", "min=0")
+    assert "30" in rows
+    _run("load", str(mapping))
+    assert _run("stats") == stats  # idempotent
+    _run("reset", "--yes")
+    assert "│ Customer      │ node         │     0 │" in _run("stats")
+
+
+def test_load_single_file_with_mapped_columns(env: Path) -> None:
+    brands = env / "brands.csv"
+    brands.write_text("code,label\nB1,Verne\nB2,\n", encoding="utf-8")
+    out = _run("load", str(brands), "--kind", "brands", "--map", "brand_id=code",
+               "--map", "name=label")
+    assert "1 rows of brands.csv rejected" in out
+    assert 'brands.csv row 3, field "name": missing required value' in out
+    assert "Verne" in _run("query", "MATCH (b:Brand) RETURN b.name AS name")
+
+
+def test_errors_are_one_line_with_exit_code_2(env: Path) -> None:
+    result = runner.invoke(app, ["query", "MATCH (n:Customer) DETACH DELETE n"])
+    assert result.exit_code == 2
+    assert "read-only" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["load", str(env / "nope.csv"), "--kind", "brands"])
+    assert result.exit_code == 2 and "nope.csv: file does not exist" in result.output
+    result = runner.invoke(app, ["load", str(env / "x.csv")])
+    assert result.exit_code == 2 and "--kind" in result.output
+
+
+def test_reset_asks_first(env: Path) -> None:
+    result = runner.invoke(app, ["reset"], input="n\n")
+    assert result.exit_code == 1 and "Nothing deleted" in result.output
+
+
+def test_config_masks_secrets(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRICEGRAPH_GRAPH__NEO4J_PASSWORD", "hunter2")
+    out = _run("config")
+    assert "hunter2" not in out and "**********" in out
+
+
+def test_bad_setting_names_the_variable(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRICEGRAPH_GRAPH__BACKEND", "neo4j")
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 2
+    assert "PRICEGRAPH_GRAPH__NEO4J_URI" in result.output
+
+
+def test_demo_runs_end_to_end(env: Path) -> None:
+    out = _run("demo", "--customers", "50", "--products", "25", "--days", "15")
+    assert "Load report" in out and "PURCHASED" in out and "Try: pricegraph query" in out
