@@ -136,6 +136,11 @@ def delete_pairs(spec: RelSpec) -> str:
     )
 
 
+def count_edges(spec: RelSpec) -> str:
+    """The number of edges of one type, as ``n``."""
+    return f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN count(r) AS n"
+
+
 def neighbors(label: str, rel_type: str | None, side: str) -> str:
     """Distinct neighbours of ``$id`` on one side, ordered, at most ``$limit``."""
     rel = f":{rel_type}" if rel_type else ""
@@ -159,7 +164,7 @@ def all_statements() -> list[str]:
             out += [neighbors(spec.label, rel, side) for rel in RELS]
     for rel in RELS.values():
         out += [edge_merge(rel), drop_other_targets(rel), stored_events(rel)]
-        out += [stored_edges(rel), delete_pairs(rel)]
+        out += [stored_edges(rel), delete_pairs(rel), count_edges(rel)]
     return out
 
 
@@ -227,6 +232,7 @@ def from_neo4j(value: Any) -> Any:
 __all__ = [
     "all_statements",
     "clear_label",
+    "count_edges",
     "delete_pairs",
     "drop_other_targets",
     "edge_merge",

@@ -101,9 +101,15 @@ class EmbeddedGraph:
             raise GraphStoreError(f"LadybugDB: {exc}{hint}") from exc
 
     def _run(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
+        """Small results: rows as Python values (much cheaper than Arrow per call)."""
         result = self._execute(query, params)
-        table: pa.Table = result.get_as_arrow()
-        return table.to_pandas(types_mapper=None, timestamp_as_object=False)
+        columns = result.get_column_names()
+        return pd.DataFrame(result.get_all(), columns=columns)
+
+    def _run_bulk(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
+        """Large results (whole tables): through Arrow, no per-row Python objects."""
+        table: pa.Table = self._execute(query, params).get_as_arrow()
+        return table.to_pandas()
 
     def _in_transaction(self, steps: list[tuple[str, dict[str, Any]]]) -> None:
         self._execute("BEGIN TRANSACTION")
@@ -164,7 +170,7 @@ class EmbeddedGraph:
         names = [c for c in old.columns if c != spec.key]
         keys = pa.table({"k": pa.array(old[spec.key], type=pa.string())})
         returns = ", ".join(f"n.{n} AS {n}" for n in names)
-        stored = self._run(
+        stored = self._run_bulk(
             f"LOAD FROM $keys MATCH (n:{spec.label} {{id: k}}) RETURN n.id AS {spec.key}, {returns}",
             {"keys": keys},
         )
@@ -190,7 +196,7 @@ class EmbeddedGraph:
             f"MATCH (a:{spec.source})-[r:{spec.type}]->(b:{spec.target}) "
             f"RETURN a.id AS source, b.id AS target{', ' + returns if returns else ''}"
         )
-        return self._run(query, {})
+        return self._run_bulk(query, {})
 
     def _stored_event_ids(self, spec: RelSpec) -> pa.Array:
         query = f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN r.event_id AS e"
@@ -291,10 +297,8 @@ class EmbeddedGraph:
         """See :meth:`GraphStore.get_nodes`."""
         spec = node_spec(label)
         returns = ", ".join(f"n.{c} AS {c}" for c in spec.columns)
-        table = pa.table({"k": pa.array(list(keys), pa.string())})
-        found = self._run(
-            f"LOAD FROM $keys MATCH (n:{label} {{id: k}}) RETURN {returns}", {"keys": table}
-        )
+        query = f"UNWIND $keys AS k MATCH (n:{label} {{id: k}}) RETURN {returns}"
+        found = self._run(query, {"keys": [str(k) for k in keys]})
         by_key = {row["id"]: clean_record(row) for row in found.to_dict("records")}
         return [by_key.get(k) for k in keys]
 
@@ -347,7 +351,7 @@ class EmbeddedGraph:
 
     def edge_arrays(self, rel_type: str) -> EdgeArrays:
         """See :meth:`GraphStore.edge_arrays`."""
-        return queries.edge_arrays(self._run, rel_type)
+        return queries.edge_arrays(self._run_bulk, rel_type)
 
     def to_networkx(
         self,
@@ -359,13 +363,13 @@ class EmbeddedGraph:
     ) -> nx.MultiDiGraph:
         """See :meth:`GraphStore.to_networkx`."""
         if seeds is None:
-            return queries.to_networkx(self._run, labels=labels, rel_types=rel_types)
+            return queries.to_networkx(self._run_bulk, labels=labels, rel_types=rel_types)
         return queries.ego_networkx(self, seeds, hops=hops, rel_types=rel_types)
 
     def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """See :meth:`GraphStore.read_cypher`."""
         check_read_only(query)
-        return self._run(query, params or {})
+        return self._run_bulk(query, params or {})
 
     def close(self) -> None:
         """Close the connection and the database (releases the folder lock)."""

@@ -276,9 +276,7 @@ class Neo4jGraph:
 
     def counts_of(self, rel_type: str) -> int:
         """Number of edges of one relationship type."""
-        spec = rel_spec(rel_type)
-        query = f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN count(r) AS n"
-        return int(self._run(query, {}).iloc[0, 0])
+        return int(self._run(cypher.count_edges(rel_spec(rel_type)), {}).iloc[0, 0])
 
     def clear(self) -> None:
         """Delete every node and edge of the schema's labels, in batches; the schema stays."""
