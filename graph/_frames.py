@@ -90,6 +90,8 @@ def edge_frame(spec: RelSpec, frame: pd.DataFrame) -> pd.DataFrame:
     out = typed_frame(props, frame, what=spec.type)
     if out[["source", "target"]].isna().any().any():
         raise GraphStoreError(f"{spec.type}: source and target must not be null")
+    if spec.is_event and out["event_id"].isna().any():
+        raise GraphStoreError(f"{spec.type}: event_id must not be null")
     key = (
         ["event_id"]
         if spec.is_event
@@ -182,8 +184,8 @@ __all__ = [
     "changed_rows",
     "check_read_only",
     "clean_record",
-    "isin",
     "edge_frame",
+    "isin",
     "node_frame",
     "to_arrow",
     "typed_frame",

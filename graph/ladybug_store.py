@@ -170,10 +170,8 @@ class EmbeddedGraph:
         names = [c for c in old.columns if c != spec.key]
         keys = pa.table({"k": pa.array(old[spec.key], type=pa.string())})
         returns = ", ".join(f"n.{n} AS {n}" for n in names)
-        stored = self._run_bulk(
-            f"LOAD FROM $keys MATCH (n:{spec.label} {{id: k}}) RETURN n.id AS {spec.key}, {returns}",
-            {"keys": keys},
-        )
+        query = f"LOAD FROM $keys MATCH (n:{spec.label} {{id: k}}) RETURN n.id AS id, {returns}"
+        stored = self._run_bulk(query, {"keys": keys})
         stored = node_frame(spec, stored)
         return changed_rows(old.reset_index(drop=True), stored, spec.key)
 
@@ -272,6 +270,8 @@ class EmbeddedGraph:
     def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:
         """See :meth:`GraphStore.delete_edges`."""
         spec = rel_spec(rel_type)
+        if not {"source", "target"} <= set(frame.columns):
+            raise GraphStoreError(f"{rel_type}: delete_edges needs 'source' and 'target' columns")
         before = self.counts_of(rel_type)
         self._in_transaction([self._delete_step(spec, frame[["source", "target"]].astype(str))])
         return before - self.counts_of(rel_type)

@@ -17,11 +17,11 @@ Relationship identity decides what "upsert" means for an edge:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 
-class PropType(str, Enum):
+class PropType(StrEnum):
     """Property types, named after their LadybugDB spelling."""
 
     STRING = "STRING"
@@ -64,7 +64,7 @@ class RelSpec:
         return self.identity == "event"
 
 
-S, D, I, B, T = (
+S, D, N, B, T = (
     PropType.STRING,
     PropType.DOUBLE,
     PropType.INT64,
@@ -89,7 +89,7 @@ NODES: dict[str, NodeSpec] = {
                 "cost": D,
                 "list_price": D,
                 "currency": S,
-                "stock_units": I,
+                "stock_units": N,
             },
         ),
         NodeSpec("Brand", {"id": S, "name": S, "tier": S, "description": S}),
@@ -113,7 +113,7 @@ NODES: dict[str, NodeSpec] = {
     ]
 }
 
-_ORDER_EVENT = {"event_id": S, "order_id": S, "qty": I, "unit_price": D, "currency": S, "ts": T}
+_ORDER_EVENT = {"event_id": S, "order_id": S, "qty": N, "unit_price": D, "currency": S, "ts": T}
 
 RELS: dict[str, RelSpec] = {
     spec.type: spec
@@ -122,7 +122,7 @@ RELS: dict[str, RelSpec] = {
         RelSpec("RETURNED", "Customer", "Product", "event", dict(_ORDER_EVENT)),
         RelSpec("VIEWED", "Customer", "Product", "event", {"event_id": S, "ts": T}),
         RelSpec(
-            "ADDED_TO_CART", "Customer", "Product", "event", {"event_id": S, "qty": I, "ts": T}
+            "ADDED_TO_CART", "Customer", "Product", "event", {"event_id": S, "qty": N, "ts": T}
         ),
         RelSpec("OF_BRAND", "Product", "Brand", "source"),
         RelSpec("IN_CATEGORY", "Product", "Category", "source"),

@@ -38,8 +38,16 @@ from .readers import LINE
 from .service import FileReport, LoadReport, load_frame, new_progress
 from .validation import RefIndex
 
-COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice",
-           "CustomerID", "Country"]
+COLUMNS = [
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+]
 PRODUCT_CODE = r"^\d{5}[A-Za-z]*$"
 CURRENCY = "GBP"
 TIMEZONE = "Europe/London"
@@ -125,7 +133,12 @@ def to_canonical(raw: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.Series]
     everyone_id = pd.concat([registered[registered != ""], customer_id[is_anonymous]])
     customers = _customers(everyone, everyone_id, everyone_id.str.startswith("anon-"))
     prices = _transaction_prices(sales)
-    return {"products": products, "customers": customers, "prices": prices, "events": events}, reason
+    return {
+        "products": products,
+        "customers": customers,
+        "prices": prices,
+        "events": events,
+    }, reason
 
 
 def _mode_by(keys: pd.Series, values: pd.Series) -> pd.Series:
@@ -137,8 +150,9 @@ def _mode_by(keys: pd.Series, values: pd.Series) -> pd.Series:
     return counts.drop_duplicates("k").set_index("k")["v"]
 
 
-def _products(code: pd.Series, description: pd.Series, price: pd.Series,
-              sales: pd.DataFrame) -> pd.DataFrame:
+def _products(
+    code: pd.Series, description: pd.Series, price: pd.Series, sales: pd.DataFrame
+) -> pd.DataFrame:
     first_line = pd.Series(code.index, index=code.index).groupby(code).first()
     lines = code.to_frame("c").assign(line=code.index).groupby("c")["line"].first()
     del first_line
@@ -156,9 +170,7 @@ def _products(code: pd.Series, description: pd.Series, price: pd.Series,
     )
 
 
-def _customers(
-    kept: pd.DataFrame, customer_id: pd.Series, is_anonymous: pd.Series
-) -> pd.DataFrame:
+def _customers(kept: pd.DataFrame, customer_id: pd.Series, is_anonymous: pd.Series) -> pd.DataFrame:
     country = _mode_by(customer_id, kept["Country"].str.strip())
     anonymous = is_anonymous.groupby(customer_id.to_numpy()).first()
     first = kept[LINE].groupby(customer_id.to_numpy()).first()
@@ -188,8 +200,12 @@ def _transaction_prices(sales: pd.DataFrame) -> pd.DataFrame:
             "valid_from": agg["start"],
             "valid_to": agg["end"].dt.normalize() + pd.Timedelta(days=1),
             "source": "online_retail",
-            "price_point_id": "PP-" + agg["product_id"] + "-transaction-"
-            + agg["month"].astype(str) + "-" + agg["price"].map("{:.4f}".format),
+            "price_point_id": "PP-"
+            + agg["product_id"]
+            + "-transaction-"
+            + agg["month"].astype(str)
+            + "-"
+            + agg["price"].map("{:.4f}".format),
         }
     )
 
@@ -228,14 +244,25 @@ def load_online_retail(
     with progress if own else _Quiet():
         for kind in ("products", "customers", "prices", "events"):
             mapping = FileMapping(path, kind)
-            report = load_frame(store, mapping, frames[kind], refs,
-                                rejects_dir / f"{path.name}.{kind}.rejects.csv", progress)
+            report = load_frame(
+                store,
+                mapping,
+                frames[kind],
+                refs,
+                rejects_dir / f"{path.name}.{kind}.rejects.csv",
+                progress,
+            )
             reports.append(report)
     events = reports[-1]
     reports[-1] = FileReport(
-        path=events.path, kind=events.kind, rows=len(raw), loaded=events.loaded,
-        rejected=events.rejected, skipped=events.skipped + int(skipped.sum()),
-        result=events.result, rejects_path=events.rejects_path,
+        path=events.path,
+        kind=events.kind,
+        rows=len(raw),
+        loaded=events.loaded,
+        rejected=events.rejected,
+        skipped=events.skipped + int(skipped.sum()),
+        result=events.result,
+        rejects_path=events.rejects_path,
         first_rejects=events.first_rejects,
         skipped_reasons={**{str(k): int(v) for k, v in skipped.items()}, **events.skipped_reasons},
     )

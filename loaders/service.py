@@ -133,8 +133,9 @@ def _load_one(
     store: GraphStore, mapping: FileMapping, refs: RefIndex, rejects_dir: Path, progress: Progress
 ) -> FileReport:
     raw = read_raw(mapping)
-    return load_frame(store, mapping, raw, refs, rejects_dir / f"{mapping.path.name}.rejects.csv",
-                      progress)
+    return load_frame(
+        store, mapping, raw, refs, rejects_dir / f"{mapping.path.name}.rejects.csv", progress
+    )
 
 
 def load_frame(

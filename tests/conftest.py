@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 
+
 def _neo4j_config() -> GraphConfig | None:
     uri = os.environ.get("PRICEGRAPH_NEO4J_URI")
     if not uri:

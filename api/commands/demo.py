@@ -40,8 +40,8 @@ def demo(
     print_report(report)
     stats()
     console.print(
-        "\nTry: pricegraph query \"MATCH (c:Customer)-[p:PURCHASED]->(x:Product) "
-        "RETURN x.name AS product, count(*) AS sales ORDER BY sales DESC LIMIT 5\"",
+        '\nTry: pricegraph query "MATCH (c:Customer)-[p:PURCHASED]->(x:Product) '
+        'RETURN x.name AS product, count(*) AS sales ORDER BY sales DESC LIMIT 5"',
         markup=False,
         highlight=False,
     )

@@ -24,7 +24,9 @@ def generate_to(config: WorldConfig, out: Path, file_format: Literal["csv", "par
         for name in ("brands", "categories", "products", "customers", "prices", "events")
     )
     console.print(f"Wrote {sizes} to {out} in {time.perf_counter() - started:.1f} s")
-    console.print(f"Ground truth in {out / 'ground_truth'}; load it with: pricegraph load {mapping}")
+    console.print(
+        f"Ground truth in {out / 'ground_truth'}; load it with: pricegraph load {mapping}"
+    )
     return mapping
 
 
@@ -39,9 +41,7 @@ def generate(
     brands: Annotated[int, typer.Option(min=1, help="Number of brands.")] = 24,
     days: Annotated[int, typer.Option(min=1, help="Days of events.")] = 180,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: settings.seed).")] = None,
-    file_format: Annotated[
-        str, typer.Option("--format", help="csv or parquet.")
-    ] = "csv",
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
 ) -> None:
     """Generate a synthetic luxury-fashion retailer: catalog, customers, prices, events.
 

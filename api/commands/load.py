@@ -52,11 +52,15 @@ def load(
             report = load_online_retail(store, source, rejects_dir=rejects_dir)
         elif source.suffix.lower() == ".toml":
             if kind or map_ or constant:
-                raise ConfigError("--kind, --map and --constant apply to a data file, not a mapping")
+                raise ConfigError(
+                    "--kind, --map and --constant apply to a data file, not a mapping"
+                )
             report = load_files(store, read_mapping(source), rejects_dir=rejects_dir)
         else:
             if kind is None:
-                raise ConfigError(f"{source}: say which kind it holds with --kind ({', '.join(KINDS)})")
+                raise ConfigError(
+                    f"{source}: say which kind it holds with --kind ({', '.join(KINDS)})"
+                )
             mapping = FileMapping(
                 source,
                 kind,

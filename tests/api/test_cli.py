@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from pricegraph.api.cli import app
+from typer.testing import CliRunner
 
 runner = CliRunner()
 
@@ -44,8 +43,12 @@ def test_generate_load_stats_query_reset(env: Path) -> None:
     assert re.search(r"│ Customer\s+│ node\s+│\s+60 │", stats)
     rows = _run("query", "MATCH (c:Customer) RETURN count(c) AS n")
     assert "60" in rows
-    rows = _run("query", "MATCH (p:Product) WHERE p.list_price > $min RETURN count(p) AS n",
-                "--param", "min=0")
+    rows = _run(
+        "query",
+        "MATCH (p:Product) WHERE p.list_price > $min RETURN count(p) AS n",
+        "--param",
+        "min=0",
+    )
     assert "30" in rows
     _run("load", str(mapping))
     assert _run("stats") == stats  # idempotent
@@ -56,8 +59,9 @@ def test_generate_load_stats_query_reset(env: Path) -> None:
 def test_load_single_file_with_mapped_columns(env: Path) -> None:
     brands = env / "brands.csv"
     brands.write_text("code,label\nB1,Verne\nB2,\n", encoding="utf-8")
-    out = _run("load", str(brands), "--kind", "brands", "--map", "brand_id=code",
-               "--map", "name=label")
+    out = _run(
+        "load", str(brands), "--kind", "brands", "--map", "brand_id=code", "--map", "name=label"
+    )
     assert "1 rows of brands.csv rejected" in out
     assert 'brands.csv row 3, field "name": missing required value' in out
     assert "Verne" in _run("query", "MATCH (b:Brand) RETURN b.name AS name")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from pricegraph.errors import ConfigError, DataValidationError
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import FileMapping, load_files, read_mapping
@@ -50,8 +49,14 @@ def _write_catalog(folder: Path) -> Path:
             "customer_id": ["C1", "C1", "C3", "C1", "C3", "C3"],
             "product_id": ["P1", "P2", "P1", "P2", "P2", "P1"],
             "ts": pd.to_datetime(
-                ["2025-01-02 10:00", "2025-01-02 10:00", "2025-01-03 09:00", "2025-01-09 12:00",
-                 "2025-01-05 08:00", "2025-01-05 07:59"]
+                [
+                    "2025-01-02 10:00",
+                    "2025-01-02 10:00",
+                    "2025-01-03 09:00",
+                    "2025-01-09 12:00",
+                    "2025-01-05 08:00",
+                    "2025-01-05 07:59",
+                ]
             ),
             "order_id": ["O1", "O1", None, "O1", None, None],
             "qty": [1, 1, None, 1, 2, 1],
@@ -107,7 +112,11 @@ def test_load_applies_files_in_dependency_order_and_reports(
     report = _load(embedded, _write_catalog(tmp_path), tmp_path / "rejects")
     by_kind = {f.kind: f for f in report.files}
     assert [f.kind for f in report.files] == [
-        "brands", "categories", "products", "customers", "events"
+        "brands",
+        "categories",
+        "products",
+        "customers",
+        "events",
     ]
     assert (by_kind["products"].rows, by_kind["products"].loaded) == (8, 2)
     assert (by_kind["products"].rejected, by_kind["products"].skipped) == (5, 1)
@@ -190,9 +199,7 @@ def test_interrupted_load_resumes_to_the_clean_result(
     broken.close()
 
 
-def test_missing_required_column_names_file_and_field(
-    embedded: GraphStore, tmp_path: Path
-) -> None:
+def test_missing_required_column_names_file_and_field(embedded: GraphStore, tmp_path: Path) -> None:
     path = tmp_path / "brands.csv"
     path.write_text("code,label\nB1,Verne\n", encoding="utf-8")
     with pytest.raises(DataValidationError) as info:

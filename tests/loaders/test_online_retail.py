@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders.online_retail import load_online_retail
 from tests_support import ONLINE_RETAIL, requires_online_retail
@@ -57,7 +56,10 @@ def test_quirks_become_returns_guests_and_skips(
     assert counts["PURCHASED"] == 5 and counts["RETURNED"] == 1
     assert counts["Product"] == 2  # 85123A, 71053; fees and adjustments are not products
     assert embedded.get_node("Customer", "anon-536380") == {
-        "id": "anon-536380", "country": "France", "signup_ts": None, "is_anonymous": True,
+        "id": "anon-536380",
+        "country": "France",
+        "signup_ts": None,
+        "is_anonymous": True,
         "profile_text": None,
     }
     returned = embedded.read_cypher(
