@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import pandas as pd
 import pyarrow as pa
 
 from ..errors import GraphStoreError
-from . import queries
 from ._frames import (
     changed_rows,
-    check_read_only,
     clean_record,
     edge_frame,
     isin,
     node_frame,
     to_arrow,
 )
-from .base import Direction, EdgeArrays, Neighbor, UpsertResult
+from ._shared_reads import SharedReads
+from .base import Direction, Neighbor, UpsertResult
 from .schema import NODES, RELS, NodeSpec, PropType, RelSpec, node_spec, rel_spec
 
 _MB = 1 << 20
@@ -46,7 +43,7 @@ def _ddl_rel(spec: RelSpec) -> str:
     return f"CREATE REL TABLE IF NOT EXISTS {spec.type}(FROM {spec.source} TO {spec.target}{cols})"
 
 
-class EmbeddedGraph:
+class EmbeddedGraph(SharedReads):
     """A :class:`~pricegraph.graph.base.GraphStore` in a LadybugDB folder.
 
     Args:
@@ -289,10 +286,6 @@ class EmbeddedGraph:
 
     # -- reads --------------------------------------------------------------------
 
-    def get_node(self, label: str, key: str) -> dict[str, Any] | None:
-        """See :meth:`GraphStore.get_node`."""
-        return self.get_nodes(label, [key])[0]
-
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
         """See :meth:`GraphStore.get_nodes`."""
         spec = node_spec(label)
@@ -301,16 +294,6 @@ class EmbeddedGraph:
         found = self._run(query, {"keys": [str(k) for k in keys]})
         by_key = {row["id"]: clean_record(row) for row in found.to_dict("records")}
         return [by_key.get(k) for k in keys]
-
-    def purchase_history(
-        self, customer_id: str, *, since: datetime | None = None, limit: int | None = None
-    ) -> pd.DataFrame:
-        """See :meth:`GraphStore.purchase_history`."""
-        return queries.purchase_history(self._run, customer_id, since=since, limit=limit)
-
-    def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
-        """See :meth:`GraphStore.price_history`."""
-        return queries.price_history(self._run, product_id, kinds=kinds)
 
     def neighbors(
         self,
@@ -340,36 +323,6 @@ class EmbeddedGraph:
             ]
         found.sort(key=lambda n: (n.rel_type, n.label, n.id, n.direction))
         return found[:limit]
-
-    def co_purchases(self, product_id: str, *, limit: int = 10) -> pd.DataFrame:
-        """See :meth:`GraphStore.co_purchases`."""
-        return queries.co_purchases(self._run, product_id, limit=limit)
-
-    def counts(self) -> dict[str, int]:
-        """See :meth:`GraphStore.counts`."""
-        return queries.counts(self._run)
-
-    def edge_arrays(self, rel_type: str) -> EdgeArrays:
-        """See :meth:`GraphStore.edge_arrays`."""
-        return queries.edge_arrays(self._run_bulk, rel_type)
-
-    def to_networkx(
-        self,
-        *,
-        labels: Sequence[str] | None = None,
-        rel_types: Sequence[str] | None = None,
-        seeds: Sequence[tuple[str, str]] | None = None,
-        hops: int = 1,
-    ) -> nx.MultiDiGraph:
-        """See :meth:`GraphStore.to_networkx`."""
-        if seeds is None:
-            return queries.to_networkx(self._run_bulk, labels=labels, rel_types=rel_types)
-        return queries.ego_networkx(self, seeds, hops=hops, rel_types=rel_types)
-
-    def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """See :meth:`GraphStore.read_cypher`."""
-        check_read_only(query)
-        return self._run_bulk(query, params or {})
 
     def close(self) -> None:
         """Close the connection and the database (releases the folder lock)."""

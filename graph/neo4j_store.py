@@ -14,10 +14,8 @@ read sees the writes made before it through this store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, LiteralString, cast
 
-import networkx as nx
 import pandas as pd
 
 from ..errors import GraphStoreError
@@ -25,13 +23,13 @@ from . import _neo4j_cypher as cypher
 from . import queries
 from ._frames import (
     changed_rows,
-    check_read_only,
     clean_record,
     edge_frame,
     node_frame,
     typed_frame,
 )
-from .base import Direction, EdgeArrays, Neighbor, UpsertResult
+from ._shared_reads import SharedReads
+from .base import Direction, Neighbor, UpsertResult
 from .schema import NODES, PropType, RelSpec, node_spec, rel_spec
 
 if TYPE_CHECKING:
@@ -59,7 +57,7 @@ def _frame(records: _Records) -> pd.DataFrame:
     return pd.DataFrame.from_records([tuple(r.values()) for r in rows], columns=keys)
 
 
-class Neo4jGraph:
+class Neo4jGraph(SharedReads):
     """A :class:`~pricegraph.graph.base.GraphStore` in a Neo4j 5 database.
 
     Args:
@@ -154,6 +152,8 @@ class Neo4jGraph:
         """One query in a read transaction, as a frame (the ``run`` of :mod:`.queries`)."""
         params = cypher.to_neo4j(params)
         return _frame(self._transact([(query, params)], write=False)[0])
+
+    _run_bulk = _run  # results arrive as records either way
 
     def _lookup(self, query: str, keys: list[Any]) -> _Records:
         """Run a ``UNWIND $keys`` read over ``keys`` in chunks of ``batch_size``."""
@@ -288,10 +288,6 @@ class Neo4jGraph:
 
     # -- reads --------------------------------------------------------------------
 
-    def get_node(self, label: str, key: str) -> dict[str, Any] | None:
-        """See :meth:`GraphStore.get_node`."""
-        return self.get_nodes(label, [key])[0]
-
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
         """See :meth:`GraphStore.get_nodes`."""
         spec = node_spec(label)
@@ -299,16 +295,6 @@ class Neo4jGraph:
         _, found = self._lookup(cypher.node_lookup(spec, names), list(dict.fromkeys(keys)))
         by_key = {row[spec.key]: row for row in found}
         return [dict(by_key[k]) if k in by_key else None for k in keys]
-
-    def purchase_history(
-        self, customer_id: str, *, since: datetime | None = None, limit: int | None = None
-    ) -> pd.DataFrame:
-        """See :meth:`GraphStore.purchase_history`."""
-        return queries.purchase_history(self._run, customer_id, since=since, limit=limit)
-
-    def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
-        """See :meth:`GraphStore.price_history`."""
-        return queries.price_history(self._run, product_id, kinds=kinds)
 
     def neighbors(
         self,
@@ -331,36 +317,6 @@ class Neo4jGraph:
             found += [Neighbor(r["node_label"], r["node_id"], r["rel_type"], side) for r in rows]
         found.sort(key=lambda n: (n.rel_type, n.label, n.id, n.direction))
         return found[:limit]
-
-    def co_purchases(self, product_id: str, *, limit: int = 10) -> pd.DataFrame:
-        """See :meth:`GraphStore.co_purchases`."""
-        return queries.co_purchases(self._run, product_id, limit=limit)
-
-    def counts(self) -> dict[str, int]:
-        """See :meth:`GraphStore.counts`."""
-        return queries.counts(self._run)
-
-    def edge_arrays(self, rel_type: str) -> EdgeArrays:
-        """See :meth:`GraphStore.edge_arrays`."""
-        return queries.edge_arrays(self._run, rel_type)
-
-    def to_networkx(
-        self,
-        *,
-        labels: Sequence[str] | None = None,
-        rel_types: Sequence[str] | None = None,
-        seeds: Sequence[tuple[str, str]] | None = None,
-        hops: int = 1,
-    ) -> nx.MultiDiGraph:
-        """See :meth:`GraphStore.to_networkx`."""
-        if seeds is None:
-            return queries.to_networkx(self._run, labels=labels, rel_types=rel_types)
-        return queries.ego_networkx(self, seeds, hops=hops, rel_types=rel_types)
-
-    def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """See :meth:`GraphStore.read_cypher`; runs in a read transaction as well."""
-        check_read_only(query)
-        return self._run(query, params or {})
 
     def close(self) -> None:
         """Close the driver and its connection pool."""
