@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from ..graph.config import GraphConfig
+from ..loaders.config import LoaderConfig
 
 
 class VectorConfig(BaseModel):
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
             model artefacts (default ``./var``).
         graph: The graph store section.
         vectors: The vector store section.
+        loaders: How loads write.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: Default seed of generators and training.
     """
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     graph: GraphConfig = Field(default_factory=GraphConfig)
     vectors: VectorConfig = Field(default_factory=VectorConfig)
+    loaders: LoaderConfig = Field(default_factory=LoaderConfig)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 7
 

@@ -23,6 +23,7 @@ CustomerID, Country``. How its quirks map onto the graph:
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -217,6 +218,7 @@ def load_online_retail(
     rejects_dir: Path,
     nrows: int | None = None,
     progress: Progress | None = None,
+    chunk_rows: int = 1_000_000,
 ) -> LoadReport:
     """Load the Online Retail file into ``store``; see the module docstring.
 
@@ -226,6 +228,7 @@ def load_online_retail(
         rejects_dir: Where ``<file>.<kind>.rejects.csv`` go.
         nrows: Only the first ``nrows`` data rows (for quick tries).
         progress: A rich progress display to add tasks to.
+        chunk_rows: Rows per write transaction.
 
     Returns:
         One report per derived kind; the events report carries the source rows
@@ -241,7 +244,7 @@ def load_online_retail(
     own = progress is None
     progress = progress or new_progress()
     reports: list[FileReport] = []
-    with progress if own else _Quiet():
+    with progress if own else contextlib.nullcontext():
         for kind in ("products", "customers", "prices", "events"):
             mapping = FileMapping(path, kind)
             report = load_frame(
@@ -251,6 +254,7 @@ def load_online_retail(
                 refs,
                 rejects_dir / f"{path.name}.{kind}.rejects.csv",
                 progress,
+                chunk_rows,
             )
             reports.append(report)
     events = reports[-1]
@@ -267,14 +271,6 @@ def load_online_retail(
         skipped_reasons={**{str(k): int(v) for k, v in skipped.items()}, **events.skipped_reasons},
     )
     return LoadReport(reports)
-
-
-class _Quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 __all__ = ["COLUMNS", "load_online_retail", "read_online_retail", "to_canonical"]

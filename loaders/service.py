@@ -116,8 +116,17 @@ def load_files(
     *,
     rejects_dir: Path,
     progress: Progress | None = None,
+    chunk_rows: int = 1_000_000,
 ) -> LoadReport:
-    """Load every mapped file into ``store``; see the module docstring."""
+    """Load every mapped file into ``store``; see the module docstring.
+
+    Args:
+        store: The graph store.
+        mappings: The files and how to read them (any order).
+        rejects_dir: Where ``<file>.rejects.csv`` files go.
+        progress: A rich progress display to add tasks to (default: a new one).
+        chunk_rows: Rows per write transaction.
+    """
     order = sorted(mappings, key=lambda m: LOAD_ORDER.index(m.kind))
     refs = RefIndex(store)
     reports = []
@@ -125,17 +134,10 @@ def load_files(
     progress = progress or new_progress()
     with progress if own_progress else contextlib.nullcontext():
         for mapping in order:
-            reports.append(_load_one(store, mapping, refs, rejects_dir, progress))
+            raw = read_raw(mapping)
+            rejects = rejects_dir / f"{mapping.path.name}.rejects.csv"
+            reports.append(load_frame(store, mapping, raw, refs, rejects, progress, chunk_rows))
     return LoadReport(reports)
-
-
-def _load_one(
-    store: GraphStore, mapping: FileMapping, refs: RefIndex, rejects_dir: Path, progress: Progress
-) -> FileReport:
-    raw = read_raw(mapping)
-    return load_frame(
-        store, mapping, raw, refs, rejects_dir / f"{mapping.path.name}.rejects.csv", progress
-    )
 
 
 def load_frame(
@@ -145,6 +147,7 @@ def load_frame(
     refs: RefIndex,
     rejects_path: Path,
     progress: Progress,
+    chunk_rows: int = 1_000_000,
 ) -> FileReport:
     """Validate and write an already-read frame (``_line`` included) of ``mapping.kind``."""
     validated = validate(raw, mapping, refs)
@@ -155,6 +158,7 @@ def load_frame(
         mapping.kind,
         validated.frame,
         _present_columns(mapping, raw),
+        chunk_rows=chunk_rows,
         on_chunk=lambda n: progress.advance(task, n),
     )
     if mapping.kind in NODE_LABEL:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..graph.base import GraphStore, UpsertResult
-from ..graph.schema import EVENT_RELS
+from ..graph.events import record_events
 
 _NODE_COLUMNS: dict[str, tuple[str, str, dict[str, str]]] = {
     # kind: (label, key column, canonical column -> property)
@@ -113,7 +113,7 @@ def _write_chunk(
     store: GraphStore, kind: str, chunk: pd.DataFrame, present: set[str]
 ) -> UpsertResult:
     if kind == "events":
-        return _write_events(store, chunk)
+        return record_events(store, chunk)
     label, key, props = _NODE_COLUMNS[kind]
     columns = {key: "id", **{c: p for c, p in props.items() if c in present}}
     nodes = chunk[list(columns)].rename(columns=columns)
@@ -125,33 +125,6 @@ def _write_chunk(
         if len(edges):
             store.upsert_edges(rel_type, edges.set_axis(["source", "target"], axis=1))
     return result
-
-
-def _write_events(store: GraphStore, chunk: pd.DataFrame) -> UpsertResult:
-    total = UpsertResult()
-    for event_type, rel_type in EVENT_RELS.items():
-        rows = chunk[chunk["event_type"] == event_type]
-        if rows.empty:
-            continue
-        frame = pd.DataFrame(
-            {
-                "source": rows["customer_id"],
-                "target": rows["product_id"],
-                "event_id": rows["event_id"],
-                "ts": rows["ts"],
-            }
-        )
-        if rel_type in ("PURCHASED", "RETURNED"):
-            frame = frame.assign(
-                order_id=rows["order_id"],
-                qty=rows["qty"],
-                unit_price=rows["unit_price"],
-                currency=rows["currency"],
-            )
-        elif rel_type == "ADDED_TO_CART":
-            frame = frame.assign(qty=rows["qty"])
-        total += store.upsert_edges(rel_type, frame)
-    return total
 
 
 __all__ = ["NODE_LABEL", "write_rows"]

@@ -36,7 +36,12 @@ def demo(
     )
     mapping = generate_to(config, out, "csv")
     with open_store(settings) as store:
-        report = load_files(store, read_mapping(mapping), rejects_dir=settings.data_dir / "rejects")
+        report = load_files(
+            store,
+            read_mapping(mapping),
+            rejects_dir=settings.data_dir / "rejects",
+            chunk_rows=settings.loaders.chunk_rows,
+        )
     print_report(report)
     stats()
     console.print(

@@ -49,13 +49,20 @@ def load(
     rejects_dir = settings.data_dir / "rejects"
     with open_store(settings) as store:
         if online_retail:
-            report = load_online_retail(store, source, rejects_dir=rejects_dir)
+            report = load_online_retail(
+                store, source, rejects_dir=rejects_dir, chunk_rows=settings.loaders.chunk_rows
+            )
         elif source.suffix.lower() == ".toml":
             if kind or map_ or constant:
                 raise ConfigError(
                     "--kind, --map and --constant apply to a data file, not a mapping"
                 )
-            report = load_files(store, read_mapping(source), rejects_dir=rejects_dir)
+            report = load_files(
+                store,
+                read_mapping(source),
+                rejects_dir=rejects_dir,
+                chunk_rows=settings.loaders.chunk_rows,
+            )
         else:
             if kind is None:
                 raise ConfigError(
@@ -69,5 +76,7 @@ def load(
                 timezone=timezone,
                 datetime_format=datetime_format,
             )
-            report = load_files(store, [mapping], rejects_dir=rejects_dir)
+            report = load_files(
+                store, [mapping], rejects_dir=rejects_dir, chunk_rows=settings.loaders.chunk_rows
+            )
     print_report(report)

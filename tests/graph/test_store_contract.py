@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pricegraph.errors import GraphStoreError, ReadOnlyQueryError
-from pricegraph.graph import GraphStore, UpsertResult
+from pricegraph.graph import GraphStore, UpsertResult, record_events
 
 
 def _small_world(store: GraphStore) -> None:
@@ -299,3 +299,30 @@ def test_clear_removes_everything(store: GraphStore) -> None:
     _small_world(store)
     store.clear()
     assert sum(store.counts().values()) == 0
+
+
+def test_record_events_routes_types_and_is_idempotent(store: GraphStore) -> None:
+    _small_world(store)
+    events = pd.DataFrame(
+        {
+            "event_id": ["x1", "x2", "x3", "x4"],
+            "event_type": ["view", "cart", "purchase", "return"],
+            "customer_id": ["c2", "c2", "c2", "c2"],
+            "product_id": ["p3", "p3", "p3", "p3"],
+            "ts": pd.to_datetime(
+                ["2025-04-01 10:00", "2025-04-01 10:05", "2025-04-01 10:09", "2025-04-09 12:00"]
+            ),
+            "order_id": [None, None, "o9", "o9"],
+            "qty": [1, 1, 1, 1],
+            "unit_price": [None, None, 300.0, 300.0],
+            "currency": [None, None, "EUR", "EUR"],
+        }
+    )
+    assert record_events(store, events) == UpsertResult(created=4)
+    assert record_events(store, events) == UpsertResult(unchanged=4)
+    counts = store.counts()
+    assert (counts["VIEWED"], counts["ADDED_TO_CART"]) == (2, 1)
+    assert (counts["PURCHASED"], counts["RETURNED"]) == (6, 1)
+    assert store.purchase_history("c2")["event_id"].tolist()[0] == "x3"
+    with pytest.raises(GraphStoreError, match="unknown event_type"):
+        record_events(store, events.assign(event_type="wishlist"))
