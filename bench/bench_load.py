@@ -166,6 +166,36 @@ def main() -> None:
     print(f"target (load within 6x pandas parse): {target}")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_load.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    plot(figures, args.out / "bench_load.png")
+
+
+def plot(figures: dict, path: Path) -> None:
+    """A bar chart of the load's stages against the baselines (needs the bench extra)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (pip install -e '.[bench]'): no plot")
+        return
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.barh(["pandas.read_csv"], [figures["pandas_read_csv_s"]], color="#888")
+    ax.barh(["LadybugDB COPY floor"], [figures["copy_floor_s"]], color="#bbb")
+    left = 0.0
+    for key, label, colour in (
+        ("stage_read_s", "read", "#4c72b0"),
+        ("stage_canonical_s", "adapt", "#55a868"),
+        ("stage_validate_and_write_s", "validate + write", "#c44e52"),
+    ):
+        ax.barh(["Pricegraph load"], [figures[key]], left=left, color=colour, label=label)
+        left += figures[key]
+    ax.set_xlabel("seconds (Online Retail, 541,909 rows)")
+    ax.set_title(f"Load: {figures['load_to_pandas_ratio']}x the pandas parse")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
 
 
 if __name__ == "__main__":

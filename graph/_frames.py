@@ -160,7 +160,7 @@ def clean_record(row: dict[str, Any]) -> dict[str, Any]:
 
 _WRITE_CLAUSE = re.compile(
     r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|COPY|ALTER|LOAD|INSTALL|ATTACH|IMPORT|EXPORT|"
-    r"CHECKPOINT|BEGIN|COMMIT|ROLLBACK|FOREACH)\b|\bCALL\s*\{",
+    r"CHECKPOINT|BEGIN|COMMIT|ROLLBACK|FOREACH)\b|\bCALL\s*\{|\bCALL\s+\w+\s*=",
     re.IGNORECASE,
 )
 _STRING_OR_COMMENT = re.compile(

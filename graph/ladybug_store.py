@@ -291,8 +291,10 @@ class EmbeddedGraph(SharedReads):
         spec = node_spec(label)
         returns = ", ".join(f"n.{c} AS {c}" for c in spec.columns)
         query = f"UNWIND $keys AS k MATCH (n:{label} {{id: k}}) RETURN {returns}"
-        found = self._run(query, {"keys": [str(k) for k in keys]})
-        by_key = {row["id"]: clean_record(row) for row in found.to_dict("records")}
+        result = self._execute(query, {"keys": [str(k) for k in keys]})
+        names = result.get_column_names()
+        rows = (clean_record(dict(zip(names, values, strict=True))) for values in result.get_all())
+        by_key = {row["id"]: row for row in rows}
         return [by_key.get(k) for k in keys]
 
     def neighbors(

@@ -282,6 +282,7 @@ def test_read_cypher_reads_and_refuses_writes(store: GraphStore) -> None:
         "CREATE (:Brand {id: 'x'})",
         "MATCH (p:Product) SET p.name = 'x'",
         "MERGE (:Brand {id: 'y'})",
+        "CALL { CREATE (:Brand {id: 'z'}) }",
     ):
         with pytest.raises(ReadOnlyQueryError):
             store.read_cypher(query)
