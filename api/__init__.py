@@ -1,5 +1,5 @@
 """The top layer: settings, the ``pricegraph`` command line (and, later, GraphQL)."""
 
-from .settings import Settings, VectorConfig
+from .settings import Settings
 
-__all__ = ["Settings", "VectorConfig"]
+__all__ = ["Settings"]

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,22 +20,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ..embeddings.config import EmbeddingConfig, VectorConfig
 from ..graph.config import GraphConfig
 from ..loaders.config import LoaderConfig
-
-
-class VectorConfig(BaseModel):
-    """Where vectors live: a Qdrant server by ``url``, else an embedded store at ``path``.
-
-    Attributes:
-        url: Qdrant server URL (production), e.g. ``http://qdrant:6333``.
-        api_key: Qdrant API key; never printed.
-        path: Folder of the embedded store, relative to the data directory.
-    """
-
-    url: str | None = None
-    api_key: SecretStr | None = None
-    path: Path = Path("vectors")
 
 
 def _toml_file() -> Path:
@@ -50,6 +37,7 @@ class Settings(BaseSettings):
             model artefacts (default ``./var``).
         graph: The graph store section.
         vectors: The vector store section.
+        embeddings: The text encoder section.
         loaders: How loads write.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: Default seed of generators and training.
@@ -65,6 +53,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     graph: GraphConfig = Field(default_factory=GraphConfig)
     vectors: VectorConfig = Field(default_factory=VectorConfig)
+    embeddings: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     loaders: LoaderConfig = Field(default_factory=LoaderConfig)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 7
@@ -94,4 +83,4 @@ class Settings(BaseSettings):
         return self.model_dump(mode="json")
 
 
-__all__ = ["Settings", "VectorConfig"]
+__all__ = ["Settings"]

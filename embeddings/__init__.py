@@ -1,3 +1,22 @@
-"""embeddings (not yet implemented: see the open issues)."""
+"""Text embeddings of products, brands and customers, stored in Qdrant; similarity."""
 
-__all__: list[str] = []
+from .base import (
+    CollectionSpec,
+    ScoredItem,
+    SearchFilter,
+    TextEncoder,
+    VectorPoint,
+    VectorStore,
+)
+from .config import EmbeddingConfig, VectorConfig
+
+__all__ = [
+    "CollectionSpec",
+    "EmbeddingConfig",
+    "ScoredItem",
+    "SearchFilter",
+    "TextEncoder",
+    "VectorConfig",
+    "VectorPoint",
+    "VectorStore",
+]

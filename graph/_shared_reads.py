@@ -31,6 +31,10 @@ class SharedReads:
         """See :meth:`GraphStore.get_node`."""
         return self.get_nodes(label, [key])[0]
 
+    def node_frame(self, label: str) -> pd.DataFrame:
+        """See :meth:`GraphStore.node_frame`."""
+        return queries.node_frame(self._run_bulk, label)
+
     def purchase_history(
         self, customer_id: str, *, since: datetime | None = None, limit: int | None = None
     ) -> pd.DataFrame:

@@ -123,6 +123,9 @@ class GraphStore(Protocol):
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
         """Properties of several nodes, aligned with ``keys`` (``None`` where missing)."""
 
+    def node_frame(self, label: str) -> pd.DataFrame:
+        """Every node of ``label`` with all its properties, one row each, sorted by ``id``."""
+
     def purchase_history(
         self, customer_id: str, *, since: datetime | None = None, limit: int | None = None
     ) -> pd.DataFrame:

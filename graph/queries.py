@@ -124,6 +124,16 @@ def node_keys(run: Run, label: str) -> np.ndarray:
     return np.sort(values)
 
 
+def node_frame(run: Run, label: str) -> pd.DataFrame:
+    """See :meth:`GraphStore.node_frame`."""
+    spec = node_spec(label)
+    returns = ", ".join(f"n.{c} AS {c}" for c in spec.columns)
+    frame = run(f"MATCH (n:{label}) RETURN {returns}", {})
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in spec.columns})
+    return frame[spec.columns].sort_values("id", kind="stable").reset_index(drop=True)
+
+
 def edge_arrays(run: Run, rel_type: str) -> EdgeArrays:
     """See :meth:`GraphStore.edge_arrays`: one query, then vectorised index mapping."""
     spec = rel_spec(rel_type)
@@ -185,6 +195,7 @@ __all__ = [
     "counts",
     "edge_arrays",
     "ego_networkx",
+    "node_frame",
     "node_keys",
     "price_history",
     "purchase_history",

@@ -130,6 +130,7 @@ RELS: dict[str, RelSpec] = {
         RelSpec("HAS_PRICE", "Product", "PricePoint", "endpoints"),
         RelSpec("OFFERED_BY", "PricePoint", "Competitor", "source"),
         RelSpec("IN_SEGMENT", "Customer", "Segment", "endpoints", {"score": D}),
+        RelSpec("SIMILAR_TO", "Product", "Product", "endpoints", {"score": D}),
     ]
 }
 

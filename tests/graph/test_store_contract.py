@@ -327,3 +327,12 @@ def test_record_events_routes_types_and_is_idempotent(store: GraphStore) -> None
     assert store.purchase_history("c2")["event_id"].tolist()[0] == "x3"
     with pytest.raises(GraphStoreError, match="unknown event_type"):
         record_events(store, events.assign(event_type="wishlist"))
+
+
+def test_node_frame_has_every_property(store: GraphStore) -> None:
+    _small_world(store)
+    products = store.node_frame("Product")
+    assert products["id"].tolist() == ["p1", "p2", "p3", "p4", "p5"]
+    assert "stock_units" in products.columns and "description" in products.columns
+    assert products["list_price"].tolist() == pytest.approx([900.0, 450.0, 300.0, 250.0, 180.0])
+    assert store.node_frame("Segment").empty

@@ -1,0 +1,258 @@
+"""``embed_catalog``: incremental embedding of products, brands and customers.
+
+Each point carries two hashes in its payload: ``text_hash`` (the text and the
+model; equal means no model work) and ``content_hash`` (text, payload and, for
+customers, the vector itself; equal means nothing to write). A run encodes only
+new or changed texts, rewrites only changed points, and deletes the points of
+items that are gone, so a second run over an unchanged graph does no model work
+and writes nothing.
+
+Customer vectors come from their history: with :math:`v_p` the text vector of
+product :math:`p`, event weights :math:`w_e` (purchase 1.0, cart 0.5, view 0.25)
+and half-life :math:`h` days before the customer's latest event :math:`t^*`,
+
+.. math::
+
+    u_c = \\mathrm{normalize}\\Big(\\sum_{e \\in E_c} w_e\\, 2^{-(t^* - t_e)/h}\\, v_{p_e}\\Big),
+    \\qquad x_c = \\mathrm{normalize}(u_c + v^{\\text{profile}}_c)
+
+where :math:`v^{\\text{profile}}_c` is the embedding of the customer's profile text
+(omitted when there is none; a customer with neither gets no vector).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.progress import Progress
+
+from ..graph.base import GraphStore
+from .base import CollectionSpec, TextEncoder, VectorPoint, VectorStore
+from .catalog import price_bands, product_table
+from .texts import brand_text, customer_profile_text, product_text, text_hash
+
+EVENT_WEIGHTS = {"PURCHASED": 1.0, "ADDED_TO_CART": 0.5, "VIEWED": 0.25}
+"""Weight of each event type in a customer's history vector."""
+
+WRITE_BATCH = 1024
+
+
+@dataclass(frozen=True)
+class CollectionReport:
+    """What a run did to one collection."""
+
+    items: int = 0
+    encoded: int = 0
+    written: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    without_vector: int = 0
+
+
+@dataclass(frozen=True)
+class EmbedReport:
+    """Per-collection reports and the model work of a run."""
+
+    collections: dict[str, CollectionReport] = field(default_factory=dict)
+    model_calls: int = 0
+    texts_encoded: int = 0
+
+    def as_frame(self) -> pd.DataFrame:
+        """One row per collection."""
+        return pd.DataFrame(
+            [{"collection": name, **vars(report)} for name, report in self.collections.items()]
+        )
+
+
+def collection_specs(prefix: str, text_dim: int, graph_dim: int) -> dict[str, CollectionSpec]:
+    """The ``products``, ``customers`` and ``brands`` collections and their indexes."""
+    vectors = {"text": text_dim, "graph": graph_dim}
+    return {
+        "products": CollectionSpec(
+            f"{prefix}products",
+            vectors,
+            {
+                "brand": "keyword",
+                "categories": "keyword",
+                "price": "float",
+                "price_band": "keyword",
+                "in_stock": "bool",
+            },
+        ),
+        "customers": CollectionSpec(
+            f"{prefix}customers",
+            {**vectors, "profile": text_dim},
+            {"segment": "keyword", "country": "keyword", "is_anonymous": "bool"},
+        ),
+        "brands": CollectionSpec(f"{prefix}brands", vectors, {"tier": "keyword"}),
+    }
+
+
+class LazyEncoder:
+    """Loads the encoder on first use, so a run with nothing to encode never loads it."""
+
+    def __init__(self, factory: Callable[[], TextEncoder], model_name: str) -> None:
+        self._factory, self._encoder = factory, None
+        self.model_name = model_name
+
+    @property
+    def encoder(self) -> TextEncoder:
+        """The loaded encoder."""
+        if self._encoder is None:
+            self._encoder = self._factory()
+        return self._encoder
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the model has been loaded."""
+        return self._encoder is not None
+
+    def encode(
+        self, texts: list[str], progress: Progress, what: str, batch: int = 256
+    ) -> np.ndarray:
+        """Encode with a progress bar, ``batch`` texts per step."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        task = progress.add_task(f"encoding {what}", total=len(texts))
+        parts = []
+        for start in range(0, len(texts), batch):
+            parts.append(self.encoder.encode(texts[start : start + batch]))
+            progress.advance(task, min(batch, len(texts) - start))
+        return np.vstack(parts)
+
+
+def _content_hash(parts: list[Any]) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha1(blob).hexdigest()[:20]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@contextmanager
+def _null_progress() -> Iterator[Progress]:
+    with Progress(disable=True) as progress:
+        yield progress
+
+
+def sync_collection(
+    vectors: VectorStore,
+    spec: CollectionSpec,
+    items: pd.DataFrame,
+    encoder: LazyEncoder,
+    progress: Progress,
+) -> CollectionReport:
+    """Bring a text collection in line with ``items`` (columns ``key, text, payload``)."""
+    vectors.ensure_collection(spec)
+    stored = vectors.payloads(spec.name, ["text_hash", "content_hash"])
+    hashes = [text_hash(t, encoder.model_name) for t in items["text"]]
+    items = items.assign(text_hash=hashes)
+    items["content_hash"] = [
+        _content_hash([h, p]) for h, p in zip(items["text_hash"], items["payload"], strict=True)
+    ]
+    gone = sorted(set(stored) - set(items["key"]))
+    if gone:
+        vectors.delete(spec.name, gone)
+    old = {k: stored.get(k, {}) for k in items["key"]}
+    is_same = np.array(
+        [
+            old[k].get("content_hash") == c
+            for k, c in zip(items["key"], items["content_hash"], strict=True)
+        ],
+        dtype=bool,
+    )
+    todo = items[~is_same]
+    needs_text = np.array(
+        [old[k].get("text_hash") != h for k, h in zip(todo["key"], todo["text_hash"], strict=True)],
+        dtype=bool,
+    )
+    fresh = encoder.encode(todo.loc[needs_text, "text"].tolist(), progress, spec.name)
+    kept = vectors.vectors(spec.name, todo.loc[~needs_text, "key"].tolist(), "text")
+    by_key = dict(zip(todo.loc[needs_text, "key"], fresh, strict=True)) | kept
+    points = [
+        VectorPoint(k, {"text": by_key[k]}, {**p, "text_hash": h, "content_hash": c})
+        for k, p, h, c in zip(
+            todo["key"], todo["payload"], todo["text_hash"], todo["content_hash"], strict=True
+        )
+    ]
+    _write(vectors, spec.name, points, progress)
+    return CollectionReport(
+        len(items), int(needs_text.sum()), len(points), len(gone), int(is_same.sum())
+    )
+
+
+def _write(
+    vectors: VectorStore, collection: str, points: list[VectorPoint], progress: Progress
+) -> None:
+    if not points:
+        return
+    task = progress.add_task(f"writing {collection}", total=len(points))
+    for start in range(0, len(points), WRITE_BATCH):
+        batch = points[start : start + WRITE_BATCH]
+        vectors.upsert(collection, batch)
+        progress.advance(task, len(batch))
+    vectors.optimize(collection)
+
+
+def product_items(store: GraphStore) -> pd.DataFrame:
+    """``key, text, payload`` of every product (payload: what filters and display need)."""
+    table = product_table(store)
+    bands = price_bands(table["list_price"])
+    texts = [
+        product_text(
+            r.name, r.description, r.brand_name, r.brand_tier, r.category_path, r.attributes
+        )
+        for r in table.itertuples()
+    ]
+    payloads = [
+        {
+            "name": _plain(r.name),
+            "brand": _plain(r.brand_id),
+            "brand_name": _plain(r.brand_name),
+            "categories": list(r.categories),
+            "category_path": _plain(r.category_path),
+            "price": _plain(r.list_price),
+            "currency": _plain(r.currency),
+            "price_band": band,
+            "in_stock": _plain(r.stock_units) is None or int(r.stock_units) > 0,
+        }
+        for r, band in zip(table.itertuples(), bands, strict=True)
+    ]
+    return pd.DataFrame({"key": table["id"], "text": texts, "payload": payloads})
+
+
+def brand_items(store: GraphStore) -> pd.DataFrame:
+    """``key, text, payload`` of every brand."""
+    brands = store.node_frame("Brand")
+    return pd.DataFrame(
+        {
+            "key": brands["id"],
+            "text": [brand_text(r.name, r.tier, r.description) for r in brands.itertuples()],
+            "payload": [
+                {"name": _plain(r.name), "tier": _plain(r.tier)} for r in brands.itertuples()
+            ],
+        }
+    )
+
+
+__all__ = [
+    "EVENT_WEIGHTS",
+    "CollectionReport",
+    "EmbedReport",
+    "LazyEncoder",
+    "brand_items",
+    "collection_specs",
+    "customer_profile_text",
+    "product_items",
+    "sync_collection",
+]
