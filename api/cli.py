@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from .commands import config, demo, generate, load, query, reset, stats  # noqa: F401  (register)
+from .commands import (  # noqa: F401  (each module registers its command)
+    config,
+    demo,
+    embed,
+    generate,
+    load,
+    query,
+    reset,
+    similar,
+    stats,
+)
 from .commands._common import app
 
 

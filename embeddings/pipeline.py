@@ -96,11 +96,18 @@ def collection_specs(prefix: str, text_dim: int, graph_dim: int) -> dict[str, Co
 
 
 class LazyEncoder:
-    """Loads the encoder on first use, so a run with nothing to encode never loads it."""
+    """Loads the encoder on first use, so a run with nothing to encode never loads it.
+
+    Attributes:
+        calls: Encoder forward passes (batches) run through this wrapper.
+        texts_encoded: Texts encoded through this wrapper.
+    """
 
     def __init__(self, factory: Callable[[], TextEncoder], model_name: str) -> None:
         self._factory, self._encoder = factory, None
         self.model_name = model_name
+        self.calls = 0
+        self.texts_encoded = 0
 
     @property
     def encoder(self) -> TextEncoder:
@@ -123,8 +130,12 @@ class LazyEncoder:
         task = progress.add_task(f"encoding {what}", total=len(texts))
         parts = []
         for start in range(0, len(texts), batch):
-            parts.append(self.encoder.encode(texts[start : start + batch]))
-            progress.advance(task, min(batch, len(texts) - start))
+            chunk = texts[start : start + batch]
+            before = getattr(self.encoder, "calls", 0)
+            parts.append(self.encoder.encode(chunk))
+            self.calls += max(getattr(self.encoder, "calls", 0) - before, 1)
+            self.texts_encoded += len(chunk)
+            progress.advance(task, len(chunk))
         return np.vstack(parts)
 
 

@@ -86,9 +86,7 @@ def embed_catalog(
             progress,
             half_life_days=embedding.half_life_days,
         )
-    calls = getattr(encoder.encoder, "calls", 0) if encoder.is_loaded else 0
-    texts = getattr(encoder.encoder, "texts_encoded", 0) if encoder.is_loaded else 0
-    return EmbedReport(reports, model_calls=calls, texts_encoded=texts)
+    return EmbedReport(reports, model_calls=encoder.calls, texts_encoded=encoder.texts_encoded)
 
 
 __all__ = ["embed_catalog", "encoder_factory"]

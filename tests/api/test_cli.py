@@ -96,5 +96,21 @@ def test_bad_setting_names_the_variable(env: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_demo_runs_end_to_end(env: Path) -> None:
-    out = _run("demo", "--customers", "50", "--products", "25", "--days", "15")
-    assert "Load report" in out and "PURCHASED" in out and "Try: pricegraph query" in out
+    out = _run("demo", "--customers", "50", "--products", "25", "--days", "15", "--no-embed")
+    assert "Load report" in out and "PURCHASED" in out and "Try: pricegraph similar" in out
+
+
+def test_embed_and_similar(env: Path) -> None:
+    _run("generate", "--customers", "40", "--products", "20", "--brands", "5", "--days", "15")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    out = _run("embed", "--similar-edges", "3")
+    assert "Embedding report" in out and "SIMILAR_TO edges (top 3): 60 created" in out
+    assert "model calls: 0" in _run("embed")  # nothing changed: no model work
+    hits = _run("similar", "--text", "leather bag", "--limit", "3")
+    assert "score" in hits and "P000" in hits
+    customers = _run("similar", "--customer", "C00001", "--limit", "2")
+    assert "C000" in customers
+    result = runner.invoke(app, ["similar"])
+    assert result.exit_code == 2 and "exactly one of" in result.output
+    result = runner.invoke(app, ["similar", "--product", "NOPE"])
+    assert result.exit_code == 2 and "'NOPE' not found" in result.output

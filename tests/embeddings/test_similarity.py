@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from pricegraph.embeddings.similarity import ProductFilter, top_k_similar
 from pricegraph.errors import DataValidationError
 
 
 def test_product_filter_to_search_filter() -> None:
-    where = ProductFilter(brand=["B1", "B2"], category="CAT-bags", min_price=100.0,
-                          is_in_stock=True).to_search_filter(exclude_keys=["P1"])
+    where = ProductFilter(
+        brand=["B1", "B2"], category="CAT-bags", min_price=100.0, is_in_stock=True
+    ).to_search_filter(exclude_keys=["P1"])
     assert where.equals == {"brand": ["B1", "B2"], "categories": "CAT-bags", "in_stock": True}
     assert where.ranges == {"price": (100.0, None)}
     assert list(where.exclude_keys) == ["P1"]

@@ -1,0 +1,72 @@
+"""``pricegraph embed``: text vectors of products, brands and customers into Qdrant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+from ...embeddings import VectorStore
+from ...embeddings.pipeline import EmbedReport, collection_specs
+from ...embeddings.service import embed_catalog
+from ...embeddings.similarity import write_similar_edges
+from ...embeddings.vector_factory import make_vector_store
+from ..settings import Settings
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+
+
+@contextmanager
+def open_vectors(settings: Settings) -> Iterator[VectorStore]:
+    """The configured vector store, closed afterwards."""
+    vectors = make_vector_store(settings.vectors)
+    try:
+        yield vectors
+    finally:
+        vectors.close()
+
+
+def collection_names(settings: Settings) -> dict[str, str]:
+    """Kind -> collection name under the configured prefix."""
+    specs = collection_specs(
+        settings.vectors.collection_prefix,
+        settings.embeddings.dimension,
+        settings.vectors.graph_dim,
+    )
+    return {kind: spec.name for kind, spec in specs.items()}
+
+
+def run_embed(settings: Settings, similar_edges: int) -> EmbedReport:
+    """Embed the catalog, then optionally write ``SIMILAR_TO`` edges; prints the report."""
+    with open_store(settings) as store, open_vectors(settings) as vectors:
+        report = embed_catalog(
+            store, vectors, embedding=settings.embeddings, vector_config=settings.vectors
+        )
+        console.print(frame_table(report.as_frame(), title="Embedding report"))
+        console.print(f"model calls: {report.model_calls} ({report.texts_encoded} texts encoded)")
+        if similar_edges:
+            result = write_similar_edges(
+                store, vectors, collection_names(settings)["products"], k=similar_edges
+            )
+            console.print(
+                f"SIMILAR_TO edges (top {similar_edges}): {result.created} created, "
+                f"{result.updated} updated, {result.unchanged} unchanged"
+            )
+    return report
+
+
+@app.command()
+@clear_errors
+def embed(
+    similar_edges: Annotated[
+        int,
+        typer.Option(min=0, help="Also store each product's top-K neighbours as SIMILAR_TO edges."),
+    ] = 0,
+) -> None:
+    """Embed products, brands and customers (only what changed since the last run).
+
+    Vectors go to the Qdrant server in PRICEGRAPH_VECTORS__URL, or to the
+    embedded store under the data directory.
+    """
+    run_embed(load_settings(), similar_edges)

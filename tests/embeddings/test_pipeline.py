@@ -1,0 +1,176 @@
+"""Incremental embedding and similarity on a small synthetic world (real model, real stores)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pricegraph.embeddings.catalog import product_table
+from pricegraph.embeddings.config import EmbeddingConfig, VectorConfig
+from pricegraph.embeddings.edge_store import EdgeVectorStore
+from pricegraph.embeddings.encoder import SentenceEncoder
+from pricegraph.embeddings.pipeline import collection_specs
+from pricegraph.embeddings.service import embed_catalog
+from pricegraph.embeddings.similarity import ProductFilter, Similarity, write_similar_edges
+from pricegraph.errors import DataValidationError, NotFoundError
+from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
+from pricegraph.loaders import load_files, read_mapping
+from pricegraph.loaders.synthetic import generate_world, write_world
+from pricegraph.loaders.synthetic_config import WorldConfig
+
+VECTORS = VectorConfig(collection_prefix="t_")
+EMBEDDING = EmbeddingConfig()
+NAMES = {k: s.name for k, s in collection_specs("t_", 384, 64).items()}
+
+
+class CountingLoader:
+    """Hands out the shared real encoder and counts how often a run asked for it."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder, self.loads = encoder, 0
+
+    def __call__(self) -> SentenceEncoder:
+        self.loads += 1
+        return self.encoder
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = WorldConfig(seed=5, n_customers=120, n_products=80, n_brands=8, n_days=40)
+    out = tmp_path_factory.mktemp("world")
+    write_world(generate_world(config), out)
+    return out
+
+
+@pytest.fixture
+def graph(tmp_path: Path, world_dir: Path) -> Iterator[GraphStore]:
+    store = make_graph_store(GraphConfig(path=tmp_path / "graph", buffer_pool_mb=128))
+    load_files(store, read_mapping(world_dir / "mapping.toml"), rejects_dir=tmp_path / "rejects")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def vectors(tmp_path: Path) -> Iterator[EdgeVectorStore]:
+    store = EdgeVectorStore(tmp_path / "vectors")
+    yield store
+    store.close()
+
+
+def _embed(graph, vectors, loader):
+    return embed_catalog(
+        graph, vectors, embedding=EMBEDDING, vector_config=VECTORS, load_encoder=loader
+    )
+
+
+def test_second_run_does_no_model_work(graph, vectors, encoder) -> None:
+    loader = CountingLoader(encoder)
+    first = _embed(graph, vectors, loader)
+    assert loader.loads == 1
+    assert first.collections["products"].encoded == 80
+    assert first.collections["brands"].encoded == 8
+    customers = first.collections["customers"]
+    assert customers.written + customers.without_vector == 120 and customers.written > 100
+    assert vectors.count(NAMES["products"]) == 80
+
+    again = CountingLoader(encoder)
+    second = _embed(graph, vectors, again)
+    assert again.loads == 0 and second.model_calls == 0  # the model is not even loaded
+    assert all(r.written == 0 and r.deleted == 0 for r in second.collections.values())
+    assert second.collections["products"].unchanged == 80
+
+
+def test_only_changed_items_are_reencoded(graph, vectors, encoder) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))
+    products = graph.node_frame("Product")
+    first, second = products["id"].iloc[0], products["id"].iloc[1]
+    graph.upsert_nodes(
+        "Product", pd.DataFrame({"id": [first], "description": ["Now in neon green."]})
+    )
+    graph.upsert_nodes("Product", pd.DataFrame({"id": [second], "list_price": [9999.0]}))
+    report = _embed(graph, vectors, CountingLoader(encoder))
+    assert report.collections["products"].encoded == 1  # the new description only
+    assert report.collections["products"].written == 2  # and the new price, as payload
+    assert report.texts_encoded == 1
+    payload = vectors.payloads(NAMES["products"], ["price"])[second]
+    assert payload["price"] == 9999.0
+
+
+def test_items_gone_from_the_graph_are_deleted(
+    graph, vectors, encoder, tmp_path, world_dir
+) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))
+    smaller = make_graph_store(GraphConfig(path=tmp_path / "smaller", buffer_pool_mb=128))
+    mapping = read_mapping(world_dir / "mapping.toml")
+    load_files(
+        smaller,
+        [m for m in mapping if m.kind in ("brands", "categories")],
+        rejects_dir=tmp_path / "r",
+    )
+    smaller.upsert_nodes("Product", graph.node_frame("Product").iloc[:50])
+    links = product_table(graph).iloc[:50]
+    for rel_type, column in (("OF_BRAND", "brand_id"), ("IN_CATEGORY", "category_id")):
+        edges = links[["id", column]].set_axis(["source", "target"], axis=1)
+        smaller.upsert_edges(rel_type, edges)
+    report = _embed(smaller, vectors, CountingLoader(encoder))
+    assert report.collections["products"].deleted == 30
+    assert vectors.count(NAMES["products"]) == 50
+    assert report.collections["products"].encoded == 0  # same texts: no model work
+    assert vectors.count(NAMES["customers"]) == 0  # no events, no profiles in that graph
+    smaller.close()
+
+
+def test_similarity_queries(graph, vectors, encoder) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))
+    service = Similarity(vectors, NAMES, lambda: encoder)
+    catalog = graph.node_frame("Product").set_index("id")
+    probe = catalog.index[0]
+    hits = service.similar_products(probe, limit=5)
+    assert len(hits) == 5 and probe not in [h.key for h in hits]
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert {"name", "brand", "price", "categories"} <= set(hits[0].payload)
+
+    cheap = service.products_matching("leather bag", limit=10, where=ProductFilter(max_price=500.0))
+    assert cheap and all(h.payload["price"] <= 500.0 for h in cheap)
+    brand = hits[0].payload["brand"]
+    assert all(
+        h.payload["brand"] == brand
+        for h in service.similar_products(probe, limit=5, where=ProductFilter(brand=brand))
+    )
+
+    liked, disliked = catalog.index[1], catalog.index[2]
+    recommended = service.recommend_products([liked], [disliked], limit=5)
+    assert {h.key for h in recommended}.isdisjoint({liked, disliked})
+
+    customers = graph.node_frame("Customer")["id"]
+    someone = customers.iloc[0]
+    peers = service.similar_customers(someone, limit=3)
+    assert len(peers) == 3 and someone not in [p.key for p in peers]
+
+    with pytest.raises(NotFoundError):
+        service.similar_products("NOPE")
+    with pytest.raises(DataValidationError, match="non-empty text"):
+        service.products_matching("   ")
+
+
+def test_category_filter_matches_the_whole_subtree(graph, vectors, encoder) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))
+    service = Similarity(vectors, NAMES, lambda: encoder)
+    root = graph.read_cypher(
+        "MATCH (c:Category) WHERE NOT (c)-[:CHILD_OF]->(:Category) RETURN c.id AS id ORDER BY id"
+    )["id"].iloc[0]
+    hits = service.products_matching("a gift", limit=20, where=ProductFilter(category=root))
+    assert hits and all(root in h.payload["categories"] for h in hits)
+    assert any(h.payload["categories"][0] != root for h in hits)  # leaves under the root
+
+
+def test_similar_edges_are_written_and_replaced(graph, vectors, encoder) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))
+    first = write_similar_edges(graph, vectors, NAMES["products"], k=3)
+    assert first.created == 240 and graph.counts()["SIMILAR_TO"] == 240
+    again = write_similar_edges(graph, vectors, NAMES["products"], k=3)
+    assert again.created == 0 and again.unchanged == 240
+    write_similar_edges(graph, vectors, NAMES["products"], k=2)
+    assert graph.counts()["SIMILAR_TO"] == 160
