@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders.online_retail import load_online_retail, read_online_retail, to_canonical
 
@@ -55,6 +56,7 @@ def copy_floor(frames: dict[str, pd.DataFrame], folder: Path) -> float:
     tables into a fresh database: the floor under any loader on this store."""
     import ladybug
     import pyarrow as pa
+
     from pricegraph.graph._frames import to_arrow
     from pricegraph.graph.ladybug_store import _ddl_node, _ddl_rel
     from pricegraph.graph.schema import NODES, RELS

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
 from pricegraph.embeddings.base import CollectionSpec, SearchFilter, VectorPoint, VectorStore
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.qdrant_store import QdrantVectorStore
@@ -122,9 +123,7 @@ class World:
         self.truth_filtered = [
             exact_top10(self.x, q, m) for q, m in zip(self.queries, self.masks, strict=True)
         ]
-        self.mean_cos_to_query_cluster = float(
-            np.mean(np.sort(self.x @ self.queries.T, axis=0)[-1])
-        )
+        self.mean_best_cosine = float(np.mean(np.sort(self.x @ self.queries.T, axis=0)[-1]))
 
 
 def recall(results: list[list], truth: list[set[int]]) -> float:
@@ -249,28 +248,23 @@ def main() -> None:
     parser.add_argument("--local-sizes", type=int, nargs="*", default=[4_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--noise", type=float, default=2.0)
-    parser.add_argument("--search-ef", type=int, default=128)
-    parser.add_argument("--hnsw-m", type=int, default=16)
-    parser.add_argument("--ef-construct", type=int, default=100)
-    parser.add_argument("--full-scan-max-points", type=int, default=20_000)
+    for option in ("--search-ef", "--hnsw-m", "--ef-construct", "--full-scan-max-points"):
+        parser.add_argument(option, type=int, default=None, help="(default: the store's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
-    store_args = {
-        "hnsw_m": args.hnsw_m,
-        "ef_construct": args.ef_construct,
-        "search_ef": args.search_ef,
-        "full_scan_max_points": args.full_scan_max_points,
-    }
+    names = ("search_ef", "hnsw_m", "ef_construct", "full_scan_max_points")
+    store_args = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     rows: list[dict] = []
     extras: dict[str, dict] = {}
     work = Path(tempfile.mkdtemp(prefix="pricegraph-bench-vectors-"))
+    edge_repr = repr(EdgeVectorStore(work, **store_args)).replace(str(work), "...")
     try:
         for n in sorted(set(args.edge_sizes) | set(args.local_sizes)):
             world = World(n, args.queries, args.noise, args.seed)
             extras[str(n)] = {
                 "filter_keeps_pct": round(world.kept_pct, 1),
-                "mean_best_cosine_query_to_points": round(world.mean_cos_to_query_cluster, 3),
+                "mean_best_cosine_query_to_points": round(world.mean_best_cosine, 3),
             }
             print(f"N={n:,}: filter keeps {world.kept_pct:.1f}% of points", flush=True)
             if n in args.edge_sizes:
@@ -279,7 +273,7 @@ def main() -> None:
                 rows += bench_local(world, work / f"local-{n}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{DIM}-d, noise {args.noise}, Edge {store_args}\n")
+    print(f"\n{DIM}-d vectors, noise {args.noise}, {edge_repr}\n")
     print(table(rows))
     for row in rows:
         for key in ("update_1pct_s", "reoptimize_after_1pct_s", "reopen_s"):
@@ -304,7 +298,7 @@ def main() -> None:
         verdict = "met" if met else "NOT met"
         print(f"target at N={row['n']:,} (filtered p50 <= 5 ms, recall@10 >= 0.95): {verdict}")
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"dim": DIM, "noise": args.noise, "edge": store_args, "worlds": extras, "rows": rows}
+    report = {"dim": DIM, "noise": args.noise, "edge": edge_repr, "worlds": extras, "rows": rows}
     (args.out / "bench_vectors.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
 
 

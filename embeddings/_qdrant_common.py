@@ -57,23 +57,35 @@ def check_collection_name(name: str) -> str:
     return name
 
 
+def check_using(collection: str, using: str, sizes: Mapping[str, int], operation: str) -> None:
+    """Raise unless ``using`` is a vector of the collection (skipped when sizes are unknown)."""
+    if sizes and using not in sizes:
+        raise VectorStoreError(
+            f"{operation} in collection {collection!r}: unknown vector {using!r}, "
+            f"expected one of {sorted(sizes)}"
+        )
+
+
 def check_vector(
-    vector: Any, *, collection: str, operation: str, using: str, expected_size: int | None
+    vector: Any, collection: str, using: str, sizes: Mapping[str, int], operation: str
 ) -> np.ndarray:
-    """``vector`` as a finite float32 ``[dim]`` array of the collection's size.
+    """``vector`` as a finite float32 ``[dim]`` array of the size of vector ``using``.
 
     Args:
         vector: Array-like of numbers.
-        collection: Collection name, for the message.
-        operation: Operation (and key, if any), for the message.
-        using: Vector name, for the message.
-        expected_size: Size of the named vector; ``None`` skips the size check.
+        collection: Collection name, for messages.
+        using: Vector name.
+        sizes: Vector name -> size of the collection (empty: unknown, not checked).
+        operation: Operation (and key, if any), for messages.
 
     Raises:
-        VectorStoreError: Not one-dimensional, wrong size, or not finite.
+        VectorStoreError: Unknown vector name, not one-dimensional, wrong size, or
+            not finite.
     """
+    check_using(collection, using, sizes, operation)
     array = np.asarray(vector, dtype=np.float32)
     where = f"{operation} in collection {collection!r}, vector {using!r}"
+    expected_size = sizes.get(using)
     if array.ndim != 1:
         raise VectorStoreError(f"{where}: expected a 1-d vector, got shape {array.shape}")
     if expected_size is not None and array.shape[0] != expected_size:
@@ -93,11 +105,8 @@ def backend_errors(
 ) -> Iterator[None]:
     """Re-raise any backend exception as :class:`VectorStoreError` naming the operation.
 
-    Args:
-        collection: Collection name for the message (``None``: store-wide operation).
-        operation: What was being done, e.g. ``"upsert"``.
-        location: Where the store is (a server URL), for the message.
-        secret: A string (API key) masked out of the message if the backend echoes it.
+    ``location`` (a server URL) is named; ``secret`` (an API key) is masked out of
+    the message if the backend echoes it.
     """
     try:
         yield
@@ -132,15 +141,6 @@ def check_spec(spec: CollectionSpec) -> None:
             )
 
 
-def check_using(collection: str, using: str, sizes: Mapping[str, int], operation: str) -> None:
-    """Raise unless ``using`` is a vector of the collection (skipped when sizes are unknown)."""
-    if sizes and using not in sizes:
-        raise VectorStoreError(
-            f"{operation} in collection {collection!r}: unknown vector {using!r}, "
-            f"expected one of {sorted(sizes)}"
-        )
-
-
 def check_limit(collection: str, limit: int) -> None:
     """Raise unless ``limit`` >= 1."""
     if limit < 1:
@@ -152,27 +152,12 @@ def check_limit(collection: str, limit: int) -> None:
 def point_vectors(
     collection: str, point: VectorPoint, sizes: Mapping[str, int]
 ) -> dict[str, np.ndarray]:
-    """The named vectors of ``point`` as checked float32 arrays.
-
-    Args:
-        collection: Collection name, for messages.
-        point: The point to write.
-        sizes: Vector name -> size of the collection (empty: unknown, not checked).
-
-    Raises:
-        VectorStoreError: An unknown vector name or a vector of the wrong size.
-    """
-    vectors = {}
-    for name, vector in point.vectors.items():
-        check_using(collection, name, sizes, f"upsert of key {point.key!r}")
-        vectors[name] = check_vector(
-            vector,
-            collection=collection,
-            operation=f"upsert of key {point.key!r}",
-            using=name,
-            expected_size=sizes.get(name),
-        )
-    return vectors
+    """The named vectors of ``point``, each checked by :func:`check_vector`."""
+    operation = f"upsert of key {point.key!r}"
+    return {
+        name: check_vector(vector, collection, name, sizes, operation)
+        for name, vector in point.vectors.items()
+    }
 
 
 def plain_value(value: Any) -> Any:
@@ -226,15 +211,38 @@ def scored_items(hits: Iterable[tuple[Mapping[str, Any] | None, float]]) -> list
     return items
 
 
+def check_examples(
+    collection: str,
+    positive: Sequence[str],
+    negative: Sequence[str],
+    found: Mapping[str, np.ndarray] | None = None,
+) -> None:
+    """Validate recommend examples: a positive key, string keys, all ``found`` (if given).
+
+    Raises:
+        VectorStoreError: No positive key, a key that is not a string, or keys
+            missing from ``found`` (named in the message).
+    """
+    where = f"recommend in collection {collection!r}"
+    if not positive:
+        raise VectorStoreError(f"{where}: at least one positive key is required")
+    keys = [*positive, *negative]
+    if not all(isinstance(key, str) for key in keys):
+        raise VectorStoreError(f"{where}: keys must be strings, got {keys!r}")
+    missing = sorted({key for key in keys if found is not None and key not in found})
+    if missing:
+        raise VectorStoreError(f"{where}: example keys not in the collection: {missing!r}")
+
+
 def average_vector(positive: np.ndarray, negative: np.ndarray | None) -> np.ndarray:
     """Qdrant's ``average_vector`` recommend query: ``2·mean(pos) − mean(neg)``.
 
-    Without negatives it is ``mean(pos)``. The result is the query of a plain
-    nearest search (cosine normalises it), as the server computes it.
+    Without negatives it is ``mean(pos)``; a nearest search with it (cosine
+    normalises it) is what the server runs.
 
     Args:
         positive: ``float32 [num_positive, dim]``, at least one row.
-        negative: ``float32 [num_negative, dim]`` or ``None``/empty.
+        negative: ``float32 [num_negative, dim]``, or ``None``.
 
     Returns:
         ``float32 [dim]``.
@@ -243,31 +251,6 @@ def average_vector(positive: np.ndarray, negative: np.ndarray | None) -> np.ndar
     if negative is None or len(negative) == 0:
         return mean_positive.astype(np.float32)
     return (2.0 * mean_positive - negative.mean(axis=0)).astype(np.float32)
-
-
-def check_examples(collection: str, positive: Sequence[str], negative: Sequence[str]) -> None:
-    """Validate recommend examples: at least one positive, keys are strings.
-
-    Raises:
-        VectorStoreError: No positive example, or a key that is not a string.
-    """
-    if not positive:
-        raise VectorStoreError(
-            f"recommend in collection {collection!r}: at least one positive key is required"
-        )
-    bad = [key for key in (*positive, *negative) if not isinstance(key, str)]
-    if bad:
-        raise VectorStoreError(
-            f"recommend in collection {collection!r}: keys must be strings, got {bad!r}"
-        )
-
-
-def missing_examples_error(collection: str, missing: Sequence[str]) -> VectorStoreError:
-    """The error for recommend examples that are not in the collection."""
-    return VectorStoreError(
-        f"recommend in collection {collection!r}: example keys not in the collection: "
-        f"{sorted(missing)!r}"
-    )
 
 
 @dataclass(frozen=True)
@@ -406,7 +389,6 @@ __all__ = [
     "check_using",
     "check_vector",
     "filter_parts",
-    "missing_examples_error",
     "plain_value",
     "point_id",
     "point_vectors",

@@ -15,7 +15,7 @@ from scipy import sparse
 from ..graph.base import GraphStore
 from .base import CollectionSpec, VectorPoint, VectorStore
 from .catalog import customer_table
-from .pipeline import EVENT_WEIGHTS, CollectionReport, LazyEncoder, _plain, _write
+from .pipeline import EVENT_WEIGHTS, CollectionReport, LazyEncoder, _plain, _write, other_vectors
 from .texts import customer_profile_text, text_hash
 
 _SECONDS_PER_DAY = 86_400.0
@@ -132,6 +132,12 @@ def sync_customers(
         if key in profile_vectors:
             named["profile"] = profile_vectors[key]
         points.append(VectorPoint(key, named, {**payload, "content_hash": digest}))
+    graph_vectors = other_vectors(
+        vectors, spec, [p.key for p in points if p.key in stored], "text", "profile"
+    )
+    points = [
+        VectorPoint(p.key, {**graph_vectors.get(p.key, {}), **p.vectors}, p.payload) for p in points
+    ]
     gone = sorted(set(stored) - set(with_vector))
     if gone:
         vectors.delete(spec.name, gone)

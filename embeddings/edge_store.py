@@ -1,25 +1,25 @@
 """``EdgeVectorStore``: the embedded vector store on Qdrant Edge (``qdrant-edge-py``).
 
 Each collection is one Edge shard in its own folder, ``path/<collection>``, with
-named cosine vectors and payload indexes, so the same points, filters and
-recommend queries work here and on a Qdrant server (:mod:`.qdrant_store`).
+named cosine vectors and payload indexes, so points, filters and recommend
+queries behave as on a Qdrant server (:mod:`.qdrant_store`).
 
-How Edge searches, as measured on 384-d vectors (``bench/bench_vectors.py``):
+How Edge searches (measured on 384-d vectors by ``bench/bench_vectors.py``):
 
-* Points are written into a plain segment that is searched exactly (brute
-  force, ~3 ms at 50k points). ``optimize()`` builds the HNSW graph, and only for
-  segments above Edge's indexing threshold (10 MB of vectors: ~6.6k points at
-  384-d, ~160k at 16-d); smaller collections stay exact. Points written after
-  ``optimize()`` go to a new plain segment, searched exactly beside the graph.
-* A filtered search whose payload-index estimate is under ``full_scan_max_points``
-  points is scored exactly through the payload index; larger ones walk the HNSW
-  graph with the filter. Exact scoring of the filtered part keeps recall at 1.0
-  for selective filters, where filtered HNSW lost up to 10% of true neighbours.
+* Written points land in a plain segment, searched exactly (brute force, ~3 ms
+  at 50k points). ``optimize()`` builds the HNSW graph, only for segments above
+  Edge's indexing threshold (10 MB of vectors: ~6.6k points at 384-d, ~160k at
+  16-d): smaller collections stay exact. Points written after ``optimize()`` go
+  to a new plain segment, searched exactly beside the graph.
+* A filtered search whose payload-index estimate keeps fewer than
+  ``full_scan_max_points`` points is scored exactly through the index (recall
+  1.0, ~2 ms at 50k); larger ones walk the graph with the filter, which lost up
+  to 10% of the true neighbours in our measurements.
 
-Writes go to Edge's write-ahead log and each ``upsert``/``delete`` call ends
-with a ``flush()``, so data is on disk when the call returns (a flush costs
-10-20 ms: pass large batches). The WAL preallocates ~150 MB per collection, as
-sparse files that use a few hundred KB of disk.
+Writes go to Edge's write-ahead log (which survives a killed process) and each
+``upsert``/``delete`` call ends with ``flush()``, so data is on disk when it
+returns; a flush costs 10-20 ms, so pass large batches. The WAL of a collection
+is ~100-150 MB of sparse files (tens of MB really used).
 
 The store belongs to one process: Edge locks each shard folder, and a second
 process (or a second store on the same folder) gets a :class:`VectorStoreError`.
@@ -50,7 +50,6 @@ from ._qdrant_common import (
     check_using,
     check_vector,
     filter_parts,
-    missing_examples_error,
     point_id,
     point_vectors,
     qdrant_filter,
@@ -73,15 +72,11 @@ class EdgeVectorStore:
         ef_construct: Candidates while building the graph (default: ``100``).
         search_ef: Candidates while searching the graph; higher is slower and
             closer to exact (default: ``256``).
-        full_scan_max_points: Filtered searches expected to keep fewer points than
-            this are scored exactly, as are segments smaller than it; Qdrant's
-            ``full_scan_threshold``, converted to KB per vector size
+        full_scan_max_points: Filtered searches expected to keep fewer points, and
+            segments with fewer points, are scored exactly; Qdrant's
+            ``full_scan_threshold`` in points, converted to KB per vector size
             (default: ``20_000``).
         upsert_batch_size: Points per Edge update call (default: ``2048``).
-
-    Index parameters apply when a collection is created, and again when
-    :meth:`ensure_collection` reopens it (the next :meth:`optimize` rebuilds a
-    graph built with other parameters).
     """
 
     def __init__(
@@ -97,9 +92,7 @@ class EdgeVectorStore:
         try:
             import qdrant_edge
         except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise VectorStoreError(
-                "the embedded vector store needs 'pip install qdrant-edge-py'"
-            ) from exc
+            raise VectorStoreError("the embedded store needs 'pip install qdrant-edge-py'") from exc
         self._edge = qdrant_edge
         self.path = Path(path)
         self.hnsw_m = hnsw_m
@@ -107,8 +100,7 @@ class EdgeVectorStore:
         self.search_ef = search_ef
         self.full_scan_max_points = full_scan_max_points
         self.upsert_batch_size = upsert_batch_size
-        numbers = (hnsw_m, ef_construct, search_ef, full_scan_max_points, upsert_batch_size)
-        if min(numbers) < 1:
+        if min(hnsw_m, ef_construct, search_ef, full_scan_max_points, upsert_batch_size) < 1:
             raise VectorStoreError(f"parameters must be >= 1, got {self!r}")
         self._shards: dict[str, Any] = {}
         self._sizes: dict[str, dict[str, int]] = {}
@@ -130,6 +122,39 @@ class EdgeVectorStore:
     def _folder(self, collection: str) -> Path:
         return self.path / check_collection_name(collection)
 
+    def _exists(self, collection: str) -> bool:
+        return collection in self._shards or (self._folder(collection) / _CONFIG_FILE).exists()
+
+    def _check_open(self) -> None:
+        if self._is_closed:
+            raise VectorStoreError(f"the vector store at {self.path} is closed")
+
+    def _open(self, collection: str, config: Any | None) -> Any:
+        """Load an existing shard (with ``config``: also check it and store it)."""
+        try:
+            return self._edge.EdgeShard.load(str(self._folder(collection)), config)
+        except Exception as exc:
+            hint = " (open in another process or store?)" if "WouldBlock" in str(exc) else ""
+            raise VectorStoreError(
+                f"open collection {collection!r} at {self._folder(collection)} failed: {exc}{hint}"
+            ) from exc
+
+    def _shard(self, collection: str) -> Any:
+        """The open shard of ``collection``, loaded from disk on first use."""
+        self._check_open()
+        if collection in self._shards:
+            return self._shards[collection]
+        with self._lock:
+            if collection not in self._shards:
+                if not self._exists(collection):
+                    raise VectorStoreError(
+                        f"unknown collection {collection!r}: no shard at "
+                        f"{self._folder(collection)} (create it with ensure_collection)"
+                    )
+                self._shards[collection] = self._open(collection, None)
+                self._sizes.setdefault(collection, _stored_sizes(self._folder(collection)))
+            return self._shards[collection]
+
     def _config(self, spec: CollectionSpec) -> Any:
         edge = self._edge
         vectors = {}
@@ -138,83 +163,40 @@ class EdgeVectorStore:
             hnsw = edge.HnswIndexConfig(
                 m=self.hnsw_m, ef_construct=self.ef_construct, full_scan_threshold=threshold_kb
             )
-            vectors[name] = edge.EdgeVectorParams(
-                size=size, distance=edge.Distance.Cosine, hnsw_config=hnsw
-            )
+            vectors[name] = edge.EdgeVectorParams(size, edge.Distance.Cosine, hnsw_config=hnsw)
         return edge.EdgeConfig(vectors=vectors)
-
-    def _check_open(self) -> None:
-        if self._is_closed:
-            raise VectorStoreError(f"the vector store at {self.path} is closed")
-
-    def _open(self, collection: str, config: Any | None) -> Any:
-        """Load an existing shard; the caller holds the lock."""
-        folder = self._folder(collection)
-        try:
-            return self._edge.EdgeShard.load(str(folder), config)
-        except Exception as exc:
-            hint = ""
-            if "WouldBlock" in str(exc):
-                hint = " (is it open in another process or store? a store belongs to one process)"
-            raise VectorStoreError(
-                f"open collection {collection!r} at {folder} failed: {exc}{hint}"
-            ) from exc
-
-    def _shard(self, collection: str) -> Any:
-        """The open shard of ``collection``, loading it from disk on first use."""
-        self._check_open()
-        shard = self._shards.get(collection)
-        if shard is not None:
-            return shard
-        with self._lock:
-            if collection in self._shards:
-                return self._shards[collection]
-            folder = self._folder(collection)
-            if not (folder / _CONFIG_FILE).exists():
-                raise VectorStoreError(
-                    f"unknown collection {collection!r}: no shard at {folder} "
-                    "(create it with ensure_collection)"
-                )
-            shard = self._open(collection, None)
-            self._shards[collection] = shard
-            self._sizes.setdefault(collection, _stored_sizes(folder))
-            return shard
 
     def ensure_collection(self, spec: CollectionSpec) -> None:
         """Create the shard and its payload indexes if missing (idempotent).
 
-        An existing shard is reopened with this store's index parameters; vector
-        sizes that differ from ``spec`` raise. Indexes are created before any
-        point is written (Edge builds them as points arrive).
+        A shard opened here gets this store's index parameters (the next
+        :meth:`optimize` rebuilds a graph built with others). Payload indexes are
+        created before points are written, so Edge fills them as points arrive.
 
         Raises:
-            VectorStoreError: No vectors in ``spec``, sizes that differ from the
-                stored ones, or Edge fails.
+            VectorStoreError: An invalid spec, vector sizes that differ from the
+                stored ones (drop and re-create), or Edge fails.
         """
         self._check_open()
         check_spec(spec)
-        edge = self._edge
-        folder = self._folder(spec.name)
-        config = self._config(spec)
+        edge, folder = self._edge, self._folder(spec.name)
         with self._lock:
-            if (folder / _CONFIG_FILE).exists():
-                stored = self._sizes.get(spec.name) or _stored_sizes(folder)
-                if stored and stored != dict(spec.vector_sizes):
-                    raise VectorStoreError(
-                        f"collection {spec.name!r} exists with vectors {stored}, expected "
-                        f"{dict(spec.vector_sizes)}: drop it and re-create it"
-                    )
-            shard = self._shards.pop(spec.name, None)
-            if shard is not None:
-                with backend_errors(spec.name, "close before reopening"):
-                    shard.close()
-            if (folder / _CONFIG_FILE).exists():
-                shard = self._open(spec.name, config)
-            else:
-                with backend_errors(spec.name, "create collection"):
-                    shard = edge.EdgeShard.create(str(folder), config)
-            self._shards[spec.name] = shard
+            exists = (folder / _CONFIG_FILE).exists()
+            stored = (self._sizes.get(spec.name) or _stored_sizes(folder)) if exists else {}
+            if stored and stored != dict(spec.vector_sizes):
+                raise VectorStoreError(
+                    f"collection {spec.name!r} exists with vectors {stored}, expected "
+                    f"{dict(spec.vector_sizes)}: drop it and re-create it"
+                )
+            if spec.name not in self._shards:
+                config = self._config(spec)
+                if exists:
+                    self._shards[spec.name] = self._open(spec.name, config)
+                else:
+                    with backend_errors(spec.name, "create collection"):
+                        self._shards[spec.name] = edge.EdgeShard.create(str(folder), config)
             self._sizes[spec.name] = dict(spec.vector_sizes)
+            shard = self._shards[spec.name]
         with backend_errors(spec.name, "create payload indexes"):
             existing = set(shard.info().payload_schema)
             for field_name, kind in spec.payload_indexes.items():
@@ -227,14 +209,13 @@ class EdgeVectorStore:
         """Delete ``collection`` and its folder (no-op when it does not exist)."""
         self._check_open()
         folder = self._folder(collection)
-        with self._lock:
+        with self._lock, backend_errors(collection, "drop collection"):
             shard = self._shards.pop(collection, None)
             self._sizes.pop(collection, None)
-            with backend_errors(collection, "drop collection"):
-                if shard is not None:
-                    shard.close()
-                if folder.exists():
-                    shutil.rmtree(folder)
+            if shard is not None:
+                shard.close()
+            if folder.exists():
+                shutil.rmtree(folder)
 
     # -- writes -----------------------------------------------------------------------
 
@@ -245,9 +226,8 @@ class EdgeVectorStore:
             VectorStoreError: Unknown collection, unknown vector name, a vector of
                 the wrong size, a reserved ``key`` payload field, or Edge fails.
         """
-        shard = self._shard(collection)
+        shard, edge = self._shard(collection), self._edge
         sizes = self._sizes.get(collection, {})
-        edge = self._edge
         batch: list[Any] = []
         with backend_errors(collection, "upsert"):
             for point in points:
@@ -265,19 +245,18 @@ class EdgeVectorStore:
     def delete(self, collection: str, keys: Sequence[str]) -> None:
         """Delete points by key (unknown keys ignored), then flush."""
         shard = self._shard(collection)
-        if not keys:
-            return
-        ids = [point_id(collection, key) for key in keys]
-        with backend_errors(collection, "delete"):
-            shard.update(self._edge.UpdateOperation.delete_points(ids))
-            shard.flush()
+        if keys:
+            with backend_errors(collection, "delete"):
+                ids = [point_id(collection, key) for key in keys]
+                shard.update(self._edge.UpdateOperation.delete_points(ids))
+                shard.flush()
 
     def optimize(self, collection: str) -> None:
-        """Build the HNSW graph of segments above Edge's indexing threshold, and merge.
+        """Build the HNSW graph of segments above the indexing threshold, and merge.
 
-        Blocking: 11-22 s for 50k 384-d points on 2 cores (m=16, ef_construct=100),
+        Blocking: 11-22 s for 50k 384-d points on 2 cores (m=16, ef_construct=100);
         ~0 s when nothing changed or only a small plain segment was added. Until it
-        runs, searches are exact (brute force).
+        has run, searches are exact (brute force).
         """
         shard = self._shard(collection)
         with backend_errors(collection, "optimize"):
@@ -289,10 +268,7 @@ class EdgeVectorStore:
     def count(self, collection: str) -> int:
         """Number of points (0 for a collection that does not exist)."""
         self._check_open()
-        if (
-            collection not in self._shards
-            and not (self._folder(collection) / _CONFIG_FILE).exists()
-        ):
+        if not self._exists(collection):
             return 0
         shard = self._shard(collection)
         with backend_errors(collection, "count"):
@@ -300,23 +276,17 @@ class EdgeVectorStore:
 
     def payloads(self, collection: str, fields: Sequence[str] | None = None) -> dict[str, dict]:
         """Key -> payload (only ``fields`` when given, ``key`` removed) of every point."""
-        shard = self._shard(collection)
-        edge = self._edge
-        selector: Any = True
-        if fields is not None:
-            selector = edge.PayloadSelector.Include([KEY_FIELD, *fields])
+        shard, edge = self._shard(collection), self._edge
+        selector = True if fields is None else edge.PayloadSelector.Include([KEY_FIELD, *fields])
         result: dict[str, dict] = {}
         offset = None
         with backend_errors(collection, "payloads"):
             while True:
-                records, offset = shard.scroll(
-                    edge.ScrollRequest(
-                        offset=offset, limit=_SCROLL_PAGE, with_payload=selector, with_vector=False
-                    )
+                request = edge.ScrollRequest(
+                    offset=offset, limit=_SCROLL_PAGE, with_payload=selector, with_vector=False
                 )
-                for record in records:
-                    key, payload = result_payload(record.payload)
-                    result[key] = payload
+                records, offset = shard.scroll(request)
+                result.update(result_payload(record.payload) for record in records)
                 if offset is None or not records:
                     return result
 
@@ -329,11 +299,11 @@ class EdgeVectorStore:
             return {}
         with backend_errors(collection, "vectors"):
             records = shard.retrieve(list(ids), with_payload=False, with_vector=[using])
-            return {
-                ids[str(record.id)]: np.asarray(record.vector[using], dtype=np.float32)
-                for record in records
-                if record.vector and using in record.vector
-            }
+        return {
+            ids[str(record.id)]: np.asarray(record.vector[using], dtype=np.float32)
+            for record in records
+            if record.vector and using in record.vector
+        }
 
     def search(
         self,
@@ -346,14 +316,7 @@ class EdgeVectorStore:
     ) -> list[ScoredItem]:
         """The ``limit`` nearest points to ``vector`` (cosine) that pass ``where``."""
         shard = self._shard(collection)
-        check_using(collection, using, self._sizes.get(collection, {}), "search")
-        query = check_vector(
-            vector,
-            collection=collection,
-            operation="search",
-            using=using,
-            expected_size=self._sizes.get(collection, {}).get(using),
-        )
+        query = check_vector(vector, collection, using, self._sizes.get(collection, {}), "search")
         return self._nearest(
             shard, collection, query, using, limit, filter_parts(collection, where)
         )
@@ -370,8 +333,8 @@ class EdgeVectorStore:
     ) -> list[ScoredItem]:
         """Points near ``2·mean(positive) − mean(negative)``, examples excluded.
 
-        This is Qdrant's average-vector recommend query, computed here from the
-        stored (normalised) example vectors, as the server does.
+        Qdrant's average-vector recommend query, computed from the stored
+        (normalised) example vectors as the server does.
 
         Raises:
             VectorStoreError: No positive key, or example keys that are not in the
@@ -379,9 +342,7 @@ class EdgeVectorStore:
         """
         check_examples(collection, positive, negative)
         examples = self.vectors(collection, [*positive, *negative], using)
-        missing = [key for key in (*positive, *negative) if key not in examples]
-        if missing:
-            raise missing_examples_error(collection, missing)
+        check_examples(collection, positive, negative, examples)
         query = average_vector(
             np.stack([examples[key] for key in positive]),
             np.stack([examples[key] for key in negative]) if negative else None,
@@ -392,8 +353,8 @@ class EdgeVectorStore:
 
     def close(self) -> None:
         """Flush and close every open shard (idempotent); the store is unusable after."""
+        errors = []
         with self._lock:
-            errors = []
             for name, shard in self._shards.items():
                 try:
                     shard.flush()
@@ -405,29 +366,15 @@ class EdgeVectorStore:
         if errors:
             raise VectorStoreError(f"close of the vector store at {self.path} failed: {errors}")
 
-    # -- helpers ----------------------------------------------------------------------
-
     def _nearest(
-        self,
-        shard: Any,
-        collection: str,
-        query: np.ndarray,
-        using: str,
-        limit: int,
-        parts: FilterParts,
+        self, shard: Any, collection: str, query: np.ndarray, using: str, limit: int, parts: Any
     ) -> list[ScoredItem]:
         check_limit(collection, limit)
         edge = self._edge
         request = edge.QueryRequest(
             limit=limit,
             query=edge.Query.Nearest(query, using=using),
-            filter=qdrant_filter(
-                edge,
-                parts,
-                range_type="RangeFloat",
-                has_id=lambda ids: edge.HasIdCondition(point_ids=set(ids)),
-                match_value=_edge_match_value,
-            ),
+            filter=_edge_filter(edge, parts),
             with_payload=True,
             params=edge.SearchParams(hnsw_ef=max(self.search_ef, limit)),
         )
@@ -436,14 +383,23 @@ class EdgeVectorStore:
         return scored_items((hit.payload, hit.score) for hit in hits)
 
 
-def _edge_match_value(value: bool | int | str) -> Any:
-    """qdrant-edge-py 0.9 reads a Python bool in ``MatchValue`` as an integer (True -> 1),
-    which matches no bool payload; a numpy bool is read as a bool."""
-    return np.bool_(value) if isinstance(value, bool) else value
+def _edge_filter(edge: Any, parts: FilterParts) -> Any | None:
+    """The Edge filter of ``parts``.
+
+    qdrant-edge-py 0.9 reads a Python bool in ``MatchValue`` as an integer
+    (True -> 1), which matches no bool payload; a numpy bool is read as a bool.
+    """
+    return qdrant_filter(
+        edge,
+        parts,
+        range_type="RangeFloat",
+        has_id=lambda ids: edge.HasIdCondition(point_ids=set(ids)),
+        match_value=lambda value: np.bool_(value) if isinstance(value, bool) else value,
+    )
 
 
 def _stored_sizes(folder: Path) -> dict[str, int]:
-    """Vector sizes recorded in a shard's config file ({} if unreadable: Edge then checks)."""
+    """Vector sizes in a shard's config file ({} if unreadable: Edge then checks)."""
     try:
         vectors = json.loads((folder / _CONFIG_FILE).read_text())["vectors"]
         return {str(name): int(params["size"]) for name, params in vectors.items()}

@@ -122,21 +122,30 @@ class LazyEncoder:
         return self._encoder is not None
 
     def encode(
-        self, texts: list[str], progress: Progress, what: str, batch: int = 256
+        self, texts: list[str], progress: Progress, what: str, batch: int = 512
     ) -> np.ndarray:
-        """Encode with a progress bar, ``batch`` texts per step."""
+        """Encode with a progress bar, ``batch`` texts per step.
+
+        Texts are encoded shortest first (as ``SentenceTransformer.encode`` does
+        within one call), so steps pad little, and come back in their given order.
+        """
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         task = progress.add_task(f"encoding {what}", total=len(texts))
-        parts = []
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out: np.ndarray | None = None
         for start in range(0, len(texts), batch):
-            chunk = texts[start : start + batch]
+            rows = order[start : start + batch]
             before = getattr(self.encoder, "calls", 0)
-            parts.append(self.encoder.encode(chunk))
+            vectors = self.encoder.encode([texts[i] for i in rows])
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
             self.calls += max(getattr(self.encoder, "calls", 0) - before, 1)
-            self.texts_encoded += len(chunk)
-            progress.advance(task, len(chunk))
-        return np.vstack(parts)
+            self.texts_encoded += len(rows)
+            progress.advance(task, len(rows))
+        assert out is not None  # texts is not empty
+        return out
 
 
 def _content_hash(parts: list[Any]) -> str:
@@ -190,8 +199,11 @@ def sync_collection(
     fresh = encoder.encode(todo.loc[needs_text, "text"].tolist(), progress, spec.name)
     kept = vectors.vectors(spec.name, todo.loc[~needs_text, "key"].tolist(), "text")
     by_key = dict(zip(todo.loc[needs_text, "key"], fresh, strict=True)) | kept
+    others = other_vectors(vectors, spec, [k for k in todo["key"] if k in stored], "text")
     points = [
-        VectorPoint(k, {"text": by_key[k]}, {**p, "text_hash": h, "content_hash": c})
+        VectorPoint(
+            k, {**others.get(k, {}), "text": by_key[k]}, {**p, "text_hash": h, "content_hash": c}
+        )
         for k, p, h, c in zip(
             todo["key"], todo["payload"], todo["text_hash"], todo["content_hash"], strict=True
         )
@@ -200,6 +212,20 @@ def sync_collection(
     return CollectionReport(
         len(items), int(needs_text.sum()), len(points), len(gone), int(is_same.sum())
     )
+
+
+def other_vectors(
+    vectors: VectorStore, spec: CollectionSpec, keys: list[str], *written: str
+) -> dict[str, dict[str, np.ndarray]]:
+    """The stored vectors of ``keys`` other than ``written`` (e.g. ``graph`` vectors of
+    the GNN), so that an upsert, which replaces a point whole, keeps them."""
+    kept: dict[str, dict[str, np.ndarray]] = {}
+    for name in spec.vector_sizes:
+        if name in written or not keys:
+            continue
+        for key, vector in vectors.vectors(spec.name, keys, name).items():
+            kept.setdefault(key, {})[name] = vector
+    return kept
 
 
 def _write(

@@ -8,9 +8,10 @@ far too slow to serve (filters evaluated in Python: ~1.6 s per filtered search a
 50k points), so the embedded default is :mod:`.edge_store`.
 
 Points, filters and the recommend query are those of :mod:`.edge_store`: ids are
-UUID5 of the logical collection name and the key, so an item has the same id on
-both. Server-side collection names carry ``collection_prefix`` (several worlds on
-one server); callers always use the logical name.
+UUID5 of the collection name (as the caller gives it) and the key, so an item has
+the same id on both. ``collection_prefix`` is prepended to names on the server
+only (the tests use it for unique names); the factory passes none, as callers
+already prefix their names.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from ._qdrant_common import (
     check_using,
     check_vector,
     filter_parts,
-    missing_examples_error,
     point_id,
     point_vectors,
     qdrant_filter,
@@ -226,11 +226,8 @@ class QdrantVectorStore:
                 vname: vector.tolist()
                 for vname, vector in point_vectors(collection, point, sizes).items()
             }
-            batch.append(
-                models.PointStruct(
-                    id=point_id(collection, point.key), vector=vectors, payload=payload
-                )
-            )
+            pid = point_id(collection, point.key)
+            batch.append(models.PointStruct(id=pid, vector=vectors, payload=payload))
             if len(batch) >= self.upsert_batch_size:
                 self._upsert_batch(collection, name, batch)
                 batch = []
@@ -296,15 +293,13 @@ class QdrantVectorStore:
                     with_payload=selector,
                     with_vectors=False,
                 )
-                for record in records:
-                    key, payload = result_payload(record.payload)
-                    result[key] = payload
+                result.update(result_payload(record.payload) for record in records)
                 if offset is None or not records:
                     return result
 
     def vectors(self, collection: str, keys: Sequence[str], using: str) -> dict[str, np.ndarray]:
         """Key -> float32 vector ``using`` (unit length: cosine stores it normalised)."""
-        self._check_using(collection, using, "vectors")
+        check_using(collection, using, self._vector_sizes(collection), "vectors")
         ids = {point_id(collection, key): key for key in keys}
         if not ids:
             return {}
@@ -329,17 +324,9 @@ class QdrantVectorStore:
         where: SearchFilter | None = None,
     ) -> list[ScoredItem]:
         """The ``limit`` nearest points to ``vector`` (cosine) that pass ``where``."""
-        sizes = self._check_using(collection, using, "search")
-        query = check_vector(
-            vector,
-            collection=collection,
-            operation="search",
-            using=using,
-            expected_size=sizes[using],
-        )
-        return self._query(
-            collection, query.tolist(), using, limit, filter_parts(collection, where)
-        )
+        sizes = self._vector_sizes(collection)
+        query = check_vector(vector, collection, using, sizes, "search").tolist()
+        return self._query(collection, query, using, limit, filter_parts(collection, where))
 
     def recommend(
         self,
@@ -358,7 +345,7 @@ class QdrantVectorStore:
                 collection (named in the message).
         """
         check_examples(collection, positive, negative)
-        self._check_using(collection, using, "recommend")
+        check_using(collection, using, self._vector_sizes(collection), "recommend")
         models = self._models
         query = models.RecommendQuery(
             recommend=models.RecommendInput(
@@ -369,11 +356,9 @@ class QdrantVectorStore:
         )
         try:
             return self._query(collection, query, using, limit, filter_parts(collection, where))
-        except VectorStoreError:
+        except VectorStoreError:  # name the missing examples, if that was the cause
             examples = self.vectors(collection, [*positive, *negative], using)
-            missing = [key for key in (*positive, *negative) if key not in examples]
-            if missing:
-                raise missing_examples_error(collection, missing) from None
+            check_examples(collection, positive, negative, examples)
             raise
 
     def close(self) -> None:
@@ -382,11 +367,6 @@ class QdrantVectorStore:
             self._client.close()
 
     # -- helpers ----------------------------------------------------------------------
-
-    def _check_using(self, collection: str, using: str, operation: str) -> dict[str, int]:
-        sizes = self._vector_sizes(collection)
-        check_using(collection, using, sizes, operation)
-        return sizes
 
     def _query(
         self, collection: str, query: Any, using: str, limit: int, parts: FilterParts

@@ -11,10 +11,10 @@ from .config import VectorConfig
 def make_vector_store(config: VectorConfig, *, data_dir: Path | None = None) -> VectorStore:
     """Open the vector store ``config`` describes.
 
-    A ``url`` selects the Qdrant server (checked to answer within ``timeout_s``,
-    collection names prefixed with ``collection_prefix``); otherwise the embedded
-    Qdrant Edge store opens at ``path``, which already keeps a world apart, so no
-    prefix applies there.
+    A ``url`` selects the Qdrant server (checked to answer within ``timeout_s``);
+    otherwise the embedded Qdrant Edge store opens at ``path``. Neither store
+    applies ``collection_prefix``: callers put it in the collection names
+    (:func:`~pricegraph.embeddings.pipeline.collection_specs`), the same on both.
 
     Args:
         config: The vectors section of the settings.
@@ -32,12 +32,7 @@ def make_vector_store(config: VectorConfig, *, data_dir: Path | None = None) -> 
         from .qdrant_store import QdrantVectorStore
 
         api_key = config.api_key.get_secret_value() if config.api_key is not None else None
-        return QdrantVectorStore.from_url(
-            config.url,
-            api_key=api_key,
-            timeout_s=config.timeout_s,
-            collection_prefix=config.collection_prefix,
-        )
+        return QdrantVectorStore.from_url(config.url, api_key=api_key, timeout_s=config.timeout_s)
     from .edge_store import EdgeVectorStore
 
     path = config.path if config.path.is_absolute() or data_dir is None else data_dir / config.path

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 
 

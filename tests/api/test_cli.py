@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from pricegraph.api.cli import app
 from typer.testing import CliRunner
+
+from pricegraph.api.cli import app
 
 runner = CliRunner()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.errors import ModelError
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from pricegraph.embeddings.catalog import product_table
 from pricegraph.embeddings.config import EmbeddingConfig, VectorConfig
 from pricegraph.embeddings.edge_store import EdgeVectorStore
@@ -174,3 +175,25 @@ def test_similar_edges_are_written_and_replaced(graph, vectors, encoder) -> None
     assert again.created == 0 and again.unchanged == 240
     write_similar_edges(graph, vectors, NAMES["products"], k=2)
     assert graph.counts()["SIMILAR_TO"] == 160
+
+
+def test_reembedding_keeps_graph_vectors(graph, vectors, encoder) -> None:
+    import numpy as np
+
+    from pricegraph.embeddings.base import VectorPoint
+
+    _embed(graph, vectors, CountingLoader(encoder))
+    key = graph.node_frame("Product")["id"].iloc[3]
+    text = vectors.vectors(NAMES["products"], [key], "text")[key]
+    payload = vectors.payloads(NAMES["products"])[key]
+    graph_vector = np.ones(64, dtype=np.float32) / 8.0
+    vectors.upsert(
+        NAMES["products"], [VectorPoint(key, {"text": text, "graph": graph_vector}, payload)]
+    )
+    graph.upsert_nodes(
+        "Product", pd.DataFrame({"id": [key], "list_price": [1234.0], "description": ["Restyled."]})
+    )
+    report = _embed(graph, vectors, CountingLoader(encoder))
+    assert report.collections["products"].encoded == 1
+    kept = vectors.vectors(NAMES["products"], [key], "graph")[key]
+    assert np.allclose(kept, graph_vector)

@@ -15,14 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import mannwhitneyu
+from tests_support import ONLINE_RETAIL, requires_online_retail
+
 from pricegraph.embeddings.config import EmbeddingConfig, VectorConfig
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.embeddings.service import embed_catalog
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders.online_retail import load_online_retail
-from scipy.stats import mannwhitneyu
-from tests_support import ONLINE_RETAIL, requires_online_retail
 
 AUC_FLOOR = 0.55
 

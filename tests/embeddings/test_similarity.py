@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from pricegraph.embeddings.similarity import ProductFilter, top_k_similar
 from pricegraph.errors import DataValidationError
 

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+
 from pricegraph.embeddings.base import CollectionSpec, VectorPoint, VectorStore
 from pricegraph.embeddings.config import VectorConfig
 from pricegraph.embeddings.edge_store import EdgeVectorStore
@@ -102,7 +103,8 @@ def test_url_selects_the_server_backend(collections_endpoint: str) -> None:
     store = make_vector_store(config)
     try:
         assert isinstance(store, QdrantVectorStore)
-        assert store.location == collections_endpoint and store.collection_prefix == "w1_"
+        assert store.location == collections_endpoint
+        assert store.collection_prefix == ""  # callers prefix names (pipeline.collection_specs)
         assert _CollectionsHandler.api_keys == ["k-42"]  # checked on open, key sent
         assert "k-42" not in repr(store)
     finally:
@@ -119,7 +121,6 @@ def test_url_opens_the_server_backend() -> None:
     store = make_vector_store(config)
     try:
         assert isinstance(store, QdrantVectorStore)
-        assert store.collection_prefix == "pgtest_factory_"
         assert store.count("never_created") == 0
     finally:
         store.close()

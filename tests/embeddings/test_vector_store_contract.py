@@ -11,6 +11,9 @@ compared with numpy brute force.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from pricegraph.embeddings.base import (
     CollectionSpec,
     ScoredItem,
@@ -199,78 +203,40 @@ def test_search_agrees_with_numpy_brute_force(store: VectorStore) -> None:
     assert len(store.search(SPEC.name, WORLD.x[0], limit=NUM_POINTS + 5)) == NUM_POINTS
 
 
-def _mask(fn: Callable[[int, dict[str, Any]], bool]) -> np.ndarray:
-    return np.array([fn(i, p) for i, p in enumerate(WORLD.payloads)])
-
-
-FILTERS: dict[str, tuple[SearchFilter, np.ndarray]] = {
-    "equals-keyword": (
-        SearchFilter(equals={"brand": "zenith"}),
-        _mask(lambda i, p: p["brand"] == "zenith"),
-    ),
-    "equals-any-of": (
-        SearchFilter(equals={"brand": ["acme", "orbit"]}),
-        _mask(lambda i, p: p["brand"] in ("acme", "orbit")),
-    ),
-    "array-contains": (
-        SearchFilter(equals={"categories": "leather"}),
-        _mask(lambda i, p: "leather" in p["categories"]),
-    ),
-    "equals-integer": (
-        SearchFilter(equals={"popularity": 3}),
-        _mask(lambda i, p: p["popularity"] == 3),
-    ),
+F = SearchFilter
+PRICE_BANDS = {"price": (120.5, 250.5)}
+FILTERS: dict[str, tuple[SearchFilter, Callable[[int, dict[str, Any]], bool]]] = {
+    "equals-keyword": (F(equals={"brand": "zenith"}), lambda i, p: p["brand"] == "zenith"),
+    "equals-any-of": (F(equals={"brand": ["acme", "orbit"]}), lambda i, p: p["brand"] != "zenith"),
+    "array-contains": (F(equals={"categories": "leather"}), lambda i, p: i % 4 == 0),
+    "equals-integer": (F(equals={"popularity": 3}), lambda i, p: p["popularity"] == 3),
     "equals-integer-any-of": (
-        SearchFilter(equals={"popularity": [1, 2, np.int64(9)]}),
-        _mask(lambda i, p: p["popularity"] in (1, 2, 9)),
+        F(equals={"popularity": [1, 2, np.int64(9)]}),
+        lambda i, p: p["popularity"] in (1, 2, 9),
     ),
-    "bool-true": (SearchFilter(equals={"in_stock": True}), _mask(lambda i, p: p["in_stock"])),
-    "bool-false": (
-        SearchFilter(equals={"in_stock": False}),
-        _mask(lambda i, p: not p["in_stock"]),
-    ),
-    "range-low": (
-        SearchFilter(ranges={"price": (300, None)}),
-        _mask(lambda i, p: p["price"] >= 300),
-    ),
-    "range-high": (
-        SearchFilter(ranges={"price": (None, 100.5)}),
-        _mask(lambda i, p: p["price"] <= 100.5),
-    ),
-    "range-both": (
-        SearchFilter(ranges={"price": (120.5, 250.5)}),
-        _mask(lambda i, p: 120.5 <= p["price"] <= 250.5),
-    ),
-    "range-integer": (
-        SearchFilter(ranges={"popularity": (2, 4)}),
-        _mask(lambda i, p: 2 <= p["popularity"] <= 4),
-    ),
-    "exclude-keys": (
-        SearchFilter(exclude_keys=[WORLD.keys[0], WORLD.keys[1], "NOT-THERE"]),
-        _mask(lambda i, p: i not in (0, 1)),
-    ),
+    "bool-true": (F(equals={"in_stock": True}), lambda i, p: p["in_stock"]),
+    "bool-false": (F(equals={"in_stock": False}), lambda i, p: not p["in_stock"]),
+    "range-low": (F(ranges={"price": (300, None)}), lambda i, p: p["price"] >= 300),
+    "range-high": (F(ranges={"price": (None, 100.5)}), lambda i, p: p["price"] <= 100.5),
+    "range-both": (F(ranges=PRICE_BANDS), lambda i, p: 120.5 <= p["price"] <= 250.5),
+    "range-integer": (F(ranges={"popularity": (2, 4)}), lambda i, p: 2 <= p["popularity"] <= 4),
+    "exclude-keys": (F(exclude_keys=["P0000", "P0001", "NOT-THERE"]), lambda i, p: i > 1),
     "combined": (
-        SearchFilter(
+        F(
             equals={"brand": ["acme", "zenith"], "in_stock": True, "categories": "bags"},
             ranges={"price": (50, 400)},
-            exclude_keys=[WORLD.keys[4]],
+            exclude_keys=["P0004"],
         ),
-        _mask(
-            lambda i, p: (
-                p["brand"] in ("acme", "zenith")
-                and p["in_stock"]
-                and 50 <= p["price"] <= 400
-                and i != 4
-            )
-        ),
+        lambda i, p: p["brand"] != "orbit" and p["in_stock"] and 50 <= p["price"] <= 400 and i != 4,
     ),
-    "matches-nothing": (SearchFilter(equals={"brand": "nobody"}), _mask(lambda i, p: False)),
+    "matches-nothing": (F(equals={"brand": "nobody"}), lambda i, p: False),
 }
 
 
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_filters_agree_with_numpy(store: VectorStore, name: str) -> None:
-    where, mask = FILTERS[name]
+    where, keep = FILTERS[name]
+    mask = np.array([keep(i, p) for i, p in enumerate(WORLD.payloads)])
     for i in (0, 90, 180):
         got = store.search(SPEC.name, WORLD.x[i], limit=10, where=where)
         _assert_same(got, _exact(WORLD.x[i], mask))
@@ -320,10 +286,10 @@ def test_recommend_moves_towards_positives_and_away_from_negatives(store: Vector
 
 def test_recommend_positive_only_with_filter(store: VectorStore) -> None:
     positive = _cluster_keys(2)[:3]
-    where, mask = FILTERS["bool-true"]
-    got = store.recommend(SPEC.name, positive, where=where, limit=5)
+    got = store.recommend(SPEC.name, positive, where=F(equals={"in_stock": True}), limit=5)
     rows = [WORLD.keys.index(key) for key in positive]
-    allowed = mask & ~np.isin(np.arange(NUM_POINTS), rows)
+    in_stock = np.array([p["in_stock"] for p in WORLD.payloads])
+    allowed = in_stock & ~np.isin(np.arange(NUM_POINTS), rows)
     _assert_same(got, _exact(WORLD.x_unit[rows].mean(axis=0), allowed, limit=5))
     assert {item.key for item in got} <= set(_cluster_keys(2))
 
@@ -487,3 +453,30 @@ def test_edge_folder_belongs_to_one_store(tmp_path: Path) -> None:
     with pytest.raises(VectorStoreError, match="closed"):
         first.count(SPEC.name)
     assert (tmp_path / SPEC.name).is_dir()
+
+
+_KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+from pricegraph.embeddings.base import CollectionSpec, VectorPoint
+from pricegraph.embeddings.edge_store import EdgeVectorStore
+
+store = EdgeVectorStore(sys.argv[1])
+store.ensure_collection(CollectionSpec("products", {"text": 4}))
+store.upsert("products", [VectorPoint(f"k{i}", {"text": np.ones(4) + i}) for i in range(300)])
+store.delete("products", ["k0"])
+os.kill(os.getpid(), signal.SIGKILL)  # no close(): writes must already be on disk
+"""
+
+
+def test_edge_writes_survive_a_killed_process(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_WRITER, str(tmp_path)], capture_output=True, timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    store = EdgeVectorStore(tmp_path)
+    try:
+        assert store.count("products") == 299
+        assert "k0" not in store.payloads("products")
+    finally:
+        store.close()

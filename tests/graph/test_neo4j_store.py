@@ -15,6 +15,7 @@ import neo4j.time
 import numpy as np
 import pandas as pd
 import pytest
+
 from pricegraph.errors import GraphStoreError
 from pricegraph.graph import NODES, RELS, GraphConfig, make_graph_store
 from pricegraph.graph import _neo4j_cypher as cypher

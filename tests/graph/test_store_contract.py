@@ -7,6 +7,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
+
 from pricegraph.errors import GraphStoreError, ReadOnlyQueryError
 from pricegraph.graph import GraphStore, UpsertResult, record_events
 

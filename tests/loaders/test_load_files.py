@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from pricegraph.errors import ConfigError, DataValidationError
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import FileMapping, load_files, read_mapping

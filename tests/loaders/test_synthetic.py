@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from pricegraph.errors import ConfigError
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import KINDS, load_files, read_mapping

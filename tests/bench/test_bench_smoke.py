@@ -1,0 +1,60 @@
+"""Smoke tests: every benchmark script runs end to end on a tiny input.
+
+They check that the scripts work and print their figures, not the figures
+themselves (timings belong to the benchmarks, never to tests).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY_RETAIL = (
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n"
+    "536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850,United Kingdom\n"
+    "536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,17851,United Kingdom\n"
+    "C536379,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-2,2010-12-01 09:41:00,2.55,17850,United Kingdom\n"
+)
+
+
+def _run(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_bench_load(tmp_path: Path) -> None:
+    data = tmp_path / "retail.csv"
+    data.write_text(TINY_RETAIL, encoding="utf-8")
+    out = _run(
+        "bench/bench_load.py", "--file", str(data), "--lookups", "5", "--out", str(tmp_path / "out")
+    )
+    assert "load_to_pandas_ratio" in out and "get_node_p50_ms" in out
+    assert (tmp_path / "out" / "bench_load.json").exists()
+
+
+def test_bench_embed(tmp_path: Path) -> None:
+    data = tmp_path / "retail.csv"
+    data.write_text(TINY_RETAIL, encoding="utf-8")
+    out = _run("bench/bench_embed.py", "--file", str(data), "--repeat", "1")
+    assert "pipeline_to_bare_ratio" in out and "rerun_encoded           0" in out
+
+
+def test_bench_vectors(tmp_path: Path) -> None:
+    out = _run(
+        "bench/bench_vectors.py",
+        "--edge-sizes",
+        "500",
+        "--local-sizes",
+        "500",
+        "--queries",
+        "10",
+        "--out",
+        str(tmp_path),
+    )
+    assert "recall" in out
