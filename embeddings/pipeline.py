@@ -172,9 +172,16 @@ def sync_collection(
     encoder: LazyEncoder,
     progress: Progress,
 ) -> CollectionReport:
-    """Bring a text collection in line with ``items`` (columns ``key, text, payload``)."""
+    """Bring a text collection in line with ``items`` (columns ``key, text, payload``).
+
+    Items with an empty text get no vector (counted in ``without_vector``; a
+    vector stored for them earlier is deleted).
+    """
     vectors.ensure_collection(spec)
     stored = vectors.payloads(spec.name, ["text_hash", "content_hash"])
+    has_text = items["text"].map(lambda t: isinstance(t, str) and bool(t.strip()))
+    without_vector = int((~has_text).sum())
+    items = items[has_text]
     hashes = [text_hash(t, encoder.model_name) for t in items["text"]]
     items = items.assign(text_hash=hashes)
     items["content_hash"] = [
@@ -210,7 +217,12 @@ def sync_collection(
     ]
     _write(vectors, spec.name, points, progress)
     return CollectionReport(
-        len(items), int(needs_text.sum()), len(points), len(gone), int(is_same.sum())
+        len(items) + without_vector,
+        int(needs_text.sum()),
+        len(points),
+        len(gone),
+        int(is_same.sum()),
+        without_vector,
     )
 
 

@@ -197,3 +197,15 @@ def test_reembedding_keeps_graph_vectors(graph, vectors, encoder) -> None:
     assert report.collections["products"].encoded == 1
     kept = vectors.vectors(NAMES["products"], [key], "graph")[key]
     assert np.allclose(kept, graph_vector)
+
+
+def test_items_without_text_get_no_vector(graph, vectors, encoder) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))
+    brand = graph.node_frame("Brand")["id"].iloc[0]
+    graph.upsert_nodes(
+        "Brand",
+        pd.DataFrame({"id": [brand], "name": [None], "tier": [None], "description": [None]}),
+    )
+    report = _embed(graph, vectors, CountingLoader(encoder)).collections["brands"]
+    assert (report.items, report.without_vector, report.deleted) == (8, 1, 1)
+    assert vectors.count(NAMES["brands"]) == 7
