@@ -76,6 +76,8 @@ class Settings(BaseSettings):
             self.graph.path = self.data_dir / self.graph.path
         if not self.vectors.path.is_absolute():
             self.vectors.path = self.data_dir / self.vectors.path
+        if self.embeddings.device == "auto":
+            self.embeddings.device = self.device
         return self
 
     def describe(self) -> dict[str, Any]:
