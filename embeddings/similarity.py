@@ -99,8 +99,10 @@ class Similarity:
         """Products closest to ``product_id`` (itself excluded)."""
         vector = self._vector_of("products", product_id)
         search = (where or ProductFilter()).to_search_filter(exclude_keys=[product_id])
-        return self._vectors.search(
-            self._collections["products"], vector, limit=_check(limit), where=search
+        return _shown(
+            self._vectors.search(
+                self._collections["products"], vector, limit=_check(limit), where=search
+            )
         )
 
     def products_matching(
@@ -113,8 +115,10 @@ class Similarity:
             self._encoder = self._load_encoder()
         vector = self._encoder.encode([text])[0]
         search = (where or ProductFilter()).to_search_filter()
-        return self._vectors.search(
-            self._collections["products"], vector, limit=_check(limit), where=search
+        return _shown(
+            self._vectors.search(
+                self._collections["products"], vector, limit=_check(limit), where=search
+            )
         )
 
     def similar_customers(
@@ -124,8 +128,10 @@ class Similarity:
         vector = self._vector_of("customers", customer_id)
         equals = {"segment": segment} if segment else {}
         search = SearchFilter(equals=equals, exclude_keys=(customer_id,))
-        return self._vectors.search(
-            self._collections["customers"], vector, limit=_check(limit), where=search
+        return _shown(
+            self._vectors.search(
+                self._collections["customers"], vector, limit=_check(limit), where=search
+            )
         )
 
     def recommend_products(
@@ -140,12 +146,14 @@ class Similarity:
         if not positive:
             raise DataValidationError("expected at least one positive example", field="positive")
         search = (where or ProductFilter()).to_search_filter()
-        return self._vectors.recommend(
-            self._collections["products"],
-            list(positive),
-            list(negative),
-            limit=_check(limit),
-            where=search,
+        return _shown(
+            self._vectors.recommend(
+                self._collections["products"],
+                list(positive),
+                list(negative),
+                limit=_check(limit),
+                where=search,
+            )
         )
 
     def products_for_customer(
@@ -154,9 +162,22 @@ class Similarity:
         """Products closest to a customer's vector (their taste, in product space)."""
         vector = self._vector_of("customers", customer_id)
         search = (where or ProductFilter()).to_search_filter()
-        return self._vectors.search(
-            self._collections["products"], vector, limit=_check(limit), where=search
+        return _shown(
+            self._vectors.search(
+                self._collections["products"], vector, limit=_check(limit), where=search
+            )
         )
+
+
+_INTERNAL = ("text_hash", "content_hash", "profile_hash")
+
+
+def _shown(hits: list[ScoredItem]) -> list[ScoredItem]:
+    """Hits without the bookkeeping fields of the embedding pipeline."""
+    return [
+        ScoredItem(h.key, h.score, {k: v for k, v in h.payload.items() if k not in _INTERNAL})
+        for h in hits
+    ]
 
 
 def _check(limit: int) -> int:

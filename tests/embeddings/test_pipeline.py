@@ -132,6 +132,7 @@ def test_similarity_queries(graph, vectors, encoder) -> None:
     assert len(hits) == 5 and probe not in [h.key for h in hits]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert {"name", "brand", "price", "categories"} <= set(hits[0].payload)
+    assert "content_hash" not in hits[0].payload
 
     cheap = service.products_matching("leather bag", limit=10, where=ProductFilter(max_price=500.0))
     assert cheap and all(h.payload["price"] <= 500.0 for h in cheap)
