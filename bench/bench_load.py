@@ -179,7 +179,7 @@ def plot(figures: dict, path: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib not installed (pip install -e '.[bench]'): no plot")
+        print("matplotlib not installed: no plot")
         return
     fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.barh(["pandas.read_csv"], [figures["pandas_read_csv_s"]], color="#888")
