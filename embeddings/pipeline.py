@@ -179,7 +179,7 @@ def sync_collection(
     """
     vectors.ensure_collection(spec)
     stored = vectors.payloads(spec.name, ["text_hash", "content_hash"])
-    has_text = items["text"].map(lambda t: isinstance(t, str) and bool(t.strip()))
+    has_text = np.array([isinstance(t, str) and bool(t.strip()) for t in items["text"]], dtype=bool)
     without_vector = int((~has_text).sum())
     items = items[has_text]
     hashes = [text_hash(t, encoder.model_name) for t in items["text"]]

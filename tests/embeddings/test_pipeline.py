@@ -210,3 +210,12 @@ def test_items_without_text_get_no_vector(graph, vectors, encoder) -> None:
     report = _embed(graph, vectors, CountingLoader(encoder)).collections["brands"]
     assert (report.items, report.without_vector, report.deleted) == (8, 1, 1)
     assert vectors.count(NAMES["brands"]) == 7
+
+
+def test_a_graph_without_brands_embeds(tmp_path, vectors, encoder) -> None:
+    bare = make_graph_store(GraphConfig(path=tmp_path / "bare", buffer_pool_mb=128))
+    bare.upsert_nodes("Product", pd.DataFrame({"id": ["X1", "X2"], "name": ["Mug", "Teapot"]}))
+    report = _embed(bare, vectors, CountingLoader(encoder))
+    assert report.collections["brands"].items == 0
+    assert report.collections["products"].written == 2
+    bare.close()
