@@ -10,6 +10,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     load,
     query,
     reset,
+    segments,
     similar,
     stats,
 )

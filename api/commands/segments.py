@@ -1,0 +1,78 @@
+"""``pricegraph segments``: customer segments from purchases and customer vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ...errors import ConfigError
+from ...gnn.segment_plot import plot_segments
+from ...gnn.segments import SegmentConfig, SegmentResult, build_segments, write_segments
+from ..settings import Settings
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from .embed import collection_names, open_vectors
+
+
+def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -> SegmentResult:
+    """Build, print, store and plot the segments."""
+    with open_store(settings) as store, open_vectors(settings) as vectors:
+        customers = collection_names(settings)["customers"]
+        if config.vector_weight > 0 and vectors.count(customers) == 0:
+            raise ConfigError(
+                "no customer vectors yet: run 'pricegraph embed' first, "
+                "or segment on purchases alone with --vector-weight 0"
+            )
+        result = build_segments(store, vectors, customers, config)
+        upserts, deleted = write_segments(store, result)
+    scores = pd.DataFrame(
+        {"k": list(result.silhouette_by_k), "silhouette": list(result.silhouette_by_k.values())}
+    )
+    console.print(frame_table(scores, title="Silhouette per k"))
+    console.print(f"chosen k: {result.k} (silhouette {result.silhouette_by_k[result.k]:.3f})")
+    console.print(frame_table(result.profiles.drop(columns="description"), title="Segments"))
+    console.print(
+        f"IN_SEGMENT edges ({config.version}): {upserts.created} created, {upserts.updated} "
+        f"updated, {upserts.unchanged} unchanged, {deleted} stale deleted"
+    )
+    if plot is not None:
+        console.print(f"map: {plot_segments(result, plot)}")
+    return result
+
+
+@app.command()
+@clear_errors
+def segments(
+    seed: Annotated[int, typer.Option(help="Seed of KMeans and the silhouette sample.")] = 0,
+    k_min: Annotated[int, typer.Option(min=2, help="Fewest segments tried.")] = 2,
+    k_max: Annotated[int, typer.Option(min=2, help="Most segments tried.")] = 10,
+    vector_weight: Annotated[
+        float, typer.Option(min=0.0, help="Weight of the customer vectors (0: purchases only).")
+    ] = 0.5,
+    using: Annotated[str, typer.Option(help="Named customer vector to use.")] = "text",
+    version: Annotated[str, typer.Option(help="Version tag of the Segment nodes.")] = "v1",
+    plot: Annotated[
+        Path | None, typer.Option(help="PNG map of the segments (default <data_dir>/segments.png).")
+    ] = None,
+) -> None:
+    """Segment the customers (RFM, price sensitivity, vectors) and store the segments.
+
+    Choose k by silhouette between --k-min and --k-max; writes Segment nodes and
+    IN_SEGMENT edges (re-runs of a version replace its edges). Vectors need
+    `pricegraph embed` first, or --vector-weight 0.
+    """
+    settings = load_settings()
+    try:
+        config = SegmentConfig(
+            seed=seed,
+            k_min=k_min,
+            k_max=k_max,
+            vector_weight=vector_weight,
+            using=using,
+            version=version,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"segments options: {exc}") from None
+    run_segments(settings, config, plot or settings.data_dir / "segments.png")
