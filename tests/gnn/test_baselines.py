@@ -1,0 +1,130 @@
+"""Baselines on hand-made purchases, on a synthetic world, and on the real Online Retail data."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from tests_support import ONLINE_RETAIL, requires_online_retail
+
+from pricegraph.embeddings.encoder import SentenceEncoder
+from pricegraph.gnn.baselines import (
+    interaction_matrix,
+    item_knn_scores,
+    item_similarity,
+    popularity_scores,
+    random_scores,
+    text_scores,
+)
+from pricegraph.gnn.data import export_hetero
+from pricegraph.gnn.evaluate import evaluate_baselines, print_baselines
+from pricegraph.gnn.split import temporal_split
+from pricegraph.graph import GraphConfig, make_graph_store
+from pricegraph.loaders import load_files, read_mapping
+from pricegraph.loaders.online_retail import load_online_retail
+from pricegraph.loaders.synthetic import generate_world, write_world
+from pricegraph.loaders.synthetic_config import WorldConfig
+
+# c0, c1 buy {0, 1}; c2 buys {2, 3}; c3 buys {0}; c4..c6 buy {3}.
+# Counts: product 3 is the most bought (4), but only product 1 is co-bought with 0.
+PURCHASES = torch.tensor([[0, 0, 1, 1, 2, 2, 3, 4, 5, 6], [0, 1, 0, 1, 2, 3, 0, 3, 3, 3]])
+C3 = torch.tensor([3])
+
+
+def test_popularity_ranks_the_most_bought_product_first() -> None:
+    scores = popularity_scores(PURCHASES, num_products=5)(torch.tensor([0, 3]))
+    assert scores.shape == (2, 5)
+    assert scores[0].tolist() == [3.0, 2.0, 1.0, 4.0, 0.0]
+    assert int(scores[1].argmax()) == 3
+
+
+def test_item_knn_recommends_the_co_purchased_product() -> None:
+    scores = item_knn_scores(PURCHASES, num_customers=7, num_products=5)(C3)
+    assert scores.shape == (1, 5)
+    assert scores[0, 1] == pytest.approx(2 / np.sqrt(3 * 2))  # cosine(0, 1)
+    assert scores[0, 2] == 0.0 and scores[0, 3] == 0.0 and scores[0, 0] == 0.0
+
+
+def test_item_similarity_keeps_num_neighbors_and_no_self_loops() -> None:
+    interactions = interaction_matrix(PURCHASES, 7, 5)
+    assert interactions.sum() == 10  # binary
+    similarity = item_similarity(interactions, num_neighbors=1)
+    assert similarity.shape == (5, 5)
+    assert np.all(np.diff(similarity.indptr) <= 1)
+    assert similarity.diagonal().sum() == 0.0
+    assert similarity[[0], [1]][0] == pytest.approx(2 / np.sqrt(6))
+
+
+def test_text_scores_follow_cosine_and_rank_missing_text_last() -> None:
+    x = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.0, 0.0], [-1.0, 0.0]])
+    has_text = torch.tensor([True, True, True, False, True])
+    scores = text_scores(PURCHASES, x, has_text, num_customers=7)(C3)[0]
+    assert scores[0] == pytest.approx(1.0) and scores[4] == pytest.approx(-1.0)
+    assert scores[1] > scores[2] and scores[3] == -2.0
+
+
+def test_random_scores_are_seeded() -> None:
+    first = random_scores(5, seed=1)(torch.arange(3))
+    assert torch.equal(first, random_scores(5, seed=1)(torch.arange(3)))
+    assert not torch.equal(first, random_scores(5, seed=2)(torch.arange(3)))
+
+
+def test_baselines_beat_random_on_a_synthetic_world(tmp_path: Path) -> None:
+    config = WorldConfig(seed=3, n_customers=1500, n_products=400, n_days=150)
+    write_world(generate_world(config), tmp_path / "world")
+    store = make_graph_store(GraphConfig(path=tmp_path / "graph", buffer_pool_mb=128))
+    try:
+        load_files(store, read_mapping(tmp_path / "world" / "mapping.toml"), rejects_dir=tmp_path)
+        snapshot = export_hetero(store)
+    finally:
+        store.close()
+    split = temporal_split(snapshot)
+    table = evaluate_baselines(snapshot, split, k=20)
+    print_baselines(table)
+    assert list(table.index) == ["random", "popularity", "item_knn"]
+    assert list(table.columns) == ["recall@20", "ndcg@20", "customers"]
+    assert (table["customers"] == split.test.num_customers).all() and split.test.num_customers > 100
+    recall = table["recall@20"]
+    assert recall["popularity"] > 2 * recall["random"]
+    assert recall["item_knn"] > 2 * recall["random"]
+    pd.testing.assert_frame_equal(table, evaluate_baselines(snapshot, split, k=20))
+
+
+@requires_online_retail
+@pytest.mark.online_retail
+def test_real_data_export_split_and_baselines(tmp_path: Path) -> None:
+    store = make_graph_store(GraphConfig(path=tmp_path / "graph", buffer_pool_mb=512))
+    try:
+        load_online_retail(store, ONLINE_RETAIL, rejects_dir=tmp_path / "rejects")
+        products = store.node_frame("Product")
+        names = products["name"].fillna("").astype(str)
+        named = names.str.strip() != ""
+        vectors = SentenceEncoder().encode(names[named].tolist())
+        features = dict(zip(products.loc[named, "id"], vectors, strict=True))
+        started = time.perf_counter()
+        snapshot = export_hetero(store, product_features=features)
+        export_s = time.perf_counter() - started
+        counts = store.counts()
+    finally:
+        store.close()
+    print(f"export of the real graph: {export_s:.2f} s")
+    purchased = snapshot.edge_index()
+    assert (
+        purchased.shape == (2, counts["PURCHASED"]) and snapshot.num_products == counts["Product"]
+    )
+    assert bool(snapshot.data["customer"].is_anonymous.any())
+    assert float(snapshot.data["product"].has_text.float().mean()) > 0.99
+
+    split = temporal_split(snapshot)
+    assert split.test.num_customers > 500 and split.val.num_customers > 200
+    table = evaluate_baselines(snapshot, split, k=20)
+    print_baselines(table)
+    recall, ndcg = table["recall@20"], table["ndcg@20"]
+    assert recall["random"] < 0.02
+    for method in ("popularity", "item_knn", "text"):
+        assert 2 * recall["random"] < recall[method] < 0.5
+        assert 2 * ndcg["random"] < ndcg[method] < 0.5
