@@ -8,6 +8,7 @@ from pricegraph.gnn.baselines import (
 )
 from pricegraph.gnn.data import GraphSnapshot, export_hetero
 from pricegraph.gnn.evaluate import baseline_scores, evaluate_baselines, print_baselines
+from pricegraph.gnn.lightgcn import LightGCNConfig, TrainResult, train_lightgcn
 from pricegraph.gnn.metrics import RankingResult, ScoreFn, evaluate_ranking
 from pricegraph.gnn.segment_plot import plot_segments
 from pricegraph.gnn.segments import (
@@ -29,11 +30,13 @@ __all__ = [
     "CustomerItems",
     "EvalWindow",
     "GraphSnapshot",
+    "LightGCNConfig",
     "RankingResult",
     "ScoreFn",
     "SegmentConfig",
     "SegmentResult",
     "Split",
+    "TrainResult",
     "adjusted_rand",
     "baseline_scores",
     "build_segments",
@@ -48,5 +51,6 @@ __all__ = [
     "random_scores",
     "temporal_split",
     "text_scores",
+    "train_lightgcn",
     "write_segments",
 ]
