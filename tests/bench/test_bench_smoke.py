@@ -58,3 +58,21 @@ def test_bench_vectors(tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert "recall" in out
+
+
+def test_bench_recs(tmp_path: Path) -> None:
+    lines = [TINY_RETAIL.splitlines()[0]]
+    for customer in range(30):  # 120 days of purchases: history, validation and test
+        for step, day in enumerate(range(0, 120, 8)):
+            product = 10000 + (customer + step) % 12
+            lines.append(
+                f"{600000 + customer * 100 + step},{product},ITEM {product},1,"
+                f"2011-{1 + day // 30:02d}-{1 + day % 28:02d} 10:00:00,2.50,{12000 + customer},"
+                "United Kingdom"
+            )
+    data = tmp_path / "retail.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = _run(
+        "bench/bench_recs.py", "--file", str(data), "--max-epochs", "2", "--out", str(tmp_path)
+    )
+    assert "lightgcn" in out and (tmp_path / "lightgcn_learning_curve.png").exists()
