@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +35,7 @@ from rich.progress import Progress
 from ..graph.base import GraphStore
 from .base import CollectionSpec, TextEncoder, VectorPoint, VectorStore
 from .catalog import price_bands, product_table
-from .texts import brand_text, customer_profile_text, product_text, text_hash
+from .texts import brand_text, product_text, text_hash
 
 EVENT_WEIGHTS = {"PURCHASED": 1.0, "ADDED_TO_CART": 0.5, "VIEWED": 0.25}
 """Weight of each event type in a customer's history vector."""
@@ -157,12 +156,6 @@ def _plain(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     return value.item() if isinstance(value, np.generic) else value
-
-
-@contextmanager
-def _null_progress() -> Iterator[Progress]:
-    with Progress(disable=True) as progress:
-        yield progress
 
 
 def sync_collection(
@@ -301,7 +294,6 @@ __all__ = [
     "LazyEncoder",
     "brand_items",
     "collection_specs",
-    "customer_profile_text",
     "product_items",
     "sync_collection",
 ]

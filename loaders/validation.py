@@ -10,7 +10,6 @@ different values are *rejected*.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -318,13 +317,6 @@ def rejects_message(rejects: pd.DataFrame, limit: int = 5) -> list[str]:
             f'{rec["reason"]}, got "{rec["value"]}"'
         )
     return lines
-
-
-def typed_value(value: Any) -> Any:
-    """A pandas scalar as a plain Python value (``None`` for missing)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    return value.item() if hasattr(value, "item") else value
 
 
 __all__ = ["REJECT_COLUMNS", "RefIndex", "Validated", "rejects_message", "validate"]
