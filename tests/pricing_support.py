@@ -1,0 +1,44 @@
+"""Simulated weekly panels with a known log-log demand (shared by the pricing tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pricegraph.pricing.demand_data import calendar_features
+
+
+def simulate_panel(
+    *,
+    n_products: int = 6,
+    n_weeks: int = 60,
+    elasticity: float = -2.0,
+    cross: float = 0.0,
+    noise_sd: float = 0.15,
+    seed: int = 0,
+    category: str = "c1",
+    prefix: str = "p",
+) -> pd.DataFrame:
+    """log q = a_j + e x + cross w + N(0, sd); x = log(p / list) in {0, -0.1, -0.2, -0.3}."""
+    rng = np.random.default_rng(seed)
+    weeks = pd.date_range("2024-01-01", periods=n_weeks, freq="7D")
+    ids = np.repeat([f"{prefix}{i}" for i in range(n_products)], n_weeks)
+    list_price = np.repeat(rng.uniform(5, 50, n_products), n_weeks)
+    x = rng.choice([0.0, -0.1, -0.2, -0.3], size=len(ids))
+    rel = np.exp(x).reshape(n_products, n_weeks)
+    others = (rel.sum(0) - rel) / max(n_products - 1, 1)
+    w = np.log(others).ravel() if n_products > 1 else np.zeros(len(ids))
+    level = np.repeat(rng.normal(4.0, 0.3, n_products), n_weeks)
+    units = np.exp(level + elasticity * x + cross * w + rng.normal(0, noise_sd, len(ids)))
+    panel = pd.DataFrame(
+        {
+            "product_id": ids,
+            "segment": "all",
+            "week": np.tile(weeks, n_products),
+            "units": units,
+            "price": list_price * np.exp(x),
+            "list_price": list_price,
+            "category": category,
+        }
+    )
+    return pd.concat([panel, calendar_features(panel["week"])], axis=1)
