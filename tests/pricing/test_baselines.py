@@ -1,0 +1,105 @@
+"""Tests of the non-learned pricing baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pricegraph.errors import ConfigError
+from pricegraph.pricing.baselines import (
+    CompetitorMatchPolicy,
+    CostPlusPolicy,
+    MyopicPolicy,
+    PricingPolicy,
+    StaticListPolicy,
+)
+from pricegraph.pricing.evaluation import run_episode
+from pricegraph.pricing.market import MarketModel
+from pricegraph.pricing.oracle import OraclePolicy, solve_oracle
+from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
+
+
+def market(inventory: tuple[float, ...] = (np.inf,) * 3) -> MarketModel:
+    return MarketModel(
+        list_price=np.array([100.0, 200.0, 50.0]),
+        unit_cost=np.array([40.0, 90.0, 20.0]),
+        product_brand=np.array([0, 1, 0]),
+        product_category=np.array([0, 0, 1]),
+        initial_inventory=np.array(inventory),
+        base_utility=np.array([-1.0, -1.5, -0.5]),
+        product_beta=np.zeros(3),
+        group_segment=np.array([0, 1, 1]),
+        group_weight=np.array([10.0, 5.0, 5.0]),
+        alpha=np.array([0.0, 0.5, 0.5]),
+        beta=np.array([3.0, 1.5, 2.0]),
+        brand_affinity=np.array([[1.0, 0.0], [0.0, 0.5], [0.0, 0.0]]),
+        consideration=np.array([[0.5, 0.2, 1.0], [0.3, 0.9, 0.4], [1.0, 1.0, 1.0]]),
+        visits=np.array([[2.0, 1.0], [1.0, 1.0], [3.0, 2.0]]),
+        competitor_price=np.array([[90.0, np.nan], [np.nan, np.nan], [55.0, 45.0]]),
+        gamma=1.0,
+        delta=1.5,
+    )
+
+
+def make_env(inventory: tuple[float, ...] = (np.inf,) * 3) -> MarketEnv:
+    model = market(inventory)
+    bounds = PriceBounds.around_list(model, 0.6, 1.4)
+    return MarketEnv(model, bounds, SimulatorConfig(horizon_periods=2, is_stochastic=False))
+
+
+def test_static_list_and_cost_plus_prices() -> None:
+    env = make_env()
+    env.reset(seed=0)
+    state = env.state
+    np.testing.assert_array_equal(StaticListPolicy(env.market).prices(state), [100.0, 200.0, 50.0])
+    np.testing.assert_allclose(CostPlusPolicy(env.market, 150).prices(state), [100.0, 225.0, 50.0])
+    bounded = CostPlusPolicy(env.market, 150, env.price_low, env.price_high).prices(state)
+    np.testing.assert_allclose(bounded, [100.0, 225.0, 50.0])
+    assert CostPlusPolicy(env.market, 100).name == "cost plus 100%"
+    with pytest.raises(ConfigError, match="markup_pct"):
+        CostPlusPolicy(env.market, -5)
+
+
+def test_competitor_match_follows_the_cheapest_competitor_or_list() -> None:
+    env = make_env()
+    env.reset(seed=0)
+    policy = CompetitorMatchPolicy(env.market, undercut_pct=10)
+    np.testing.assert_allclose(policy.prices(env.state), [81.0, 200.0, 49.5])
+    env.step(env.action_from_prices(policy.prices(env.state)))
+    np.testing.assert_allclose(policy.prices(env.state), [100.0, 200.0, 40.5])
+
+
+def test_every_baseline_meets_the_protocol() -> None:
+    env = make_env()
+    for policy in (
+        StaticListPolicy(env.market),
+        CostPlusPolicy(env.market),
+        CompetitorMatchPolicy(env.market),
+        MyopicPolicy(env.market, env.price_low, env.price_high, 2),
+    ):
+        assert isinstance(policy, PricingPolicy)
+
+
+def test_myopic_with_the_true_model_equals_the_oracle_without_stock_limits() -> None:
+    env = make_env()
+    myopic = MyopicPolicy(env.market, env.price_low, env.price_high, 2)
+    plan = solve_oracle(env)
+    np.testing.assert_allclose(myopic.plan, plan.prices, rtol=1e-5)
+    profit = run_episode(env, myopic, 0)["profit"]
+    assert profit >= run_episode(env, StaticListPolicy(env.market), 0)["profit"]
+    assert profit == pytest.approx(run_episode(env, OraclePolicy(plan), 0)["profit"], rel=1e-9)
+
+
+def test_myopic_ignores_stock_and_loses_to_the_oracle_when_it_binds() -> None:
+    env = make_env(inventory=(3.0, 1.0, 4.0))
+    myopic = MyopicPolicy(env.market, env.price_low, env.price_high, 2)
+    oracle = OraclePolicy(solve_oracle(env))
+    assert run_episode(env, oracle, 0)["profit"] > run_episode(env, myopic, 0)["profit"]
+
+
+def test_myopic_with_one_price_per_product_and_bad_horizon() -> None:
+    env = make_env()
+    single = MyopicPolicy(env.market, env.price_low, env.price_high, 2, is_per_segment=False)
+    assert single.prices(env.state).shape == (3,)
+    with pytest.raises(ConfigError, match="run past the model's 2 periods"):
+        MyopicPolicy(env.market, env.price_low, env.price_high, 3)
