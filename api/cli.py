@@ -13,6 +13,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     segments,
     similar,
     stats,
+    train_gnn,
 )
 from .commands._common import app
 

@@ -58,6 +58,31 @@ def popularity_scores(edge_index: Tensor, num_products: int) -> ScoreFn:
     return scores
 
 
+def recent_popularity_scores(
+    edge_index: Tensor, time_s: Tensor, num_products: int, cutoff_s: int, *, days: float = 7.0
+) -> ScoreFn:
+    """Score = purchase events of the product in the ``days`` before ``cutoff_s``.
+
+    Retail demand is seasonal and trend-driven: what sold last week is a much
+    stronger guess than all-time popularity, so this is the popularity baseline
+    a temporal evaluation must beat.
+
+    Args:
+        edge_index: int64 ``[2, num_purchases]`` (customer, product).
+        time_s: int64 ``[num_purchases]`` UTC epoch seconds.
+        num_products: Width of the score matrix.
+        cutoff_s: Start of the evaluation window (purchases at or after it are unseen).
+        days: Length of the look-back. (default: ``7``)
+    """
+    recent = (time_s < cutoff_s) & (time_s >= cutoff_s - days * 86_400)
+    counts = torch.bincount(edge_index[1, recent], minlength=num_products).to(torch.float32)
+
+    def scores(customer_index: Tensor) -> Tensor:
+        return counts.expand(customer_index.numel(), num_products)
+
+    return scores
+
+
 def item_similarity(interactions: sp.csr_array, *, num_neighbors: int = 50) -> sp.csr_array:
     r"""Cosine item-item similarity, keeping each item's ``num_neighbors`` best.
 
@@ -163,5 +188,6 @@ __all__ = [
     "item_similarity",
     "popularity_scores",
     "random_scores",
+    "recent_popularity_scores",
     "text_scores",
 ]

@@ -8,9 +8,10 @@ from pricegraph.gnn.baselines import (
     item_knn_scores,
     popularity_scores,
     random_scores,
+    recent_popularity_scores,
     text_scores,
 )
-from pricegraph.gnn.data import GraphSnapshot
+from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.metrics import ScoreFn, evaluate_ranking
 from pricegraph.gnn.split import Part, Split
 
@@ -31,13 +32,20 @@ def baseline_scores(
 
     Returns:
         Method name -> score function, in the order ``random, popularity,
-        item_knn, text``.
+        popularity_7d`` (purchases of the last 7 days before the window), ``item_knn,
+        text``.
     """
     history = split.window(part).history_edge_index
     num_customers, num_products = snapshot.num_customers, snapshot.num_products
     methods: dict[str, ScoreFn] = {
         "random": random_scores(num_products, seed=seed),
         "popularity": popularity_scores(history, num_products),
+        "popularity_7d": recent_popularity_scores(
+            snapshot.edge_index(PURCHASED),
+            snapshot.edge_time(PURCHASED),
+            num_products,
+            split.window(part).start_s,
+        ),
         "item_knn": item_knn_scores(history, num_customers, num_products),
     }
     product = snapshot.data["product"]

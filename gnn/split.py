@@ -212,6 +212,8 @@ def message_passing_data(snapshot: GraphSnapshot, before_s: int) -> HeteroData:
     data = snapshot.data.clone()
     for src, name, dst in EVENT_EDGE_TYPES:
         for edge_type in ((src, name, dst), (dst, f"rev_{name}", src)):
+            if edge_type not in data.edge_types:
+                continue
             keep = data[edge_type].time < before_s
             data[edge_type].edge_index = data[edge_type].edge_index[:, keep]
             data[edge_type].time = data[edge_type].time[keep]

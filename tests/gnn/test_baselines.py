@@ -85,7 +85,7 @@ def test_baselines_beat_random_on_a_synthetic_world(tmp_path: Path) -> None:
     split = temporal_split(snapshot)
     table = evaluate_baselines(snapshot, split, k=20)
     print_baselines(table)
-    assert list(table.index) == ["random", "popularity", "item_knn"]
+    assert list(table.index) == ["random", "popularity", "popularity_7d", "item_knn"]
     assert list(table.columns) == ["recall@20", "ndcg@20", "customers"]
     assert (table["customers"] == split.test.num_customers).all() and split.test.num_customers > 100
     recall = table["recall@20"]
@@ -128,3 +128,14 @@ def test_real_data_export_split_and_baselines(tmp_path: Path) -> None:
     for method in ("popularity", "item_knn", "text"):
         assert 2 * recall["random"] < recall[method] < 0.5
         assert 2 * ndcg["random"] < ndcg[method] < 0.5
+
+
+def test_recent_popularity_counts_only_the_look_back_before_the_cutoff() -> None:
+    from pricegraph.gnn.baselines import recent_popularity_scores
+
+    day = 86_400
+    edge_index = torch.tensor([[0, 1, 2, 0, 1], [0, 0, 1, 2, 2]])
+    # product 0: days 1 and 2 (too old); product 1: day 9; product 2: day 10 twice, one at cutoff
+    time_s = torch.tensor([1, 2, 9, 10, 11]) * day
+    scores = recent_popularity_scores(edge_index, time_s, 3, 11 * day, days=7)(torch.tensor([0, 1]))
+    assert scores.tolist() == [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]

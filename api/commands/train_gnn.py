@@ -1,0 +1,111 @@
+"""``pricegraph train-gnn``: train the graph encoder, compare it, publish its vectors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from ...embeddings.pipeline import collection_specs
+from ...errors import ConfigError
+from ...gnn.service import ENCODER_METHOD, GnnRunConfig, GnnRunReport, train_gnn
+from ...gnn.train import EncoderConfig
+from ...loaders.service import new_progress
+from ..settings import Settings
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from .embed import open_vectors
+
+
+def run_train_gnn(
+    settings: Settings, config: GnnRunConfig, out_dir: Path, progress: Progress | None = None
+) -> GnnRunReport:
+    """Train, evaluate, checkpoint and publish; prints the metrics table."""
+    specs = collection_specs(
+        settings.vectors.collection_prefix,
+        settings.embeddings.dimension,
+        settings.vectors.graph_dim,
+    )
+    progress = progress or new_progress()
+    tasks: dict[str, int] = {}
+
+    def on_epoch(stage: str, row: dict[str, float]) -> None:
+        if stage not in tasks:
+            total = config.encoder.max_epochs
+            tasks[stage] = progress.add_task(f"encoder {stage}", total=total)
+        note = f" val recall {row['val_recall']:.4f}" if "val_recall" in row else ""
+        progress.update(
+            tasks[stage],
+            advance=1,
+            description=f"encoder {stage} (loss {row['loss']:.4f}{note})",
+        )
+
+    with open_store(settings) as store, open_vectors(settings) as vectors, progress:
+        report = train_gnn(
+            store,
+            vectors,
+            specs,
+            config,
+            out_dir=out_dir,
+            settings=settings.describe(),
+            on_epoch=on_epoch,
+        )
+    if len(report.metrics):
+        table = report.metrics.reset_index()
+        console.print(frame_table(table.round(4), title=f"Test window, top {config.k}"))
+        others = report.metrics.drop(index=ENCODER_METHOD)
+        ours = report.metrics.loc[ENCODER_METHOD]
+        beaten = [
+            column
+            for column in report.metrics.columns
+            if column != "customers" and bool((ours[column] > others[column]).all())
+        ]
+        console.print(f"encoder beats every baseline on: {', '.join(beaten) or 'nothing'}")
+    console.print(
+        f"model {report.checkpoint.model_version} (snapshot {report.checkpoint.snapshot_id}, "
+        f"{report.best_epoch} epochs): {report.checkpoint_path}"
+    )
+    console.print(f"graph vectors written: {report.vectors_written}")
+    if report.plot_path is not None:
+        console.print(f"learning curves: {report.plot_path}")
+    return report
+
+
+@app.command("train-gnn")
+@clear_errors
+def train_gnn_command(
+    max_epochs: Annotated[int, typer.Option(min=1, help="Most epochs (early stopping).")] = 30,
+    evaluate: Annotated[
+        bool, typer.Option(help="Tune on validation and compare with the baselines first.")
+    ] = True,
+    device: Annotated[
+        str | None, typer.Option(help="auto, cpu, cuda or cuda:N (default: settings.device).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: settings.seed).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Checkpoint folder (default <data_dir>/models/encoder).")
+    ] = None,
+) -> None:
+    """Train the heterogeneous graph encoder and write the customer and product
+    `graph` vectors.
+
+    Needs `pricegraph embed` first (products' text vectors are its input). With
+    --evaluate (the default) it is compared on the last 28 days with popularity,
+    item-kNN, text similarity and LightGCN trained in the same run; the table goes
+    into the checkpoint.
+    """
+    settings = load_settings()
+    try:
+        encoder = replace(
+            EncoderConfig(),
+            max_epochs=max_epochs,
+            device=device or settings.device,
+            seed=settings.seed if seed is None else seed,
+            embedding_dim=settings.vectors.graph_dim,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"train-gnn options: {exc}") from None
+    config = GnnRunConfig(encoder=encoder, evaluate=evaluate)
+    run_train_gnn(settings, config, out or settings.data_dir / "models" / "encoder")
