@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pricegraph.embeddings.base import CollectionSpec, VectorPoint, VectorStore
-from pricegraph.errors import ConfigError
+from pricegraph.errors import ConfigError, VectorStoreError
 from pricegraph.gnn.checkpoint import EncoderCheckpoint, make_checkpoint, save_checkpoint
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot, export_hetero
 from pricegraph.gnn.evaluate import evaluate_baselines
@@ -81,7 +81,10 @@ def product_text_features(
     """The ``text`` vectors of ``keys`` in ``collection`` (missing keys are left out)."""
     if not keys:
         return {}
-    return vectors.vectors(collection, list(keys), "text")
+    try:
+        return vectors.vectors(collection, list(keys), "text")
+    except VectorStoreError:
+        return {}  # no collection yet: the caller says to run ``pricegraph embed``
 
 
 def evaluate_encoder(
