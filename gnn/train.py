@@ -238,9 +238,19 @@ def training_tasks(
     return tasks
 
 
+class _Scorer(torch.nn.Module):
+    """What DDP wraps: one ``forward`` that uses every parameter the loss reads."""
+
+    def __init__(self, encoder: HeteroEncoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, inputs: GraphInputs) -> tuple[dict[str, Tensor], Tensor]:
+        return self.encoder(inputs), self.encoder.product_prior(inputs.product_activity)
+
+
 def _bpr_step(
     model: torch.nn.Module,
-    encoder: HeteroEncoder,
     inputs: GraphInputs,
     batch: Tensor,
     negative: Tensor,
@@ -248,10 +258,9 @@ def _bpr_step(
     autocast: torch.autocast | None,
 ) -> Tensor:
     with autocast if autocast is not None else torch.autocast("cpu", enabled=False):
-        z = model(inputs)
+        z, prior = model(inputs)
         customer, positive = z["customer"][batch[0]], z["product"][batch[1]]
         other = z["product"][negative]
-        prior = encoder.product_prior(inputs.product_activity)
         positive_score = (customer * positive).sum(-1) + prior[batch[1]]
         negative_score = (customer * other).sum(-1) + prior[negative]
         loss = F.softplus(negative_score - positive_score).mean()
@@ -288,6 +297,11 @@ def train_encoder(
     device = resolve_device(config.device)
     distributed = dist.is_available() and dist.is_initialized()
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
+    if config.batch_size % world:
+        raise ValueError(
+            f"EncoderConfig.batch_size={config.batch_size}: expected a multiple of the "
+            f"world size {world} under DistributedDataParallel"
+        )
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     inputs = build_inputs(snapshot, cutoff_s).to(device)
@@ -302,9 +316,9 @@ def train_encoder(
     ).to(device)
     with torch.no_grad():  # materialise the lazy SAGEConv weights before DDP / Adam
         encoder(inputs)
-    model: torch.nn.Module = encoder
-    if distributed:
-        model = torch.nn.parallel.DistributedDataParallel(encoder)
+    model: torch.nn.Module = _Scorer(encoder)
+    if distributed:  # brand / category outputs feed no loss: their last layer is unused
+        model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -340,7 +354,6 @@ def train_encoder(
             ):
                 loss = _bpr_step(
                     model,
-                    encoder,
                     task.inputs,
                     task.pairs[:, batch_draws].to(device),
                     batch_negatives.to(device),
