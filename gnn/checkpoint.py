@@ -48,6 +48,9 @@ class EncoderCheckpoint:
         num_nodes: Nodes per type.
         text_dim: Width of product text vectors.
         state_dict: The weights (CPU tensors).
+        vectors: Output of the encoder at ``cutoff_s``: ``customer`` and ``product``
+            float32 ``[num_nodes, d]`` and ``product_prior`` float32 ``[num_products]``
+            (recommendations use them without re-running the model).
     """
 
     model_version: str
@@ -63,6 +66,7 @@ class EncoderCheckpoint:
     num_nodes: dict[str, int]
     text_dim: int
     state_dict: dict[str, Tensor] = field(repr=False)
+    vectors: dict[str, Tensor] = field(default_factory=dict, repr=False)
 
     def build_model(self) -> HeteroEncoder:
         """The encoder with the saved weights, on the CPU, in eval mode."""
@@ -191,6 +195,7 @@ def make_checkpoint(
         num_nodes=dict(result.inputs.num_nodes),
         text_dim=result.model.text_dim,
         state_dict=state,
+        vectors=result.embeddings(),
     )
 
 

@@ -72,3 +72,22 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     _run("embed")
     seg = _run("segments", "--using", "graph", "--k-max", "4", "--seed", "1")
     assert "chosen k:" in seg
+
+
+def test_recommend_after_training(env: Path) -> None:
+    _run("generate", "--customers", "200", "--products", "40", "--days", "120", "--seed", "5")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    _run("embed")
+    _run("train-gnn", "--max-epochs", "2", "--no-evaluate")
+    checkpoint = load_checkpoint(env / "var" / "models" / "encoder" / "latest.pt")
+    assert checkpoint.metrics == [] and set(checkpoint.vectors) >= {"customer", "product"}
+    customer = str(checkpoint.node_ids["customer"][0])
+    out = _run("recommend", "--customer", customer, "--limit", "5")
+    assert "For customer" in out and out.count("\n") > 5
+    product = str(checkpoint.node_ids["product"][0])
+    out = _run("recommend", "--product", product, "--limit", "3")
+    assert "bought together" in out or "similar in the learned space" in out
+    out = _run("recommend", "--text", "black leather shoulder bag", "--limit", "3")
+    assert "closest by description" in out
+    bad = runner.invoke(app, ["recommend", "--customer", "nobody"])
+    assert bad.exit_code == 2 and "nobody" in bad.output

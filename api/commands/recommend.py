@@ -1,0 +1,63 @@
+"""``pricegraph recommend``: products for a customer, a product or a new product's text."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ...embeddings.service import encoder_factory
+from ...errors import ConfigError
+from ...gnn.checkpoint import load_checkpoint
+from ...gnn.recommend_service import build_recommender
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+
+
+@app.command()
+@clear_errors
+def recommend(
+    customer: Annotated[str | None, typer.Option(help="Products for this customer id.")] = None,
+    product: Annotated[str | None, typer.Option(help="Products bought with this product.")] = None,
+    text: Annotated[
+        str | None, typer.Option(help="A new product's description: products like it.")
+    ] = None,
+    include_bought: Annotated[
+        bool, typer.Option("--include-bought", help="Customer: keep products already bought.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Results.")] = 10,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="Encoder checkpoint (default <data_dir>/models/encoder/latest.pt)."),
+    ] = None,
+) -> None:
+    """Recommend with the trained graph encoder; every pick comes with a reason.
+
+    Needs `pricegraph train-gnn` first.
+    """
+    chosen = [x for x in (customer, product, text) if x]
+    if len(chosen) != 1:
+        raise ConfigError("give exactly one of --customer, --product or --text")
+    settings = load_settings()
+    path = model or settings.data_dir / "models" / "encoder" / "latest.pt"
+    if not path.exists():
+        raise ConfigError(f"no encoder checkpoint at {path}: run 'pricegraph train-gnn' first")
+    checkpoint = load_checkpoint(path)
+    with open_store(settings) as store:
+        recommender = build_recommender(store, checkpoint)
+    if customer:
+        picks = recommender.for_customer(customer, limit, include_bought=include_bought)
+        title = f"For customer {customer}"
+    elif product:
+        picks = recommender.for_product(product, limit)
+        title = f"Bought with {product}"
+    else:
+        vector = encoder_factory(settings.embeddings)().encode([text or ""])[0]
+        picks = recommender.for_new_product(vector, limit, name="the new product")
+        title = "Like the new product"
+    rows = pd.DataFrame([asdict(p) for p in picks])
+    if len(rows):
+        rows = rows[["rank", "product_id", "score", "reason"]].round({"score": 3})
+    console.print(frame_table(rows, title=f"{title} (model {checkpoint.model_version})"))
