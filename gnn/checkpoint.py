@@ -79,6 +79,7 @@ class EncoderCheckpoint:
             num_layers=config.num_layers,
             dropout=config.dropout,
             id_dropout=config.id_dropout,
+            prior_hidden=config.prior_hidden,
         )
         with torch.no_grad():  # materialise the lazy layers before loading
             model(_empty_inputs(self.metadata, self.num_nodes, self.text_dim))

@@ -24,8 +24,9 @@ averages the layers as in LightGCN:
     z_v = \tfrac{1}{L+1} \sum_{l=0}^{L} h^{(l)}_v
 
 (:math:`\sigma` = ReLU except after the last layer). A customer's score for a
-product is :math:`z_c^\top z_p + b_p` with the product prior :math:`b_p = w^\top
-a_p`, a learned linear function of the product's recent activity.
+product is :math:`z_c^\top z_p + b_p` with the product prior :math:`b_p =
+\mathrm{MLP}(a_p)`, a learned function of the product's recent activity (what is
+selling now).
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ class HeteroEncoder(nn.Module):
         num_layers: ``SAGEConv`` layers.
         dropout: Dropout between layers while training.
         id_dropout: Probability of dropping a product's id embedding per step.
+        prior_hidden: Hidden units of the prior MLP on product activity; ``0`` makes
+            the prior linear.
 
     Shapes:
         output: node type -> float32 ``[num_nodes, embedding_dim]``.
@@ -178,6 +181,7 @@ class HeteroEncoder(nn.Module):
         num_layers: int = 2,
         dropout: float = 0.1,
         id_dropout: float = 0.2,
+        prior_hidden: int = 16,
     ) -> None:
         super().__init__()
         self.embedding_dim, self.num_layers, self.id_dropout = embedding_dim, num_layers, id_dropout
@@ -187,7 +191,15 @@ class HeteroEncoder(nn.Module):
         )
         self.product_in = nn.Linear(text_dim + NUM_PRODUCT_FEATURES, embedding_dim)
         self.customer_in = nn.Linear(NUM_CUSTOMER_FEATURES, embedding_dim)
-        self.prior = nn.Linear(NUM_PRODUCT_FEATURES, 1)
+        self.prior = (
+            nn.Sequential(
+                nn.Linear(NUM_PRODUCT_FEATURES, prior_hidden),
+                nn.ReLU(),
+                nn.Linear(prior_hidden, 1),
+            )
+            if prior_hidden
+            else nn.Sequential(nn.Linear(NUM_PRODUCT_FEATURES, 1))
+        )
         self.gnn = to_hetero(_SageStack(embedding_dim, num_layers, dropout), metadata, aggr="sum")
         self.reset_parameters()
 
@@ -195,8 +207,9 @@ class HeteroEncoder(nn.Module):
         """Initialise id embeddings with N(0, 0.1^2) and the linear layers by default."""
         for embedding in self.embeddings.values():
             nn.init.normal_(embedding.weight, std=0.1)
-        for layer in (self.product_in, self.customer_in, self.prior):
-            layer.reset_parameters()
+        for layer in (self.product_in, self.customer_in, *self.prior):
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
 
     def product_input(self, product_x: Tensor, product_activity: Tensor) -> Tensor:
         """The text-and-activity part of :math:`h^{(0)}_p`: ``[num_products, d]``."""

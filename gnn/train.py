@@ -48,6 +48,8 @@ class EncoderConfig:
     """Dropout between layers while training."""
     id_dropout: float = 0.3
     """Probability of dropping a product's id embedding per step (cold-start training)."""
+    prior_hidden: int = 16
+    """Hidden units of the product-activity prior MLP (``0`` = linear prior)."""
     lr: float = 0.005
     """Adam learning rate."""
     l2: float = 1e-4
@@ -313,6 +315,7 @@ def train_encoder(
         num_layers=config.num_layers,
         dropout=config.dropout,
         id_dropout=config.id_dropout,
+        prior_hidden=config.prior_hidden,
     ).to(device)
     with torch.no_grad():  # materialise the lazy SAGEConv weights before DDP / Adam
         encoder(inputs)
