@@ -9,6 +9,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     generate,
     load,
     query,
+    quote,
     recommend,
     reset,
     segments,

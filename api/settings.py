@@ -23,6 +23,7 @@ from pydantic_settings import (
 from ..embeddings.config import EmbeddingConfig, VectorConfig
 from ..graph.config import GraphConfig
 from ..loaders.config import LoaderConfig
+from ..pricing.config import PricingConfig
 
 
 def _toml_file() -> Path:
@@ -39,6 +40,7 @@ class Settings(BaseSettings):
         vectors: The vector store section.
         embeddings: The text encoder section.
         loaders: How loads write.
+        pricing: Guardrails, the audit log and the pricing policy.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: Default seed of generators and training.
     """
@@ -55,6 +57,7 @@ class Settings(BaseSettings):
     vectors: VectorConfig = Field(default_factory=VectorConfig)
     embeddings: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     loaders: LoaderConfig = Field(default_factory=LoaderConfig)
+    pricing: PricingConfig = Field(default_factory=PricingConfig)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 7
 
@@ -76,6 +79,7 @@ class Settings(BaseSettings):
             self.graph.path = self.data_dir / self.graph.path
         if not self.vectors.path.is_absolute():
             self.vectors.path = self.data_dir / self.vectors.path
+        self.pricing = self.pricing.resolved(self.data_dir)
         if self.embeddings.device == "auto":
             self.embeddings.device = self.device
         return self

@@ -11,7 +11,15 @@ from rich.progress import Progress
 
 from ...embeddings.pipeline import collection_specs
 from ...errors import ConfigError
-from ...gnn.service import ENCODER_METHOD, GnnRunConfig, GnnRunReport, train_gnn
+from ...gnn.data import export_hetero
+from ...gnn.ddp import save_snapshot
+from ...gnn.service import (
+    ENCODER_METHOD,
+    GnnRunConfig,
+    GnnRunReport,
+    product_text_features,
+    train_gnn,
+)
 from ...gnn.train import EncoderConfig
 from ...loaders.service import new_progress
 from ..settings import Settings
@@ -109,3 +117,31 @@ def train_gnn_command(
         raise ConfigError(f"train-gnn options: {exc}") from None
     config = GnnRunConfig(encoder=encoder, evaluate=evaluate)
     run_train_gnn(settings, config, out or settings.data_dir / "models" / "encoder")
+
+
+@app.command("export-graph")
+@clear_errors
+def export_graph_command(
+    path: Annotated[Path, typer.Argument(help="Snapshot file to write (torch.save).")],
+) -> None:
+    """Export the graph with product text vectors as a PyG snapshot file, the input
+    of distributed training: `torchrun --nproc_per_node N -m pricegraph.gnn.ddp
+    --snapshot PATH --out DIR`."""
+    settings = load_settings()
+    specs = collection_specs(
+        settings.vectors.collection_prefix,
+        settings.embeddings.dimension,
+        settings.vectors.graph_dim,
+    )
+    with open_store(settings) as store, open_vectors(settings) as vectors:
+        products = store.node_frame("Product")["id"].astype(str).tolist()
+        features = product_text_features(vectors, specs["products"].name, products)
+        if not features:
+            raise ConfigError("no product text vectors: run 'pricegraph embed' first")
+        dim = len(next(iter(features.values())))
+        snapshot = export_hetero(store, product_features=features, feature_dim=dim)
+    save_snapshot(snapshot, path)
+    console.print(
+        f"snapshot {snapshot.snapshot_id}: {snapshot.num_customers} customers, "
+        f"{snapshot.num_products} products -> {path}"
+    )

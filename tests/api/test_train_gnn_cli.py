@@ -91,3 +91,17 @@ def test_recommend_after_training(env: Path) -> None:
     assert "closest by description" in out
     bad = runner.invoke(app, ["recommend", "--customer", "nobody"])
     assert bad.exit_code == 2 and "nobody" in bad.output
+
+
+def test_export_graph_writes_a_snapshot_for_torchrun(env: Path) -> None:
+    from pricegraph.gnn.ddp import load_snapshot
+
+    _run("generate", "--customers", "60", "--products", "30", "--days", "30", "--seed", "2")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    bad = runner.invoke(app, ["export-graph", str(env / "snap.pt")])
+    assert bad.exit_code == 2 and "pricegraph embed" in bad.output
+    _run("embed")
+    out = _run("export-graph", str(env / "snap.pt"))
+    snapshot = load_snapshot(env / "snap.pt")
+    assert f"snapshot {snapshot.snapshot_id}" in out
+    assert snapshot.num_products == 30 and bool(snapshot.data["product"].has_text.all())

@@ -1,0 +1,186 @@
+"""Benchmark: quote latency on CPU, one quote and a batch of 1,000, on a synthetic world.
+
+The default synthetic world is generated, loaded into the embedded graph store and
+segmented (purchases only); the GNN ``graph`` vectors are random 64-d vectors written
+to the embedded vector store (no text embedding or GNN training: the quote path reads
+the vectors the same way, and training them would only slow the benchmark). The
+demand model is fitted on a simulated panel over the world's products. Quotes use a
+small segment policy, the default guardrails, the approval queue and the SQLite audit
+log (every quote recorded).
+
+Measured in the same run: one quote (p50/p99 over ``--single`` quotes of random
+pairs), a batch of ``--batch`` random pairs (median of ``--repeats``), and the bare
+``apply_guardrails_batch`` call on the same number of rows; the batch is also given
+as a ratio to the bare call. Prints the figures; writes ``bench/out/quote.json``.
+
+Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from rich.progress import Progress
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from pricing_support import simulate_panel
+
+from pricegraph.embeddings.edge_store import EdgeVectorStore
+from pricegraph.embeddings.pipeline import collection_specs
+from pricegraph.gnn.segments import SegmentConfig, build_segments, write_segments
+from pricegraph.gnn.service import write_graph_vectors
+from pricegraph.graph import GraphConfig, make_graph_store
+from pricegraph.loaders import load_files, read_mapping
+from pricegraph.loaders.synthetic import generate_world, write_world
+from pricegraph.loaders.synthetic_config import WorldConfig
+from pricegraph.pricing.approvals import ApprovalQueue
+from pricegraph.pricing.audit import AuditLog
+from pricegraph.pricing.config import PricingConfig
+from pricegraph.pricing.demand_fit import fit_demand
+from pricegraph.pricing.guardrails_batch import apply_guardrails_batch
+from pricegraph.pricing.policy import LevelDecision, QuoteState
+from pricegraph.pricing.quote import QuoteService
+
+
+class SegmentPolicy:
+    """-5 % zone, -3 % for segmented customers, -1 % personal where a vector exists."""
+
+    version = "bench-segment-1"
+
+    def decide(self, state: QuoteState) -> LevelDecision:
+        personal = -0.01 if state.customer_vector is not None else 0.0
+        return LevelDecision(
+            "promo", 0.95, 0.97 if state.segment_id else 1.0, personal, personal != 0.0
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    defaults = WorldConfig()
+    parser.add_argument("--customers", type=int, default=defaults.n_customers)
+    parser.add_argument("--products", type=int, default=defaults.n_products)
+    parser.add_argument("--days", type=int, default=defaults.n_days)
+    parser.add_argument("--single", type=int, default=200, help="single quotes timed")
+    parser.add_argument("--batch", type=int, default=1000, help="pairs per batch")
+    parser.add_argument("--repeats", type=int, default=5, help="batches timed")
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    world = WorldConfig(
+        n_customers=args.customers,
+        n_products=args.products,
+        n_days=args.days,
+        n_brands=min(defaults.n_brands, args.products),
+    )
+    work = Path(tempfile.mkdtemp(prefix="pricegraph-quote-"))
+    try:
+        started = time.perf_counter()
+        write_world(generate_world(world), work / "world")
+        store = make_graph_store(GraphConfig(path=work / "graph", buffer_pool_mb=512))
+        load_files(
+            store,
+            read_mapping(work / "world" / "mapping.toml"),
+            rejects_dir=work / "rejects",
+            progress=Progress(disable=True),
+        )
+        write_segments(store, build_segments(store, None, None, SegmentConfig(k_min=4, k_max=4)))
+        customers = store.node_frame("Customer")["id"].astype(str).to_numpy()
+        products = store.node_frame("Product")["id"].astype(str).to_numpy()
+        specs = collection_specs("bench_", 384, 64)
+        vectors = EdgeVectorStore(work / "vectors")
+        rng = np.random.default_rng(0)
+        for kind, keys in (("customers", customers), ("products", products)):
+            matrix = rng.normal(size=(len(keys), 64)).astype(np.float32)
+            write_graph_vectors(vectors, specs[kind], keys, matrix, "bench-random")
+        panel = simulate_panel(n_products=len(products), n_weeks=26, elasticity=-2.0)
+        panel["product_id"] = panel["product_id"].map({f"p{i}": p for i, p in enumerate(products)})
+        demand = fit_demand(panel)
+        setup_s = time.perf_counter() - started
+        now = datetime.fromisoformat(world.start).replace(tzinfo=UTC)
+        now = now + (np.timedelta64(world.n_days - 1, "D")).astype(object)
+        audit = AuditLog(work / "audit.sqlite")
+        approvals = ApprovalQueue(work / "audit.sqlite")
+        service = QuoteService(
+            store,
+            vectors,
+            SegmentPolicy(),
+            PricingConfig(),
+            demand,
+            audit,
+            approvals=approvals,
+            collections={k: s.name for k, s in specs.items()},
+            clock=lambda: now,
+        )
+
+        def pairs(n: int) -> list[tuple[str, str]]:
+            return list(zip(rng.choice(customers, n), rng.choice(products, n), strict=True))
+
+        service.quote_batch(pairs(10), requested_by="bench")  # warm-up
+        single_ms = []
+        for customer, product in pairs(args.single):
+            t = time.perf_counter()
+            service.quote(customer, product, requested_by="bench")
+            single_ms.append(1000 * (time.perf_counter() - t))
+        batch_ms, build_ms = [], []
+        for _ in range(args.repeats):
+            chosen = pairs(args.batch)
+            t = time.perf_counter()
+            quotes = service.quote_batch(chosen, requested_by="bench")
+            batch_ms.append(1000 * (time.perf_counter() - t))
+            t = time.perf_counter()
+            service.builder.build(chosen, now)
+            build_ms.append(1000 * (time.perf_counter() - t))
+        proposed = np.array([q.proposed_price for q in quotes])
+        columns = {
+            "list_price": np.array([q.list_price for q in quotes]),
+            "unit_cost": 0.6 * np.array([q.list_price for q in quotes]),
+            "previous_price": np.array([q.list_price for q in quotes]),
+            "is_personalized": np.array([q.decision.is_personalized for q in quotes]),
+        }
+        bare_ms = []
+        for _ in range(50):
+            t = time.perf_counter()
+            apply_guardrails_batch(proposed, columns, PricingConfig().guardrails)
+            bare_ms.append(1000 * (time.perf_counter() - t))
+        records = audit.count()
+        audit.close()
+        approvals.close()
+        vectors.close()
+        store.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    batch = float(np.median(batch_ms))
+    bare = float(np.median(bare_ms))
+    result = {
+        "world": {"customers": len(customers), "products": len(products), "days": world.n_days},
+        "vectors": "random 64-d graph vectors in the embedded vector store (no text embedding)",
+        "setup_s": round(setup_s, 1),
+        "single_quote_p50_ms": round(float(np.percentile(single_ms, 50)), 2),
+        "single_quote_p99_ms": round(float(np.percentile(single_ms, 99)), 2),
+        "single_quotes": len(single_ms),
+        "batch_size": args.batch,
+        "batch_quote_median_ms": round(batch, 1),
+        "batch_state_build_median_ms": round(float(np.median(build_ms)), 1),
+        "bare_guardrail_batch_median_ms": round(bare, 3),
+        "batch_to_bare_guardrails_ratio": round(batch / bare, 1),
+        "audit_records": records,
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+    }
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "quote.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

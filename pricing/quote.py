@@ -1,0 +1,410 @@
+"""The quote service: state -> policy -> guardrails -> explanation -> audit.
+
+One quote and a batch share one code path (a single quote is a batch of one), so a
+batch gives exactly the quotes the single calls give:
+
+1. :class:`~pricegraph.pricing.state.StateBuilder` reads the states and facts, one
+   store read per kind of fact;
+2. the policy decides the zone, segment multiplier and personal adjustment;
+3. the guardrails clamp the proposed prices in one vectorised call
+   (:func:`~pricegraph.pricing.guardrails_batch.trace_guardrails`, the arithmetic of
+   ``apply_guardrails_batch`` with the per-rule steps kept for the bound-rule deltas);
+4. a change above ``approval_threshold_pct`` against the current price is filed in the
+   :class:`~pricegraph.pricing.approvals.ApprovalQueue`; while a change of a product is
+   pending, its quotes return the current price and say so;
+5. each quote gets a rationale (:mod:`~pricegraph.pricing.explain`), and the batch is
+   appended to the :class:`~pricegraph.pricing.audit.AuditLog` in one insert.
+
+Amounts are gross, in the shop currency; times are aware UTC. I/O happens only through
+the stores, the approval queue and the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from ..embeddings.base import VectorStore
+from ..errors import ConfigError, ModelError, VectorStoreError
+from ..graph.base import GraphStore
+from .approvals import ApprovalQueue
+from .audit import AuditLog, AuditRecord, format_ts, parse_ts
+from .config import PricingConfig
+from .demand import DemandModel
+from .demand_data import ALL_SEGMENTS
+from .explain import (
+    ElasticityEstimate,
+    PendingApproval,
+    SegmentProfile,
+    elasticity_table,
+    explain_guardrails,
+    rationale,
+)
+from .guardrail_config import GuardrailConfig
+from .guardrail_result import GuardrailResult
+from .guardrails import PriceContext
+from .policy import LevelDecision, QuotePolicy
+from .price_memory import PriceMemory, announced_discount
+from .state import QuoteInput, StateBuilder, input_from_dict, input_to_dict, vector_hash
+
+
+@dataclass(frozen=True)
+class BoundRule:
+    """A guardrail that moved the price."""
+
+    name: str
+    """Rule label, e.g. ``"floor"``."""
+    delta: float
+    """``price_after - price_before`` of the rule's step."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted price with its decisions, bounds, flags and rationale."""
+
+    quote_id: str
+    ts: datetime
+    customer_id: str
+    product_id: str
+    price: float
+    """The price to show: whole cents (the current price while a change is pending)."""
+    list_price: float
+    proposed_price: float
+    """The policy's price before the guardrails."""
+    guarded_price: float
+    """The price after the guardrails (equals ``price`` unless approval is pending)."""
+    decision: LevelDecision
+    bound_rules: tuple[BoundRule, ...]
+    conflicts: tuple[str, ...]
+    rationale: str
+    is_personalized: bool
+    """Disclosure flag: the shown price was personalised for this customer."""
+    reference_price: float | None
+    """Lowest price of the previous 30 days (the only allowed discount reference)."""
+    announced_discount_pct: float | None
+    needs_approval: bool
+    """The guarded price moves more than the approval threshold."""
+    is_approval_pending: bool
+    """A change of this product waits for approval, so ``price`` is the current price."""
+    approval_id: str | None
+    model_versions: Mapping[str, str] = field(default_factory=dict)
+
+    def output(self) -> dict[str, Any]:
+        """The JSON-ready output recorded in the audit log."""
+        data = asdict(self)
+        for key in ("quote_id", "ts", "customer_id", "product_id", "model_versions"):
+            data.pop(key)
+        return data
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One quote's inputs beyond the state (all recorded for replays)."""
+
+    item: QuoteInput
+    previous_price: float
+    lowest_price_30d: float | None
+    elasticity: ElasticityEstimate | None
+    pending: PendingApproval | None
+
+
+class QuoteService:
+    """Quotes prices for (customer, product) pairs (see the module docstring).
+
+    Args:
+        store: The graph store.
+        vectors: The vector store with the GNN ``graph`` vectors, or ``None``.
+        policy: The pricing policy.
+        config: The pricing section.
+        demand: The demand model, for the elasticity in the rationale (optional).
+        audit: Where quotes are recorded (``None``: not recorded).
+        price_memory: Published prices to consider for the 30-day lowest price,
+            besides the store's own price points.
+        approvals: The approval queue (``None``: nothing waits for approval).
+        collections: ``{"customers": name, "products": name}`` in ``vectors``.
+        encoder_version: Version of the GNN encoder; ``None``: read from the vectors'
+            ``graph_model`` payload.
+        clock: Returns the current aware UTC time (for tests).
+        period_start_stock: Product -> stock at the period start (inventory ratio).
+
+    Raises:
+        ConfigError: ``policy`` does not implement :class:`QuotePolicy`.
+        GuardrailError: The policy declares a protected input.
+    """
+
+    def __init__(
+        self,
+        store: GraphStore,
+        vectors: VectorStore | None,
+        policy: QuotePolicy,
+        config: PricingConfig,
+        demand: DemandModel | None = None,
+        audit: AuditLog | None = None,
+        price_memory: PriceMemory | None = None,
+        *,
+        approvals: ApprovalQueue | None = None,
+        collections: Mapping[str, str] | None = None,
+        encoder_version: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        period_start_stock: Mapping[str, float] | None = None,
+    ) -> None:
+        if not isinstance(policy, QuotePolicy):
+            raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide)")
+        self.policy, self.config, self.audit = policy, config, audit
+        self.price_memory, self.approvals = price_memory, approvals
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.builder = StateBuilder(
+            store,
+            vectors,
+            config,
+            collections=collections,
+            feature_names=tuple(getattr(policy, "feature_names", ())),
+            period_start_stock=period_start_stock,
+        )
+        self._elasticities = elasticity_table(demand)
+        self.model_versions = {
+            "policy": str(policy.version),
+            "encoder": encoder_version or _encoder_version(vectors, collections),
+            "demand": _demand_version(demand),
+        }
+
+    def quote(
+        self, customer_id: str, product_id: str, *, requested_by: str, now: datetime | None = None
+    ) -> Quote:
+        """One quote (a batch of one).
+
+        Raises:
+            NotFoundError: Unknown customer or product (``kind`` and ``key`` set).
+            ModelError: The policy returned a non-positive or non-finite multiplier.
+        """
+        return self.quote_batch([(customer_id, product_id)], requested_by=requested_by, now=now)[0]
+
+    def quote_batch(
+        self,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        requested_by: str,
+        now: datetime | None = None,
+    ) -> list[Quote]:
+        """Quotes for ``(customer_id, product_id)`` pairs, aligned with ``pairs``.
+
+        Raises:
+            NotFoundError, ModelError: As :meth:`quote`.
+        """
+        now = self.clock() if now is None else now
+        items = self.builder.build(list(pairs), now)
+        product_ids = list(dict.fromkeys(p for _, p in pairs))
+        approved = self.approvals.approved_prices(product_ids) if self.approvals else {}
+        pending = self.approvals.pending_for(product_ids) if self.approvals else {}
+        rows = [
+            _Row(
+                item,
+                previous_price=approved.get(item.product.product_id, item.product.current_price),
+                lowest_price_30d=self._lowest(item, now),
+                elasticity=self._elasticity(item),
+                pending=None,
+            )
+            for item in items
+        ]
+        decisions = [self.policy.decide(row.item.state) for row in rows]
+        results = _guard(rows, decisions, self.config.guardrails)
+        quotes, records, open_changes = (
+            [],
+            [],
+            {
+                pid: PendingApproval(c.approval_id, c.current_price, c.proposed_price)
+                for pid, c in pending.items()
+            },
+        )
+        for row, decision, result in zip(rows, decisions, results, strict=True):
+            pid = row.item.product.product_id
+            row = _Row(row.item, row.previous_price, row.lowest_price_30d, row.elasticity,
+                       open_changes.get(pid))  # fmt: skip
+            quote_id = str(uuid.uuid4())
+            if row.pending is None and result.needs_approval and self.approvals is not None:
+                change = self.approvals.request(
+                    pid, row.previous_price, result.price,
+                    requested_by=requested_by, quote_id=quote_id, now=now,
+                )  # fmt: skip
+                open_changes[pid] = PendingApproval(
+                    change.approval_id, change.current_price, change.proposed_price
+                )
+            quote = self._finish(row, decision, result, quote_id, now, open_changes.get(pid))
+            quotes.append(quote)
+            records.append(self._record(quote, row, requested_by, now))
+        if self.audit is not None:
+            self.audit.append(records)
+        return quotes
+
+    def recompute(self, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Recompute a recorded quote's output from its inputs (for replays).
+
+        Returns:
+            The output (see :meth:`Quote.output`) and the inputs that changed since
+            (vectors whose hash differs).
+        """
+        state = inputs["state"]
+        vectors = self.builder.vectors_for(state["customer_id"], state["product_id"])
+        differences = [
+            f"{name}: recorded hash {state[f'{name}_hash']}, now {vector_hash(vector)}"
+            for name, vector in vectors.items()
+            if vector_hash(vector) != state[f"{name}_hash"]
+        ]
+        pending = inputs["pending_approval"]
+        row = _Row(
+            input_from_dict(inputs, vectors),
+            previous_price=inputs["previous_price"],
+            lowest_price_30d=inputs["lowest_price_30d"],
+            elasticity=None
+            if inputs["elasticity"] is None
+            else ElasticityEstimate(**inputs["elasticity"]),
+            pending=None if pending is None else PendingApproval(**pending),
+        )
+        config = GuardrailConfig.model_validate(inputs["guardrails"])
+        decision = self.policy.decide(row.item.state)
+        result = _guard([row], [decision], config)[0]
+        now = parse_ts(inputs["now"])
+        waiting = row.pending
+        if waiting is None and result.needs_approval and inputs["has_approvals"]:
+            waiting = PendingApproval("", row.previous_price, result.price)
+        quote = self._finish(row, decision, result, "", now, waiting, config)
+        output = json.loads(json.dumps(quote.output()))
+        output["approval_id"] = None
+        return output, differences
+
+    def _finish(
+        self,
+        row: _Row,
+        decision: LevelDecision,
+        result: GuardrailResult,
+        quote_id: str,
+        now: datetime,
+        waiting: PendingApproval | None,
+        config: GuardrailConfig | None = None,
+    ) -> Quote:
+        config = config or self.config.guardrails
+        item, is_pending = row.item, waiting is not None
+        price = row.previous_price if is_pending else result.price
+        reference, discount = None, None
+        if row.lowest_price_30d is not None:
+            reference, discount = announced_discount(price, row.lowest_price_30d)
+        customer = item.customer
+        segment = (
+            None
+            if customer.segment_id is None
+            else SegmentProfile(
+                customer.segment_id, customer.segment_name, customer.segment_description
+            )
+        )
+        text = rationale(
+            item.state, decision, result, product=item.product, config=config,
+            elasticity=row.elasticity, segment=segment, pending=waiting,
+        )  # fmt: skip
+        return Quote(
+            quote_id=quote_id,
+            ts=now,
+            customer_id=item.state.customer_id,
+            product_id=item.state.product_id,
+            price=price,
+            list_price=item.state.list_price,
+            proposed_price=result.proposed_price,
+            guarded_price=result.price,
+            decision=decision,
+            bound_rules=tuple(BoundRule(b.rule.label, b.delta, b.reason) for b in result.bindings),
+            conflicts=tuple(c.describe() for c in result.conflicts),
+            rationale=text,
+            is_personalized=decision.is_personalized and not is_pending,
+            reference_price=reference,
+            announced_discount_pct=discount,
+            needs_approval=result.needs_approval,
+            is_approval_pending=is_pending,
+            approval_id=waiting.approval_id if waiting else None,
+            model_versions=dict(self.model_versions),
+        )
+
+    def _record(self, quote: Quote, row: _Row, requested_by: str, now: datetime) -> AuditRecord:
+        inputs = input_to_dict(row.item)
+        inputs.update(
+            now=format_ts(now),
+            previous_price=row.previous_price,
+            lowest_price_30d=row.lowest_price_30d,
+            elasticity=None if row.elasticity is None else asdict(row.elasticity),
+            pending_approval=None if row.pending is None else asdict(row.pending),
+            has_approvals=self.approvals is not None,
+            guardrails=self.config.guardrails.model_dump(mode="json"),
+        )
+        return AuditRecord(
+            quote.quote_id, now, requested_by, quote.customer_id, quote.product_id,
+            inputs, dict(self.model_versions), json.loads(json.dumps(quote.output())),
+        )  # fmt: skip
+
+    def _lowest(self, item: QuoteInput, now: datetime) -> float | None:
+        found = [item.product.lowest_price_30d]
+        if self.price_memory is not None:
+            found.append(self.price_memory.lowest(item.product.product_id, now))
+        known = [p for p in found if p is not None]
+        return min(known) if known else None
+
+    def _elasticity(self, item: QuoteInput) -> ElasticityEstimate | None:
+        pid = item.product.product_id
+        return self._elasticities.get((pid, item.customer.segment_id or ALL_SEGMENTS)) or (
+            self._elasticities.get((pid, ALL_SEGMENTS))
+        )
+
+
+def _guard(
+    rows: Sequence[_Row], decisions: Sequence[LevelDecision], config: GuardrailConfig
+) -> list[GuardrailResult]:
+    """Check the policy's multipliers, then guardrail and explain every row at once."""
+    multipliers = np.array([d.multiplier for d in decisions], dtype=np.float64)
+    bad = ~(np.isfinite(multipliers) & (multipliers > 0))
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        state = rows[at].item.state
+        raise ModelError(
+            f"policy decision for customer {state.customer_id!r}, product {state.product_id!r}: "
+            f"expected a finite multiplier > 0, got {decisions[at]!r}"
+        )
+    contexts = [
+        PriceContext(
+            product_id=row.item.product.product_id,
+            list_price=row.item.state.list_price,
+            unit_cost=row.item.state.unit_cost,
+            previous_price=row.previous_price,
+            competitor_price=row.item.product.competitor_price,
+            lowest_price_30d=row.lowest_price_30d,
+            is_personalized=bool(d.is_personalized),
+        )
+        for row, d in zip(rows, decisions, strict=True)
+    ]
+    proposed = np.array([c.list_price for c in contexts]) * multipliers
+    return explain_guardrails(proposed, contexts, config)
+
+
+def _demand_version(demand: DemandModel | None) -> str:
+    if demand is None:
+        return "none"
+    text = json.dumps(demand.to_dict(), sort_keys=True)
+    return "demand-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _encoder_version(vectors: VectorStore | None, collections: Mapping[str, str] | None) -> str:
+    if vectors is None or not collections or "customers" not in collections:
+        return "none"
+    try:
+        payloads = vectors.payloads(collections["customers"], ["graph_model"])
+    except VectorStoreError:  # no collection yet: no encoder has run
+        return "none"
+    found = sorted({str(p["graph_model"]) for p in payloads.values() if p.get("graph_model")})
+    return "+".join(found) if found else "none"
+
+
+__all__ = ["BoundRule", "Quote", "QuoteService"]
