@@ -16,6 +16,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     similar,
     stats,
     train_gnn,
+    train_pricing,
 )
 from .commands._common import app
 

@@ -1,0 +1,87 @@
+"""``pricegraph train-pricing``: train the hierarchical pricing policy on a synthetic world."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ...errors import ConfigError
+from ...loaders.service import new_progress
+from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
+from ._common import app, clear_errors, console, frame_table, load_settings
+
+_COLUMNS = {
+    "policy": "policy",
+    "profit_pct_oracle": "profit % oracle",
+    "profit_pct_oracle_ci95": "+- 95% CI",
+    "revenue_pct_oracle": "revenue %",
+    "units_pct_oracle": "units %",
+    "leftover_units_mean": "leftover units",
+}
+
+
+def run_train_pricing(world: Path, config: PricingTrainConfig, out: Path) -> PricingTrainResult:
+    """Train, evaluate and checkpoint with a progress display; print the table."""
+    with new_progress() as progress:
+        result = train_pricing(world, config, out, progress=progress)
+    table = result.summary[list(_COLUMNS)].rename(columns=_COLUMNS).round(1)
+    console.print(frame_table(table, title=f"{config.eval_episodes} seeds, % of the oracle"))
+    timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings_s.items())
+    console.print(f"timings: {timings}")
+    console.print(f"checkpoint {result.policy.version}: {result.checkpoint_path}")
+    for name, path in result.plots.items():
+        console.print(f"{name}: {path}")
+    return result
+
+
+@app.command("train-pricing")
+@clear_errors
+def train_pricing_command(
+    world: Annotated[
+        Path | None, typer.Option(help="World folder (default: <data_dir>/world).")
+    ] = None,
+    macro_steps: Annotated[int, typer.Option(min=1, help="PPO timesteps (periods).")] = 3_000,
+    micro_steps: Annotated[int, typer.Option(min=1, help="TD3 timesteps (cells).")] = 3_000,
+    explore_episodes: Annotated[
+        int, typer.Option(min=1, help="Random-price episodes for the demand fit.")
+    ] = 60,
+    eval_episodes: Annotated[int, typer.Option(min=2, help="Evaluation seeds.")] = 5,
+    inventory_scale: Annotated[
+        float, typer.Option(min=0.0, help="Factor on the world's stock (< 1: stock binds).")
+    ] = 0.1,
+    device: Annotated[
+        str | None, typer.Option(help="auto, cpu or cuda (default: settings.device).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: settings.seed).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Checkpoint folder (default <data_dir>/models/pricing).")
+    ] = None,
+) -> None:
+    """Train the macro (PPO), meso (estimated demand + planner) and micro (TD3) pricing
+    levels on a synthetic world and compare them with the oracle and the baselines.
+
+    Needs `pricegraph generate` first (it reads the world's ground truth only to
+    build the simulator; the policy learns from interaction).
+    """
+    settings = load_settings()
+    world = world or settings.data_dir / "world"
+    if not (world / "ground_truth").is_dir():
+        raise ConfigError(f"{world}: no ground_truth folder; run 'pricegraph generate' first")
+    base = PricingTrainConfig()
+    try:
+        config = replace(
+            base,
+            market=replace(base.market, inventory_scale=inventory_scale),
+            macro=replace(base.macro, total_timesteps=macro_steps),
+            micro=replace(base.micro, total_timesteps=micro_steps),
+            meso=replace(base.meso, explore_episodes=explore_episodes),
+            eval_episodes=eval_episodes,
+            seed=settings.seed if seed is None else seed,
+            device=device or settings.device,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"train-pricing options: {exc}") from None
+    run_train_pricing(world, config, out or settings.data_dir / "models" / "pricing")

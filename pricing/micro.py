@@ -1,0 +1,221 @@
+"""Micro level: a personal adjustment per customer and product, learned by RL (SB3 TD3).
+
+**Learned by RL, in the estimated model** (model-based, Dyna-style): the reward of
+an adjustment comes from the demand model the meso level estimated from
+interaction data (:mod:`.meso`), never from the true parameters. Each episode of
+:class:`MicroBanditEnv` is one step: a (period, segment, product) cell is drawn
+with a base multiplier (the upper levels' price, perturbed log-uniformly by up to
+``base_noise``); the action :math:`a \\in [-1, 1]` prices at
+:math:`p = \\mathrm{clip}(p_0 (1 + d a), p^{low}, p^{high})` and the reward is the
+estimated profit gain over the base price :math:`p_0`, per unit of base revenue,
+
+.. math::
+
+    r = \\big[(p - k)(p / p_0)^{-b} - (p_0 - k)\\big] / p_0,
+
+with :math:`b = b_s + \\delta h` the estimated price slope and :math:`k = c +
+\\lambda` the unit cost plus the planner's shadow price of stock. TD3's actor ends
+in ``tanh``, so ``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %).
+
+**Input vector** (:func:`micro_features`, ``S + 9`` floats). There are no GNN
+vectors for the simulator's representative customers, so stand-ins built from
+observable data take their place: the *customer vector* is the segment one-hot and
+the segment's estimated price slope (/ 5); the *product vector* is unit cost and
+shadow price over list price. Context: competitor in force (0/1), competitor
+price over list, base multiplier, stock ratio, season progress and recency (days
+/ 365; the simulator has none, so it is fixed at 0 in training).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3 import TD3
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.noise import NormalActionNoise
+
+NUM_CONTEXT = 9
+"""Features after the segment one-hot."""
+
+
+@dataclass(frozen=True)
+class MicroConfig:
+    """TD3 settings of the personal adjustment learner (saved with each run)."""
+
+    total_timesteps: int = 3_000
+    """Bandit steps (one cell each) of training."""
+    learning_rate: float = 1e-3
+    """Adam step size of actor and critics."""
+    learning_starts: int = 300
+    """Random steps before the first update."""
+    batch_size: int = 128
+    """Replay minibatch size."""
+    action_noise: float = 0.3
+    """Std of the Gaussian exploration noise on the unit action."""
+    max_adjustment: float = 0.15
+    """``d``: largest personal adjustment, fraction of the base price."""
+    base_noise: float = 0.15
+    """Largest log perturbation of the base price in training cells."""
+    hidden_units: int = 64
+    """Width of the two hidden layers of actor and critics."""
+    seed: int = 0
+    """Seed of the networks, the noise and the cells."""
+    device: str = "auto"
+    """Torch device passed to SB3: ``auto``, ``cpu`` or ``cuda``."""
+
+
+def micro_features(
+    segment: np.ndarray, num_segments: int, slope: np.ndarray, cost_ratio: np.ndarray,
+    shadow_ratio: np.ndarray, competitor_ratio: np.ndarray, base: np.ndarray,
+    stock_ratio: np.ndarray, progress: np.ndarray, recency_days: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Return ``[n, S + 9]`` float32 inputs (module docstring); arrays broadcast to ``[n]``.
+
+    ``segment`` is an int index (-1 = unknown: all-zero one-hot); ``competitor_ratio``
+    is NaN where no competitor is in force.
+    """
+    arrays = np.broadcast_arrays(
+        segment, slope, cost_ratio, shadow_ratio, competitor_ratio, base, stock_ratio,
+        progress, recency_days,
+    )  # fmt: skip
+    seg = arrays[0].astype(np.int64)
+    onehot = np.zeros((seg.size, num_segments), np.float32)
+    known = (seg >= 0) & (seg < num_segments)
+    onehot[np.flatnonzero(known), seg[known]] = 1.0
+    comp = arrays[4].astype(float)
+    has_comp = ~np.isnan(comp)
+    context = np.stack(
+        [
+            arrays[1] / 5.0, arrays[2], arrays[3], has_comp, np.nan_to_num(comp, nan=1.0),
+            arrays[5], arrays[6], arrays[7], arrays[8] / 365.0,
+        ],
+        axis=1,
+    )  # fmt: skip
+    context = np.clip(np.nan_to_num(context, nan=0.0), 0.0, 10.0)
+    return np.concatenate([onehot, context], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class MicroCells:
+    """The estimated model's cells the bandit draws from (``T`` periods, ``S``, ``P``)."""
+
+    plan_ratio: np.ndarray
+    """``[T, S, P]`` planned price over list price (the upper levels' target)."""
+    slope: np.ndarray
+    """``[S]`` estimated price slope per segment."""
+    delta: float
+    """Estimated extra slope when a competitor is in force."""
+    competitor_ratio: np.ndarray
+    """``[T, P]`` competitor price over list (NaN where none)."""
+    cost_ratio: np.ndarray
+    """``[P]`` unit cost over list price."""
+    shadow_ratio: np.ndarray
+    """``[P]`` shadow price of stock over list price."""
+    low_ratio: np.ndarray
+    """``[P]`` lowest allowed price over list."""
+    high_ratio: np.ndarray
+    """``[P]`` highest allowed price over list."""
+
+
+class MicroBanditEnv(gym.Env):
+    """One-step episodes: price one cell of the estimated model (module docstring)."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(self, cells: MicroCells, config: MicroConfig) -> None:
+        self.cells, self.config = cells, config
+        num_segments = cells.slope.size
+        size = num_segments + NUM_CONTEXT
+        self.observation_space = gym.spaces.Box(0.0, 10.0, shape=(size,), dtype=np.float32)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self._cell: tuple[int, int, int, float] = (0, 0, 0, 1.0)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Draw a cell and its perturbed base multiplier."""
+        super().reset(seed=seed)
+        cells, rng = self.cells, self.np_random
+        horizon, num_segments, num_products = cells.plan_ratio.shape
+        t, s, j = (int(rng.integers(n)) for n in (horizon, num_segments, num_products))
+        noise = rng.uniform(-self.config.base_noise, self.config.base_noise)
+        base = float(np.clip(cells.plan_ratio[t, s, j] * np.exp(noise), cells.low_ratio[j],
+                             cells.high_ratio[j]))  # fmt: skip
+        self._cell = (t, s, j, base)
+        obs = micro_features(
+            np.array([s]), num_segments, cells.slope[s], cells.cost_ratio[j],
+            cells.shadow_ratio[j], cells.competitor_ratio[t, j], base,
+            rng.uniform(0.0, 1.0), t / horizon, 0.0,
+        )  # fmt: skip
+        return obs[0], {}
+
+    def step(self, action: np.ndarray):
+        """Return the estimated profit gain of the adjusted price (one-step episode)."""
+        cells = self.cells
+        t, s, j, base = self._cell
+        unit = float(np.clip(np.nan_to_num(np.asarray(action, float)).ravel()[0], -1.0, 1.0))
+        price = np.clip(base * (1 + self.config.max_adjustment * unit), cells.low_ratio[j],
+                        cells.high_ratio[j])  # fmt: skip
+        slope = cells.slope[s] + cells.delta * (not np.isnan(cells.competitor_ratio[t, j]))
+        cost = cells.cost_ratio[j] + cells.shadow_ratio[j]
+        reward = ((price - cost) * (price / base) ** (-slope) - (base - cost)) / base
+        obs = np.zeros(self.observation_space.shape, np.float32)
+        return obs, float(reward), True, False, {}
+
+
+@dataclass(frozen=True, eq=False)
+class MicroResult:
+    """A trained micro learner and its learning curve."""
+
+    model: TD3
+    """The trained TD3 model."""
+    episode_rewards: np.ndarray
+    """``[steps]`` bandit rewards during training (profit gain / base revenue)."""
+
+
+def train_micro(cells: MicroCells, config: MicroConfig) -> MicroResult:
+    """Train TD3 on :class:`MicroBanditEnv`: config -> env -> learn -> curve."""
+    env = Monitor(MicroBanditEnv(cells, config))
+    env.reset(seed=config.seed)
+    noise = NormalActionNoise(np.zeros(1), np.full(1, config.action_noise))
+    model = TD3(
+        "MlpPolicy", env, learning_rate=config.learning_rate,
+        learning_starts=config.learning_starts, batch_size=config.batch_size, gamma=0.0,
+        action_noise=noise, seed=config.seed, device=config.device, verbose=0,
+        policy_kwargs={"net_arch": [config.hidden_units, config.hidden_units]},
+    )  # fmt: skip
+    model.learn(total_timesteps=config.total_timesteps)
+    return MicroResult(model, np.asarray(env.get_episode_rewards(), float))
+
+
+class MicroPolicy:
+    """Personal adjustments from a trained TD3 actor.
+
+    Args:
+        model: The trained TD3 model.
+        max_adjustment: ``d``; outputs lie in ``[-d, d]``.
+    """
+
+    def __init__(self, model: TD3, max_adjustment: float = 0.15) -> None:
+        self.model = model
+        self.max_adjustment = max_adjustment
+
+    def adjustments(self, features: np.ndarray) -> np.ndarray:
+        """Return ``[n]`` adjustments in ``[-d, d]`` (fraction of base) for ``[n, F]`` inputs."""
+        obs = np.clip(np.nan_to_num(np.asarray(features, np.float32), nan=0.0), 0.0, 10.0)
+        action, _ = self.model.predict(obs, deterministic=True)
+        unit = np.clip(np.asarray(action, float).reshape(obs.shape[0]), -1.0, 1.0)
+        return self.max_adjustment * unit
+
+
+__all__ = [
+    "NUM_CONTEXT",
+    "MicroBanditEnv",
+    "MicroCells",
+    "MicroConfig",
+    "MicroPolicy",
+    "MicroResult",
+    "micro_features",
+    "train_micro",
+]

@@ -1,0 +1,244 @@
+"""Train the hierarchical pricing policy and measure it against the oracle and baselines.
+
+One screen, top to bottom: config -> market and env -> meso (explore, fit the
+demand model, plan) -> macro ``learn`` (PPO) -> micro ``learn`` (TD3) -> evaluation
+of the hierarchy, its ablations (macro only, macro+meso), the oracle and the
+baselines (static list, cost plus, competitor match, myopic optimum of the
+*estimated* model) on the same seeded episodes -> plots, table, checkpoint.
+Evaluation seeds start at 10 000, apart from every training seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from rich.progress import Progress
+
+from .baselines import CompetitorMatchPolicy, CostPlusPolicy, MyopicPolicy, StaticListPolicy
+from .evaluation import compare_policies, plot_profit_vs_oracle
+from .hierarchy import HierarchicalPolicy, PublicMarket
+from .macro import MacroConfig, MacroPolicy, train_macro
+from .market import MarketModel
+from .market_builders import GroundTruthMarketConfig
+from .meso import MesoConfig, MesoPlanner, explore, fit_market
+from .micro import MicroCells, MicroConfig, MicroPolicy, train_micro
+from .oracle import OraclePolicy, solve_oracle
+from .simulator import MarketEnv, PriceBounds, SimulatorConfig
+
+EVAL_SEED_START = 10_000
+"""First evaluation episode seed."""
+
+
+@dataclass(frozen=True)
+class PricingTrainConfig:
+    """Everything a pricing run depends on (saved in the checkpoint manifest)."""
+
+    market: GroundTruthMarketConfig = field(
+        default_factory=lambda: GroundTruthMarketConfig(inventory_scale=0.1)
+    )
+    """How a world folder becomes the true market (ignored when a market is given)."""
+    simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
+    """Horizon, demand noise and inventory values of the simulated seasons."""
+    bound_low: float = 0.5
+    """Price floor as a multiple of list price (raised to unit cost)."""
+    bound_high: float = 1.5
+    """Price ceiling as a multiple of list price."""
+    macro: MacroConfig = field(default_factory=MacroConfig)
+    """PPO zone learner."""
+    meso: MesoConfig = field(default_factory=MesoConfig)
+    """Exploration, demand fit and planning."""
+    micro: MicroConfig = field(default_factory=MicroConfig)
+    """TD3 personal adjustment learner."""
+    eval_episodes: int = 5
+    """Evaluation seeds (episodes per policy) for the comparison table."""
+    seed: int = 0
+    """Master seed: Python, NumPy, torch and every level's seed."""
+    device: str = "auto"
+    """Torch device for SB3: ``auto`` (GPU when present), ``cpu`` or ``cuda``."""
+
+
+@dataclass(frozen=True, eq=False)
+class PricingTrainResult:
+    """What a run produced."""
+
+    policy: HierarchicalPolicy
+    """The trained hierarchy (all levels on)."""
+    summary: pd.DataFrame
+    """Per policy: metric means, 95 % CIs and % of oracle (``compare_policies``)."""
+    per_seed: pd.DataFrame
+    """Per policy and evaluation seed: every metric."""
+    checkpoint_path: Path
+    """The versioned checkpoint folder."""
+    plots: dict[str, Path]
+    """``learning_curves`` and ``profit_vs_oracle`` PNGs."""
+    timings_s: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, make torch deterministic, use one CPU thread.
+
+    The networks are small MLPs: one intra-op thread is fastest on shared CPUs.
+    """
+    torch.set_num_threads(1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def train_pricing(
+    source: Path | MarketModel,
+    config: PricingTrainConfig,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> PricingTrainResult:
+    """Train macro, meso and micro on ``source``'s market, evaluate, plot and checkpoint.
+
+    Args:
+        source: A world folder (``write_world`` output) or a market.
+        config: The run's config.
+        out_dir: Where the checkpoint folder ``<version>/`` and the plots go.
+        progress: Optional rich progress display (one task per stage).
+    """
+    seed_everything(config.seed)
+    macro_cfg = replace(config.macro, seed=config.seed, device=config.device)
+    micro_cfg = replace(config.micro, seed=config.seed, device=config.device)
+    meso_cfg = replace(config.meso, seed=config.seed)
+    if isinstance(source, MarketModel):
+        market = source
+    else:
+        market = MarketModel.from_ground_truth(Path(source), config=config.market)
+    bounds = PriceBounds.around_list(market, low=config.bound_low, high=config.bound_high)
+
+    def env_factory() -> MarketEnv:
+        return MarketEnv(market, bounds, config.simulator)
+
+    env, timings = env_factory(), {}
+    stages = ("meso: explore, fit, plan", "macro: PPO", "micro: TD3", "evaluate")
+    tasks = [progress.add_task(name, total=1) for name in stages] if progress else []
+
+    def done(stage: int, started: float) -> None:
+        timings[stages[stage].split(":")[0]] = time.perf_counter() - started
+        if progress:
+            progress.update(tasks[stage], completed=1)
+
+    started = time.perf_counter()
+    estimated = fit_market(explore(env, meso_cfg), market, config.simulator.start_period)
+    meso = MesoPlanner(estimated, env, meso_cfg)
+    done(0, started)
+    started = time.perf_counter()
+    macro = train_macro(env_factory(), macro_cfg)
+    done(1, started)
+    started = time.perf_counter()
+    period = slice(config.simulator.start_period, None)
+    comp = estimated.competitor_price[:, period][:, : config.simulator.horizon_periods]
+    cells = MicroCells(
+        plan_ratio=meso.plan.prices / market.list_price, slope=estimated.beta,
+        delta=estimated.delta, competitor_ratio=comp.T / market.list_price,
+        cost_ratio=market.unit_cost / market.list_price,
+        shadow_ratio=meso.plan.shadow_price / market.list_price,
+        low_ratio=env.price_low / market.list_price, high_ratio=env.price_high / market.list_price,
+    )  # fmt: skip
+    micro = train_micro(cells, micro_cfg)
+    done(2, started)
+
+    started = time.perf_counter()
+    created = datetime.now(UTC)
+    digest = hashlib.sha1(json.dumps(asdict(config), default=str).encode()).hexdigest()[:8]
+    version = f"hier-{created:%Y%m%dT%H%M%S}-{digest}"
+    public = PublicMarket(
+        market.list_price, market.unit_cost, market.product_category, market.initial_inventory,
+        env.price_low, env.price_high, estimated.beta, estimated.delta,
+        config.simulator.horizon_periods, market.segment_names, market.category_names,
+        market.product_ids or tuple(str(j) for j in range(market.num_products)),
+    )  # fmt: skip
+    policy = HierarchicalPolicy(
+        MacroPolicy(macro.model), meso, MicroPolicy(micro.model, micro_cfg.max_adjustment),
+        public, version,
+    )  # fmt: skip
+    low, high = env.price_low, env.price_high
+    horizon, start = config.simulator.horizon_periods, config.simulator.start_period
+    policies = [
+        OraclePolicy(solve_oracle(env)),
+        policy.with_levels("full", "hierarchical (full)"),
+        policy.with_levels("macro+meso", "macro + meso"),
+        policy.with_levels("macro", "macro only"),
+        StaticListPolicy(market),
+        CostPlusPolicy(market, markup_pct=100.0, low=low, high=high),
+        CompetitorMatchPolicy(market, low=low, high=high),
+        MyopicPolicy(estimated, low, high, horizon, start, name="myopic (estimated)"),
+    ]
+    seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + config.eval_episodes))
+    per_seed, summary = compare_policies(env_factory, policies, seeds)
+    done(3, started)
+
+    out_dir = Path(out_dir)
+    folder = out_dir / version
+    plots = {
+        "learning_curves": plot_learning_curves(
+            macro.episode_returns, micro.episode_rewards, folder / "learning_curves.png"
+        ),
+        "profit_vs_oracle": plot_profit_vs_oracle(
+            summary, folder / "profit_vs_oracle.png", "Profit vs oracle"
+        ),
+    }
+    summary.to_csv(folder / "results.csv", index=False)
+    manifest = {
+        "created": created.isoformat(),
+        "config": asdict(config),
+        "seeds": {"train": config.seed, "eval": seeds},
+        "metrics": summary.to_dict(orient="records"),
+        "timings_s": timings,
+        "market": {"products": market.num_products, "segments": market.num_segments,
+                   "categories": market.num_categories, "meta": market.meta},
+        "estimate": {"slope": estimated.beta.tolist(), "delta": estimated.delta,
+                     **estimated.meta},
+    }  # fmt: skip
+    policy.save(folder, manifest)
+    return PricingTrainResult(policy, summary, per_seed, folder, plots, timings)
+
+
+def plot_learning_curves(macro_returns: np.ndarray, micro_rewards: np.ndarray, path: Path) -> Path:
+    """Save the macro episode returns and the micro rewards (moving mean) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, values, title, xlabel, window in (
+        (axes[0], macro_returns, "macro (PPO): return / list-price period profit", "episode", 5),
+        (axes[1], micro_rewards, "micro (TD3): estimated profit gain", "step", 100),
+    ):
+        ax.plot(values, alpha=0.3, color="#4c72b0")
+        if values.size >= window:
+            smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+            ax.plot(np.arange(window - 1, values.size), smooth, color="#4c72b0")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel(xlabel)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+__all__ = [
+    "EVAL_SEED_START",
+    "PricingTrainConfig",
+    "PricingTrainResult",
+    "plot_learning_curves",
+    "seed_everything",
+    "train_pricing",
+]

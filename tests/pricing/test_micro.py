@@ -1,0 +1,79 @@
+"""Tests of the micro personal-adjustment learner (TD3 in the estimated model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from pricing_rl_support import tiny_env, tiny_market  # noqa: F401  (sets torch threads)
+
+from pricegraph.pricing.micro import (
+    NUM_CONTEXT,
+    MicroBanditEnv,
+    MicroCells,
+    MicroConfig,
+    MicroPolicy,
+    micro_features,
+    train_micro,
+)
+
+CONFIG = MicroConfig(total_timesteps=800, learning_starts=200, device="cpu")
+
+
+def cells() -> MicroCells:
+    return MicroCells(
+        plan_ratio=np.full((3, 2, 4), 1.0), slope=np.array([0.5, 4.0]), delta=0.0,
+        competitor_ratio=np.full((3, 4), np.nan), cost_ratio=np.full(4, 0.4),
+        shadow_ratio=np.zeros(4), low_ratio=np.full(4, 0.5), high_ratio=np.full(4, 1.5),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained() -> MicroPolicy:
+    return MicroPolicy(train_micro(cells(), CONFIG).model, CONFIG.max_adjustment)
+
+
+def _features(segment: int) -> np.ndarray:
+    slope = cells().slope[segment]
+    return micro_features(np.array([segment]), 2, slope, 0.4, 0.0, np.nan, 1.0, 0.5, 0.0, 0.0)
+
+
+def test_features_shape_and_unknown_segment() -> None:
+    feats = micro_features(np.array([0, -1]), 2, 2.0, 0.4, 0.1, np.array([0.9, np.nan]),
+                           1.0, 0.5, 0.25, 30.0)  # fmt: skip
+    assert feats.shape == (2, 2 + NUM_CONTEXT) and feats.dtype == np.float32
+    assert feats[0, :2].tolist() == [1.0, 0.0] and feats[1, :2].tolist() == [0.0, 0.0]
+    assert feats[0, 5] == 1.0 and feats[1, 5] == 0.0  # competitor in force or not
+
+
+def test_bandit_reward_zero_at_base() -> None:
+    env = MicroBanditEnv(cells(), CONFIG)
+    env.reset(seed=0)
+    env._cell = (0, 0, 0, 1.0)
+    assert env.step(np.zeros(1))[1] == pytest.approx(0.0)
+    assert env.step(np.ones(1))[1] > 0  # inelastic segment: a higher price pays
+
+
+def test_learned_direction(trained: MicroPolicy) -> None:
+    inelastic, elastic = (trained.adjustments(_features(s))[0] for s in (0, 1))
+    assert inelastic > elastic  # optimum +15 % for slope 0.5, below base for slope 4
+
+
+def test_same_seed_same_outputs() -> None:
+    small = MicroConfig(total_timesteps=150, learning_starts=50, device="cpu")
+    first = MicroPolicy(train_micro(cells(), small).model)
+    second = MicroPolicy(train_micro(cells(), small).model)
+    feats = np.vstack([_features(0), _features(1)])
+    assert np.array_equal(first.adjustments(feats), second.adjustments(feats))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(arrays(np.float32, (3, 2 + NUM_CONTEXT), elements=st.floats(width=32)))
+def test_adjustment_always_in_bounds(trained: MicroPolicy, features: np.ndarray) -> None:
+    adjustment = trained.adjustments(features)
+    assert adjustment.shape == (3,)
+    assert np.all(np.abs(adjustment) <= CONFIG.max_adjustment + 1e-9)
