@@ -156,7 +156,9 @@ def _product_slopes(
         fit = ols(design, part["target"].to_numpy(float))
         if np.isfinite(fit.se[1]) and fit.se[1] > 0:
             out.append((product_id, float(fit.beta[1]), float(fit.se[1]) ** 2, len(part)))
-    return pd.DataFrame(out, columns=["product_id", "b", "var", "n"])
+    frame = pd.DataFrame(out, columns=["product_id", "b", "var", "n"])
+    # typed even when empty: an empty frame would otherwise hold object columns
+    return frame.astype({"b": np.float64, "var": np.float64, "n": np.int64})
 
 
 def fit_demand(panel: pd.DataFrame, config: DemandConfig | None = None) -> DemandModel:
@@ -216,17 +218,19 @@ def fit_demand(panel: pd.DataFrame, config: DemandConfig | None = None) -> Deman
             )
             est = rows.groupby("product_id", sort=True).size().rename("n_pooled").to_frame()
             est = est.join(own.set_index("product_id"))
-            est["elasticity_raw"] = pool["elasticity"]
-            est["var"] = pool["se"] ** 2 + post.tau2
-            est["own_weight"] = 0.0
-            est["source"] = "pooled"
-            est["n_obs"] = pool["n_obs"]
+            # products with an own slope take the posterior, the others the pool; built
+            # with np.where so that a group where no product has an own slope (small
+            # worlds) needs no assignment through an empty mask
             mine = est.index.isin(own["product_id"])
-            est.loc[mine, "elasticity_raw"] = post.mean
-            est.loc[mine, "var"] = post.var
-            est.loc[mine, "own_weight"] = post.weight
-            est.loc[mine, "source"] = "product"
-            est.loc[mine, "n_obs"] = est.loc[mine, "n"]
+            posterior = pd.DataFrame(
+                {"mean": post.mean, "var": post.var, "weight": post.weight},
+                index=pd.Index(own["product_id"]),
+            ).reindex(est.index)
+            est["elasticity_raw"] = np.where(mine, posterior["mean"], pool["elasticity"])
+            est["var"] = np.where(mine, posterior["var"], pool["se"] ** 2 + post.tau2)
+            est["own_weight"] = np.where(mine, posterior["weight"], 0.0)
+            est["source"] = np.where(mine, "product", "pooled")
+            est["n_obs"] = np.where(mine, est["n"].fillna(0), pool["n_obs"]).astype(np.int64)
             est["elasticity"] = est["elasticity_raw"].clip(low, high)
             # levels and smearing with the final slopes
             b = est["elasticity"].reindex(rows["product_id"]).to_numpy()

@@ -7,8 +7,8 @@ levels, each recorded so that the quote can explain itself:
 * **macro**: a price *zone* per category and period (e.g. ``discount`` = 0.85 x list);
 * **meso**: a multiplier per customer segment within the zone;
 * **micro**: a personal adjustment for this customer and product, a fraction of
-  the list price (``-0.03`` = 3 % below), bounded by the personal-deviation
-  guardrail.
+  the segment's price (``-0.03`` = 3 % below it); the personal-deviation
+  guardrail bounds the final price around the list price.
 
 .. math::
 
@@ -71,7 +71,7 @@ class LevelDecision:
         zone: Macro zone name (e.g. ``"list"``).
         zone_multiplier: Price of the zone / list price, > 0.
         segment_multiplier: Meso multiplier within the zone, > 0 (``1.0`` = none).
-        personal_adjustment: Micro adjustment as a fraction of the list price.
+        personal_adjustment: Micro adjustment as a fraction of the zone x segment price.
         is_personalized: Whether ``personal_adjustment`` depends on the customer
             (drives the disclosure flag).
     """

@@ -1,22 +1,25 @@
 """Build :class:`~pricegraph.pricing.policy.QuoteState` objects from the graph and vector stores.
 
-One request (a single quote or a batch) reads each kind of fact once and caches it for
-that request only, so a quote never sees stale data from an earlier one:
+Graph reads are set-based and cached per builder. The first request reads each kind of
+fact once for the whole store, one protocol call each (``node_frame`` of ``Product``,
+``PricePoint``, ``Customer`` and ``Segment``; ``edge_arrays`` of ``IN_CATEGORY``,
+``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays. Every request, one
+quote or a batch, is then answered from the snapshot with vectorised code and no graph
+round trip. The snapshot is reloaded when it is older than ``cache_ttl_s`` seconds, or
+at the next request after :meth:`StateBuilder.invalidate`: call it after writing
+prices, purchases, products or segments to the store (``cache_ttl_s=0`` reads the
+store on every request). The GNN vectors are read from the vector store per request.
 
-* few keys (at most :data:`PER_KEY_LIMIT` products): per-key reads (``get_nodes``,
-  ``neighbors``, ``price_history``, ``purchase_history``);
-* more keys: one whole-kind read each (``edge_arrays``, ``node_frame("PricePoint")``).
-
-Both paths give the same facts. Prices come from the ``PricePoint`` nodes: the own
-price in force at ``now`` (a markdown over the list price), the cheapest competitor
-price in force at ``now``, and the lowest own price in force during the 30 days before
-``now`` (the Omnibus reference). Times are UTC; the store's naive timestamps are UTC.
-Amounts are gross, in the shop currency.
+Prices come from the ``PricePoint`` nodes: the own price in force at ``now`` (a markdown
+over the list price), the cheapest competitor price in force at ``now``, and the lowest
+own price in force during the 30 days before ``now`` (the Omnibus reference). Times are
+UTC; the store's naive timestamps are UTC. Amounts are gross, in the shop currency.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -32,16 +35,18 @@ from ..graph.base import GraphStore
 from .config import PricingConfig
 from .fairness import check_personalization_inputs
 from .policy import QuoteState
+from .state_snapshot import StoreSnapshot, datetimes_us, price_windows
 
-PER_KEY_LIMIT = 8
-"""Up to this many distinct products (and customers) a request reads key by key."""
 OMNIBUS_WINDOW_DAYS = 30
 """Window of the lowest previous price (EU Omnibus directive)."""
+DEFAULT_CACHE_TTL_S = 60.0
+"""Default age, in seconds, after which the builder reads the graph store again."""
 QUOTE_STATE_FEATURES: tuple[str, ...] = tuple(
     spec.name for spec in fields(QuoteState) if spec.name not in ("customer_id", "product_id")
 )
 """The inputs a policy may personalise on: every ``QuoteState`` field but the ids."""
 _VECTORS = ("customer_vector", "product_vector")
+_STATE_FIELDS = tuple(spec.name for spec in fields(QuoteState) if spec.name not in _VECTORS)
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def vector_hash(vector: np.ndarray | None) -> str | None:
 
 def input_to_dict(item: QuoteInput) -> dict[str, Any]:
     """JSON-ready form of ``item``: vectors replaced by their :func:`vector_hash`."""
-    state = {k: v for k, v in asdict(item.state).items() if k not in _VECTORS}
+    state = {name: getattr(item.state, name) for name in _STATE_FIELDS}
     for name in _VECTORS:
         state[f"{name}_hash"] = vector_hash(getattr(item.state, name))
     return {"state": state, "product": asdict(item.product), "customer": asdict(item.customer)}
@@ -121,38 +126,33 @@ def own_prices(
 ) -> tuple[float | None, float | None]:
     """The own price in force at ``now`` and the lowest one in force in the window before.
 
+    One product's case of :func:`~pricegraph.pricing.state_snapshot.price_windows`.
+
     Args:
-        points: One product's ``list``/``markdown`` price points (``kind, price,
-            valid_from, valid_to``; naive UTC, ``valid_to`` NaT = open). A markdown in
-            force overrides the list price; among points of one kind the latest start wins.
+        points: One product's price points (``kind, price, valid_from, valid_to``; naive
+            UTC, ``valid_to`` NaT = open); only ``list`` and ``markdown`` count. A markdown
+            in force overrides the list price; among points of one kind the latest start
+            wins, then the later row.
         now: End of the window (aware or naive UTC).
         window_days: Window length in days.
 
     Returns:
-        ``(price at now, lowest price in (now - window_days, now])``, ``None`` where no
-        price was in force.
+        ``(price at now, lowest price in force at any moment of [now - window_days,
+        now])``, ``None`` where no price was in force.
     """
-    end = _naive(now)
-    start = end - timedelta(days=window_days)
     own = points[points["kind"].isin(["list", "markdown"])]
-    if own.empty:
-        return None, None
-    rank = np.where(own["kind"].to_numpy() == "markdown", 1, 0)
-    begin = pd.to_datetime(own["valid_from"]).to_numpy("datetime64[us]")
-    stop = pd.to_datetime(own["valid_to"]).to_numpy("datetime64[us]")
-    stop = np.where(np.isnat(stop), np.datetime64("9999-01-01", "us"), stop)
-    prices = own["price"].to_numpy(float)
-    order = np.lexsort((begin, rank))[::-1]  # highest priority first
-
-    def at(moment: np.datetime64) -> float | None:
-        live = order[(begin[order] <= moment) & (stop[order] > moment)]
-        return float(prices[live[0]]) if len(live) else None
-
-    edges = {np.datetime64(start, "us"), *begin.tolist(), *stop.tolist()}
-    moments = [np.datetime64(m, "us") for m in edges]
-    moments = [m for m in moments if np.datetime64(start, "us") <= m <= np.datetime64(end, "us")]
-    seen = [p for p in (at(m) for m in moments) if p is not None]
-    return at(np.datetime64(end, "us")), (min(seen) if seen else None)
+    end = _naive(now)
+    current, lowest = price_windows(
+        np.zeros(len(own), dtype=np.int64),
+        1,
+        (own["kind"].to_numpy() == "markdown").astype(np.int64),
+        datetimes_us(own["valid_from"]),
+        datetimes_us(own["valid_to"]),
+        own["price"].to_numpy(float),
+        start_us=_to_micros(end - timedelta(days=window_days)),
+        end_us=_to_micros(end),
+    )
+    return _optional(current[0]), _optional(lowest[0])
 
 
 class StateBuilder:
@@ -169,6 +169,8 @@ class StateBuilder:
             inventory ratio is 1.0 (unknown).
         segment_version: Use ``IN_SEGMENT`` edges to ``SEG-<version>-*`` only; ``None``:
             the customer's segment with the greatest key.
+        cache_ttl_s: Age in seconds (monotonic clock) after which the graph snapshot is
+            read again; ``0``: on every request; ``None``: only after :meth:`invalidate`.
 
     Raises:
         GuardrailError: A policy input is a protected attribute or a proxy of one.
@@ -184,6 +186,7 @@ class StateBuilder:
         feature_names: Sequence[str] = (),
         period_start_stock: Mapping[str, float] | None = None,
         segment_version: str | None = None,
+        cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
     ) -> None:
         self.feature_names = (*QUOTE_STATE_FEATURES, *feature_names)
         check_personalization_inputs(self.feature_names, config.guardrails)
@@ -191,6 +194,25 @@ class StateBuilder:
         self.collections = dict(collections or {})
         self.period_start_stock = dict(period_start_stock or {})
         self.segment_version = segment_version
+        self.cache_ttl_s = cache_ttl_s
+        self._snapshot: StoreSnapshot | None = None
+        self._loaded_at = 0.0
+
+    def invalidate(self) -> None:
+        """Drop the cached graph snapshot: the next request reads the store again."""
+        self._snapshot = None
+
+    def snapshot(self) -> StoreSnapshot:
+        """The cached graph snapshot, read again when invalidated or older than the TTL."""
+        age = time.monotonic() - self._loaded_at
+        if (
+            self._snapshot is None
+            or self.cache_ttl_s is not None
+            and (self.cache_ttl_s <= 0 or age > self.cache_ttl_s)
+        ):
+            self._snapshot = StoreSnapshot.load(self.store, self.segment_version)
+            self._loaded_at = time.monotonic()
+        return self._snapshot
 
     def build(self, pairs: Sequence[tuple[str, str]], now: datetime) -> list[QuoteInput]:
         """Inputs for every ``(customer_id, product_id)`` pair, aligned with ``pairs``.
@@ -199,11 +221,11 @@ class StateBuilder:
             NotFoundError: A customer or product does not exist (``kind`` is
                 ``"customer"`` or ``"product"``, ``key`` the id).
         """
+        snapshot = self.snapshot()
         customer_ids = list(dict.fromkeys(c for c, _ in pairs))
         product_ids = list(dict.fromkeys(p for _, p in pairs))
-        is_bulk = max(len(customer_ids), len(product_ids)) > PER_KEY_LIMIT
-        products = self._products(product_ids, now, is_bulk)
-        customers = self._customers(customer_ids, now, is_bulk)
+        products = self._products(snapshot, product_ids, now)
+        customers = self._customers(snapshot, customer_ids, now)
         vectors = {
             "customer": self._vectors("customers", customer_ids),
             "product": self._vectors("products", product_ids),
@@ -251,122 +273,69 @@ class StateBuilder:
             return {}
         return graph_vectors(self.vectors, self.collections[kind], keys)
 
-    def _products(self, ids: list[str], now: datetime, is_bulk: bool) -> dict[str, ProductFacts]:
-        nodes = _require(self.store.get_nodes("Product", ids), ids, "product")
-        if is_bulk:
-            categories = _targets(self.store, "IN_CATEGORY", ids)
-            points = self.store.node_frame("PricePoint")
-            if points.empty:
-                points = pd.DataFrame(columns=["product_id", "kind", "price"])
-            by_product = dict(iter(points.groupby("product_id", sort=False)))
-        else:
-            categories = {
-                pid: [n.id for n in self._out(("Product", pid), "IN_CATEGORY")] for pid in ids
-            }
-            by_product = {pid: self.store.price_history(pid) for pid in ids}
+    def _products(
+        self, snapshot: StoreSnapshot, ids: list[str], now: datetime
+    ) -> dict[str, ProductFacts]:
+        rows = _require(snapshot.product_rows, ids, "product")
+        end = _naive(now)
+        current, lowest, competitor = snapshot.prices_at(
+            rows,
+            start_us=_to_micros(end - timedelta(days=OMNIBUS_WINDOW_DAYS)),
+            end_us=_to_micros(end),
+        )
+        list_prices = snapshot.list_price[rows]
+        costs, stocks = snapshot.cost[rows], snapshot.stock_units[rows]
+        ratio = self.config.default_cost_ratio
         facts = {}
-        for pid, node in zip(ids, nodes, strict=True):
-            list_price = float(node.get("list_price") or 0.0)
-            cost = node.get("cost")
-            is_estimated = cost is None or not np.isfinite(cost)
-            points = by_product.get(pid)
-            current, lowest, competitor = list_price, None, None
-            if points is not None and not points.empty:
-                own_now, lowest = own_prices(points, now)
-                current = list_price if own_now is None else own_now
-                competitor = _competitor_at(points, now)
-            stock = node.get("stock_units")
+        for at, pid in enumerate(ids):
+            list_price, cost = float(list_prices[at]), float(costs[at])
+            is_estimated = not np.isfinite(cost)
             facts[pid] = ProductFacts(
                 product_id=pid,
-                category_id=min(categories.get(pid) or [""]),
+                category_id=snapshot.category_id[rows[at]],
                 list_price=list_price,
-                unit_cost=(
-                    self.config.default_cost_ratio * list_price if is_estimated else float(cost)
-                ),
+                unit_cost=ratio * list_price if is_estimated else cost,
                 is_cost_estimated=is_estimated,
-                stock_units=None if stock is None else float(stock),
-                current_price=current,
-                competitor_price=competitor,
-                lowest_price_30d=lowest,
+                stock_units=_optional(stocks[at]),
+                current_price=list_price if np.isnan(current[at]) else float(current[at]),
+                competitor_price=_optional(competitor[at]),
+                lowest_price_30d=_optional(lowest[at]),
             )
         return facts
 
-    def _customers(self, ids: list[str], now: datetime, is_bulk: bool) -> dict[str, CustomerFacts]:
-        _require(self.store.get_nodes("Customer", ids), ids, "customer")
-        end = np.datetime64(_naive(now), "us")
-        if is_bulk:
-            segments = _targets(self.store, "IN_SEGMENT", ids)
-            bought = self.store.edge_arrays("PURCHASED")
-            frame = pd.DataFrame(
-                {
-                    "customer_id": bought.source_ids[bought.edge_index[0]],
-                    "ts": pd.to_datetime(bought.properties.get("ts", [])),
-                }
-            )
-            frame = frame[frame["customer_id"].isin(ids) & (frame["ts"] <= end)]
-            last = frame.groupby("customer_id")["ts"].max().to_dict()
-        else:
-            segments = {
-                cid: [n.id for n in self._out(("Customer", cid), "IN_SEGMENT")] for cid in ids
-            }
-            last = {}
-            for cid in ids:
-                history = pd.to_datetime(self.store.purchase_history(cid)["ts"])
-                history = history[history <= end]
-                if len(history):
-                    last[cid] = history.max()
-        chosen = {cid: self._segment(segments.get(cid, [])) for cid in ids}
-        wanted = sorted({s for s in chosen.values() if s is not None})
-        nodes = dict(zip(wanted, self.store.get_nodes("Segment", wanted), strict=True))
+    def _customers(
+        self, snapshot: StoreSnapshot, ids: list[str], now: datetime
+    ) -> dict[str, CustomerFacts]:
+        rows = _require(snapshot.customer_rows, ids, "customer")
+        end_us = _to_micros(_naive(now))
+        last_us = snapshot.last_purchase_us(rows, end_us)
         facts = {}
-        for cid in ids:
-            segment = chosen[cid]
-            node = nodes.get(segment) or {}
+        for at, cid in enumerate(ids):
+            segment = snapshot.segment_id[rows[at]]
+            name, description = snapshot.segments.get(segment, (None, None))
             days = None
-            if cid in last:
-                days = max((end - np.datetime64(last[cid], "us")) / np.timedelta64(1, "s"), 0.0)
-                days = float(days) / 86_400.0
-            facts[cid] = CustomerFacts(
-                cid, segment, node.get("name"), node.get("description"), days
-            )
+            if last_us[at] is not None:
+                days = max((end_us - last_us[at]) / 1e6, 0.0) / 86_400.0
+            facts[cid] = CustomerFacts(cid, segment, name, description, days)
         return facts
 
-    def _segment(self, keys: list[str]) -> str | None:
-        if self.segment_version is not None:
-            keys = [k for k in keys if k.startswith(f"SEG-{self.segment_version}-")]
-        return max(keys) if keys else None
 
-    def _out(self, node: tuple[str, str], rel_type: str) -> list:
-        return self.store.neighbors(*node, rel_type=rel_type, direction="out", limit=1000)
-
-
-def _require(nodes: list[dict | None], ids: list[str], kind: str) -> list[dict]:
-    for key, node in zip(ids, nodes, strict=True):
-        if node is None:
+def _require(positions: Mapping[str, int], ids: list[str], kind: str) -> np.ndarray:
+    found = []
+    for key in ids:
+        at = positions.get(key)
+        if at is None:
             raise NotFoundError(kind, key)
-    return nodes  # type: ignore[return-value]
+        found.append(at)
+    return np.asarray(found, dtype=np.int64)
 
 
-def _targets(store: GraphStore, rel_type: str, sources: list[str]) -> dict[str, list[str]]:
-    edges = store.edge_arrays(rel_type)
-    frame = pd.DataFrame(
-        {
-            "source": edges.source_ids[edges.edge_index[0]],
-            "target": edges.target_ids[edges.edge_index[1]],
-        }
-    )
-    frame = frame[frame["source"].isin(sources)]
-    return {str(k): [str(t) for t in g] for k, g in frame.groupby("source")["target"]}
+def _optional(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
 
 
-def _competitor_at(points: pd.DataFrame, now: datetime) -> float | None:
-    rows = points[points["kind"] == "competitor"]
-    if rows.empty:
-        return None
-    end = pd.Timestamp(_naive(now))
-    begin, stop = pd.to_datetime(rows["valid_from"]), pd.to_datetime(rows["valid_to"])
-    live = rows[(begin <= end) & (stop.isna() | (stop > end))]
-    return float(live["price"].min()) if len(live) else None
+def _to_micros(moment: datetime) -> int:
+    return int(np.datetime64(moment, "us").astype(np.int64))
 
 
 def _naive(moment: datetime) -> datetime:
@@ -376,8 +345,8 @@ def _naive(moment: datetime) -> datetime:
 
 
 __all__ = [
+    "DEFAULT_CACHE_TTL_S",
     "OMNIBUS_WINDOW_DAYS",
-    "PER_KEY_LIMIT",
     "QUOTE_STATE_FEATURES",
     "CustomerFacts",
     "ProductFacts",

@@ -10,7 +10,12 @@ import pytest
 from pricing_support import simulate_panel
 
 from pricegraph.errors import DataValidationError, ModelError, NotFoundError
+from pricegraph.graph import GraphConfig, make_graph_store
+from pricegraph.loaders import load_files, read_mapping
+from pricegraph.loaders.synthetic import generate_world, write_world
+from pricegraph.loaders.synthetic_config import WorldConfig
 from pricegraph.pricing.demand import DemandConfig, DemandModel
+from pricegraph.pricing.demand_data import panel_from_store
 from pricegraph.pricing.demand_fit import fit_demand
 
 
@@ -93,3 +98,38 @@ def test_bad_input_names_the_field() -> None:
         model.predict_units(["nope"], [1.0])
     with pytest.raises(DataValidationError, match="prices"):
         model.predict_units(["p0"], [0.0])
+
+
+@pytest.mark.parametrize(("n_customers", "has_category_pool"), [(150, False), (300, True)])
+def test_fit_on_a_small_synthetic_world_falls_back_to_pools(
+    tmp_path: Path, n_customers: int, has_category_pool: bool
+) -> None:
+    # regression: groups where no product had an own slope crashed fit_demand
+    world = WorldConfig(seed=1, n_customers=n_customers, n_products=60, n_days=150)
+    write_world(generate_world(world), tmp_path / "world")
+    store = make_graph_store(GraphConfig(path=tmp_path / "graph", buffer_pool_mb=128))
+    try:
+        load_files(
+            store, read_mapping(tmp_path / "world" / "mapping.toml"), rejects_dir=tmp_path / "r"
+        )
+        panel = panel_from_store(store)
+    finally:
+        store.close()
+    config = DemandConfig()
+    model = fit_demand(panel, config)
+    est = model.estimates
+    sold = panel.loc[panel["units"] > 0, "product_id"].unique()
+    assert set(est["product_id"]) == set(sold)
+    assert np.isfinite(est["elasticity"]).all() and (est["elasticity"] < 0).all()
+    sparse = est["n_sales_weeks"] < config.min_product_weeks
+    assert sparse.any() and (est.loc[sparse, "source"] == "pooled").all()
+    groups = model.groups.set_index(["category", "segment"])
+    pooled = est[est["source"] == "pooled"]
+    expected = groups.loc[list(zip(pooled["category"], pooled["segment"], strict=True))]
+    np.testing.assert_allclose(
+        pooled["elasticity"], expected["elasticity"].clip(*config.elasticity_bounds)
+    )
+    assert set(model.groups["category"]) == set(panel["category"].dropna())
+    assert np.isfinite(model.groups["elasticity"]).all() and (model.groups["elasticity"] < 0).all()
+    assert set(model.groups["source"]) <= {"category", "segment", "prior"}
+    assert (model.groups["source"] == "category").any() == has_category_pool
