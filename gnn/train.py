@@ -50,11 +50,11 @@ class EncoderConfig:
     """Probability of dropping a product's id embedding per step (cold-start training)."""
     prior_hidden: int = 16
     """Hidden units of the product-activity prior MLP (``0`` = linear prior)."""
-    lr: float = 0.005
+    lr: float = 0.01
     """Adam learning rate."""
     l2: float = 1e-4
     """Weight of the L2 penalty on the batch's output vectors."""
-    batch_size: int = 4096
+    batch_size: int = 8192
     """Positive pairs per step."""
     steps_per_epoch: int = 0
     """Steps per epoch; ``0`` = one pass over the distinct pairs."""
@@ -69,7 +69,7 @@ class EncoderConfig:
     target_days: int = 28
     """Length of each next-purchase target window, days; ``0`` = train on all pairs
     before the cut-off with inputs at the cut-off (classic link prediction)."""
-    num_windows: int = 6
+    num_windows: int = 12
     """Target windows stacked back from the cut-off (with ``target_days > 0``)."""
     recency_half_life_days: float | None = 60.0
     """Half-life of the positive-pair sampling weight in the classic mode, days;
