@@ -4,6 +4,8 @@ A quoted price that moves more than ``approval_threshold_pct`` away from the pro
 current price is not published: the change is recorded here as *pending*, and quotes
 for that product return the current price (saying that approval is pending) until a
 person approves or rejects it. At most one change per product is pending at a time.
+A batch of quotes files its changes with :meth:`ApprovalQueue.request_many`: one query
+and one ``executemany`` insert in one transaction, however many products it names.
 An approved change becomes the product's current price for later quotes (publishing
 it to the shop and the graph is outside this module).
 
@@ -64,6 +66,19 @@ _COLUMNS = (
 
 
 @dataclass(frozen=True)
+class ChangeRequest:
+    """A change to file for approval (gross amounts)."""
+
+    product_id: str
+    current_price: float
+    """The price in force now."""
+    proposed_price: float
+    """The guardrailed price that needs approval."""
+    quote_id: str | None = None
+    """The quote that asked for it."""
+
+
+@dataclass(frozen=True)
 class PriceChange:
     """A price change waiting for, or having had, a human decision (gross amounts)."""
 
@@ -113,37 +128,65 @@ class ApprovalQueue:
         now: datetime | None = None,
     ) -> PriceChange:
         """Record a pending change, or return the one already pending for ``product_id``."""
-        existing = self.pending_for([product_id])
-        if product_id in existing:
-            return existing[product_id]
-        change = PriceChange(
-            approval_id=str(uuid.uuid4()),
-            product_id=product_id,
-            current_price=float(current_price),
-            proposed_price=float(proposed_price),
-            quote_id=quote_id,
-            requested_by=requested_by,
-            created_ts=_now(now),
-            status="pending",
-        )
-        with self._db:
-            self._db.execute(
-                f"INSERT INTO price_approvals ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
-                (
-                    change.approval_id,
-                    product_id,
-                    change.current_price,
-                    change.proposed_price,
-                    quote_id,
-                    requested_by,
-                    format_ts(change.created_ts),
-                    "pending",
-                    None,
-                    None,
-                    None,
-                ),
+        request = ChangeRequest(product_id, current_price, proposed_price, quote_id)
+        return self.request_many([request], requested_by=requested_by, now=now)[product_id]
+
+    def request_many(
+        self,
+        requests: Sequence[ChangeRequest],
+        *,
+        requested_by: str,
+        now: datetime | None = None,
+    ) -> dict[str, PriceChange]:
+        """Record pending changes in one transaction (one query, one ``executemany``).
+
+        A product that already has a pending change keeps it, and only the first request
+        of a product counts.
+
+        Returns:
+            Product -> its pending change (the new one, or the one already pending), for
+            every product of ``requests``.
+
+        Raises:
+            GuardrailError: SQLite fails (nothing of the batch is recorded then).
+        """
+        first: dict[str, ChangeRequest] = {}
+        for request in requests:
+            first.setdefault(request.product_id, request)
+        found = self.pending_for(list(first))
+        created_ts = _now(now)
+        new = [
+            PriceChange(
+                approval_id=str(uuid.uuid4()),
+                product_id=r.product_id,
+                current_price=float(r.current_price),
+                proposed_price=float(r.proposed_price),
+                quote_id=r.quote_id,
+                requested_by=requested_by,
+                created_ts=created_ts,
+                status="pending",
             )
-        return change
+            for r in first.values()
+            if r.product_id not in found
+        ]
+        rows = [
+            (c.approval_id, c.product_id, c.current_price, c.proposed_price, c.quote_id,
+             requested_by, format_ts(created_ts), "pending", None, None, None)
+            for c in new
+        ]  # fmt: skip
+        if rows:
+            try:
+                with self._db:
+                    self._db.executemany(
+                        f"INSERT INTO price_approvals ({_COLUMNS}) "
+                        f"VALUES ({', '.join('?' * 11)})",
+                        rows,
+                    )
+            except sqlite3.Error as exc:
+                raise GuardrailError(
+                    f"approval queue {self.path}: cannot file {len(rows)} changes: {exc}"
+                ) from exc
+        return found | {c.product_id: c for c in new}
 
     def pending(self) -> list[PriceChange]:
         """Every pending change, oldest first."""
@@ -263,4 +306,4 @@ def _now(now: datetime | None) -> datetime:
     return datetime.now(UTC) if now is None else now
 
 
-__all__ = ["ApprovalQueue", "ApprovalStatus", "PriceChange"]
+__all__ = ["ApprovalQueue", "ApprovalStatus", "ChangeRequest", "PriceChange"]

@@ -8,7 +8,8 @@
 * **macro** (:mod:`.macro`, RL: PPO on the simulator's profit): zone per category;
 * **meso** (:mod:`.meso`, estimated from interaction data, not RL): planned price on
   the estimated demand model (with stock shadow prices) over the zone's price;
-* **micro** (:mod:`.micro`, RL: TD3 in the estimated model): adjustment in +-15 %.
+* **micro** (:mod:`.micro`, RL: TD3 in the estimated model): adjustment in +-15 %,
+  times a gate in ``[0, 1]`` chosen on the simulator's validation profit (0: off).
 
 ``levels`` turns the lower levels off for ablations (``"macro"``, ``"macro+meso"``,
 ``"full"``). The class meets both the simulator's ``PricingPolicy`` (``prices``)
@@ -103,6 +104,12 @@ class HierarchicalPolicy:
         """The same models with only ``levels`` on (for ablations)."""
         return HierarchicalPolicy(
             self.macro, self.meso, self.micro, self.public, self._version, levels, name
+        )
+
+    def with_micro(self, micro: MicroPolicy) -> HierarchicalPolicy:
+        """The same policy with another micro level (e.g. another validation gate)."""
+        return HierarchicalPolicy(
+            self.macro, self.meso, micro, self.public, self._version, self.levels, self.name
         )
 
     # ------------------------------------------------------------ simulator
@@ -204,6 +211,7 @@ class HierarchicalPolicy:
             "levels": self.levels,
             "zone_levels": list(self.macro.levels),
             "max_adjustment": self.micro.max_adjustment,
+            "micro_scale": self.micro.scale,
             "meso": {"low": self.meso.config.meso_low, "high": self.meso.config.meso_high},
             "delta": pub.delta,
             "horizon": pub.horizon,
@@ -241,9 +249,10 @@ class HierarchicalPolicy:
             horizon=int(info["horizon"]), segment_names=tuple(info["segment_names"]),
             category_names=tuple(info["category_names"]), product_ids=tuple(info["product_ids"]),
         )  # fmt: skip
+        micro_scale = float(info.get("micro_scale", 1.0))  # format 1 before the gate: 1
         return cls(
             MacroPolicy(macro_model, tuple(info.get("zone_levels", ZONE_LEVELS))),
-            meso, MicroPolicy(micro_model, float(info["max_adjustment"])), public,
+            meso, MicroPolicy(micro_model, float(info["max_adjustment"]), micro_scale), public,
             info["version"], info["levels"],
         )  # fmt: skip
 

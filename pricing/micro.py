@@ -17,6 +17,15 @@ with :math:`b = b_s + \\delta h` the estimated price slope and :math:`k = c +
 \\lambda` the unit cost plus the planner's shadow price of stock. TD3's actor ends
 in ``tanh``, so ``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %).
 
+**Gated on real rewards.** The meso plan is already the optimum of the estimated
+model, so the bandit can at best learn to return to it; where the estimated model
+is wrong the learned adjustments lose real profit (measured: 105.8 % -> 111.0 % of
+the oracle without micro, stochastic synthetic world). :class:`MicroPolicy` therefore
+carries a ``scale`` in ``[0, 1]`` on its output, chosen by
+:func:`~.train_pricing.train_pricing` on validation episodes of the *simulator*
+(seeds apart from training and evaluation): zero adjustment is the default, and
+micro only deviates when that gains real profit on validation.
+
 **Input vector** (:func:`micro_features`, ``S + 9`` floats). There are no GNN
 vectors for the simulator's representative customers, so stand-ins built from
 observable data take their place: the *customer vector* is the segment one-hot and
@@ -36,6 +45,8 @@ import numpy as np
 from stable_baselines3 import TD3
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.noise import NormalActionNoise
+
+from ..errors import ConfigError
 
 NUM_CONTEXT = 9
 """Features after the segment one-hot."""
@@ -195,18 +206,31 @@ class MicroPolicy:
     Args:
         model: The trained TD3 model.
         max_adjustment: ``d``; outputs lie in ``[-d, d]``.
+        scale: Validation gate in ``[0, 1]`` on the adjustment (0: micro off).
+
+    Raises:
+        ConfigError: If ``scale`` is outside ``[0, 1]``.
     """
 
-    def __init__(self, model: TD3, max_adjustment: float = 0.15) -> None:
+    def __init__(self, model: TD3, max_adjustment: float = 0.15, scale: float = 1.0) -> None:
+        if not 0.0 <= scale <= 1.0:
+            raise ConfigError(f"MicroPolicy scale: expected a value in [0, 1], got {scale!r}")
         self.model = model
         self.max_adjustment = max_adjustment
+        self.scale = float(scale)
+
+    def with_scale(self, scale: float) -> MicroPolicy:
+        """The same actor with another validation gate ``scale``."""
+        return MicroPolicy(self.model, self.max_adjustment, scale)
 
     def adjustments(self, features: np.ndarray) -> np.ndarray:
         """Return ``[n]`` adjustments in ``[-d, d]`` (fraction of base) for ``[n, F]`` inputs."""
         obs = np.clip(np.nan_to_num(np.asarray(features, np.float32), nan=0.0), 0.0, 10.0)
+        if self.scale == 0.0:
+            return np.zeros(obs.shape[0])
         action, _ = self.model.predict(obs, deterministic=True)
         unit = np.clip(np.asarray(action, float).reshape(obs.shape[0]), -1.0, 1.0)
-        return self.max_adjustment * unit
+        return self.scale * self.max_adjustment * unit
 
 
 __all__ = [

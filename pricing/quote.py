@@ -3,15 +3,17 @@
 One quote and a batch share one code path (a single quote is a batch of one), so a
 batch gives exactly the quotes the single calls give:
 
-1. :class:`~pricegraph.pricing.state.StateBuilder` reads the states and facts, one
-   store read per kind of fact;
+1. :class:`~pricegraph.pricing.state.StateBuilder` builds the states and facts with
+   vectorised code from its cached snapshot of the graph store (read once per kind of
+   fact, reloaded after ``store_cache_ttl_s`` seconds or :meth:`QuoteService.invalidate`);
 2. the policy decides the zone, segment multiplier and personal adjustment;
 3. the guardrails clamp the proposed prices in one vectorised call
    (:func:`~pricegraph.pricing.guardrails_batch.trace_guardrails`, the arithmetic of
    ``apply_guardrails_batch`` with the per-rule steps kept for the bound-rule deltas);
 4. a change above ``approval_threshold_pct`` against the current price is filed in the
-   :class:`~pricegraph.pricing.approvals.ApprovalQueue`; while a change of a product is
-   pending, its quotes return the current price and say so;
+   :class:`~pricegraph.pricing.approvals.ApprovalQueue` (all of a batch's changes in one
+   transaction, the first quote of each product filing it); while a change of a product
+   is pending, its quotes return the current price and say so;
 5. each quote gets a rationale (:mod:`~pricegraph.pricing.explain`), and the batch is
    appended to the :class:`~pricegraph.pricing.audit.AuditLog` in one insert.
 
@@ -25,7 +27,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +36,7 @@ import numpy as np
 from ..embeddings.base import VectorStore
 from ..errors import ConfigError, ModelError, VectorStoreError
 from ..graph.base import GraphStore
-from .approvals import ApprovalQueue
+from .approvals import ApprovalQueue, ChangeRequest, PriceChange
 from .audit import AuditLog, AuditRecord, format_ts, parse_ts
 from .config import PricingConfig
 from .demand import DemandModel
@@ -52,57 +54,15 @@ from .guardrail_result import GuardrailResult
 from .guardrails import PriceContext
 from .policy import LevelDecision, QuotePolicy
 from .price_memory import PriceMemory, announced_discount
-from .state import QuoteInput, StateBuilder, input_from_dict, input_to_dict, vector_hash
-
-
-@dataclass(frozen=True)
-class BoundRule:
-    """A guardrail that moved the price."""
-
-    name: str
-    """Rule label, e.g. ``"floor"``."""
-    delta: float
-    """``price_after - price_before`` of the rule's step."""
-    reason: str
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A quoted price with its decisions, bounds, flags and rationale."""
-
-    quote_id: str
-    ts: datetime
-    customer_id: str
-    product_id: str
-    price: float
-    """The price to show: whole cents (the current price while a change is pending)."""
-    list_price: float
-    proposed_price: float
-    """The policy's price before the guardrails."""
-    guarded_price: float
-    """The price after the guardrails (equals ``price`` unless approval is pending)."""
-    decision: LevelDecision
-    bound_rules: tuple[BoundRule, ...]
-    conflicts: tuple[str, ...]
-    rationale: str
-    is_personalized: bool
-    """Disclosure flag: the shown price was personalised for this customer."""
-    reference_price: float | None
-    """Lowest price of the previous 30 days (the only allowed discount reference)."""
-    announced_discount_pct: float | None
-    needs_approval: bool
-    """The guarded price moves more than the approval threshold."""
-    is_approval_pending: bool
-    """A change of this product waits for approval, so ``price`` is the current price."""
-    approval_id: str | None
-    model_versions: Mapping[str, str] = field(default_factory=dict)
-
-    def output(self) -> dict[str, Any]:
-        """The JSON-ready output recorded in the audit log."""
-        data = asdict(self)
-        for key in ("quote_id", "ts", "customer_id", "product_id", "model_versions"):
-            data.pop(key)
-        return data
+from .quote_result import BoundRule, Quote, to_plain
+from .state import (
+    DEFAULT_CACHE_TTL_S,
+    QuoteInput,
+    StateBuilder,
+    input_from_dict,
+    input_to_dict,
+    vector_hash,
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +94,9 @@ class QuoteService:
             ``graph_model`` payload.
         clock: Returns the current aware UTC time (for tests).
         period_start_stock: Product -> stock at the period start (inventory ratio).
+        store_cache_ttl_s: Age in seconds after which the cached graph snapshot is read
+            again (``0``: every request; ``None``: only after :meth:`invalidate`); see
+            :mod:`pricegraph.pricing.state`.
 
     Raises:
         ConfigError: ``policy`` does not implement :class:`QuotePolicy`.
@@ -155,6 +118,7 @@ class QuoteService:
         encoder_version: str | None = None,
         clock: Callable[[], datetime] | None = None,
         period_start_stock: Mapping[str, float] | None = None,
+        store_cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
     ) -> None:
         if not isinstance(policy, QuotePolicy):
             raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide)")
@@ -168,6 +132,7 @@ class QuoteService:
             collections=collections,
             feature_names=tuple(getattr(policy, "feature_names", ())),
             period_start_stock=period_start_stock,
+            cache_ttl_s=store_cache_ttl_s,
         )
         self._elasticities = elasticity_table(demand)
         self.model_versions = {
@@ -175,6 +140,10 @@ class QuoteService:
             "encoder": encoder_version or _encoder_version(vectors, collections),
             "demand": _demand_version(demand),
         }
+
+    def invalidate(self) -> None:
+        """Drop the cached graph snapshot (call after writing prices, purchases or segments)."""
+        self.builder.invalidate()
 
     def quote(
         self, customer_id: str, product_id: str, *, requested_by: str, now: datetime | None = None
@@ -216,33 +185,60 @@ class QuoteService:
         ]
         decisions = [self.policy.decide(row.item.state) for row in rows]
         results = _guard(rows, decisions, self.config.guardrails)
-        quotes, records, open_changes = (
-            [],
-            [],
-            {
-                pid: PendingApproval(c.approval_id, c.current_price, c.proposed_price)
-                for pid, c in pending.items()
-            },
-        )
-        for row, decision, result in zip(rows, decisions, results, strict=True):
-            pid = row.item.product.product_id
+        quote_ids = [str(uuid.uuid4()) for _ in rows]
+        waits = self._file_changes(rows, results, quote_ids, pending, requested_by, now)
+        shared = {  # the recorded inputs every quote of the batch has in common
+            "now": format_ts(now),
+            "has_approvals": self.approvals is not None,
+            "guardrails": self.config.guardrails.model_dump(mode="json"),
+        }
+        quotes, records = [], []
+        for at, (row, decision, result) in enumerate(zip(rows, decisions, results, strict=True)):
             row = _Row(row.item, row.previous_price, row.lowest_price_30d, row.elasticity,
-                       open_changes.get(pid))  # fmt: skip
-            quote_id = str(uuid.uuid4())
-            if row.pending is None and result.needs_approval and self.approvals is not None:
-                change = self.approvals.request(
-                    pid, row.previous_price, result.price,
-                    requested_by=requested_by, quote_id=quote_id, now=now,
-                )  # fmt: skip
-                open_changes[pid] = PendingApproval(
-                    change.approval_id, change.current_price, change.proposed_price
-                )
-            quote = self._finish(row, decision, result, quote_id, now, open_changes.get(pid))
+                       waits[at][0])  # fmt: skip
+            quote = self._finish(row, decision, result, quote_ids[at], now, waits[at][1])
             quotes.append(quote)
-            records.append(self._record(quote, row, requested_by, now))
+            if self.audit is not None:
+                records.append(self._record(quote, row, requested_by, shared))
         if self.audit is not None:
             self.audit.append(records)
         return quotes
+
+    def _file_changes(
+        self,
+        rows: Sequence[_Row],
+        results: Sequence[GuardrailResult],
+        quote_ids: Sequence[str],
+        pending: Mapping[str, PriceChange],
+        requested_by: str,
+        now: datetime,
+    ) -> list[tuple[PendingApproval | None, PendingApproval | None]]:
+        """File the batch's changes that need approval, in one transaction.
+
+        The first quote of a product that needs approval files the change; it waits
+        for it, and the product's later quotes find it pending.
+
+        Returns:
+            Per row: the change pending before its quote, and the one its quote waits for.
+        """
+        found = {pid: _pending(change) for pid, change in pending.items()}
+        first: dict[str, int] = {}
+        if self.approvals is not None:
+            for at, (row, result) in enumerate(zip(rows, results, strict=True)):
+                if result.needs_approval and row.item.product.product_id not in found:
+                    first.setdefault(row.item.product.product_id, at)
+            requests = [
+                ChangeRequest(pid, rows[at].previous_price, results[at].price, quote_ids[at])
+                for pid, at in first.items()
+            ]
+            filed = self.approvals.request_many(requests, requested_by=requested_by, now=now)
+            found.update({pid: _pending(change) for pid, change in filed.items()})
+        waits = []
+        for at, row in enumerate(rows):
+            change = found.get(row.item.product.product_id)
+            filing = first.get(row.item.product.product_id, -1)
+            waits.append((None if at <= filing else change, None if at < filing else change))
+        return waits
 
     def recompute(self, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Recompute a recorded quote's output from its inputs (for replays).
@@ -330,20 +326,21 @@ class QuoteService:
             model_versions=dict(self.model_versions),
         )
 
-    def _record(self, quote: Quote, row: _Row, requested_by: str, now: datetime) -> AuditRecord:
+    def _record(
+        self, quote: Quote, row: _Row, requested_by: str, shared: Mapping[str, Any]
+    ) -> AuditRecord:
         inputs = input_to_dict(row.item)
         inputs.update(
-            now=format_ts(now),
+            shared,
             previous_price=row.previous_price,
             lowest_price_30d=row.lowest_price_30d,
-            elasticity=None if row.elasticity is None else asdict(row.elasticity),
-            pending_approval=None if row.pending is None else asdict(row.pending),
-            has_approvals=self.approvals is not None,
-            guardrails=self.config.guardrails.model_dump(mode="json"),
+            elasticity=to_plain(row.elasticity),
+            pending_approval=to_plain(row.pending),
         )
+        output = quote.output(is_json=True)  # as it reads back from JSON, without a round trip
         return AuditRecord(
-            quote.quote_id, now, requested_by, quote.customer_id, quote.product_id,
-            inputs, dict(self.model_versions), json.loads(json.dumps(quote.output())),
+            quote.quote_id, quote.ts, requested_by, quote.customer_id, quote.product_id,
+            inputs, dict(self.model_versions), output,
         )  # fmt: skip
 
     def _lowest(self, item: QuoteInput, now: datetime) -> float | None:
@@ -387,6 +384,10 @@ def _guard(
     ]
     proposed = np.array([c.list_price for c in contexts]) * multipliers
     return explain_guardrails(proposed, contexts, config)
+
+
+def _pending(change: PriceChange) -> PendingApproval:
+    return PendingApproval(change.approval_id, change.current_price, change.proposed_price)
 
 
 def _demand_version(demand: DemandModel | None) -> str:

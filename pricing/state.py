@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,6 +88,10 @@ class QuoteInput:
     customer: CustomerFacts
 
 
+_PRODUCT_FIELDS = tuple(spec.name for spec in fields(ProductFacts))
+_CUSTOMER_FIELDS = tuple(spec.name for spec in fields(CustomerFacts))
+
+
 def period_of(now: datetime, period_days: int) -> int:
     """Pricing period of ``now`` within its UTC year: ``(day of year - 1) // period_days``."""
     return (now.astimezone(UTC).timetuple().tm_yday - 1) // period_days
@@ -106,7 +110,11 @@ def input_to_dict(item: QuoteInput) -> dict[str, Any]:
     state = {name: getattr(item.state, name) for name in _STATE_FIELDS}
     for name in _VECTORS:
         state[f"{name}_hash"] = vector_hash(getattr(item.state, name))
-    return {"state": state, "product": asdict(item.product), "customer": asdict(item.customer)}
+    return {
+        "state": state,
+        "product": {name: getattr(item.product, name) for name in _PRODUCT_FIELDS},
+        "customer": {name: getattr(item.customer, name) for name in _CUSTOMER_FIELDS},
+    }
 
 
 def input_from_dict(
@@ -204,12 +212,8 @@ class StateBuilder:
 
     def snapshot(self) -> StoreSnapshot:
         """The cached graph snapshot, read again when invalidated or older than the TTL."""
-        age = time.monotonic() - self._loaded_at
-        if (
-            self._snapshot is None
-            or self.cache_ttl_s is not None
-            and (self.cache_ttl_s <= 0 or age > self.cache_ttl_s)
-        ):
+        ttl, age = self.cache_ttl_s, time.monotonic() - self._loaded_at
+        if self._snapshot is None or (ttl is not None and (ttl <= 0 or age > ttl)):
             self._snapshot = StoreSnapshot.load(self.store, self.segment_version)
             self._loaded_at = time.monotonic()
         return self._snapshot

@@ -1,7 +1,9 @@
 """Train the hierarchical pricing policy and measure it against the oracle and baselines.
 
 One screen, top to bottom: config -> market and env -> meso (explore, fit the
-demand model, plan) -> macro ``learn`` (PPO) -> micro ``learn`` (TD3) -> evaluation
+demand model, plan) -> macro ``learn`` (PPO) -> micro ``learn`` (TD3) -> micro gate
+(the scale on micro's adjustment with the best *simulator* profit on validation
+episodes, seeds from 5 000; 0 turns micro off) -> evaluation
 of the hierarchy, its ablations (macro only, macro+meso), the oracle and the
 baselines (static list, cost plus, competitor match, myopic optimum of the
 *estimated* model) on the same seeded episodes -> plots, table, checkpoint.
@@ -14,6 +16,7 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +27,7 @@ import torch
 from rich.progress import Progress
 
 from .baselines import CompetitorMatchPolicy, CostPlusPolicy, MyopicPolicy, StaticListPolicy
-from .evaluation import compare_policies, plot_profit_vs_oracle
+from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle
 from .hierarchy import HierarchicalPolicy, PublicMarket
 from .macro import MacroConfig, MacroPolicy, train_macro
 from .market import MarketModel
@@ -36,6 +39,8 @@ from .simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 EVAL_SEED_START = 10_000
 """First evaluation episode seed."""
+VALIDATION_SEED_START = 5_000
+"""First validation episode seed (the micro gate), apart from training and evaluation."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,12 @@ class PricingTrainConfig:
     """Exploration, demand fit and planning."""
     micro: MicroConfig = field(default_factory=MicroConfig)
     """TD3 personal adjustment learner."""
+    micro_validation_episodes: int = 3
+    """Simulator episodes that choose the micro gate (0: no gate, scale 1)."""
+    micro_scales: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
+    """Candidate scales in ``[0, 1]`` of micro's adjustment; ties go to the smaller."""
     eval_episodes: int = 5
-    """Evaluation seeds (episodes per policy) for the comparison table."""
+    """Evaluation seeds (episodes per policy) for the comparison table (0: no evaluation)."""
     seed: int = 0
     """Master seed: Python, NumPy, torch and every level's seed."""
     device: str = "auto"
@@ -82,6 +91,8 @@ class PricingTrainResult:
     """``learning_curves`` and ``profit_vs_oracle`` PNGs."""
     timings_s: dict[str, float] = field(default_factory=dict)
     """Seconds per stage."""
+    micro_validation: dict[float, float] = field(default_factory=dict)
+    """Mean validation profit (currency) of the full hierarchy per micro scale."""
 
 
 def seed_everything(seed: int) -> None:
@@ -150,9 +161,7 @@ def train_pricing(
         low_ratio=env.price_low / market.list_price, high_ratio=env.price_high / market.list_price,
     )  # fmt: skip
     micro = train_micro(cells, micro_cfg)
-    done(2, started)
 
-    started = time.perf_counter()
     created = datetime.now(UTC)
     digest = hashlib.sha1(json.dumps(asdict(config), default=str).encode()).hexdigest()[:8]
     version = f"hier-{created:%Y%m%dT%H%M%S}-{digest}"
@@ -166,9 +175,56 @@ def train_pricing(
         MacroPolicy(macro.model), meso, MicroPolicy(micro.model, micro_cfg.max_adjustment),
         public, version,
     )  # fmt: skip
+    validation: dict[float, float] = {}
+    if config.micro_validation_episodes > 0:
+        seeds = range(
+            VALIDATION_SEED_START, VALIDATION_SEED_START + config.micro_validation_episodes
+        )
+        scale, validation = choose_micro_scale(policy, env_factory, config.micro_scales, seeds)
+        policy = policy.with_micro(policy.micro.with_scale(scale))
+    done(2, started)
+    started = time.perf_counter()
+    summary, per_seed = pd.DataFrame(), pd.DataFrame()
+    eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + config.eval_episodes))
+    if eval_seeds:
+        policies = evaluation_policies(policy, market, estimated, env)
+        per_seed, summary = compare_policies(env_factory, policies, eval_seeds)
+    done(3, started)
+
+    out_dir = Path(out_dir)
+    folder = out_dir / version
+    plots = {
+        "learning_curves": plot_learning_curves(
+            macro.episode_returns, micro.episode_rewards, folder / "learning_curves.png"
+        )
+    }
+    if len(summary):
+        path = folder / "profit_vs_oracle.png"
+        plots["profit_vs_oracle"] = plot_profit_vs_oracle(summary, path, "Profit vs oracle")
+    summary.to_csv(folder / "results.csv", index=False)
+    manifest = {
+        "created": created.isoformat(),
+        "config": asdict(config),
+        "seeds": {"train": config.seed, "eval": eval_seeds},
+        "metrics": summary.to_dict(orient="records"),
+        "timings_s": timings,
+        "micro_validation": {"scale": policy.micro.scale, "profit": validation},
+        "market": {"products": market.num_products, "segments": market.num_segments,
+                   "categories": market.num_categories, "meta": market.meta},
+        "estimate": {"slope": estimated.beta.tolist(), "delta": estimated.delta,
+                     **estimated.meta},
+    }  # fmt: skip
+    policy.save(folder, manifest)
+    return PricingTrainResult(policy, summary, per_seed, folder, plots, timings, validation)
+
+
+def evaluation_policies(
+    policy: HierarchicalPolicy, market: MarketModel, estimated: MarketModel, env: MarketEnv
+) -> list:
+    """The oracle, the hierarchy and its ablations, and the baselines, on ``env``'s bounds."""
     low, high = env.price_low, env.price_high
-    horizon, start = config.simulator.horizon_periods, config.simulator.start_period
-    policies = [
+    horizon, start = env.config.horizon_periods, env.config.start_period
+    return [
         OraclePolicy(solve_oracle(env)),
         policy.with_levels("full", "hierarchical (full)"),
         policy.with_levels("macro+meso", "macro + meso"),
@@ -178,34 +234,30 @@ def train_pricing(
         CompetitorMatchPolicy(market, low=low, high=high),
         MyopicPolicy(estimated, low, high, horizon, start, name="myopic (estimated)"),
     ]
-    seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + config.eval_episodes))
-    per_seed, summary = compare_policies(env_factory, policies, seeds)
-    done(3, started)
 
-    out_dir = Path(out_dir)
-    folder = out_dir / version
-    plots = {
-        "learning_curves": plot_learning_curves(
-            macro.episode_returns, micro.episode_rewards, folder / "learning_curves.png"
-        ),
-        "profit_vs_oracle": plot_profit_vs_oracle(
-            summary, folder / "profit_vs_oracle.png", "Profit vs oracle"
-        ),
-    }
-    summary.to_csv(folder / "results.csv", index=False)
-    manifest = {
-        "created": created.isoformat(),
-        "config": asdict(config),
-        "seeds": {"train": config.seed, "eval": seeds},
-        "metrics": summary.to_dict(orient="records"),
-        "timings_s": timings,
-        "market": {"products": market.num_products, "segments": market.num_segments,
-                   "categories": market.num_categories, "meta": market.meta},
-        "estimate": {"slope": estimated.beta.tolist(), "delta": estimated.delta,
-                     **estimated.meta},
-    }  # fmt: skip
-    policy.save(folder, manifest)
-    return PricingTrainResult(policy, summary, per_seed, folder, plots, timings)
+
+def choose_micro_scale(
+    policy: HierarchicalPolicy,
+    env_factory: Callable[[], MarketEnv],
+    scales: Sequence[float],
+    seeds: Sequence[int],
+) -> tuple[float, dict[float, float]]:
+    """Pick the micro scale with the best mean simulator profit on ``seeds`` (paired).
+
+    Every candidate plays the same seeded episodes (common random numbers); ties go
+    to the smaller scale, so micro stays off unless it gains real profit.
+
+    Returns:
+        ``(best scale, {scale: mean profit in currency})``.
+    """
+    profits = {}
+    for scale in sorted(scales):
+        candidate = policy.with_micro(policy.micro.with_scale(scale))
+        profits[float(scale)] = float(
+            evaluate_policy(env_factory, candidate, seeds)["profit"].mean()
+        )
+    best = max(profits, key=lambda s: (profits[s], -s))
+    return best, profits
 
 
 def plot_learning_curves(macro_returns: np.ndarray, micro_rewards: np.ndarray, path: Path) -> Path:
@@ -236,8 +288,11 @@ def plot_learning_curves(macro_returns: np.ndarray, micro_rewards: np.ndarray, p
 
 __all__ = [
     "EVAL_SEED_START",
+    "VALIDATION_SEED_START",
     "PricingTrainConfig",
     "PricingTrainResult",
+    "choose_micro_scale",
+    "evaluation_policies",
     "plot_learning_curves",
     "seed_everything",
     "train_pricing",

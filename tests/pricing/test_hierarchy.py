@@ -68,3 +68,15 @@ def test_outputs_in_bounds(trained, period, stock, comp, inventory_ratio, comp_r
         quote(inventory_ratio=inventory_ratio, competitor_price_ratio=comp_ratio)
     )
     assert abs(decision.personal_adjustment) <= 0.15
+
+
+def test_micro_gate_is_saved_and_zero_turns_micro_off(trained, tmp_path: Path) -> None:
+    policy, _ = trained
+    assert 0.0 <= policy.micro.scale <= 1.0
+    off = policy.with_micro(policy.micro.with_scale(0.0))
+    state = MarketState(1, 1, np.full(6, 10.0), np.ones((2, 6)), np.full(6, np.nan))
+    assert np.array_equal(off.prices(state), off.with_levels("macro+meso", "mm").prices(state))
+    assert off.decide(quote()).personal_adjustment == 0.0
+    loaded = HierarchicalPolicy.load(off.save(tmp_path / "off"))
+    assert loaded.micro.scale == 0.0
+    assert np.array_equal(loaded.prices(state), off.prices(state))

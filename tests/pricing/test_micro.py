@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pricing_rl_support import tiny_env, tiny_market  # noqa: F401  (sets torch threads)
 
+from pricegraph.errors import ConfigError
 from pricegraph.pricing.micro import (
     NUM_CONTEXT,
     MicroBanditEnv,
@@ -77,3 +78,17 @@ def test_adjustment_always_in_bounds(trained: MicroPolicy, features: np.ndarray)
     adjustment = trained.adjustments(features)
     assert adjustment.shape == (3,)
     assert np.all(np.abs(adjustment) <= CONFIG.max_adjustment + 1e-9)
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.5, 1.0])
+def test_scale_gates_the_adjustment(trained: MicroPolicy, scale: float) -> None:
+    feats = np.vstack([_features(0), _features(1)])
+    gated = trained.with_scale(scale)
+    assert np.allclose(gated.adjustments(feats), scale * trained.adjustments(feats))
+    assert gated.model is trained.model and trained.scale == 1.0
+
+
+@pytest.mark.parametrize("scale", [-0.1, 1.5])
+def test_scale_out_of_range_is_rejected(trained: MicroPolicy, scale: float) -> None:
+    with pytest.raises(ConfigError, match=r"MicroPolicy scale: expected a value in \[0, 1\]"):
+        MicroPolicy(trained.model, scale=scale)

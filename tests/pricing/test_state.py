@@ -14,7 +14,6 @@ from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.state import (
-    PER_KEY_LIMIT,
     QUOTE_STATE_FEATURES,
     StateBuilder,
     input_from_dict,
@@ -39,13 +38,14 @@ def _builder(world: World, **kwargs) -> StateBuilder:
     )
 
 
-def test_per_key_and_bulk_reads_give_the_same_inputs(world: World) -> None:
+def test_batch_and_single_reads_give_the_same_inputs(world: World) -> None:
     builder = _builder(world)
+    fresh = _builder(world, cache_ttl_s=0)  # reads the store for every request
     pairs = [(c, p) for c in world.customers[:3] for p in world.products]
-    assert len(world.products) > PER_KEY_LIMIT
     bulk = builder.build(pairs, NOW)
     for pair, item in zip(pairs, bulk, strict=True):
         (single,) = builder.build([pair], NOW)
+        assert input_to_dict(fresh.build([pair], NOW)[0]) == input_to_dict(item)
         assert input_to_dict(single) == input_to_dict(item)
         np.testing.assert_array_equal(single.state.customer_vector, item.state.customer_vector)
     item = bulk[0]
@@ -117,3 +117,50 @@ def test_own_prices_by_hand() -> None:
     assert own_prices(points, datetime(2025, 5, 30, tzinfo=UTC)) == (100.0, 80.0)
     assert own_prices(points, datetime(2025, 7, 1, tzinfo=UTC)) == (100.0, 100.0)
     assert own_prices(points, datetime(2024, 7, 1)) == (None, None)
+
+
+def test_snapshot_is_cached_until_invalidated(world: World) -> None:
+    product = world.products[2]
+    later = datetime(2025, 6, 1, tzinfo=UTC)  # after NOW: other tests are unaffected
+    cached, fresh = _builder(world, cache_ttl_s=None), _builder(world, cache_ttl_s=0)
+    (before,) = cached.build([(world.customers[0], product)], later)
+    markdown = pd.DataFrame(
+        {
+            "id": [f"PP-{product}-markdown-test"],
+            "product_id": [product],
+            "price": [0.5 * before.product.list_price],
+            "currency": ["EUR"],
+            "kind": ["markdown"],
+            "valid_from": pd.to_datetime(["2025-05-20"]),
+            "valid_to": pd.to_datetime([None]),
+            "source": ["test"],
+        }
+    )
+    world.store.upsert_nodes("PricePoint", markdown)
+    world.store.upsert_edges(
+        "HAS_PRICE", pd.DataFrame({"source": [product], "target": markdown["id"]})
+    )
+    pair = (world.customers[0], product)
+    assert cached.build([pair], later)[0].product == before.product  # still the snapshot
+    assert fresh.build([pair], later)[0].product.current_price == markdown["price"][0]
+    cached.invalidate()
+    (after,) = cached.build([pair], later)
+    assert after.product.current_price == markdown["price"][0]
+    assert after.product.lowest_price_30d == markdown["price"][0]
+    assert before.product.current_price != after.product.current_price
+
+
+def test_own_prices_ties_and_open_points() -> None:
+    points = pd.DataFrame(
+        {
+            "kind": ["list", "list", "markdown", "markdown"],
+            "price": [100.0, 90.0, 60.0, 65.0],
+            "valid_from": pd.to_datetime(["2025-01-01", "2025-01-01", None, "2025-06-01"]),
+            "valid_to": pd.to_datetime([None, None, None, "2025-06-10"]),
+        }
+    )
+    # equal (kind, start): the later row wins; a markdown without a start is never in force
+    assert own_prices(points, datetime(2025, 3, 1, tzinfo=UTC)) == (90.0, 90.0)
+    assert own_prices(points, datetime(2025, 6, 5, tzinfo=UTC)) == (65.0, 65.0)
+    assert own_prices(points, datetime(2025, 6, 20, tzinfo=UTC)) == (90.0, 65.0)
+    assert own_prices(points.iloc[:0], datetime(2025, 6, 20, tzinfo=UTC)) == (None, None)

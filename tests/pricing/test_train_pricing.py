@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 from pricing_rl_support import TINY, tiny_market
@@ -27,3 +28,22 @@ def test_train_pricing_writes_everything_and_is_seeded(tmp_path) -> None:
     second = train_pricing(market, TINY, tmp_path / "b")
     columns = ["profit_mean", "revenue_mean", "units_mean"]
     assert np.allclose(first.summary[columns], second.summary[columns])
+
+
+def test_micro_gate_picks_the_best_validation_scale(tmp_path) -> None:
+    market = tiny_market(inventory=30.0)
+    result = train_pricing(market, replace(TINY, micro_scales=(0.0, 1.0)), tmp_path)
+    profits = result.micro_validation
+    assert set(profits) == {0.0, 1.0}
+    best = max(profits, key=lambda s: (profits[s], -s))
+    assert result.policy.micro.scale == best
+    manifest = json.loads((result.checkpoint_path / "manifest.json").read_text())
+    assert manifest["micro_validation"]["scale"] == best
+    ungated = train_pricing(market, replace(TINY, micro_validation_episodes=0), tmp_path / "u")
+    assert ungated.policy.micro.scale == 1.0 and ungated.micro_validation == {}
+
+
+def test_no_evaluation_when_eval_episodes_is_zero(tmp_path) -> None:
+    result = train_pricing(tiny_market(), replace(TINY, eval_episodes=0), tmp_path)
+    assert result.summary.empty and set(result.plots) == {"learning_curves"}
+    assert (result.checkpoint_path / "manifest.json").is_file()
