@@ -13,6 +13,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     recommend,
     reset,
     segments,
+    serve,
     similar,
     stats,
     train_gnn,

@@ -24,6 +24,7 @@ from ..embeddings.config import EmbeddingConfig, VectorConfig
 from ..graph.config import GraphConfig
 from ..loaders.config import LoaderConfig
 from ..pricing.config import PricingConfig
+from .config import ApiConfig
 
 
 def _toml_file() -> Path:
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
         embeddings: The text encoder section.
         loaders: How loads write.
         pricing: Guardrails, the audit log and the pricing policy.
+        api: The GraphQL server: keys and roles, limits, GraphiQL.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         seed: Default seed of generators and training.
     """
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     loaders: LoaderConfig = Field(default_factory=LoaderConfig)
     pricing: PricingConfig = Field(default_factory=PricingConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     seed: int = 7
 

@@ -1,0 +1,182 @@
+"""Stable GraphQL error codes, and the extension that maps and masks errors.
+
+Every error of a response carries ``extensions.code``:
+
+* ``NOT_FOUND``: an id names nothing (``kind`` and ``key`` say what was looked up);
+* ``INVALID_INPUT``: an argument breaks a rule (``field`` names it), or the query
+  itself was refused (syntax, validation, depth, tokens, aliases, cost);
+* ``FORBIDDEN``: the API key's role may not use the field;
+* ``UNAVAILABLE``: a model or store the field needs is not there (yet);
+* ``INTERNAL``: anything else; the message is masked and the error is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from ..errors import (
+    ConfigError,
+    DataValidationError,
+    GraphStoreError,
+    GuardrailError,
+    ModelError,
+    NotFoundError,
+    PricegraphError,
+    VectorStoreError,
+)
+
+logger = logging.getLogger("pricegraph.api")
+
+
+class ErrorCode(StrEnum):
+    """Values of ``extensions.code``."""
+
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    FORBIDDEN = "FORBIDDEN"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
+
+
+class ApiError(Exception):
+    """An error a resolver raises on purpose; its message reaches the client.
+
+    Args:
+        code: The stable code.
+        message: What is wrong, naming the argument and the value.
+        **facts: Extra ``extensions`` entries (``field``, ``kind``, ``key``, ...).
+    """
+
+    def __init__(self, code: ErrorCode, message: str, **facts: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.extensions: dict[str, Any] = {
+            "code": code.value,
+            **{k: v for k, v in facts.items() if v is not None},
+        }
+
+
+def invalid(field: str, message: str, value: Any = None) -> ApiError:
+    """An ``INVALID_INPUT`` error naming ``field``: ``"<field>: <message>"``."""
+    return ApiError(ErrorCode.INVALID_INPUT, f"{field}: {message}", field=field, value=_json(value))
+
+
+def unavailable(message: str) -> ApiError:
+    """An ``UNAVAILABLE`` error."""
+    return ApiError(ErrorCode.UNAVAILABLE, message)
+
+
+_GUARDRAIL_FIELD = re.compile(r"pricing\.guardrails\.([A-Za-z_]+)")
+
+
+def from_pricegraph(exc: PricegraphError) -> ApiError:
+    """The coded error of one of our exceptions (see the module docstring)."""
+    if isinstance(exc, NotFoundError):
+        return ApiError(ErrorCode.NOT_FOUND, str(exc), kind=exc.kind, key=exc.key)
+    if isinstance(exc, DataValidationError):
+        return ApiError(ErrorCode.INVALID_INPUT, str(exc), field=exc.field, value=_json(exc.value))
+    if isinstance(exc, ConfigError):
+        fields = _GUARDRAIL_FIELD.findall(str(exc))
+        return ApiError(
+            ErrorCode.INVALID_INPUT,
+            str(exc),
+            field=fields[0] if fields else None,
+            fields=fields or None,
+        )
+    if isinstance(exc, GuardrailError):
+        return ApiError(ErrorCode.INVALID_INPUT, str(exc))
+    if isinstance(exc, ModelError | GraphStoreError | VectorStoreError):
+        return ApiError(ErrorCode.UNAVAILABLE, str(exc))
+    return ApiError(ErrorCode.INVALID_INPUT, str(exc))
+
+
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def coded(error: GraphQLError, mask: Callable[[GraphQLError], GraphQLError]) -> GraphQLError:
+    """``error`` with its stable code (see :class:`CodedMaskErrors`); ``mask`` hides the rest."""
+    original = error.original_error
+    if isinstance(original, ApiError):
+        return _with_extensions(error, str(original), original.extensions)
+    if isinstance(original, PricegraphError):
+        coded_error = from_pricegraph(original)
+        return _with_extensions(error, str(coded_error), coded_error.extensions)
+    if original is None or isinstance(original, GraphQLError):
+        if (error.extensions or {}).get("code"):
+            return error
+        extensions = {**(error.extensions or {}), "code": ErrorCode.INVALID_INPUT.value}
+        return _with_extensions(error, error.message, extensions)
+    logger.error("unexpected error at %s: %r", error.path, original, exc_info=original)
+    masked = mask(error)
+    masked.extensions = {"code": ErrorCode.INTERNAL.value}
+    return masked
+
+
+class CodedMaskErrors(MaskErrors):
+    """strawberry's ``MaskErrors`` that keeps coded errors and codes every error.
+
+    * :class:`ApiError` and strawberry/graphql errors (permissions, syntax, validation,
+      limits) stay as they are; the latter get ``FORBIDDEN`` or ``INVALID_INPUT``;
+    * :class:`~pricegraph.errors.PricegraphError` becomes its coded error, path kept;
+    * anything else is logged with its traceback and masked as ``INTERNAL``.
+
+    strawberry skips operation hooks when parsing fails under ``ParserCache``, so the
+    HTTP view applies :func:`coded` once more to the final errors (a no-op for errors
+    that already carry a code).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(error_message=MASKED_MESSAGE)
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [coded(error, self.anonymise_error) for error in errors]
+
+
+MASKED_MESSAGE = "Internal server error."
+
+
+def mask_error(error: GraphQLError) -> GraphQLError:
+    """``error`` with its message and cause removed."""
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+    )
+
+
+def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+__all__ = [
+    "MASKED_MESSAGE",
+    "ApiError",
+    "CodedMaskErrors",
+    "ErrorCode",
+    "coded",
+    "from_pricegraph",
+    "invalid",
+    "mask_error",
+    "unavailable",
+]

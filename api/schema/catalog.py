@@ -1,0 +1,176 @@
+"""Catalog queries: products, brands, categories, search and similarity (public)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from ...embeddings.base import ScoredItem
+from ..errors import invalid
+from ..loaders import plain_row
+from ..pages import product_page
+from .inputs import ProductFilterInput, check_key, check_keys, require
+from .nodes import Brand, Category, PriceKind, PricePoint, Product, price_point
+from .pagination import (
+    decode_cursor,
+    decode_offset,
+    keyset_connection,
+    offset_connection,
+    page_size,
+)
+
+MAX_RANKED = 1000
+"""Deepest position a ranked (vector search) list pages to."""
+
+
+@strawberry.type(description="A product with its cosine similarity to the query, in [-1, 1].")
+class ScoredProduct:
+    key: str
+    score: float
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product | None:
+        return await Product.load(info, self.key)
+
+
+def scored(hits: list[ScoredItem]) -> list[ScoredProduct]:
+    """Vector hits as :class:`ScoredProduct` values."""
+    return [ScoredProduct(key=str(h.key), score=float(h.score)) for h in hits]
+
+
+async def load_required(info: Info, node: type, key: str, field: str = "id") -> object:
+    """The node of ``key`` or NOT_FOUND naming its kind and key."""
+    key = check_key(key, field)
+    found = await node.load(info, key)
+    require(found, node.LABEL, key)
+    return found
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(description="One product by key; NOT_FOUND when unknown.")
+    async def product(self, info: Info, id: str) -> Product:
+        return await load_required(info, Product, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="One brand by key; NOT_FOUND when unknown.")
+    async def brand(self, info: Info, id: str) -> Brand:
+        return await load_required(info, Brand, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="One category by key; NOT_FOUND when unknown.")
+    async def category(self, info: Info, id: str) -> Category:
+        return await load_required(info, Category, id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description=(
+            "Products by key, or ranked by similarity to `search` text; filtered. "
+            "`first` is at most the configured page size."
+        )
+    )
+    async def products(
+        self,
+        info: Info,
+        search: str | None = None,
+        filter: ProductFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> relay.Connection[Product]:
+        services = info.context.services
+        limit = page_size(first, services.config.limits)
+        where = (filter or ProductFilterInput()).checked()
+        if search is not None:
+            if not search.strip():
+                raise invalid("search", "expected a non-empty text", search)
+            offset = decode_offset(after)
+            depth = min(offset + limit + 1, MAX_RANKED)
+            hits = await services.run(
+                services.similarity.products_matching,
+                search,
+                limit=depth,
+                where=where.to_product_filter(),
+            )
+            keys = [str(h.key) for h in hits[offset:]]
+            rows = await info.context.loaders.node("Product").load_many(keys)
+            nodes = [Product.from_row(r) for r in rows if r is not None]
+            return offset_connection(nodes, offset, limit)
+        rows = await services.run(
+            product_page,
+            services.store,
+            after=decode_cursor(after, "key"),
+            limit=limit + 1,
+            brands=where.brand_ids,
+            categories=where.category_ids,
+            min_price=where.min_price,
+            max_price=where.max_price,
+            is_in_stock=where.is_in_stock,
+        )
+        info.context.loaders.prime("Product", rows)
+        nodes = [Product.from_row(r) for r in rows]
+        return keyset_connection(nodes, [n.id for n in nodes], limit)
+
+    @strawberry.field(
+        description=(
+            "Products most like `productId` (itself excluded) or like `text`: give exactly one."
+        )
+    )
+    async def similar_products(
+        self,
+        info: Info,
+        product_id: str | None = None,
+        text: str | None = None,
+        filter: ProductFilterInput | None = None,
+        first: int | None = None,
+    ) -> list[ScoredProduct]:
+        services = info.context.services
+        limit = page_size(first, services.config.limits)
+        where = (filter or ProductFilterInput()).checked().to_product_filter()
+        if (product_id is None) == (text is None):
+            raise invalid("productId", "give exactly one of productId and text")
+        if product_id is not None:
+            key = check_key(product_id, "productId")
+            hits = await services.run(
+                services.similarity.similar_products, key, limit=limit, where=where
+            )
+        else:
+            if not (text or "").strip():
+                raise invalid("text", "expected a non-empty text", text)
+            hits = await services.run(
+                services.similarity.products_matching, text, limit=limit, where=where
+            )
+        return scored(hits)
+
+    @strawberry.field(
+        description="Products like the `positive` examples and unlike the `negative` ones."
+    )
+    async def recommend_from_examples(
+        self,
+        info: Info,
+        positive: list[str],
+        negative: list[str] | None = None,
+        filter: ProductFilterInput | None = None,
+        first: int | None = None,
+    ) -> list[ScoredProduct]:
+        services = info.context.services
+        limit = page_size(first, services.config.limits)
+        good = check_keys(positive, "positive")
+        bad = check_keys(negative, "negative") if negative else []
+        where = (filter or ProductFilterInput()).checked().to_product_filter()
+        hits = await services.run(
+            services.similarity.recommend_products, good, bad, limit=limit, where=where
+        )
+        return scored(hits)
+
+    @strawberry.field(description="A product's price points; NOT_FOUND for an unknown product.")
+    async def price_history(
+        self, info: Info, product_id: str, kinds: list[PriceKind] | None = None
+    ) -> list[PricePoint]:
+        services = info.context.services
+        await load_required(info, Product, product_id, "productId")
+        wanted = [k.value for k in kinds] if kinds else None
+        frame = await services.run(
+            services.store.price_history, check_key(product_id, "productId"), kinds=wanted
+        )
+        return [price_point(plain_row(r)) for r in frame.to_dict("records")]
+
+
+__all__ = ["CatalogQuery", "ScoredProduct", "load_required", "scored"]

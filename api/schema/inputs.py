@@ -1,0 +1,83 @@
+"""Checks shared by resolvers: natural keys and product filters."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ...embeddings.similarity import ProductFilter
+from ...errors import NotFoundError
+from ..errors import invalid
+
+MAX_KEY_LENGTH = 200
+MAX_FILTER_VALUES = 100
+
+
+def check_key(value: str, field: str) -> str:
+    """A natural key: 1-200 printable characters, surrounding blanks removed.
+
+    Raises:
+        ApiError: INVALID_INPUT naming ``field``.
+    """
+    key = value.strip()
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise invalid(field, f"expected a key of 1 to {MAX_KEY_LENGTH} printable characters", value)
+    return key
+
+
+def check_keys(values: list[str], field: str, max_count: int = MAX_FILTER_VALUES) -> list[str]:
+    """Several keys (1 to ``max_count``), each checked by :func:`check_key`."""
+    if not 1 <= len(values) <= max_count:
+        raise invalid(field, f"expected 1 to {max_count} keys, got {len(values)}", len(values))
+    return [check_key(v, field) for v in values]
+
+
+def require(row: object, kind: str, key: str) -> None:
+    """Raise NOT_FOUND naming ``kind`` and ``key`` when ``row`` is ``None``."""
+    if row is None:
+        raise NotFoundError(kind, key)
+
+
+@strawberry.input(description="Product filters; every given condition must hold.")
+class ProductFilterInput:
+    brand_ids: list[str] | None = strawberry.field(default=None, description="Any of these.")
+    category_ids: list[str] | None = strawberry.field(
+        default=None, description="Any of these, subcategories included."
+    )
+    min_price: float | None = strawberry.field(default=None, description="List price >=, gross.")
+    max_price: float | None = strawberry.field(default=None, description="List price <=, gross.")
+    is_in_stock: bool | None = None
+
+    def checked(self) -> ProductFilterInput:
+        """This filter with its keys and price range checked."""
+        for name, price in (("minPrice", self.min_price), ("maxPrice", self.max_price)):
+            if price is not None and not price >= 0:
+                raise invalid(f"filter.{name}", f"expected a price >= 0, got {price}", price)
+        is_empty = self.min_price is not None and self.max_price is not None
+        if is_empty and self.min_price > self.max_price:  # type: ignore[operator]
+            raise invalid(
+                "filter.minPrice",
+                f"expected minPrice <= maxPrice, got {self.min_price} > {self.max_price}",
+                self.min_price,
+            )
+        return ProductFilterInput(
+            brand_ids=check_keys(self.brand_ids, "filter.brandIds") if self.brand_ids else None,
+            category_ids=(
+                check_keys(self.category_ids, "filter.categoryIds") if self.category_ids else None
+            ),
+            min_price=self.min_price,
+            max_price=self.max_price,
+            is_in_stock=self.is_in_stock,
+        )
+
+    def to_product_filter(self) -> ProductFilter:
+        """The vector-search filter."""
+        return ProductFilter(
+            brand=self.brand_ids,
+            category=self.category_ids,
+            min_price=self.min_price,
+            max_price=self.max_price,
+            is_in_stock=self.is_in_stock,
+        )
+
+
+__all__ = ["ProductFilterInput", "check_key", "check_keys", "require"]

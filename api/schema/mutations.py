@@ -1,0 +1,261 @@
+"""Mutations: events, products and prices through the loaders' validation; guardrails;
+approval decisions.
+
+Writes go through :func:`pricegraph.loaders.service.load_frame`, the same validation
+and idempotent writes as file loads: a bad item is rejected with the field at fault,
+the good ones are written, and sending the same items again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import strawberry
+from rich.progress import Progress
+from strawberry.types import Info
+
+from ...graph.base import UpsertResult
+from ...loaders.mapping import FileMapping
+from ...loaders.service import load_frame
+from ...loaders.validation import RefIndex, validate
+from ..permissions import IsAdmin, IsPricing
+from ..services import Services
+from .nodes import PriceKind
+from .pagination import batch_size
+from .pricing_types import Guardrails, PriceChange, guardrails, price_change
+
+
+@strawberry.enum(description="Kinds of customer events.")
+class EventType(Enum):
+    PURCHASE = "purchase"
+    RETURN = "return"
+    VIEW = "view"
+    CART = "cart"
+
+
+@strawberry.input(description="A customer event; idempotent by `eventId` (derived when absent).")
+class EventInput:
+    event_type: EventType
+    customer_id: str
+    product_id: str
+    ts: datetime = strawberry.field(description="UTC when no offset is given.")
+    event_id: str | None = None
+    order_id: str | None = strawberry.field(default=None, description="Purchases and returns.")
+    qty: int | None = None
+    unit_price: float | None = strawberry.field(default=None, description="Gross.")
+    currency: str | None = None
+
+
+@strawberry.input(description="A product to create or update; absent fields keep their values.")
+class ProductInput:
+    product_id: str
+    name: str
+    description: str | None = strawberry.UNSET
+    brand_id: str | None = strawberry.UNSET
+    category_id: str | None = strawberry.UNSET
+    attributes: str | None = strawberry.UNSET
+    cost: float | None = strawberry.UNSET
+    list_price: float | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    stock_units: int | None = strawberry.UNSET
+
+
+@strawberry.input(description="A price point of a product over [validFrom, validTo).")
+class PriceInput:
+    product_id: str
+    price: float = strawberry.field(description="Gross, > 0.")
+    kind: PriceKind
+    valid_from: datetime
+    valid_to: datetime | None = None
+    currency: str | None = None
+    source: str | None = None
+    competitor_id: str | None = strawberry.field(default=None, description="For kind COMPETITOR.")
+    price_point_id: str | None = strawberry.field(default=None, description="Derived when absent.")
+
+
+@strawberry.input(
+    description="Guardrail changes; absent fields keep their values, null turns a rule off."
+)
+class GuardrailInput:
+    min_margin_pct: float | None = strawberry.UNSET
+    max_markup_over_list_pct: float | None = strawberry.UNSET
+    max_personal_deviation_pct: float | None = strawberry.UNSET
+    max_change_per_period_pct: float | None = strawberry.UNSET
+    competitor_floor_pct: float | None = strawberry.UNSET
+    competitor_ceiling_pct: float | None = strawberry.UNSET
+    is_ladder_enabled: bool | None = strawberry.UNSET
+    ladder_min_gap_pct: float | None = strawberry.UNSET
+    price_endings: list[float] | None = strawberry.UNSET
+    rounding_mode: str | None = strawberry.UNSET
+    approval_threshold_pct: float | None = strawberry.UNSET
+
+
+@strawberry.type(description="Why one item of a write was rejected.")
+class ItemError:
+    index: int = strawberry.field(description="0-based position in the input list.")
+    field: str | None = strawberry.field(description="The input field at fault (snake_case).")
+    value: str | None
+    message: str
+
+
+@strawberry.type(description="What a write did: counts of items, and the rejects.")
+class WriteResult:
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[ItemError]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    result: UpsertResult
+    errors: list[ItemError]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        moment = value.astimezone(UTC) if value.tzinfo else value
+        return moment.replace(tzinfo=None).isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _given(item: object) -> dict[str, Any]:
+    """The fields of an input object that were sent (UNSET left out)."""
+    return {
+        name: _cell(value)
+        for name, value in vars(item).items()
+        if value is not strawberry.UNSET and not name.startswith("_")
+    }
+
+
+def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _Outcome:
+    """Validate and write ``items`` of ``kind`` (service thread); see the module docstring.
+
+    Items that send different sets of fields are written in separate groups, so an
+    absent field never overwrites a stored value.
+    """
+    frame = pd.DataFrame(items)
+    frame["_line"] = range(1, len(items) + 1)
+    groups = frame.groupby(
+        [frame[c].notna() for c in frame.columns if c != "_line"] or [frame["_line"] > 0],
+        sort=False,
+    )
+    refs = RefIndex(services.store)
+    rejects_dir = services.settings.data_dir / "rejects"
+    total, errors = UpsertResult(), []
+    for _, group in groups:
+        raw = group.dropna(axis=1, how="all").reset_index(drop=True)
+        mapping = FileMapping(path=Path(f"graphql-{kind}"), kind=kind)
+        checked = validate(raw, mapping, refs)
+        for reject in checked.rejects.to_dict("records"):
+            errors.append(
+                ItemError(
+                    index=int(reject["line"]) - 1,
+                    field=None if pd.isna(reject.get("field")) else str(reject["field"]),
+                    value=None if pd.isna(reject.get("value")) else str(reject["value"]),
+                    message=str(reject["reason"]),
+                )
+            )
+        report = load_frame(
+            services.store,
+            mapping,
+            raw,
+            refs,
+            rejects_dir / f"graphql-{kind}.rejects.csv",
+            Progress(disable=True),
+        )
+        total += report.result
+    errors.sort(key=lambda e: (e.index, e.field or ""))
+    return _Outcome(total, errors)
+
+
+async def _write(info: Info, kind: str, items: list[object], field: str) -> WriteResult:
+    services = info.context.services
+    batch_size(items, services.config.limits, field=field)
+    outcome = await services.run(write_items, services, kind, [_given(i) for i in items])
+    result = outcome.result
+    return WriteResult(
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=len({e.index for e in outcome.errors}),
+        errors=outcome.errors,
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Record purchases, returns, views and carts (role pricing).",
+        permission_classes=[IsPricing],
+    )
+    async def record_events(self, info: Info, events: list[EventInput]) -> WriteResult:
+        return await _write(info, "events", list(events), "events")
+
+    @strawberry.mutation(
+        description="Create or update products (role admin).", permission_classes=[IsAdmin]
+    )
+    async def upsert_products(self, info: Info, products: list[ProductInput]) -> WriteResult:
+        return await _write(info, "products", list(products), "products")
+
+    @strawberry.mutation(
+        description="Add or update price points (role pricing).", permission_classes=[IsPricing]
+    )
+    async def upsert_prices(self, info: Info, prices: list[PriceInput]) -> WriteResult:
+        return await _write(info, "prices", list(prices), "prices")
+
+    @strawberry.mutation(
+        description=(
+            "Change the guardrails quotes use from now on (role admin); INVALID_INPUT names "
+            "each bad field. Not persisted across restarts."
+        ),
+        permission_classes=[IsAdmin],
+    )
+    async def set_guardrails(self, info: Info, input: GuardrailInput) -> Guardrails:
+        services = info.context.services
+        changes = _given(input)
+
+        def apply() -> Guardrails:
+            updated = services.pricing.guardrails.updated(**changes)
+            return guardrails(services.set_guardrails(updated))
+
+        return await services.run(apply)
+
+    @strawberry.mutation(
+        description="Approve a pending price change (role pricing).", permission_classes=[IsPricing]
+    )
+    async def approve_price_change(self, info: Info, id: str) -> PriceChange:
+        services = info.context.services
+        change = await services.run(services.approvals.approve, id, info.context.principal.name)
+        return price_change(change)
+
+    @strawberry.mutation(
+        description="Reject a pending price change with a reason (role pricing).",
+        permission_classes=[IsPricing],
+    )
+    async def reject_price_change(self, info: Info, id: str, reason: str) -> PriceChange:
+        services = info.context.services
+        change = await services.run(
+            services.approvals.reject, id, info.context.principal.name, reason
+        )
+        return price_change(change)
+
+
+__all__ = [
+    "EventInput",
+    "EventType",
+    "GuardrailInput",
+    "ItemError",
+    "Mutation",
+    "PriceInput",
+    "ProductInput",
+    "WriteResult",
+]

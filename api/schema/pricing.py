@@ -1,0 +1,257 @@
+"""Pricing queries: personalised prices, what-if, the audit log, approvals, versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from ...pricing.whatif import Scenario, WhatIfConfig, what_if
+from ..errors import invalid, unavailable
+from ..permissions import IsPricing, IsReader
+from ..services import Services
+from ..whatif_baseline import demand_baseline
+from .inputs import check_key, check_keys
+from .pagination import batch_size, decode_offset, offset_connection, page_size
+from .pricing_types import (
+    AuditEntry,
+    EncoderMetric,
+    ModelVersions,
+    PersonalizedPrice,
+    PriceChange,
+    audit_entry,
+    personalized_price,
+    price_change,
+    versions,
+)
+
+MAX_WHATIF_WEEKS = 52
+
+
+@strawberry.input(description="A customer and a product to price.")
+class PricePairInput:
+    customer_id: str
+    product_id: str
+
+
+@strawberry.enum(description="What a what-if scenario does to the price.")
+class ScenarioKind(Enum):
+    PRICE = "price"
+    PERCENT_CHANGE = "percent_change"
+    PERCENT_OFF = "percent_off"
+    AMOUNT_OFF = "amount_off"
+    BOGO = "bogo"
+
+
+@strawberry.type(description="Units, revenue and profit of a scenario against doing nothing.")
+class WhatIfProduct:
+    product_id: str
+    category: str
+    is_in_scenario: bool = strawberry.field(description="False: a neighbour hit by cross effects.")
+    units_base: float
+    units: float
+    revenue_base: float = strawberry.field(description="Gross, shop currency.")
+    revenue: float
+    profit_base: float
+    profit: float
+
+
+@strawberry.type(description="Summed outcome of one part of a what-if.")
+class WhatIfTotal:
+    part: str = strawberry.field(description="scenario, cannibalised or total.")
+    units_base: float
+    units: float
+    units_uplift: float
+    revenue_base: float
+    revenue: float
+    revenue_uplift: float
+    profit_base: float
+    profit: float
+    profit_uplift: float
+
+
+@strawberry.type(description="A what-if over `weeks` weeks.")
+class WhatIfResult:
+    weeks: int
+    demand_version: str
+    products: list[WhatIfProduct]
+    totals: list[WhatIfTotal]
+
+
+def run_what_if(
+    services: Services, product_ids: list[str], kind: str, value: float, weeks: int
+) -> WhatIfResult:
+    """What-if on the loaded demand model (service thread)."""
+    model = services.demand
+    if model is None:
+        raise unavailable(
+            f"what-if needs a demand model: none at {services.config.demand_path} "
+            "(set PRICEGRAPH_API__DEMAND_PATH)"
+        )
+    baseline = demand_baseline(model, product_ids, weeks)
+    new_prices = {}
+    if kind == "price":
+        new_prices = {key: value for key in product_ids}
+    scenario = Scenario(tuple(product_ids), kind, value, new_prices)  # type: ignore[arg-type]
+    config = WhatIfConfig(default_cost_ratio=services.pricing.default_cost_ratio)
+    result = what_if(model, baseline, scenario, config)
+    products = [
+        WhatIfProduct(
+            product_id=str(r["product_id"]),
+            category=str(r["category"]),
+            is_in_scenario=bool(r["is_in_scenario"]),
+            **{k: float(r[k]) for k in _METRICS},
+        )
+        for r in result.products.to_dict("records")
+    ]
+    totals = [
+        WhatIfTotal(
+            part=part,
+            **{
+                f"{m}{suffix}": result.totals[f"{m}{suffix}_{part}"]
+                for m in ("units", "revenue", "profit")
+                for suffix in ("_base", "", "_uplift")
+            },
+        )
+        for part in ("scenario", "cannibalised", "total")
+    ]
+    return WhatIfResult(
+        weeks=weeks,
+        demand_version=services.quotes.model_versions.get("demand", ""),
+        products=products,
+        totals=totals,
+    )
+
+
+_METRICS = ("units_base", "units", "revenue_base", "revenue", "profit_base", "profit")
+
+
+def model_versions(services: Services) -> ModelVersions:
+    """Versions and encoder metrics (service thread)."""
+    checkpoint = services.checkpoint
+    metrics = []
+    for row in checkpoint.metrics if checkpoint is not None else []:
+        for name, value in row.items():
+            if name != "method" and isinstance(value, int | float) and "@" in name:
+                metrics.append(
+                    EncoderMetric(method=str(row.get("method")), name=name, value=float(value))
+                )
+    quote_models = services.quotes.model_versions
+    return ModelVersions(
+        encoder=checkpoint.model_version if checkpoint is not None else None,
+        encoder_metrics=metrics,
+        policy=str(services.policy.version),
+        demand=quote_models.get("demand") if services.demand is not None else None,
+        quote_models=versions(quote_models),
+    )
+
+
+@strawberry.type
+class PricingQuery:
+    @strawberry.field(
+        description="A guarded, explained price for a customer; recorded in the audit log.",
+        permission_classes=[IsReader],
+    )
+    async def personalized_price(
+        self, info: Info, customer_id: str, product_id: str
+    ) -> PersonalizedPrice:
+        services = info.context.services
+        quote = await services.run(
+            lambda: services.quotes.quote(
+                check_key(customer_id, "customerId"),
+                check_key(product_id, "productId"),
+                requested_by=info.context.principal.name,
+            )
+        )
+        return personalized_price(quote)
+
+    @strawberry.field(
+        description="Prices for several pairs in one batch (at most the configured batch size).",
+        permission_classes=[IsReader],
+    )
+    async def personalized_prices(
+        self, info: Info, pairs: list[PricePairInput]
+    ) -> list[PersonalizedPrice]:
+        services = info.context.services
+        batch_size(pairs, services.config.limits, field="pairs")
+        checked = [
+            (
+                check_key(p.customer_id, "pairs.customerId"),
+                check_key(p.product_id, "pairs.productId"),
+            )
+            for p in pairs
+        ]
+        quotes = await services.run(
+            lambda: services.quotes.quote_batch(checked, requested_by=info.context.principal.name)
+        )
+        return [personalized_price(q) for q in quotes]
+
+    @strawberry.field(
+        description=(
+            "Units, revenue and profit of a price change or promotion on `productIds` over "
+            "`weeks` weeks, against doing nothing; UNAVAILABLE without a demand model. "
+            "`value`: the new price (PRICE), percent (PERCENT_*), money (AMOUNT_OFF)."
+        ),
+        permission_classes=[IsReader],
+    )
+    async def what_if(
+        self,
+        info: Info,
+        product_ids: list[str],
+        kind: ScenarioKind,
+        value: float = 0.0,
+        weeks: int = 4,
+    ) -> WhatIfResult:
+        services = info.context.services
+        keys = check_keys(product_ids, "productIds", services.config.limits.max_batch_size)
+        if not 1 <= weeks <= MAX_WHATIF_WEEKS:
+            raise invalid("weeks", f"expected 1 <= weeks <= {MAX_WHATIF_WEEKS}, got {weeks}", weeks)
+        return await services.run(run_what_if, services, keys, kind.value, value, weeks)
+
+    @strawberry.field(
+        description="Recorded quotes, oldest first, filtered (role pricing).",
+        permission_classes=[IsPricing],
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        customer_id: str | None = None,
+        product_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> relay.Connection[AuditEntry]:
+        services = info.context.services
+        limit = page_size(first, services.config.limits)
+        offset = decode_offset(after)
+        records = await services.run(
+            services.audit.query,
+            customer_id=check_key(customer_id, "customerId") if customer_id else None,
+            product_id=check_key(product_id, "productId") if product_id else None,
+            since=since,
+            until=until,
+            limit=limit + 1,
+            offset=offset,
+        )
+        return offset_connection([audit_entry(r) for r in records], offset, limit)
+
+    @strawberry.field(
+        description="Price changes waiting for approval, oldest first (role pricing).",
+        permission_classes=[IsPricing],
+    )
+    async def pending_price_changes(self, info: Info) -> list[PriceChange]:
+        services = info.context.services
+        changes = await services.run(services.approvals.pending)
+        return [price_change(c) for c in changes]
+
+    @strawberry.field(description="Versions of the encoder, policy and demand model.")
+    async def model_versions(self, info: Info) -> ModelVersions:
+        services = info.context.services
+        return await services.run(model_versions, services)
+
+
+__all__ = ["PricePairInput", "PricingQuery", "ScenarioKind", "WhatIfResult", "run_what_if"]

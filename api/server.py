@@ -1,0 +1,117 @@
+"""``create_app``: the Starlette app serving GraphQL at ``/graphql``, ``/healthz`` and
+``/metrics``.
+
+The services (stores, models) open when the app starts and close when it stops; a
+test may pass its own :class:`~pricegraph.api.services.Services` instead, which the
+app then neither opens nor closes. GraphiQL is served only when enabled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from .config import ApiConfig
+from .context import Context, make_context
+from .errors import coded, mask_error
+from .metrics import ApiMetrics, MetricsMiddleware
+from .schema import build_schema
+from .services import Services, api_section, open_services
+from .settings import Settings
+
+logger = logging.getLogger("pricegraph.api")
+
+PATHS = frozenset({"/graphql", "/healthz", "/metrics"})
+
+
+class PricegraphGraphQL(GraphQL):
+    """strawberry's ASGI app with our per-request context."""
+
+    def __init__(self, holder: dict[str, Services], metrics: ApiMetrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._holder = holder
+        self._metrics = metrics
+
+    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
+        return make_context(self._holder["services"], request, response)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Code every error (parse errors skip the extensions) and count the codes."""
+        if result.errors:
+            result.errors = [coded(error, mask_error) for error in result.errors]
+            for error in result.errors:
+                self._metrics.count_error(str((error.extensions or {}).get("code")))
+        return await super().process_result(request, result)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    config: ApiConfig | None = None,
+    services: Services | None = None,
+) -> Starlette:
+    """The API app.
+
+    Args:
+        settings: The root settings.
+        config: The API section (default: ``settings``' own).
+        services: Already opened services to serve from (tests, benchmarks); default:
+            opened at startup from ``settings`` and closed at shutdown.
+    """
+    config = config or (services.config if services is not None else api_section(settings))
+    metrics = ApiMetrics()
+    holder: dict[str, Services] = {}
+    if services is not None:
+        holder["services"] = services
+    graphql = PricegraphGraphQL(
+        holder,
+        metrics,
+        schema=build_schema(config.limits),
+        graphql_ide="graphiql" if config.is_graphiql_enabled else None,
+    )
+
+    async def healthz(request: Request) -> Response:
+        ready = "services" in holder
+        return JSONResponse({"status": "ok" if ready else "starting"}, 200 if ready else 503)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = services is None
+        if owned:
+            holder["services"] = open_services(settings, config)
+        try:
+            yield
+        finally:
+            if owned:
+                holder.pop("services").close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
+        ],
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics, paths=PATHS)],
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """An app from the environment's settings (the uvicorn factory of several workers)."""
+    from .commands._common import load_settings
+
+    return create_app(load_settings())
+
+
+__all__ = ["PricegraphGraphQL", "app_from_environment", "create_app"]

@@ -1,0 +1,570 @@
+"""The GraphQL API end to end: a small synthetic world generated, loaded, embedded,
+segmented and trained once; uvicorn on a free local port; httpx as the client.
+
+The store is wrapped in a delegating proxy that counts calls (and can be told to
+fail one method, to check masking); everything else is real.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from pricegraph.api.cli import app as cli
+from pricegraph.api.config import ApiConfig, ApiKey, ApiLimits
+from pricegraph.api.server import create_app
+from pricegraph.api.services import Services, open_services
+from pricegraph.api.settings import Settings
+from pricegraph.graph.base import GraphStore
+
+KEYS = {"reader": "reader-key-0123456789abcdef", "pricing": "pricing-key-0123456789abcd"}
+KEYS["admin"] = "admin-key-0123456789abcdefgh"
+
+
+class CountingStore:
+    """Delegates every call to the real store, counting calls per method."""
+
+    def __init__(self, inner: GraphStore) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+        self.fail_on: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if name in self.fail_on:
+                raise RuntimeError(f"disk on fire at /secret/path during {name}")
+            return attr(*args, **kwargs)
+
+        return counted
+
+
+def _cli(env: dict[str, str], *args: str) -> None:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    assert result.exit_code == 0, result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A world with text vectors, segments and a trained encoder (about a minute)."""
+    root = tmp_path_factory.mktemp("graphql")
+    env = {
+        "PRICEGRAPH_DATA_DIR": str(root / "var"),
+        "PRICEGRAPH_GRAPH__BUFFER_POOL_MB": "128",
+        "PRICEGRAPH_CONFIG": str(root / "absent.toml"),
+        "PRICEGRAPH_DEVICE": "cpu",
+    }
+    _cli(env, "generate", "--customers", "150", "--products", "60", "--days", "120", "--seed", "3")
+    _cli(env, "load", str(root / "var" / "world" / "mapping.toml"))
+    _cli(env, "embed")
+    _cli(env, "segments", "--vector-weight", "0", "--k-max", "4", "--seed", "1")
+    _cli(env, "train-gnn", "--max-epochs", "2", "--no-evaluate", "--seed", "1")
+    previous = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield root / "var"
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def services(world: Path) -> Iterator[Services]:
+    keys = tuple(ApiKey(name=f"{r}-desk", key=SecretStr(k), role=r) for r, k in KEYS.items())
+    config = ApiConfig(
+        keys=keys, limits=ApiLimits(max_depth=8, max_aliases=5, max_tokens=400, max_cost=3000)
+    )
+    opened = open_services(Settings(), config)
+    opened.store = CountingStore(opened.store)  # type: ignore[assignment]
+    yield opened
+    opened.store = opened.store.inner  # type: ignore[attr-defined]
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def url(services: Services) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(services.settings, services=services),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def client(url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=url, timeout=60) as http:
+        yield http
+
+
+def gql(
+    client: httpx.Client, query: str, role: str | None = None, **variables: Any
+) -> dict[str, Any]:
+    """POST a query; asserts the HTTP layer answered (never a 5xx)."""
+    headers = {"X-API-Key": KEYS[role]} if role else {}
+    response = client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code < 500, response.text
+    return response.json()
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in body.get("errors") or []]
+
+
+def store_of(services: Services) -> GraphStore:
+    return services.store.inner  # type: ignore[attr-defined]
+
+
+def world_products(services: Services) -> list[str]:
+    """Keys of the generated products (not those tests add)."""
+    keys = store_of(services).node_frame("Product")["id"]
+    return [str(k) for k in keys if not str(k).startswith("P-")]
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+
+def test_healthz_and_metrics(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    gql(client, '{ product(id: "nope") { key } }')
+    text = client.get("/metrics").text
+    assert 'pricegraph_http_requests_total{method="POST",path="/graphql",status="200"}' in text
+    assert 'pricegraph_graphql_errors_total{code="NOT_FOUND"}' in text
+    assert "pricegraph_http_request_seconds_bucket" in text
+
+
+def test_graphiql_is_off_by_default(client: httpx.Client) -> None:
+    page = client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code < 500 and "graphiql" not in page.text.lower()
+
+
+# -- values -----------------------------------------------------------------------------
+
+
+def test_product_matches_the_store(client: httpx.Client, services: Services) -> None:
+    store = store_of(services)
+    key = str(store.node_frame("Product")["id"].iloc[3])
+    row = store.get_node("Product", key)
+    brand = store.neighbors("Product", key, rel_type="OF_BRAND", direction="out")[0].id
+    body = gql(
+        client,
+        "query($id: String!) { product(id: $id) { key name listPrice stockUnits "
+        "brand { key name } category { key parent { key } } } }",
+        id=key,
+    )
+    product = body["data"]["product"]
+    assert product["key"] == key and product["name"] == row["name"]
+    assert product["listPrice"] == pytest.approx(row["list_price"])
+    assert product["brand"] == {"key": brand, "name": store.get_node("Brand", brand)["name"]}
+
+
+def test_products_page_through_in_key_order(client: httpx.Client, services: Services) -> None:
+    keys = list(store_of(services).node_frame("Product")["id"])
+    query = (
+        "query($after: String) { products(first: 25, after: $after) { edges { cursor node "
+        "{ key } } pageInfo { hasNextPage endCursor } } }"
+    )
+    seen, after = [], None
+    while True:
+        page = gql(client, query, after=after)["data"]["products"]
+        seen += [e["node"]["key"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == sorted(keys)
+
+
+def test_products_filters(client: httpx.Client, services: Services) -> None:
+    store = store_of(services)
+    frame = store.node_frame("Product")
+    brand = store.neighbors("Product", str(frame["id"].iloc[0]), rel_type="OF_BRAND")[0].id
+    body = gql(
+        client,
+        "query($b: [String!]) { products(first: 100, filter: {brandIds: $b, minPrice: 1}) "
+        "{ edges { node { key listPrice brand { key } } } } }",
+        b=[brand],
+    )
+    nodes = [e["node"] for e in body["data"]["products"]["edges"]]
+    assert nodes and all(n["brand"]["key"] == brand and n["listPrice"] >= 1 for n in nodes)
+    cheap = float(frame["list_price"].median())
+    body = gql(
+        client,
+        f"{{ products(first: 100, filter: {{maxPrice: {cheap}}}) {{ edges {{ node {{ key }} }} }} }}",
+    )
+    expected = sorted(frame.loc[frame["list_price"] <= cheap, "id"])
+    assert [e["node"]["key"] for e in body["data"]["products"]["edges"]] == expected
+
+
+def test_nested_lists_make_a_constant_number_of_store_calls(
+    client: httpx.Client, services: Services
+) -> None:
+    query = (
+        "query($n: Int) { products(first: $n) { edges { node { key brand { name } "
+        "category { name } } } } }"
+    )
+    counts = []
+    for n in (10, 60):
+        services.store.calls.clear()  # type: ignore[attr-defined]
+        body = gql(client, query, n=n)
+        assert len(body["data"]["products"]["edges"]) == n
+        assert all(e["node"]["brand"]["name"] for e in body["data"]["products"]["edges"])
+        counts.append(sum(services.store.calls.values()))  # type: ignore[attr-defined]
+    assert counts[0] == counts[1] <= 5, counts
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+def test_unknown_ids_are_not_found(client: httpx.Client) -> None:
+    body = gql(client, '{ product(id: "P-NOPE") { key } }')
+    assert codes(body) == ["NOT_FOUND"] and body["data"] is None
+    error = body["errors"][0]
+    assert error["extensions"]["kind"] == "Product" and error["extensions"]["key"] == "P-NOPE"
+    assert error["path"] == ["product"]
+    body = gql(client, '{ customer(id: "C-NOPE") { key } }', role="reader")
+    assert codes(body) == ["NOT_FOUND"] and "C-NOPE" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("first", [0, -3, 101, 10**6])
+def test_out_of_range_first_is_invalid_input(client: httpx.Client, first: int) -> None:
+    body = gql(client, "query($n: Int) { products(first: $n) { edges { cursor } } }", n=first)
+    assert codes(body) == ["INVALID_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "first"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ product(id: "") { key } }',
+        '{ products(after: "not-a-cursor") { edges { cursor } } }',
+        "{ products(filter: {minPrice: 10, maxPrice: 1}) { edges { cursor } } }",
+        '{ neighbourhood(productId: "x", depth: 3) { nodes { id } } }',
+        "{ product { key } }",
+        "{ product(id: 12) { key } }",
+        "{ nosuchfield }",
+        "{ product(id: ",
+    ],
+)
+def test_bad_input_is_a_coded_error(client: httpx.Client, query: str) -> None:
+    body = gql(client, query, role="reader")
+    assert body["errors"] and set(codes(body)) == {"INVALID_INPUT"}
+
+
+def test_malformed_http_bodies_are_4xx(client: httpx.Client) -> None:
+    response = client.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
+
+
+def test_internal_errors_are_masked(client: httpx.Client, services: Services) -> None:
+    services.store.fail_on.add("get_nodes")  # type: ignore[attr-defined]
+    try:
+        body = gql(client, '{ product(id: "P00001") { key } }')
+    finally:
+        services.store.fail_on.clear()  # type: ignore[attr-defined]
+    assert codes(body) == ["INTERNAL"]
+    assert "secret" not in str(body) and body["errors"][0]["message"] == "Internal server error."
+
+
+# -- limits -----------------------------------------------------------------------------
+
+
+def test_too_deep_queries_are_refused(client: httpx.Client) -> None:
+    deep = '{ product(id: "P1") { category ' + "{ parent " * 8 + "{ key }" + " }" * 9 + " }"
+    body = gql(client, deep)
+    assert codes(body) == ["INVALID_INPUT"] and "depth" in body["errors"][0]["message"]
+
+
+def test_too_many_aliases_are_refused(client: httpx.Client) -> None:
+    aliases = " ".join(f"a{i}: modelVersions {{ policy }}" for i in range(6))
+    body = gql(client, "{ " + aliases + " }")
+    assert codes(body) == ["INVALID_INPUT"] and "aliases" in body["errors"][0]["message"]
+
+
+def test_too_many_tokens_are_refused(client: httpx.Client) -> None:
+    body = gql(client, "{ " + " ".join(["__typename"] * 500) + " }")
+    assert codes(body) == ["INVALID_INPUT"] and "token" in body["errors"][0]["message"]
+
+
+def test_too_costly_queries_are_refused(client: httpx.Client) -> None:
+    body = gql(
+        client,
+        "{ customers(first: 100) { edges { node { key purchases(first: 50) "
+        "{ qty product { name } } } } } }",
+        role="reader",
+    )
+    assert codes(body) == ["INVALID_INPUT"] and "costs about" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["limit"] == 3000
+
+
+# -- auth -------------------------------------------------------------------------------
+
+
+def test_customer_fields_need_a_key(client: httpx.Client, services: Services) -> None:
+    key = str(store_of(services).node_frame("Customer")["id"].iloc[0])
+    query = "query($id: String!) { customer(id: $id) { key segment { key name } } }"
+    assert codes(gql(client, query, id=key)) == ["FORBIDDEN"]
+    wrong = client.post(
+        "/graphql", json={"query": query, "variables": {"id": key}}, headers={"X-API-Key": "x"}
+    ).json()
+    assert codes(wrong) == ["FORBIDDEN"]
+    body = gql(client, query, role="reader", id=key)
+    assert body["data"]["customer"]["key"] == key
+
+
+def test_cost_needs_the_pricing_role(client: httpx.Client) -> None:
+    query = "{ products(first: 1) { edges { node { cost } } } }"
+    assert codes(gql(client, query, role="reader")) == ["FORBIDDEN"]
+    assert "errors" not in gql(client, query, role="pricing")
+
+
+def test_readers_cannot_mutate(client: httpx.Client) -> None:
+    mutation = (
+        'mutation { recordEvents(events: [{eventType: VIEW, customerId: "C1", productId: "P1", '
+        'ts: "2024-01-01T00:00:00Z"}]) { created } }'
+    )
+    assert codes(gql(client, mutation, role="reader")) == ["FORBIDDEN"]
+    assert codes(gql(client, mutation)) == ["FORBIDDEN"]
+
+
+def test_admin_sets_guardrails_and_bad_values_name_the_field(client: httpx.Client) -> None:
+    mutation = "mutation($m: Float) { setGuardrails(input: {minMarginPct: $m}) { minMarginPct } }"
+    assert codes(gql(client, mutation, role="pricing", m=12.0)) == ["FORBIDDEN"]
+    body = gql(client, mutation, role="admin", m=12.0)
+    assert body["data"]["setGuardrails"]["minMarginPct"] == 12.0
+    body = gql(client, mutation, role="admin", m=-5.0)
+    assert codes(body) == ["INVALID_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "min_margin_pct"
+    assert "min_margin_pct" in body["errors"][0]["message"]
+    gql(client, mutation, role="admin", m=10.0)
+
+
+# -- services -----------------------------------------------------------------------------
+
+
+def test_personalized_price_is_audited(client: httpx.Client, services: Services) -> None:
+    store = store_of(services)
+    customer = str(store.node_frame("Customer")["id"].iloc[1])
+    product = store.node_frame("Product").iloc[2]
+    body = gql(
+        client,
+        "query($c: String!, $p: String!) { personalizedPrice(customerId: $c, productId: $p) "
+        "{ quoteId price listPrice isPersonalized needsApproval rationale "
+        "decision { zone segmentMultiplier personalAdjustment } boundRules { rule delta } "
+        "modelVersions { name version } } }",
+        role="reader",
+        c=customer,
+        p=str(product["id"]),
+    )
+    price = body["data"]["personalizedPrice"]
+    assert price["listPrice"] == pytest.approx(product["list_price"])
+    assert price["decision"]["zone"] == "list" and price["rationale"]
+    assert {"policy", "encoder", "demand"} <= {m["name"] for m in price["modelVersions"]}
+    log = gql(
+        client,
+        "query($c: String!) { auditLog(customerId: $c, first: 50) { edges { node "
+        "{ key: id requestedBy price } } } }",
+        role="pricing",
+        c=customer,
+    )
+    entries = [e["node"] for e in log["data"]["auditLog"]["edges"]]
+    assert any(e["requestedBy"] == "reader-desk" and e["price"] == price["price"] for e in entries)
+    assert codes(gql(client, "{ auditLog { edges { cursor } } }", role="reader")) == ["FORBIDDEN"]
+
+
+def test_personalized_prices_batch(client: httpx.Client, services: Services) -> None:
+    store = store_of(services)
+    customers = list(store.node_frame("Customer")["id"][:3])
+    products = list(store.node_frame("Product")["id"][:3])
+    pairs = [{"customerId": c, "productId": p} for c, p in zip(customers, products, strict=True)]
+    query = (
+        "query($pairs: [PricePairInput!]!) { personalizedPrices(pairs: $pairs) "
+        "{ customerId productId price } }"
+    )
+    body = gql(client, query, role="reader", pairs=pairs)
+    assert [(q["customerId"], q["productId"]) for q in body["data"]["personalizedPrices"]] == [
+        (p["customerId"], p["productId"]) for p in pairs
+    ]
+    body = gql(
+        client,
+        query,
+        role="reader",
+        pairs=[*pairs, {"customerId": "C-NOPE", "productId": products[0]}],
+    )
+    assert codes(body) == ["NOT_FOUND"]
+    assert codes(gql(client, query, role="reader", pairs=[])) == ["INVALID_INPUT"]
+
+
+def test_record_events_validates_and_is_idempotent(
+    client: httpx.Client, services: Services
+) -> None:
+    store = store_of(services)
+    customer = str(store.node_frame("Customer")["id"].iloc[4])
+    product = str(store.node_frame("Product")["id"].iloc[5])
+    events = [
+        {"eventId": "api-e1", "eventType": "VIEW", "customerId": customer, "productId": product,
+         "ts": "2024-05-01T10:00:00Z"},
+        {"eventId": "api-e2", "eventType": "PURCHASE", "customerId": customer,
+         "productId": product, "ts": "2024-05-01T10:05:00+02:00", "orderId": "api-o1",
+         "qty": 1, "unitPrice": 99.5},
+        {"eventId": "api-e3", "eventType": "VIEW", "customerId": customer,
+         "productId": "P-NOPE", "ts": "2024-05-01T10:00:00Z"},
+    ]  # fmt: skip
+    mutation = (
+        "mutation($events: [EventInput!]!) { recordEvents(events: $events) "
+        "{ created updated unchanged rejected errors { index field message } } }"
+    )
+    first = gql(client, mutation, role="pricing", events=events)["data"]["recordEvents"]
+    assert (first["created"], first["rejected"]) == (2, 1)
+    assert first["errors"][0]["index"] == 2 and first["errors"][0]["field"] == "product_id"
+    again = gql(client, mutation, role="pricing", events=events)["data"]["recordEvents"]
+    assert (again["created"], again["unchanged"], again["rejected"]) == (0, 2, 1)
+    bought = store.purchase_history(customer)
+    assert "api-e2" in set(bought["event_id"])
+
+
+def test_upsert_products_and_prices(client: httpx.Client, services: Services) -> None:
+    store = store_of(services)
+    brand = str(store.node_frame("Brand")["id"].iloc[0])
+    mutation = (
+        "mutation($p: [ProductInput!]!) { upsertProducts(products: $p) "
+        "{ created updated unchanged rejected errors { index field } } }"
+    )
+    products = [
+        {"productId": "P-API-1", "name": "API scarf", "brandId": brand, "listPrice": 120.0},
+        {"productId": "P-API-2", "name": "Bad", "listPrice": -1.0},
+    ]
+    body = gql(client, mutation, role="admin", p=products)["data"]["upsertProducts"]
+    assert body["created"] == 1 and body["errors"] == [{"index": 1, "field": "list_price"}]
+    assert codes(gql(client, mutation, role="pricing", p=products)) == ["FORBIDDEN"]
+    node = gql(client, '{ product(id: "P-API-1") { name listPrice brand { key } } }')
+    assert node["data"]["product"] == {
+        "name": "API scarf",
+        "listPrice": 120.0,
+        "brand": {"key": brand},
+    }
+    prices = (
+        'mutation { upsertPrices(prices: [{productId: "P-API-1", price: 99.0, kind: MARKDOWN, '
+        'validFrom: "2024-06-01T00:00:00Z"}]) { created rejected } }'
+    )
+    assert gql(client, prices, role="pricing")["data"]["upsertPrices"] == {
+        "created": 1,
+        "rejected": 0,
+    }
+    history = gql(
+        client, '{ priceHistory(productId: "P-API-1", kinds: [MARKDOWN]) { kind price } }'
+    )
+    assert history["data"]["priceHistory"] == [{"kind": "markdown", "price": 99.0}]
+
+
+def test_similarity_and_recommendations(client: httpx.Client, services: Services) -> None:
+    key = world_products(services)[0]
+    similar = gql(
+        client,
+        "query($id: String!) { similarProducts(productId: $id, first: 5) { key score "
+        "product { name } } }",
+        id=key,
+    )["data"]["similarProducts"]
+    assert len(similar) == 5 and key not in {s["key"] for s in similar}
+    assert [s["score"] for s in similar] == sorted((s["score"] for s in similar), reverse=True)
+    text = gql(client, '{ products(search: "leather bag", first: 3) { edges { node { key } } } }')
+    assert len(text["data"]["products"]["edges"]) == 3
+    customer = str(store_of(services).node_frame("Customer")["id"].iloc[0])
+    recs = gql(
+        client,
+        "query($c: String!) { recommendations(customerId: $c, first: 4) { rank key reason "
+        "product { key } } }",
+        role="reader",
+        c=customer,
+    )["data"]["recommendations"]
+    assert [r["rank"] for r in recs] == [1, 2, 3, 4] and all(r["reason"] for r in recs)
+    both = gql(
+        client, '{ recommendations(customerId: "a", productId: "b") { key } }', role="reader"
+    )
+    assert codes(both) == ["INVALID_INPUT"]
+    versions = gql(client, "{ modelVersions { encoder policy demand } }")["data"]["modelVersions"]
+    assert versions["encoder"] == services.checkpoint.model_version  # type: ignore[union-attr]
+    assert versions["policy"] == "list-price" and versions["demand"] is None
+
+
+def test_segments_members_and_profile(client: httpx.Client, services: Services) -> None:
+    store = store_of(services)
+    segment = str(store.node_frame("Segment")["id"].iloc[0])
+    body = gql(
+        client,
+        "query($s: String!) { segment(id: $s) { key name members(first: 100) { edges { node "
+        "{ key segment { key } } } } profile { size topCategories priceSensitivity } } }",
+        role="reader",
+        s=segment,
+    )["data"]["segment"]
+    members = body["members"]["edges"]
+    assert members and all(m["node"]["segment"]["key"] == segment for m in members)
+    assert body["profile"]["size"] >= len(members)
+
+
+def test_neighbourhood_and_what_if(client: httpx.Client, services: Services) -> None:
+    customer = str(store_of(services).node_frame("Customer")["id"].iloc[0])
+    graph = gql(
+        client,
+        "query($c: String!) { neighbourhood(customerId: $c, depth: 1, limit: 20) "
+        "{ nodes { id label } edges { source target type } isTruncated } }",
+        role="reader",
+        c=customer,
+    )["data"]["neighbourhood"]
+    assert graph["nodes"][0]["id"] == f"Customer:{customer}"
+    ids = {n["id"] for n in graph["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in graph["edges"])
+    what_if = gql(
+        client, '{ whatIf(productIds: ["P1"], kind: PERCENT_OFF, value: 10) { weeks } }',
+        role="reader",
+    )  # fmt: skip
+    assert codes(what_if) == ["UNAVAILABLE"]
+
+
+def test_approvals(client: httpx.Client) -> None:
+    pending = gql(client, "{ pendingPriceChanges { approvalId } }", role="pricing")
+    assert isinstance(pending["data"]["pendingPriceChanges"], list)
+    body = gql(client, 'mutation { approvePriceChange(id: "nope") { status } }', role="pricing")
+    assert codes(body) == ["NOT_FOUND"]
+    body = gql(client, 'mutation { rejectPriceChange(id: "nope", reason: "x") { status } }')
+    assert codes(body) == ["FORBIDDEN"]
