@@ -178,8 +178,7 @@ class ApprovalQueue:
             try:
                 with self._db:
                     self._db.executemany(
-                        f"INSERT INTO price_approvals ({_COLUMNS}) "
-                        f"VALUES ({', '.join('?' * 11)})",
+                        f"INSERT INTO price_approvals ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
                         rows,
                     )
             except sqlite3.Error as exc:

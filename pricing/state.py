@@ -2,13 +2,15 @@
 
 Graph reads are set-based and cached per builder. The first request reads each kind of
 fact once for the whole store, one protocol call each (``node_frame`` of ``Product``,
-``PricePoint``, ``Customer`` and ``Segment``; ``edge_arrays`` of ``IN_CATEGORY``,
-``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays. Every request, one
-quote or a batch, is then answered from the snapshot with vectorised code and no graph
-round trip. The snapshot is reloaded when it is older than ``cache_ttl_s`` seconds, or
-at the next request after :meth:`StateBuilder.invalidate`: call it after writing
-prices, purchases, products or segments to the store (``cache_ttl_s=0`` reads the
-store on every request). The GNN vectors are read from the vector store per request.
+``PricePoint`` and ``Segment``; ``existing_keys("Customer")``; ``edge_arrays`` of
+``IN_CATEGORY``, ``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays.
+Every request, one quote or a batch, is then answered from the snapshot with vectorised
+code and no graph round trip. The snapshot is reloaded when it is older than
+``cache_ttl_s`` seconds, or at the next request after :meth:`StateBuilder.invalidate`:
+call it after writing prices, purchases, products or segments to the store
+(``cache_ttl_s=0`` reads the store on every request). Until then, quotes use the facts
+of the snapshot, and a customer or product added since raises ``NotFoundError``. The
+GNN vectors are read from the vector store per request.
 
 Prices come from the ``PricePoint`` nodes: the own price in force at ``now`` (a markdown
 over the list price), the cheapest competitor price in force at ``now``, and the lowest

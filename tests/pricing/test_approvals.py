@@ -10,7 +10,7 @@ import pytest
 from pricing.test_quote import World, build_world, make_service
 
 from pricegraph.errors import GuardrailError, NotFoundError
-from pricegraph.pricing.approvals import ApprovalQueue
+from pricegraph.pricing.approvals import ApprovalQueue, ChangeRequest
 from pricegraph.pricing.audit import AuditLog
 from pricegraph.pricing.policy import LevelDecision, QuoteState
 
@@ -95,3 +95,44 @@ def test_quote_waits_for_approval_then_uses_the_approved_price(
         assert not after.is_approval_pending and after.price == quote.guarded_price
         for record in audit.query(product_id=product):
             assert audit.replay(record.quote_id, service).is_match
+
+
+def test_request_many_files_once_per_product(queue: ApprovalQueue) -> None:
+    existing = queue.request("P1", 10.0, 13.0, requested_by="k")
+    filed = queue.request_many(
+        [
+            ChangeRequest("P1", 10.0, 20.0, "q1"),
+            ChangeRequest("P2", 5.0, 7.0, "q2"),
+            ChangeRequest("P2", 5.0, 9.0, "q3"),  # only the first request of P2 counts
+            ChangeRequest("P3", 8.0, 4.0),
+        ],
+        requested_by="batch",
+    )
+    assert filed["P1"] == existing
+    assert (filed["P2"].proposed_price, filed["P2"].quote_id) == (7.0, "q2")
+    assert filed["P3"].requested_by == "batch" and filed["P3"].status == "pending"
+    assert {c.product_id: c for c in queue.pending()} == filed
+    assert queue.request_many([], requested_by="batch") == {}
+
+
+def test_batch_files_each_product_once_like_single_quotes(world: World, tmp_path: Path) -> None:
+    customers, products = world.customers[:3], world.products[2:4]
+    pairs = [(c, p) for c in customers for p in products]
+    outputs = {}
+    for name, quote_all in (
+        ("batch", lambda s: s.quote_batch(pairs, requested_by="k")),
+        ("single", lambda s: [s.quote(c, p, requested_by="k") for c, p in pairs]),
+    ):
+        with ApprovalQueue(tmp_path / f"{name}.sqlite") as queue:
+            service = make_service(world, RaisePolicy())
+            service.approvals = queue
+            quotes = quote_all(service)
+            pending = {c.product_id: c for c in queue.pending()}
+            assert set(pending) == set(products)
+            first = {p: next(q for q in quotes if q.product_id == p) for p in products}
+            assert {p: c.quote_id for p, c in pending.items()} == {
+                p: q.quote_id for p, q in first.items()
+            }
+            assert all(q.approval_id == pending[q.product_id].approval_id for q in quotes)
+            outputs[name] = [q.output() | {"approval_id": None} for q in quotes]
+    assert outputs["batch"] == outputs["single"]

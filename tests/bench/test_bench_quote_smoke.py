@@ -1,0 +1,42 @@
+"""Smoke test: ``bench/bench_quote.py`` runs end to end on a tiny world.
+
+It checks that the script works and writes its figures, not the figures themselves
+(timings belong to the benchmark, never to tests).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--customers", "100", "--products", "30", "--days", "60"]
+
+
+def test_bench_quote_tiny(tmp_path: Path) -> None:
+    args = [*TINY, "--single", "20", "--batch", "50", "--repeats", "2", "--out", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "bench/bench_quote.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "batch_to_bare_guardrails_ratio" in result.stdout
+    figures = json.loads((tmp_path / "quote.json").read_text(encoding="utf-8"))
+    assert figures["world"] == {"customers": 100, "products": 30, "days": 60}
+    assert figures["single_quotes"] == 20 and figures["batch_size"] == 50
+    assert figures["audit_records"] == 10 + 20 + 2 * 50  # warm-up, singles, batches
+    for key in (
+        "single_quote_p50_ms",
+        "single_quote_p99_ms",
+        "batch_quote_median_ms",
+        "batch_state_build_median_ms",
+        "snapshot_load_ms",
+        "bare_guardrail_batch_median_ms",
+        "batch_to_bare_guardrails_ratio",
+    ):
+        assert figures[key] > 0, key
