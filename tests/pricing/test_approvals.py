@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pricing.test_quote import World, build_world, make_service
+from quote_support import World, build_world, make_service
 
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.approvals import ApprovalQueue, ChangeRequest

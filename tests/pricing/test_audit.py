@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pricing.test_quote import (
+from quote_support import (
     COLLECTIONS,
     SPECS,
     DeepDiscountPolicy,
