@@ -19,8 +19,9 @@ in ``tanh``, so ``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %)
 
 **Gated on real rewards.** The meso plan is already the optimum of the estimated
 model, so the bandit can at best learn to return to it; where the estimated model
-is wrong the learned adjustments lose real profit (measured: 105.8 % -> 111.0 % of
-the oracle without micro, stochastic synthetic world). :class:`MicroPolicy` therefore
+is wrong the learned adjustments lose real profit (``bench/bench_pricing.py``,
+synthetic world, expected demand, 3 training seeds: 95.8 % of the oracle with micro
+ungated against 96.8 % for macro + meso). :class:`MicroPolicy` therefore
 carries a ``scale`` in ``[0, 1]`` on its output, chosen by
 :func:`~.train_pricing.train_pricing` on validation episodes of the *simulator*
 (seeds apart from training and evaluation): zero adjustment is the default, and

@@ -1,0 +1,460 @@
+"""Benchmark: the hierarchical pricing policy against the oracle and the baselines.
+
+Two markets. (1) The synthetic world (``WorldConfig(seed=7)`` written to a temp
+folder, stock scaled by ``--inventory-scale`` so that it binds). (2) A simulator
+built from the demand model fitted on the Online Retail data (as
+``bench_demand.py`` reads it): the top ``--retail-products`` products by revenue
+with a negative elasticity at list price, wrapped as a ``DemandCurve`` (the fitted
+intercepts, elasticities, curvature and calendar effects of the ``--periods`` weeks
+from ``--retail-start``; other products at list price) and matched to a logit market
+by ``market_from_demand``. The data has no costs nor stock: unit cost is
+``0.6 x list price`` and stock is ``--retail-stock-ratio`` times the season's
+expected units at list price (both assumptions). Skipped, with a message, when
+the file is absent.
+
+The hierarchy is trained with ``train_pricing`` once per ``--train-seeds``; every
+policy then plays the same seeds in two environments. **Expected demand**
+(``is_stochastic=False``, the headline): one episode per training seed, CI over
+training seeds (0 with one); the fluid optimum bounds every policy here. The
+oracle row is the best of ``solve_oracle``'s plan (also shown) and
+``--oracle-steps`` dual-ascent plans (:func:`dual_oracle`), with the dual value as
+a loose upper bound. **Stochastic** (Poisson, ``--eval-seeds`` episodes, common
+random numbers): the open-loop oracle is no bound there, > 100 % is possible.
+Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
+static list, cost plus 100 %, competitor match, myopic on the estimated and on
+the true model. Columns: profit, revenue, units in % of the oracle (paired, 95 %
+CI), leftover in % of initial stock, profit uplift over static list. The myopic
+check: with unlimited stock myopic on the true model must equal the oracle.
+Writes ``bench/out/pricing.json`` and ``pricing_<market>_<env>.png``.
+
+Usage: ``python bench/bench_pricing.py [--train-seeds 1] [--eval-seeds 10] [--tiny]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pricegraph.loaders.synthetic import WorldConfig, generate_world, write_world
+from pricegraph.pricing.baselines import (
+    CompetitorMatchPolicy,
+    CostPlusPolicy,
+    MyopicPolicy,
+    PricingPolicy,
+    StaticListPolicy,
+)
+from pricegraph.pricing.demand import DemandModel
+from pricegraph.pricing.evaluation import (
+    compare_policies,
+    mean_ci95,
+    plot_profit_vs_oracle,
+    run_episode,
+)
+from pricegraph.pricing.macro import MacroConfig
+from pricegraph.pricing.market import MarketModel
+from pricegraph.pricing.market_builders import GroundTruthMarketConfig, market_from_demand
+from pricegraph.pricing.meso import MesoConfig
+from pricegraph.pricing.micro import MicroConfig
+from pricegraph.pricing.oracle import (
+    OraclePolicy,
+    PricePlan,
+    market_blocks,
+    optimise_prices,
+    solve_oracle,
+)
+from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
+from pricegraph.pricing.train_pricing import EVAL_SEED_START, PricingTrainConfig, train_pricing
+
+DEFAULT_FILE = (
+    Path(__file__).resolve().parents[2] / "shared/data/online_retail/online_retail.csv.gz"
+)
+RETAIL_COST_RATIO = 0.6
+"""Unit cost over list price on Online Retail (the data has no costs: an assumption)."""
+PCT_METRICS = ("profit", "revenue", "units", "leftover_units")
+
+
+@dataclass(frozen=True, eq=False)
+class FittedDemandCurve:
+    """A fitted :class:`DemandModel` as a ``DemandCurve`` over consecutive weeks.
+
+    ``units(j, p, t)`` is the model's expected weekly units of product ``j`` at
+    price ``p`` in week ``t`` of the season (calendar effects of that week), every
+    other product at list price (cross-price index 0).
+    """
+
+    model: DemandModel
+    product_ids: np.ndarray
+    """``[P]`` product ids (object)."""
+    calendar: pd.DataFrame
+    """``[T]`` rows of ``month``, ``is_holiday_week``, ``is_pre_christmas``."""
+
+    def units(self, product_index: np.ndarray, price: np.ndarray, period: int) -> np.ndarray:
+        """Return ``[n]`` expected units per week."""
+        index = np.asarray(product_index)
+        rows = self.calendar.iloc[np.full(index.size, period)].reset_index(drop=True)
+        return self.model.predict_units(
+            self.product_ids[index],
+            np.asarray(price, float),
+            rows,
+            cross_index=np.zeros(index.size),
+        )
+
+
+def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
+    """The synthetic world's true market (written to and read from a temp folder)."""
+    world_config = WorldConfig(
+        seed=args.world_seed, n_products=args.n_products, n_customers=args.n_customers
+    )
+    market_config = GroundTruthMarketConfig(
+        customers_per_segment=args.customers_per_segment,
+        num_periods=args.periods,
+        inventory_scale=args.inventory_scale,
+    )
+    work = Path(tempfile.mkdtemp(prefix="pricegraph-pricing-"))
+    try:
+        write_world(generate_world(world_config), work)
+        market = MarketModel.from_ground_truth(work, config=market_config)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return market, {"world": asdict(world_config), "market": asdict(market_config)}
+
+
+def retail_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
+    """The Online Retail market: fitted demand of the top products (module docstring)."""
+    from pricegraph.loaders.online_retail import read_online_retail, to_canonical
+    from pricegraph.pricing.demand_data import build_panel, calendar_features
+    from pricegraph.pricing.demand_fit import fit_demand
+
+    frames, _ = to_canonical(read_online_retail(args.retail_file))
+    panel = build_panel(frames["events"], catalog=frames["products"])
+    model = fit_demand(panel)
+    est = model.estimates.set_index("product_id")
+    revenue = panel.groupby("product_id")["revenue"].sum().sort_values(ascending=False)
+    is_elastic = est["elasticity"].reindex(revenue.index) < 0
+    chosen = revenue.index[is_elastic.to_numpy()][: args.retail_products].to_numpy(object)
+    weeks = pd.Series(pd.date_range(args.retail_start, periods=args.periods, freq="7D"))
+    curve = FittedDemandCurve(model, chosen, calendar_features(weeks))
+    list_price = est.loc[chosen, "list_price"].to_numpy(float)
+    season = sum(curve.units(np.arange(chosen.size), list_price, t) for t in range(args.periods))
+    stock = np.maximum(np.round(args.retail_stock_ratio * season), 1.0)
+    market = market_from_demand(
+        curve, list_price=list_price, unit_cost=RETAIL_COST_RATIO * list_price,
+        num_periods=args.periods, initial_inventory=stock,
+    )  # fmt: skip
+    market = replace(market, product_ids=tuple(str(p) for p in chosen))
+    meta = {
+        "products": int(chosen.size),
+        "dropped_non_negative_elasticity": int((~is_elastic.iloc[: chosen.size]).sum()),
+        "elasticity_at_list": est.loc[chosen, "elasticity"].describe().to_dict(),
+        "season_units_at_list": float(season.sum()),
+        "stock_units": float(stock.sum()),
+        "unit_cost_ratio": RETAIL_COST_RATIO,
+        "weeks": [str(w.date()) for w in weeks],
+    }
+    return market, meta
+
+
+def dual_oracle(env: MarketEnv, plan: PricePlan, steps: int) -> tuple[PricePlan, dict]:
+    """Improve ``solve_oracle``'s plan by projected subgradient steps on the shadow prices.
+
+    ``solve_oracle`` fixes its stock-bound set at :math:`\\lambda = 0`; with substitution,
+    products outside it oversell once the bound ones get dearer, so its plan is no
+    optimum when stock binds. For the Lagrangian :math:`D(\\lambda) = \\max_p \\sum (p - c
+    - \\lambda)^+ q(p) + \\lambda^\\top I`, every step's inner prices are a feasible plan
+    (played on ``env``, expected demand) and :math:`\\min D` an upper bound on the
+    fluid optimum (if the inner per-period solve is global). No holding or salvage.
+    """
+    market, horizon = env.market, env.config.horizon_periods
+    periods = slice(env.config.start_period, env.config.start_period + horizon)
+    blocks = market_blocks(market, periods, env.row_of_group, env.num_rows)
+    is_finite = np.isfinite(market.initial_inventory)
+    stock = np.where(is_finite, market.initial_inventory, 0.0)
+    shadow, prices = plan.shadow_price.copy(), plan.prices
+    best = (run_episode(env, OraclePolicy(plan), 0)["profit"], plan)
+    shipped, bound = best[0], np.inf
+    for k in range(steps):
+        cost = np.broadcast_to(market.unit_cost + shadow, (horizon, market.num_products))
+        prices, units = optimise_prices(
+            blocks, cost, market.list_price, env.price_low, env.price_high, start=prices
+        )
+        margin = np.maximum(prices[:, env.row_of_group] - cost[:, None, :], 0.0)
+        bound = min(bound, float((units * margin).sum() + (shadow * stock).sum()))
+        demand = units.sum(axis=(0, 1))
+        candidate = PricePlan(prices, shadow.copy(), float("nan"), demand, 0.0)
+        profit = run_episode(env, OraclePolicy(candidate), 0)["profit"]
+        best = max(best, (profit, candidate), key=lambda pair: pair[0])
+        excess = (demand - stock) / np.maximum(np.maximum(demand, stock), 1.0)
+        step = 0.1 / np.sqrt(k + 1) * market.list_price
+        shadow = np.maximum(shadow + step * np.where(is_finite, excess, 0.0), 0.0)
+    report = {"shipped_oracle_profit": shipped, "oracle_profit": best[0], "dual_bound": bound}
+    return best[1], report
+
+
+def policies(result, market: MarketModel, env: MarketEnv, oracle: OraclePolicy) -> list:
+    """Every row of the tables, for one trained hierarchy."""
+    hier, low, high = result.policy, env.price_low, env.price_high
+    horizon, start = env.config.horizon_periods, env.config.start_period
+    return [
+        oracle,
+        hier.with_levels("full", "hierarchical (full)"),
+        hier.with_micro(hier.micro.with_scale(1.0)).with_levels("full", "full, micro ungated"),
+        hier.with_levels("macro+meso", "macro + meso"),
+        hier.with_levels("macro", "macro only"),
+        StaticListPolicy(market),
+        CostPlusPolicy(market, markup_pct=100.0, low=low, high=high),
+        CompetitorMatchPolicy(market, low=low, high=high),
+        MyopicPolicy(hier.meso.estimated, low, high, horizon, start, name="myopic (estimated)"),
+        MyopicPolicy(market, low, high, horizon, start, name="myopic (true model)"),
+    ]
+
+
+def summarise(per_seed: pd.DataFrame, stock_units: float) -> pd.DataFrame:
+    """Per policy: metric means and, paired per replicate ``rep``, % of oracle and uplift.
+
+    Leftover stock is also given in % of the initial (finite) stock, ``leftover_pct_stock``:
+    a % of the oracle's leftover is unstable when the oracle sells out.
+    """
+    by = {name: part.set_index("rep") for name, part in per_seed.groupby("policy", sort=False)}
+    oracle, static = by["oracle"], by["static list"]
+    rows = []
+    for name, own in by.items():
+        row: dict = {"policy": name, "n": len(own)}
+        for metric in PCT_METRICS:
+            row[f"{metric}_mean"] = float(own[metric].mean())
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pct = 100 * own[metric] / oracle[metric].reindex(own.index)
+            pct = pct.replace([np.inf, -np.inf], np.nan).to_numpy(float)
+            row[f"{metric}_pct"], row[f"{metric}_pct_ci95"] = mean_ci95(pct)
+        left = 100 * own["leftover_units"].to_numpy(float) / max(stock_units, 1e-9)
+        row["leftover_pct_stock"], row["leftover_pct_stock_ci95"] = mean_ci95(left)
+        uplift = 100 * (own["profit"] / static["profit"].reindex(own.index) - 1)
+        row["uplift_pct"], row["uplift_pct_ci95"] = mean_ci95(uplift.to_numpy(float))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def print_table(title: str, summary: pd.DataFrame) -> None:
+    """Print one summary table (% of oracle with 95 % CI half-widths)."""
+    print(f"\n{title}")
+    head = f"{'policy':22} {'profit %':>14} {'revenue %':>14} {'units %':>14} {'left % stock':>15}"
+    print(f"{head} {'uplift vs list %':>17} {'profit':>12}")
+    for _, row in summary.iterrows():
+        keys = ("profit_pct", "revenue_pct", "units_pct", "leftover_pct_stock", "uplift_pct")
+        cells = [f"{row[k]:7.1f} ±{np.nan_to_num(row[f'{k}_ci95']):5.1f}" for k in keys]
+        uplift = cells[4]
+        print(
+            f"{row['policy']:22} {cells[0]:>14} {cells[1]:>14} {cells[2]:>14} {cells[3]:>15}"
+            f" {uplift:>17} {row['profit_mean']:12,.0f}"
+        )
+
+
+def evaluate_market(
+    label: str, market: MarketModel, config: PricingTrainConfig, args: argparse.Namespace
+) -> tuple[dict, list[MarketModel]]:
+    """Train the hierarchy per training seed and evaluate every row in both envs.
+
+    Returns:
+        The report, and the demand model estimated by each training seed.
+    """
+    bounds = PriceBounds.around_list(market, low=config.bound_low, high=config.bound_high)
+    envs = {
+        "expected": replace(config.simulator, is_stochastic=False),
+        "stochastic": replace(config.simulator, is_stochastic=True),
+    }
+    started = time.perf_counter()
+    expected_env = MarketEnv(market, bounds, envs["expected"])
+    shipped = solve_oracle(expected_env)
+    plan, oracle_report = dual_oracle(expected_env, shipped, args.oracle_steps)
+    oracle = OraclePolicy(plan)
+    oracle_s = time.perf_counter() - started
+    print(
+        f"\n{label}: oracle (solve_oracle) {oracle_report['shipped_oracle_profit']:,.0f};"
+        f" after {args.oracle_steps} dual steps {oracle_report['oracle_profit']:,.0f};"
+        f" dual upper bound {oracle_report['dual_bound']:,.0f} (expected demand)"
+    )
+    eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + args.eval_seeds))
+    per_seed: dict[str, list[pd.DataFrame]] = {name: [] for name in envs}
+    training, train_s, estimates = [], [], []
+    for k in range(args.train_seeds):
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="pricegraph-pricing-ckpt-") as out_dir:
+            result = train_pricing(market, replace(config, seed=k), Path(out_dir))
+        train_s.append(time.perf_counter() - started)
+        estimates.append(result.policy.meso.estimated)
+        training.append(
+            {"seed": k, "micro_scale": result.policy.micro.scale, "timings_s": result.timings_s,
+             "micro_validation_profit": result.micro_validation}
+        )  # fmt: skip
+        rows = policies(result, market, expected_env, oracle)
+        rows.insert(1, OraclePolicy(shipped, name="oracle (solve_oracle)"))
+        for name, sim in envs.items():
+            seeds = [0] if name == "expected" else eval_seeds
+
+            def env_factory(sim: SimulatorConfig = sim) -> MarketEnv:
+                return MarketEnv(market, bounds, sim)
+
+            frame, _ = compare_policies(env_factory, rows, seeds)
+            frame["train_seed"] = k
+            frame["rep"] = frame["seed"] if name == "stochastic" else k
+            frame["rep"] = frame["train_seed"].astype(str) + "/" + frame["rep"].astype(str)
+            per_seed[name].append(frame)
+    tables, plots = {}, {}
+    for name in envs:
+        stock = float(np.nansum(np.where(np.isfinite(market.initial_inventory),
+                                         market.initial_inventory, 0.0)))  # fmt: skip
+        summary = summarise(pd.concat(per_seed[name], ignore_index=True), stock)
+        summary["profit_pct_dual_bound"] = (
+            100 * summary["profit_mean"] / oracle_report["dual_bound"]
+        )
+        tables[name] = summary
+        what = "one episode per training seed" if name == "expected" else "episodes x train seeds"
+        print_table(f"{label}, {name} demand (% of oracle, 95 % CI over {what})", summary)
+        plot = summary.rename(
+            columns={"profit_pct": "profit_pct_oracle", "profit_pct_ci95": "profit_pct_oracle_ci95"}
+        )
+        path = args.out / f"pricing_{label}_{name}.png"
+        plots[name] = str(plot_profit_vs_oracle(plot, path, f"{label}: {name} demand"))
+    report = {
+        "market": {"products": market.num_products, "segments": market.num_segments,
+                   "categories": market.num_categories, "periods": market.num_periods,
+                   "stock_units": float(np.nansum(market.initial_inventory)), **market.meta},
+        "oracle": oracle_report,
+        "oracle_solve_s": oracle_s,
+        "train_s": train_s,
+        "training": training,
+        "eval_seeds": eval_seeds,
+        "tables": {name: table.to_dict(orient="records") for name, table in tables.items()},
+        "per_seed": {n: pd.concat(f).to_dict(orient="records") for n, f in per_seed.items()},
+        "plots": plots,
+    }  # fmt: skip
+    return report, estimates
+
+
+def myopic_check(
+    market: MarketModel, config: PricingTrainConfig, estimates: list[MarketModel]
+) -> dict:
+    """Myopic over the oracle with unlimited stock, expected demand.
+
+    With no binding stock the oracle's problem separates by period, so myopic on
+    the true model must reach 100 %: a check that the baseline is the myopic optimum,
+    not a bug. Myopic on each seed's estimated model measures the estimation error alone.
+    """
+    unlimited = replace(market, initial_inventory=np.full(market.num_products, np.inf))
+    bounds = PriceBounds.around_list(unlimited, low=config.bound_low, high=config.bound_high)
+    sim = replace(config.simulator, is_stochastic=False)
+    env = MarketEnv(unlimited, bounds, sim)
+    low, high, horizon = env.price_low, env.price_high, sim.horizon_periods
+    rows: list[PricingPolicy] = [
+        OraclePolicy(solve_oracle(env)),
+        MyopicPolicy(unlimited, low, high, horizon, name="myopic (true model)"),
+    ]
+    rows += [
+        MyopicPolicy(model, low, high, horizon, name=f"myopic (estimated, seed {k})")
+        for k, model in enumerate(estimates)
+    ]
+    _, summary = compare_policies(lambda: env, rows, [0])
+    pct = summary.set_index("policy")["profit_pct_oracle"]
+    estimated = [float(pct[row.name]) for row in rows[2:]]
+    print(
+        f"\nmyopic check (unlimited stock, expected demand): myopic on the true model"
+        f" {pct['myopic (true model)']:.2f} % of oracle; on the estimated model"
+        f" {', '.join(f'{v:.1f}' for v in estimated)} %"
+    )
+    return {
+        "unlimited_stock_myopic_pct_oracle": float(pct["myopic (true model)"]),
+        "unlimited_stock_myopic_estimated_pct_oracle": estimated,
+    }
+
+
+def train_config(args: argparse.Namespace) -> PricingTrainConfig:
+    """The training budget of the bench (``--tiny``: smallest that runs)."""
+    sim = SimulatorConfig(horizon_periods=args.periods)
+    if args.tiny:
+        return PricingTrainConfig(
+            simulator=sim, macro=MacroConfig(total_timesteps=48, n_steps=24, batch_size=12,
+            n_epochs=1), meso=MesoConfig(explore_episodes=4),
+            micro=MicroConfig(total_timesteps=60, learning_starts=20),
+            micro_validation_episodes=1, eval_episodes=0, device="cpu",
+        )  # fmt: skip
+    return PricingTrainConfig(
+        simulator=sim,
+        macro=MacroConfig(total_timesteps=args.macro_steps),
+        meso=MesoConfig(explore_episodes=args.explore_episodes),
+        micro=MicroConfig(total_timesteps=args.micro_steps),
+        micro_validation_episodes=args.validation_episodes,
+        eval_episodes=0,  # the bench evaluates itself
+        device="cpu",
+    )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--world-seed", type=int, default=7)
+    add("--n-products", type=int, default=600)
+    add("--n-customers", type=int, default=2000)
+    add("--customers-per-segment", type=int, default=64)
+    add("--periods", type=int, default=12)
+    add("--inventory-scale", type=float, default=0.1)
+    add("--train-seeds", type=int, default=1, help="hierarchies trained (CI in expected env)")
+    add("--eval-seeds", type=int, default=10, help="stochastic episodes per trained hierarchy")
+    add("--macro-steps", type=int, default=3000)
+    add("--micro-steps", type=int, default=3000)
+    add("--explore-episodes", type=int, default=60)
+    add("--oracle-steps", type=int, default=20, help="dual steps improving the oracle")
+    add("--validation-episodes", type=int, default=3, help="simulator episodes of the micro gate")
+    add("--retail-file", type=Path, default=DEFAULT_FILE)
+    add("--retail-products", type=int, default=60)
+    add("--retail-start", default="2011-09-05", help="Monday of the season's first week")
+    add("--retail-stock-ratio", type=float, default=0.5)
+    add("--skip-retail", action="store_true")
+    add("--tiny", action="store_true", help="tiny world and budgets (smoke test)")
+    add("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    if args.tiny:
+        args.n_products, args.n_customers, args.customers_per_segment = 30, 200, 4
+        args.periods, args.eval_seeds, args.retail_products = 4, 2, 8
+        args.oracle_steps = 3
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(1)  # small MLPs on shared CPUs: one thread is fastest
+    args.out.mkdir(parents=True, exist_ok=True)
+    config = train_config(args)
+    result: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "config": asdict(config)}
+    started = time.perf_counter()
+    market, meta = synthetic_market(args)
+    report, estimates = evaluate_market("synthetic", market, config, args)
+    report["myopic_check"] = myopic_check(market, config, estimates)
+    result["synthetic"] = {**report, **meta}
+    result["synthetic"]["total_s"] = time.perf_counter() - started
+    if args.skip_retail:
+        result["online_retail"] = {"skipped": "--skip-retail"}
+    elif not args.retail_file.is_file():
+        print(f"\nOnline Retail skipped: {args.retail_file} not found")
+        result["online_retail"] = {"skipped": f"{args.retail_file} not found"}
+    else:
+        started = time.perf_counter()
+        market, meta = retail_market(args)
+        print(
+            f"\nOnline Retail market: {meta['products']} products, stock {meta['stock_units']:.0f}"
+        )
+        evaluated, _ = evaluate_market("online_retail", market, config, args)
+        total_s = time.perf_counter() - started
+        result["online_retail"] = {**evaluated, "data": meta, "total_s": total_s}
+    (args.out / "pricing.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Smoke test: the pricing benchmark runs end to end on a tiny world (figures not checked)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = {
+    "oracle", "oracle (solve_oracle)", "hierarchical (full)", "full, micro ungated",
+    "macro + meso", "macro only",
+    "static list", "cost plus 100%", "competitor match", "myopic (estimated)",
+    "myopic (true model)",
+}  # fmt: skip
+
+
+def test_bench_pricing_tiny(tmp_path: Path) -> None:
+    args = ["--tiny", "--retail-file", str(tmp_path / "absent.csv.gz"), "--out", str(tmp_path)]
+    result = subprocess.run(
+        [sys.executable, "bench/bench_pricing.py", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Online Retail skipped" in result.stdout
+    report = json.loads((tmp_path / "pricing.json").read_text())
+    assert "not found" in report["online_retail"]["skipped"]
+    synthetic = report["synthetic"]
+    assert abs(synthetic["myopic_check"]["unlimited_stock_myopic_pct_oracle"] - 100) < 0.5
+    for env in ("expected", "stochastic"):
+        table = synthetic["tables"][env]
+        assert {row["policy"] for row in table} == ROWS
+        for row in table:
+            for key in ("profit_pct", "revenue_pct", "units_pct", "leftover_pct_stock"):
+                assert math.isfinite(row[key]), (env, row["policy"], key)
+        assert (tmp_path / f"pricing_synthetic_{env}.png").is_file()
+    oracle = next(r for r in synthetic["tables"]["expected"] if r["policy"] == "oracle")
+    assert abs(oracle["profit_pct"] - 100.0) < 1e-9
