@@ -173,6 +173,8 @@ def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _
             Progress(disable=True),
         )
         total += report.result
+    if total.created or total.updated:
+        services.quotes.invalidate()  # quotes read a cached snapshot of the store
     errors.sort(key=lambda e: (e.index, e.field or ""))
     return _Outcome(total, errors)
 

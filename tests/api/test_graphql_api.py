@@ -495,6 +495,16 @@ def test_upsert_products_and_prices(client: httpx.Client, services: Services) ->
         client, '{ priceHistory(productId: "P-API-1", kinds: [MARKDOWN]) { kind price } }'
     )
     assert history["data"]["priceHistory"] == [{"kind": "markdown", "price": 99.0}]
+    # Quotes read a cached snapshot of the store: a write must make the new product quotable.
+    customer = str(store.node_frame("Customer")["id"].iloc[0])
+    quote = gql(
+        client,
+        'query($c: String!) { personalizedPrice(customerId: $c, productId: "P-API-1") '
+        "{ listPrice } }",
+        role="reader",
+        c=customer,
+    )
+    assert quote["data"]["personalizedPrice"]["listPrice"] == pytest.approx(120.0)
 
 
 def test_similarity_and_recommendations(client: httpx.Client, services: Services) -> None:
