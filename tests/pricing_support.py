@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from pricegraph.pricing.demand_data import calendar_features
+from pricegraph.pricing.market import MarketModel
 
 
 def simulate_panel(
@@ -42,3 +43,33 @@ def simulate_panel(
         }
     )
     return pd.concat([panel, calendar_features(panel["week"])], axis=1)
+
+
+def three_product_market(
+    inventory: tuple[float, ...] = (np.inf,) * 3,
+    *,
+    base_utility: tuple[float, float, float] = (-1.0, -1.5, -0.5),
+    num_periods: int = 3,
+) -> MarketModel:
+    """2 segments (groups 0 | 1, 2), 3 products, up to 3 periods: a market to check by hand."""
+    return MarketModel(
+        list_price=np.array([100.0, 200.0, 50.0]),
+        unit_cost=np.array([40.0, 90.0, 20.0]),
+        product_brand=np.array([0, 1, 0]),
+        product_category=np.array([0, 0, 1]),
+        initial_inventory=np.array(inventory),
+        base_utility=np.array(base_utility),
+        product_beta=np.zeros(3),
+        group_segment=np.array([0, 1, 1]),
+        group_weight=np.array([10.0, 5.0, 5.0]),
+        alpha=np.array([0.0, 0.5, 0.5]),
+        beta=np.array([3.0, 1.5, 2.0]),
+        brand_affinity=np.array([[1.0, 0.0], [0.0, 0.5], [0.0, 0.0]]),
+        consideration=np.array([[0.5, 0.2, 1.0], [0.3, 0.9, 0.4], [1.0, 1.0, 1.0]]),
+        visits=np.array([[2.0, 1.0, 1.5], [1.0, 1.0, 2.0], [3.0, 2.0, 1.0]])[:, :num_periods],
+        competitor_price=np.array([[90.0, np.nan, 95.0], [np.nan] * 3, [55.0, 45.0, 50.0]])[
+            :, :num_periods
+        ],
+        gamma=1.0,
+        delta=1.5,
+    )

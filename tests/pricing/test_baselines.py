@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pricing_support import three_product_market
 
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.baselines import (
@@ -20,25 +21,7 @@ from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 
 def market(inventory: tuple[float, ...] = (np.inf,) * 3) -> MarketModel:
-    return MarketModel(
-        list_price=np.array([100.0, 200.0, 50.0]),
-        unit_cost=np.array([40.0, 90.0, 20.0]),
-        product_brand=np.array([0, 1, 0]),
-        product_category=np.array([0, 0, 1]),
-        initial_inventory=np.array(inventory),
-        base_utility=np.array([-1.0, -1.5, -0.5]),
-        product_beta=np.zeros(3),
-        group_segment=np.array([0, 1, 1]),
-        group_weight=np.array([10.0, 5.0, 5.0]),
-        alpha=np.array([0.0, 0.5, 0.5]),
-        beta=np.array([3.0, 1.5, 2.0]),
-        brand_affinity=np.array([[1.0, 0.0], [0.0, 0.5], [0.0, 0.0]]),
-        consideration=np.array([[0.5, 0.2, 1.0], [0.3, 0.9, 0.4], [1.0, 1.0, 1.0]]),
-        visits=np.array([[2.0, 1.0], [1.0, 1.0], [3.0, 2.0]]),
-        competitor_price=np.array([[90.0, np.nan], [np.nan, np.nan], [55.0, 45.0]]),
-        gamma=1.0,
-        delta=1.5,
-    )
+    return three_product_market(inventory, num_periods=2)
 
 
 def make_env(inventory: tuple[float, ...] = (np.inf,) * 3) -> MarketEnv:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pricing_support import three_product_market
 
 from pricegraph.loaders.synthetic import WorldConfig, generate_world
 from pricegraph.pricing.baselines import (
@@ -43,28 +44,6 @@ def one_product_market(beta: float, inventory: float = np.inf, periods: int = 1)
         competitor_price=np.full((1, periods), np.nan),
         gamma=0.0,
         delta=0.0,
-    )
-
-
-def three_product_market(inventory: tuple[float, ...]) -> MarketModel:
-    return MarketModel(
-        list_price=np.array([100.0, 200.0, 50.0]),
-        unit_cost=np.array([40.0, 90.0, 20.0]),
-        product_brand=np.array([0, 1, 0]),
-        product_category=np.array([0, 0, 1]),
-        initial_inventory=np.array(inventory),
-        base_utility=np.array([-1.0, -1.5, -0.5]),
-        product_beta=np.zeros(3),
-        group_segment=np.array([0, 1, 1]),
-        group_weight=np.array([10.0, 5.0, 5.0]),
-        alpha=np.array([0.0, 0.5, 0.5]),
-        beta=np.array([3.0, 1.5, 2.0]),
-        brand_affinity=np.array([[1.0, 0.0], [0.0, 0.5], [0.0, 0.0]]),
-        consideration=np.array([[0.5, 0.2, 1.0], [0.3, 0.9, 0.4], [1.0, 1.0, 1.0]]),
-        visits=np.array([[2.0, 1.0, 1.5], [1.0, 1.0, 2.0], [3.0, 2.0, 1.0]]),
-        competitor_price=np.array([[90.0, np.nan, 95.0], [np.nan] * 3, [55.0, 45.0, 50.0]]),
-        gamma=1.0,
-        delta=1.5,
     )
 
 

@@ -8,6 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from pricing_support import three_product_market
 
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.market import MarketModel
@@ -16,25 +17,7 @@ from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 def tiny_market(inventory: tuple[float, ...] = (50.0, 20.0, np.inf)) -> MarketModel:
     """2 segments (groups 0 | 1, 2), 3 products, 3 periods."""
-    return MarketModel(
-        list_price=np.array([100.0, 200.0, 50.0]),
-        unit_cost=np.array([40.0, 90.0, 20.0]),
-        product_brand=np.array([0, 1, 0]),
-        product_category=np.array([0, 0, 1]),
-        initial_inventory=np.array(inventory),
-        base_utility=np.array([-2.0, -2.5, -1.5]),
-        product_beta=np.zeros(3),
-        group_segment=np.array([0, 1, 1]),
-        group_weight=np.array([10.0, 5.0, 5.0]),
-        alpha=np.array([0.0, 0.5, 0.5]),
-        beta=np.array([3.0, 1.5, 2.0]),
-        brand_affinity=np.array([[1.0, 0.0], [0.0, 0.5], [0.0, 0.0]]),
-        consideration=np.array([[0.5, 0.2, 1.0], [0.3, 0.9, 0.4], [1.0, 1.0, 1.0]]),
-        visits=np.array([[2.0, 1.0, 1.5], [1.0, 1.0, 2.0], [3.0, 2.0, 1.0]]),
-        competitor_price=np.array([[90.0, np.nan, 95.0], [np.nan] * 3, [55.0, 45.0, 50.0]]),
-        gamma=1.0,
-        delta=1.5,
-    )
+    return three_product_market(inventory, base_utility=(-2.0, -2.5, -1.5))
 
 
 def make_env(**config: object) -> MarketEnv:
