@@ -16,10 +16,9 @@ The hierarchy is trained with ``train_pricing`` once per ``--train-seeds``; ever
 policy then plays the same seeds in two environments. **Expected demand**
 (``is_stochastic=False``, the headline): one episode per training seed, CI over
 training seeds (0 with one); the fluid optimum bounds every policy here. The
-oracle row is the best of ``solve_oracle``'s plan (also shown) and
-``--oracle-steps`` dual-ascent plans (:func:`dual_oracle`), with the dual value as
-a loose upper bound. **Stochastic** (Poisson, ``--eval-seeds`` episodes, common
-random numbers): the open-loop oracle is no bound there, > 100 % is possible.
+oracle row is ``solve_oracle``'s plan; its dual value, an upper bound on the
+fluid optimum, is reported beside it (``profit_pct_dual_bound``).
+**Stochastic** (Poisson, ``--eval-seeds`` episodes, common random numbers): the open-loop oracle is no bound there, > 100 % is possible.
 Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
 static list, cost plus 100 %, competitor match, myopic on the estimated and on
 the true model. Columns: profit, revenue, units in % of the oracle (paired, 95 %
@@ -64,13 +63,7 @@ from pricegraph.pricing.market import MarketModel
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig, market_from_demand
 from pricegraph.pricing.meso import MesoConfig
 from pricegraph.pricing.micro import MicroConfig
-from pricegraph.pricing.oracle import (
-    OraclePolicy,
-    PricePlan,
-    market_blocks,
-    optimise_prices,
-    solve_oracle,
-)
+from pricegraph.pricing.oracle import OraclePolicy, solve_oracle
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
 from pricegraph.pricing.train_pricing import EVAL_SEED_START, PricingTrainConfig, train_pricing
 
@@ -163,42 +156,6 @@ def retail_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
     return market, meta
 
 
-def dual_oracle(env: MarketEnv, plan: PricePlan, steps: int) -> tuple[PricePlan, dict]:
-    """Improve ``solve_oracle``'s plan by projected subgradient steps on the shadow prices.
-
-    ``solve_oracle`` fixes its stock-bound set at :math:`\\lambda = 0`; with substitution,
-    products outside it oversell once the bound ones get dearer, so its plan is no
-    optimum when stock binds. For the Lagrangian :math:`D(\\lambda) = \\max_p \\sum (p - c
-    - \\lambda)^+ q(p) + \\lambda^\\top I`, every step's inner prices are a feasible plan
-    (played on ``env``, expected demand) and :math:`\\min D` an upper bound on the
-    fluid optimum (if the inner per-period solve is global). No holding or salvage.
-    """
-    market, horizon = env.market, env.config.horizon_periods
-    periods = slice(env.config.start_period, env.config.start_period + horizon)
-    blocks = market_blocks(market, periods, env.row_of_group, env.num_rows)
-    is_finite = np.isfinite(market.initial_inventory)
-    stock = np.where(is_finite, market.initial_inventory, 0.0)
-    shadow, prices = plan.shadow_price.copy(), plan.prices
-    best = (run_episode(env, OraclePolicy(plan), 0)["profit"], plan)
-    shipped, bound = best[0], np.inf
-    for k in range(steps):
-        cost = np.broadcast_to(market.unit_cost + shadow, (horizon, market.num_products))
-        prices, units = optimise_prices(
-            blocks, cost, market.list_price, env.price_low, env.price_high, start=prices
-        )
-        margin = np.maximum(prices[:, env.row_of_group] - cost[:, None, :], 0.0)
-        bound = min(bound, float((units * margin).sum() + (shadow * stock).sum()))
-        demand = units.sum(axis=(0, 1))
-        candidate = PricePlan(prices, shadow.copy(), float("nan"), demand, 0.0)
-        profit = run_episode(env, OraclePolicy(candidate), 0)["profit"]
-        best = max(best, (profit, candidate), key=lambda pair: pair[0])
-        excess = (demand - stock) / np.maximum(np.maximum(demand, stock), 1.0)
-        step = 0.1 / np.sqrt(k + 1) * market.list_price
-        shadow = np.maximum(shadow + step * np.where(is_finite, excess, 0.0), 0.0)
-    report = {"shipped_oracle_profit": shipped, "oracle_profit": best[0], "dual_bound": bound}
-    return best[1], report
-
-
 def policies(result, market: MarketModel, env: MarketEnv, oracle: OraclePolicy) -> list:
     """Every row of the tables, for one trained hierarchy."""
     hier, low, high = result.policy, env.price_low, env.price_high
@@ -272,14 +229,18 @@ def evaluate_market(
     }
     started = time.perf_counter()
     expected_env = MarketEnv(market, bounds, envs["expected"])
-    shipped = solve_oracle(expected_env)
-    plan, oracle_report = dual_oracle(expected_env, shipped, args.oracle_steps)
+    plan = solve_oracle(expected_env)
     oracle = OraclePolicy(plan)
     oracle_s = time.perf_counter() - started
+    oracle_report = {
+        "oracle_profit": run_episode(expected_env, oracle, 0)["profit"],
+        "dual_bound": plan.dual_bound,
+        "gap_pct": 100 * (1 - plan.expected_profit / plan.dual_bound),
+    }
     print(
-        f"\n{label}: oracle (solve_oracle) {oracle_report['shipped_oracle_profit']:,.0f};"
-        f" after {args.oracle_steps} dual steps {oracle_report['oracle_profit']:,.0f};"
-        f" dual upper bound {oracle_report['dual_bound']:,.0f} (expected demand)"
+        f"\n{label}: oracle {oracle_report['oracle_profit']:,.0f} (expected demand);"
+        f" dual upper bound {plan.dual_bound:,.0f}, gap {oracle_report['gap_pct']:.2f} %;"
+        f" solved in {oracle_s:.1f} s"
     )
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + args.eval_seeds))
     per_seed: dict[str, list[pd.DataFrame]] = {name: [] for name in envs}
@@ -295,7 +256,6 @@ def evaluate_market(
              "micro_validation_profit": result.micro_validation}
         )  # fmt: skip
         rows = policies(result, market, expected_env, oracle)
-        rows.insert(1, OraclePolicy(shipped, name="oracle (solve_oracle)"))
         for name, sim in envs.items():
             seeds = [0] if name == "expected" else eval_seeds
 
@@ -410,7 +370,6 @@ def parse_args() -> argparse.Namespace:
     add("--macro-steps", type=int, default=3000)
     add("--micro-steps", type=int, default=3000)
     add("--explore-episodes", type=int, default=60)
-    add("--oracle-steps", type=int, default=20, help="dual steps improving the oracle")
     add("--validation-episodes", type=int, default=3, help="simulator episodes of the micro gate")
     add("--retail-file", type=Path, default=DEFAULT_FILE)
     add("--retail-products", type=int, default=60)
@@ -423,7 +382,6 @@ def parse_args() -> argparse.Namespace:
     if args.tiny:
         args.n_products, args.n_customers, args.customers_per_segment = 30, 200, 4
         args.periods, args.eval_seeds, args.retail_products = 4, 2, 8
-        args.oracle_steps = 3
     return args
 
 

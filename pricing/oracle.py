@@ -6,17 +6,18 @@ fluid (expected-demand) problem
 
 .. math::
 
-    \\max_{p} \\; \\sum_t \\sum_g \\sum_j q_{gjt}(p_{r(g)\\cdot t}) \\, (p_{r(g)jt} - k_{jt})
-    \\quad \\text{s.t.} \\quad \\sum_{t, g} q_{gjt} \\le I_j,
+    \\max_{p} \\; \\sum_j (p_j - k_j) \\, \\min\\big(q_j(p), I_j\\big)
 
-with :math:`q_{gjt} = n_g v_{gt} u P_{gjt}` (:mod:`.market`) and the effective unit
-cost :math:`k_{jt} = c_j (1 + salvage - holding \\cdot (T - t))` (a unit sold
-forgoes its salvage value and saves holding until the end; :math:`k = c` for
-unlimited stock). Inventory is priced by
-a Lagrange multiplier (shadow price) :math:`\\lambda_j \\ge 0` per product:
-for given :math:`\\lambda` the problem separates into independent
-``(period, row)`` blocks of :math:`\\max \\sum_g n_g \\sum_j P_{gj}(p_j - k_j - \\lambda_j)`,
-solved together by L-BFGS-B on :math:`x = \\log p` with the exact gradient
+(written per product for brevity; prices and demand are per period ``t`` and
+group ``g``), with :math:`q_{gjt} = n_g v_{gt} u P_{gjt}` (:mod:`.market`): sales
+are demand capped by stock :math:`I_j`, the rest is rationed away. The effective
+unit cost :math:`k_{jt} = c_j (1 + salvage - holding \\cdot (T - t))` counts that a
+unit sold forgoes its salvage value and saves holding until the end (:math:`k =
+c` for unlimited stock). Inventory is priced by a Lagrange multiplier (shadow
+price) :math:`\\lambda_j \\ge 0` per product: for given :math:`\\lambda` the problem
+separates into independent ``(period, row)`` blocks of :math:`\\max \\sum_g n_g
+\\sum_j P_{gj}(p_j - k_j - \\lambda_j)`, solved together by projected Newton steps
+on :math:`x = \\log p` (:func:`optimise_prices`) with the exact gradient
 
 .. math::
 
@@ -24,13 +25,13 @@ solved together by L-BFGS-B on :math:`x = \\log p` with the exact gradient
         \\big[p_j - b_{gj} (m_{gj} - \\textstyle\\sum_k P_{gk} m_{gk})\\big],
     \\qquad m = p - k - \\lambda.
 
-Products whose unconstrained demand exceeds their stock get :math:`\\lambda_j`
-by bisection on :math:`[0, p^{high}_j]` (demand falls as :math:`\\lambda_j` rises);
-the plan keeps the feasible end of each bracket. The optimum of this fluid
-problem bounds the expected profit of any policy in the deterministic
-environment (``is_stochastic=False``) and, by the usual fluid-relaxation
-argument, approximately in the stochastic one; :class:`OraclePolicy` plays the
-plan open loop.
+:func:`solve_oracle` finds the multipliers (bisection rounds, then the dual by
+L-BFGS-B) and certifies its plan with the dual value
+(:attr:`PricePlan.dual_bound`). The optimum of this fluid problem bounds the
+expected profit of any policy in the deterministic environment
+(``is_stochastic=False``) and, by the usual fluid-relaxation argument,
+approximately in the stochastic one; :class:`OraclePolicy` plays the plan open
+loop.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class PricePlan:
     """``[P]`` expected units over the season (uncapped)."""
     solve_seconds: float
     """Wall time of the solve (reporting only)."""
+    dual_bound: float = float("nan")
+    """Lagrangian dual value at :attr:`shadow_price` with the effective unit costs:
+    an upper bound on the fluid optimum when the inner per-period solve is global."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,16 +197,46 @@ def market_blocks(
 
 
 def solve_oracle(
-    env: MarketEnv, bisection_steps: int = 16, tolerance_units: float = 1e-3
+    env: MarketEnv,
+    bisection_steps: int = 16,
+    bisection_rounds: int = 4,
+    dual_iterations: int = 60,
+    gap_tolerance: float = 1e-3,
+    tolerance_units: float = 1e-3,
 ) -> PricePlan:
     """Solve the season-long fluid problem for ``env``'s market, bounds and config.
+
+    Two stages find the shadow prices :math:`\\lambda`:
+
+    1. Products whose demand at :math:`\\lambda = 0` exceeds their stock get their
+       multiplier by simultaneous bisection (demand falls as its own
+       :math:`\\lambda_j` rises). Exact without substitution; with it, products
+       that now oversell join the set and the bisection runs again, in rounds.
+    2. With substitution, dearer scarce products push demand onto others, so the
+       first stage's multipliers are still no optimum. L-BFGS-B then minimises the
+       Lagrangian dual :math:`D(\\lambda) = \\max_p \\sum (p - k - \\lambda)^+ q(p) +
+       \\lambda^\\top I` over :math:`\\lambda \\ge 0` (convex, with gradient
+       :math:`I - q` over the units whose margin is positive), every evaluation
+       warm-started from the last prices. The positive part is rationing: demand
+       beyond stock, e.g. at the price ceiling, is simply not served.
+
+    Every evaluated price plan is scored by its fluid profit with oversold products
+    rationed to their stock; the best one is returned, with the least dual value
+    seen as :attr:`PricePlan.dual_bound`.
 
     Args:
         env: The environment the plan will be played in (its true market).
         bisection_steps: Halvings of each binding product's shadow-price bracket.
+        bisection_rounds: Rounds of stage 1 at most; each adds the products that
+            oversell at the last round's prices to the bisected set.
+        dual_iterations: L-BFGS-B iterations on the dual at most (0 skips stage 2).
+        gap_tolerance: Stop once the best plan is within this fraction of the least
+            dual value (a certificate of near-optimality).
         tolerance_units: Slack (units) before a product counts as stock-bound.
     """
     import time
+
+    from scipy.optimize import minimize
 
     started = time.perf_counter()
     market, config = env.market, env.config
@@ -212,25 +246,81 @@ def solve_oracle(
     remaining = horizon - np.arange(horizon)  # periods of holding a sale saves
     stock = market.initial_inventory
     finite = np.isfinite(stock)  # unlimited stock is neither held nor salvaged
+    finite_stock = np.where(finite, stock, 0.0)
     adjustment = config.salvage_value_pct / 100 - config.holding_cost_pct / 100 * remaining[:, None]
     base_cost = market.unit_cost * (1 + finite * adjustment)  # [T, P]
     args = (market.list_price, env.price_low, env.price_high)
+    state = {"prices": None, "best": (-np.inf, None, None, None), "dual": np.inf}
+
+    def solve(shadow: np.ndarray) -> np.ndarray:
+        """Inner solve at ``shadow``; record the plan and dual value; return demand."""
+        cost = base_cost + shadow
+        prices, units = optimise_prices(blocks, cost, *args, start=state["prices"])
+        state["prices"] = prices
+        demand = units.sum(axis=(0, 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fill = np.where(demand > stock, stock / demand, 1.0)
+        margin = prices[:, env.row_of_group] - base_cost[:, None, :]
+        profit = float((units * fill * margin).sum())
+        if profit > state["best"][0]:
+            state["best"] = (profit, prices, shadow.copy(), demand)
+        # sales beyond stock are rationed away, so a unit whose price does not cover
+        # k + lambda is simply not sold: D uses the positive part of the margin
+        dual_margin = prices[:, env.row_of_group] - cost[:, None, :]
+        is_paying = dual_margin > 0
+        state["dual_value"] = float((units * dual_margin * is_paying).sum() + shadow @ finite_stock)
+        state["dual"] = min(state["dual"], state["dual_value"])
+        state["paying_demand"] = (units * is_paying).sum(axis=(0, 1))
+        return demand
+
     shadow = np.zeros(market.num_products)
-    prices, units = optimise_prices(blocks, base_cost, *args)
-    demand = units.sum(axis=(0, 1))
-    bound = demand > stock + tolerance_units
-    if bound.any():
+    demand = solve(shadow)
+    bound = np.zeros(market.num_products, dtype=bool)
+    for _ in range(bisection_rounds):
+        is_new = finite & ~bound & (demand > stock + tolerance_units)
+        if not is_new.any():
+            break
+        bound |= is_new
         lo, hi = np.zeros(market.num_products), np.where(bound, env.price_high, 0.0)
         for _ in range(bisection_steps):
             shadow = np.where(bound, (lo + hi) / 2, 0.0)
-            prices, units = optimise_prices(blocks, base_cost + shadow, *args, start=prices)
-            is_over = units.sum(axis=(0, 1)) > stock + tolerance_units
+            is_over = solve(shadow) > stock + tolerance_units
             lo, hi = np.where(bound & is_over, shadow, lo), np.where(bound & ~is_over, shadow, hi)
-        shadow = np.where(bound, hi, 0.0)
-        prices, units = optimise_prices(blocks, base_cost + shadow, *args, start=prices)
-    demand = units.sum(axis=(0, 1))
+        shadow = np.where(bound, hi, 0.0)  # the feasible end of each bracket
+        demand = solve(shadow)
+    is_close = state["dual"] - state["best"][0] <= gap_tolerance * abs(state["dual"])
+    if dual_iterations > 0 and finite.any() and not is_close:
+        index = np.flatnonzero(finite)
+        # past the ceiling's margin a higher multiplier only raises D
+        margin_room = np.maximum(env.price_high - base_cost.min(axis=0), 0.0)
+
+        def dual(values: np.ndarray) -> tuple[float, np.ndarray]:
+            full = np.zeros(market.num_products)
+            full[index] = values
+            solve(full)
+            return state["dual_value"], (stock - state["paying_demand"])[index]
+
+        def stop_when_close(_: np.ndarray) -> None:
+            if state["dual"] - state["best"][0] <= gap_tolerance * abs(state["dual"]):
+                raise StopIteration
+
+        minimize(
+            dual,
+            shadow[index],
+            jac=True,
+            method="L-BFGS-B",
+            bounds=list(zip(np.zeros(index.size), margin_room[index], strict=True)),
+            options={"maxiter": dual_iterations},
+            callback=stop_when_close,
+        )
+    _, prices, shadow, demand = state["best"]
     with np.errstate(divide="ignore", invalid="ignore"):
         fill = np.where(demand > stock, stock / demand, 1.0)
+    units = blocks.scale[:, :, None] * mnl_probabilities(
+        blocks.log_attraction,
+        blocks.slope,
+        np.log(prices[:, env.row_of_group] / market.list_price),
+    )
     margin = prices[:, env.row_of_group] - market.unit_cost
     profit = float((units * fill * margin).sum())
     return PricePlan(
@@ -239,6 +329,7 @@ def solve_oracle(
         expected_profit=profit,
         expected_units=demand,
         solve_seconds=time.perf_counter() - started,
+        dual_bound=state["dual"],
     )
 
 

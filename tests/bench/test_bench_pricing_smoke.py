@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = {
-    "oracle", "oracle (solve_oracle)", "hierarchical (full)", "full, micro ungated",
+    "oracle", "hierarchical (full)", "full, micro ungated",
     "macro + meso", "macro only",
     "static list", "cost plus 100%", "competitor match", "myopic (estimated)",
     "myopic (true model)",
@@ -38,3 +38,4 @@ def test_bench_pricing_tiny(tmp_path: Path) -> None:
         assert (tmp_path / f"pricing_synthetic_{env}.png").is_file()
     oracle = next(r for r in synthetic["tables"]["expected"] if r["policy"] == "oracle")
     assert abs(oracle["profit_pct"] - 100.0) < 1e-9
+    assert synthetic["oracle"]["oracle_profit"] <= synthetic["oracle"]["dual_bound"] * (1 + 1e-9)

@@ -142,3 +142,29 @@ def test_oracle_beats_every_baseline_on_a_tiny_world() -> None:
     assert oracle == pytest.approx(plan.expected_profit, rel=1e-3)
     for policy in _policies(env, market):
         assert oracle >= run_episode(env, policy, seed=0)["profit"] - 1e-6, policy.name
+
+
+def test_scarce_substitutes_are_solved_to_a_certified_gap() -> None:
+    """With most stock scarce, one bisection round leaves substitutes overselling;
+    the rounds and the dual close the gap, and the dual value bounds every policy."""
+    world = generate_world(
+        WorldConfig(seed=3, n_brands=6, n_products=60, n_customers=400, n_days=56)
+    )
+    market = market_from_ground_truth(
+        world.truth,
+        prices=world.prices,
+        stock_units=world.products["stock_units"].to_numpy(),
+        config=GroundTruthMarketConfig(
+            customers_per_segment=16, num_periods=8, inventory_scale=0.02
+        ),
+    )
+    env = MarketEnv(market, config=SimulatorConfig(horizon_periods=8, is_stochastic=False))
+    plan = solve_oracle(env)
+    first_round = solve_oracle(env, bisection_rounds=1, dual_iterations=0)
+    profit = run_episode(env, OraclePolicy(plan), seed=0)["profit"]
+    assert profit == pytest.approx(plan.expected_profit, rel=1e-3)
+    assert plan.expected_profit <= plan.dual_bound * (1 + 1e-9)
+    assert plan.expected_profit >= 0.99 * plan.dual_bound
+    assert profit >= run_episode(env, OraclePolicy(first_round), seed=0)["profit"] - 1e-6
+    for policy in _policies(env, market):
+        assert run_episode(env, policy, seed=0)["profit"] <= plan.dual_bound, policy.name
