@@ -18,7 +18,8 @@ policy then plays the same seeds in two environments. **Expected demand**
 training seeds (0 with one); the fluid optimum bounds every policy here. The
 oracle row is ``solve_oracle``'s plan; its dual value, an upper bound on the
 fluid optimum, is reported beside it (``profit_pct_dual_bound``).
-**Stochastic** (Poisson, ``--eval-seeds`` episodes, common random numbers): the open-loop oracle is no bound there, > 100 % is possible.
+**Stochastic** (Poisson, ``--eval-seeds`` episodes, common random numbers): the
+open-loop oracle is no bound there, > 100 % is possible.
 Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
 static list, cost plus 100 %, competitor match, myopic on the estimated and on
 the true model. Columns: profit, revenue, units in % of the oracle (paired, 95 %
