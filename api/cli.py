@@ -6,6 +6,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     config,
     demo,
     embed,
+    fit_demand,
     generate,
     load,
     query,

@@ -148,8 +148,12 @@ class Services:
             self._encoder = encoder_factory(self.settings.embeddings)()
         return self._encoder
 
-    def set_guardrails(self, guardrails: GuardrailConfig) -> GuardrailConfig:
-        """Quote with ``guardrails`` from now on (service thread; not persisted)."""
+    def set_guardrails(self, guardrails: GuardrailConfig, changed_by: str) -> GuardrailConfig:
+        """Quote with ``guardrails`` from now on and save them for the next start
+        (service thread); ``changed_by`` is the principal's name."""
+        from ..pricing.guardrail_store import save_guardrails
+
+        save_guardrails(self.quotes.config.guardrails_path, guardrails, changed_by)
         pricing = self.quotes.config.model_copy(update={"guardrails": guardrails})
         self.quotes = self._quote_service(pricing)
         return guardrails
@@ -232,7 +236,7 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
             policy=load_policy(settings.pricing),
             demand=demand,
         )
-        services.quotes = services._quote_service(settings.pricing)
+        services.quotes = services._quote_service(settings.pricing.with_saved_guardrails())
     except BaseException:
         store.close()
         raise

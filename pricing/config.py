@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .guardrail_config import GuardrailConfig
 
+DEFAULT_POLICY_DIR = Path("models/pricing")
+"""Where ``pricegraph train-pricing`` writes policy checkpoints, under the data directory."""
+
 
 class PricingConfig(BaseModel):
     """How quotes are made, guarded and recorded.
@@ -21,9 +24,15 @@ class PricingConfig(BaseModel):
         audit_path: SQLite file of the quote audit log and the approval queue;
             a relative path is resolved against the data directory
             (default ``audit/quotes.sqlite``).
-        policy_path: Checkpoint folder of the trained hierarchical policy;
-            ``None``: quote at list price (:class:`~pricegraph.pricing.policy.ListPricePolicy`).
-            Relative paths are resolved against the data directory.
+        policy_path: Checkpoint folder of the trained hierarchical policy; relative
+            paths are resolved against the data directory. ``None``: the newest one
+            ``pricegraph train-pricing`` wrote (``<data_dir>/models/pricing/latest``)
+            when there is one, else quote at list price
+            (:class:`~pricegraph.pricing.policy.ListPricePolicy`).
+        guardrails_path: Where the API's ``setGuardrails`` saves the guardrails it
+            sets (default ``pricing/guardrails.json`` in the data directory); when
+            the file exists its guardrails are in force instead of ``guardrails``
+            (:mod:`~pricegraph.pricing.guardrail_store`).
         period_days: Length of a pricing period in days, in ``[1, 366]``; the
             quote state's ``period`` is ``(day of year - 1) // period_days``.
         default_cost_ratio: Unit cost as a fraction of the list price, in ``(0, 1]``,
@@ -35,17 +44,35 @@ class PricingConfig(BaseModel):
     guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
     audit_path: Path = Path("audit/quotes.sqlite")
     policy_path: Path | None = None
+    guardrails_path: Path = Path("pricing/guardrails.json")
     period_days: int = Field(default=7, ge=1, le=366)
     default_cost_ratio: float = Field(default=0.6, gt=0, le=1)
 
     def resolved(self, data_dir: Path) -> PricingConfig:
         """A copy whose relative paths are resolved against ``data_dir``."""
         changes: dict[str, Path] = {}
-        if not self.audit_path.is_absolute():
-            changes["audit_path"] = data_dir / self.audit_path
-        if self.policy_path is not None and not self.policy_path.is_absolute():
+        for name in ("audit_path", "guardrails_path"):
+            if not getattr(self, name).is_absolute():
+                changes[name] = data_dir / getattr(self, name)
+        if self.policy_path is None:
+            latest = data_dir / DEFAULT_POLICY_DIR / "latest"
+            if (latest / "manifest.json").is_file():
+                changes["policy_path"] = latest
+        elif not self.policy_path.is_absolute():
             changes["policy_path"] = data_dir / self.policy_path
         return self.model_copy(update=changes)
 
+    def with_saved_guardrails(self) -> PricingConfig:
+        """A copy with the guardrails saved at :attr:`guardrails_path` (by the API's
+        ``setGuardrails``) in force, when that file exists.
 
-__all__ = ["PricingConfig"]
+        Raises:
+            ConfigError: The saved file is unreadable or invalid (names the file).
+        """
+        from .guardrail_store import read_guardrails
+
+        saved = read_guardrails(self.guardrails_path)
+        return self if saved is None else self.model_copy(update={"guardrails": saved[0]})
+
+
+__all__ = ["DEFAULT_POLICY_DIR", "PricingConfig"]

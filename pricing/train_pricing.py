@@ -37,6 +37,8 @@ from .micro import MicroCells, MicroConfig, MicroPolicy, train_micro
 from .oracle import OraclePolicy, solve_oracle
 from .simulator import MarketEnv, PriceBounds, SimulatorConfig
 
+LATEST = "latest"
+"""Name of the link to the newest checkpoint inside the output folder."""
 EVAL_SEED_START = 10_000
 """First evaluation episode seed."""
 VALIDATION_SEED_START = 5_000
@@ -215,7 +217,19 @@ def train_pricing(
                      **estimated.meta},
     }  # fmt: skip
     policy.save(folder, manifest)
+    point_latest(out_dir, version)
     return PricingTrainResult(policy, summary, per_seed, folder, plots, timings, validation)
+
+
+def point_latest(out_dir: Path, version: str) -> Path:
+    """Point ``out_dir/latest`` at checkpoint ``version`` (a relative symlink, swapped
+    atomically), where quoting finds the newest policy by default."""
+    link = Path(out_dir) / LATEST
+    partial = Path(out_dir) / f".{LATEST}.partial"
+    partial.unlink(missing_ok=True)
+    partial.symlink_to(version, target_is_directory=True)
+    partial.replace(link)
+    return link
 
 
 def evaluation_policies(
@@ -288,12 +302,14 @@ def plot_learning_curves(macro_returns: np.ndarray, micro_rewards: np.ndarray, p
 
 __all__ = [
     "EVAL_SEED_START",
+    "LATEST",
     "VALIDATION_SEED_START",
     "PricingTrainConfig",
     "PricingTrainResult",
     "choose_micro_scale",
     "evaluation_policies",
     "plot_learning_curves",
+    "point_latest",
     "seed_everything",
     "train_pricing",
 ]

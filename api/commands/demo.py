@@ -1,17 +1,61 @@
-"""``pricegraph demo``: the main job on the embedded defaults, end to end."""
+"""``pricegraph demo``: the main job on the embedded defaults, end to end.
+
+Generate the synthetic world, load it, embed it, train the graph encoder, build the
+segments, fit the demand model, train the pricing policy, then serve GraphQL with
+example queries that use real ids of the world. Every step is one of the commands,
+so the demo shows what a user runs by hand.
+"""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import replace
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
+from ...gnn.segments import SegmentConfig
+from ...gnn.service import GnnRunConfig
+from ...gnn.train import EncoderConfig
 from ...loaders import load_files, read_mapping
 from ...loaders.synthetic_config import WorldConfig
+from ...pricing.config import DEFAULT_POLICY_DIR
+from ...pricing.train_pricing import PricingTrainConfig
+from ..config import ApiConfig, ApiKey
+from ..services import api_section
 from ._common import app, clear_errors, console, load_settings, open_store, print_report
 from .embed import run_embed
+from .fit_demand import run_fit_demand
 from .generate import generate_to
+from .segments import run_segments
+from .serve import example_ids, example_queries, run_server
 from .stats import stats
+from .train_gnn import run_train_gnn
+from .train_pricing import run_train_pricing
+
+
+def _step(number: int, total: int, name: str) -> None:
+    console.rule(f"[bold]{number}/{total} {name}")
+
+
+def demo_keys(config: ApiConfig) -> tuple[ApiConfig, str | None]:
+    """The API section with keys: the configured ones, or fresh demo keys (one per role).
+
+    Returns:
+        The section, and the demo's pricing key to print (``None`` with configured keys).
+    """
+    if config.keys:
+        return config, None
+    keys = {role: secrets.token_urlsafe(24) for role in ("reader", "pricing", "admin")}
+    demo = tuple(ApiKey(name=f"demo-{r}", key=SecretStr(k), role=r) for r, k in keys.items())
+    console.print(
+        "No API keys configured: this demo server uses fresh keys (set PRICEGRAPH_API__KEYS "
+        "for your own):\n" + "\n".join(f"  {role:8} {key}" for role, key in keys.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    return config.model_copy(update={"keys": demo}), keys["pricing"]
 
 
 @app.command()
@@ -23,14 +67,33 @@ def demo(
     embed: Annotated[
         bool, typer.Option(help="Embed products, brands and customers (text model, Qdrant).")
     ] = True,
+    train: Annotated[
+        bool,
+        typer.Option(help="Train the encoder, segment, fit demand, train pricing (needs embed)."),
+    ] = True,
+    serve: Annotated[bool, typer.Option(help="Serve GraphQL at the end (Ctrl-C stops).")] = True,
+    gnn_epochs: Annotated[int, typer.Option(min=1, help="Most encoder epochs.")] = 30,
+    evaluate: Annotated[
+        bool, typer.Option(help="Compare the encoder with the baselines (slower).")
+    ] = False,
+    pricing_steps: Annotated[
+        int, typer.Option(min=1, help="PPO (macro) and TD3 (micro) timesteps each.")
+    ] = 3_000,
+    port: Annotated[int | None, typer.Option(help="Server port (default: api.port).")] = None,
 ) -> None:
-    """Generate the synthetic world, load it into the graph, embed it and show what is there.
+    """Run the whole chain on the embedded defaults: generate the synthetic world, load,
+    embed, train the graph encoder, build segments, fit demand, train the pricing
+    policy, then serve GraphQL and print example queries to try.
 
-    Safe to run again: the world is the same for the same seed and the load is
-    idempotent.
+    Safe to run again: the world is the same for the same seed, the load is
+    idempotent, and models get new versions.
     """
     settings = load_settings()
-    out = settings.data_dir / "world"
+    train = train and embed  # the encoder reads the text vectors
+    total = 1 + embed + 4 * train + serve
+    number = 1
+    _step(number, total, "generate the synthetic world and load it into the graph")
+    world = settings.data_dir / "world"
     config = WorldConfig(
         seed=settings.seed,
         n_customers=customers,
@@ -38,7 +101,7 @@ def demo(
         n_brands=min(24, products),
         n_days=days,
     )
-    mapping = generate_to(config, out, "csv")
+    mapping = generate_to(config, world, "csv")
     with open_store(settings) as store:
         report = load_files(
             store,
@@ -47,13 +110,65 @@ def demo(
             chunk_rows=settings.loaders.chunk_rows,
         )
     print_report(report)
-    if embed:
-        run_embed(settings, similar_edges=10)
     stats()
+    if embed:
+        number += 1
+        _step(number, total, "embed product, brand and customer texts")
+        run_embed(settings, similar_edges=10)
+    if train:
+        number += 1
+        _step(number, total, "train the graph encoder, write graph vectors")
+        encoder = replace(
+            EncoderConfig(),
+            max_epochs=gnn_epochs,
+            device=settings.device,
+            seed=settings.seed,
+            embedding_dim=settings.vectors.graph_dim,
+        )
+        run_train_gnn(
+            settings,
+            GnnRunConfig(encoder=encoder, evaluate=evaluate),
+            settings.data_dir / "models" / "encoder",
+        )
+        number += 1
+        _step(number, total, "customer segments")
+        segments = SegmentConfig(seed=settings.seed)
+        run_segments(settings, segments, settings.data_dir / "segments.png")
+        number += 1
+        _step(number, total, "fit the demand model (for what-if)")
+        run_fit_demand(settings)
+        number += 1
+        _step(number, total, "train the hierarchical pricing policy")
+        base = PricingTrainConfig()
+        pricing = replace(
+            base,
+            macro=replace(base.macro, total_timesteps=pricing_steps),
+            micro=replace(base.micro, total_timesteps=pricing_steps),
+            seed=settings.seed,
+            device=settings.device,
+        )
+        run_train_pricing(world, pricing, settings.data_dir / DEFAULT_POLICY_DIR)
+    customer, product = example_ids(settings)
+    api = api_section(settings)
+    if port is not None:
+        api = api.model_copy(update={"port": port})
+    if not serve:
+        console.print(
+            "\nDone. Serve it with: pricegraph serve\n"
+            + example_queries(f"http://{api.host}:{api.port}/graphql", None, customer, product),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        return
+    number += 1
+    _step(number, total, "serve GraphQL")
+
+    api, key = demo_keys(api)
+    url = f"http://{api.host}:{api.port}/graphql"
+    # reload: train-pricing wrote models/pricing/latest after these settings were read
+    settings = load_settings()
     console.print(
-        '\nTry: pricegraph similar --text "black leather shoulder bag" --max-price 2000\n'
-        '     pricegraph query "MATCH (c:Customer)-[p:PURCHASED]->(x:Product) '
-        'RETURN x.name AS product, count(*) AS sales ORDER BY sales DESC LIMIT 5"',
-        markup=False,
-        highlight=False,
+        example_queries(url, key, customer, product), highlight=False, markup=False, soft_wrap=True
     )
+    run_server(settings, api)

@@ -9,12 +9,12 @@ import pandas as pd
 import typer
 
 from ...embeddings import VectorStore
-from ...errors import ConfigError, VectorStoreError
+from ...errors import VectorStoreError
 from ...pricing.approvals import ApprovalQueue
 from ...pricing.audit import AuditLog
 from ...pricing.config import PricingConfig
-from ...pricing.policy import ListPricePolicy
 from ...pricing.quote import Quote, QuoteService
+from ..services import load_policy
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
@@ -22,12 +22,8 @@ from .embed import collection_names, open_vectors
 
 def run_quote(settings: Settings, customer: str, product: str, requested_by: str) -> Quote:
     """Quote one price with the configured policy; records it in the audit log."""
-    pricing: PricingConfig = settings.pricing  # paths resolved by Settings
-    if pricing.policy_path is not None:
-        raise ConfigError(
-            f"pricing.policy_path={pricing.policy_path}: loading a trained hierarchy is not "
-            "wired yet; unset PRICEGRAPH_PRICING__POLICY_PATH to quote at list price"
-        )
+    pricing: PricingConfig = settings.pricing.with_saved_guardrails()  # paths resolved
+    policy = load_policy(pricing)
     collections = collection_names(settings)
     with (
         open_store(settings) as store,
@@ -38,7 +34,7 @@ def run_quote(settings: Settings, customer: str, product: str, requested_by: str
         service = QuoteService(
             store,
             _with_graph_vectors(vectors, collections),
-            ListPricePolicy(),
+            policy,
             pricing,
             None,
             audit,

@@ -7,43 +7,62 @@ from typing import Annotated
 
 import typer
 
+from ..config import ApiConfig
 from ..services import api_section, check_deployment
-from ._common import app, clear_errors, console, load_settings
-
-EXAMPLES = (
-    'Example queries (POST {{"query": ...}} to http://{host}:{port}/graphql, header X-API-Key):\n'
-    "  {{ products(first: 5, filter: {{isInStock: true}}) "
-    "{{ edges {{ node {{ key name listPrice brand {{ name }} }} }} }} }}\n"
-    '  {{ similarProducts(text: "black leather shoulder bag", first: 5) '
-    "{{ score product {{ key name }} }} }}\n"
-    '  {{ personalizedPrice(customerId: "C00017", productId: "P00042") '
-    "{{ price listPrice isPersonalized rationale }} }}\n"
-    '  {{ recommendations(customerId: "C00017", first: 5) {{ rank key reason }} }}\n'
-)
+from ..settings import Settings
+from ._common import app, clear_errors, console, load_settings, open_store
 
 
-@app.command()
-@clear_errors
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface (default: api.host).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: api.port).")] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="Worker processes; > 1 needs Neo4j and a Qdrant URL."),
-    ] = None,
-) -> None:
-    """Serve the GraphQL API at /graphql, with /healthz and /metrics."""
+def example_ids(settings: Settings) -> tuple[str, str]:
+    """A customer with purchases and a product they have not bought, from the graph."""
+    with open_store(settings) as store:
+        rows = store.read_cypher(
+            "MATCH (c:Customer)-[:PURCHASED]->(:Product) "
+            "RETURN c.id AS customer, count(*) AS n ORDER BY n DESC, customer LIMIT 1"
+        )
+        if rows.empty:
+            return "<customer-id>", "<product-id>"
+        customer = str(rows["customer"].iloc[0])
+        products = store.read_cypher(
+            "MATCH (p:Product) WHERE NOT EXISTS { MATCH (:Customer {id: $c})-[:PURCHASED]->(p) } "
+            "RETURN p.id AS product ORDER BY product LIMIT 1",
+            {"c": customer},
+        )
+    product = str(products["product"].iloc[0]) if len(products) else "<product-id>"
+    return customer, product
+
+
+def example_queries(url: str, key: str | None, customer: str, product: str) -> str:
+    """Copy-paste examples against the running server."""
+    header = f' -H "X-API-Key: {key}"' if key else ' -H "X-API-Key: <your pricing key>"'
+    queries = [
+        "{ products(first: 3) { edges { node { key name listPrice brand { name } } } } }",
+        '{ similarProducts(text: \\"black leather shoulder bag\\", first: 3) '
+        "{ score product { key name } } }",
+        f'{{ recommendations(customerId: \\"{customer}\\", first: 3) {{ rank key reason }} }}',
+        f'{{ personalizedPrice(customerId: \\"{customer}\\", productId: \\"{product}\\") '
+        "{ price listPrice isPersonalized rationale boundRules { rule delta } } }",
+        f'{{ whatIf(productIds: [\\"{product}\\"], kind: PERCENT_OFF, value: 20, weeks: 4) '
+        "{ totals { part unitsUplift profitUplift } } }",
+    ]
+    lines = [f"GraphQL at {url} (GraphiQL: set PRICEGRAPH_API__IS_GRAPHIQL_ENABLED=true)."]
+    lines += ["Try, in another terminal:"]
+    for query in queries:
+        lines.append(
+            f"  curl -s {url} -H 'Content-Type: application/json'{header} "
+            f'-d \'{{"query": "{query}"}}\''
+        )
+    return "\n".join(lines)
+
+
+def run_server(settings: Settings, config: ApiConfig) -> None:
+    """Run uvicorn in the foreground: one process over ``settings``' stores, or several
+    stateless workers (Neo4j and a Qdrant server) built from the environment."""
     import uvicorn
 
-    settings = load_settings()
-    changes = {"host": host, "port": port, "workers": workers}
-    config = api_section(settings).model_copy(
-        update={k: v for k, v in changes.items() if v is not None}
-    )
     check_deployment(settings, config)
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "auto"
     http = "httptools" if importlib.util.find_spec("httptools") else "auto"
-    console.print(EXAMPLES.format(host=config.host, port=config.port), highlight=False)
     if config.workers > 1:
         uvicorn.run(
             "pricegraph.api.server:app_from_environment",
@@ -64,3 +83,28 @@ def serve(
         loop=loop,
         http=http,
     )
+
+
+@app.command()
+@clear_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default: api.host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: api.port).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes; > 1 needs Neo4j and a Qdrant URL."),
+    ] = None,
+) -> None:
+    """Serve the GraphQL API at /graphql, with /healthz and /metrics."""
+    settings = load_settings()
+    changes = {"host": host, "port": port, "workers": workers}
+    config = api_section(settings).model_copy(
+        update={k: v for k, v in changes.items() if v is not None}
+    )
+    check_deployment(settings, config)
+    customer, product = example_ids(settings) if config.workers == 1 else ("<id>", "<id>")
+    url = f"http://{config.host}:{config.port}/graphql"
+    console.print(
+        example_queries(url, None, customer, product), highlight=False, markup=False, soft_wrap=True
+    )
+    run_server(settings, config)

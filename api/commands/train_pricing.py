@@ -10,6 +10,7 @@ import typer
 
 from ...errors import ConfigError
 from ...loaders.service import new_progress
+from ...pricing.config import DEFAULT_POLICY_DIR
 from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
 from ._common import app, clear_errors, console, frame_table, load_settings
 
@@ -84,4 +85,4 @@ def train_pricing_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-pricing options: {exc}") from None
-    run_train_pricing(world, config, out or settings.data_dir / "models" / "pricing")
+    run_train_pricing(world, config, out or settings.data_dir / DEFAULT_POLICY_DIR)

@@ -217,7 +217,7 @@ class Mutation:
     @strawberry.mutation(
         description=(
             "Change the guardrails quotes use from now on (role admin); INVALID_INPUT names "
-            "each bad field. Not persisted across restarts."
+            "each bad field. Saved: they stay in force after a restart."
         ),
         permission_classes=[IsAdmin],
     )
@@ -227,7 +227,7 @@ class Mutation:
 
         def apply() -> Guardrails:
             updated = services.pricing.guardrails.updated(**changes)
-            return guardrails(services.set_guardrails(updated))
+            return guardrails(services.set_guardrails(updated, info.context.principal.name))
 
         return await services.run(apply)
 

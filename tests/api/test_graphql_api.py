@@ -7,6 +7,8 @@ fail one method, to check masking); everything else is real.
 
 from __future__ import annotations
 
+import json
+
 import os
 import socket
 import threading
@@ -372,6 +374,10 @@ def test_admin_sets_guardrails_and_bad_values_name_the_field(client: httpx.Clien
     assert codes(gql(client, mutation, role="pricing", m=12.0)) == ["FORBIDDEN"]
     body = gql(client, mutation, role="admin", m=12.0)
     assert body["data"]["setGuardrails"]["minMarginPct"] == 12.0
+    # saved: a server started now quotes with them, and the file says who changed them
+    saved = Settings().pricing.with_saved_guardrails()
+    assert saved.guardrails.min_margin_pct == 12.0
+    assert json.loads(saved.guardrails_path.read_text())["changed_by"] == "admin-desk"
     body = gql(client, mutation, role="admin", m=-5.0)
     assert codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "min_margin_pct"

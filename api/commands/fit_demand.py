@@ -1,0 +1,52 @@
+"""``pricegraph fit-demand``: the demand model from the purchase history, for what-if."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from ...pricing.demand import DemandModel
+from ...pricing.demand_store import fit_demand_from_store, save_demand
+from ..settings import Settings
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+
+
+def run_fit_demand(
+    settings: Settings, out: Path | None = None, segment_version: str | None = None
+) -> tuple[DemandModel, Path]:
+    """Fit on the store's purchases, save where the API reads it, print a summary."""
+    status = console.status("fitting the demand model on the purchase history")
+    with status, open_store(settings) as store:
+        model, panel = fit_demand_from_store(store, segment_version=segment_version)
+    path = out or settings.api.resolved(settings.data_dir).demand_path
+    save_demand(model, path)
+    summary = model.summary()
+    rows = [
+        ("series (product x segment)", summary["series"]),
+        ("own estimate / pooled", f"{summary['per_product']} / {summary['pooled']}"),
+        ("median elasticity at list price", f"{summary['median_elasticity']:.2f}"),
+        ("weeks", panel["week"].nunique()),
+        ("category groups with cross-price effect", summary["groups_with_cross"]),
+    ]
+    console.print(frame_table(pd.DataFrame(rows, columns=["", "value"]), title="Demand model"))
+    console.print(f"demand model: {path}")
+    return model, path
+
+
+@app.command("fit-demand")
+@clear_errors
+def fit_demand_command(
+    segment_version: Annotated[
+        str | None,
+        typer.Option(help="One series per product and segment of this version (default: none)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Model JSON (default: api.demand_path in the data dir).")
+    ] = None,
+) -> None:
+    """Fit the demand model (elasticities, calendar, cross-price) on the purchases in the
+    graph and save it where the API's what-if reads it."""
+    run_fit_demand(load_settings(), out, segment_version)
