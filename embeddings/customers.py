@@ -15,7 +15,16 @@ from scipy import sparse
 from ..graph.base import GraphStore
 from .base import CollectionSpec, VectorPoint, VectorStore
 from .catalog import customer_table
-from .pipeline import EVENT_WEIGHTS, CollectionReport, LazyEncoder, _plain, _write, other_vectors
+from .pipeline import (
+    EVENT_WEIGHTS,
+    KEPT_PAYLOAD,
+    CollectionReport,
+    LazyEncoder,
+    _plain,
+    _write,
+    kept_payload,
+    other_vectors,
+)
 from .texts import customer_profile_text, text_hash
 
 _SECONDS_PER_DAY = 86_400.0
@@ -103,7 +112,7 @@ def sync_customers(
         index=customers.index,
     )
     profiles = profiles[profiles != ""]
-    stored = vectors.payloads(spec.name, ["profile_hash", "content_hash"])
+    stored = vectors.payloads(spec.name, ["profile_hash", "content_hash", *KEPT_PAYLOAD])
     profile_vectors = _profile_vectors(vectors, spec.name, profiles, stored, encoder, progress)
     with_vector = sorted(set(keys) | set(profiles.index))
     history_of = dict(zip(keys, _normalise(history), strict=True)) if len(keys) else {}
@@ -136,9 +145,19 @@ def sync_customers(
         vectors, spec, [p.key for p in points if p.key in stored], "text", "profile"
     )
     points = [
-        VectorPoint(p.key, {**graph_vectors.get(p.key, {}), **p.vectors}, p.payload) for p in points
+        VectorPoint(
+            p.key,
+            {**graph_vectors.get(p.key, {}), **p.vectors},
+            {**kept_payload(stored.get(p.key, {}), graph_vectors.get(p.key, {})), **p.payload},
+        )
+        for p in points
     ]
-    gone = sorted(set(stored) - set(with_vector))
+    # points that only the encoder wrote (no text to embed) keep their graph vectors
+    gone = sorted(
+        k
+        for k in set(stored) - set(with_vector)
+        if k not in customers.index or not stored[k].get("graph_model")
+    )
     if gone:
         vectors.delete(spec.name, gone)
     _write(vectors, spec.name, points, progress)

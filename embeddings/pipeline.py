@@ -171,7 +171,8 @@ def sync_collection(
     vector stored for them earlier is deleted).
     """
     vectors.ensure_collection(spec)
-    stored = vectors.payloads(spec.name, ["text_hash", "content_hash"])
+    stored = vectors.payloads(spec.name, ["text_hash", "content_hash", *KEPT_PAYLOAD])
+    known = set(items["key"])
     has_text = np.array([isinstance(t, str) and bool(t.strip()) for t in items["text"]], dtype=bool)
     without_vector = int((~has_text).sum())
     items = items[has_text]
@@ -180,7 +181,12 @@ def sync_collection(
     items["content_hash"] = [
         _content_hash([h, p]) for h, p in zip(items["text_hash"], items["payload"], strict=True)
     ]
-    gone = sorted(set(stored) - set(items["key"]))
+    # an item without text loses its text vector; one the encoder wrote keeps its graph vector
+    gone = sorted(
+        k
+        for k in set(stored) - set(items["key"])
+        if k not in known or not stored[k].get("graph_model")
+    )
     if gone:
         vectors.delete(spec.name, gone)
     old = {k: stored.get(k, {}) for k in items["key"]}
@@ -202,7 +208,9 @@ def sync_collection(
     others = other_vectors(vectors, spec, [k for k in todo["key"] if k in stored], "text")
     points = [
         VectorPoint(
-            k, {**others.get(k, {}), "text": by_key[k]}, {**p, "text_hash": h, "content_hash": c}
+            k,
+            {**others.get(k, {}), "text": by_key[k]},
+            {**kept_payload(old[k], others.get(k, {})), **p, "text_hash": h, "content_hash": c},
         )
         for k, p, h, c in zip(
             todo["key"], todo["payload"], todo["text_hash"], todo["content_hash"], strict=True
@@ -217,6 +225,18 @@ def sync_collection(
         int(is_same.sum()),
         without_vector,
     )
+
+
+KEPT_PAYLOAD = ("graph_model",)
+"""Payload fields other writers own (the GNN's model version of the ``graph`` vector):
+kept by a re-embed as long as the vector they describe is kept."""
+
+
+def kept_payload(stored: dict, others: dict[str, np.ndarray]) -> dict:
+    """The :data:`KEPT_PAYLOAD` fields of ``stored`` while the graph vector stays."""
+    if "graph" not in others:
+        return {}
+    return {name: stored[name] for name in KEPT_PAYLOAD if stored.get(name) is not None}
 
 
 def other_vectors(

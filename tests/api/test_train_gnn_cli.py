@@ -68,8 +68,18 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
         assert payload["graph_model"] == checkpoint.model_version and "text_hash" in payload
     finally:
         vectors.close()
-    # A re-embed keeps the graph vectors; segments can use them.
-    _run("embed")
+    # Segments change the customers' payloads; the re-embed that follows rewrites
+    # those points and keeps their graph vectors and the encoder version.
+    _run("segments", "--vector-weight", "0", "--k-max", "3", "--seed", "1", "--version", "p")
+    assert "customers" in _run("embed")
+    vectors = EdgeVectorStore(env / "var" / "vectors")
+    try:
+        payloads = vectors.payloads("pricegraph_customers")
+        assert sum(bool(p.get("segment")) for p in payloads.values()) > 0
+        assert {p.get("graph_model") for p in payloads.values()} == {checkpoint.model_version}
+        assert len(graph_vectors(vectors, "pricegraph_customers", customers)) == len(customers)
+    finally:
+        vectors.close()
     seg = _run("segments", "--using", "graph", "--k-max", "4", "--seed", "1")
     assert "chosen k:" in seg
 
