@@ -125,7 +125,9 @@ class HierarchicalPolicy:
         zone = np.asarray(self.macro.levels)[zones][pub.product_category]  # [P]
         multiplier = np.broadcast_to(zone, (len(pub.segment_names), zone.size))
         if self.levels != "macro":
-            multiplier = zone * self.meso.multipliers(state.period, zone, pub.list_price)
+            multiplier = zone * self.meso.multipliers(
+                state.period, zone, pub.list_price, state.inventory
+            )
         if self.levels == "full":
             num_segments, num_products = multiplier.shape
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -23,6 +23,11 @@ season-long fluid problem on it (the same solver as the oracle, but on the
 prices. Only public facts of the true market are read (list prices, unit costs,
 categories, stock, segment names); never its demand parameters.
 
+Played closed loop (:attr:`MesoConfig.is_closed_loop`), the planner re-solves the
+rest of the season every period from the stock on hand (about 0.1 s for 600
+products and 4 segments), so that an estimate that sells too fast or too slow is
+corrected as the season goes, as a merchant re-plans markdowns.
+
 The meso multiplier is the planned price over the zone's price, per segment
 *and product*, clipped to ``[meso_low, meso_high]``. A multiplier per segment and
 category (the :class:`~.action_wrappers.SegmentActionWrapper` shape) caps the
@@ -32,7 +37,7 @@ spread +-30 % within a category), hence the per-product refinement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import minimize
@@ -63,6 +68,11 @@ class MesoConfig:
     """Highest meso multiplier."""
     seed: int = 0
     """Seed of the exploration prices and episodes."""
+    is_closed_loop: bool = True
+    """Re-plan every period from the stock actually on hand (model predictive control)
+    instead of playing the first plan: the estimated model errs, so stock runs out
+    early or is left over, and the rest of the season is re-planned. Needs the
+    estimated market (kept while training; a loaded checkpoint plays its saved plan)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,6 +246,8 @@ class MesoPlanner:
         self.plan: PricePlan = solve_oracle(plan_env)
         self.estimated = estimated
         self.config = config
+        self._plan_env = plan_env
+        self._replans: dict[tuple[int, bytes], np.ndarray] = {}
 
     @classmethod
     def from_arrays(cls, plan_prices: np.ndarray, shadow: np.ndarray, config: MesoConfig):
@@ -244,18 +256,48 @@ class MesoPlanner:
         planner.plan = PricePlan(plan_prices, shadow, float("nan"), np.zeros_like(shadow), 0.0)
         planner.estimated = None
         planner.config = config
+        planner._plan_env = None
+        planner._replans = {}
         return planner
 
-    def multipliers(self, period: int, zone_price_ratio: np.ndarray, list_price: np.ndarray):
+    def period_prices(self, period: int, inventory: np.ndarray | None = None) -> np.ndarray:
+        """``[S, P]`` planned prices of episode ``period``; re-planned from ``inventory``
+        (units on hand) for the rest of the season when closed loop (see
+        :attr:`MesoConfig.is_closed_loop`), else the first plan's."""
+        t = int(np.clip(period, 0, self.plan.prices.shape[0] - 1))
+        if inventory is None or self._plan_env is None or not self.config.is_closed_loop or t == 0:
+            return self.plan.prices[t]
+        stock = np.asarray(inventory, dtype=float)
+        key = (t, stock.tobytes())
+        if key not in self._replans:
+            if len(self._replans) > 256:  # one episode's periods, a few episodes
+                self._replans.clear()
+            env = self._plan_env
+            rest = replace(
+                env.config,
+                horizon_periods=env.config.horizon_periods - t,
+                start_period=env.config.start_period + t,
+            )
+            market = replace(self.estimated, initial_inventory=stock)
+            self._replans[key] = solve_oracle(MarketEnv(market, env.bounds, rest)).prices[0]
+        return self._replans[key]
+
+    def multipliers(
+        self,
+        period: int,
+        zone_price_ratio: np.ndarray,
+        list_price: np.ndarray,
+        inventory: np.ndarray | None = None,
+    ):
         """Return ``[S, P]`` meso multipliers: planned price over the zone's price, clipped.
 
         Args:
             period: Episode period (clipped into the plan).
             zone_price_ratio: ``[P]`` zone multiplier of each product's category.
             list_price: ``[P]`` list prices.
+            inventory: ``[P]`` units on hand, to re-plan from (``None``: the first plan).
         """
-        t = int(np.clip(period, 0, self.plan.prices.shape[0] - 1))
-        ratio = self.plan.prices[t] / (list_price * zone_price_ratio)
+        ratio = self.period_prices(period, inventory) / (list_price * zone_price_ratio)
         return np.clip(ratio, self.config.meso_low, self.config.meso_high)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pricing_rl_support import tiny_env, tiny_market
@@ -31,3 +32,37 @@ def test_multipliers_in_range(zone: list[float], period: int) -> None:
     multipliers = planner.multipliers(period, np.array(zone), market.list_price)
     assert multipliers.shape == (2, 6)
     assert np.all((multipliers >= CONFIG.meso_low) & (multipliers <= CONFIG.meso_high))
+
+
+class _PlannerPrices:
+    """Play a planner's period prices, re-planned from the stock or not."""
+
+    name = "planner"
+
+    def __init__(self, planner: MesoPlanner, is_closed_loop: bool) -> None:
+        self.planner, self.is_closed_loop = planner, is_closed_loop
+
+    def prices(self, state) -> np.ndarray:
+        stock = state.inventory if self.is_closed_loop else None
+        return self.planner.period_prices(state.period, stock)
+
+
+def test_closed_loop_replanning_recovers_from_a_wrong_estimate() -> None:
+    """A planner whose estimate underrates price sensitivity oversells scarce stock early;
+    re-planning from the stock on hand repairs part of it, and never loses profit here."""
+    from dataclasses import replace
+
+    from pricegraph.pricing.evaluation import run_episode
+
+    market = tiny_market(beta=1.5, inventory=25.0, utility_shift=-1.0)
+    env = tiny_env(market, is_stochastic=False)
+    wrong = replace(market, beta=market.beta * 0.5)
+    planner = MesoPlanner(wrong, env, CONFIG)
+    open_loop = run_episode(env, _PlannerPrices(planner, False), 0)["profit"]
+    closed_loop = run_episode(env, _PlannerPrices(planner, True), 0)["profit"]
+    assert closed_loop > open_loop * 1.01
+    # with the true model the first plan is already optimal: re-planning keeps it
+    exact = MesoPlanner(market, env, CONFIG)
+    replanned = run_episode(env, _PlannerPrices(exact, True), 0)["profit"]
+    first_plan = run_episode(env, _PlannerPrices(exact, False), 0)["profit"]
+    assert replanned == pytest.approx(first_plan, rel=1e-3)
