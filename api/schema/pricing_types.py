@@ -141,6 +141,7 @@ def price_change(change: PriceChangeModel) -> PriceChange:
 @strawberry.type(description="One recorded quote.")
 class AuditEntry(relay.Node):
     id: relay.NodeID[str]
+    quote_id: str = strawberry.field(description="The quote's key (`PersonalizedPrice.quoteId`).")
     ts: datetime
     requested_by: str
     customer_id: str
@@ -161,6 +162,7 @@ def audit_entry(record: AuditRecord) -> AuditEntry:
     """The GraphQL view of an audit record."""
     return AuditEntry(
         id=record.quote_id,
+        quote_id=record.quote_id,
         ts=record.ts,
         requested_by=record.requested_by,
         customer_id=record.customer_id,

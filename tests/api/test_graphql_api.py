@@ -409,12 +409,13 @@ def test_personalized_price_is_audited(client: httpx.Client, services: Services)
     log = gql(
         client,
         "query($c: String!) { auditLog(customerId: $c, first: 50) { edges { node "
-        "{ key: id requestedBy price } } } }",
+        "{ key: id quoteId requestedBy price } } } }",
         role="pricing",
         c=customer,
     )
-    entries = [e["node"] for e in log["data"]["auditLog"]["edges"]]
-    assert any(e["requestedBy"] == "reader-desk" and e["price"] == price["price"] for e in entries)
+    entries = {e["node"]["quoteId"]: e["node"] for e in log["data"]["auditLog"]["edges"]}
+    entry = entries[price["quoteId"]]
+    assert entry["requestedBy"] == "reader-desk" and entry["price"] == price["price"]
     assert codes(gql(client, "{ auditLog { edges { cursor } } }", role="reader")) == ["FORBIDDEN"]
 
 
