@@ -8,7 +8,6 @@ fail one method, to check masking); everything else is real.
 from __future__ import annotations
 
 import json
-
 import os
 import socket
 import threading

@@ -9,33 +9,17 @@ from quote_support import World
 from pricegraph.errors import DataValidationError
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.pricing.demand import DemandModel
-from pricegraph.pricing.demand_store import (
-    catalog_from_store,
-    fit_demand_from_store,
-    purchases_from_store,
-    save_demand,
-)
-
-
-def test_purchases_and_catalog_come_from_the_graph(world: World) -> None:
-    edges = world.store.edge_arrays("PURCHASED")
-    purchases = purchases_from_store(world.store)
-    assert len(purchases) == edges.num_edges  # the generator writes only valid lines
-    assert set(purchases["product_id"]) <= set(world.products)
-    assert (purchases["qty"] > 0).all() and (purchases["unit_price"] > 0).all()
-    catalog = catalog_from_store(world.store).set_index("product_id")
-    products = world.store.node_frame("Product").set_index("id")
-    assert catalog["list_price"].to_dict() == pytest.approx(products["list_price"].to_dict())
-    assert catalog["brand"].notna().all() and catalog["category"].notna().all()
+from pricegraph.pricing.demand_store import fit_demand_from_store, save_demand
 
 
 def test_fit_from_the_store_covers_every_sold_product_and_round_trips(
     world: World, tmp_path
 ) -> None:
     model, panel = fit_demand_from_store(world.store)
-    sold = set(purchases_from_store(world.store)["product_id"])
+    bought = world.store.edge_arrays("PURCHASED")
+    sold = set(bought.target_ids[bought.edge_index[1]])
     assert set(model.estimates["product_id"]) == sold
-    assert panel["units"].sum() == pytest.approx(purchases_from_store(world.store)["qty"].sum())
+    assert panel["units"].sum() == pytest.approx(bought.properties["qty"].sum())
     assert (model.estimates["elasticity"] < 0).mean() > 0.5
     path = save_demand(model, tmp_path / "models" / "demand.json")
     again = DemandModel.load(path)

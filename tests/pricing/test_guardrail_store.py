@@ -30,7 +30,7 @@ def test_saved_guardrails_round_trip_and_take_precedence(tmp_path: Path) -> None
 def test_a_broken_file_names_the_file_and_the_field(tmp_path: Path) -> None:
     path = tmp_path / "guardrails.json"
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match="guardrails.json: cannot read"):
+    with pytest.raises(ConfigError, match=r"guardrails\.json: cannot read"):
         read_guardrails(path)
     save_guardrails(path, GuardrailConfig(), "ops-desk")
     record = json.loads(path.read_text())
