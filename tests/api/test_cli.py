@@ -97,8 +97,11 @@ def test_bad_setting_names_the_variable(env: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_demo_runs_end_to_end(env: Path) -> None:
-    out = _run("demo", "--customers", "50", "--products", "25", "--days", "15", "--no-embed")
-    assert "Load report" in out and "PURCHASED" in out and "Try: pricegraph similar" in out
+    args = ["--customers", "50", "--products", "25", "--days", "15", "--no-embed", "--no-serve"]
+    out = _run("demo", *args)
+    assert "Load report" in out and "PURCHASED" in out and "pricegraph serve" in out
+    assert "train the graph encoder" not in out  # no text vectors: nothing to train on
+    assert "personalizedPrice(customerId: \\\"C" in out  # examples name a real customer
 
 
 def test_embed_and_similar(env: Path) -> None:
