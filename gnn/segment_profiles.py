@@ -21,7 +21,7 @@ def profile_segments(
     (net spend per customer), ``recency_days_mean, frequency_mean``,
     ``discount_share`` (spend-weighted, see :func:`discounted_spend`; NaN without
     purchases), ``top_categories, top_brands`` (three each by gross spend, ``", "``
-    joined) and ``description``. Names combine spend (``high/mid/low spend``
+    joined), ``price_sensitivity`` and ``description``. Names combine spend (``high/mid/low spend``
     by tertiles of the buyers' net spend), recency (``recent`` / ``lapsed``
     against the median buyer) and price sensitivity (``price-sensitive`` when the
     segment's discount share is above 1.25 times the overall one,
@@ -55,6 +55,8 @@ def profile_segments(
             "top_brands": _top(bought, "brand"),
         }
         name = _name(row, members, spend_cut, recency_cut, overall)
+        label = name.rsplit(" · ", 1)[-1]
+        row["price_sensitivity"] = label if label.startswith("price-") else "price-unknown"
         row["name"] = name if name not in used else f"{name} ({row['segment_id']})"
         used.add(row["name"])
         row["description"] = (

@@ -344,6 +344,14 @@ def write_segments(store: GraphStore, result: SegmentResult) -> tuple[UpsertResu
                 "name": profiles["name"],
                 "description": profiles["description"],
                 "version": version,
+                "spend_mean": profiles["spend_mean"],
+                "spend_median": profiles["spend_median"],
+                "orders_mean": profiles["frequency_mean"],
+                "recency_days_mean": profiles["recency_days_mean"],
+                "discount_share": profiles["discount_share"],
+                "price_sensitivity": profiles["price_sensitivity"],
+                "top_categories": profiles["top_categories"],
+                "top_brands": profiles["top_brands"],
             }
         ),
     )

@@ -120,11 +120,21 @@ class EmbeddedGraph(SharedReads):
         self._execute("COMMIT")
 
     def ensure_schema(self) -> None:
-        """Create the node and relationship tables that are missing."""
+        """Create the node and relationship tables that are missing, and add the
+        properties a newer schema has to tables an older version created."""
         for spec in NODES.values():
             self._execute(_ddl_node(spec))
+            self._add_missing(spec.label, {n: spec.properties[n] for n in spec.columns})
         for rel in RELS.values():
             self._execute(_ddl_rel(rel))
+            self._add_missing(rel.type, rel.properties)
+
+    def _add_missing(self, table: str, properties: dict[str, PropType]) -> None:
+        info = self._run(f"CALL TABLE_INFO('{table}') RETURN *", {})
+        have = set(info["name"]) if "name" in info.columns else set()
+        for name, prop in properties.items():
+            if name not in have:
+                self._execute(f"ALTER TABLE {table} ADD IF NOT EXISTS {name} {prop.value}")
 
     # -- writes -------------------------------------------------------------------
 

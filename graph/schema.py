@@ -109,7 +109,24 @@ NODES: dict[str, NodeSpec] = {
             },
         ),
         NodeSpec("Competitor", {"id": S, "name": S}),
-        NodeSpec("Segment", {"id": S, "name": S, "description": S, "version": S}),
+        NodeSpec(
+            "Segment",
+            {
+                "id": S,
+                "name": S,
+                "description": S,
+                "version": S,
+                # the profile at segmentation time (gnn.segment_profiles)
+                "spend_mean": D,
+                "spend_median": D,
+                "orders_mean": D,
+                "recency_days_mean": D,
+                "discount_share": D,
+                "price_sensitivity": S,
+                "top_categories": S,
+                "top_brands": S,
+            },
+        ),
     ]
 }
 

@@ -256,8 +256,47 @@ _PROFILE = re.compile(
 )
 
 
-def segment_profile(description: str | None, name: str | None, size: int) -> SegmentProfile:
-    """The profile written with the segment (see :mod:`pricegraph.gnn.segment_profiles`)."""
+PROFILE_FIELDS = (
+    "spend_mean",
+    "spend_median",
+    "orders_mean",
+    "recency_days_mean",
+    "discount_share",
+    "price_sensitivity",
+    "top_categories",
+    "top_brands",
+)
+"""Segment properties that hold the profile (written by ``pricegraph segments``)."""
+
+
+def segment_profile(
+    description: str | None, name: str | None, size: int, stored: dict[str, Any] | None = None
+) -> SegmentProfile:
+    """The profile written with the segment (see :mod:`pricegraph.gnn.segment_profiles`):
+    its properties, or, for segments stored before they existed, parsed from the
+    description."""
+    stored = stored or {}
+    if stored.get("price_sensitivity") is not None:
+
+        def value(field: str) -> float | None:
+            number = stored.get(field)
+            return None if number is None or number != number else float(number)  # NaN
+
+        def listed(field: str) -> list[str]:
+            text = (stored.get(field) or "").strip()
+            return [part.strip() for part in text.split(",")] if text else []
+
+        return SegmentProfile(
+            size=size,
+            spend_mean=value("spend_mean"),
+            spend_median=value("spend_median"),
+            orders_mean=value("orders_mean"),
+            recency_days_mean=value("recency_days_mean"),
+            discount_share=value("discount_share"),
+            price_sensitivity=str(stored["price_sensitivity"]),
+            top_categories=listed("top_categories"),
+            top_brands=listed("top_brands"),
+        )
     found = _PROFILE.search(description or "")
 
     def number(group: str) -> float | None:
@@ -295,6 +334,13 @@ class Segment(_StoreNode, relay.Node):
     name: str | None
     description: str | None
     version: str | None
+    stored_profile: strawberry.Private[dict[str, Any] | None] = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Self:
+        segment = super().from_row(row)
+        segment.stored_profile = {f: row.get(f) for f in PROFILE_FIELDS}
+        return segment
 
     @strawberry.field(description="The segment's key in the graph.")
     def key(self) -> str:
@@ -319,7 +365,7 @@ class Segment(_StoreNode, relay.Node):
         services = info.context.services
         frame = await services.run(services.store.read_cypher, SEGMENT_SIZE, {"segment": self.id})
         size = int(frame.iloc[0, 0]) if len(frame) else 0
-        return segment_profile(self.description, self.name, size)
+        return segment_profile(self.description, self.name, size, self.stored_profile)
 
 
 def node_types() -> list[Any]:

@@ -101,7 +101,7 @@ def test_demo_runs_end_to_end(env: Path) -> None:
     out = _run("demo", *args)
     assert "Load report" in out and "PURCHASED" in out and "pricegraph serve" in out
     assert "train the graph encoder" not in out  # no text vectors: nothing to train on
-    assert "personalizedPrice(customerId: \\\"C" in out  # examples name a real customer
+    assert 'personalizedPrice(customerId: \\"C' in out  # examples name a real customer
 
 
 def test_embed_and_similar(env: Path) -> None:

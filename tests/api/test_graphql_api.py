@@ -549,13 +549,20 @@ def test_segments_members_and_profile(client: httpx.Client, services: Services) 
     body = gql(
         client,
         "query($s: String!) { segment(id: $s) { key name members(first: 100) { edges { node "
-        "{ key segment { key } } } } profile { size topCategories priceSensitivity } } }",
+        "{ key segment { key } } } } profile { size topCategories priceSensitivity "
+        "spendMean ordersMean } } }",
         role="reader",
         s=segment,
     )["data"]["segment"]
     members = body["members"]["edges"]
     assert members and all(m["node"]["segment"]["key"] == segment for m in members)
     assert body["profile"]["size"] >= len(members)
+    # the profile comes from the segment's own properties, as written by `segments`
+    stored = store.get_node("Segment", segment)
+    assert stored is not None and stored["price_sensitivity"] == body["profile"]["priceSensitivity"]
+    assert body["profile"]["spendMean"] == pytest.approx(stored["spend_mean"])
+    assert body["profile"]["ordersMean"] == pytest.approx(stored["orders_mean"])
+    assert ", ".join(body["profile"]["topCategories"]) == stored["top_categories"]
 
 
 def test_neighbourhood_and_what_if(client: httpx.Client, services: Services) -> None:
