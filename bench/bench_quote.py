@@ -8,15 +8,21 @@ demand model is fitted on a simulated panel over the world's products. Quotes us
 small segment policy, the default guardrails, the approval queue and the SQLite audit
 log (every quote recorded).
 
+With ``--policy trained`` the quotes use a hierarchical policy (macro PPO, meso
+planner, micro TD3) trained on the world with small budgets, as ``pricegraph
+train-pricing`` writes it: its quality does not matter here, its per-quote cost
+(two small networks per quote) does.
+
 Measured in the same run: one quote (p50/p99 over ``--single`` quotes of random
 pairs), a batch of ``--batch`` random pairs (median of ``--repeats``), and the bare
 ``apply_guardrails_batch`` call on the same number of rows; the batch is also given
 as a ratio to the bare call. The quote service caches a snapshot of the graph store
 (see :mod:`pricegraph.pricing.state`); the warm-up batch loads it, and reloading it,
 which a request pays once per cache lifetime, is timed apart (``snapshot_load_ms``,
-median of ``--repeats``). Prints the figures; writes ``bench/out/quote.json``.
+median of ``--repeats``). Prints the figures; writes ``bench/out/quote_<policy>.json``.
 
-Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]``.
+Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]
+[--policy segment|trained]``.
 """
 
 from __future__ import annotations
@@ -67,6 +73,25 @@ class SegmentPolicy:
         )
 
 
+def trained_policy(work: Path):
+    """A hierarchical policy trained on ``work/world`` with small budgets (about a minute)."""
+    from dataclasses import replace
+
+    from pricegraph.pricing.train_pricing import PricingTrainConfig, train_pricing
+
+    base = PricingTrainConfig()
+    config = replace(
+        base,
+        macro=replace(base.macro, total_timesteps=200),
+        micro=replace(base.micro, total_timesteps=200),
+        meso=replace(base.meso, explore_episodes=10),
+        eval_episodes=0,
+        micro_validation_episodes=1,
+        device="cpu",
+    )
+    return train_pricing(work / "world", config, work / "policies").policy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     defaults = WorldConfig()
@@ -76,6 +101,7 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=200, help="single quotes timed")
     parser.add_argument("--batch", type=int, default=1000, help="pairs per batch")
     parser.add_argument("--repeats", type=int, default=5, help="batches timed")
+    parser.add_argument("--policy", choices=("segment", "trained"), default="segment")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     world = WorldConfig(
@@ -112,10 +138,11 @@ def main() -> None:
         now = now + (np.timedelta64(world.n_days - 1, "D")).astype(object)
         audit = AuditLog(work / "audit.sqlite")
         approvals = ApprovalQueue(work / "audit.sqlite")
+        policy = SegmentPolicy() if args.policy == "segment" else trained_policy(work)
         service = QuoteService(
             store,
             vectors,
-            SegmentPolicy(),
+            policy,
             PricingConfig(),
             demand,
             audit,
@@ -170,6 +197,7 @@ def main() -> None:
     batch = float(np.median(batch_ms))
     bare = float(np.median(bare_ms))
     result = {
+        "policy": f"{args.policy} ({policy.version})",
         "world": {"customers": len(customers), "products": len(products), "days": world.n_days},
         "vectors": "random 64-d graph vectors in the embedded vector store (no text embedding)",
         "setup_s": round(setup_s, 1),
@@ -189,7 +217,8 @@ def main() -> None:
     for key, value in result.items():
         print(f"{key}: {value}")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "quote.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    out = args.out / f"quote_{args.policy}.json"
+    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--customers", "100", "--products", "30", "--days", "60"]
+TINY = ["--customers", "100", "--products", "30", "--days", "120"]
 
 
-def test_bench_quote_tiny(tmp_path: Path) -> None:
-    args = [*TINY, "--single", "20", "--batch", "50", "--repeats", "2", "--out", str(tmp_path)]
+@pytest.mark.parametrize("policy", ["segment", "trained"])
+def test_bench_quote_tiny(tmp_path: Path, policy: str) -> None:
+    args = [
+        *TINY,
+        "--policy",
+        policy,
+        "--single",
+        "20",
+        "--batch",
+        "50",
+        "--repeats",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
     result = subprocess.run(
         [sys.executable, "bench/bench_quote.py", *args],
         cwd=ROOT,
@@ -26,8 +41,8 @@ def test_bench_quote_tiny(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "batch_to_bare_guardrails_ratio" in result.stdout
-    figures = json.loads((tmp_path / "quote.json").read_text(encoding="utf-8"))
-    assert figures["world"] == {"customers": 100, "products": 30, "days": 60}
+    figures = json.loads((tmp_path / f"quote_{policy}.json").read_text(encoding="utf-8"))
+    assert figures["world"] == {"customers": 100, "products": 30, "days": 120}
     assert figures["single_quotes"] == 20 and figures["batch_size"] == 50
     assert figures["audit_records"] == 10 + 20 + 2 * 50  # warm-up, singles, batches
     for key in (
