@@ -20,6 +20,7 @@ quote service, never by the policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -116,4 +117,13 @@ class ListPricePolicy:
         return LevelDecision(zone="list", zone_multiplier=1.0)
 
 
-__all__ = ["LevelDecision", "ListPricePolicy", "QuotePolicy", "QuoteState"]
+def decide_all(policy: QuotePolicy, states: Sequence[QuoteState]) -> list[LevelDecision]:
+    """``policy``'s decisions for ``states``: through its ``decide_many`` when it has one
+    (one batched network call), else one ``decide`` per state."""
+    many = getattr(policy, "decide_many", None)
+    if many is not None:
+        return list(many(states))
+    return [policy.decide(state) for state in states]
+
+
+__all__ = ["LevelDecision", "ListPricePolicy", "QuotePolicy", "QuoteState", "decide_all"]

@@ -52,7 +52,7 @@ from .explain import (
 from .guardrail_config import GuardrailConfig
 from .guardrail_result import GuardrailResult
 from .guardrails import PriceContext
-from .policy import LevelDecision, QuotePolicy
+from .policy import LevelDecision, QuotePolicy, decide_all
 from .price_memory import PriceMemory, announced_discount
 from .quote_result import BoundRule, Quote, to_plain
 from .state import (
@@ -183,7 +183,7 @@ class QuoteService:
             )
             for item in items
         ]
-        decisions = [self.policy.decide(row.item.state) for row in rows]
+        decisions = decide_all(self.policy, [row.item.state for row in rows])
         results = _guard(rows, decisions, self.config.guardrails)
         quote_ids = [str(uuid.uuid4()) for _ in rows]
         waits = self._file_changes(rows, results, quote_ids, pending, requested_by, now)

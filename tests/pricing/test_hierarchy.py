@@ -80,3 +80,27 @@ def test_micro_gate_is_saved_and_zero_turns_micro_off(trained, tmp_path: Path) -
     loaded = HierarchicalPolicy.load(off.save(tmp_path / "off"))
     assert loaded.micro.scale == 0.0
     assert np.array_equal(loaded.prices(state), off.prices(state))
+
+
+def test_decide_many_equals_decide_one_by_one(trained) -> None:
+    policy, _ = trained
+    rng = np.random.default_rng(3)
+    states = [
+        quote(
+            customer_id=f"c{i}",
+            product_id=str(rng.choice(["p0", "p1", "p2", "p3", "p4", "p5", "zz"])),
+            category_id=str(rng.choice(["bags", "shoes", "??"])),
+            segment_id=rng.choice(["loyal", "bargain", None]),  # type: ignore[arg-type]
+            period=int(rng.integers(0, 6)),
+            list_price=float(rng.uniform(20, 200)),
+            unit_cost=float(rng.uniform(5, 20)),
+            inventory_ratio=float(rng.uniform(0, 2)),
+            competitor_price_ratio=float(rng.choice([1.0, 0.9, 1.2, float("nan")])),
+            days_since_last_purchase=rng.choice([None, 3.0, 40.0]),  # type: ignore[arg-type]
+        )
+        for i in range(60)
+    ]
+    for levels in ("full", "macro+meso", "macro"):
+        ablation = policy.with_levels(levels, levels)  # type: ignore[arg-type]
+        assert ablation.decide_many(states) == [ablation.decide(s) for s in states]
+    assert policy.decide_many([]) == []
