@@ -134,6 +134,7 @@ def demo(
         _step(number, total, "customer segments")
         segments = SegmentConfig(seed=settings.seed)
         run_segments(settings, segments, settings.data_dir / "segments.png")
+        run_embed(settings, similar_edges=10)  # customer payloads now carry their segment
         number += 1
         _step(number, total, "fit the demand model (for what-if)")
         run_fit_demand(settings)

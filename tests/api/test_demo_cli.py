@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pricegraph.embeddings.edge_store import EdgeVectorStore
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -110,3 +112,12 @@ def test_demo_runs_the_chain_and_serves_trained_quotes(tmp_path: Path) -> None:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+    # the stores are free again: customer payloads carry the segment the demo built
+    vectors = EdgeVectorStore(tmp_path / "var" / "vectors")
+    try:
+        payloads = vectors.payloads("pricegraph_customers")
+        segmented = [p for p in payloads.values() if p.get("segment")]
+        assert len(segmented) >= 0.9 * len(payloads)
+        assert all(p.get("graph_model") for p in payloads.values())
+    finally:
+        vectors.close()
