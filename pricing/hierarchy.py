@@ -170,9 +170,11 @@ class HierarchicalPolicy:
         zone_multiplier = float(self.macro.levels[zone_index])
         zone_name = ZONE_NAMES[zone_index] if len(self.macro.levels) == len(ZONE_NAMES) else ""
         segment_multiplier, adjustment = 1.0, 0.0
-        if self.levels != "macro" and j >= 0 and s >= 0:
+        if self.levels != "macro" and j >= 0:
             zone_p = np.full(pub.list_price.size, zone_multiplier)
-            segment_multiplier = float(self.meso.multipliers(t, zone_p, pub.list_price)[s, j])
+            per_segment = self.meso.multipliers(t, zone_p, pub.list_price)[:, j]
+            # a segment the policy was not trained on: the product's plan over all segments
+            segment_multiplier = float(per_segment[s] if s >= 0 else np.mean(per_segment))
         if self.levels == "full":
             shadow = self._shadow_ratio[j] if j >= 0 else 0.0
             slope = pub.slope[s] if s >= 0 else float(np.mean(pub.slope))
@@ -224,16 +226,18 @@ class HierarchicalPolicy:
         zone_index = np.where(c >= 0, zones[np.arange(n), np.maximum(c, 0)], 2)
         zone_multiplier = np.asarray(self.macro.levels, float)[zone_index]
         segment_multiplier, adjustment = np.ones(n), np.zeros(n)
-        known = (j >= 0) & (seg >= 0)
+        known = j >= 0
         if self.levels != "macro" and known.any():
             k = np.flatnonzero(known)
             planned = self.meso.plan.prices[np.minimum(t[k], self.meso.plan.prices.shape[0] - 1)]
-            ratio = planned[np.arange(k.size), seg[k], j[k]] / (
-                pub.list_price[j[k]] * zone_multiplier[k]
-            )
-            segment_multiplier[k] = np.clip(
-                ratio, self.meso.config.meso_low, self.meso.config.meso_high
-            )
+            ratio = (
+                planned[np.arange(k.size), :, j[k]]
+                / (pub.list_price[j[k]] * zone_multiplier[k])[:, None]
+            )  # [k, S]
+            ratio = np.clip(ratio, self.meso.config.meso_low, self.meso.config.meso_high)
+            own = ratio[np.arange(k.size), np.maximum(seg[k], 0)]
+            # a segment the policy was not trained on: the product's plan over all segments
+            segment_multiplier[k] = np.where(seg[k] >= 0, own, ratio.mean(axis=1))
         if self.levels == "full":
             shadow = np.where(j >= 0, self._shadow_ratio[np.maximum(j, 0)], 0.0)
             slope = np.where(seg >= 0, pub.slope[np.maximum(seg, 0)], float(np.mean(pub.slope)))

@@ -104,3 +104,14 @@ def test_decide_many_equals_decide_one_by_one(trained) -> None:
         ablation = policy.with_levels(levels, levels)  # type: ignore[arg-type]
         assert ablation.decide_many(states) == [ablation.decide(s) for s in states]
     assert policy.decide_many([]) == []
+
+
+def test_a_segment_the_policy_does_not_know_gets_the_products_mean_plan(trained) -> None:
+    """Graph segments (from `pricegraph segments`) need not be the training segments."""
+    policy, _ = trained
+    per_segment = [
+        policy.decide(quote(segment_id=name)).segment_multiplier for name in ("loyal", "bargain")
+    ]
+    for segment_id in (None, "SEG-v1-3"):
+        unknown = policy.decide(quote(segment_id=segment_id))
+        assert unknown.segment_multiplier == pytest.approx(np.mean(per_segment))
