@@ -11,8 +11,10 @@ import typer
 from ...errors import ConfigError
 from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
+from ...pricing.market import MarketModel
+from ...pricing.market_from_store import market_from_store
 from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
-from ._common import app, clear_errors, console, frame_table, load_settings
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 
 _COLUMNS = {
     "policy": "policy",
@@ -24,7 +26,9 @@ _COLUMNS = {
 }
 
 
-def run_train_pricing(world: Path, config: PricingTrainConfig, out: Path) -> PricingTrainResult:
+def run_train_pricing(
+    world: Path | MarketModel, config: PricingTrainConfig, out: Path
+) -> PricingTrainResult:
     """Train, evaluate and checkpoint with a progress display; print the table."""
     with new_progress() as progress:
         result = train_pricing(world, config, out, progress=progress)
@@ -44,6 +48,16 @@ def train_pricing_command(
     world: Annotated[
         Path | None, typer.Option(help="World folder (default: <data_dir>/world).")
     ] = None,
+    from_graph: Annotated[
+        bool,
+        typer.Option(
+            help="Train on your own products: a market from the demand model of the "
+            "purchases in the graph (no synthetic world needed)."
+        ),
+    ] = False,
+    products: Annotated[
+        int, typer.Option(min=1, help="With --from-graph: best-selling products priced.")
+    ] = 200,
     macro_steps: Annotated[int, typer.Option(min=1, help="PPO timesteps (periods).")] = 3_000,
     micro_steps: Annotated[int, typer.Option(min=1, help="TD3 timesteps (cells).")] = 3_000,
     explore_episodes: Annotated[
@@ -62,15 +76,34 @@ def train_pricing_command(
     ] = None,
 ) -> None:
     """Train the macro (PPO), meso (estimated demand + planner) and micro (TD3) pricing
-    levels on a synthetic world and compare them with the oracle and the baselines.
+    levels on a market simulator and compare them with the oracle and the baselines.
 
-    Needs `pricegraph generate` first (it reads the world's ground truth only to
-    build the simulator; the policy learns from interaction).
+    The simulator comes from a synthetic world's ground truth (`pricegraph generate`
+    first), or with --from-graph from the demand model fitted on the purchases in the
+    graph, over your best-selling products and the coming 12 weeks (costs and stock
+    from the Product nodes). The policy learns from interaction either way.
     """
     settings = load_settings()
-    world = world or settings.data_dir / "world"
-    if not (world / "ground_truth").is_dir():
-        raise ConfigError(f"{world}: no ground_truth folder; run 'pricegraph generate' first")
+    source: Path | MarketModel
+    if from_graph:
+        status = console.status("building the market from the graph's demand model")
+        with status, open_store(settings) as store:
+            source = market_from_store(
+                store,
+                max_products=products,
+                default_cost_ratio=settings.pricing.default_cost_ratio,
+            )
+        console.print(
+            f"market: {source.num_products} products, {source.num_categories} categories, "
+            f"weeks {source.meta['weeks'][0]} to {source.meta['weeks'][-1]}"
+        )
+    else:
+        source = world or settings.data_dir / "world"
+        if not (source / "ground_truth").is_dir():
+            raise ConfigError(
+                f"{source}: no ground_truth folder; run 'pricegraph generate' first, "
+                "or train on your data with --from-graph"
+            )
     base = PricingTrainConfig()
     try:
         config = replace(
@@ -85,4 +118,4 @@ def train_pricing_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-pricing options: {exc}") from None
-    run_train_pricing(world, config, out or settings.data_dir / DEFAULT_POLICY_DIR)
+    run_train_pricing(source, config, out or settings.data_dir / DEFAULT_POLICY_DIR)

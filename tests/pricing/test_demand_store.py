@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from quote_support import World
@@ -40,3 +41,32 @@ def test_an_empty_graph_gets_a_clear_error(tmp_path) -> None:
             fit_demand_from_store(store)
     finally:
         store.close()
+
+
+def test_market_from_the_store_prices_the_graphs_own_products(world: World, tmp_path) -> None:
+    from pricing_rl_support import TINY
+
+    from pricegraph.pricing.market_from_store import market_from_store
+    from pricegraph.pricing.policy import QuoteState
+    from pricegraph.pricing.train_pricing import train_pricing
+
+    market = market_from_store(world.store, max_products=8, num_periods=4)
+    assert 0 < market.num_products <= 8
+    assert set(market.product_ids) <= set(world.products)
+    nodes = world.store.node_frame("Product").set_index("id").loc[list(market.product_ids)]
+    assert market.list_price == pytest.approx(nodes["list_price"].to_numpy(float))
+    assert market.unit_cost == pytest.approx(nodes["cost"].to_numpy(float))
+    assert market.initial_inventory == pytest.approx(nodes["stock_units"].to_numpy(float))
+    assert len(market.meta["weeks"]) == 4 and market.meta["source"] == "graph"
+    # quotes for those products, by customers in graph segments, follow the trained plan
+    policy = train_pricing(market, TINY, tmp_path).policy
+    product = market.product_ids[0]
+    state = QuoteState(
+        customer_id=world.customers[0], product_id=product, category_id="?", segment_id="SEG-v1-1",
+        period=1, list_price=float(market.list_price[0]), unit_cost=float(market.unit_cost[0]),
+    )  # fmt: skip
+    decision = policy.decide(state)
+    planned = policy.meso.plan.prices[1, :, 0].mean() / market.list_price[0]
+    assert decision.segment_multiplier * decision.zone_multiplier == pytest.approx(
+        np.clip(planned, 0.5 * decision.zone_multiplier, 2.0 * decision.zone_multiplier)
+    )

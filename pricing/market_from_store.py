@@ -1,0 +1,143 @@
+"""A market simulator for the retailer's own products, from the demand model fitted on
+the purchases in the graph: what ``pricegraph train-pricing --from-graph`` trains on.
+
+The demand model (:func:`~.demand_store.fit_demand_from_store`) is wrapped as a
+:class:`FittedDemandCurve` over the coming season (the ``num_periods`` weeks after
+the last week with sales, with their calendar effects) and matched to a logit market
+by :func:`~.market_builders.market_from_demand`. The products are the
+``max_products`` with the highest revenue whose elasticity at list price is negative;
+their list price, unit cost and stock come from the ``Product`` nodes (a missing cost
+is ``default_cost_ratio`` times the list price, a missing stock unlimited) and their
+category from ``IN_CATEGORY``. Product ids are the graph's, so quotes for these
+products use the trained plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataValidationError
+from ..graph.base import GraphStore
+from .demand import DemandModel
+from .demand_data import calendar_features
+from .demand_store import fit_demand_from_store
+from .market import MarketModel
+from .market_builders import market_from_demand
+
+
+@dataclass(frozen=True, eq=False)
+class FittedDemandCurve:
+    """A fitted :class:`~.demand.DemandModel` as a ``DemandCurve`` over consecutive weeks.
+
+    ``units(j, p, t)`` is the model's expected weekly units of product ``j`` at
+    price ``p`` in week ``t`` of the season (calendar effects of that week), every
+    other product at list price (cross-price index 0).
+    """
+
+    model: DemandModel
+    product_ids: np.ndarray
+    """``[P]`` product ids (object)."""
+    calendar: pd.DataFrame
+    """``[T]`` rows of ``month``, ``is_holiday_week``, ``is_pre_christmas``."""
+
+    def units(self, product_index: np.ndarray, price: np.ndarray, period: int) -> np.ndarray:
+        """Return ``[n]`` expected units per week."""
+        index = np.asarray(product_index)
+        rows = self.calendar.iloc[np.full(index.size, period)].reset_index(drop=True)
+        return self.model.predict_units(
+            self.product_ids[index],
+            np.asarray(price, float),
+            rows,
+            cross_index=np.zeros(index.size),
+        )
+
+
+def market_from_store(
+    store: GraphStore,
+    *,
+    max_products: int = 200,
+    num_periods: int = 12,
+    default_cost_ratio: float = 0.6,
+    model: DemandModel | None = None,
+) -> MarketModel:
+    """The market of the store's best-selling products over the coming season.
+
+    Args:
+        store: The graph store with purchases, products and categories.
+        max_products: Products in the market at most (by revenue).
+        num_periods: Weeks of the season, starting the week after the last sale.
+        default_cost_ratio: Unit cost over list price where a product has no cost.
+        model: A demand model fitted on this store (default: fit one now, one series
+            per product).
+
+    Raises:
+        DataValidationError: No product has a negative elasticity at list price.
+    """
+    if model is None:
+        model, _ = fit_demand_from_store(store)
+    bought = store.edge_arrays("PURCHASED")
+    lines = pd.DataFrame(
+        {
+            "product_id": bought.target_ids[bought.edge_index[1]].astype(str),
+            "revenue": pd.to_numeric(pd.Series(bought.properties["qty"]), errors="coerce")
+            * pd.to_numeric(pd.Series(bought.properties["unit_price"]), errors="coerce"),
+        }
+    )
+    ts = pd.to_datetime(pd.Series(bought.properties["ts"]), errors="coerce", utc=True)
+    last_week = ts.max().tz_localize(None).to_period("W-SUN").start_time
+    est = model.estimates
+    est = est[(est["segment"] == est["segment"].iloc[0]) & (est["elasticity"] < 0)]
+    if est.empty:
+        raise DataValidationError(
+            "no product has a negative elasticity at list price: nothing to price",
+            field="elasticity",
+        )
+    products = store.node_frame("Product").set_index("id")
+    revenue = lines.groupby("product_id")["revenue"].sum().reindex(est["product_id"]).fillna(0)
+    chosen = revenue.sort_values(ascending=False).index[:max_products].to_numpy(object)
+    nodes = products.reindex(chosen)
+    list_price = pd.to_numeric(nodes.get("list_price"), errors="coerce").to_numpy(float)
+    fallback = est.set_index("product_id")["list_price"].reindex(chosen).to_numpy(float)
+    list_price = np.where(np.isfinite(list_price) & (list_price > 0), list_price, fallback)
+    cost = pd.to_numeric(nodes.get("cost"), errors="coerce").to_numpy(float)
+    estimated_cost = ~(np.isfinite(cost) & (cost > 0))
+    cost = np.where(estimated_cost, default_cost_ratio * list_price, cost)
+    stock = pd.to_numeric(nodes.get("stock_units"), errors="coerce").to_numpy(float)
+    stock = np.where(np.isfinite(stock), np.maximum(stock, 0.0), np.inf)
+    edges = store.edge_arrays("IN_CATEGORY")
+    category_of = dict(
+        zip(
+            edges.source_ids[edges.edge_index[0]].astype(str),
+            edges.target_ids[edges.edge_index[1]].astype(str),
+            strict=True,
+        )
+    )
+    categories = pd.Series([category_of.get(str(p), "uncategorised") for p in chosen])
+    names = tuple(sorted(categories.unique()))
+    start = last_week + pd.Timedelta(days=7)
+    weeks = pd.Series(pd.date_range(start, periods=num_periods, freq="7D"))
+    curve = FittedDemandCurve(model, chosen, calendar_features(weeks))
+    market = market_from_demand(
+        curve,
+        list_price=list_price,
+        unit_cost=cost,
+        num_periods=num_periods,
+        initial_inventory=stock,
+        product_category=categories.map({n: i for i, n in enumerate(names)}).to_numpy(),
+    )
+    meta = {
+        **market.meta,
+        "source": "graph",
+        "products": int(chosen.size),
+        "weeks": [str(w.date()) for w in weeks],
+        "cost_estimated": int(estimated_cost.sum()),
+    }
+    return replace(
+        market, product_ids=tuple(str(p) for p in chosen), category_names=names, meta=meta
+    )
+
+
+__all__ = ["FittedDemandCurve", "market_from_store"]
