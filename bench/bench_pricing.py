@@ -37,7 +37,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,6 @@ from pricegraph.pricing.baselines import (
     PricingPolicy,
     StaticListPolicy,
 )
-from pricegraph.pricing.demand import DemandModel
 from pricegraph.pricing.evaluation import (
     compare_policies,
     mean_ci95,
@@ -62,6 +61,7 @@ from pricegraph.pricing.evaluation import (
 from pricegraph.pricing.macro import MacroConfig
 from pricegraph.pricing.market import MarketModel
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig, market_from_demand
+from pricegraph.pricing.market_from_store import FittedDemandCurve
 from pricegraph.pricing.meso import MesoConfig
 from pricegraph.pricing.micro import MicroConfig
 from pricegraph.pricing.oracle import OraclePolicy, solve_oracle
@@ -77,33 +77,6 @@ a 50 % gross margin at list price, usual for gift retail). At 0.6 with elasticit
 near -1.6 the unconstrained optimum lies above the 1.5 x list ceiling for most
 products, every good policy prices at the ceiling and the market separates nothing."""
 PCT_METRICS = ("profit", "revenue", "units", "leftover_units")
-
-
-@dataclass(frozen=True, eq=False)
-class FittedDemandCurve:
-    """A fitted :class:`DemandModel` as a ``DemandCurve`` over consecutive weeks.
-
-    ``units(j, p, t)`` is the model's expected weekly units of product ``j`` at
-    price ``p`` in week ``t`` of the season (calendar effects of that week), every
-    other product at list price (cross-price index 0).
-    """
-
-    model: DemandModel
-    product_ids: np.ndarray
-    """``[P]`` product ids (object)."""
-    calendar: pd.DataFrame
-    """``[T]`` rows of ``month``, ``is_holiday_week``, ``is_pre_christmas``."""
-
-    def units(self, product_index: np.ndarray, price: np.ndarray, period: int) -> np.ndarray:
-        """Return ``[n]`` expected units per week."""
-        index = np.asarray(product_index)
-        rows = self.calendar.iloc[np.full(index.size, period)].reset_index(drop=True)
-        return self.model.predict_units(
-            self.product_ids[index],
-            np.asarray(price, float),
-            rows,
-            cross_index=np.zeros(index.size),
-        )
 
 
 def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
