@@ -5,28 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
+from cli_support import run_cli as _run
+from cli_support import runner
 
 import pricegraph.api.commands.quote  # noqa: F401  (registers the commands)
 from pricegraph.api.cli import app
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PRICEGRAPH_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PRICEGRAPH_GRAPH__BUFFER_POOL_MB", "128")
-    monkeypatch.setenv("PRICEGRAPH_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_quote_and_audit_commands(env: Path) -> None:

@@ -4,28 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
+from cli_support import run_cli as _run
+from cli_support import runner
 
 import pricegraph.api.commands.segments  # noqa: F401  (registers the command)
 from pricegraph.api.cli import app
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PRICEGRAPH_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PRICEGRAPH_GRAPH__BUFFER_POOL_MB", "128")
-    monkeypatch.setenv("PRICEGRAPH_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_segments_command(env: Path) -> None:
@@ -46,13 +29,6 @@ def test_segments_command_errors(env: Path) -> None:
     assert result.exit_code == 2 and "k_min=5, k_max=3" in result.output
 
 
-def test_segments_without_vectors_says_what_to_do(tmp_path, monkeypatch) -> None:
-    from typer.testing import CliRunner
-
-    from pricegraph.api.cli import app
-
-    monkeypatch.setenv("PRICEGRAPH_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PRICEGRAPH_GRAPH__BUFFER_POOL_MB", "128")
-    monkeypatch.setenv("PRICEGRAPH_CONFIG", str(tmp_path / "absent.toml"))
-    result = CliRunner().invoke(app, ["segments"])
+def test_segments_without_vectors_says_what_to_do(env: Path) -> None:
+    result = runner.invoke(app, ["segments"])
     assert result.exit_code == 2 and "pricegraph embed" in result.output

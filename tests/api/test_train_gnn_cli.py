@@ -4,31 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
+from cli_support import run_cli as _run
+from cli_support import runner
 
 from pricegraph.api.cli import app
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.gnn.checkpoint import load_checkpoint
 from pricegraph.gnn.service import graph_vectors
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PRICEGRAPH_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("PRICEGRAPH_GRAPH__BUFFER_POOL_MB", "128")
-    monkeypatch.setenv("PRICEGRAPH_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.setenv("PRICEGRAPH_DEVICE", "cpu")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def _run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_train_gnn_needs_text_vectors_first(env: Path) -> None:
