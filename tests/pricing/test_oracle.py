@@ -123,19 +123,25 @@ def test_oracle_beats_every_baseline_on_a_hand_built_market(inventory: tuple[flo
         assert oracle >= run_episode(env, policy, seed=0)["profit"] - 1e-6, policy.name
 
 
-def test_oracle_beats_every_baseline_on_a_tiny_world() -> None:
+def tiny_world_env(seed: int, inventory_scale: float) -> tuple[MarketModel, MarketEnv]:
+    """A 60-product synthetic world's true market and its expected-demand env (8 weeks)."""
     world = generate_world(
-        WorldConfig(seed=2, n_brands=6, n_products=60, n_customers=400, n_days=56)
+        WorldConfig(seed=seed, n_brands=6, n_products=60, n_customers=400, n_days=56)
     )
     market = market_from_ground_truth(
         world.truth,
         prices=world.prices,
         stock_units=world.products["stock_units"].to_numpy(),
         config=GroundTruthMarketConfig(
-            customers_per_segment=16, num_periods=8, inventory_scale=0.05
+            customers_per_segment=16, num_periods=8, inventory_scale=inventory_scale
         ),
     )
     env = MarketEnv(market, config=SimulatorConfig(horizon_periods=8, is_stochastic=False))
+    return market, env
+
+
+def test_oracle_beats_every_baseline_on_a_tiny_world() -> None:
+    market, env = tiny_world_env(seed=2, inventory_scale=0.05)
     plan = solve_oracle(env)
     assert (plan.shadow_price > 0).any()
     oracle = run_episode(env, OraclePolicy(plan), seed=0)["profit"]
@@ -147,18 +153,7 @@ def test_oracle_beats_every_baseline_on_a_tiny_world() -> None:
 def test_scarce_substitutes_are_solved_to_a_certified_gap() -> None:
     """With most stock scarce, one bisection round leaves substitutes overselling;
     the rounds and the dual close the gap, and the dual value bounds every policy."""
-    world = generate_world(
-        WorldConfig(seed=3, n_brands=6, n_products=60, n_customers=400, n_days=56)
-    )
-    market = market_from_ground_truth(
-        world.truth,
-        prices=world.prices,
-        stock_units=world.products["stock_units"].to_numpy(),
-        config=GroundTruthMarketConfig(
-            customers_per_segment=16, num_periods=8, inventory_scale=0.02
-        ),
-    )
-    env = MarketEnv(market, config=SimulatorConfig(horizon_periods=8, is_stochastic=False))
+    market, env = tiny_world_env(seed=3, inventory_scale=0.02)
     plan = solve_oracle(env)
     first_round = solve_oracle(env, bisection_rounds=1, dual_iterations=0)
     profit = run_episode(env, OraclePolicy(plan), seed=0)["profit"]
