@@ -333,6 +333,40 @@ def solve_oracle(
     )
 
 
+def season_profit_bound(plan: PricePlan, env: MarketEnv) -> float:
+    """Return an upper bound on the expected season profit of any policy on ``env``.
+
+    The season profit is the episode's summed reward (:mod:`.simulator`). With
+    holding ``h`` and salvage ``s`` (fractions of unit cost), sales :math:`y_{jt}`
+    and finite stock :math:`I_j`, it equals
+
+    .. math::
+
+        \\sum_{t, j} (p_{jt} - k_{jt}) \\, y_{jt} + \\sum_j c_j I_j (s - h T),
+
+    with the effective unit cost :math:`k_{jt}` of :func:`solve_oracle`. The dual
+    value bounds the first sum for every policy that prices before demand is drawn:
+    sales never exceed demand nor, over the season, stock, and demand has the mean
+    :math:`q(p)` at the prices set, so the bound holds for the profit under expected
+    demand (``is_stochastic=False``) and for the expected profit under Poisson
+    demand; one sampled episode can exceed it. Like :attr:`PricePlan.dual_bound` it
+    assumes the inner per-period price solve is global.
+
+    Args:
+        plan: ``solve_oracle(env)`` (or a plan for the same market, bounds and config).
+        env: The environment whose season profit is bounded.
+
+    Returns:
+        The bound in currency: ``plan.dual_bound`` plus the constant above.
+    """
+    market, config = env.market, env.config
+    stock = market.initial_inventory
+    finite_stock = np.where(np.isfinite(stock), stock, 0.0)
+    horizon = config.horizon_periods
+    per_unit = config.salvage_value_pct / 100 - config.holding_cost_pct / 100 * horizon
+    return float(plan.dual_bound + per_unit * (market.unit_cost * finite_stock).sum())
+
+
 class OraclePolicy:
     """Play a :class:`PricePlan` open loop (the period's planned prices, whatever the state).
 
@@ -356,5 +390,6 @@ __all__ = [
     "block_derivatives",
     "market_blocks",
     "optimise_prices",
+    "season_profit_bound",
     "solve_oracle",
 ]

@@ -34,7 +34,7 @@ from .market import MarketModel
 from .market_builders import GroundTruthMarketConfig
 from .meso import MesoConfig, MesoPlanner, explore, fit_market
 from .micro import MicroCells, MicroConfig, MicroPolicy, train_micro
-from .oracle import OraclePolicy, solve_oracle
+from .oracle import OraclePolicy, season_profit_bound, solve_oracle
 from .simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 LATEST = "latest"
@@ -84,7 +84,8 @@ class PricingTrainResult:
     policy: HierarchicalPolicy
     """The trained hierarchy (all levels on)."""
     summary: pd.DataFrame
-    """Per policy: metric means, 95 % CIs and % of oracle (``compare_policies``)."""
+    """Per policy: metric means, 95 % CIs, % of oracle and of the dual bound
+    (``compare_policies``)."""
     per_seed: pd.DataFrame
     """Per policy and evaluation seed: every metric."""
     checkpoint_path: Path
@@ -190,7 +191,8 @@ def train_pricing(
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + config.eval_episodes))
     if eval_seeds:
         policies = evaluation_policies(policy, market, estimated, env)
-        per_seed, summary = compare_policies(env_factory, policies, eval_seeds)
+        bound = season_profit_bound(policies[0].plan, env)
+        per_seed, summary = compare_policies(env_factory, policies, eval_seeds, profit_bound=bound)
     done(3, started)
 
     out_dir = Path(out_dir)
@@ -200,9 +202,15 @@ def train_pricing(
             macro.episode_returns, micro.episode_rewards, folder / "learning_curves.png"
         )
     }
-    if len(summary):
-        path = folder / "profit_vs_oracle.png"
-        plots["profit_vs_oracle"] = plot_profit_vs_oracle(summary, path, "Profit vs oracle")
+    if len(summary):  # Poisson demand: the open-loop oracle is no ceiling, the bound is
+        path, is_stochastic = folder / "profit_vs_oracle.png", config.simulator.is_stochastic
+        column, reference = (
+            ("profit_pct_bound", "dual bound") if is_stochastic else ("profit_pct_oracle", "oracle")
+        )
+        title = f"Profit vs {reference}, {'Poisson' if is_stochastic else 'expected'} demand"
+        plots["profit_vs_oracle"] = plot_profit_vs_oracle(
+            summary, path, title, column=column, reference=reference
+        )
     summary.to_csv(folder / "results.csv", index=False)
     manifest = {
         "created": created.isoformat(),

@@ -11,19 +11,11 @@ import typer
 from ...errors import ConfigError
 from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
+from ...pricing.evaluation import summary_table
 from ...pricing.market import MarketModel
 from ...pricing.market_from_store import market_from_store
 from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
-
-_COLUMNS = {
-    "policy": "policy",
-    "profit_pct_oracle": "profit % oracle",
-    "profit_pct_oracle_ci95": "+- 95% CI",
-    "revenue_pct_oracle": "revenue %",
-    "units_pct_oracle": "units %",
-    "leftover_units_mean": "leftover units",
-}
 
 
 def run_train_pricing(
@@ -32,8 +24,15 @@ def run_train_pricing(
     """Train, evaluate and checkpoint with a progress display; print the table."""
     with new_progress() as progress:
         result = train_pricing(world, config, out, progress=progress)
-    table = result.summary[list(_COLUMNS)].rename(columns=_COLUMNS).round(1)
-    console.print(frame_table(table, title=f"{config.eval_episodes} seeds, % of the oracle"))
+    if len(result.summary):
+        is_stochastic = config.simulator.is_stochastic
+        table, notes = summary_table(
+            result.summary, is_stochastic=is_stochastic, num_runs=config.eval_episodes
+        )
+        demand = "Poisson" if is_stochastic else "expected"
+        console.print(frame_table(table, title=f"{config.eval_episodes} seeds, {demand} demand"))
+        for note in notes:
+            console.print(note, highlight=False)
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings_s.items())
     console.print(f"timings: {timings}")
     console.print(f"checkpoint {result.policy.version}: {result.checkpoint_path}")
