@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .guardrail_config import GuardrailConfig
 
@@ -47,6 +47,16 @@ class PricingConfig(BaseModel):
     guardrails_path: Path = Path("pricing/guardrails.json")
     period_days: int = Field(default=7, ge=1, le=366)
     default_cost_ratio: float = Field(default=0.6, gt=0, le=1)
+    _default_policy_path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def default_policy_path(self) -> Path | None:
+        """Where :meth:`resolved` looked for a trained policy when ``policy_path`` was
+        unset (``<data_dir>/models/pricing/latest``); ``None`` before resolving.
+
+        Kept so that the warning about quoting at list price can name the folder.
+        """
+        return self._default_policy_path
 
     def resolved(self, data_dir: Path) -> PricingConfig:
         """A copy whose relative paths are resolved against ``data_dir``."""
@@ -54,13 +64,15 @@ class PricingConfig(BaseModel):
         for name in ("audit_path", "guardrails_path"):
             if not getattr(self, name).is_absolute():
                 changes[name] = data_dir / getattr(self, name)
+        latest = data_dir / DEFAULT_POLICY_DIR / "latest"
         if self.policy_path is None:
-            latest = data_dir / DEFAULT_POLICY_DIR / "latest"
             if (latest / "manifest.json").is_file():
                 changes["policy_path"] = latest
         elif not self.policy_path.is_absolute():
             changes["policy_path"] = data_dir / self.policy_path
-        return self.model_copy(update=changes)
+        copy = self.model_copy(update=changes)
+        copy._default_policy_path = latest
+        return copy
 
     def with_saved_guardrails(self) -> PricingConfig:
         """A copy with the guardrails saved at :attr:`guardrails_path` (by the API's

@@ -42,13 +42,23 @@ def save_guardrails(path: Path, guardrails: GuardrailConfig, changed_by: str) ->
 def read_guardrails(path: Path) -> tuple[GuardrailConfig, dict[str, Any]] | None:
     """The saved guardrails and their record (``changed_by``, ``changed_at``), or ``None``.
 
+    ``None`` only when nothing is at ``path``: something there that is not a readable
+    file (a directory, say) is an error rather than silently quoting with the settings'
+    guardrails, which may be looser than the ones an admin saved.
+
     Raises:
-        ConfigError: The file exists but cannot be read or holds invalid values; the
-            message names the file (and the field).
+        ConfigError: Something is at ``path`` but it is not a file, cannot be read or
+            holds invalid values; the message names the file (and the field).
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         return None
+    if not path.is_file():
+        found = "a directory" if path.is_dir() else "something that is not a regular file"
+        raise ConfigError(
+            f"{path}: saved guardrails (pricing.guardrails_path): expected a JSON file, "
+            f"found {found}; remove it or set PRICEGRAPH_PRICING__GUARDRAILS_PATH"
+        )
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         values = record["guardrails"]

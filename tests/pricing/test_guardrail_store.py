@@ -40,6 +40,16 @@ def test_a_broken_file_names_the_file_and_the_field(tmp_path: Path) -> None:
         read_guardrails(path)
 
 
+def test_a_directory_at_the_path_is_an_error_naming_it(tmp_path: Path) -> None:
+    pricing = PricingConfig().resolved(tmp_path)
+    pricing.guardrails_path.mkdir(parents=True)  # e.g. a volume mounted at the file's path
+    with pytest.raises(ConfigError) as caught:
+        pricing.with_saved_guardrails()
+    message = str(caught.value)
+    assert str(pricing.guardrails_path) in message and "found a directory" in message
+    assert "\n" not in message
+
+
 def test_quotes_use_the_newest_trained_policy_by_default(tmp_path: Path) -> None:
     from pricegraph.pricing.config import DEFAULT_POLICY_DIR
     from pricegraph.pricing.train_pricing import point_latest
