@@ -177,21 +177,23 @@ def reference_notes(
     if is_stochastic:
         notes = [
             f"Poisson demand, {ci}. dual bound: an upper bound on every policy's expected"
-            " season profit (oracle.season_profit_bound). open-loop oracle: the plan that is"
+            " season profit when the oracle's per-period price solve is global"
+            " (oracle.season_profit_bound). open-loop oracle: the plan that is"
             " optimal for expected demand, played whatever demand is realised, on the same"
             " draws as each policy."
         ]
     else:
         notes = [
             f"Expected demand, {ci}. oracle: the plan that is optimal for expected demand;"
-            " dual bound: an upper bound on every policy's profit"
-            " (oracle.season_profit_bound)."
+            " dual bound: an upper bound on every policy's profit when the oracle's"
+            " per-period price solve is global (oracle.season_profit_bound)."
         ]
 
-    def over(column: str) -> str:
-        if column not in summary:
+    def over(*columns: str) -> str:
+        present = [c for c in columns if c in summary]
+        if not present:
             return ""
-        is_over = summary[column].to_numpy(float) > 100 + 1e-9
+        is_over = (summary[present].to_numpy(float) > 100 + 1e-9).any(axis=1)
         return ", ".join(summary["policy"][is_over].astype(str))
 
     names = over(oracle_pct.get("profit", ""))
@@ -199,8 +201,7 @@ def reference_notes(
         notes.append(
             f"Profit above 100 % of the open-loop oracle ({names}): the oracle keeps to"
             " its expected-demand plan whatever demand is realised, so on the same draws"
-            " another policy can earn more; the dual bound is the reference no policy's"
-            " expected profit exceeds."
+            " another policy can earn more; the dual bound caps expected profit instead."
         )
     elif names:
         rows = summary.set_index("policy")
@@ -210,7 +211,7 @@ def reference_notes(
             f"Profit above 100 % of the oracle ({names}): the oracle's plan is a numerical"
             f" optimum, certified only{certified}."
         )
-    names = ", ".join(n for n in (over(oracle_pct.get(m, "")) for m in ("revenue", "units")) if n)
+    names = over(oracle_pct.get("revenue", ""), oracle_pct.get("units", ""))
     if names:
         notes.append(
             f"Revenue or units above 100 % of the {oracle} ({names}): the oracle maximises"

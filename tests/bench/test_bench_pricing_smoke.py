@@ -1,4 +1,5 @@
-"""Smoke test: the pricing benchmark runs end to end on a tiny world (figures not checked)."""
+"""Smoke test: the pricing benchmark runs end to end on a tiny world (figures not checked,
+references and CIs labelled)."""
 
 from __future__ import annotations
 
@@ -38,4 +39,20 @@ def test_bench_pricing_tiny(tmp_path: Path) -> None:
         assert (tmp_path / f"pricing_synthetic_{env}.png").is_file()
     oracle = next(r for r in synthetic["tables"]["expected"] if r["policy"] == "oracle")
     assert abs(oracle["profit_pct"] - 100.0) < 1e-9
+    bound = synthetic["oracle"]["profit_bound"]
+    expected_pct = 100 * synthetic["oracle"]["oracle_profit"] / bound
+    assert abs(oracle["profit_pct_bound"] - expected_pct) < 1e-9
+    assert math.isnan(oracle["profit_pct_bound_ci95"])  # one training seed: no CI
+    expected_out, stochastic_out = result.stdout.split("synthetic, stochastic demand")
+    oracle_line = next(line for line in expected_out.splitlines() if line.startswith("oracle "))
+    assert oracle_line.count("n/a") == 6  # every CI of one training seed
+    assert "95 % CI over 1 run (n/a: fewer than 2)" in expected_out
+    assert "% of open-loop oracle (paired)" in stochastic_out.splitlines()[0]
+    beats_oracle = [
+        r["policy"] for r in synthetic["tables"]["stochastic"] if r["profit_pct"] > 100 + 1e-9
+    ]
+    if beats_oracle:  # a figure above 100 % of the oracle comes with the reason
+        assert f"Profit above 100 % of the open-loop oracle ({', '.join(beats_oracle)})" in (
+            stochastic_out
+        )
     assert synthetic["oracle"]["oracle_profit"] <= synthetic["oracle"]["dual_bound"] * (1 + 1e-9)

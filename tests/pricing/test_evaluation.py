@@ -158,7 +158,7 @@ def test_stochastic_table_names_its_references_and_explains_figures_above_100() 
             "profit_pct_oracle": [100.0, 104.2, 84.0],
             "profit_pct_oracle_ci95": [0.0, 2.0, 1.0],
             "revenue_pct_oracle": [100.0, 99.0, 120.0],
-            "units_pct_oracle": [100.0, 98.0, 90.0],
+            "units_pct_oracle": [100.0, 98.0, 110.0],
             "leftover_units_mean": [0.0, 1.0, 5.0],
         }
     )
