@@ -4,9 +4,12 @@ Generates the default synthetic world (``WorldConfig(seed=...)``) into a temp
 folder, builds its true market from the written ground truth (representative
 customers per segment, weekly periods, stock scaled by ``--inventory-scale`` so
 that it binds), solves the oracle and plays the oracle and every baseline on the
-same seeds (stochastic Poisson demand, common random numbers). Prints profit,
-revenue, units and leftover stock per policy (means, 95 % CI, % of oracle), the
-oracle's fluid bound, timings (market build, oracle solve, env steps/s) and a
+same seeds (stochastic Poisson demand, common random numbers). Prints profit per
+policy in % of the dual bound (``season_profit_bound``, an upper bound on every
+policy's expected profit) and, with revenue and units, in % of the open-loop
+oracle on the same draws (which another policy can beat under Poisson demand; a
+note says so), each mean with its 95 % CI (n/a from one episode), the oracle's
+expected profit and dual bound, timings (market build, oracle solve, env steps/s) and a
 calibration check (expected vs generated purchases at the world's own prices).
 Writes ``bench/out/simulator.json`` and ``bench/out/simulator_profit.png``.
 
@@ -34,10 +37,15 @@ from pricegraph.pricing.baselines import (
     MyopicPolicy,
     StaticListPolicy,
 )
-from pricegraph.pricing.evaluation import compare_policies, plot_profit_vs_oracle
+from pricegraph.pricing.evaluation import (
+    compare_policies,
+    format_ci95,
+    plot_profit_vs_oracle,
+    reference_notes,
+)
 from pricegraph.pricing.market import MarketModel
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig
-from pricegraph.pricing.oracle import OraclePolicy, solve_oracle
+from pricegraph.pricing.oracle import OraclePolicy, season_profit_bound, solve_oracle
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 
@@ -113,9 +121,10 @@ def main() -> None:
         CompetitorMatchPolicy(market, low=low, high=high),
     ]
     seeds = list(range(args.episodes))
-    per_seed, summary = compare_policies(env_factory, policies, seeds)
+    bound = season_profit_bound(plan, env)
+    per_seed, summary = compare_policies(env_factory, policies, seeds, profit_bound=bound)
     deterministic = MarketEnv(market, bounds, SimulatorConfig(args.periods, is_stochastic=False))
-    _, expected = compare_policies(lambda: deterministic, policies, [0])
+    _, expected = compare_policies(lambda: deterministic, policies, [0], profit_bound=bound)
 
     rng = np.random.default_rng(0)
     env.reset(seed=0)
@@ -133,24 +142,40 @@ def main() -> None:
         f" ({market.num_segments} segments), {market.num_periods} periods of"
         f" {market.period_days} days, stock {np.nansum(market.initial_inventory):.0f} units"
     )
-    print(f"{'policy':22} {'profit % oracle':>18} {'revenue %':>10} {'units %':>8}"
-          f" {'profit':>12} {'leftover':>9} {'expected %':>11}")  # fmt: skip
+    print("profit % of dual bound; profit, revenue, units % of open-loop oracle (paired);"
+          " expected %: profit % of oracle under expected demand")  # fmt: skip
+    print(f"{'policy':22} {'profit % bound':>16} {'profit % open-loop oracle':>26}"
+          f" {'revenue %':>10} {'units %':>8} {'profit':>12} {'leftover':>9}"
+          f" {'expected %':>11}")  # fmt: skip
     for (_, row), (_, det) in zip(summary.iterrows(), expected.iterrows(), strict=True):
         print(
-            f"{row['policy']:22} {row['profit_pct_oracle']:8.1f}"
-            f" +- {row['profit_pct_oracle_ci95']:5.1f}"
+            f"{row['policy']:22} {row['profit_pct_bound']:8.1f}"
+            f" ± {format_ci95(row['profit_pct_bound_ci95']):>5}"
+            f" {row['profit_pct_oracle']:18.1f} ± {format_ci95(row['profit_pct_oracle_ci95']):>5}"
             f" {row['revenue_pct_oracle']:10.1f} {row['units_pct_oracle']:8.1f}"
             f" {row['profit_mean']:12,.0f} {row['leftover_units_mean']:9.0f}"
             f" {det['profit_pct_oracle']:11.1f}"
         )
-    print(f"oracle_fluid_bound      {plan.expected_profit:,.0f}")
+    for note in reference_notes(summary, is_stochastic=True, num_runs=len(seeds)):
+        print(f"  {note}")
+    over = reference_notes(expected, is_stochastic=False, num_runs=1)[1:]
+    for note in over:  # the expected % column's figures above 100 %
+        print(f"  expected %: {note}")
+    print(f"oracle_expected_profit  {plan.expected_profit:,.0f}")
+    print(f"profit_bound            {bound:,.0f}")
     print(f"market_build_s          {build_s:.2f}")
     print(f"oracle_solve_s          {plan.solve_seconds:.2f}")
     print(f"env_steps_per_s         {steps_per_s:.0f}")
     print(f"calibration_ratio       {calibration['ratio']:.3f} (expected / generated units)")
 
     args.out.mkdir(parents=True, exist_ok=True)
-    png = plot_profit_vs_oracle(summary, args.out / "simulator_profit.png", "Synthetic world")
+    png = plot_profit_vs_oracle(
+        summary,
+        args.out / "simulator_profit.png",
+        "Synthetic world, Poisson demand",
+        column="profit_pct_bound",
+        reference="dual bound",
+    )
     result = {
         "world": asdict(world_config),
         "market": asdict(market_config),
@@ -161,7 +186,8 @@ def main() -> None:
             zip(expected["policy"], expected["profit_pct_oracle"], strict=True)
         ),
         "per_seed": per_seed.to_dict(orient="records"),
-        "oracle_fluid_bound": plan.expected_profit,
+        "oracle_expected_profit": plan.expected_profit,
+        "profit_bound": bound,
         "oracle_binding_products": int((plan.shadow_price > 0).sum()),
         "market_build_s": build_s,
         "oracle_solve_s": plan.solve_seconds,

@@ -19,6 +19,16 @@ def test_bench_simulator(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "oracle_solve_s" in result.stdout and "env_steps_per_s" in result.stdout
-    summary = json.loads((tmp_path / "simulator.json").read_text())["summary"]
+    report = json.loads((tmp_path / "simulator.json").read_text())
+    summary = report["summary"]
     assert {row["policy"] for row in summary} >= {"oracle", "static list"}
+    assert "profit % open-loop oracle" in result.stdout and "profit % bound" in result.stdout
+    oracle = next(row for row in summary if row["policy"] == "oracle")
+    assert (
+        abs(oracle["profit_pct_bound"] - 100 * oracle["profit_mean"] / report["profit_bound"])
+        < 1e-9
+    )
+    beats_oracle = [row["policy"] for row in summary if row["profit_pct_oracle"] > 100 + 1e-9]
+    if beats_oracle:  # a figure above 100 % of the oracle comes with the reason
+        assert f"above 100 % of the open-loop oracle ({', '.join(beats_oracle)})" in result.stdout
     assert (tmp_path / "simulator_profit.png").exists()
