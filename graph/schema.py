@@ -88,6 +88,7 @@ NODES: dict[str, NodeSpec] = {
                 "attributes": S,
                 "cost": D,
                 "list_price": D,
+                "max_price": D,
                 "currency": S,
                 "stock_units": N,
             },

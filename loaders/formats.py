@@ -99,6 +99,7 @@ KINDS: dict[str, KindSpec] = {
                 FieldSpec("attributes"),
                 FieldSpec("cost", **_PRICE),  # type: ignore[arg-type]
                 FieldSpec("list_price", **_PRICE),  # type: ignore[arg-type]
+                FieldSpec("max_price", **_PRICE),  # type: ignore[arg-type]
                 FieldSpec("currency", default="EUR"),
                 FieldSpec("stock_units", type="int", min_value=0.0),
             ),

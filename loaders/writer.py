@@ -25,6 +25,7 @@ _NODE_COLUMNS: dict[str, tuple[str, str, dict[str, str]]] = {
                 "attributes",
                 "cost",
                 "list_price",
+                "max_price",
                 "currency",
                 "stock_units",
             )

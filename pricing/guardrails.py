@@ -112,6 +112,8 @@ def apply_guardrails(
 ) -> GuardrailResult:
     """Bring ``proposed_price`` inside the guardrails (pure; precedence in the module doc).
 
+    :func:`explain_guardrails` of a batch of one.
+
     Args:
         proposed_price: The policy's price, gross, in the shop currency.
         context: The product's costs, reference prices and neighbours.
@@ -125,43 +127,75 @@ def apply_guardrails(
     """
     where = f"proposed_price of product {context.product_id!r}"
     proposed = _amount(proposed_price, where, upper=MAX_PRICE)
-    trace = trace_guardrails(np.array([proposed]), context_columns([context]), config)
-    price = float(trace.prices[0])
-    bindings, conflicts = [], []
-    allowed_lower, allowed_upper = -math.inf, MAX_PRICE * 100.0  # left by the rules above
-    is_bound = trace.is_bound[:, 0]
-    for rule in GuardrailRule:
-        row = rule - 1
-        lower, upper = float(trace.lower_cents[row, 0]), float(trace.upper_cents[row, 0])
-        is_conflict = bool(trace.is_conflict[row, 0])
-        if is_conflict:
-            reason = _conflict_reason(rule, lower, upper, allowed_lower, allowed_upper, config)
-            conflicts.append(
-                RuleConflict(
-                    rule,
-                    *_money_or_none(lower, upper),
-                    *_money_or_none(allowed_lower, allowed_upper),
-                    reason,
-                )
+    return explain_guardrails(np.array([proposed]), [context], config)[0]
+
+
+def explain_guardrails(
+    proposed: np.ndarray, contexts: Sequence[PriceContext], config: GuardrailConfig
+) -> list[GuardrailResult]:
+    """Guardrail a batch in one vectorised call and explain every rule that bound or
+    conflicted: the one explanation engine of quotes, the CLI, the API and the audit log.
+
+    The prices, masks and approval flags are those of
+    :func:`~pricegraph.pricing.guardrails_batch.apply_guardrails_batch`; the per-rule
+    steps of :func:`~pricegraph.pricing.guardrails_batch.trace_guardrails` give each
+    binding's bound and delta, and each conflict's ranges.
+
+    Args:
+        proposed: Proposed prices, ``[n]``, gross in the shop currency.
+        contexts: One context per price.
+        config: The guardrail settings.
+
+    Raises:
+        GuardrailError: An amount is invalid (the message names the column and row).
+    """
+    trace = trace_guardrails(proposed, context_columns(contexts), config)
+    bindings: list[list[RuleBinding]] = [[] for _ in contexts]
+    conflicts: list[list[RuleConflict]] = [[] for _ in contexts]
+    for row, at in zip(*np.nonzero(trace.is_conflict), strict=True):
+        rule = GuardrailRule(int(row) + 1)
+        lower, upper = float(trace.lower_cents[row, at]), float(trace.upper_cents[row, at])
+        if row > 0:
+            allowed = (
+                trace.allowed_lower_cents[row - 1, at],
+                trace.allowed_upper_cents[row - 1, at],
             )
-        if is_bound[row]:
-            bindings.append(_binding(rule, trace, context, config, is_conflict))
-        allowed_lower = float(trace.allowed_lower_cents[row, 0])
-        allowed_upper = float(trace.allowed_upper_cents[row, 0])
-    reference, discount = None, None
-    if context.lowest_price_30d is not None:
-        reference, discount = announced_discount(price, context.lowest_price_30d)
-    return GuardrailResult(
-        product_id=context.product_id,
-        price=price,
-        proposed_price=proposed,
-        bindings=tuple(bindings),
-        conflicts=tuple(conflicts),
-        is_personalized=context.is_personalized,
-        needs_approval=bool(trace.needs_approval[0]),
-        reference_price=reference,
-        announced_discount_pct=discount,
-    )
+        else:
+            allowed = (-math.inf, MAX_PRICE * 100.0)
+        allowed_lower, allowed_upper = float(allowed[0]), float(allowed[1])
+        reason = _conflict_reason(rule, lower, upper, allowed_lower, allowed_upper, config)
+        conflicts[at].append(
+            RuleConflict(
+                rule,
+                *_money_or_none(lower, upper),
+                *_money_or_none(allowed_lower, allowed_upper),
+                reason,
+            )
+        )
+    for row, at in zip(*np.nonzero(trace.is_bound), strict=True):
+        rule = GuardrailRule(int(row) + 1)
+        is_conflict = bool(trace.is_conflict[row, at])
+        bindings[at].append(_binding(rule, trace, int(at), contexts[at], config, is_conflict))
+    results = []
+    for at, context in enumerate(contexts):
+        price = float(trace.prices[at])
+        reference, discount = None, None
+        if context.lowest_price_30d is not None:
+            reference, discount = announced_discount(price, context.lowest_price_30d)
+        results.append(
+            GuardrailResult(
+                product_id=context.product_id,
+                price=price,
+                proposed_price=float(trace.proposed[at]),
+                bindings=tuple(bindings[at]),
+                conflicts=tuple(conflicts[at]),
+                is_personalized=context.is_personalized,
+                needs_approval=bool(trace.needs_approval[at]),
+                reference_price=reference,
+                announced_discount_pct=discount,
+            )
+        )
+    return results
 
 
 def needs_approval(new_price: float, current_price: float, config: GuardrailConfig) -> bool:
@@ -204,17 +238,18 @@ def context_columns(contexts: Sequence[PriceContext]) -> dict[str, np.ndarray]:
 def _binding(
     rule: GuardrailRule,
     trace: GuardrailTrace,
+    at: int,
     context: PriceContext,
     config: GuardrailConfig,
     is_conflict: bool,
 ) -> RuleBinding:
     row = rule - 1
-    before, after = float(trace.price_before[row, 0]), float(trace.price_after[row, 0])
+    before, after = float(trace.price_before[row, at]), float(trace.price_after[row, at])
     is_raised = after > before
     if rule == GuardrailRule.ROUNDING:
         bound = after
     else:
-        bound = float((trace.lower_cents if is_raised else trace.upper_cents)[row, 0]) / 100
+        bound = float((trace.lower_cents if is_raised else trace.upper_cents)[row, at]) / 100
     reason = _reason(rule, is_raised, bound, context, config)
     if is_conflict and rule != GuardrailRule.ROUNDING:
         reason = f"as close to {bound:.2f} as the higher rules allow ({reason})"
@@ -323,5 +358,6 @@ __all__ = [
     "PriceContext",
     "apply_guardrails",
     "context_columns",
+    "explain_guardrails",
     "needs_approval",
 ]

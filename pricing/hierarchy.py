@@ -34,7 +34,7 @@ from .action_wrappers import ZONE_LEVELS, ZONE_NAMES
 from .macro import MacroPolicy, macro_features
 from .meso import MesoConfig, MesoPlanner
 from .micro import MicroPolicy, micro_features
-from .policy import LevelDecision, QuoteState
+from .policy import LevelDecision, MarketObservation, QuoteState
 from .simulator import MarketState
 
 CHECKPOINT_FORMAT = 1
@@ -70,6 +70,53 @@ class PublicMarket:
     """Category names (index = category)."""
     product_ids: tuple[str, ...]
     """Product ids (index = product)."""
+    reference_stock: np.ndarray | None = None
+    """``[P]`` catalogue stock units the season's ``initial_inventory`` stands for (the
+    world's stock before ``inventory_scale``); ``None``: ``initial_inventory`` itself."""
+
+    @property
+    def stock_reference(self) -> np.ndarray:
+        """``[P]`` catalogue stock that counts as a full season's start (ratio 1)."""
+        return self.initial_inventory if self.reference_stock is None else self.reference_stock
+
+
+@dataclass(frozen=True, eq=False)
+class DecisionRows:
+    """The cells one call of :meth:`HierarchicalPolicy.levels_at` prices, ``[n]`` each."""
+
+    segment: np.ndarray
+    """Policy segment index, int64 (-1: a segment the policy does not know)."""
+    product: np.ndarray
+    """Policy product index, int64 (-1: a product the policy does not know)."""
+    category: np.ndarray
+    """Policy category index of the product, int64 (-1: unknown; the list zone)."""
+    recency_days: np.ndarray
+    """The customer's days since the last purchase (0 in the simulator and for never)."""
+
+
+@dataclass(frozen=True, eq=False)
+class LevelArrays:
+    """What :meth:`HierarchicalPolicy.levels_at` decided, ``[n]`` per row unless noted."""
+
+    period: int
+    """The plan period used (the requested one clamped into ``[0, horizon)``)."""
+    features: np.ndarray
+    """``[1 + 2C]`` the macro observation (:func:`~.macro.macro_features`)."""
+    category: np.ndarray
+    """Category index priced (-1: none)."""
+    zone_index: np.ndarray
+    """Zone index (-1: the product's category is unknown, list price)."""
+    zone_multiplier: np.ndarray
+    segment_multiplier: np.ndarray
+    slope: np.ndarray
+    """The segment's estimated slope (the mean slope for an unknown segment)."""
+    adjustment: np.ndarray
+    """Personal adjustment, fraction of the zone x segment price."""
+
+    @property
+    def multiplier(self) -> np.ndarray:
+        """Proposed price / list price."""
+        return self.zone_multiplier * self.segment_multiplier * (1.0 + self.adjustment)
 
 
 class HierarchicalPolicy:
@@ -113,155 +160,182 @@ class HierarchicalPolicy:
             self.macro, self.meso, micro, self.public, self._version, self.levels, self.name
         )
 
-    # ------------------------------------------------------------ simulator
-    def prices(self, state: MarketState) -> np.ndarray:
-        """Return ``[S, P]`` prices for the period (inside the bounds by construction)."""
+    # ------------------------------------------------------- the decision
+    def levels_at(
+        self,
+        period: int,
+        inventory: np.ndarray,
+        competitor_price: np.ndarray,
+        rows: DecisionRows,
+    ) -> LevelArrays:
+        """The one decision function: every level's output for ``rows`` at one period.
+
+        The simulator (:meth:`prices`, training and evaluation) and the quotes
+        (:meth:`decide_many`) both call it; only how they observe the market differs.
+
+        Args:
+            period: Season period; clamped into ``[0, horizon)``.
+            inventory: ``[P]`` units on hand of the policy's products, in the
+                season's units (``inf`` = unlimited).
+            competitor_price: ``[P]`` cheapest competitor price (NaN where none).
+            rows: Which (segment, product) cells to price.
+        """
         pub = self.public
-        num_categories = len(pub.category_names)
+        num_categories, num_segments = len(pub.category_names), len(pub.segment_names)
+        t = int(np.clip(period, 0, pub.horizon - 1))
         features = macro_features(
-            state, pub.horizon, pub.product_category, pub.initial_inventory, pub.list_price,
-            num_categories,
+            t, inventory, competitor_price, pub.horizon, pub.product_category,
+            pub.initial_inventory, pub.list_price, num_categories,
         )  # fmt: skip
-        zones = self.macro.zones(features)
-        zone = np.asarray(self.macro.levels)[zones][pub.product_category]  # [P]
-        multiplier = np.broadcast_to(zone, (len(pub.segment_names), zone.size))
+        zones = self.macro.zones(features)  # [C]
+        levels = np.asarray(self.macro.levels, float)
+        zone_price_ratio = levels[zones][pub.product_category]  # [P]
+        n, product, segment = rows.product.size, rows.product, rows.segment
+        known = product >= 0
+        j = np.maximum(product, 0)
+        category = np.where(known, pub.product_category[j], rows.category)
+        zone_index = np.where(category >= 0, zones[np.maximum(category, 0)], -1)
+        zone_multiplier = np.where(zone_index >= 0, levels[np.maximum(zone_index, 0)], 1.0)
+        segment_multiplier, adjustment = np.ones(n), np.zeros(n)
         if self.levels != "macro":
-            multiplier = zone * self.meso.multipliers(
-                state.period, zone, pub.list_price, state.inventory
-            )
-        if self.levels == "full":
-            num_segments, num_products = multiplier.shape
+            per_segment = self.meso.multipliers(t, zone_price_ratio, pub.list_price, inventory)
+            own = per_segment[np.maximum(segment, 0), j]
+            # a segment the policy was not trained on: the product's plan over all segments
+            mean = per_segment[:, j].mean(axis=0)
+            segment_multiplier = np.where(known, np.where(segment >= 0, own, mean), 1.0)
+        slope = np.where(segment >= 0, pub.slope[np.maximum(segment, 0)], float(pub.slope.mean()))
+        if self.levels == "full" and known.any():
             with np.errstate(divide="ignore", invalid="ignore"):
                 stock = np.where(
-                    np.isfinite(pub.initial_inventory), state.inventory / pub.initial_inventory, 1.0
+                    np.isfinite(pub.initial_inventory), inventory / pub.initial_inventory, 1.0
                 )
             feats = micro_features(
-                np.repeat(np.arange(num_segments), num_products), num_segments,
-                np.repeat(pub.slope, num_products), np.tile(pub.unit_cost / pub.list_price,
-                num_segments), np.tile(self._shadow_ratio, num_segments),
-                np.tile(state.competitor_price / pub.list_price, num_segments),
-                multiplier.ravel(), np.tile(np.nan_to_num(stock, nan=0.0), num_segments),
-                state.period / pub.horizon, 0.0,
+                segment, num_segments, slope, (pub.unit_cost / pub.list_price)[j],
+                self._shadow_ratio[j], (competitor_price / pub.list_price)[j],
+                zone_multiplier * segment_multiplier, np.nan_to_num(stock, nan=0.0)[j],
+                t / pub.horizon, rows.recency_days,
             )  # fmt: skip
-            adjustment = self.micro.adjustments(feats).reshape(multiplier.shape)
-            multiplier = multiplier * (1 + adjustment)
-        return np.clip(multiplier * pub.list_price, pub.price_low, pub.price_high)
+            adjustment = np.where(known, self.micro.adjustments(feats), 0.0)
+        return LevelArrays(
+            period=t, features=features, category=category, zone_index=zone_index,
+            zone_multiplier=zone_multiplier, segment_multiplier=segment_multiplier,
+            slope=slope, adjustment=adjustment,
+        )  # fmt: skip
 
     @property
     def _shadow_ratio(self) -> np.ndarray:
         return self.meso.plan.shadow_price / self.public.list_price
 
-    # ---------------------------------------------------------------- quotes
-    def decide(self, state: QuoteState) -> LevelDecision:
-        """Level decisions for one quote; ``personal_adjustment`` lies in +-15 % (pure)."""
+    # ------------------------------------------------------------ simulator
+    def prices(self, state: MarketState) -> np.ndarray:
+        """Return ``[S, P]`` prices for the period (inside the bounds by construction)."""
         pub = self.public
-        t = int(np.clip(state.period, 0, pub.horizon - 1))
-        num_categories = len(pub.category_names)
-        c = self._category_of.get(state.category_id, -1)
-        j = self._product_of.get(state.product_id, -1)
-        s = self._segment_of.get(state.segment_id, -1) if state.segment_id is not None else -1
-        comp = state.competitor_price_ratio
-        comp_ratio = np.nan if comp == 1.0 or not np.isfinite(comp) else comp
-        stock, comp_c = np.ones(num_categories), np.ones(num_categories)
-        if c >= 0:
-            stock[c], comp_c[c] = state.inventory_ratio, np.nan_to_num(comp_ratio, nan=1.0)
-        features = np.concatenate([[t / pub.horizon], stock, comp_c]).astype(np.float32)
-        zone_index = int(self.macro.zones(np.clip(features, 0.0, 10.0))[c]) if c >= 0 else 2
-        zone_multiplier = float(self.macro.levels[zone_index])
-        zone_name = ZONE_NAMES[zone_index] if len(self.macro.levels) == len(ZONE_NAMES) else ""
-        segment_multiplier, adjustment = 1.0, 0.0
-        if self.levels != "macro" and j >= 0:
-            zone_p = np.full(pub.list_price.size, zone_multiplier)
-            per_segment = self.meso.multipliers(t, zone_p, pub.list_price)[:, j]
-            # a segment the policy was not trained on: the product's plan over all segments
-            segment_multiplier = float(per_segment[s] if s >= 0 else np.mean(per_segment))
-        if self.levels == "full":
-            shadow = self._shadow_ratio[j] if j >= 0 else 0.0
-            slope = pub.slope[s] if s >= 0 else float(np.mean(pub.slope))
-            recency = state.days_since_last_purchase
-            feats = micro_features(
-                np.array([s]), len(pub.segment_names), slope,
-                state.unit_cost / state.list_price, shadow, comp_ratio,
-                zone_multiplier * segment_multiplier, state.inventory_ratio, t / pub.horizon,
-                0.0 if recency is None else recency,
-            )  # fmt: skip
-            adjustment = float(self.micro.adjustments(feats)[0])
-        return LevelDecision(
-            zone=zone_name or f"zone {zone_index}",
-            zone_multiplier=zone_multiplier,
-            segment_multiplier=segment_multiplier,
-            personal_adjustment=adjustment,
-            is_personalized=self.levels == "full",
+        num_segments, num_products = len(pub.segment_names), pub.list_price.size
+        rows = DecisionRows(
+            segment=np.repeat(np.arange(num_segments), num_products),
+            product=np.tile(np.arange(num_products), num_segments),
+            category=np.tile(pub.product_category, num_segments),
+            recency_days=np.zeros(num_segments * num_products),
         )
+        out = self.levels_at(state.period, state.inventory, state.competitor_price, rows)
+        multiplier = out.multiplier.reshape(num_segments, num_products)
+        return np.clip(multiplier * pub.list_price, pub.price_low, pub.price_high)
+
+    # ---------------------------------------------------------------- quotes
+    def observe(self, market: MarketObservation | None) -> tuple[np.ndarray, np.ndarray]:
+        """``(inventory [P], competitor_price [P])`` of the policy's products at quote time.
+
+        Stock on hand is read as a share of the catalogue stock the season was built
+        from (:attr:`PublicMarket.reference_stock`) and put in the season's units, so
+        the features are those the simulator gives; unknown stock counts as the
+        season's start, unknown competitors as none.
+        """
+        pub = self.public
+        if market is None:
+            return pub.initial_inventory.copy(), np.full(pub.list_price.size, np.nan)
+        units, competitor = market.lookup(pub.product_ids)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = units / pub.stock_reference
+        inventory = np.where(
+            np.isfinite(share) & np.isfinite(pub.initial_inventory),
+            share * pub.initial_inventory,
+            pub.initial_inventory,
+        )
+        return inventory, competitor
+
+    def decide(self, state: QuoteState) -> LevelDecision:
+        """:meth:`decide_many` of one state."""
+        return self.decide_many([state])[0]
 
     def decide_many(self, states: Sequence[QuoteState]) -> list[LevelDecision]:
-        """:meth:`decide` for many quotes with one call of each network (batch quotes).
+        """The decision records of quotes, through :meth:`levels_at` (pure).
 
-        Equal to ``[self.decide(s) for s in states]`` (tested), about 1 ms per quote
-        faster on CPU.
+        States that share a period and a market observation are decided in one call
+        of each network.
         """
-        if not states:
-            return []
-        pub, n = self.public, len(states)
-        num_categories = len(pub.category_names)
-        t = np.clip([s.period for s in states], 0, pub.horizon - 1).astype(np.int64)
-        c = np.array([self._category_of.get(s.category_id, -1) for s in states], np.int64)
-        j = np.array([self._product_of.get(s.product_id, -1) for s in states], np.int64)
-        seg = np.array(
-            [
-                -1 if s.segment_id is None else self._segment_of.get(s.segment_id, -1)
-                for s in states
-            ],
-            np.int64,
-        )
-        comp = np.array([s.competitor_price_ratio for s in states], float)
-        comp_ratio = np.where((comp == 1.0) | ~np.isfinite(comp), np.nan, comp)
-        inventory = np.array([s.inventory_ratio for s in states], float)
-        stock, comp_c = np.ones((n, num_categories)), np.ones((n, num_categories))
-        rows = np.flatnonzero(c >= 0)
-        stock[rows, c[rows]] = inventory[rows]
-        comp_c[rows, c[rows]] = np.nan_to_num(comp_ratio[rows], nan=1.0)
-        features = np.concatenate([(t / pub.horizon)[:, None], stock, comp_c], axis=1)
-        zones = self.macro.zones(np.clip(features.astype(np.float32), 0.0, 10.0)).reshape(n, -1)
-        zone_index = np.where(c >= 0, zones[np.arange(n), np.maximum(c, 0)], 2)
-        zone_multiplier = np.asarray(self.macro.levels, float)[zone_index]
-        segment_multiplier, adjustment = np.ones(n), np.zeros(n)
-        known = j >= 0
-        if self.levels != "macro" and known.any():
-            k = np.flatnonzero(known)
-            planned = self.meso.plan.prices[np.minimum(t[k], self.meso.plan.prices.shape[0] - 1)]
-            ratio = (
-                planned[np.arange(k.size), :, j[k]]
-                / (pub.list_price[j[k]] * zone_multiplier[k])[:, None]
-            )  # [k, S]
-            ratio = np.clip(ratio, self.meso.config.meso_low, self.meso.config.meso_high)
-            own = ratio[np.arange(k.size), np.maximum(seg[k], 0)]
-            # a segment the policy was not trained on: the product's plan over all segments
-            segment_multiplier[k] = np.where(seg[k] >= 0, own, ratio.mean(axis=1))
-        if self.levels == "full":
-            shadow = np.where(j >= 0, self._shadow_ratio[np.maximum(j, 0)], 0.0)
-            slope = np.where(seg >= 0, pub.slope[np.maximum(seg, 0)], float(np.mean(pub.slope)))
-            recency = np.array(
-                [0.0 if s.days_since_last_purchase is None else s.days_since_last_purchase
-                 for s in states]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for at, state in enumerate(states):
+            groups.setdefault((int(state.period), id(state.market)), []).append(at)
+        out: list[LevelDecision | None] = [None] * len(states)
+        for members in groups.values():
+            chosen = [states[at] for at in members]
+            inventory, competitor = self.observe(chosen[0].market)
+            rows = DecisionRows(
+                segment=np.array(
+                    [-1 if s.segment_id is None else self._segment_of.get(s.segment_id, -1)
+                     for s in chosen], np.int64,
+                ),
+                product=np.array([self._product_of.get(s.product_id, -1) for s in chosen],
+                                 np.int64),
+                category=np.array([self._category_of.get(s.category_id, -1) for s in chosen],
+                                  np.int64),
+                recency_days=np.array(
+                    [0.0 if s.days_since_last_purchase is None else s.days_since_last_purchase
+                     for s in chosen], float,
+                ),
             )  # fmt: skip
-            cost = np.array([s.unit_cost / s.list_price for s in states], float)
-            feats = micro_features(
-                seg, len(pub.segment_names), slope, cost, shadow, comp_ratio,
-                zone_multiplier * segment_multiplier, inventory, t / pub.horizon, recency,
-            )  # fmt: skip
-            adjustment = np.asarray(self.micro.adjustments(feats), float)
+            levels = self.levels_at(chosen[0].period, inventory, competitor, rows)
+            for k, at in enumerate(members):
+                out[at] = self._record(states[at], levels, rows, k)
+        return [d for d in out if d is not None]
+
+    def _record(
+        self, state: QuoteState, levels: LevelArrays, rows: DecisionRows, k: int
+    ) -> LevelDecision:
+        """The decision record of row ``k``: the outputs and the numbers each level used."""
+        pub, num_categories = self.public, len(self.public.category_names)
+        c, z, seg = int(levels.category[k]), int(levels.zone_index[k]), int(rows.segment[k])
+        is_known = bool(rows.product[k] >= 0)
         names = ZONE_NAMES if len(self.macro.levels) == len(ZONE_NAMES) else None
-        return [
-            LevelDecision(
-                zone=names[z] if names else f"zone {z}",
-                zone_multiplier=float(zone_multiplier[i]),
-                segment_multiplier=float(segment_multiplier[i]),
-                personal_adjustment=float(adjustment[i]),
-                is_personalized=self.levels == "full",
-            )
-            for i, z in enumerate(zone_index.tolist())
-        ]
+        zone = ("list" if z < 0 else names[z]) if names else ("list" if z < 0 else f"zone {z}")
+        priced: tuple[str, ...] = ()
+        slopes: tuple[float, ...] = ()
+        if self.levels != "macro" and is_known:
+            chosen = [seg] if seg >= 0 else list(range(len(pub.segment_names)))
+            priced = tuple(pub.segment_names[s] for s in chosen)
+            slopes = tuple(float(pub.slope[s]) for s in chosen)
+        is_micro = self.levels == "full" and is_known
+        adjustment = float(levels.adjustment[k])
+        return LevelDecision(
+            zone=zone,
+            zone_multiplier=float(levels.zone_multiplier[k]),
+            segment_multiplier=float(levels.segment_multiplier[k]),
+            personal_adjustment=adjustment,
+            is_personalized=adjustment != 0.0,
+            levels=self.levels,
+            period=levels.period,
+            requested_period=int(state.period),
+            category=pub.category_names[c] if c >= 0 else None,
+            category_stock_ratio=float(levels.features[1 + c]) if c >= 0 else None,
+            category_competitor_ratio=(
+                float(levels.features[1 + num_categories + c]) if c >= 0 else None
+            ),
+            priced_segments=priced,
+            segment_slopes=slopes,
+            micro_slope=float(levels.slope[k]) if is_micro else None,
+            recency_days=float(rows.recency_days[k]) if is_micro else None,
+            micro_scale=self.micro.scale if is_micro else None,
+        )
 
     # ------------------------------------------------------------ checkpoint
     def save(self, folder: Path, manifest: dict[str, Any] | None = None) -> Path:
@@ -276,7 +350,7 @@ class HierarchicalPolicy:
             shadow_price=self.meso.plan.shadow_price, list_price=pub.list_price,
             unit_cost=pub.unit_cost, product_category=pub.product_category,
             initial_inventory=pub.initial_inventory, price_low=pub.price_low,
-            price_high=pub.price_high, slope=pub.slope,
+            price_high=pub.price_high, slope=pub.slope, reference_stock=pub.stock_reference,
         )  # fmt: skip
         info = {
             **(manifest or {}),
@@ -322,6 +396,7 @@ class HierarchicalPolicy:
             price_high=arrays["price_high"], slope=arrays["slope"], delta=float(info["delta"]),
             horizon=int(info["horizon"]), segment_names=tuple(info["segment_names"]),
             category_names=tuple(info["category_names"]), product_ids=tuple(info["product_ids"]),
+            reference_stock=arrays.get("reference_stock"),
         )  # fmt: skip
         micro_scale = float(info.get("micro_scale", 1.0))  # format 1 before the gate: 1
         return cls(
@@ -331,4 +406,11 @@ class HierarchicalPolicy:
         )  # fmt: skip
 
 
-__all__ = ["CHECKPOINT_FORMAT", "HierarchicalPolicy", "Levels", "PublicMarket"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "DecisionRows",
+    "HierarchicalPolicy",
+    "LevelArrays",
+    "Levels",
+    "PublicMarket",
+]

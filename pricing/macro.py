@@ -25,7 +25,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 
 from .action_wrappers import ZONE_LEVELS, ZoneActionWrapper
-from .simulator import MarketEnv, MarketState
+from .simulator import MarketEnv
 
 
 @dataclass(frozen=True)
@@ -55,18 +55,33 @@ class MacroConfig:
 
 
 def macro_features(
-    state: MarketState, horizon: int, product_category: np.ndarray, initial_inventory: np.ndarray,
-    list_price: np.ndarray, num_categories: int,
+    period: int, inventory: np.ndarray, competitor_price: np.ndarray, horizon: int,
+    product_category: np.ndarray, initial_inventory: np.ndarray, list_price: np.ndarray,
+    num_categories: int,
 ) -> np.ndarray:  # fmt: skip
-    """Return the ``[1 + 2C]`` float32 macro observation of a state (module docstring)."""
+    """Return the ``[1 + 2C]`` float32 macro observation (module docstring).
+
+    The one feature function of the macro level: the simulator's observation while
+    training and evaluating, and the quotes' (:class:`~.hierarchy.HierarchicalPolicy`).
+
+    Args:
+        period: Episode period, ``progress = period / horizon``.
+        inventory: ``[P]`` units on hand (``inf`` = unlimited).
+        competitor_price: ``[P]`` cheapest competitor price (NaN where none).
+        horizon: Periods per season.
+        product_category: ``[P]`` category index.
+        initial_inventory: ``[P]`` units at the season's start (``inf`` = unlimited).
+        list_price: ``[P]`` list prices.
+        num_categories: ``C``.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        stock = np.where(np.isfinite(initial_inventory), state.inventory / initial_inventory, 1.0)
+        stock = np.where(np.isfinite(initial_inventory), inventory / initial_inventory, 1.0)
     stock = np.nan_to_num(stock, nan=0.0, posinf=1.0)
-    comp = np.nan_to_num(state.competitor_price / list_price, nan=1.0)
+    comp = np.nan_to_num(competitor_price / list_price, nan=1.0)
     count = np.maximum(np.bincount(product_category, minlength=num_categories), 1)
     stock_c = np.bincount(product_category, stock, minlength=num_categories) / count
     comp_c = np.bincount(product_category, comp, minlength=num_categories) / count
-    obs = np.concatenate([[state.period / horizon], stock_c, comp_c])
+    obs = np.concatenate([[period / horizon], stock_c, comp_c])
     return np.clip(obs, 0.0, 10.0).astype(np.float32)
 
 
@@ -82,10 +97,11 @@ class MacroObservation(gym.ObservationWrapper):
     def observation(self, observation: np.ndarray) -> np.ndarray:
         """Features of the current state."""
         base = self.market_env
-        market = base.market
+        market, state = base.market, base.state
         return macro_features(
-            base.state, base.config.horizon_periods, market.product_category,
-            market.initial_inventory, market.list_price, market.num_categories,
+            state.period, state.inventory, state.competitor_price, base.config.horizon_periods,
+            market.product_category, market.initial_inventory, market.list_price,
+            market.num_categories,
         )  # fmt: skip
 
 

@@ -20,11 +20,52 @@ quote service, never by the policy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class MarketObservation:
+    """What the shop sees of its whole catalogue when it quotes (the macro level's input).
+
+    Built once per request from the graph snapshot and shared by every state of the
+    request; the policy reads the products it was trained on and computes its own
+    features from them, with the same function as in training.
+
+    Attributes:
+        product_rows: Product key -> row of the arrays.
+        stock_units: ``[num_products]`` units on hand, float64, NaN where unknown.
+        competitor_price: ``[num_products]`` cheapest competitor price in force, gross in
+            the shop currency, NaN where none.
+    """
+
+    product_rows: Mapping[str, int]
+    stock_units: np.ndarray
+    competitor_price: np.ndarray
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 (first 16 hex digits) of the keys and both arrays (for the audit log)."""
+        hasher = hashlib.sha256()
+        hasher.update("\x1f".join(self.product_rows).encode())
+        for values in (self.stock_units, self.competitor_price):
+            hasher.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        return hasher.hexdigest()[:16]
+
+    def lookup(self, product_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(stock_units, competitor_price)`` of ``product_ids``, NaN for unknown keys."""
+        rows = np.array([self.product_rows.get(p, -1) for p in product_ids], dtype=np.int64)
+        known = rows >= 0
+        stock = np.full(rows.size, np.nan)
+        competitor = np.full(rows.size, np.nan)
+        stock[known] = self.stock_units[rows[known]]
+        competitor[known] = self.competitor_price[rows[known]]
+        return stock, competitor
 
 
 @dataclass(frozen=True)
@@ -48,6 +89,8 @@ class QuoteState:
         days_since_last_purchase: The customer's recency, days; ``None`` = never.
         customer_vector: GNN ``graph`` vector float32 ``[graph_dim]``, or ``None``.
         product_vector: GNN ``graph`` vector float32 ``[graph_dim]``, or ``None``.
+        market: The whole catalogue's stock and competitor prices at quote time
+            (shared by the states of one request), or ``None`` when not observed.
     """
 
     customer_id: str
@@ -62,19 +105,44 @@ class QuoteState:
     days_since_last_purchase: float | None = None
     customer_vector: np.ndarray | None = None
     product_vector: np.ndarray | None = None
+    market: MarketObservation | None = None
 
 
 @dataclass(frozen=True)
 class LevelDecision:
-    """The three levels of a policy's answer.
+    """A policy's answer for one quote and the numbers each level used (the decision record).
+
+    The rationale of a quote is written from these fields only
+    (:func:`~pricegraph.pricing.explain.rationale`), so it states nothing the decision
+    did not use.
 
     Attributes:
         zone: Macro zone name (e.g. ``"list"``).
         zone_multiplier: Price of the zone / list price, > 0.
         segment_multiplier: Meso multiplier within the zone, > 0 (``1.0`` = none).
         personal_adjustment: Micro adjustment as a fraction of the zone x segment price.
-        is_personalized: Whether ``personal_adjustment`` depends on the customer
-            (drives the disclosure flag).
+        is_personalized: The personal level moved the price (``personal_adjustment``
+            is not 0); drives the disclosure flag and the personal-deviation guardrail.
+        levels: The levels of a hierarchical policy that priced (``"macro"``,
+            ``"macro+meso"`` or ``"full"``), ``"list"`` for the list-price fallback, ``""``
+            for a policy that records no levels.
+        period: The plan period the policy priced with (``None``: no plan).
+        requested_period: The quote's period (differs from ``period`` when clamped
+            into the plan).
+        category: The policy's category whose zone was used (``None``: the product's
+            category is not one the policy prices, so the ``list`` zone).
+        category_stock_ratio: Macro input: mean stock on hand over season-start stock
+            of ``category``'s products.
+        category_competitor_ratio: Macro input: mean cheapest competitor price over
+            list price of ``category``'s products (1 where none).
+        priced_segments: The policy segments whose plan set the segment multiplier:
+            the customer's own, or every one (their mean) when the policy does not know
+            the customer's segment; empty when the meso level did not price.
+        segment_slopes: The estimated price slopes of ``priced_segments`` (demand
+            falls by about ``slope`` % per 1 % of price).
+        micro_slope: The slope input of the personal level (``None``: level off).
+        recency_days: The customer's recency input of the personal level.
+        micro_scale: The validation gate on the personal level, in ``[0, 1]``.
     """
 
     zone: str
@@ -82,6 +150,17 @@ class LevelDecision:
     segment_multiplier: float = 1.0
     personal_adjustment: float = 0.0
     is_personalized: bool = False
+    levels: str = ""
+    period: int | None = None
+    requested_period: int | None = None
+    category: str | None = None
+    category_stock_ratio: float | None = None
+    category_competitor_ratio: float | None = None
+    priced_segments: tuple[str, ...] = ()
+    segment_slopes: tuple[float, ...] = ()
+    micro_slope: float | None = None
+    recency_days: float | None = None
+    micro_scale: float | None = None
 
     @property
     def multiplier(self) -> float:
@@ -95,15 +174,18 @@ class LevelDecision:
 
 @runtime_checkable
 class QuotePolicy(Protocol):
-    """A pricing policy as the quote service sees it."""
+    """A pricing policy as the quote service sees it.
+
+    ``decide_many`` is the one decision path: a single quote is a batch of one.
+    """
 
     @property
     def version(self) -> str:
         """Version of the policy (and of the models behind it), for the audit log."""
         ...
 
-    def decide(self, state: QuoteState) -> LevelDecision:
-        """The level decisions for one quote (pure: same state, same answer)."""
+    def decide_many(self, states: Sequence[QuoteState]) -> list[LevelDecision]:
+        """The decisions for ``states``, aligned with them (pure: same states, same answers)."""
         ...
 
 
@@ -112,18 +194,21 @@ class ListPricePolicy:
 
     version = "list-price"
 
-    def decide(self, state: QuoteState) -> LevelDecision:
+    def decide_many(self, states: Sequence[QuoteState]) -> list[LevelDecision]:
         """Always the ``list`` zone at 1.0."""
-        return LevelDecision(zone="list", zone_multiplier=1.0)
+        return [LevelDecision(zone="list", zone_multiplier=1.0, levels="list") for _ in states]
 
 
-def decide_all(policy: QuotePolicy, states: Sequence[QuoteState]) -> list[LevelDecision]:
-    """``policy``'s decisions for ``states``: through its ``decide_many`` when it has one
-    (one batched network call), else one ``decide`` per state."""
-    many = getattr(policy, "decide_many", None)
-    if many is not None:
-        return list(many(states))
-    return [policy.decide(state) for state in states]
+def decide_one(policy: QuotePolicy, state: QuoteState) -> LevelDecision:
+    """``policy``'s decision for one state: a batch of one."""
+    return policy.decide_many([state])[0]
 
 
-__all__ = ["LevelDecision", "ListPricePolicy", "QuotePolicy", "QuoteState", "decide_all"]
+__all__ = [
+    "LevelDecision",
+    "ListPricePolicy",
+    "MarketObservation",
+    "QuotePolicy",
+    "QuoteState",
+    "decide_one",
+]

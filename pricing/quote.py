@@ -23,7 +23,6 @@ the stores, the approval queue and the audit log.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -39,20 +38,11 @@ from ..graph.base import GraphStore
 from .approvals import ApprovalQueue, ChangeRequest, PriceChange
 from .audit import AuditLog, AuditRecord, format_ts, parse_ts
 from .config import PricingConfig
-from .demand import DemandModel
-from .demand_data import ALL_SEGMENTS
-from .explain import (
-    ElasticityEstimate,
-    PendingApproval,
-    SegmentProfile,
-    elasticity_table,
-    explain_guardrails,
-    rationale,
-)
+from .explain import PendingApproval, SegmentProfile, rationale
 from .guardrail_config import GuardrailConfig
 from .guardrail_result import GuardrailResult
-from .guardrails import PriceContext
-from .policy import LevelDecision, QuotePolicy, decide_all
+from .guardrails import PriceContext, explain_guardrails
+from .policy import LevelDecision, QuotePolicy
 from .price_memory import PriceMemory, announced_discount
 from .quote_result import BoundRule, Quote, to_plain
 from .state import (
@@ -72,7 +62,6 @@ class _Row:
     item: QuoteInput
     previous_price: float
     lowest_price_30d: float | None
-    elasticity: ElasticityEstimate | None
     pending: PendingApproval | None
 
 
@@ -84,7 +73,6 @@ class QuoteService:
         vectors: The vector store with the GNN ``graph`` vectors, or ``None``.
         policy: The pricing policy.
         config: The pricing section.
-        demand: The demand model, for the elasticity in the rationale (optional).
         audit: Where quotes are recorded (``None``: not recorded).
         price_memory: Published prices to consider for the 30-day lowest price,
             besides the store's own price points.
@@ -109,10 +97,9 @@ class QuoteService:
         vectors: VectorStore | None,
         policy: QuotePolicy,
         config: PricingConfig,
-        demand: DemandModel | None = None,
+        *,
         audit: AuditLog | None = None,
         price_memory: PriceMemory | None = None,
-        *,
         approvals: ApprovalQueue | None = None,
         collections: Mapping[str, str] | None = None,
         encoder_version: str | None = None,
@@ -121,7 +108,7 @@ class QuoteService:
         store_cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
     ) -> None:
         if not isinstance(policy, QuotePolicy):
-            raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide)")
+            raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide_many)")
         self.policy, self.config, self.audit = policy, config, audit
         self.price_memory, self.approvals = price_memory, approvals
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -134,11 +121,9 @@ class QuoteService:
             period_start_stock=period_start_stock,
             cache_ttl_s=store_cache_ttl_s,
         )
-        self._elasticities = elasticity_table(demand)
         self.model_versions = {
             "policy": str(policy.version),
             "encoder": encoder_version or _encoder_version(vectors, collections),
-            "demand": _demand_version(demand),
         }
 
     def invalidate(self) -> None:
@@ -178,12 +163,11 @@ class QuoteService:
                 item,
                 previous_price=approved.get(item.product.product_id, item.product.current_price),
                 lowest_price_30d=self._lowest(item, now),
-                elasticity=self._elasticity(item),
                 pending=None,
             )
             for item in items
         ]
-        decisions = decide_all(self.policy, [row.item.state for row in rows])
+        decisions = self._decide([row.item.state for row in rows])
         results = _guard(rows, decisions, self.config.guardrails)
         quote_ids = [str(uuid.uuid4()) for _ in rows]
         waits = self._file_changes(rows, results, quote_ids, pending, requested_by, now)
@@ -194,8 +178,7 @@ class QuoteService:
         }
         quotes, records = [], []
         for at, (row, decision, result) in enumerate(zip(rows, decisions, results, strict=True)):
-            row = _Row(row.item, row.previous_price, row.lowest_price_30d, row.elasticity,
-                       waits[at][0])  # fmt: skip
+            row = _Row(row.item, row.previous_price, row.lowest_price_30d, waits[at][0])
             quote = self._finish(row, decision, result, quote_ids[at], now, waits[at][1])
             quotes.append(quote)
             if self.audit is not None:
@@ -245,33 +228,35 @@ class QuoteService:
 
         Returns:
             The output (see :meth:`Quote.output`) and the inputs that changed since
-            (vectors whose hash differs).
+            (vectors whose hash differs, a market observation whose digest differs).
         """
         state = inputs["state"]
+        now = parse_ts(inputs["now"])
         vectors = self.builder.vectors_for(state["customer_id"], state["product_id"])
         differences = [
             f"{name}: recorded hash {state[f'{name}_hash']}, now {vector_hash(vector)}"
             for name, vector in vectors.items()
             if vector_hash(vector) != state[f"{name}_hash"]
         ]
+        market = self.builder.market(now)
+        if state.get("market_digest") != market.digest:
+            differences.append(
+                f"market: recorded digest {state.get('market_digest')}, now {market.digest}"
+            )
         pending = inputs["pending_approval"]
         row = _Row(
-            input_from_dict(inputs, vectors),
+            input_from_dict(inputs, vectors, market),
             previous_price=inputs["previous_price"],
             lowest_price_30d=inputs["lowest_price_30d"],
-            elasticity=None
-            if inputs["elasticity"] is None
-            else ElasticityEstimate(**inputs["elasticity"]),
             pending=None if pending is None else PendingApproval(**pending),
         )
         config = GuardrailConfig.model_validate(inputs["guardrails"])
-        decision = self.policy.decide(row.item.state)
+        decision = self._decide([row.item.state])[0]
         result = _guard([row], [decision], config)[0]
-        now = parse_ts(inputs["now"])
         waiting = row.pending
         if waiting is None and result.needs_approval and inputs["has_approvals"]:
             waiting = PendingApproval("", row.previous_price, result.price)
-        quote = self._finish(row, decision, result, "", now, waiting, config)
+        quote = self._finish(row, decision, result, "", now, waiting)
         output = json.loads(json.dumps(quote.output()))
         output["approval_id"] = None
         return output, differences
@@ -284,9 +269,7 @@ class QuoteService:
         quote_id: str,
         now: datetime,
         waiting: PendingApproval | None,
-        config: GuardrailConfig | None = None,
     ) -> Quote:
-        config = config or self.config.guardrails
         item, is_pending = row.item, waiting is not None
         price = row.previous_price if is_pending else result.price
         reference, discount = None, None
@@ -301,9 +284,8 @@ class QuoteService:
             )
         )
         text = rationale(
-            item.state, decision, result, product=item.product, config=config,
-            elasticity=row.elasticity, segment=segment, pending=waiting,
-        )  # fmt: skip
+            item.state, decision, result, product=item.product, segment=segment, pending=waiting
+        )
         return Quote(
             quote_id=quote_id,
             ts=now,
@@ -334,7 +316,6 @@ class QuoteService:
             shared,
             previous_price=row.previous_price,
             lowest_price_30d=row.lowest_price_30d,
-            elasticity=to_plain(row.elasticity),
             pending_approval=to_plain(row.pending),
         )
         output = quote.output(is_json=True)  # as it reads back from JSON, without a round trip
@@ -350,11 +331,14 @@ class QuoteService:
         known = [p for p in found if p is not None]
         return min(known) if known else None
 
-    def _elasticity(self, item: QuoteInput) -> ElasticityEstimate | None:
-        pid = item.product.product_id
-        return self._elasticities.get((pid, item.customer.segment_id or ALL_SEGMENTS)) or (
-            self._elasticities.get((pid, ALL_SEGMENTS))
-        )
+    def _decide(self, states: Sequence[Any]) -> list[LevelDecision]:
+        decisions = list(self.policy.decide_many(states))
+        if len(decisions) != len(states):
+            raise ModelError(
+                f"policy {self.policy.version!r}: decide_many returned {len(decisions)} "
+                f"decisions for {len(states)} states"
+            )
+        return decisions
 
 
 def _guard(
@@ -377,6 +361,9 @@ def _guard(
             unit_cost=row.item.state.unit_cost,
             previous_price=row.previous_price,
             competitor_price=row.item.product.competitor_price,
+            ladder_lower=row.item.product.ladder_lower,
+            ladder_upper=row.item.product.ladder_upper,
+            ceiling_price=row.item.product.ceiling_price,
             lowest_price_30d=row.lowest_price_30d,
             is_personalized=bool(d.is_personalized),
         )
@@ -388,13 +375,6 @@ def _guard(
 
 def _pending(change: PriceChange) -> PendingApproval:
     return PendingApproval(change.approval_id, change.current_price, change.proposed_price)
-
-
-def _demand_version(demand: DemandModel | None) -> str:
-    if demand is None:
-        return "none"
-    text = json.dumps(demand.to_dict(), sort_keys=True)
-    return "demand-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _encoder_version(vectors: VectorStore | None, collections: Mapping[str, str] | None) -> str:

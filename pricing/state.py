@@ -36,7 +36,7 @@ from ..gnn.service import graph_vectors
 from ..graph.base import GraphStore
 from .config import PricingConfig
 from .fairness import check_personalization_inputs
-from .policy import QuoteState
+from .policy import MarketObservation, QuoteState
 from .state_snapshot import StoreSnapshot, datetimes_us, price_windows
 
 OMNIBUS_WINDOW_DAYS = 30
@@ -48,7 +48,9 @@ QUOTE_STATE_FEATURES: tuple[str, ...] = tuple(
 )
 """The inputs a policy may personalise on: every ``QuoteState`` field but the ids."""
 _VECTORS = ("customer_vector", "product_vector")
-_STATE_FIELDS = tuple(spec.name for spec in fields(QuoteState) if spec.name not in _VECTORS)
+_STATE_FIELDS = tuple(
+    spec.name for spec in fields(QuoteState) if spec.name not in (*_VECTORS, "market")
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,12 @@ class ProductFacts:
     """The cheapest competitor price in force at ``now``."""
     lowest_price_30d: float | None
     """The lowest own price in force in the 30 days before ``now``."""
+    ladder_lower: float | None = None
+    """Price in force of the cheaper neighbour in the brand/category price ladder."""
+    ladder_upper: float | None = None
+    """Price in force of the dearer neighbour in the brand/category price ladder."""
+    ceiling_price: float | None = None
+    """The catalogue's absolute price ceiling (``Product.max_price``)."""
 
 
 @dataclass(frozen=True)
@@ -108,10 +116,13 @@ def vector_hash(vector: np.ndarray | None) -> str | None:
 
 
 def input_to_dict(item: QuoteInput) -> dict[str, Any]:
-    """JSON-ready form of ``item``: vectors replaced by their :func:`vector_hash`."""
+    """JSON-ready form of ``item``: vectors replaced by their :func:`vector_hash`, the
+    market observation by its digest."""
     state = {name: getattr(item.state, name) for name in _STATE_FIELDS}
     for name in _VECTORS:
         state[f"{name}_hash"] = vector_hash(getattr(item.state, name))
+    market = item.state.market
+    state["market_digest"] = None if market is None else market.digest
     return {
         "state": state,
         "product": {name: getattr(item.product, name) for name in _PRODUCT_FIELDS},
@@ -120,12 +131,19 @@ def input_to_dict(item: QuoteInput) -> dict[str, Any]:
 
 
 def input_from_dict(
-    data: Mapping[str, Any], vectors: Mapping[str, np.ndarray | None]
+    data: Mapping[str, Any],
+    vectors: Mapping[str, np.ndarray | None],
+    market: MarketObservation | None = None,
 ) -> QuoteInput:
-    """Rebuild a :class:`QuoteInput` from :func:`input_to_dict` and the two vectors."""
-    state = {k: v for k, v in data["state"].items() if not k.endswith("_vector_hash")}
+    """Rebuild a :class:`QuoteInput` from :func:`input_to_dict`, the two vectors and the
+    market observation (the current one: only its digest is recorded)."""
+    state = {
+        k: v
+        for k, v in data["state"].items()
+        if not k.endswith("_vector_hash") and k != "market_digest"
+    }
     return QuoteInput(
-        QuoteState(**state, **{name: vectors.get(name) for name in _VECTORS}),
+        QuoteState(**state, **{name: vectors.get(name) for name in _VECTORS}, market=market),
         ProductFacts(**data["product"]),
         CustomerFacts(**data["customer"]),
     )
@@ -207,6 +225,7 @@ class StateBuilder:
         self.cache_ttl_s = cache_ttl_s
         self._snapshot: StoreSnapshot | None = None
         self._loaded_at = 0.0
+        self._market: tuple[tuple[int, int], MarketObservation] | None = None
 
     def invalidate(self) -> None:
         """Drop the cached graph snapshot: the next request reads the store again."""
@@ -237,6 +256,7 @@ class StateBuilder:
             "product": self._vectors("products", product_ids),
         }
         period = period_of(now, self.config.period_days)
+        market = self.market(now)
         out = []
         for customer_id, product_id in pairs:
             product, customer = products[product_id], customers[customer_id]
@@ -257,9 +277,23 @@ class StateBuilder:
                 days_since_last_purchase=customer.days_since_last_purchase,
                 customer_vector=vectors["customer"].get(customer_id),
                 product_vector=vectors["product"].get(product_id),
+                market=market,
             )
             out.append(QuoteInput(state, product, customer))
         return out
+
+    def market(self, now: datetime) -> MarketObservation:
+        """Stock and the cheapest competitor price in force at ``now`` of every product
+        (the policy's market observation), from the snapshot."""
+        snapshot = self.snapshot()
+        key = (id(snapshot), _to_micros(_naive(now)))
+        if self._market is None or self._market[0] != key:
+            rows = np.arange(len(snapshot.list_price), dtype=np.int64)
+            observation = MarketObservation(
+                snapshot.product_rows, snapshot.stock_units, snapshot.competitor_at(rows, key[1])
+            )
+            self._market = (key, observation)
+        return self._market[1]
 
     def vectors_for(self, customer_id: str, product_id: str) -> dict[str, np.ndarray | None]:
         """The current ``customer_vector`` and ``product_vector`` of one pair (for replays)."""
@@ -291,6 +325,7 @@ class StateBuilder:
         )
         list_prices = snapshot.list_price[rows]
         costs, stocks = snapshot.cost[rows], snapshot.stock_units[rows]
+        ladder = self._ladder_prices(snapshot, rows, now)
         ratio = self.config.default_cost_ratio
         facts = {}
         for at, pid in enumerate(ids):
@@ -306,8 +341,33 @@ class StateBuilder:
                 current_price=list_price if np.isnan(current[at]) else float(current[at]),
                 competitor_price=_optional(competitor[at]),
                 lowest_price_30d=_optional(lowest[at]),
+                ladder_lower=_optional(ladder[0][at]),
+                ladder_upper=_optional(ladder[1][at]),
+                ceiling_price=_optional(snapshot.max_price[rows[at]]),
             )
         return facts
+
+    def _ladder_prices(
+        self, snapshot: StoreSnapshot, rows: np.ndarray, now: datetime
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Prices in force at ``now`` of the cheaper and dearer ladder neighbours of
+        ``rows``; NaN where there is none (the ladder rule is then inactive)."""
+        end = _naive(now)
+        out = []
+        for neighbours in snapshot.ladder:
+            found = neighbours[rows]
+            prices = np.full(len(rows), np.nan)
+            has = found >= 0
+            if has.any():
+                current, _, _ = snapshot.prices_at(
+                    found[has],
+                    start_us=_to_micros(end - timedelta(days=OMNIBUS_WINDOW_DAYS)),
+                    end_us=_to_micros(end),
+                )
+                list_prices = snapshot.list_price[found[has]]
+                prices[has] = np.where(np.isnan(current), list_prices, current)
+            out.append(prices)
+        return out[0], out[1]
 
     def _customers(
         self, snapshot: StoreSnapshot, ids: list[str], now: datetime

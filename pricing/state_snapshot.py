@@ -95,9 +95,14 @@ class StoreSnapshot:
     Attributes:
         product_rows: Product key -> row.
         list_price: ``[num_products]`` gross list price (0 when missing).
+        max_price: ``[num_products]`` the catalogue's absolute price ceiling (e.g. the
+            manufacturer's recommended price), NaN when missing.
         cost: ``[num_products]`` unit cost, NaN when missing.
         stock_units: ``[num_products]`` stock, NaN when missing.
         category_id: Per product row, the least ``IN_CATEGORY`` target key (``""``: none).
+        ladder: ``(cheaper, dearer)`` int64 ``[num_products]`` rows of the product's
+            neighbours in the price ladder of its brand and category (products of the
+            same brand and category ordered by list price, then key); -1: none.
         own: ``list``/``markdown`` points as ``(offsets [num_products + 1], rank, begin_us,
             stop_us, price)``; product row ``r`` owns ``offsets[r]:offsets[r + 1]``, in the
             store's ``id`` order.
@@ -110,9 +115,11 @@ class StoreSnapshot:
 
     product_rows: dict[str, int]
     list_price: np.ndarray
+    max_price: np.ndarray
     cost: np.ndarray
     stock_units: np.ndarray
     category_id: list[str]
+    ladder: tuple[np.ndarray, np.ndarray]
     own: tuple[np.ndarray, ...]
     competitor: tuple[np.ndarray, ...]
     customer_rows: dict[str, int]
@@ -135,6 +142,9 @@ class StoreSnapshot:
         product_keys = products["id"].astype(str).tolist() if len(products) else []
         product_rows = {key: row for row, key in enumerate(product_keys)}
         categories = _targets(store, "IN_CATEGORY").groupby("source")["target"].min()
+        brands = _targets(store, "OF_BRAND").groupby("source")["target"].min()
+        category_id = [str(categories.get(key, "")) for key in product_keys]
+        list_price = np.nan_to_num(_floats(products, "list_price"), nan=0.0)
         columns = ["product_id", "kind", "price", "valid_from", "valid_to"]
         points = store.node_frame("PricePoint").reindex(columns=columns)
         rows = points["product_id"].map(product_rows)
@@ -151,10 +161,17 @@ class StoreSnapshot:
         names = zip(nodes["id"], nodes["name"], nodes["description"], strict=True)
         return cls(
             product_rows=product_rows,
-            list_price=np.nan_to_num(_floats(products, "list_price"), nan=0.0),
+            list_price=list_price,
+            max_price=_floats(products, "max_price"),
             cost=_floats(products, "cost"),
             stock_units=_floats(products, "stock_units"),
-            category_id=[str(categories.get(key, "")) for key in product_keys],
+            category_id=category_id,
+            ladder=price_ladder(
+                [str(brands.get(key, "")) for key in product_keys],
+                category_id,
+                list_price,
+                product_keys,
+            ),
             own=(
                 _offsets(own["row"], len(product_keys)),
                 *_sorted_by_row(
@@ -180,6 +197,17 @@ class StoreSnapshot:
             purchases=_purchases(store, customer_rows),
         )
 
+    def competitor_at(self, rows: np.ndarray, end_us: int) -> np.ndarray:
+        """The cheapest competitor price in force at ``end_us`` of product ``rows``; float64
+        ``[len(rows)]``, NaN where none."""
+        offsets, begin, stop, price = self.competitor
+        code, point = _expand(offsets, rows)
+        live = (begin[point] != NAT_US) & (begin[point] <= end_us)
+        live &= (stop[point] == NAT_US) | (stop[point] > end_us)
+        competitor = np.full(len(rows), np.nan)
+        np.fmin.at(competitor, code[live], price[point[live]])
+        return competitor
+
     def prices_at(
         self, rows: np.ndarray, *, start_us: int, end_us: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,13 +219,7 @@ class StoreSnapshot:
             code, len(rows), rank[point], begin[point], stop[point], price[point],
             start_us=start_us, end_us=end_us,
         )  # fmt: skip
-        offsets, begin, stop, price = self.competitor
-        code, point = _expand(offsets, rows)
-        live = (begin[point] != NAT_US) & (begin[point] <= end_us)
-        live &= (stop[point] == NAT_US) | (stop[point] > end_us)
-        competitor = np.full(len(rows), np.nan)
-        np.fmin.at(competitor, code[live], price[point[live]])
-        return current, lowest, competitor
+        return current, lowest, self.competitor_at(rows, end_us)
 
     def last_purchase_us(self, rows: np.ndarray, end_us: int) -> list[int | None]:
         """Time of each customer row's last purchase at or before ``end_us`` (``None``: none)."""
@@ -208,6 +230,32 @@ class StoreSnapshot:
             count = int(np.searchsorted(ts[low:high], end_us, side="right"))
             out.append(int(ts[low + count - 1]) if count else None)
         return out
+
+
+def price_ladder(
+    brand_id: Sequence[str], category_id: Sequence[str], list_price: np.ndarray,
+    keys: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """``(cheaper, dearer)`` neighbour rows of each product in its brand/category ladder.
+
+    Products with a brand, a category and a list price > 0 are ordered by list price
+    (then key) within each (brand, category); the neighbours are the products just
+    before and after. -1 where there is none (first or last rung, or not on a ladder).
+    """
+    n = len(keys)
+    cheaper, dearer = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    frame = pd.DataFrame(
+        {"brand": list(brand_id), "category": list(category_id), "price": list_price,
+         "key": list(keys), "row": np.arange(n)}
+    )  # fmt: skip
+    frame = frame[(frame["brand"] != "") & (frame["category"] != "") & (frame["price"] > 0)]
+    frame = frame.sort_values(["brand", "category", "price", "key"], kind="stable")
+    rows = frame["row"].to_numpy(np.int64)
+    group = (frame["brand"] + "\x1f" + frame["category"]).to_numpy()
+    same = group[1:] == group[:-1]
+    cheaper[rows[1:][same]] = rows[:-1][same]
+    dearer[rows[:-1][same]] = rows[1:][same]
+    return cheaper, dearer
 
 
 def _expand(offsets: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,4 +316,4 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-__all__ = ["NAT_US", "StoreSnapshot", "datetimes_us", "price_windows"]
+__all__ = ["NAT_US", "StoreSnapshot", "datetimes_us", "price_ladder", "price_windows"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,9 @@ class DeepDiscountPolicy:
 
     version = "deep-discount-1"
 
+    def decide_many(self, states: Sequence[QuoteState]) -> list[LevelDecision]:
+        return [self.decide(state) for state in states]
+
     def decide(self, state: QuoteState) -> LevelDecision:
         personal = -0.02 if state.customer_vector is not None else 0.0
         return LevelDecision(
@@ -91,8 +94,7 @@ def make_service(world: World, policy=None, audit=None, **guardrails) -> QuoteSe
         world.vectors,
         policy or DeepDiscountPolicy(),
         config,
-        world.demand,
-        audit,
+        audit=audit,
         collections=COLLECTIONS,
         clock=lambda: NOW,
     )

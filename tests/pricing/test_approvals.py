@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,9 @@ class RaisePolicy:
     """Quotes 25 % above list: above the default 20 % approval threshold."""
 
     version = "raise-25"
+
+    def decide_many(self, states: Sequence[QuoteState]) -> list[LevelDecision]:
+        return [self.decide(state) for state in states]
 
     def decide(self, state: QuoteState) -> LevelDecision:
         return LevelDecision("premium", 1.25)

@@ -1,95 +1,112 @@
-"""Rationales from hand-built states, decisions and guardrail results."""
+"""Rationales from hand-built states, decision records and guardrail results."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pricegraph.pricing.explain import (
-    ElasticityEstimate,
-    PendingApproval,
-    SegmentProfile,
-    explain_guardrails,
-    rationale,
-    sensitivity_label,
-)
+from pricegraph.pricing.explain import PendingApproval, SegmentProfile, rationale
 from pricegraph.pricing.guardrail_config import GuardrailConfig, GuardrailRule
-from pricegraph.pricing.guardrails import PriceContext, apply_guardrails
+from pricegraph.pricing.guardrails import PriceContext, apply_guardrails, explain_guardrails
 from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.state import ProductFacts
 
-STATE = QuoteState("C1", "P1", "CAT1", "SEG-v1-2", 17, 20.0, 17.0, 0.92, 0.96)
+STATE = QuoteState("C1", "P1", "CAT1", "loyal", 3, 20.0, 17.0, 0.92, 0.96)
 PRODUCT = ProductFacts("P1", "CAT1", 20.0, 17.0, False, 46.0, 20.0, 19.2, 18.0)
 CONFIG = GuardrailConfig()
 
 
-def _results(proposed: float, **context):
-    contexts = [PriceContext("P1", 20.0, 17.0, **context)]
-    return explain_guardrails(np.array([proposed]), contexts, CONFIG)[0]
+def _result(proposed: float, **context):
+    return apply_guardrails(proposed, PriceContext("P1", 20.0, 17.0, **context), CONFIG)
 
 
-def test_rationale_example() -> None:
-    decision = LevelDecision("list", 1.0, 0.92, -0.02, is_personalized=True)
-    result = _results(decision.proposed_price(20.0), is_personalized=True)
-    text = rationale(
-        STATE,
-        decision,
-        result,
-        product=PRODUCT,
-        config=CONFIG,
-        elasticity=ElasticityEstimate(-2.3, 412, "product"),
-        segment=SegmentProfile("SEG-v1-2", "bargain hunters"),
-    )
-    print(text)
-    assert text.startswith("Zone 'list' (1.00 \u00d7 list); segment 'bargain hunters' ")
-    assert "elasticity \u22122.3 estimated from 412 weeks, price sensitive" in text
-    assert "\u22128 % segment multiplier" in text
-    assert "Stock is high (92 % left) and the cheapest competitor is 4 % below list." in text
-    assert "Personalised by \u22122.0 % (within \u00b115 %)." in text
+def _record(**changes) -> LevelDecision:
+    base = dict(
+        zone="list", zone_multiplier=1.0, segment_multiplier=0.92, personal_adjustment=-0.02,
+        is_personalized=True, levels="full", period=3, requested_period=3, category="bags",
+        category_stock_ratio=0.85, category_competitor_ratio=0.97, priced_segments=("loyal",),
+        segment_slopes=(4.27,), micro_slope=4.27, recency_days=12.0, micro_scale=0.5,
+    )  # fmt: skip
+    return LevelDecision(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_rationale_states_the_numbers_of_the_record() -> None:
+    decision = _record()
+    result = _result(decision.proposed_price(20.0), is_personalized=True)
+    text = rationale(STATE, decision, result, product=PRODUCT, segment=SegmentProfile("loyal"))
+    assert text.startswith("Plan period 3. Zone 'list' (1.00 \u00d7 list) for category 'bags'")
+    assert "stock at 85 % of the season's start, competitor prices at 97 % of list" in text
     assert (
-        "Floor rule raised the price by" in text and "10 % minimum margin over cost 17.00" in text
+        "Segment multiplier \u22128.0 % from the plan of the customer's segment 'loyal' "
+        "(estimated price slope 4.27)." in text
     )
-    assert text.count(". ") == 3  # four sentences
+    assert "Personalised by \u22122.0 % by the personal level" in text
+    assert "last purchase 12 days ago, price slope 4.27; gate 0.5" in text
+    assert "Guardrails: floor: raised by" in text
+    assert "to keep the 10% minimum margin over cost 17.00" in text
 
 
-@pytest.mark.parametrize(
-    ("proposed", "context"),
-    [(10.0, {}), (40.0, {}), (19.0, {"is_personalized": True}), (25.0, {"previous_price": 20.0})],
-)
-def test_explained_prices_equal_the_guardrails(proposed: float, context: dict) -> None:
-    config = GuardrailConfig(max_change_per_period_pct=10, price_endings=(0.99,))
-    ours = explain_guardrails(
-        np.array([proposed]), [PriceContext("P1", 20.0, 15.0, **context)], config
-    )[0]
-    theirs = apply_guardrails(proposed, PriceContext("P1", 20.0, 15.0, **context), config)
-    assert ours.price == theirs.price and ours.bound_rules == theirs.bound_rules
-    assert ours.needs_approval == theirs.needs_approval
-    assert [b.delta for b in ours.bindings] == [b.delta for b in theirs.bindings]
-
-
-def test_unsegmented_unknown_market_and_pending() -> None:
-    product = ProductFacts("P1", "", 20.0, 12.0, True, None, 20.0, None, None)
-    state = QuoteState("C1", "P1", "", None, 0, 20.0, 12.0)
-    result = _results(26.0)
-    pending = PendingApproval("a1", 20.0, 26.0)
+def test_clamped_period_fallback_segment_and_gated_micro() -> None:
+    state = QuoteState("C1", "P1", "CAT1", "SEG-v1-2", 48, 20.0, 12.0)
+    decision = _record(
+        period=11, requested_period=48, priced_segments=("loyal", "bargain"),
+        segment_slopes=(4.27, 0.86), segment_multiplier=1.033, personal_adjustment=0.0,
+        is_personalized=False, micro_scale=0.0,
+    )  # fmt: skip
     text = rationale(
-        state,
-        LevelDecision("premium", 1.3),
-        result,
-        product=product,
-        config=CONFIG,
-        pending=pending,
+        state, decision, _result(20.66), segment=SegmentProfile("SEG-v1-2", "big spenders")
     )
-    assert "customer not segmented (no elasticity estimate)" in text
-    assert "Stock is unknown and no competitor price is known" in text
-    assert "cost estimated at 60 % of list" in text and "Not personalised." in text
-    assert "A change to 26.00 (+30.0 %) waits for approval" in text
-    assert result.bound_rules == (GuardrailRule.ROUNDING,) or result.bound_rules == ()
+    assert "Plan period 11 (the quote's period 48 lies outside the plan" in text
+    assert (
+        "Segment multiplier +3.3 %, the mean of the plans of segments 'loyal' (estimated "
+        "price slope 4.27), 'bargain' (estimated price slope 0.86): the customer's segment "
+        "'big spenders' is not one the policy was trained on." in text
+    )
+    assert "Not personalised: the personal level is off (gate 0" in text
+    assert "elasticity" not in text and "sensitive" not in text
 
 
-@pytest.mark.parametrize(
-    ("value", "label"),
-    [(-3.0, "very price sensitive"), (-2.0, "price sensitive"), (-0.5, "little price sensitive")],
-)
-def test_sensitivity_label(value: float, label: str) -> None:
-    assert sensitivity_label(value) == label
+def test_list_policy_unknown_category_pending_and_estimated_cost() -> None:
+    product = ProductFacts("P1", "", 20.0, 19.0, True, None, 20.0, None, None)
+    state = QuoteState("C1", "P1", "", None, 0, 20.0, 19.0)
+    listed = rationale(
+        state, LevelDecision("list", 1.0, levels="list"), _result(20.0), product=product
+    )
+    assert (
+        listed
+        == "Zone 'list' (1.00 \u00d7 list): list price, no trained pricing policy is in use. Not personalised."
+    )
+    decision = _record(category=None, priced_segments=(), segment_slopes=(), micro_scale=None,
+                       personal_adjustment=0.0, is_personalized=False, segment_multiplier=1.0)  # fmt: skip
+    result = apply_guardrails(10.0, PriceContext("P1", 20.0, 19.0), CONFIG)
+    text = rationale(
+        state, decision, result, product=product, pending=PendingApproval("a1", 20.0, 26.0)
+    )
+    assert "the product's category 'none' is not one the policy prices" in text
+    assert "No segment multiplier: the product is not in the policy's plan." in text
+    assert "the cost 19.00 is an estimate (95 % of list; none stored)" in text
+    assert "a change to 26.00 (+30.0 %) waits for approval" in text
+
+
+def test_conflicts_are_named_rule_by_rule() -> None:
+    config = GuardrailConfig(min_margin_pct=50, competitor_floor_pct=10, competitor_ceiling_pct=0)
+    result = apply_guardrails(10.0, PriceContext("P1", 20.0, 15.0, competitor_price=12.0), config)
+    assert result.price == 22.5 and result.conflicting_rules == (GuardrailRule.COMPETITOR_BAND,)
+    text = rationale(STATE, LevelDecision("list", 1.0), result)
+    assert "competitor band: overruled, its range [10.80, 12.00] does not meet" in text
+
+
+@pytest.mark.parametrize("ending", [(), (0.99,)])
+def test_a_batch_explains_each_row_as_the_single_call(ending: tuple[float, ...]) -> None:
+    config = GuardrailConfig(max_change_per_period_pct=10, price_endings=ending,
+                             is_ladder_enabled=True, ladder_min_gap_pct=5)  # fmt: skip
+    cases = [
+        (10.0, {}), (40.0, {}), (19.0, {"is_personalized": True}),
+        (25.0, {"previous_price": 20.0}), (30.0, {"ladder_upper": 24.0}),
+        (5.0, {"ladder_lower": 18.0, "ladder_upper": 18.5}), (26.0, {"ceiling_price": 22.0}),
+    ]  # fmt: skip
+    contexts = [PriceContext("P1", 20.0, 15.0, **context) for _, context in cases]
+    batch = explain_guardrails(np.array([p for p, _ in cases]), contexts, config)
+    for (proposed, _), context, ours in zip(cases, contexts, batch, strict=True):
+        theirs = apply_guardrails(proposed, context, config)
+        assert ours == theirs

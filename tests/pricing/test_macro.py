@@ -35,8 +35,9 @@ def _episode_profit(env, zones_of_state) -> float:
 def _features(env, state) -> np.ndarray:
     market = env.market
     return macro_features(
-        state, env.config.horizon_periods, market.product_category, market.initial_inventory,
-        market.list_price, market.num_categories,
+        state.period, state.inventory, state.competitor_price, env.config.horizon_periods,
+        market.product_category, market.initial_inventory, market.list_price,
+        market.num_categories,
     )  # fmt: skip
 
 

@@ -68,9 +68,10 @@ def test_inputs_round_trip_without_vectors(world: World) -> None:
         "customer_vector": item.state.customer_vector,
         "product_vector": item.state.product_vector,
     }
-    again = input_from_dict(data, vectors)
+    again = input_from_dict(data, vectors, item.state.market)
     assert again.product == item.product and again.customer == item.customer
     assert input_to_dict(again) == data
+    assert data["state"]["market_digest"] == item.state.market.digest
 
 
 def test_without_vector_store_and_with_period_stock(world: World) -> None:
