@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pricing_rl_support import TINY, tiny_market
+from pricing_rl_support import TINY, tiny_env, tiny_market
 
-from pricegraph.pricing.hierarchy import HierarchicalPolicy
-from pricegraph.pricing.policy import LevelDecision, QuotePolicy, QuoteState
+from pricegraph.pricing.action_wrappers import ZoneActionWrapper
+from pricegraph.pricing.hierarchy import DecisionRows, HierarchicalPolicy
+from pricegraph.pricing.macro import MacroObservation
+from pricegraph.pricing.policy import LevelDecision, MarketObservation, QuotePolicy, QuoteState
 from pricegraph.pricing.simulator import MarketState
 from pricegraph.pricing.train_pricing import train_pricing
 
@@ -115,3 +118,78 @@ def test_a_segment_the_policy_does_not_know_gets_the_products_mean_plan(trained)
     for segment_id in (None, "SEG-v1-3"):
         unknown = policy.decide(quote(segment_id=segment_id))
         assert unknown.segment_multiplier == pytest.approx(np.mean(per_segment))
+
+
+def _quote_states_of(policy: HierarchicalPolicy, state: MarketState) -> list[QuoteState]:
+    """The simulator's state seen as quotes: every (segment, product) cell, the market
+    observed as a shop's graph would hold it (catalogue stock units, competitor prices)."""
+    pub = policy.public
+    market = MarketObservation(
+        {pid: j for j, pid in enumerate(pub.product_ids)},
+        state.inventory / pub.initial_inventory * pub.stock_reference,
+        state.competitor_price,
+    )
+    return [
+        quote(
+            customer_id=f"c-{segment}",
+            product_id=pid,
+            category_id=pub.category_names[pub.product_category[j]],
+            segment_id=segment,
+            period=state.period,
+            list_price=float(pub.list_price[j]),
+            unit_cost=float(pub.unit_cost[j]),
+            days_since_last_purchase=0.0,
+            market=market,
+        )
+        for segment in pub.segment_names
+        for j, pid in enumerate(pub.product_ids)
+    ]
+
+
+@pytest.mark.parametrize("levels", ["macro", "macro+meso", "full"])
+def test_quotes_decide_exactly_as_the_simulator(trained, levels) -> None:
+    """Train = serve: one state built both ways gives identical features and prices."""
+    policy = trained[0].with_levels(levels, levels)
+    policy = policy.with_micro(policy.micro.with_scale(1.0))  # micro on, whatever the gate
+    pub = policy.public
+    market = tiny_market(inventory=30.0)
+    rng = np.random.default_rng(0)
+    competitor = np.where(rng.random((6, 6)) < 0.5, np.nan, rng.uniform(30, 150, (6, 6)))
+    env = tiny_env(replace(market, competitor_price=competitor), is_stochastic=True)
+    observed = MacroObservation(ZoneActionWrapper(env))  # the training observation
+    env.reset(seed=1)
+    for _ in range(4):
+        state = env.state
+        states = _quote_states_of(policy, state)
+        inventory, competitor_price = policy.observe(states[0].market)
+        np.testing.assert_allclose(inventory, state.inventory)
+        one = DecisionRows(*(np.zeros(1, np.int64),) * 3, np.zeros(1))
+        served = policy.levels_at(state.period, inventory, competitor_price, one).features
+        np.testing.assert_array_equal(served, observed.observation(np.zeros(1)))
+        decisions = policy.decide_many(states)
+        quoted = np.array([d.multiplier for d in decisions]).reshape(2, 6) * pub.list_price
+        quoted = np.clip(quoted, pub.price_low, pub.price_high)
+        prices = policy.prices(state)
+        np.testing.assert_allclose(quoted, prices, rtol=1e-12)
+        env.step(env.action_from_prices(prices[0]))
+
+
+def test_decision_record_names_what_each_level_used(trained) -> None:
+    policy, _ = trained
+    off = policy.with_micro(policy.micro.with_scale(0.0))
+    on = policy.with_micro(policy.micro.with_scale(1.0))
+    state = quote(period=9, segment_id="SEG-v1-3", days_since_last_purchase=12.0)
+    gated, moved = off.decide(state), on.decide(state)
+    assert (gated.period, gated.requested_period) == (3, 9)
+    assert gated.category == "bags" and gated.levels == "full"
+    assert gated.priced_segments == ("loyal", "bargain")
+    assert gated.segment_slopes == tuple(float(s) for s in policy.public.slope)
+    assert gated.personal_adjustment == 0.0 and not gated.is_personalized
+    assert gated.micro_scale == 0.0 and gated.recency_days == 12.0
+    assert moved.is_personalized == (moved.personal_adjustment != 0.0)
+    assert moved.micro_slope == pytest.approx(float(np.mean(policy.public.slope)))
+    own = on.decide(quote(segment_id="bargain"))
+    assert own.priced_segments == ("bargain",) and own.micro_slope == policy.public.slope[1]
+    listed = policy.with_levels("macro", "m").decide(state)
+    assert listed.priced_segments == () and listed.micro_scale is None
+    assert listed.segment_multiplier == 1.0 and not listed.is_personalized
