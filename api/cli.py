@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .commands import (  # noqa: F401  (each module registers its command)
+    audit,
     config,
     demo,
     embed,

@@ -89,10 +89,12 @@ class ApiConfig(BaseModel):
         limits: Query limits.
         is_graphiql_enabled: Serve the GraphiQL IDE at ``/graphql`` (default off).
         encoder_path: Encoder checkpoint for recommendations; relative to the data
-            directory (default ``models/encoder/latest.pt``; missing: recommendations
-            answer UNAVAILABLE).
+            directory (default ``models/encoder/latest.pt``; missing there:
+            recommendations answer UNAVAILABLE, with a warning at start; missing at a
+            configured path: an error at start).
         demand_path: Demand model JSON for what-if (default ``models/demand.json``;
-            missing: what-if answers UNAVAILABLE).
+            missing there: what-if answers UNAVAILABLE, with a warning at start;
+            missing at a configured path: an error at start).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -129,7 +131,12 @@ class ApiConfig(BaseModel):
         return self
 
     def resolved(self, data_dir: Path) -> ApiConfig:
-        """A copy whose relative model paths are resolved against ``data_dir``."""
+        """A copy whose relative model paths are resolved against ``data_dir``.
+
+        The copy keeps :attr:`model_fields_set` as it was, so that a default path stays
+        a default (absent: a warning) and a configured one stays configured (absent:
+        an error) after resolving; see :mod:`pricegraph.api.model_files`.
+        """
         changes = {
             name: data_dir / path
             for name, path in (
@@ -138,7 +145,8 @@ class ApiConfig(BaseModel):
             )
             if not path.is_absolute()
         }
-        return self.model_copy(update=changes)
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        return self.model_construct(_fields_set=set(self.model_fields_set), **values | changes)
 
 
 __all__ = ["ApiConfig", "ApiKey", "ApiLimits", "Role"]

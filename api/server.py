@@ -1,5 +1,5 @@
-"""``create_app``: the Starlette app serving GraphQL at ``/graphql``, ``/healthz`` and
-``/metrics``.
+"""``create_app``: the Starlette app serving GraphQL at ``/graphql``, ``/healthz`` (with
+the models in force) and ``/metrics``.
 
 The services (stores, models) open when the app starts and close when it stops; a
 test may pass its own :class:`~pricegraph.api.services.Services` instead, which the
@@ -82,8 +82,11 @@ def create_app(
     )
 
     async def healthz(request: Request) -> Response:
-        ready = "services" in holder
-        return JSONResponse({"status": "ok" if ready else "starting"}, 200 if ready else 503)
+        """``{"status": "ok", "models": {...}}`` (see :attr:`Services.models`), or 503
+        while starting: a probe sees which models a process serves, not just that it runs."""
+        if "services" not in holder:
+            return JSONResponse({"status": "starting"}, 503)
+        return JSONResponse({"status": "ok", "models": holder["services"].models})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

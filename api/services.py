@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from ..embeddings.pipeline import collection_specs
 from ..embeddings.service import encoder_factory
 from ..embeddings.similarity import Similarity
 from ..embeddings.vector_factory import make_vector_store
-from ..errors import ConfigError, VectorStoreError
+from ..errors import ConfigError
 from ..gnn.checkpoint import EncoderCheckpoint, load_checkpoint
 from ..gnn.recommend import Recommender
 from ..gnn.recommend_service import build_recommender
@@ -35,11 +34,13 @@ from ..pricing.audit import AuditLog
 from ..pricing.config import PricingConfig
 from ..pricing.demand import DemandModel
 from ..pricing.guardrail_config import GuardrailConfig
-from ..pricing.policy import ListPricePolicy, QuotePolicy
+from ..pricing.policy import QuotePolicy
+from ..pricing.quote_factory import build_quote_service, load_policy
+from . import model_files
 from .config import ApiConfig
 from .settings import Settings
 
-if TYPE_CHECKING:  # the quote service loads with the first Services, not at import
+if TYPE_CHECKING:
     from ..pricing.quote import QuoteService
 
 logger = logging.getLogger("pricegraph.api")
@@ -72,25 +73,6 @@ def check_deployment(settings: Settings, config: ApiConfig) -> None:
             f"api.workers={config.workers}: the embedded graph and vector stores belong to "
             f"one process; run one worker, or set {' and '.join(missing)}"
         )
-
-
-def load_policy(pricing: PricingConfig) -> QuotePolicy:
-    """The trained hierarchical policy when ``pricing.policy_path`` is set, else list price.
-
-    Raises:
-        ConfigError: A policy path is set but this build has no hierarchical policy.
-        ModelError: The checkpoint cannot be read.
-    """
-    if pricing.policy_path is None:
-        return ListPricePolicy()
-    if importlib.util.find_spec("pricegraph.pricing.hierarchy") is None:
-        raise ConfigError(
-            f"pricing.policy_path={pricing.policy_path}: this build has no trained pricing "
-            "policy; unset PRICEGRAPH_PRICING__POLICY_PATH to quote at list price"
-        )
-    from ..pricing.hierarchy import HierarchicalPolicy
-
-    return HierarchicalPolicy.load(pricing.policy_path)
 
 
 @dataclass
@@ -142,6 +124,27 @@ class Services:
         """The pricing section in force (guardrails included)."""
         return self.quotes.config
 
+    @functools.cached_property
+    def demand_version(self) -> str:
+        """``demand-<12 hex>`` of :attr:`demand`'s content, or ``"none"``."""
+        return model_files.demand_version(self.demand)
+
+    @property
+    def models(self) -> dict[str, str]:
+        """Which models are in force, for ``/healthz``.
+
+        ``policy``, ``encoder`` and ``demand`` are versions (``"none"`` when not
+        loaded); ``guardrails`` is ``"settings"``, or the path of the file saved by
+        ``setGuardrails`` when that is in force.
+        """
+        saved = self.pricing.guardrails_path
+        return {
+            "policy": str(self.policy.version),
+            "encoder": self.checkpoint.model_version if self.checkpoint else "none",
+            "demand": self.demand_version,
+            "guardrails": str(saved) if saved.is_file() else "settings",
+        }
+
     def encoder(self) -> TextEncoder:
         """The text encoder, loaded on first use (a few seconds) and kept."""
         if self._encoder is None:
@@ -159,17 +162,15 @@ class Services:
         return guardrails
 
     def _quote_service(self, pricing: PricingConfig) -> QuoteService:
-        from ..pricing.quote import QuoteService
-
-        return QuoteService(
+        """The quote service over ``pricing`` (saved guardrails applied), as the CLI's."""
+        return build_quote_service(
             self.store,
-            _graph_vectors(self.vectors, self.collections),
-            self.policy,
+            self.vectors,
             pricing,
-            self.demand,
-            self.audit,
-            approvals=self.approvals,
             collections=self.collections,
+            audit=self.audit,
+            approvals=self.approvals,
+            policy=self.policy,
         )
 
     def close(self) -> None:
@@ -219,9 +220,24 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
             settings.vectors.graph_dim,
         )
         collections = {kind: spec.name for kind, spec in specs.items()}
-        checkpoint = load_checkpoint(config.encoder_path) if config.encoder_path.exists() else None
+        configured = config.model_fields_set
+        has_encoder = model_files.optional_model_file(
+            config.encoder_path,
+            setting="api.encoder_path",
+            is_configured="encoder_path" in configured,
+            instead="recommendations answer UNAVAILABLE",
+            hint="run `pricegraph train-gnn`",
+        )
+        checkpoint = load_checkpoint(config.encoder_path) if has_encoder else None
         recommender = build_recommender(store, checkpoint) if checkpoint is not None else None
-        demand = DemandModel.load(config.demand_path) if config.demand_path.exists() else None
+        has_demand = model_files.optional_model_file(
+            config.demand_path,
+            setting="api.demand_path",
+            is_configured="demand_path" in configured,
+            instead="what-if answers UNAVAILABLE",
+            hint="run `pricegraph fit-demand`",
+        )
+        demand = DemandModel.load(config.demand_path) if has_demand else None
         services = Services(
             settings=settings,
             config=config,
@@ -236,20 +252,11 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
             policy=load_policy(settings.pricing),
             demand=demand,
         )
-        services.quotes = services._quote_service(settings.pricing.with_saved_guardrails())
+        services.quotes = services._quote_service(settings.pricing)
     except BaseException:
         store.close()
         raise
     return services
-
-
-def _graph_vectors(vectors: VectorStore, collections: dict[str, str]) -> VectorStore | None:
-    """``vectors`` when customers and products are embedded, else ``None``."""
-    try:
-        has_both = all(vectors.count(collections[kind]) > 0 for kind in ("customers", "products"))
-    except VectorStoreError:
-        has_both = False
-    return vectors if has_both else None
 
 
 def encode_text(services: Services, text: str) -> Any:
@@ -262,6 +269,5 @@ __all__ = [
     "api_section",
     "check_deployment",
     "encode_text",
-    "load_policy",
     "open_services",
 ]

@@ -3,8 +3,9 @@
 The default synthetic world is generated, loaded into the embedded graph store and
 segmented (purchases only); the GNN ``graph`` vectors are random 64-d vectors written
 to the embedded vector store (no text embedding or GNN training: the quote path reads
-the vectors the same way, and training them would only slow the benchmark). The
-demand model is fitted on a simulated panel over the world's products. Quotes use a
+the vectors the same way, and training them would only slow the benchmark). The quote
+service is built by :func:`~pricegraph.pricing.quote_factory.build_quote_service`, as
+the CLI's and the API's are (no demand model: quotes do not use one). Quotes use a
 small segment policy, the default guardrails, the approval queue and the SQLite audit
 log (every quote recorded).
 
@@ -31,18 +32,14 @@ import argparse
 import json
 import platform
 import shutil
-import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from rich.progress import Progress
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from pricing_support import simulate_panel
 
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.pipeline import collection_specs
@@ -55,16 +52,18 @@ from pricegraph.loaders.synthetic_config import WorldConfig
 from pricegraph.pricing.approvals import ApprovalQueue
 from pricegraph.pricing.audit import AuditLog
 from pricegraph.pricing.config import PricingConfig
-from pricegraph.pricing.demand_fit import fit_demand
 from pricegraph.pricing.guardrails_batch import apply_guardrails_batch
 from pricegraph.pricing.policy import LevelDecision, QuoteState
-from pricegraph.pricing.quote import QuoteService
+from pricegraph.pricing.quote_factory import build_quote_service
 
 
 class SegmentPolicy:
     """-5 % zone, -3 % for segmented customers, -1 % personal where a vector exists."""
 
     version = "bench-segment-1"
+
+    def decide_many(self, states: Sequence[QuoteState]) -> list[LevelDecision]:
+        return [self.decide(state) for state in states]
 
     def decide(self, state: QuoteState) -> LevelDecision:
         personal = -0.01 if state.customer_vector is not None else 0.0
@@ -130,24 +129,20 @@ def main() -> None:
         for kind, keys in (("customers", customers), ("products", products)):
             matrix = rng.normal(size=(len(keys), 64)).astype(np.float32)
             write_graph_vectors(vectors, specs[kind], keys, matrix, "bench-random")
-        panel = simulate_panel(n_products=len(products), n_weeks=26, elasticity=-2.0)
-        panel["product_id"] = panel["product_id"].map({f"p{i}": p for i, p in enumerate(products)})
-        demand = fit_demand(panel)
         setup_s = time.perf_counter() - started
         now = datetime.fromisoformat(world.start).replace(tzinfo=UTC)
         now = now + (np.timedelta64(world.n_days - 1, "D")).astype(object)
         audit = AuditLog(work / "audit.sqlite")
         approvals = ApprovalQueue(work / "audit.sqlite")
         policy = SegmentPolicy() if args.policy == "segment" else trained_policy(work)
-        service = QuoteService(
+        service = build_quote_service(
             store,
             vectors,
-            policy,
-            PricingConfig(),
-            demand,
-            audit,
-            approvals=approvals,
+            PricingConfig().resolved(work),  # no saved guardrails under work: the defaults
             collections={k: s.name for k, s in specs.items()},
+            audit=audit,
+            approvals=approvals,
+            policy=policy,
             clock=lambda: now,
         )
 

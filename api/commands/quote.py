@@ -1,55 +1,74 @@
-"""``pricegraph quote`` (one guarded, explained, audited price) and ``pricegraph audit``."""
+"""``pricegraph quote``: one guarded, explained, audited price (``--json``: the record).
+
+The quote service comes from :func:`~pricegraph.pricing.quote_factory.build_quote_service`,
+as the API's does, so the CLI and the API quote a pair alike.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 
-from ...embeddings import VectorStore
-from ...errors import VectorStoreError
 from ...pricing.approvals import ApprovalQueue
 from ...pricing.audit import AuditLog
-from ...pricing.config import PricingConfig
 from ...pricing.quote import Quote, QuoteService
-from ..services import load_policy
+from ...pricing.quote_factory import build_quote_service
+from ...pricing.quote_result import to_plain
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
 
 
+@contextmanager
+def open_quote_service(settings: Settings, *, is_recorded: bool = True) -> Iterator[QuoteService]:
+    """The quote service over the configured stores, closed afterwards.
+
+    Args:
+        settings: The root settings.
+        is_recorded: Record quotes in the audit log and file changes in the approval
+            queue (``False`` for replays, which only recompute).
+
+    Raises:
+        ConfigError, ModelError: As :func:`~pricegraph.pricing.quote_factory.build_quote_service`.
+    """
+    with ExitStack() as stack:
+        store = stack.enter_context(open_store(settings))
+        vectors = stack.enter_context(open_vectors(settings))
+        audit = approvals = None
+        if is_recorded:
+            audit = stack.enter_context(AuditLog(settings.pricing.audit_path))
+            approvals = stack.enter_context(ApprovalQueue(settings.pricing.audit_path))
+        yield build_quote_service(
+            store,
+            vectors,
+            settings.pricing,
+            collections=collection_names(settings),
+            audit=audit,
+            approvals=approvals,
+        )
+
+
 def run_quote(settings: Settings, customer: str, product: str, requested_by: str) -> Quote:
     """Quote one price with the configured policy; records it in the audit log."""
-    pricing: PricingConfig = settings.pricing.with_saved_guardrails()  # paths resolved
-    policy = load_policy(pricing)
-    collections = collection_names(settings)
-    with (
-        open_store(settings) as store,
-        open_vectors(settings) as vectors,
-        AuditLog(pricing.audit_path) as audit,
-        ApprovalQueue(pricing.audit_path) as approvals,
-    ):
-        service = QuoteService(
-            store,
-            _with_graph_vectors(vectors, collections),
-            policy,
-            pricing,
-            None,
-            audit,
-            approvals=approvals,
-            collections=collections,
-        )
+    with open_quote_service(settings) as service:
         return service.quote(customer, product, requested_by=requested_by)
 
 
-def _with_graph_vectors(vectors: VectorStore, collections: dict[str, str]) -> VectorStore | None:
-    try:
-        has_both = all(vectors.count(collections[kind]) > 0 for kind in ("customers", "products"))
-    except VectorStoreError:
-        has_both = False
-    return vectors if has_both else None  # nothing embedded yet: quote without vectors
+def quote_record(quote: Quote) -> dict[str, Any]:
+    """The whole quote as JSON-ready values: every field of the API's ``PersonalizedPrice``
+    (snake_case, ``model_versions`` as a name -> version object), ``ts`` in ISO 8601 UTC.
+
+    The dataclass is dumped as a whole, so fields added to the quote or its decision
+    appear here without a change.
+    """
+    record = to_plain(quote, is_json=True)
+    record["ts"] = quote.ts.isoformat()
+    return record
 
 
 @app.command()
@@ -58,9 +77,15 @@ def quote(
     customer: Annotated[str, typer.Argument(help="Customer id.")],
     product: Annotated[str, typer.Argument(help="Product id.")],
     requested_by: Annotated[str, typer.Option(help="Who asks (API key id or user).")] = "cli",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole quote record as one JSON object.")
+    ] = False,
 ) -> None:
     """Quote CUSTOMER a price for PRODUCT: guarded, explained and recorded in the audit log."""
     result = run_quote(load_settings(), customer, product, requested_by)
+    if as_json:
+        typer.echo(json.dumps(quote_record(result)))
+        return
     rows = [
         ("price", f"{result.price:.2f}"),
         ("list price", f"{result.list_price:.2f}"),
@@ -78,44 +103,3 @@ def quote(
     ]
     console.print(frame_table(pd.DataFrame(rows, columns=["field", "value"]), title="Quote"))
     console.print(result.rationale, highlight=False, soft_wrap=True)
-
-
-@app.command()
-@clear_errors
-def audit(
-    customer: Annotated[str | None, typer.Option(help="Only this customer's quotes.")] = None,
-    product: Annotated[str | None, typer.Option(help="Only quotes of this product.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="From this UTC time on.")] = None,
-    until: Annotated[datetime | None, typer.Option(help="Before this UTC time.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Records shown.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Records skipped.")] = 0,
-) -> None:
-    """List recorded quotes, oldest first, filtered by customer, product and time."""
-    settings = load_settings()
-    with AuditLog(settings.pricing.audit_path) as log:
-        filters = {"customer_id": customer, "product_id": product, "since": since, "until": until}
-        records = log.query(**filters, limit=limit, offset=offset)
-        total = log.count(**filters)
-    if not records:
-        console.print(f"no quotes match ({total} in all with these filters)")
-        return
-    frame = pd.DataFrame(
-        [
-            {
-                "ts": r.ts.isoformat(timespec="seconds"),
-                "quote_id": r.quote_id,
-                "customer": r.customer_id,
-                "product": r.product_id,
-                "price": r.output.get("price"),
-                "pending": r.output.get("is_approval_pending"),
-                "policy": r.model_versions.get("policy"),
-                "by": r.requested_by,
-            }
-            for r in records
-        ]
-    )
-    console.print(
-        frame_table(
-            frame, title=f"Quotes {offset + 1}-{offset + len(records)} of {total}", max_rows=limit
-        )
-    )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..config import ApiConfig
-from ..services import api_section, check_deployment
+from ..services import api_section, check_deployment, open_services
 from ..settings import Settings
 from ._common import app, clear_errors, console, load_settings, open_store
 
@@ -57,13 +57,23 @@ def example_queries(url: str, key: str | None, customer: str, product: str) -> s
 
 def run_server(settings: Settings, config: ApiConfig) -> None:
     """Run uvicorn in the foreground: one process over ``settings``' stores, or several
-    stateless workers (Neo4j and a Qdrant server) built from the environment."""
+    stateless workers (Neo4j and a Qdrant server) built from the environment.
+
+    The services open before uvicorn starts, so that a configured model, policy or
+    guardrails file that is missing is a one-line error with exit code 2 (through the
+    command's ``clear_errors``) rather than a startup traceback.
+
+    Raises:
+        ConfigError, ModelError, GraphStoreError, VectorStoreError: As
+            :func:`~pricegraph.api.services.open_services`.
+    """
     import uvicorn
 
     check_deployment(settings, config)
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "auto"
     http = "httptools" if importlib.util.find_spec("httptools") else "auto"
     if config.workers > 1:
+        open_services(settings, config).close()  # fail here once, not in every worker
         uvicorn.run(
             "pricegraph.api.server:app_from_environment",
             factory=True,
@@ -76,13 +86,17 @@ def run_server(settings: Settings, config: ApiConfig) -> None:
         return
     from ..server import create_app
 
-    uvicorn.run(
-        create_app(settings, config=config),
-        host=config.host,
-        port=config.port,
-        loop=loop,
-        http=http,
-    )
+    services = open_services(settings, config)
+    try:
+        uvicorn.run(
+            create_app(settings, config=config, services=services),
+            host=config.host,
+            port=config.port,
+            loop=loop,
+            http=http,
+        )
+    finally:
+        services.close()
 
 
 @app.command()

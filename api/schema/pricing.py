@@ -120,7 +120,7 @@ def run_what_if(
     ]
     return WhatIfResult(
         weeks=weeks,
-        demand_version=services.quotes.model_versions.get("demand", ""),
+        demand_version=services.demand_version,
         products=products,
         totals=totals,
     )
@@ -144,7 +144,7 @@ def model_versions(services: Services) -> ModelVersions:
         encoder=checkpoint.model_version if checkpoint is not None else None,
         encoder_metrics=metrics,
         policy=str(services.policy.version),
-        demand=quote_models.get("demand") if services.demand is not None else None,
+        demand=services.demand_version if services.demand is not None else None,
         quote_models=versions(quote_models),
     )
 

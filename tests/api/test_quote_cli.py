@@ -1,22 +1,34 @@
-"""Smoke test of ``pricegraph quote`` and ``pricegraph audit`` on a tiny world."""
+"""``pricegraph quote`` on a tiny world: the table, ``--json``, the same quote as the API,
+and one-line errors for configured files that are not there."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from cli_support import run_cli as _run
 from cli_support import runner
 
 import pricegraph.api.commands.quote  # noqa: F401  (registers the commands)
 from pricegraph.api.cli import app
+from pricegraph.api.services import open_services
+from pricegraph.api.settings import Settings
 
 
-def test_quote_and_audit_commands(env: Path) -> None:
+def test_quote_and_audit_commands(env: Path, caplog: pytest.LogCaptureFixture) -> None:
     _run("generate", "--customers", "40", "--products", "30", "--days", "30", "--seed", "3")
     _run("load", str(env / "var" / "world" / "mapping.toml"))
-    out = _run("quote", "C00001", "P00001", "--requested-by", "key-7")
+    with caplog.at_level(logging.WARNING, logger="pricegraph.pricing"):
+        out = _run("quote", "C00001", "P00001", "--requested-by", "key-7")
     assert "Quote" in out and "Zone 'list'" in out and "Not personalised." in out
+    latest = env / "var" / "models" / "pricing" / "latest"
+    assert [r.getMessage() for r in caplog.records if r.name == "pricegraph.pricing"] == [
+        f"no trained pricing policy at {latest}: quotes use list prices; "
+        "run `pricegraph train-pricing`"
+    ]
     assert (env / "var" / "audit" / "quotes.sqlite").exists()
     listed = _run("audit", "--customer", "C00001")
     assert "C00001" in listed and "P00001" in listed and "key-7" in listed and "of 1" in listed
@@ -44,3 +56,54 @@ def test_train_pricing_from_the_graph_then_quote_with_it(env: Path) -> None:
     manifest = json.loads((latest / "manifest.json").read_text())
     assert "segment multiplier" in _run("quote", "C00001", manifest["product_ids"][0])
     assert manifest["version"] in _run("audit", "--customer", "C00001")
+
+
+def test_quote_json_is_the_whole_record_and_the_api_quotes_the_same(env: Path) -> None:
+    _run("generate", "--customers", "60", "--products", "30", "--days", "60", "--seed", "3")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    _run("fit-demand")  # the API loads it for what-if; quotes must not differ for it
+    result = runner.invoke(app, ["quote", "C00002", "P00003", "--json"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    expected = {
+        "quote_id", "ts", "customer_id", "product_id", "price", "list_price", "proposed_price",
+        "decision", "bound_rules", "conflicts", "rationale", "is_personalized",
+        "reference_price", "announced_discount_pct", "needs_approval", "is_approval_pending",
+        "approval_id", "model_versions",
+    }  # fmt: skip
+    assert expected <= set(cli)  # every field of the API's PersonalizedPrice
+    assert (cli["customer_id"], cli["product_id"]) == ("C00002", "P00003")
+    assert cli["decision"]["zone"] == "list" and cli["is_personalized"] is False
+    assert cli["price"] == pytest.approx(cli["list_price"]) and cli["rationale"]
+    versions = cli["model_versions"]
+    assert (versions["policy"], versions["encoder"]) == ("list-price", "none")
+    assert versions.get("demand", "none") == "none"  # quotes do not use the demand model
+
+    services = open_services(Settings())
+    try:
+        assert services.demand is not None  # the API has the demand model ...
+        api = asyncio.run(
+            services.run(services.quotes.quote, "C00002", "P00003", requested_by="api-desk")
+        )
+    finally:
+        services.close()
+    for name in ("price", "proposed_price", "rationale", "is_personalized", "model_versions"):
+        assert getattr(api, name) == cli[name], name  # ... and quotes exactly as the CLI
+    assert api.decision.zone == cli["decision"]["zone"]
+    assert [b.name for b in api.bound_rules] == [b["name"] for b in cli["bound_rules"]]
+
+
+@pytest.mark.parametrize("broken", ["policy_path", "guardrails_path"])
+def test_a_configured_file_that_is_not_there_exits_2_naming_it(
+    env: Path, monkeypatch: pytest.MonkeyPatch, broken: str
+) -> None:
+    if broken == "policy_path":
+        path = env / "var" / "models" / "pricing" / "gone"
+        monkeypatch.setenv("PRICEGRAPH_PRICING__POLICY_PATH", "models/pricing/gone")
+    else:
+        path = env / "var" / "pricing" / "guardrails.json"
+        path.mkdir(parents=True)  # a directory where the saved guardrails belong
+    result = runner.invoke(app, ["quote", "C00001", "P00001"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1
+    assert str(path) in result.output

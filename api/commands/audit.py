@@ -1,0 +1,129 @@
+"""``pricegraph audit``: list recorded quotes (``--json`` for scripts), or replay one.
+
+``--replay QUOTE_ID`` recomputes a recorded quote from its stored inputs with the
+quote service every entry point builds
+(:func:`~pricegraph.pricing.quote_factory.build_quote_service`) and says whether it
+matches: exit code 0 when it does, 1 when it does not (the differing fields are
+listed), 2 for an unknown quote id (one line, as every data error).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from ...pricing.audit import AuditLog, AuditRecord, ReplayResult
+from ..settings import Settings
+from ._common import app, clear_errors, console, frame_table, load_settings
+from .quote import open_quote_service
+
+
+def run_replay(settings: Settings, quote_id: str) -> ReplayResult:
+    """Recompute ``quote_id`` with the configured policy and compare it with its record.
+
+    Raises:
+        NotFoundError: No quote ``quote_id`` in the audit log (checked before the
+            stores and the policy are opened).
+    """
+    with AuditLog(settings.pricing.audit_path) as log:
+        log.get(quote_id)
+        with open_quote_service(settings, is_recorded=False) as service:
+            return log.replay(quote_id, service)
+
+
+def audit_record(record: AuditRecord) -> dict[str, Any]:
+    """One audit record as JSON-ready values (``ts`` in ISO 8601 UTC)."""
+    return {
+        "quote_id": record.quote_id,
+        "ts": record.ts.isoformat(),
+        "requested_by": record.requested_by,
+        "customer_id": record.customer_id,
+        "product_id": record.product_id,
+        "inputs": record.inputs,
+        "model_versions": record.model_versions,
+        "output": record.output,
+    }
+
+
+@app.command()
+@clear_errors
+def audit(
+    customer: Annotated[str | None, typer.Option(help="Only this customer's quotes.")] = None,
+    product: Annotated[str | None, typer.Option(help="Only quotes of this product.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="From this UTC time on.")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Before this UTC time.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Records shown.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Records skipped.")] = 0,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print a JSON list of whole records (or the replay result)."),
+    ] = False,
+    replay: Annotated[
+        str | None,
+        typer.Option(
+            metavar="QUOTE_ID",
+            help="Recompute this quote and say whether it matches (exit 0) or not (exit 1).",
+        ),
+    ] = None,
+) -> None:
+    """List recorded quotes, oldest first, filtered by customer, product and time."""
+    settings = load_settings()
+    if replay is not None:
+        _print_replay(run_replay(settings, replay), as_json)
+        return
+    with AuditLog(settings.pricing.audit_path) as log:
+        filters = {"customer_id": customer, "product_id": product, "since": since, "until": until}
+        records = log.query(**filters, limit=limit, offset=offset)
+        total = log.count(**filters)
+    if as_json:
+        typer.echo(json.dumps([audit_record(r) for r in records]))
+        return
+    if not records:
+        console.print(f"no quotes match ({total} in all with these filters)")
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "ts": r.ts.isoformat(timespec="seconds"),
+                "quote_id": r.quote_id,
+                "customer": r.customer_id,
+                "product": r.product_id,
+                "price": r.output.get("price"),
+                "pending": r.output.get("is_approval_pending"),
+                "policy": r.model_versions.get("policy"),
+                "by": r.requested_by,
+            }
+            for r in records
+        ]
+    )
+    console.print(
+        frame_table(
+            frame, title=f"Quotes {offset + 1}-{offset + len(records)} of {total}", max_rows=limit
+        )
+    )
+
+
+def _print_replay(result: ReplayResult, as_json: bool) -> None:
+    """Print ``result``; exit code 1 when the recomputed quote differs from its record."""
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "quote_id": result.quote_id,
+                    "is_match": result.is_match,
+                    "differences": list(result.differences),
+                }
+            )
+        )
+    elif result.is_match:
+        console.print(f"quote {result.quote_id} matches its record", highlight=False)
+    else:
+        console.print(f"quote {result.quote_id} does not match its record:", highlight=False)
+        for line in result.differences:
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
+    if not result.is_match:
+        raise typer.Exit(code=1)
