@@ -121,10 +121,14 @@ def personal_sentence(decision: LevelDecision) -> str:
         return "Not personalised: the personal level is off (gate 0, chosen on validation)."
     if decision.personal_adjustment == 0.0:
         return "Not personalised: the personal level kept the price."
+    if decision.recency_days is None:
+        recency = "the customer has not bought before"
+    else:
+        recency = f"the customer's last purchase {decision.recency_days:.0f} days ago"
     return (
         f"Personalised by {pct(decision.personal_adjustment)} by the personal level "
-        f"(inputs: the customer's last purchase {decision.recency_days or 0.0:.0f} days ago, "
-        f"price slope {decision.micro_slope or 0.0:.2f}; gate {decision.micro_scale:g})."
+        f"(inputs: {recency}, price slope {decision.micro_slope or 0.0:.2f}; "
+        f"gate {decision.micro_scale:g})."
     )
 
 

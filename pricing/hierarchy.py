@@ -333,7 +333,7 @@ class HierarchicalPolicy:
             priced_segments=priced,
             segment_slopes=slopes,
             micro_slope=float(levels.slope[k]) if is_micro else None,
-            recency_days=float(rows.recency_days[k]) if is_micro else None,
+            recency_days=state.days_since_last_purchase if is_micro else None,
             micro_scale=self.micro.scale if is_micro else None,
         )
 

@@ -141,7 +141,8 @@ class LevelDecision:
         segment_slopes: The estimated price slopes of ``priced_segments`` (demand
             falls by about ``slope`` % per 1 % of price).
         micro_slope: The slope input of the personal level (``None``: level off).
-        recency_days: The customer's recency input of the personal level.
+        recency_days: The customer's days since the last purchase, an input of the
+            personal level (``None``: never bought, fed as 0 as in training).
         micro_scale: The validation gate on the personal level, in ``[0, 1]``.
     """
 
