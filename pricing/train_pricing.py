@@ -173,6 +173,7 @@ def train_pricing(
         env.price_low, env.price_high, estimated.beta, estimated.delta,
         config.simulator.horizon_periods, market.segment_names, market.category_names,
         market.product_ids or tuple(str(j) for j in range(market.num_products)),
+        reference_stock=reference_stock(market),
     )  # fmt: skip
     policy = HierarchicalPolicy(
         MacroPolicy(macro.model), meso, MicroPolicy(micro.model, micro_cfg.max_adjustment),
@@ -227,6 +228,13 @@ def train_pricing(
     policy.save(folder, manifest)
     point_latest(out_dir, version)
     return PricingTrainResult(policy, summary, per_seed, folder, plots, timings, validation)
+
+
+def reference_stock(market: MarketModel) -> np.ndarray:
+    """``[P]`` catalogue stock a season's initial inventory stands for: the world's stock
+    before its ``inventory_scale`` (recorded in ``market.meta``; 1 when absent)."""
+    scale = float(market.meta.get("inventory_scale", 1.0) or 1.0)
+    return market.initial_inventory / scale
 
 
 def point_latest(out_dir: Path, version: str) -> Path:
@@ -318,6 +326,7 @@ __all__ = [
     "evaluation_policies",
     "plot_learning_curves",
     "point_latest",
+    "reference_stock",
     "seed_everything",
     "train_pricing",
 ]
