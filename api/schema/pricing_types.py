@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="A model and the version in force.")
 class ModelVersion:
-    name: str = strawberry.field(description="policy, encoder or demand.")
+    name: str = strawberry.field(description="policy or encoder.")
     version: str
 
 
@@ -29,12 +29,45 @@ def versions(mapping: Mapping[str, str]) -> list[ModelVersion]:
     return [ModelVersion(name=k, version=str(v)) for k, v in sorted(mapping.items())]
 
 
-@strawberry.type(description="The policy's three levels.")
+@strawberry.type(description="The policy's three levels and the numbers each level used.")
 class LevelDecision:
     zone: str = strawberry.field(description="Macro zone, e.g. `list`.")
     zone_multiplier: float = strawberry.field(description="Zone price / list price.")
     segment_multiplier: float = strawberry.field(description="Meso multiplier (1 = none).")
-    personal_adjustment: float = strawberry.field(description="Micro, fraction of list price.")
+    personal_adjustment: float = strawberry.field(
+        description="Micro, fraction of the zone x segment price (0 = none)."
+    )
+    is_personalized: bool = strawberry.field(description="The personal level moved the price.")
+    levels: str = strawberry.field(
+        description="`macro`, `macro+meso` or `full` (hierarchy), `list` (list-price "
+        "fallback), empty for a policy that records no levels."
+    )
+    period: int | None = strawberry.field(description="Plan period used.")
+    requested_period: int | None = strawberry.field(
+        description="The quote's period (differs from `period` when clamped into the plan)."
+    )
+    category: str | None = strawberry.field(
+        description="The policy's category whose zone was used (null: not one it prices)."
+    )
+    category_stock_ratio: float | None = strawberry.field(
+        description="Macro input: mean stock on hand / season start in `category`."
+    )
+    category_competitor_ratio: float | None = strawberry.field(
+        description="Macro input: mean cheapest competitor price / list in `category`."
+    )
+    priced_segments: list[str] = strawberry.field(
+        description="Segments whose plan set the segment multiplier (all: their mean)."
+    )
+    segment_slopes: list[float] = strawberry.field(description="Their estimated price slopes.")
+    micro_slope: float | None = strawberry.field(
+        description="Slope input of the personal level (null: level off)."
+    )
+    recency_days: float | None = strawberry.field(
+        description="The customer's days since the last purchase, a personal-level input."
+    )
+    micro_scale: float | None = strawberry.field(
+        description="The validation gate on the personal level, in [0, 1]."
+    )
 
 
 @strawberry.type(description="A guardrail that moved the price.")
@@ -84,10 +117,7 @@ def personalized_price(quote: Quote) -> PersonalizedPrice:
         list_price=quote.list_price,
         proposed_price=quote.proposed_price,
         decision=LevelDecision(
-            zone=decision.zone,
-            zone_multiplier=decision.zone_multiplier,
-            segment_multiplier=decision.segment_multiplier,
-            personal_adjustment=decision.personal_adjustment,
+            **{name: getattr(decision, name) for name in LevelDecision.__annotations__}
         ),
         bound_rules=[
             BoundRule(rule=b.name, delta=b.delta, reason=b.reason) for b in quote.bound_rules
