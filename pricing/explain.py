@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .guardrail_config import GuardrailRule
 from .guardrail_result import GuardrailResult
 from .policy import LevelDecision, QuoteState
-from .state import ProductFacts
+from .quote_input import ProductFacts
 
 HIERARCHY_LEVELS = ("macro", "macro+meso", "full")
 """The ``levels`` of a hierarchical policy's decision records."""

@@ -12,8 +12,10 @@
   times a gate in ``[0, 1]`` chosen on the simulator's validation profit (0: off).
 
 ``levels`` turns the lower levels off for ablations (``"macro"``, ``"macro+meso"``,
-``"full"``). The class meets both the simulator's ``PricingPolicy`` (``prices``)
-and the quote service's ``QuotePolicy`` (``decide``); :meth:`save` writes a
+``"full"``). One decision function, :meth:`HierarchicalPolicy.levels_at`, serves the
+simulator's ``PricingPolicy`` (``prices``: training, validation and evaluation) and the
+quote service's ``QuotePolicy`` (``decide_many``); they differ only in how the market
+is observed (:meth:`HierarchicalPolicy.observe`). :meth:`save` writes a
 versioned checkpoint folder: ``macro.zip``, ``micro.zip`` (SB3), ``meso.npz``
 (the plan and the public arrays) and ``manifest.json``.
 """
@@ -35,49 +37,12 @@ from .macro import MacroPolicy, macro_features
 from .meso import MesoConfig, MesoPlanner
 from .micro import MicroPolicy, micro_features
 from .policy import LevelDecision, MarketObservation, QuoteState
+from .public_market import PublicMarket
 from .simulator import MarketState
 
 CHECKPOINT_FORMAT = 1
 """Version of the checkpoint folder layout."""
 Levels = Literal["macro", "macro+meso", "full"]
-
-
-@dataclass(frozen=True, eq=False)
-class PublicMarket:
-    """The public facts and estimates the policy prices with (no true demand parameters)."""
-
-    list_price: np.ndarray
-    """``[P]`` list prices."""
-    unit_cost: np.ndarray
-    """``[P]`` unit costs."""
-    product_category: np.ndarray
-    """``[P]`` category index."""
-    initial_inventory: np.ndarray
-    """``[P]`` stock at the season's start (``inf`` = unlimited)."""
-    price_low: np.ndarray
-    """``[P]`` lowest allowed price."""
-    price_high: np.ndarray
-    """``[P]`` highest allowed price."""
-    slope: np.ndarray
-    """``[S]`` estimated price slope per segment."""
-    delta: float
-    """Estimated extra slope when a competitor is in force."""
-    horizon: int
-    """Periods per season."""
-    segment_names: tuple[str, ...]
-    """Segment names (index = segment)."""
-    category_names: tuple[str, ...]
-    """Category names (index = category)."""
-    product_ids: tuple[str, ...]
-    """Product ids (index = product)."""
-    reference_stock: np.ndarray | None = None
-    """``[P]`` catalogue stock units the season's ``initial_inventory`` stands for (the
-    world's stock before ``inventory_scale``); ``None``: ``initial_inventory`` itself."""
-
-    @property
-    def stock_reference(self) -> np.ndarray:
-        """``[P]`` catalogue stock that counts as a full season's start (ratio 1)."""
-        return self.initial_inventory if self.reference_stock is None else self.reference_stock
 
 
 @dataclass(frozen=True, eq=False)
@@ -412,5 +377,4 @@ __all__ = [
     "HierarchicalPolicy",
     "LevelArrays",
     "Levels",
-    "PublicMarket",
 ]

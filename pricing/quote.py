@@ -44,15 +44,9 @@ from .guardrail_result import GuardrailResult
 from .guardrails import PriceContext, explain_guardrails
 from .policy import LevelDecision, QuotePolicy
 from .price_memory import PriceMemory, announced_discount
+from .quote_input import QuoteInput, input_from_dict, input_to_dict, vector_hash
 from .quote_result import BoundRule, Quote, to_plain
-from .state import (
-    DEFAULT_CACHE_TTL_S,
-    QuoteInput,
-    StateBuilder,
-    input_from_dict,
-    input_to_dict,
-    vector_hash,
-)
+from .state import DEFAULT_CACHE_TTL_S, StateBuilder
 
 
 @dataclass(frozen=True)

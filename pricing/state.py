@@ -20,12 +20,10 @@ UTC; the store's naive timestamps are UTC. Amounts are gross, in the shop curren
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +35,7 @@ from ..graph.base import GraphStore
 from .config import PricingConfig
 from .fairness import check_personalization_inputs
 from .policy import MarketObservation, QuoteState
+from .quote_input import CustomerFacts, ProductFacts, QuoteInput
 from .state_snapshot import StoreSnapshot, datetimes_us, price_windows
 
 OMNIBUS_WINDOW_DAYS = 30
@@ -47,106 +46,11 @@ QUOTE_STATE_FEATURES: tuple[str, ...] = tuple(
     spec.name for spec in fields(QuoteState) if spec.name not in ("customer_id", "product_id")
 )
 """The inputs a policy may personalise on: every ``QuoteState`` field but the ids."""
-_VECTORS = ("customer_vector", "product_vector")
-_STATE_FIELDS = tuple(
-    spec.name for spec in fields(QuoteState) if spec.name not in (*_VECTORS, "market")
-)
-
-
-@dataclass(frozen=True)
-class ProductFacts:
-    """What the guardrails and the rationale need about one product (gross amounts)."""
-
-    product_id: str
-    category_id: str
-    list_price: float
-    unit_cost: float
-    is_cost_estimated: bool
-    """No cost in the graph: ``unit_cost = default_cost_ratio * list_price``."""
-    stock_units: float | None
-    current_price: float
-    """The own price in force at ``now`` (markdown, else list)."""
-    competitor_price: float | None
-    """The cheapest competitor price in force at ``now``."""
-    lowest_price_30d: float | None
-    """The lowest own price in force in the 30 days before ``now``."""
-    ladder_lower: float | None = None
-    """Price in force of the cheaper neighbour in the brand/category price ladder."""
-    ladder_upper: float | None = None
-    """Price in force of the dearer neighbour in the brand/category price ladder."""
-    ceiling_price: float | None = None
-    """The catalogue's absolute price ceiling (``Product.max_price``)."""
-
-
-@dataclass(frozen=True)
-class CustomerFacts:
-    """What the rationale needs about one customer."""
-
-    customer_id: str
-    segment_id: str | None
-    segment_name: str | None
-    segment_description: str | None
-    days_since_last_purchase: float | None
-
-
-@dataclass(frozen=True)
-class QuoteInput:
-    """Everything a quote is computed from, besides the policy and the config."""
-
-    state: QuoteState
-    product: ProductFacts
-    customer: CustomerFacts
-
-
-_PRODUCT_FIELDS = tuple(spec.name for spec in fields(ProductFacts))
-_CUSTOMER_FIELDS = tuple(spec.name for spec in fields(CustomerFacts))
 
 
 def period_of(now: datetime, period_days: int) -> int:
     """Pricing period of ``now`` within its UTC year: ``(day of year - 1) // period_days``."""
     return (now.astimezone(UTC).timetuple().tm_yday - 1) // period_days
-
-
-def vector_hash(vector: np.ndarray | None) -> str | None:
-    """SHA-256 (first 16 hex digits) of a vector's float32 bytes; ``None`` for no vector."""
-    if vector is None:
-        return None
-    data = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def input_to_dict(item: QuoteInput) -> dict[str, Any]:
-    """JSON-ready form of ``item``: vectors replaced by their :func:`vector_hash`, the
-    market observation by its digest."""
-    state = {name: getattr(item.state, name) for name in _STATE_FIELDS}
-    for name in _VECTORS:
-        state[f"{name}_hash"] = vector_hash(getattr(item.state, name))
-    market = item.state.market
-    state["market_digest"] = None if market is None else market.digest
-    return {
-        "state": state,
-        "product": {name: getattr(item.product, name) for name in _PRODUCT_FIELDS},
-        "customer": {name: getattr(item.customer, name) for name in _CUSTOMER_FIELDS},
-    }
-
-
-def input_from_dict(
-    data: Mapping[str, Any],
-    vectors: Mapping[str, np.ndarray | None],
-    market: MarketObservation | None = None,
-) -> QuoteInput:
-    """Rebuild a :class:`QuoteInput` from :func:`input_to_dict`, the two vectors and the
-    market observation (the current one: only its digest is recorded)."""
-    state = {
-        k: v
-        for k, v in data["state"].items()
-        if not k.endswith("_vector_hash") and k != "market_digest"
-    }
-    return QuoteInput(
-        QuoteState(**state, **{name: vectors.get(name) for name in _VECTORS}, market=market),
-        ProductFacts(**data["product"]),
-        CustomerFacts(**data["customer"]),
-    )
 
 
 def own_prices(
@@ -414,13 +318,7 @@ __all__ = [
     "DEFAULT_CACHE_TTL_S",
     "OMNIBUS_WINDOW_DAYS",
     "QUOTE_STATE_FEATURES",
-    "CustomerFacts",
-    "ProductFacts",
-    "QuoteInput",
     "StateBuilder",
-    "input_from_dict",
-    "input_to_dict",
     "own_prices",
     "period_of",
-    "vector_hash",
 ]

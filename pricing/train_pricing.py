@@ -28,13 +28,14 @@ from rich.progress import Progress
 
 from .baselines import CompetitorMatchPolicy, CostPlusPolicy, MyopicPolicy, StaticListPolicy
 from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle
-from .hierarchy import HierarchicalPolicy, PublicMarket
+from .hierarchy import HierarchicalPolicy
 from .macro import MacroConfig, MacroPolicy, train_macro
 from .market import MarketModel
 from .market_builders import GroundTruthMarketConfig
 from .meso import MesoConfig, MesoPlanner, explore, fit_market
 from .micro import MicroCells, MicroConfig, MicroPolicy, train_micro
 from .oracle import OraclePolicy, season_profit_bound, solve_oracle
+from .public_market import PublicMarket
 from .simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 LATEST = "latest"

@@ -9,7 +9,7 @@ from pricegraph.pricing.explain import PendingApproval, SegmentProfile, rational
 from pricegraph.pricing.guardrail_config import GuardrailConfig, GuardrailRule
 from pricegraph.pricing.guardrails import PriceContext, apply_guardrails, explain_guardrails
 from pricegraph.pricing.policy import LevelDecision, QuoteState
-from pricegraph.pricing.state import ProductFacts
+from pricegraph.pricing.quote_input import ProductFacts
 
 STATE = QuoteState("C1", "P1", "CAT1", "loyal", 3, 20.0, 17.0, 0.92, 0.96)
 PRODUCT = ProductFacts("P1", "CAT1", 20.0, 17.0, False, 46.0, 20.0, 19.2, 18.0)

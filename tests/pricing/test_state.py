@@ -13,15 +13,8 @@ from quote_support import COLLECTIONS, NOW, World, build_world
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrail_config import GuardrailConfig
-from pricegraph.pricing.state import (
-    QUOTE_STATE_FEATURES,
-    StateBuilder,
-    input_from_dict,
-    input_to_dict,
-    own_prices,
-    period_of,
-    vector_hash,
-)
+from pricegraph.pricing.quote_input import input_from_dict, input_to_dict, vector_hash
+from pricegraph.pricing.state import QUOTE_STATE_FEATURES, StateBuilder, own_prices, period_of
 
 
 @pytest.fixture(scope="module")
