@@ -15,12 +15,23 @@ from pricegraph.pricing.fairness import check_personalization_inputs
 from pricegraph.pricing.forecast import ForecastConfig, evaluate_forecasts
 from pricegraph.pricing.guardrail_config import GuardrailConfig, GuardrailRule
 from pricegraph.pricing.guardrail_result import GuardrailResult, RuleBinding, RuleConflict
-from pricegraph.pricing.guardrails import PriceContext, apply_guardrails, needs_approval
+from pricegraph.pricing.guardrails import (
+    PriceContext,
+    apply_guardrails,
+    explain_guardrails,
+    needs_approval,
+)
 from pricegraph.pricing.guardrails_batch import apply_guardrails_batch
 from pricegraph.pricing.market import MarketModel, MarketOutcome
 from pricegraph.pricing.market_builders import market_from_demand, market_from_ground_truth
 from pricegraph.pricing.oracle import OraclePolicy, solve_oracle
-from pricegraph.pricing.policy import LevelDecision, ListPricePolicy, QuotePolicy, QuoteState
+from pricegraph.pricing.policy import (
+    LevelDecision,
+    ListPricePolicy,
+    MarketObservation,
+    QuotePolicy,
+    QuoteState,
+)
 from pricegraph.pricing.price_memory import PriceMemory, announced_discount
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
 from pricegraph.pricing.whatif import Scenario, WhatIfConfig, what_if
@@ -37,6 +48,7 @@ __all__ = [
     "LevelDecision",
     "ListPricePolicy",
     "MarketEnv",
+    "MarketObservation",
     "MarketModel",
     "MarketOutcome",
     "MyopicPolicy",
@@ -61,6 +73,7 @@ __all__ = [
     "compare_policies",
     "evaluate_forecasts",
     "evaluate_policy",
+    "explain_guardrails",
     "fit_demand",
     "market_from_demand",
     "market_from_ground_truth",

@@ -218,7 +218,7 @@ class HierarchicalPolicy:
         pub = self.public
         if market is None:
             return pub.initial_inventory.copy(), np.full(pub.list_price.size, np.nan)
-        units, competitor = market.lookup(pub.product_ids)
+        units, competitor = market.lookup(pub.product_ids)  # [P] each, NaN where unknown
         with np.errstate(divide="ignore", invalid="ignore"):
             share = units / pub.stock_reference
         inventory = np.where(

@@ -57,9 +57,18 @@ class MarketObservation:
             hasher.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
         return hasher.hexdigest()[:16]
 
-    def lookup(self, product_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(stock_units, competitor_price)`` of ``product_ids``, NaN for unknown keys."""
-        rows = np.array([self.product_rows.get(p, -1) for p in product_ids], dtype=np.int64)
+    def lookup(self, product_ids: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """``(stock_units, competitor_price)`` of ``product_ids``, NaN for unknown keys.
+
+        The rows of the last ``product_ids`` asked for are kept (a policy asks for its
+        own products on every request).
+        """
+        cached = self.__dict__.get("_rows")
+        if cached is not None and cached[0] is product_ids:
+            rows = cached[1]
+        else:
+            rows = np.array([self.product_rows.get(p, -1) for p in product_ids], np.int64)
+            self.__dict__["_rows"] = (product_ids, rows)
         known = rows >= 0
         stock = np.full(rows.size, np.nan)
         competitor = np.full(rows.size, np.nan)
