@@ -221,11 +221,11 @@ class HierarchicalPolicy:
         units, competitor = market.lookup(pub.product_ids)  # [P] each, NaN where unknown
         with np.errstate(divide="ignore", invalid="ignore"):
             share = units / pub.stock_reference
-        inventory = np.where(
-            np.isfinite(share) & np.isfinite(pub.initial_inventory),
-            share * pub.initial_inventory,
-            pub.initial_inventory,
-        )
+            inventory = np.where(
+                np.isfinite(share) & np.isfinite(pub.initial_inventory),
+                share * pub.initial_inventory,
+                pub.initial_inventory,
+            )
         return inventory, competitor
 
     def decide(self, state: QuoteState) -> LevelDecision:
