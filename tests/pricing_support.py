@@ -73,3 +73,28 @@ def three_product_market(
         gamma=1.0,
         delta=1.5,
     )
+
+
+def one_product_market(
+    beta: float = 2.5, inventory: float = np.inf, periods: int = 1
+) -> MarketModel:
+    """List 100, cost 30, 100 customers per period, utility -1 - beta log(p / 100)."""
+    return MarketModel(
+        list_price=np.array([100.0]),
+        unit_cost=np.array([30.0]),
+        product_brand=np.array([0]),
+        product_category=np.array([0]),
+        initial_inventory=np.array([inventory]),
+        base_utility=np.array([-1.0]),
+        product_beta=np.zeros(1),
+        group_segment=np.array([0]),
+        group_weight=np.array([100.0]),
+        alpha=np.zeros(1),
+        beta=np.array([beta]),
+        brand_affinity=np.zeros((1, 1)),
+        consideration=np.ones((1, 1)),
+        visits=np.ones((1, periods)),
+        competitor_price=np.full((1, periods), np.nan),
+        gamma=0.0,
+        delta=0.0,
+    )

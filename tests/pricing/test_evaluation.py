@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pricing_support import one_product_market
 from scipy.optimize import brentq
 
 from pricegraph.errors import ConfigError
@@ -76,29 +77,6 @@ def test_mean_ci95_uses_student_t() -> None:
     mean, half = mean_ci95(np.array([1.0, 2.0, 3.0]))
     assert mean == 2.0 and half == pytest.approx(4.302652729911275 * 1.0 / np.sqrt(3))
     assert np.isnan(mean_ci95(np.array([5.0]))[1])
-
-
-def one_product_market(inventory: float = np.inf, periods: int = 1) -> MarketModel:
-    """List 100, cost 30, 100 customers per period, utility -1 - 2.5 log(p / 100)."""
-    return MarketModel(
-        list_price=np.array([100.0]),
-        unit_cost=np.array([30.0]),
-        product_brand=np.array([0]),
-        product_category=np.array([0]),
-        initial_inventory=np.array([inventory]),
-        base_utility=np.array([-1.0]),
-        product_beta=np.zeros(1),
-        group_segment=np.array([0]),
-        group_weight=np.array([100.0]),
-        alpha=np.zeros(1),
-        beta=np.array([2.5]),
-        brand_affinity=np.zeros((1, 1)),
-        consideration=np.ones((1, 1)),
-        visits=np.ones((1, periods)),
-        competitor_price=np.full((1, periods), np.nan),
-        gamma=0.0,
-        delta=0.0,
-    )
 
 
 def test_one_run_prints_ci_as_na_and_profit_against_the_hand_computed_bound() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pricing_support import three_product_market
+from pricing_support import one_product_market, three_product_market
 
 from pricegraph.loaders.synthetic import WorldConfig, generate_world
 from pricegraph.pricing.baselines import (
@@ -23,28 +23,6 @@ from pricegraph.pricing.oracle import (
     solve_oracle,
 )
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
-
-
-def one_product_market(beta: float, inventory: float = np.inf, periods: int = 1) -> MarketModel:
-    return MarketModel(
-        list_price=np.array([100.0]),
-        unit_cost=np.array([30.0]),
-        product_brand=np.array([0]),
-        product_category=np.array([0]),
-        initial_inventory=np.array([inventory]),
-        base_utility=np.array([-1.0]),
-        product_beta=np.zeros(1),
-        group_segment=np.array([0]),
-        group_weight=np.array([100.0]),
-        alpha=np.zeros(1),
-        beta=np.array([beta]),
-        brand_affinity=np.zeros((1, 1)),
-        consideration=np.ones((1, 1)),
-        visits=np.ones((1, periods)),
-        competitor_price=np.full((1, periods), np.nan),
-        gamma=0.0,
-        delta=0.0,
-    )
 
 
 @pytest.mark.parametrize("beta", [1.5, 2.5, 4.0])
