@@ -202,6 +202,7 @@ def make_catalog(config: WorldConfig, rng: np.random.Generator) -> Catalog:
             "attributes": [t.attributes for t in texts],
             "cost": cost,
             "list_price": list_price,
+            "max_price": np.full(n_products, np.nan),  # no catalogue ceiling in this world
             "currency": config.currency,
             "stock_units": stock_units,
         }
