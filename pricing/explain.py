@@ -121,14 +121,12 @@ def personal_sentence(decision: LevelDecision) -> str:
         return "Not personalised: the personal level is off (gate 0, chosen on validation)."
     if decision.personal_adjustment == 0.0:
         return "Not personalised: the personal level kept the price."
-    if decision.recency_days is None:
-        recency = "the customer has not bought before"
-    else:
-        recency = f"the customer's last purchase {decision.recency_days:.0f} days ago"
+    whose = "the customer's segment" if len(decision.priced_segments) == 1 else "the segments"
     return (
-        f"Personalised by {pct(decision.personal_adjustment)} by the personal level "
-        f"(inputs: {recency}, price slope {decision.micro_slope or 0.0:.2f}; "
-        f"gate {decision.micro_scale:g})."
+        f"Personal adjustment {pct(decision.personal_adjustment)} (personal level, gate "
+        f"{decision.micro_scale:g}; inputs: price slope {decision.micro_slope or 0.0:.2f} of "
+        f"{whose}, the product's cost, stock and planned price, none of them this "
+        "customer's own)."
     )
 
 

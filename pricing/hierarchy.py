@@ -56,7 +56,8 @@ class DecisionRows:
     category: np.ndarray
     """Policy category index of the product, int64 (-1: unknown; the list zone)."""
     recency_days: np.ndarray
-    """The customer's days since the last purchase (0 in the simulator and for never)."""
+    """Recency input of the personal level, days; 0 in training (the simulator has no
+    customer histories) and so at quote time too."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,10 +255,9 @@ class HierarchicalPolicy:
                                  np.int64),
                 category=np.array([self._category_of.get(s.category_id, -1) for s in chosen],
                                   np.int64),
-                recency_days=np.array(
-                    [0.0 if s.days_since_last_purchase is None else s.days_since_last_purchase
-                     for s in chosen], float,
-                ),
+                # the personal level learnt with recency 0 (the simulator has no customer
+                # histories), so quotes feed it 0 as well: train = serve
+                recency_days=np.zeros(len(chosen)),
             )  # fmt: skip
             levels = self.levels_at(chosen[0].period, inventory, competitor, rows)
             for k, at in enumerate(members):
@@ -298,7 +298,6 @@ class HierarchicalPolicy:
             priced_segments=priced,
             segment_slopes=slopes,
             micro_slope=float(levels.slope[k]) if is_micro else None,
-            recency_days=state.days_since_last_purchase if is_micro else None,
             micro_scale=self.micro.scale if is_micro else None,
         )
 

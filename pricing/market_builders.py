@@ -177,8 +177,11 @@ def market_from_ground_truth(
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN periods stay NaN
             competitor = np.nanmean(window, axis=2)
     inventory = np.full(len(products), np.inf)
+    catalog_stock: dict[str, list[float]] = {}
     if stock_units is not None:
         inventory = np.round(np.asarray(stock_units, float) * config.inventory_scale)
+        # the catalogue stock this season's inventory stands for (read at quote time)
+        catalog_stock = {"catalog_stock_units": np.asarray(stock_units, float).tolist()}
     multi = float(world["multi_unit_prob"])
     return MarketModel(
         list_price=products["list_price"].to_numpy(float),
@@ -203,7 +206,12 @@ def market_from_ground_truth(
         segment_names=tuple(segments["name"].astype(str)),
         category_names=tuple(cat_ids),
         product_ids=tuple(product_ids),
-        meta={"source": "ground_truth", "world_seed": params.get("seed"), **asdict(config)},
+        meta={
+            "source": "ground_truth",
+            "world_seed": params.get("seed"),
+            **asdict(config),
+            **catalog_stock,
+        },
     )
 
 

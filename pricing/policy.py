@@ -150,8 +150,6 @@ class LevelDecision:
         segment_slopes: The estimated price slopes of ``priced_segments`` (demand
             falls by about ``slope`` % per 1 % of price).
         micro_slope: The slope input of the personal level (``None``: level off).
-        recency_days: The customer's days since the last purchase, an input of the
-            personal level (``None``: never bought, fed as 0 as in training).
         micro_scale: The validation gate on the personal level, in ``[0, 1]``.
     """
 
@@ -169,7 +167,6 @@ class LevelDecision:
     priced_segments: tuple[str, ...] = ()
     segment_slopes: tuple[float, ...] = ()
     micro_slope: float | None = None
-    recency_days: float | None = None
     micro_scale: float | None = None
 
     @property

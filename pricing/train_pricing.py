@@ -233,7 +233,11 @@ def train_pricing(
 
 def reference_stock(market: MarketModel) -> np.ndarray:
     """``[P]`` catalogue stock a season's initial inventory stands for: the world's stock
-    before its ``inventory_scale`` (recorded in ``market.meta``; 1 when absent)."""
+    units before ``inventory_scale`` (``market.meta["catalog_stock_units"]``), else the
+    initial inventory over that scale (1 when absent)."""
+    catalog = market.meta.get("catalog_stock_units")
+    if catalog is not None and len(catalog) == market.num_products:
+        return np.asarray(catalog, float)
     scale = float(market.meta.get("inventory_scale", 1.0) or 1.0)
     return market.initial_inventory / scale
 

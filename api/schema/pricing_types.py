@@ -62,9 +62,6 @@ class LevelDecision:
     micro_slope: float | None = strawberry.field(
         description="Slope input of the personal level (null: level off)."
     )
-    recency_days: float | None = strawberry.field(
-        description="The customer's days since the last purchase, a personal-level input."
-    )
     micro_scale: float | None = strawberry.field(
         description="The validation gate on the personal level, in [0, 1]."
     )

@@ -25,7 +25,7 @@ def _record(**changes) -> LevelDecision:
         zone="list", zone_multiplier=1.0, segment_multiplier=0.92, personal_adjustment=-0.02,
         is_personalized=True, levels="full", period=3, requested_period=3, category="bags",
         category_stock_ratio=0.85, category_competitor_ratio=0.97, priced_segments=("loyal",),
-        segment_slopes=(4.27,), micro_slope=4.27, recency_days=12.0, micro_scale=0.5,
+        segment_slopes=(4.27,), micro_slope=4.27, micro_scale=0.5,
     )  # fmt: skip
     return LevelDecision(**{**base, **changes})  # type: ignore[arg-type]
 
@@ -40,8 +40,8 @@ def test_rationale_states_the_numbers_of_the_record() -> None:
         "Segment multiplier \u22128.0 % from the plan of the customer's segment 'loyal' "
         "(estimated price slope 4.27)." in text
     )
-    assert "Personalised by \u22122.0 % by the personal level" in text
-    assert "last purchase 12 days ago, price slope 4.27; gate 0.5" in text
+    assert "Personal adjustment \u22122.0 % (personal level, gate 0.5; inputs: price slope " in text
+    assert "4.27 of the customer's segment, the product's cost, stock and planned price" in text
     assert "Guardrails: floor: raised by" in text
     assert "to keep the 10% minimum margin over cost 17.00" in text
 

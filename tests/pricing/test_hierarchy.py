@@ -185,7 +185,8 @@ def test_decision_record_names_what_each_level_used(trained) -> None:
     assert gated.priced_segments == ("loyal", "bargain")
     assert gated.segment_slopes == tuple(float(s) for s in policy.public.slope)
     assert gated.personal_adjustment == 0.0 and not gated.is_personalized
-    assert gated.micro_scale == 0.0 and gated.recency_days == 12.0
+    assert gated.micro_scale == 0.0
+    assert on.decide(quote(days_since_last_purchase=3.0)) == on.decide(quote())  # as trained
     assert moved.is_personalized == (moved.personal_adjustment != 0.0)
     assert moved.micro_slope == pytest.approx(float(np.mean(policy.public.slope)))
     own = on.decide(quote(segment_id="bargain"))
