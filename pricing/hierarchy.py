@@ -195,6 +195,11 @@ class HierarchicalPolicy:
     # ------------------------------------------------------------ simulator
     def prices(self, state: MarketState) -> np.ndarray:
         """Return ``[S, P]`` prices for the period (inside the bounds by construction)."""
+        return self.prices_and_flags(state)[0]
+
+    def prices_and_flags(self, state: MarketState) -> tuple[np.ndarray, np.ndarray]:
+        """``[S, P]`` prices of the period and ``[S, P]`` bools: the personal level moved
+        the price (a quote would be personalised, see :class:`~.deployed.GuardedPolicy`)."""
         pub = self.public
         num_segments, num_products = len(pub.segment_names), pub.list_price.size
         rows = DecisionRows(
@@ -205,7 +210,8 @@ class HierarchicalPolicy:
         )
         out = self.levels_at(state.period, state.inventory, state.competitor_price, rows)
         multiplier = out.multiplier.reshape(num_segments, num_products)
-        return np.clip(multiplier * pub.list_price, pub.price_low, pub.price_high)
+        prices = np.clip(multiplier * pub.list_price, pub.price_low, pub.price_high)
+        return prices, (out.adjustment != 0.0).reshape(num_segments, num_products)
 
     # ---------------------------------------------------------------- quotes
     def observe(self, market: MarketObservation | None) -> tuple[np.ndarray, np.ndarray]:

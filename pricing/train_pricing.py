@@ -6,7 +6,9 @@ demand model, plan) -> macro ``learn`` (PPO) -> micro ``learn`` (TD3) -> micro g
 episodes, seeds from 5 000; 0 turns micro off) -> evaluation
 of the hierarchy, its ablations (macro only, macro+meso), the oracle and the
 baselines (static list, cost plus, competitor match, myopic optimum of the
-*estimated* model) on the same seeded episodes -> plots, table, checkpoint.
+*estimated* model) on the same seeded episodes, twice: "unconstrained" inside the
+training bounds, and "as deployed" through the quote service's guardrails with the
+oracle solved inside them (:func:`evaluate_as_deployed`) -> plots, tables, checkpoint.
 Evaluation seeds start at 10 000, apart from every training seed.
 """
 
@@ -27,7 +29,9 @@ import torch
 from rich.progress import Progress
 
 from .baselines import CompetitorMatchPolicy, CostPlusPolicy, MyopicPolicy, StaticListPolicy
+from .deployed import GuardedPolicy, deployed_bounds
 from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle
+from .guardrail_config import GuardrailConfig
 from .hierarchy import HierarchicalPolicy
 from .macro import MacroConfig, MacroPolicy, train_macro
 from .market import MarketModel
@@ -97,6 +101,11 @@ class PricingTrainResult:
     """Seconds per stage."""
     micro_validation: dict[float, float] = field(default_factory=dict)
     """Mean validation profit (currency) of the full hierarchy per micro scale."""
+    deployed_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """As ``summary``, "as deployed": every policy through the quote service's guardrails,
+    the oracle solved inside their floor and ceiling (:mod:`.deployed`)."""
+    deployed_per_seed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """As ``per_seed``, as deployed."""
 
 
 def seed_everything(seed: int) -> None:
@@ -116,14 +125,19 @@ def train_pricing(
     config: PricingTrainConfig,
     out_dir: Path,
     progress: Progress | None = None,
+    guardrails: GuardrailConfig | None = None,
 ) -> PricingTrainResult:
     """Train macro, meso and micro on ``source``'s market, evaluate, plot and checkpoint.
+
+    The evaluation runs twice: "unconstrained" inside the simulator bounds the levels
+    were trained with, and "as deployed" through ``guardrails`` (:mod:`.deployed`).
 
     Args:
         source: A world folder (``write_world`` output) or a market.
         config: The run's config.
         out_dir: Where the checkpoint folder ``<version>/`` and the plots go.
         progress: Optional rich progress display (one task per stage).
+        guardrails: The guardrails quotes apply (default: :class:`GuardrailConfig`'s).
     """
     seed_everything(config.seed)
     macro_cfg = replace(config.macro, seed=config.seed, device=config.device)
@@ -191,10 +205,15 @@ def train_pricing(
     started = time.perf_counter()
     summary, per_seed = pd.DataFrame(), pd.DataFrame()
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + config.eval_episodes))
+    deployed_summary, deployed_per_seed = pd.DataFrame(), pd.DataFrame()
+    guardrails = guardrails or GuardrailConfig()
     if eval_seeds:
         policies = evaluation_policies(policy, market, estimated, env)
         bound = season_profit_bound(policies[0].plan, env)
         per_seed, summary = compare_policies(env_factory, policies, eval_seeds, profit_bound=bound)
+        deployed_per_seed, deployed_summary = evaluate_as_deployed(
+            policy, market, estimated, config.simulator, guardrails, eval_seeds
+        )
     done(3, started)
 
     out_dir = Path(out_dir)
@@ -214,11 +233,14 @@ def train_pricing(
             summary, path, title, column=column, reference=reference
         )
     summary.to_csv(folder / "results.csv", index=False)
+    deployed_summary.to_csv(folder / "results_as_deployed.csv", index=False)
     manifest = {
         "created": created.isoformat(),
         "config": asdict(config),
         "seeds": {"train": config.seed, "eval": eval_seeds},
         "metrics": summary.to_dict(orient="records"),
+        "metrics_as_deployed": deployed_summary.to_dict(orient="records"),
+        "guardrails_as_deployed": guardrails.model_dump(mode="json"),
         "timings_s": timings,
         "micro_validation": {"scale": policy.micro.scale, "profit": validation},
         "market": {"products": market.num_products, "segments": market.num_segments,
@@ -228,7 +250,38 @@ def train_pricing(
     }  # fmt: skip
     policy.save(folder, manifest)
     point_latest(out_dir, version)
-    return PricingTrainResult(policy, summary, per_seed, folder, plots, timings, validation)
+    return PricingTrainResult(
+        policy, summary, per_seed, folder, plots, timings, validation, deployed_summary,
+        deployed_per_seed,
+    )  # fmt: skip
+
+
+def evaluate_as_deployed(
+    policy: HierarchicalPolicy,
+    market: MarketModel,
+    estimated: MarketModel,
+    simulator: SimulatorConfig,
+    guardrails: GuardrailConfig,
+    seeds: Sequence[int],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`compare_policies` of :func:`evaluation_policies` as deployed: the env's bounds
+    are the guardrails' floor and ceiling (the oracle is solved inside them) and every
+    other policy's prices pass through the guardrails (:class:`~.deployed.GuardedPolicy`).
+
+    Returns:
+        ``(per_seed, summary)`` as :func:`compare_policies`, profit also in % of the
+        deployed oracle's dual bound.
+    """
+    bounds = deployed_bounds(market, guardrails)
+
+    def env_factory() -> MarketEnv:
+        return MarketEnv(market, bounds, simulator)
+
+    env = env_factory()
+    oracle, *others = evaluation_policies(policy, market, estimated, env)
+    guarded = [GuardedPolicy(p, market, guardrails) for p in others]
+    bound = season_profit_bound(oracle.plan, env)
+    return compare_policies(env_factory, [oracle, *guarded], seeds, profit_bound=bound)
 
 
 def reference_stock(market: MarketModel) -> np.ndarray:
@@ -328,6 +381,7 @@ __all__ = [
     "PricingTrainConfig",
     "PricingTrainResult",
     "choose_micro_scale",
+    "evaluate_as_deployed",
     "evaluation_policies",
     "plot_learning_curves",
     "point_latest",

@@ -148,7 +148,8 @@ def demo(
             seed=settings.seed,
             device=settings.device,
         )
-        run_train_pricing(world, pricing, settings.data_dir / DEFAULT_POLICY_DIR)
+        guardrails = settings.pricing.with_saved_guardrails().guardrails
+        run_train_pricing(world, pricing, settings.data_dir / DEFAULT_POLICY_DIR, guardrails)
     customer, product = example_ids(settings)
     api = api_section(settings)
     if port is not None:

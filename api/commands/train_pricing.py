@@ -12,6 +12,7 @@ from ...errors import ConfigError
 from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
 from ...pricing.evaluation import summary_table
+from ...pricing.guardrail_config import GuardrailConfig
 from ...pricing.market import MarketModel
 from ...pricing.market_from_store import market_from_store
 from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
@@ -19,18 +20,28 @@ from ._common import app, clear_errors, console, frame_table, load_settings, ope
 
 
 def run_train_pricing(
-    world: Path | MarketModel, config: PricingTrainConfig, out: Path
+    world: Path | MarketModel,
+    config: PricingTrainConfig,
+    out: Path,
+    guardrails: GuardrailConfig | None = None,
 ) -> PricingTrainResult:
-    """Train, evaluate and checkpoint with a progress display; print the table."""
+    """Train, evaluate and checkpoint with a progress display; print both tables
+    (unconstrained, and as deployed through ``guardrails``)."""
     with new_progress() as progress:
-        result = train_pricing(world, config, out, progress=progress)
-    if len(result.summary):
-        is_stochastic = config.simulator.is_stochastic
+        result = train_pricing(world, config, out, progress=progress, guardrails=guardrails)
+    is_stochastic = config.simulator.is_stochastic
+    demand = "Poisson" if is_stochastic else "expected"
+    for summary, how in (
+        (result.summary, f"unconstrained ({config.bound_low:g}-{config.bound_high:g} x list)"),
+        (result.deployed_summary, "as deployed (the quote guardrails)"),
+    ):
+        if not len(summary):
+            continue
         table, notes = summary_table(
-            result.summary, is_stochastic=is_stochastic, num_runs=config.eval_episodes
+            summary, is_stochastic=is_stochastic, num_runs=config.eval_episodes
         )
-        demand = "Poisson" if is_stochastic else "expected"
-        console.print(frame_table(table, title=f"{config.eval_episodes} seeds, {demand} demand"))
+        title = f"{how}: {config.eval_episodes} seeds, {demand} demand"
+        console.print(frame_table(table, title=title))
         for note in notes:
             console.print(note, highlight=False)
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings_s.items())
@@ -117,4 +128,5 @@ def train_pricing_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-pricing options: {exc}") from None
-    run_train_pricing(source, config, out or settings.data_dir / DEFAULT_POLICY_DIR)
+    guardrails = settings.pricing.with_saved_guardrails().guardrails
+    run_train_pricing(source, config, out or settings.data_dir / DEFAULT_POLICY_DIR, guardrails)
