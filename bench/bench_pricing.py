@@ -21,6 +21,10 @@ oracle plays its expected-demand plan open loop, so another policy can beat it
 on the same draws (> 100 % of the "open-loop oracle"). In both, profit is also
 given in % of the dual bound (``profit_pct_bound``, :func:`season_profit_bound`),
 an upper bound on every policy's expected profit.
+**Expected, as deployed**: the same, with every price through the quote service's
+default guardrails (floor 1.1 x cost, ceiling 1.3 x list, list +- 15 % where the
+personal level moved the price; ``pricing.deployed``) and the oracle solved inside
+that floor and ceiling; profit in % of that oracle's dual bound.
 Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
 static list, cost plus 100 %, competitor match, myopic on the estimated and on
 the true model. Columns: profit in % of the dual bound, profit, revenue, units
@@ -55,6 +59,7 @@ from pricegraph.pricing.baselines import (
     PricingPolicy,
     StaticListPolicy,
 )
+from pricegraph.pricing.deployed import GuardedPolicy, deployed_bounds
 from pricegraph.pricing.evaluation import (
     compare_policies,
     format_ci95,
@@ -64,6 +69,7 @@ from pricegraph.pricing.evaluation import (
     reference_notes,
     run_episode,
 )
+from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.macro import MacroConfig
 from pricegraph.pricing.market import MarketModel
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig, market_from_demand
@@ -83,6 +89,10 @@ a 50 % gross margin at list price, usual for gift retail). At 0.6 with elasticit
 near -1.6 the unconstrained optimum lies above the 1.5 x list ceiling for most
 products, every good policy prices at the ceiling and the market separates nothing."""
 PCT_METRICS = ("profit", "revenue", "units", "leftover_units")
+GUARDRAILS = GuardrailConfig()
+"""The guardrails quotes apply by default: the "as deployed" rows."""
+DEPLOYED = "expected, as deployed"
+"""Name of the as-deployed environment (expected demand) in the tables."""
 
 
 def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
@@ -236,8 +246,20 @@ def evaluate_market(
         f" dual upper bound {plan.dual_bound:,.0f}, gap {oracle_report['gap_pct']:.2f} %;"
         f" solved in {oracle_s:.1f} s"
     )
+    deployed_env = MarketEnv(market, deployed_bounds(market, GUARDRAILS), envs["expected"])
+    deployed_plan = solve_oracle(deployed_env)
+    deployed_oracle = OraclePolicy(deployed_plan)
+    oracle_report["as_deployed"] = {
+        "oracle_profit": run_episode(deployed_env, deployed_oracle, 0)["profit"],
+        "profit_bound": season_profit_bound(deployed_plan, deployed_env),
+        "guardrails": GUARDRAILS.model_dump(mode="json"),
+    }
+    print(
+        f"{label}, as deployed (floor 1.1 x cost, ceiling 1.3 x list, personal band +-15 %):"
+        f" oracle {oracle_report['as_deployed']['oracle_profit']:,.0f} (expected demand)"
+    )
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + args.eval_seeds))
-    per_seed: dict[str, list[pd.DataFrame]] = {name: [] for name in envs}
+    per_seed: dict[str, list[pd.DataFrame]] = {name: [] for name in (*envs, DEPLOYED)}
     training, train_s, estimates = [], [], []
     for k in range(args.train_seeds):
         started = time.perf_counter()
@@ -261,22 +283,34 @@ def evaluate_market(
             frame["rep"] = frame["seed"] if name == "stochastic" else k
             frame["rep"] = frame["train_seed"].astype(str) + "/" + frame["rep"].astype(str)
             per_seed[name].append(frame)
+        # as deployed: the quote guardrails on every row, the oracle inside their bounds
+        oracle_row, *others = policies(result, market, deployed_env, deployed_oracle)
+        guarded = [oracle_row, *(GuardedPolicy(p, market, GUARDRAILS) for p in others)]
+        frame, _ = compare_policies(
+            lambda: MarketEnv(market, deployed_env.bounds, envs["expected"]), guarded, [0]
+        )
+        frame["train_seed"], frame["rep"] = k, f"{k}/0"
+        per_seed[DEPLOYED].append(frame)
     tables, plots = {}, {}
-    for name in envs:
+    for name in (*envs, DEPLOYED):
         stock = float(np.nansum(np.where(np.isfinite(market.initial_inventory),
                                          market.initial_inventory, 0.0)))  # fmt: skip
         frame = pd.concat(per_seed[name], ignore_index=True)
-        summary = summarise(frame, stock, oracle_report["profit_bound"])
+        bound = oracle_report["profit_bound"]
+        if name == DEPLOYED:
+            bound = oracle_report["as_deployed"]["profit_bound"]
+        summary = summarise(frame, stock, bound)
         tables[name] = summary
         is_stochastic = name == "stochastic"
         what = "episodes x train seeds" if is_stochastic else "one episode per training seed"
-        title = f"{label}, {name} demand (95 % CI over {what})"
+        title = f"{label}, {name.replace(', as deployed', ' demand, as deployed')}"
+        title += f"{'' if name == DEPLOYED else ' demand'} (95 % CI over {what})"
         print_table(title, summary, is_stochastic=is_stochastic)
         if is_stochastic:  # the open-loop oracle is no ceiling under Poisson demand
             column, reference = "profit_pct_bound", "dual bound"
         else:
             column, reference = "profit_pct", "oracle"
-        path = args.out / f"pricing_{label}_{name}.png"
+        path = args.out / f"pricing_{label}_{name.replace(', ', '_').replace(' ', '_')}.png"
         title = f"{label}: {name} demand"
         plot = plot_profit_vs_oracle(summary, path, title, column=column, reference=reference)
         plots[name] = str(plot)
