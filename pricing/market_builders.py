@@ -211,6 +211,7 @@ def market_from_ground_truth(
             "world_seed": params.get("seed"),
             **asdict(config),
             **catalog_stock,
+            "group_customer_ids": group["customer_id"].astype(str).tolist(),
         },
     )
 

@@ -153,10 +153,7 @@ class StoreSnapshot:
         competitor = points[points["kind"] == "competitor"]
         customer_keys = sorted(store.existing_keys("Customer"))
         customer_rows = {key: row for row, key in enumerate(customer_keys)}
-        segments = _targets(store, "IN_SEGMENT")
-        if segment_version is not None:
-            segments = segments[segments["target"].str.startswith(f"SEG-{segment_version}-")]
-        chosen = segments.groupby("source")["target"].max()
+        chosen = customer_segments(store, segment_version)
         nodes = store.node_frame("Segment").reindex(columns=["id", "name", "description"])
         names = zip(nodes["id"], nodes["name"], nodes["description"], strict=True)
         return cls(
@@ -258,6 +255,15 @@ def price_ladder(
     return cheaper, dearer
 
 
+def customer_segments(store: GraphStore, segment_version: str | None = None) -> pd.Series:
+    """Customer key -> the key of its segment: the greatest ``IN_SEGMENT`` target (of
+    ``SEG-<segment_version>-*`` only, when given), as quotes read it."""
+    segments = _targets(store, "IN_SEGMENT")
+    if segment_version is not None:
+        segments = segments[segments["target"].str.startswith(f"SEG-{segment_version}-")]
+    return segments.groupby("source")["target"].max()
+
+
 def _expand(offsets: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(position in groups, item)`` for every item of every group, group order.
 
@@ -316,4 +322,11 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-__all__ = ["NAT_US", "StoreSnapshot", "datetimes_us", "price_ladder", "price_windows"]
+__all__ = [
+    "NAT_US",
+    "StoreSnapshot",
+    "customer_segments",
+    "datetimes_us",
+    "price_ladder",
+    "price_windows",
+]

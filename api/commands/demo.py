@@ -32,7 +32,7 @@ from .segments import run_segments
 from .serve import example_ids, example_queries, run_server
 from .stats import stats
 from .train_gnn import run_train_gnn
-from .train_pricing import run_train_pricing
+from .train_pricing import run_train_pricing, world_market
 
 
 def _step(number: int, total: int, name: str) -> None:
@@ -149,7 +149,8 @@ def demo(
             device=settings.device,
         )
         guardrails = settings.pricing.with_saved_guardrails().guardrails
-        run_train_pricing(world, pricing, settings.data_dir / DEFAULT_POLICY_DIR, guardrails)
+        market = world_market(settings, world, pricing.market)
+        run_train_pricing(market, pricing, settings.data_dir / DEFAULT_POLICY_DIR, guardrails)
     customer, product = example_ids(settings)
     api = api_section(settings)
     if port is not None:

@@ -14,8 +14,12 @@ from ...pricing.config import DEFAULT_POLICY_DIR
 from ...pricing.evaluation import summary_table
 from ...pricing.guardrail_config import GuardrailConfig
 from ...pricing.market import MarketModel
+from ...pricing.market_builders import GroundTruthMarketConfig
 from ...pricing.market_from_store import market_from_store
+from ...pricing.market_segments import regroup_by_segments
+from ...pricing.state_snapshot import customer_segments
 from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
+from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 
 
@@ -50,6 +54,24 @@ def run_train_pricing(
     for name, path in result.plots.items():
         console.print(f"{name}: {path}")
     return result
+
+
+def world_market(settings: Settings, world: Path, config: GroundTruthMarketConfig) -> MarketModel:
+    """The synthetic world's true market, its customers grouped by the graph's segments
+    when ``pricegraph segments`` has run (so quotes price with their own segment's plan);
+    else by the world's latent segments, which quotes never see (said on the console)."""
+    market = MarketModel.from_ground_truth(world, config=config)
+    with open_store(settings) as store:
+        segment_of = customer_segments(store).to_dict()
+    if not segment_of:
+        console.print(
+            "no customer segments in the graph: the policy plans per the world's latent "
+            "segments, and quotes take the mean of their plans (run pricegraph segments)"
+        )
+        return market
+    market = regroup_by_segments(market, segment_of)
+    console.print(f"segments: the graph's {', '.join(market.segment_names)}")
+    return market
 
 
 @app.command("train-pricing")
@@ -128,5 +150,7 @@ def train_pricing_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-pricing options: {exc}") from None
+    if not isinstance(source, MarketModel):
+        source = world_market(settings, source, config.market)
     guardrails = settings.pricing.with_saved_guardrails().guardrails
     run_train_pricing(source, config, out or settings.data_dir / DEFAULT_POLICY_DIR, guardrails)

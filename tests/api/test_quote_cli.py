@@ -16,6 +16,7 @@ import pricegraph.api.commands.quote  # noqa: F401  (registers the commands)
 from pricegraph.api.cli import app
 from pricegraph.api.services import open_services
 from pricegraph.api.settings import Settings
+from pricegraph.pricing.state_snapshot import customer_segments
 
 
 def test_quote_and_audit_commands(env: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -107,3 +108,27 @@ def test_a_configured_file_that_is_not_there_exits_2_naming_it(
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and result.output.count("\n") == 1
     assert str(path) in result.output
+
+
+def test_train_pricing_plans_per_graph_segment_and_quotes_use_the_customers(env: Path) -> None:
+    _run("generate", "--customers", "120", "--products", "30", "--days", "120", "--seed", "4")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    _run("segments", "--k-max", "3", "--vector-weight", "0", "--seed", "1")
+    args = ["--macro-steps", "96", "--micro-steps", "100", "--explore-episodes", "4"]
+    out = _run("train-pricing", *args, "--eval-episodes", "2")
+    assert "segments: the graph's SEG-v1-" in out and "as deployed" in out
+    manifest = json.loads((env / "var/models/pricing/latest/manifest.json").read_text())
+    assert all(name.startswith("SEG-v1-") for name in manifest["segment_names"][:2])
+    services = open_services(Settings())
+    try:
+        segment_of = customer_segments(services.store)
+    finally:
+        services.close()
+    customer = next(c for c, s in segment_of.items() if s in manifest["segment_names"])
+    result = runner.invoke(app, ["quote", customer, manifest["product_ids"][0], "--json"])
+    decision = json.loads(result.stdout)["decision"]
+    assert decision["priced_segments"] == [segment_of[customer]]
+    assert (
+        f"from the plan of the customer's segment '{segment_of[customer]}'"
+        in json.loads(result.stdout)["rationale"]
+    )
