@@ -135,6 +135,12 @@ class WorldConfig:
     """Utility weight :math:`\\delta` of :math:`\\log(c / p)`, c the cheapest competitor."""
     beta_log_sd: float = 0.3
     """Log-scale spread of customer price sensitivity around the segment mean."""
+    beta_tier_link: float = 0.0
+    """How much a customer's price sensitivity shows in which brands it favours: the log
+    weight of a favourite brand gets ``-beta_tier_link * z_c * tier_level_b``, ``z_c`` the
+    customer's standard-normal sensitivity draw and ``tier_level_b`` the log list-price
+    factor of the brand's tier (centred), so price-sensitive customers favour cheaper
+    tiers. 0 (the default) keeps the world as before; >= 0."""
     cart_abandon_prob: float = 0.06
     """Probability that a viewed product that is not bought is still added to the cart."""
     multi_unit_prob: float = 0.05
@@ -181,6 +187,7 @@ class WorldConfig:
         _check(self, "base_utility_sd", self.base_utility_sd >= 0, ">= 0")
         _check(self, "popularity_correlation", -1 <= self.popularity_correlation <= 1, "[-1, 1]")
         _check(self, "beta_log_sd", self.beta_log_sd >= 0, ">= 0")
+        _check(self, "beta_tier_link", self.beta_tier_link >= 0, ">= 0")
         _check(self, "return_rate_scale", self.return_rate_scale >= 0, ">= 0")
 
     @property

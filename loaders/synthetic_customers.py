@@ -10,7 +10,9 @@ Latent values per customer ``c`` in segment ``s``:
 so :math:`\\beta_c > 0` has mean :math:`\\bar\\beta_s`, and the visit rate
 :math:`\\lambda_c` has mean :math:`r \\bar\\lambda_s` (``r`` = ``visit_rate_scale``).
 Each customer has ``1 + Poisson(k_s - 1)`` favourite brands (at most 6), drawn
-without replacement with weights brand popularity times the segment's tier weight,
+without replacement with weights brand popularity times the segment's tier weight
+(times :math:`e^{-\ell z_c m_b}` with ``beta_tier_link`` :math:`\ell > 0`, :math:`m_b`
+the centred log price factor of the brand's tier: sensitive customers favour cheaper tiers),
 each with an affinity drawn from U(0.4, 1.6); every other brand has affinity 0.
 Each customer also has 1-3 favourite leaf categories (equal weights), drawn with
 weights proportional to the number of products in the category.
@@ -27,7 +29,7 @@ import pandas as pd
 
 from .synthetic_catalog import Catalog
 from .synthetic_config import WorldConfig
-from .synthetic_text import LEAVES
+from .synthetic_text import LEAVES, TIER_PRICE_MULTIPLIER
 
 _COUNTRIES = ("DE", "FR", "IT", "GB", "US", "ES", "NL", "CH", "BE", "AT")
 _COUNTRY_SHARES = np.array([0.18, 0.16, 0.14, 0.14, 0.10, 0.08, 0.07, 0.05, 0.04, 0.04])
@@ -114,7 +116,8 @@ def make_population(config: WorldConfig, catalog: Catalog, rng: np.random.Genera
     segment = rng.choice(len(segments), size=n, p=shares)
     beta_mean = np.array([s.beta_mean for s in segments])[segment]
     sigma = config.beta_log_sd
-    beta = beta_mean * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2.0)
+    sensitivity_z = rng.standard_normal(n)
+    beta = beta_mean * np.exp(sigma * sensitivity_z - sigma**2 / 2.0)
     rate_mean = np.array([s.visit_rate for s in segments])[segment] * config.visit_rate_scale
     visit_rate = rate_mean * rng.gamma(2.0, 0.5, size=n)
 
@@ -134,7 +137,14 @@ def make_population(config: WorldConfig, catalog: Catalog, rng: np.random.Genera
     log_w = np.log(brand_popularity)[None, :] + np.log(tier_weights[:, catalog.brand_tier])
     k_mean = np.array([s.favourite_brands_mean for s in segments])[segment]
     k_brands = np.minimum(1 + rng.poisson(k_mean - 1.0), min(_MAX_FAVOURITE_BRANDS, n_brands))
-    brand_indptr, brand_index = _top_k_without_replacement(log_w, segment, k_brands, rng)
+    if config.beta_tier_link > 0:  # price-sensitive customers favour cheaper tiers
+        level = np.log(np.asarray(TIER_PRICE_MULTIPLIER))[catalog.brand_tier]
+        tilt = -config.beta_tier_link * sensitivity_z[:, None] * (level - level.mean())[None, :]
+        brand_indptr, brand_index = _top_k_without_replacement(
+            log_w[segment] + tilt, np.arange(n), k_brands, rng
+        )
+    else:
+        brand_indptr, brand_index = _top_k_without_replacement(log_w, segment, k_brands, rng)
     brand_affinity = rng.uniform(0.4, 1.6, size=brand_index.size)
 
     # Favourite categories: leaves that have products, by product count.

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import spearmanr
 
 from pricegraph.errors import ConfigError
 from pricegraph.graph import GraphStore
@@ -22,6 +23,7 @@ from pricegraph.loaders.synthetic import (
 )
 from pricegraph.loaders.synthetic_events import choice_utility
 from pricegraph.loaders.synthetic_prices import daily_price_matrix
+from pricegraph.loaders.synthetic_text import TIER_PRICE_MULTIPLIER, TIERS
 
 SMALL = WorldConfig(
     seed=11, n_brands=8, n_products=120, n_customers=600, n_days=60, visit_rate_scale=2.0
@@ -346,3 +348,21 @@ def test_config_rejects_out_of_range_values(field: str, value: object) -> None:
 def test_write_world_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="file_format"):
         write_world(generate_world(TINY), tmp_path, file_format="xlsx")  # type: ignore[arg-type]
+
+
+def test_beta_tier_link_ties_sensitivity_to_the_brand_tiers_favoured() -> None:
+    levels = dict(zip(TIERS, np.log(TIER_PRICE_MULTIPLIER), strict=True))
+    found = {}
+    for link in (0.0, 2.0):
+        world = generate_world(WorldConfig(seed=3, n_customers=600, n_products=120, n_days=20,
+                                           beta_tier_link=link))  # fmt: skip
+        truth = world.truth
+        favoured = truth.brand_affinity.merge(world.brands[["brand_id", "tier"]], on="brand_id")
+        level = favoured.assign(level=favoured["tier"].map(levels)).groupby("customer_id")["level"]
+        customers = truth.customers.set_index("customer_id")
+        relative = np.log(customers["beta"]) - np.log(
+            customers.groupby("segment_id")["beta"].transform("mean")
+        )
+        mean_level = level.mean()
+        found[link] = spearmanr(relative.reindex(mean_level.index), mean_level).statistic
+    assert abs(found[0.0]) < 0.15 and found[2.0] < -0.5
