@@ -330,6 +330,29 @@ def test_too_many_aliases_are_refused(client: httpx.Client) -> None:
     assert codes(body) == ["INVALID_INPUT"] and "aliases" in body["errors"][0]["message"]
 
 
+def fan_out(levels: int, leaf: str) -> str:
+    """A small document whose fragments each spread the next twice: ``2**levels`` leaves."""
+    parts = ["query FanOut { ...F0 }"]
+    parts += [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels - 1)]
+    return "\n".join([*parts, f"fragment F{levels - 1} on Query {{ {leaf} }}"])
+
+
+@pytest.mark.parametrize(
+    ("leaf", "word"),
+    [("__typename", "costs about 16777216"), ("a: modelVersions { policy }", "aliases"),
+     ("product(id: \"P1\") { " + "category { parent { " * 5 + "key" + " } }" * 5 + " }",
+      "depth")],
+)  # fmt: skip
+def test_fragment_fan_out_is_refused_without_expanding_it(
+    client: httpx.Client, leaf: str, word: str
+) -> None:
+    """2**24 leaves from a few hundred bytes: refused as INVALID_INPUT, no key needed;
+    the server stays responsive."""
+    body = gql(client, fan_out(25, leaf))
+    assert "INVALID_INPUT" in codes(body) and any(word in e["message"] for e in body["errors"])
+    assert client.get("/healthz").status_code == 200
+
+
 def test_too_many_tokens_are_refused(client: httpx.Client) -> None:
     body = gql(client, "{ " + " ".join(["__typename"] * 500) + " }")
     assert codes(body) == ["INVALID_INPUT"] and "token" in body["errors"][0]["message"]
