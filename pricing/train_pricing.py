@@ -3,7 +3,8 @@
 One screen, top to bottom: config -> market and env -> meso (explore, fit the
 demand model, plan) -> macro ``learn`` (PPO) -> micro ``learn`` (TD3) -> micro gate
 (the scale on micro's adjustment with the best *simulator* profit on validation
-episodes, seeds from 5 000; 0 turns micro off) -> evaluation
+episodes as deployed, through the quote guardrails, seeds from 5 000; 0 turns micro
+off) -> evaluation
 of the hierarchy, its ablations (macro only, macro+meso), the oracle and the
 baselines (static list, cost plus, competitor match, myopic optimum of the
 *estimated* model) on the same seeded episodes, twice: "unconstrained" inside the
@@ -28,7 +29,13 @@ import pandas as pd
 import torch
 from rich.progress import Progress
 
-from .baselines import CompetitorMatchPolicy, CostPlusPolicy, MyopicPolicy, StaticListPolicy
+from .baselines import (
+    CompetitorMatchPolicy,
+    CostPlusPolicy,
+    MyopicPolicy,
+    PricingPolicy,
+    StaticListPolicy,
+)
 from .deployed import GuardedPolicy, deployed_bounds
 from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle
 from .guardrail_config import GuardrailConfig
@@ -195,18 +202,26 @@ def train_pricing(
         public, version,
     )  # fmt: skip
     validation: dict[float, float] = {}
-    if config.micro_validation_episodes > 0:
+    guardrails = guardrails or GuardrailConfig()
+    if config.micro_validation_episodes > 0:  # the gate is tuned as deployed
         seeds = range(
             VALIDATION_SEED_START, VALIDATION_SEED_START + config.micro_validation_episodes
         )
-        scale, validation = choose_micro_scale(policy, env_factory, config.micro_scales, seeds)
+        bounds_deployed = deployed_bounds(market, guardrails)
+
+        def deployed_factory() -> MarketEnv:
+            return MarketEnv(market, bounds_deployed, config.simulator)
+
+        scale, validation = choose_micro_scale(
+            policy, deployed_factory, config.micro_scales, seeds,
+            wrap=lambda candidate: GuardedPolicy(candidate, market, guardrails),
+        )  # fmt: skip
         policy = policy.with_micro(policy.micro.with_scale(scale))
     done(2, started)
     started = time.perf_counter()
     summary, per_seed = pd.DataFrame(), pd.DataFrame()
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + config.eval_episodes))
     deployed_summary, deployed_per_seed = pd.DataFrame(), pd.DataFrame()
-    guardrails = guardrails or GuardrailConfig()
     if eval_seeds:
         policies = evaluation_policies(policy, market, estimated, env)
         bound = season_profit_bound(policies[0].plan, env)
@@ -329,11 +344,20 @@ def choose_micro_scale(
     env_factory: Callable[[], MarketEnv],
     scales: Sequence[float],
     seeds: Sequence[int],
+    wrap: Callable[[HierarchicalPolicy], PricingPolicy] | None = None,
 ) -> tuple[float, dict[float, float]]:
     """Pick the micro scale with the best mean simulator profit on ``seeds`` (paired).
 
     Every candidate plays the same seeded episodes (common random numbers); ties go
     to the smaller scale, so micro stays off unless it gains real profit.
+
+    Args:
+        policy: The hierarchy.
+        env_factory: The validation environment.
+        scales: Candidate scales in ``[0, 1]``.
+        seeds: Validation episode seeds.
+        wrap: Applied to each candidate before it plays, e.g. the deployed guardrails
+            (:class:`~.deployed.GuardedPolicy`; ``train_pricing`` tunes as deployed).
 
     Returns:
         ``(best scale, {scale: mean profit in currency})``.
@@ -341,9 +365,8 @@ def choose_micro_scale(
     profits = {}
     for scale in sorted(scales):
         candidate = policy.with_micro(policy.micro.with_scale(scale))
-        profits[float(scale)] = float(
-            evaluate_policy(env_factory, candidate, seeds)["profit"].mean()
-        )
+        player = candidate if wrap is None else wrap(candidate)
+        profits[float(scale)] = float(evaluate_policy(env_factory, player, seeds)["profit"].mean())
     best = max(profits, key=lambda s: (profits[s], -s))
     return best, profits
 
