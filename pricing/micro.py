@@ -23,9 +23,10 @@ is wrong the learned adjustments lose real profit (``bench/bench_pricing.py``,
 synthetic world, expected demand, 3 training seeds: 95.8 % of the oracle with micro
 ungated against 96.8 % for macro + meso). :class:`MicroPolicy` therefore
 carries a ``scale`` in ``[0, 1]`` on its output, chosen by
-:func:`~.train_pricing.train_pricing` on validation episodes of the *simulator*, played
-as deployed through the quote guardrails (seeds apart from training and evaluation): zero adjustment is the default, and
-micro only deviates when that gains real profit on validation.
+:func:`~.train_pricing.train_pricing` on validation episodes of the *simulator*,
+played as deployed through the quote guardrails (seeds apart from training and
+evaluation): zero adjustment is the default, and micro only deviates when that gains
+real profit on validation.
 
 **Input vector** (:func:`micro_features`, ``S + 9`` floats). There are no GNN
 vectors for the simulator's representative customers, so stand-ins built from
