@@ -623,3 +623,12 @@ def test_approvals(client: httpx.Client) -> None:
     assert codes(body) == ["NOT_FOUND"]
     body = gql(client, 'mutation { rejectPriceChange(id: "nope", reason: "x") { status } }')
     assert codes(body) == ["FORBIDDEN"]
+
+
+@pytest.mark.parametrize(
+    "body", [b"\xff\xfe{}", b'"a string"', b"42", b"null", b"{not json"]
+)  # fmt: skip
+def test_a_bad_body_is_a_400_not_a_500(client: httpx.Client, body: bytes) -> None:
+    response = client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "Traceback" not in response.text
