@@ -7,6 +7,7 @@ import inspect
 
 import strawberry
 from strawberry import relay
+from strawberry.relay import GlobalIDValueError
 from strawberry.types import Info
 
 from ...graph.base import GraphStore
@@ -167,6 +168,10 @@ class CustomerQuery:
         description="Any node by its Relay global id (role reader).", permission_classes=[IsReader]
     )
     async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        try:
+            id.resolve_type(info)
+        except GlobalIDValueError:
+            raise invalid("id", "expected the global id of a node type", id.type_name) from None
         found = id.resolve_node(info)
         return await found if inspect.isawaitable(found) else found
 

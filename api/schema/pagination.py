@@ -41,6 +41,10 @@ def batch_size(items: Sequence[object], limits: ApiLimits, *, field: str) -> Non
         )
 
 
+MAX_OFFSET_DIGITS = 9
+"""Longest offset an offset cursor may carry (no list here is a billion items long)."""
+
+
 def encode_cursor(kind: str, value: str | int) -> str:
     """An opaque cursor for ``kind`` (``key`` or ``offset``) and ``value``."""
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
@@ -69,8 +73,8 @@ def decode_offset(cursor: str | None) -> int:
     value = decode_cursor(cursor, "offset")
     if value is None:
         return 0
-    if not value.isdigit():
-        raise invalid("after", "expected a cursor returned by this list", cursor)
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_OFFSET_DIGITS):
+        raise invalid("after", "expected a cursor returned by this list", cursor[:40])
     return int(value) + 1
 
 
@@ -105,6 +109,7 @@ def _connection(
 
 
 __all__ = [
+    "MAX_OFFSET_DIGITS",
     "batch_size",
     "decode_cursor",
     "decode_offset",

@@ -7,6 +7,7 @@ fail one method, to check masking); everything else is real.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -632,3 +633,25 @@ def test_a_bad_body_is_a_400_not_a_500(client: httpx.Client, body: bytes) -> Non
     response = client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400, response.text
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "offset", ["9" * 40, "\u0663", "\u00b2", "-1", "1e3"]
+)  # fmt: skip
+def test_a_crafted_offset_cursor_is_invalid_input(client: httpx.Client, offset: str) -> None:
+    cursor = base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+    body = gql(
+        client,
+        "query($a: String) { auditLog(after: $a) { edges { cursor } } }",
+        "pricing",
+        a=cursor,
+    )
+    assert codes(body) == ["INVALID_INPUT"] and body["errors"][0]["message"].startswith("after:")
+
+
+def test_a_global_id_of_an_unknown_type_is_invalid_input(client: httpx.Client) -> None:
+    for type_name in ("Nope", "Query", "PersonalizedPrice"):
+        node_id = base64.b64encode(f"{type_name}:P00001".encode()).decode()
+        body = gql(client, "query($i: ID!) { node(id: $i) { id } }", "reader", i=node_id)
+        assert codes(body) == ["INVALID_INPUT"], body
+        assert body["errors"][0]["message"].startswith("id:")
