@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError
 
@@ -115,6 +115,10 @@ DEFAULT_PROXY_ATTRIBUTES: tuple[str, ...] = (
 
 RoundingMode = Literal["nearest", "down", "up"]
 
+REFERENCE_COST_RATIO = 0.5
+"""Cost over list price of the product the floor/ceiling consistency check uses (a 50 %
+gross margin): a config whose floor lies above its ceiling for such a product is refused."""
+
 
 class GuardrailConfig(BaseModel):
     """The hard guardrails every quoted price must satisfy.
@@ -163,7 +167,7 @@ class GuardrailConfig(BaseModel):
     ladder_min_gap_pct: float = Field(default=0.0, ge=0, lt=100)
     price_endings: tuple[float, ...] = ()
     rounding_mode: RoundingMode = "nearest"
-    approval_threshold_pct: float | None = Field(default=20.0, ge=0)
+    approval_threshold_pct: float | None = Field(default=20.0, ge=0, le=1000)
     protected_attributes: tuple[str, ...] = DEFAULT_PROTECTED_ATTRIBUTES
     proxy_attributes: tuple[str, ...] = DEFAULT_PROXY_ATTRIBUTES
 
@@ -189,6 +193,20 @@ class GuardrailConfig(BaseModel):
             if not any(ch.isalnum() for ch in name):
                 raise ValueError(f"expected attribute names with letters or digits, got {name!r}")
         return names
+
+    @model_validator(mode="after")
+    def _check_floor_below_ceiling(self) -> GuardrailConfig:
+        markup = self.max_markup_over_list_pct
+        if markup is not None and (1 + self.min_margin_pct / 100) * REFERENCE_COST_RATIO > (
+            1 + markup / 100
+        ):
+            raise ValueError(
+                f"min_margin_pct ({self.min_margin_pct:g}) and max_markup_over_list_pct "
+                f"({markup:g}) contradict each other: the floor would lie above the ceiling "
+                f"for a product whose cost is {100 * REFERENCE_COST_RATIO:g} % of its list "
+                "price; lower the margin or raise the markup"
+            )
+        return self
 
     @property
     def ending_cents(self) -> tuple[int, ...]:
@@ -217,15 +235,24 @@ def guardrail_config_from(values: dict[str, Any]) -> GuardrailConfig:
     except ValidationError as exc:
         problems = "; ".join(
             f"pricing.guardrails.{'.'.join(str(p) for p in e['loc'])}: {e['msg']} "
-            f"(got {e['input']!r})"
+            f"(got {_short(e['input'])})"
+            if e["loc"]
+            else f"pricing.guardrails: {e['msg']}"
             for e in exc.errors()
         )
         raise ConfigError(f"invalid guardrail settings: {problems}") from None
 
 
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 40 characters (an error quotes a short prefix only)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 __all__ = [
     "DEFAULT_PROTECTED_ATTRIBUTES",
     "DEFAULT_PROXY_ATTRIBUTES",
+    "REFERENCE_COST_RATIO",
     "GuardrailConfig",
     "GuardrailRule",
     "RoundingMode",

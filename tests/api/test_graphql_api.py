@@ -414,6 +414,12 @@ def test_admin_sets_guardrails_and_bad_values_name_the_field(client: httpx.Clien
     assert codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "min_margin_pct"
     assert "min_margin_pct" in body["errors"][0]["message"]
+    both = "mutation { setGuardrails(input: {minMarginPct: 1000, maxMarkupOverListPct: 0}) { minMarginPct } }"
+    body = gql(client, both, role="admin")
+    assert codes(body) == ["INVALID_INPUT"]
+    assert "min_margin_pct (1000)" in body["errors"][0]["message"]
+    assert "max_markup_over_list_pct (0)" in body["errors"][0]["message"]
+    assert Settings().pricing.with_saved_guardrails().guardrails.min_margin_pct == 12.0
     gql(client, mutation, role="admin", m=10.0)
 
 

@@ -86,3 +86,13 @@ def test_frozen() -> None:
     config = GuardrailConfig()
     with pytest.raises(ValidationError, match="frozen"):
         config.min_margin_pct = 0  # type: ignore[misc]
+
+
+def test_a_floor_above_the_ceiling_is_refused_naming_both_fields() -> None:
+    with pytest.raises(ConfigError) as info:
+        guardrail_config_from({"min_margin_pct": 1000, "max_markup_over_list_pct": 0})
+    message = str(info.value)
+    assert "min_margin_pct (1000)" in message and "max_markup_over_list_pct (0)" in message
+    assert guardrail_config_from({"min_margin_pct": 150, "max_markup_over_list_pct": 30})
+    with pytest.raises(ConfigError, match="approval_threshold_pct"):
+        guardrail_config_from({"approval_threshold_pct": 1e308})

@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pricegraph.errors import GuardrailError
-from pricegraph.pricing.guardrail_config import GuardrailConfig, GuardrailRule, rules_in_mask
+from pricegraph.pricing.guardrail_config import (
+    REFERENCE_COST_RATIO,
+    GuardrailConfig,
+    GuardrailRule,
+    rules_in_mask,
+)
 from pricegraph.pricing.guardrail_result import GuardrailResult
 from pricegraph.pricing.guardrails import (
     PriceContext,
@@ -342,19 +347,30 @@ def contexts(draw: st.DrawFn) -> PriceContext:
     )
 
 
-configs = st.builds(
-    GuardrailConfig,
-    min_margin_pct=st.floats(min_value=0, max_value=1000),
-    max_markup_over_list_pct=st.none() | st.floats(min_value=0, max_value=1000),
-    max_personal_deviation_pct=st.none() | percents,
-    max_change_per_period_pct=st.none() | st.floats(min_value=0, max_value=1000),
-    competitor_floor_pct=st.none() | percents,
-    competitor_ceiling_pct=st.none() | st.floats(min_value=0, max_value=1000),
-    is_ladder_enabled=st.booleans(),
-    ladder_min_gap_pct=st.floats(min_value=0, max_value=50),
-    price_endings=st.sets(st.sampled_from([0.0, 0.5, 0.9, 0.95, 0.99]), max_size=3).map(tuple),
-    rounding_mode=st.sampled_from(["nearest", "down", "up"]),
-    approval_threshold_pct=st.none() | st.floats(min_value=0, max_value=100),
+def _consistent(values: dict) -> bool:
+    """The floor/ceiling consistency that GuardrailConfig refuses to break."""
+    markup = values["max_markup_over_list_pct"]
+    margin = values["min_margin_pct"]
+    return markup is None or (1 + margin / 100) * REFERENCE_COST_RATIO <= 1 + markup / 100
+
+
+configs = (
+    st.builds(
+        dict,
+        min_margin_pct=st.floats(min_value=0, max_value=1000),
+        max_markup_over_list_pct=st.none() | st.floats(min_value=0, max_value=1000),
+        max_personal_deviation_pct=st.none() | percents,
+        max_change_per_period_pct=st.none() | st.floats(min_value=0, max_value=1000),
+        competitor_floor_pct=st.none() | percents,
+        competitor_ceiling_pct=st.none() | st.floats(min_value=0, max_value=1000),
+        is_ladder_enabled=st.booleans(),
+        ladder_min_gap_pct=st.floats(min_value=0, max_value=50),
+        price_endings=st.sets(st.sampled_from([0.0, 0.5, 0.9, 0.95, 0.99]), max_size=3).map(tuple),
+        rounding_mode=st.sampled_from(["nearest", "down", "up"]),
+        approval_threshold_pct=st.none() | st.floats(min_value=0, max_value=100),
+    )
+    .filter(_consistent)
+    .map(lambda values: GuardrailConfig(**values))
 )
 
 
