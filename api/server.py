@@ -8,6 +8,7 @@ app then neither opens nor closes. GraphiQL is served only when enabled.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -35,6 +36,8 @@ from .settings import Settings
 logger = logging.getLogger("pricegraph.api")
 
 PATHS = frozenset({"/graphql", "/healthz", "/metrics"})
+HEALTH_TIMEOUT_S = 5.0
+"""How long ``/healthz`` waits for the graph store's cheap read."""
 
 
 class PricegraphGraphQL(GraphQL):
@@ -96,11 +99,24 @@ def create_app(
     )
 
     async def healthz(request: Request) -> Response:
-        """``{"status": "ok", "models": {...}}`` (see :attr:`Services.models`), or 503
-        while starting: a probe sees which models a process serves, not just that it runs."""
+        """``{"status": "ok", "store": "ok", "models": {...}}`` (see :attr:`Services.models`)
+        when the graph store answers a cheap read (its counts) within
+        :data:`HEALTH_TIMEOUT_S`; else 503 with ``status`` ``unavailable`` (the read
+        failed) or ``busy`` (no answer in time), and 503 ``starting`` before the services
+        are open. A probe sees whether the process can serve, and with which models."""
         if "services" not in holder:
             return JSONResponse({"status": "starting"}, 503)
-        return JSONResponse({"status": "ok", "models": holder["services"].models})
+        services = holder["services"]
+        try:
+            await asyncio.wait_for(services.run(services.store.counts), HEALTH_TIMEOUT_S)
+        except TimeoutError:
+            body = {"status": "busy", "store": f"no answer within {HEALTH_TIMEOUT_S:g} s"}
+            return JSONResponse({**body, "models": services.models}, 503)
+        except Exception as exc:  # the store's failure, named by type only (no paths)
+            logger.warning("healthz: the graph store failed a read (%s)", type(exc).__name__)
+            body = {"status": "unavailable", "store": type(exc).__name__}
+            return JSONResponse({**body, "models": services.models}, 503)
+        return JSONResponse({"status": "ok", "store": "ok", "models": services.models})
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

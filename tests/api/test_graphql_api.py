@@ -168,6 +168,7 @@ def world_products(services: Services) -> list[str]:
 def test_healthz_and_metrics(client: httpx.Client, services: Services) -> None:
     assert client.get("/healthz").json() == {
         "status": "ok",
+        "store": "ok",
         "models": {
             "policy": "list-price",  # nothing trained: list price (with a warning at start)
             "encoder": services.checkpoint.model_version,  # type: ignore[union-attr]
@@ -175,6 +176,13 @@ def test_healthz_and_metrics(client: httpx.Client, services: Services) -> None:
             "guardrails": "settings",
         },
     }
+    services.store.fail_on.add("counts")  # type: ignore[attr-defined]
+    try:
+        broken = client.get("/healthz")
+    finally:
+        services.store.fail_on.clear()  # type: ignore[attr-defined]
+    assert broken.status_code == 503 and broken.json()["status"] == "unavailable"
+    assert "secret" not in broken.text and broken.json()["models"]["demand"] == "none"
     gql(client, '{ product(id: "nope") { key } }')
     text = client.get("/metrics").text
     assert 'pricegraph_http_requests_total{method="POST",path="/graphql",status="200"}' in text
