@@ -94,7 +94,7 @@ def create_app(
     graphql = PricegraphGraphQL(
         holder,
         metrics,
-        schema=build_schema(config.limits),
+        schema=build_schema(config.limits, is_introspection_enabled=config.environment != "prod"),
         graphql_ide="graphiql" if config.is_graphiql_enabled else None,
     )
 

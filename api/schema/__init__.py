@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
 from ..config import ApiLimits
 from ..errors import CodedMaskErrors
@@ -23,11 +23,15 @@ class Query(CatalogQuery, CustomerQuery, RecommendQuery, PricingQuery):
     pass
 
 
-def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: ApiLimits | None = None, *, is_introspection_enabled: bool = True
+) -> strawberry.Schema:
     """The schema with its extensions: limits, coded/masked errors, parser and validation caches.
 
     Args:
         limits: Query limits (default: :class:`ApiLimits` defaults).
+        is_introspection_enabled: Answer ``__schema`` / ``__type`` queries (off in
+            production: the SDL ships as ``api/schema.graphql`` for clients).
     """
     limits = limits or ApiLimits()
     extensions: list[Any] = [
@@ -36,6 +40,8 @@ def build_schema(limits: ApiLimits | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
+    if not is_introspection_enabled:
+        extensions.insert(0, DisableIntrospection)
     return strawberry.Schema(
         query=Query, mutation=Mutation, types=node_types(), extensions=extensions
     )

@@ -87,3 +87,13 @@ def test_segment_profile_reads_the_stored_description() -> None:
     assert profile.size == 38 and profile.spend_mean == 1200 and profile.discount_share == 0.12
     assert profile.top_categories == ["Bags", "Shoes"] and profile.top_brands == ["Aurel"]
     assert profile.price_sensitivity == "price-insensitive"
+
+
+def test_introspection_is_off_when_asked() -> None:
+    closed = build_schema(is_introspection_enabled=False).execute_sync(
+        "{ __schema { types { name } } }"
+    )
+    assert closed.errors and "introspection has been disabled" in closed.errors[0].message
+    assert closed.data is None
+    opened = build_schema().execute_sync("{ __schema { queryType { name } } }")
+    assert opened.errors is None and opened.data == {"__schema": {"queryType": {"name": "Query"}}}
