@@ -442,13 +442,17 @@ def test_personalized_price_is_audited(client: httpx.Client, services: Services)
         client,
         "query($c: String!, $p: String!) { personalizedPrice(customerId: $c, productId: $p) "
         "{ quoteId price listPrice isPersonalized needsApproval rationale "
-        "decision { zone segmentMultiplier personalAdjustment } boundRules { rule delta } "
+        "decision { zone segmentMultiplier personalAdjustment isPersonalized levels period "
+        "requestedPeriod category pricedSegments segmentSlopes microScale } "
+        "boundRules { rule delta } "
         "modelVersions { name version } } }",
         role="reader",
         c=customer,
         p=str(product["id"]),
     )
     price = body["data"]["personalizedPrice"]
+    assert price["decision"]["levels"] == "list" and price["decision"]["period"] is None
+    assert price["decision"]["pricedSegments"] == [] and price["decision"]["microScale"] is None
     assert price["listPrice"] == pytest.approx(product["list_price"])
     assert price["decision"]["zone"] == "list" and price["rationale"]
     assert {"policy", "encoder"} <= {m["name"] for m in price["modelVersions"]}
