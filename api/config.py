@@ -54,6 +54,9 @@ class ApiLimits(BaseModel):
         max_page_size: Largest ``first`` of a list or connection.
         default_page_size: ``first`` when a request gives none.
         max_batch_size: Most items of a batch query or mutation (prices, events, ...).
+        max_request_items: Most quotes and written items of one request, over all its
+            fields and aliases (a 20-alias batch of 500 pairs is refused, not 10,000
+            quotes); at least ``max_batch_size``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -65,9 +68,15 @@ class ApiLimits(BaseModel):
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1)
     max_batch_size: int = Field(default=500, ge=1)
+    max_request_items: int = Field(default=1_000, ge=1)
 
     @model_validator(mode="after")
     def _check_page_sizes(self) -> ApiLimits:
+        if self.max_request_items < self.max_batch_size:
+            raise ValueError(
+                f"api.limits.max_request_items ({self.max_request_items}) must be >= "
+                f"api.limits.max_batch_size ({self.max_batch_size})"
+            )
         if self.default_page_size > self.max_page_size:
             raise ValueError(
                 f"api.limits.default_page_size ({self.default_page_size}) must be <= "

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .config import ApiConfig, Role
+from .errors import invalid
 from .loaders import Loaders
 from .services import Services
 
@@ -55,6 +56,31 @@ class Context:
     request: Request | None = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    items_done: int = 0
+    """Quotes and written items this request has asked for so far (:meth:`spend`)."""
+
+    def spend(self, count: int, field_name: str) -> None:
+        """Count ``count`` quotes or written items against ``api.limits.max_request_items``.
+
+        Raises:
+            ApiError: INVALID_INPUT naming ``field_name`` when the request would go over.
+        """
+        limit = self.services.config.limits.max_request_items
+        if self.items_done + count > limit:
+            raise invalid(
+                field_name,
+                f"this request asks for more than {limit} quotes or written items in all "
+                "(fields and aliases together); split it",
+                self.items_done + count,
+            )
+        self.items_done += count
+
+    @property
+    def may_file_approvals(self) -> bool:
+        """Whether this request's quotes may file price changes for approval (pricing
+        role and above; a reader's quote shows the current price instead)."""
+        role = self.principal.role
+        return role is not None and role >= Role.PRICING
 
 
 def make_context(services: Services, request: Request | None, response: Any = None) -> Context:

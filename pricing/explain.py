@@ -39,6 +39,9 @@ class PendingApproval:
     approval_id: str
     current_price: float
     proposed_price: float
+    is_filed: bool = True
+    """``False``: the change needs approval but this request may not file it (a reader's
+    quote), so nothing waits in the queue."""
 
 
 def pct(fraction: float, digits: int = 1) -> str:
@@ -154,8 +157,10 @@ def guardrail_sentence(
         change = (
             pending.proposed_price / pending.current_price - 1.0 if pending.current_price else 0.0
         )
+        waits = "waits for approval" if pending.is_filed else "needs an approval this request "
+        waits += "" if pending.is_filed else "may not file"
         parts.append(
-            f"a change to {pending.proposed_price:.2f} ({pct(change)}) waits for approval, "
+            f"a change to {pending.proposed_price:.2f} ({pct(change)}) {waits}, "
             f"so the current price {pending.current_price:.2f} stands"
         )
     return ("Guardrails: " + "; ".join(parts) + ".") if parts else ""

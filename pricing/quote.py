@@ -141,8 +141,17 @@ class QuoteService:
         *,
         requested_by: str,
         now: datetime | None = None,
+        may_file_approvals: bool = True,
     ) -> list[Quote]:
         """Quotes for ``(customer_id, product_id)`` pairs, aligned with ``pairs``.
+
+        Args:
+            pairs: ``(customer_id, product_id)`` keys.
+            requested_by: Who asks (recorded).
+            now: Quote time (default: the clock).
+            may_file_approvals: Whether a change that needs approval is filed in the
+                queue (``False``, e.g. for a reader: it is not filed, the current price is
+                quoted and the rationale says so).
 
         Raises:
             NotFoundError, ModelError: As :meth:`quote`.
@@ -164,10 +173,13 @@ class QuoteService:
         decisions = self._decide([row.item.state for row in rows])
         results = _guard(rows, decisions, self.config.guardrails)
         quote_ids = [str(uuid.uuid4()) for _ in rows]
-        waits = self._file_changes(rows, results, quote_ids, pending, requested_by, now)
+        waits = self._file_changes(
+            rows, results, quote_ids, pending, requested_by, now, may_file_approvals
+        )
         shared = {  # the recorded inputs every quote of the batch has in common
             "now": format_ts(now),
             "has_approvals": self.approvals is not None,
+            "may_file_approvals": may_file_approvals,
             "guardrails": self.config.guardrails.model_dump(mode="json"),
         }
         quotes, records = [], []
@@ -189,17 +201,31 @@ class QuoteService:
         pending: Mapping[str, PriceChange],
         requested_by: str,
         now: datetime,
+        may_file: bool = True,
     ) -> list[tuple[PendingApproval | None, PendingApproval | None]]:
         """File the batch's changes that need approval, in one transaction.
 
         The first quote of a product that needs approval files the change; it waits
-        for it, and the product's later quotes find it pending.
+        for it, and the product's later quotes find it pending. When ``may_file`` is
+        false nothing is filed: such quotes hold the current price (an unfiled change).
 
         Returns:
             Per row: the change pending before its quote, and the one its quote waits for.
         """
         found = {pid: _pending(change) for pid, change in pending.items()}
         first: dict[str, int] = {}
+        if self.approvals is not None and not may_file:
+            unfiled = [
+                None
+                if row.item.product.product_id in found or not result.needs_approval
+                else PendingApproval("", row.previous_price, result.price, is_filed=False)
+                for row, result in zip(rows, results, strict=True)
+            ]
+            return [
+                (found.get(row.item.product.product_id), found.get(row.item.product.product_id)
+                 or hold)
+                for row, hold in zip(rows, unfiled, strict=True)
+            ]  # fmt: skip
         if self.approvals is not None:
             for at, (row, result) in enumerate(zip(rows, results, strict=True)):
                 if result.needs_approval and row.item.product.product_id not in found:
@@ -249,7 +275,8 @@ class QuoteService:
         result = _guard([row], [decision], config)[0]
         waiting = row.pending
         if waiting is None and result.needs_approval and inputs["has_approvals"]:
-            waiting = PendingApproval("", row.previous_price, result.price)
+            is_filed = inputs.get("may_file_approvals", True)
+            waiting = PendingApproval("", row.previous_price, result.price, is_filed=is_filed)
         quote = self._finish(row, decision, result, "", now, waiting)
         output = json.loads(json.dumps(quote.output()))
         output["approval_id"] = None
@@ -297,8 +324,8 @@ class QuoteService:
             reference_price=reference,
             announced_discount_pct=discount,
             needs_approval=result.needs_approval,
-            is_approval_pending=is_pending,
-            approval_id=waiting.approval_id if waiting else None,
+            is_approval_pending=is_pending and waiting.is_filed,
+            approval_id=waiting.approval_id if waiting and waiting.is_filed else None,
             model_versions=dict(self.model_versions),
         )
 

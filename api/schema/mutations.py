@@ -182,6 +182,7 @@ def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _
 async def _write(info: Info, kind: str, items: list[object], field: str) -> WriteResult:
     services = info.context.services
     batch_size(items, services.config.limits, field=field)
+    info.context.spend(len(items), field)
     outcome = await services.run(write_items, services, kind, [_given(i) for i in items])
     result = outcome.result
     return WriteResult(

@@ -158,15 +158,17 @@ class PricingQuery:
     async def personalized_price(
         self, info: Info, customer_id: str, product_id: str
     ) -> PersonalizedPrice:
-        services = info.context.services
-        quote = await services.run(
-            lambda: services.quotes.quote(
-                check_key(customer_id, "customerId"),
-                check_key(product_id, "productId"),
-                requested_by=info.context.principal.name,
+        services, context = info.context.services, info.context
+        pair = (check_key(customer_id, "customerId"), check_key(product_id, "productId"))
+        context.spend(1, "personalizedPrice")
+        quotes = await services.run(
+            lambda: services.quotes.quote_batch(
+                [pair],
+                requested_by=context.principal.name,
+                may_file_approvals=context.may_file_approvals,
             )
         )
-        return personalized_price(quote)
+        return personalized_price(quotes[0])
 
     @strawberry.field(
         description="Prices for several pairs in one batch (at most the configured batch size).",
@@ -177,6 +179,7 @@ class PricingQuery:
     ) -> list[PersonalizedPrice]:
         services = info.context.services
         batch_size(pairs, services.config.limits, field="pairs")
+        info.context.spend(len(pairs), "pairs")
         checked = [
             (
                 check_key(p.customer_id, "pairs.customerId"),
@@ -184,8 +187,13 @@ class PricingQuery:
             )
             for p in pairs
         ]
+        context = info.context
         quotes = await services.run(
-            lambda: services.quotes.quote_batch(checked, requested_by=info.context.principal.name)
+            lambda: services.quotes.quote_batch(
+                checked,
+                requested_by=context.principal.name,
+                may_file_approvals=context.may_file_approvals,
+            )
         )
         return [personalized_price(q) for q in quotes]
 

@@ -492,6 +492,52 @@ def test_personalized_prices_batch(client: httpx.Client, services: Services) -> 
     assert codes(gql(client, query, role="reader", pairs=[])) == ["INVALID_INPUT"]
 
 
+def test_a_reader_never_files_approvals_and_a_request_has_an_item_ceiling(
+    client: httpx.Client, services: Services
+) -> None:
+    store = store_of(services)
+    brand = str(store.node_frame("Brand")["id"].iloc[0])
+    product = {
+        "productId": "P-READER-1",
+        "name": "Held scarf",
+        "brandId": brand,
+        "listPrice": 100.0,
+    }
+    upsert = "mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { created } }"
+    gql(client, upsert, role="admin", p=[product])
+    markdown = (  # a list-price quote is then a +100 % change: it needs approval
+        'mutation { upsertPrices(prices: [{productId: "P-READER-1", price: 50.0, '
+        'kind: MARKDOWN, validFrom: "2024-06-01T00:00:00Z"}]) { created } }'
+    )
+    gql(client, markdown, role="pricing")
+    customer = str(store.node_frame("Customer")["id"].iloc[0])
+    pairs = [
+        {"customerId": customer, "productId": p} for p in ["P-READER-1", *world_products(services)]
+    ]
+    query = (
+        "query($pairs: [PricePairInput!]!) { personalizedPrices(pairs: $pairs) "
+        "{ productId price listPrice needsApproval isApprovalPending approvalId } }"
+    )
+    pending = "{ pendingPriceChanges { productId } }"
+    before = len(gql(client, pending, role="pricing")["data"]["pendingPriceChanges"])
+    quotes = gql(client, query, role="reader", pairs=pairs)["data"]["personalizedPrices"]
+    held = [q for q in quotes if q["needsApproval"]]
+    assert [q["productId"] for q in held][:1] == ["P-READER-1"]
+    assert all(q["approvalId"] is None and not q["isApprovalPending"] for q in held)
+    assert held[0]["price"] == 50.0 and held[0]["listPrice"] == 100.0  # the current price
+    after = gql(client, pending, role="pricing")["data"]["pendingPriceChanges"]
+    assert len(after) == before  # nothing filed for a reader
+    many = [pairs[0]] * 400  # three aliases of 400: over the 1,000 items of one request
+    three = (
+        "query($pairs: [PricePairInput!]!) { a: personalizedPrices(pairs: $pairs) { price } "
+        "b: personalizedPrices(pairs: $pairs) { price } "
+        "c: personalizedPrices(pairs: $pairs) { price } }"
+    )
+    body = gql(client, three, role="reader", pairs=many)
+    assert codes(body) == ["INVALID_INPUT"] and body["errors"][0]["message"].startswith("pairs:")
+    assert "more than 1000 quotes or written items" in body["errors"][0]["message"]
+
+
 def test_record_events_validates_and_is_idempotent(
     client: httpx.Client, services: Services
 ) -> None:

@@ -100,6 +100,30 @@ def test_quote_waits_for_approval_then_uses_the_approved_price(
             assert audit.replay(record.quote_id, service).is_match
 
 
+def test_a_request_that_may_not_file_holds_the_current_price(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "quotes.sqlite"
+    with AuditLog(path) as audit, ApprovalQueue(path) as queue:
+        service = make_service(world, RaisePolicy(), audit=audit)
+        service.approvals = queue
+        customer, product = world.customers[0], world.products[1]
+        (quote,) = service.quote_batch(
+            [(customer, product)], requested_by="reader", may_file_approvals=False
+        )
+        current = service.builder.build([(customer, product)], quote.ts)[0].product.current_price
+        assert quote.needs_approval and not quote.is_approval_pending
+        assert quote.approval_id is None and quote.price == current
+        assert "needs an approval this request may not file" in quote.rationale
+        assert queue.pending() == []
+        (record,) = audit.query(product_id=product)
+        assert audit.replay(record.quote_id, service).is_match
+        filed = service.quote(customer, product, requested_by="pricing")  # may file
+        assert filed.is_approval_pending and len(queue.pending()) == 1
+        (held,) = service.quote_batch(
+            [(customer, product)], requested_by="reader", may_file_approvals=False
+        )
+        assert held.is_approval_pending and held.approval_id == filed.approval_id
+
+
 def test_request_many_files_once_per_product(queue: ApprovalQueue) -> None:
     existing = queue.request("P1", 10.0, 13.0, requested_by="k")
     filed = queue.request_many(
