@@ -91,16 +91,34 @@ def from_pricegraph(exc: PricegraphError) -> ApiError:
             fields=fields or None,
         )
     if isinstance(exc, GuardrailError):
-        return ApiError(ErrorCode.INVALID_INPUT, str(exc))
+        return ApiError(ErrorCode.INVALID_INPUT, without_paths(str(exc)))
     if isinstance(exc, ModelError | GraphStoreError | VectorStoreError):
-        return ApiError(ErrorCode.UNAVAILABLE, str(exc))
-    return ApiError(ErrorCode.INVALID_INPUT, str(exc))
+        logger.warning("unavailable: %s", exc)  # the detail (paths, driver) stays in the log
+        return ApiError(ErrorCode.UNAVAILABLE, _UNAVAILABLE[type(exc).__name__])
+    return ApiError(ErrorCode.INVALID_INPUT, without_paths(str(exc)))
+
+
+_UNAVAILABLE = {
+    "ModelError": "a model this answer needs is unavailable; try again later",
+    "GraphStoreError": "the graph store is unavailable; try again later",
+    "VectorStoreError": "the vector store is unavailable; try again later",
+}
+_PATH = re.compile(r"(?<![\w.])(?:/[\w.@+-]+){2,}/?")
+MAX_VALUE_CHARS = 40
+"""Longest prefix of a bad value an error quotes."""
+
+
+def without_paths(message: str) -> str:
+    """``message`` with server file paths (two or more ``/``-separated parts) replaced by
+    ``<path>``: an error never tells a client where the server keeps its files."""
+    return _PATH.sub("<path>", message)
 
 
 def _json(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | int | float):
         return value
-    return str(value)
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "\u2026"
 
 
 def coded(error: GraphQLError, mask: Callable[[GraphQLError], GraphQLError]) -> GraphQLError:
@@ -171,6 +189,7 @@ def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, An
 
 __all__ = [
     "MASKED_MESSAGE",
+    "MAX_VALUE_CHARS",
     "ApiError",
     "CodedMaskErrors",
     "ErrorCode",
@@ -179,4 +198,5 @@ __all__ = [
     "invalid",
     "mask_error",
     "unavailable",
+    "without_paths",
 ]
