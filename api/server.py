@@ -25,8 +25,8 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from .config import ApiConfig
-from .context import Context, make_context
+from .config import ApiConfig, Role
+from .context import API_KEY_HEADER, Context, make_context, principal_of
 from .errors import coded, mask_error
 from .metrics import ApiMetrics, MetricsMiddleware
 from .schema import build_schema
@@ -118,6 +118,15 @@ def create_app(
             return JSONResponse({**body, "models": services.models}, 503)
         return JSONResponse({"status": "ok", "store": "ok", "models": services.models})
 
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus metrics; with ``api.environment=prod`` only for an admin key
+        (``X-API-Key``), so traffic figures are not public."""
+        if config.environment == "prod":
+            principal = principal_of(request.headers.get(API_KEY_HEADER), config)
+            if principal.role is None or principal.role < Role.ADMIN:
+                return JSONResponse({"error": "an admin API key is required"}, 403)
+        return await metrics.endpoint(request)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = services is None
@@ -133,7 +142,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics, paths=PATHS)],
         lifespan=lifespan,

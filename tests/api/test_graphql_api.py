@@ -719,3 +719,16 @@ def test_a_global_id_of_an_unknown_type_is_invalid_input(client: httpx.Client) -
         body = gql(client, "query($i: ID!) { node(id: $i) { id } }", "reader", i=node_id)
         assert codes(body) == ["INVALID_INPUT"], body
         assert body["errors"][0]["message"].startswith("id:")
+
+
+def test_in_prod_metrics_need_an_admin_key_and_introspection_is_off(services: Services) -> None:
+    from starlette.testclient import TestClient
+
+    prod = services.config.model_copy(update={"environment": "prod"})
+    with TestClient(create_app(Settings(), config=prod, services=services)) as http:
+        assert http.get("/metrics").status_code == 403
+        assert http.get("/metrics", headers={"X-API-Key": KEYS["reader"]}).status_code == 403
+        metrics = http.get("/metrics", headers={"X-API-Key": KEYS["admin"]})
+        assert metrics.status_code == 200 and "pricegraph_http_requests_total" in metrics.text
+        body = http.post("/graphql", json={"query": "{ __schema { queryType { name } } }"}).json()
+        assert "introspection has been disabled" in body["errors"][0]["message"]
