@@ -124,11 +124,11 @@ def _json(value: Any) -> Any:
 def coded(error: GraphQLError, mask: Callable[[GraphQLError], GraphQLError]) -> GraphQLError:
     """``error`` with its stable code (see :class:`CodedMaskErrors`); ``mask`` hides the rest."""
     original = error.original_error
-    if isinstance(original, ApiError):
-        return _with_extensions(error, str(original), original.extensions)
     if isinstance(original, PricegraphError):
-        coded_error = from_pricegraph(original)
-        return _with_extensions(error, str(coded_error), coded_error.extensions)
+        original = from_pricegraph(original)
+    if isinstance(original, ApiError):  # expected: one line in the log, with its code
+        logger.info("%s at %s: %s", original.code.value, error.path, str(original)[:200])
+        return _with_extensions(error, str(original), original.extensions)
     if original is None or isinstance(original, GraphQLError):
         if (error.extensions or {}).get("code"):
             return error

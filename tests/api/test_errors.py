@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from pricegraph.api.errors import MAX_VALUE_CHARS, from_pricegraph, invalid, without_paths
@@ -34,3 +36,20 @@ def test_without_paths_keeps_ordinary_text() -> None:
     assert without_paths("pricing.guardrails.min_margin_pct: 1/2 of 10 %") == (
         "pricing.guardrails.min_margin_pct: 1/2 of 10 %"
     )
+
+
+def test_expected_errors_are_logged_as_one_line_with_their_code(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from graphql import GraphQLError
+
+    from pricegraph.api.errors import coded, mask_error
+    from pricegraph.errors import NotFoundError
+
+    error = GraphQLError("x", path=["product"], original_error=NotFoundError("product", "P9"))
+    with caplog.at_level(logging.INFO, logger="pricegraph.api"):
+        out = coded(error, mask_error)
+    assert out.extensions["code"] == "NOT_FOUND"
+    (record,) = caplog.records
+    assert record.getMessage().startswith("NOT_FOUND at ['product']: product 'P9' not found")
+    assert record.exc_info is None and "\n" not in record.getMessage()
