@@ -19,7 +19,8 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,15 +117,26 @@ class PricingTrainResult:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch, make torch deterministic, use one CPU thread.
-
-    The networks are small MLPs: one intra-op thread is fastest on shared CPUs.
-    """
-    torch.set_num_threads(1)
+    """Seed Python, NumPy and torch and make torch deterministic (warn only)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """One intra-op torch thread inside the block, the process's setting after it.
+
+    The networks are small MLPs: one thread is fastest on shared CPUs; a process that
+    goes on serving (``pricegraph demo``) gets its threads back.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def train_pricing(
@@ -146,6 +158,17 @@ def train_pricing(
         progress: Optional rich progress display (one task per stage).
         guardrails: The guardrails quotes apply (default: :class:`GuardrailConfig`'s).
     """
+    with one_torch_thread():
+        return _train_pricing(source, config, out_dir, progress, guardrails)
+
+
+def _train_pricing(
+    source: Path | MarketModel,
+    config: PricingTrainConfig,
+    out_dir: Path,
+    progress: Progress | None,
+    guardrails: GuardrailConfig | None,
+) -> PricingTrainResult:
     seed_everything(config.seed)
     macro_cfg = replace(config.macro, seed=config.seed, device=config.device)
     micro_cfg = replace(config.micro, seed=config.seed, device=config.device)
@@ -406,6 +429,7 @@ __all__ = [
     "choose_micro_scale",
     "evaluate_as_deployed",
     "evaluation_policies",
+    "one_torch_thread",
     "plot_learning_curves",
     "point_latest",
     "reference_stock",

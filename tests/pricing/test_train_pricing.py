@@ -47,3 +47,15 @@ def test_no_evaluation_when_eval_episodes_is_zero(tmp_path) -> None:
     result = train_pricing(tiny_market(), replace(TINY, eval_episodes=0), tmp_path)
     assert result.summary.empty and set(result.plots) == {"learning_curves"}
     assert (result.checkpoint_path / "manifest.json").is_file()
+
+
+def test_training_gives_the_process_its_torch_threads_back(tmp_path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train_pricing(tiny_market(inventory=30.0), replace(TINY, eval_episodes=0), tmp_path)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
