@@ -55,9 +55,6 @@ class DecisionRows:
     """Policy product index, int64 (-1: a product the policy does not know)."""
     category: np.ndarray
     """Policy category index of the product, int64 (-1: unknown; the list zone)."""
-    recency_days: np.ndarray
-    """Recency input of the personal level, days; 0 in training (the simulator has no
-    customer histories) and so at quote time too."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +176,8 @@ class HierarchicalPolicy:
                 segment, num_segments, slope, (pub.unit_cost / pub.list_price)[j],
                 self._shadow_ratio[j], (competitor_price / pub.list_price)[j],
                 zone_multiplier * segment_multiplier, np.nan_to_num(stock, nan=0.0)[j],
-                t / pub.horizon, rows.recency_days,
+                # recency: 0, as in training (the simulator has no customer histories)
+                t / pub.horizon, 0.0,
             )  # fmt: skip
             adjustment = np.where(known, self.micro.adjustments(feats), 0.0)
         return LevelArrays(
@@ -206,7 +204,6 @@ class HierarchicalPolicy:
             segment=np.repeat(np.arange(num_segments), num_products),
             product=np.tile(np.arange(num_products), num_segments),
             category=np.tile(pub.product_category, num_segments),
-            recency_days=np.zeros(num_segments * num_products),
         )
         out = self.levels_at(state.period, state.inventory, state.competitor_price, rows)
         multiplier = out.multiplier.reshape(num_segments, num_products)
@@ -261,9 +258,6 @@ class HierarchicalPolicy:
                                  np.int64),
                 category=np.array([self._category_of.get(s.category_id, -1) for s in chosen],
                                   np.int64),
-                # the personal level learnt with recency 0 (the simulator has no customer
-                # histories), so quotes feed it 0 as well: train = serve
-                recency_days=np.zeros(len(chosen)),
             )  # fmt: skip
             levels = self.levels_at(chosen[0].period, inventory, competitor, rows)
             for k, at in enumerate(members):

@@ -206,16 +206,10 @@ class ListPricePolicy:
         return [LevelDecision(zone="list", zone_multiplier=1.0, levels="list") for _ in states]
 
 
-def decide_one(policy: QuotePolicy, state: QuoteState) -> LevelDecision:
-    """``policy``'s decision for one state: a batch of one."""
-    return policy.decide_many([state])[0]
-
-
 __all__ = [
     "LevelDecision",
     "ListPricePolicy",
     "MarketObservation",
     "QuotePolicy",
     "QuoteState",
-    "decide_one",
 ]

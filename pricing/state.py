@@ -221,15 +221,22 @@ class StateBuilder:
         self, snapshot: StoreSnapshot, ids: list[str], now: datetime
     ) -> dict[str, ProductFacts]:
         rows = _require(snapshot.product_rows, ids, "product")
-        end = _naive(now)
+        end, n = _naive(now), len(rows)
+        # the products and their cheaper and dearer ladder neighbours, in one pass
+        neighbours = [side[rows] for side in snapshot.ladder]
+        asked = np.concatenate([rows, *(np.maximum(side, 0) for side in neighbours)])
         current, lowest, competitor = snapshot.prices_at(
-            rows,
+            asked,
             start_us=_to_micros(end - timedelta(days=OMNIBUS_WINDOW_DAYS)),
             end_us=_to_micros(end),
         )
+        in_force = np.where(np.isnan(current), snapshot.list_price[asked], current)
+        ladder = [
+            np.where(side >= 0, in_force[(k + 1) * n : (k + 2) * n], np.nan)
+            for k, side in enumerate(neighbours)
+        ]  # price in force of each neighbour; NaN where none (the ladder rule is off)
         list_prices = snapshot.list_price[rows]
         costs, stocks = snapshot.cost[rows], snapshot.stock_units[rows]
-        ladder = self._ladder_prices(snapshot, rows, now)
         ratio = self.config.default_cost_ratio
         facts = {}
         for at, pid in enumerate(ids):
@@ -250,28 +257,6 @@ class StateBuilder:
                 ceiling_price=_optional(snapshot.max_price[rows[at]]),
             )
         return facts
-
-    def _ladder_prices(
-        self, snapshot: StoreSnapshot, rows: np.ndarray, now: datetime
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Prices in force at ``now`` of the cheaper and dearer ladder neighbours of
-        ``rows``; NaN where there is none (the ladder rule is then inactive)."""
-        end = _naive(now)
-        out = []
-        for neighbours in snapshot.ladder:
-            found = neighbours[rows]
-            prices = np.full(len(rows), np.nan)
-            has = found >= 0
-            if has.any():
-                current, _, _ = snapshot.prices_at(
-                    found[has],
-                    start_us=_to_micros(end - timedelta(days=OMNIBUS_WINDOW_DAYS)),
-                    end_us=_to_micros(end),
-                )
-                list_prices = snapshot.list_price[found[has]]
-                prices[has] = np.where(np.isnan(current), list_prices, current)
-            out.append(prices)
-        return out[0], out[1]
 
     def _customers(
         self, snapshot: StoreSnapshot, ids: list[str], now: datetime

@@ -163,7 +163,7 @@ def test_quotes_decide_exactly_as_the_simulator(trained, levels) -> None:
         states = _quote_states_of(policy, state)
         inventory, competitor_price = policy.observe(states[0].market)
         np.testing.assert_allclose(inventory, state.inventory)
-        one = DecisionRows(*(np.zeros(1, np.int64),) * 3, np.zeros(1))
+        one = DecisionRows(*(np.zeros(1, np.int64),) * 3)
         served = policy.levels_at(state.period, inventory, competitor_price, one).features
         np.testing.assert_array_equal(served, observed.observation(np.zeros(1)))
         decisions = policy.decide_many(states)
