@@ -214,18 +214,16 @@ class QuoteService:
         """
         found = {pid: _pending(change) for pid, change in pending.items()}
         first: dict[str, int] = {}
-        if self.approvals is not None and not may_file:
-            unfiled = [
-                None
-                if row.item.product.product_id in found or not result.needs_approval
-                else PendingApproval("", row.previous_price, result.price, is_filed=False)
-                for row, result in zip(rows, results, strict=True)
-            ]
-            return [
-                (found.get(row.item.product.product_id), found.get(row.item.product.product_id)
-                 or hold)
-                for row, hold in zip(rows, unfiled, strict=True)
-            ]  # fmt: skip
+        if self.approvals is not None and not may_file:  # an unfiled change holds the price
+            held = []
+            for row, result in zip(rows, results, strict=True):
+                change = found.get(row.item.product.product_id)
+                if change is None and result.needs_approval:
+                    hold = PendingApproval("", row.previous_price, result.price, is_filed=False)
+                    held.append((None, hold))
+                else:
+                    held.append((change, change))
+            return held
         if self.approvals is not None:
             for at, (row, result) in enumerate(zip(rows, results, strict=True)):
                 if result.needs_approval and row.item.product.product_id not in found:
