@@ -107,7 +107,8 @@ def world_rhos(config: WorldConfig, args: argparse.Namespace, folder: Path) -> d
         gnn = GnnRunConfig(encoder=encoder, evaluate=False)
         train_gnn(store, vectors, specs, gnn, out_dir=folder / "models")
         segment_config = SegmentConfig(using="graph")
-        write_segments(store, build_segments(store, vectors, specs["customers"].name, segment_config))
+        segments = build_segments(store, vectors, specs["customers"].name, segment_config)
+        write_segments(store, segments)
         states = customer_states(store, vectors, specs["customers"].name)
         table = exposures_from_store(store)
     finally:
@@ -167,7 +168,9 @@ def main() -> None:
         ["beta_log_sd", "beta_tier_link", "state"], sort=False
     ):
         mean, half = mean_ci95(group["rho"].to_numpy())
-        per_world = ", ".join(f"{r:.2f}±{h:.2f}" for r, h in zip(group["rho"], group["rho_ci95"]))
+        per_world = ", ".join(
+            f"{r:.2f}±{h:.2f}" for r, h in zip(group["rho"], group["rho_ci95"], strict=True)
+        )
         table.add_row(
             f"{sd:g}", f"{link:g}", state, per_world, f"{mean:.3f} ± {format_ci95(half, 3)}",
             f"{group['fit_s'].mean():.1f}",

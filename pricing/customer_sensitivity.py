@@ -68,9 +68,7 @@ class SensitivityConfig:
     """Fewest purchases among the exposures."""
 
 
-def exposures(
-    views: pd.DataFrame, purchases: pd.DataFrame, list_price: pd.Series
-) -> pd.DataFrame:
+def exposures(views: pd.DataFrame, purchases: pd.DataFrame, list_price: pd.Series) -> pd.DataFrame:
     """Build the exposure table (module docstring) from event frames.
 
     Args:
@@ -228,6 +226,84 @@ class SensitivityModel:
         )  # fmt: skip
 
 
+RATIO_RANGE = (0.25, 4.0)
+"""Clip of a customer's slope over its segment's mean estimate."""
+
+
+@dataclass(frozen=True, eq=False)
+class CustomerSignal:
+    """What the personal level reads of a customer: its slope relative to its segment.
+
+    ``ratio = clip(b_c / mean_s, RATIO_RANGE)``, ``b_c`` the model's estimate from the
+    customer's state and ``mean_s`` the mean estimate over the customers of its segment
+    when the signal was built (the meso level prices the segment's mean; the ratio is
+    what is left to personalise). A customer without a state, or of a segment the
+    signal does not know, gets ratio 1: the segment's plan, named as a fallback.
+    """
+
+    model: SensitivityModel
+    segment_names: tuple[str, ...]
+    segment_mean: np.ndarray
+    """``[S]`` mean estimated slope of the segment's customers (population mean if none)."""
+
+    @classmethod
+    def build(
+        cls, model: SensitivityModel, states: np.ndarray, segment: np.ndarray,
+        segment_names: tuple[str, ...],
+    ) -> CustomerSignal:  # fmt: skip
+        """From the states ``[n, dim]`` (NaN rows: none) of customers of ``segment [n]``."""
+        slope = model.estimate(states)[0]
+        known = ~np.isnan(np.asarray(states, float)).any(axis=1)
+        overall = float(slope[known].mean()) if known.any() else model.intercept
+        means = np.full(len(segment_names), overall)
+        for s in range(len(segment_names)):
+            member = known & (segment == s)
+            if member.any():
+                means[s] = slope[member].mean()
+        return cls(model, tuple(segment_names), means)
+
+    def read(self, states: np.ndarray, segment: np.ndarray) -> dict[str, np.ndarray]:
+        """``ratio, slope, low, high`` ``[n]`` floats and ``known`` ``[n]`` bools.
+
+        ``states`` ``[n, dim]`` (NaN rows: no state); ``segment`` ``[n]`` int indices
+        into :attr:`segment_names` (-1: unknown). Unknown rows: ratio 1, NaN slope.
+        """
+        states = np.atleast_2d(np.asarray(states, float))
+        slope, low, high = self.model.estimate(states)
+        known = ~np.isnan(states).any(axis=1) & (segment >= 0)
+        mean = self.segment_mean[np.maximum(segment, 0)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.clip(slope / mean, *RATIO_RANGE)
+        ratio = np.where(known & np.isfinite(ratio) & (mean > 0), ratio, 1.0)
+        nan = np.full(len(states), np.nan)
+        return {
+            "ratio": ratio, "slope": np.where(known, slope, nan), "low": np.where(known, low, nan),
+            "high": np.where(known, high, nan), "known": known,
+        }  # fmt: skip
+
+    def save(self, path: Path) -> Path:
+        """The model (:meth:`SensitivityModel.save`) plus ``<path>.segments.json``."""
+        self.model.save(path)
+        info = {"segment_names": list(self.segment_names),
+                "segment_mean": self.segment_mean.tolist()}  # fmt: skip
+        Path(f"{path}.segments.json").write_text(json.dumps(info, indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> CustomerSignal:
+        """Read what :meth:`save` wrote.
+
+        Raises:
+            ModelError: A file is missing or unreadable.
+        """
+        model = SensitivityModel.load(path)
+        try:
+            info = json.loads(Path(f"{path}.segments.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read customer signal {path}: {exc}") from exc
+        return cls(model, tuple(info["segment_names"]), np.asarray(info["segment_mean"], float))
+
+
 def _design(
     table: pd.DataFrame, x: np.ndarray, products: pd.Index
 ) -> tuple[sparse.csr_matrix, int]:
@@ -318,6 +394,8 @@ def _slope_covariance(
 
 __all__ = [
     "EXPOSURE_COLUMNS",
+    "RATIO_RANGE",
+    "CustomerSignal",
     "SensitivityConfig",
     "SensitivityModel",
     "StateReducer",

@@ -41,7 +41,9 @@ def customer_ids(store: GraphStore) -> np.ndarray:
     return np.sort(customers["id"].astype(str).to_numpy())
 
 
-def vector_state(vectors: VectorStore, collection: str, keys: np.ndarray, using: str) -> pd.DataFrame:
+def vector_state(
+    vectors: VectorStore, collection: str, keys: np.ndarray, using: str
+) -> pd.DataFrame:
     """``using`` vectors of ``keys`` as a frame (customers without one are left out).
 
     Raises:

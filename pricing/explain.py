@@ -128,8 +128,21 @@ def personal_sentence(decision: LevelDecision) -> str:
     return (
         f"Personal adjustment {pct(decision.personal_adjustment)} (personal level, gate "
         f"{decision.micro_scale:g}; inputs: price slope {decision.micro_slope or 0.0:.2f} of "
-        f"{whose}, the product's cost, stock and planned price, none of them this "
-        "customer's own)."
+        f"{whose}, {customer_sentence(decision)}, the product's cost, stock and planned "
+        "price)."
+    )
+
+
+def customer_sentence(decision: LevelDecision) -> str:
+    """What the personal level read of the customer, from the decision record."""
+    signal = decision.customer_signal
+    if signal is None or decision.customer_slope is None:
+        reason = signal.removeprefix("fallback: ") if signal else "no customer signal"
+        return f"no customer-specific input ({reason}: the segment's slope)"
+    return (
+        f"this customer's estimated price slope {decision.customer_slope:.2f} "
+        f"(interval {decision.customer_slope_low:.2f} to {decision.customer_slope_high:.2f}, "
+        f"{decision.customer_ratio:.2f} x its segment's) from its {signal}"
     )
 
 

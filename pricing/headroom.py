@@ -35,8 +35,11 @@ class Headroom:
 
     def captured_pct(self, segment_policy_profit: float, personal_policy_profit: float) -> float:
         """Share of the headroom, percent, that a personal level captures: its profit gain
-        over the same policy without it, over ``group_profit - segment_profit``."""
+        over the same policy without it, over ``group_profit - segment_profit`` (NaN when
+        the world has no headroom: nothing to capture)."""
         gap = self.group_profit - self.segment_profit
+        if gap <= 1e-9 * abs(self.segment_profit):
+            return float("nan")
         return 100.0 * (personal_policy_profit - segment_policy_profit) / gap
 
 

@@ -33,6 +33,7 @@ from stable_baselines3 import PPO, TD3
 
 from ..errors import ModelError
 from .action_wrappers import ZONE_LEVELS, ZONE_NAMES
+from .customer_sensitivity import CustomerSignal
 from .macro import MacroPolicy, macro_features
 from .meso import MesoConfig, MesoPlanner
 from .micro import MicroPolicy, micro_features
@@ -40,8 +41,9 @@ from .policy import LevelDecision, MarketObservation, QuoteState
 from .public_market import PublicMarket
 from .simulator import MarketState
 
-CHECKPOINT_FORMAT = 1
-"""Version of the checkpoint folder layout."""
+CHECKPOINT_FORMAT = 2
+"""Version of the checkpoint folder layout (2: the personal level reads the customer
+signal; format 1 checkpoints are refused, retrain with ``pricegraph train-pricing``)."""
 Levels = Literal["macro", "macro+meso", "full"]
 
 
@@ -55,6 +57,9 @@ class DecisionRows:
     """Policy product index, int64 (-1: a product the policy does not know)."""
     category: np.ndarray
     """Policy category index of the product, int64 (-1: unknown; the list zone)."""
+    customer_ratio: np.ndarray | None = None
+    """The customer signal (:class:`~.customer_sensitivity.CustomerSignal`), float64;
+    ``None``: 1 for every row (no customer observed, e.g. one price per segment)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,13 +98,17 @@ class HierarchicalPolicy:
         version: Version string for the audit log.
         levels: Which levels are on.
         name: Label in evaluation tables.
+        signal: Reads a customer's graph state for the personal level (``None``: every
+            customer gets ratio 1, the segment's slope).
     """
 
     def __init__(
         self, macro: MacroPolicy, meso: MesoPlanner, micro: MicroPolicy, public: PublicMarket,
         version: str, levels: Levels = "full", name: str = "hierarchical",
+        signal: CustomerSignal | None = None,
     ) -> None:  # fmt: skip
         self.macro, self.meso, self.micro, self.public = macro, meso, micro, public
+        self.signal = signal
         self._version, self.levels, self.name = version, levels, name
         self._segment_of = {n: i for i, n in enumerate(public.segment_names)}
         self._segment_of.update({str(i): i for i in range(len(public.segment_names))})
@@ -114,14 +123,16 @@ class HierarchicalPolicy:
     def with_levels(self, levels: Levels, name: str) -> HierarchicalPolicy:
         """The same models with only ``levels`` on (for ablations)."""
         return HierarchicalPolicy(
-            self.macro, self.meso, self.micro, self.public, self._version, levels, name
-        )
+            self.macro, self.meso, self.micro, self.public, self._version, levels, name,
+            self.signal,
+        )  # fmt: skip
 
     def with_micro(self, micro: MicroPolicy) -> HierarchicalPolicy:
         """The same policy with another micro level (e.g. another validation gate)."""
         return HierarchicalPolicy(
-            self.macro, self.meso, micro, self.public, self._version, self.levels, self.name
-        )
+            self.macro, self.meso, micro, self.public, self._version, self.levels, self.name,
+            self.signal,
+        )  # fmt: skip
 
     # ------------------------------------------------------- the decision
     def levels_at(
@@ -141,7 +152,7 @@ class HierarchicalPolicy:
             inventory: ``[P]`` units on hand of the policy's products, in the
                 season's units (``inf`` = unlimited).
             competitor_price: ``[P]`` cheapest competitor price (NaN where none).
-            rows: Which (segment, product) cells to price.
+            rows: Which (segment, product) cells to price, and the customer signal.
         """
         pub = self.public
         num_categories, num_segments = len(pub.category_names), len(pub.segment_names)
@@ -172,8 +183,9 @@ class HierarchicalPolicy:
                 stock = np.where(
                     np.isfinite(pub.initial_inventory), inventory / pub.initial_inventory, 1.0
                 )
+            ratio = np.ones(n) if rows.customer_ratio is None else rows.customer_ratio
             feats = micro_features(
-                segment, num_segments, slope, (pub.unit_cost / pub.list_price)[j],
+                segment, num_segments, slope, ratio, (pub.unit_cost / pub.list_price)[j],
                 self._shadow_ratio[j], (competitor_price / pub.list_price)[j],
                 zone_multiplier * segment_multiplier, np.nan_to_num(stock, nan=0.0)[j],
                 # recency: 0, as in training (the simulator has no customer histories)
@@ -209,6 +221,25 @@ class HierarchicalPolicy:
         multiplier = out.multiplier.reshape(num_segments, num_products)
         prices = np.clip(multiplier * pub.list_price, pub.price_low, pub.price_high)
         return prices, (out.adjustment != 0.0).reshape(num_segments, num_products)
+
+    def group_prices_and_flags(
+        self, state: MarketState, group_segment: np.ndarray, group_ratio: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``[G, P]`` prices of the period and personalised flags, one row per customer
+        group of segment ``group_segment [G]`` with customer signal ``group_ratio [G]``
+        (a simulator with ``price_level="group"``: the personal level prices per customer)."""
+        pub = self.public
+        num_groups, num_products = group_segment.size, pub.list_price.size
+        rows = DecisionRows(
+            segment=np.repeat(group_segment, num_products),
+            product=np.tile(np.arange(num_products), num_groups),
+            category=np.tile(pub.product_category, num_groups),
+            customer_ratio=np.repeat(group_ratio, num_products),
+        )
+        out = self.levels_at(state.period, state.inventory, state.competitor_price, rows)
+        multiplier = out.multiplier.reshape(num_groups, num_products)
+        prices = np.clip(multiplier * pub.list_price, pub.price_low, pub.price_high)
+        return prices, (out.adjustment != 0.0).reshape(num_groups, num_products)
 
     # ---------------------------------------------------------------- quotes
     def observe(self, market: MarketObservation | None) -> tuple[np.ndarray, np.ndarray]:
@@ -259,14 +290,40 @@ class HierarchicalPolicy:
                 category=np.array([self._category_of.get(s.category_id, -1) for s in chosen],
                                   np.int64),
             )  # fmt: skip
+            signal = self._read_signal(chosen, rows.segment)
+            rows = replace(rows, customer_ratio=signal["ratio"])
             levels = self.levels_at(chosen[0].period, inventory, competitor, rows)
             for k, at in enumerate(members):
-                out[at] = self._record(states[at], levels, rows, k)
+                out[at] = self._record(states[at], levels, rows, k, signal)
         return [d for d in out if d is not None]
 
+    def _read_signal(
+        self, states: Sequence[QuoteState], segment: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The customer signal of each state (ratio 1 and the reason on a fallback)."""
+        n = len(states)
+        if self.signal is None:
+            reason = "fallback: no customer sensitivity model in this policy"
+            return {"ratio": np.ones(n), "known": np.zeros(n, bool),
+                    "reason": np.full(n, reason, dtype=object)}  # fmt: skip
+        width = self.signal.model.reducer.mean.size
+        vectors = np.full((n, width), np.nan)
+        for k, state in enumerate(states):
+            vector = state.customer_vector
+            if vector is not None and np.asarray(vector).size == width:
+                vectors[k] = vector
+        out = self.signal.read(vectors, segment)
+        reason = np.where(
+            np.isnan(vectors).any(axis=1), "fallback: no graph vector for the customer",
+            np.where(segment < 0, "fallback: the customer's segment is not the policy's",
+                     "graph state"),
+        ).astype(object)  # fmt: skip
+        return {**out, "reason": reason}
+
     def _record(
-        self, state: QuoteState, levels: LevelArrays, rows: DecisionRows, k: int
-    ) -> LevelDecision:
+        self, state: QuoteState, levels: LevelArrays, rows: DecisionRows, k: int,
+        signal: dict[str, np.ndarray],
+    ) -> LevelDecision:  # fmt: skip
         """The decision record of row ``k``: the outputs and the numbers each level used."""
         pub, num_categories = self.public, len(self.public.category_names)
         c, z, seg = int(levels.category[k]), int(levels.zone_index[k]), int(rows.segment[k])
@@ -299,6 +356,17 @@ class HierarchicalPolicy:
             segment_slopes=slopes,
             micro_slope=float(levels.slope[k]) if is_micro else None,
             micro_scale=self.micro.scale if is_micro else None,
+            customer_signal=str(signal["reason"][k]) if is_micro else None,
+            customer_ratio=float(signal["ratio"][k]) if is_micro else None,
+            **(
+                {
+                    "customer_slope": float(signal["slope"][k]),
+                    "customer_slope_low": float(signal["low"][k]),
+                    "customer_slope_high": float(signal["high"][k]),
+                }
+                if is_micro and bool(signal["known"][k])
+                else {}
+            ),
         )
 
     # ------------------------------------------------------------ checkpoint
@@ -331,6 +399,9 @@ class HierarchicalPolicy:
             "category_names": list(pub.category_names),
             "product_ids": list(pub.product_ids),
         }
+        if self.signal is not None:
+            self.signal.save(folder / "customer_signal")
+            info["customer_signal"] = self.signal.model.reducer.name
         (folder / "manifest.json").write_text(json.dumps(info, indent=2, default=float) + "\n")
         return folder
 
@@ -350,7 +421,10 @@ class HierarchicalPolicy:
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read pricing checkpoint {folder}: {exc}") from exc
         if info.get("format") != CHECKPOINT_FORMAT:
-            raise ModelError(f"checkpoint format {info.get('format')!r}; expected 1")
+            raise ModelError(
+                f"pricing checkpoint {folder} has format {info.get('format')!r}, expected "
+                f"{CHECKPOINT_FORMAT}: retrain it with pricegraph train-pricing"
+            )
         config = replace(MesoConfig(), meso_low=info["meso"]["low"], meso_high=info["meso"]["high"])
         meso = MesoPlanner.from_arrays(arrays["plan_prices"], arrays["shadow_price"], config)
         public = PublicMarket(
@@ -362,12 +436,40 @@ class HierarchicalPolicy:
             category_names=tuple(info["category_names"]), product_ids=tuple(info["product_ids"]),
             reference_stock=arrays.get("reference_stock"),
         )  # fmt: skip
-        micro_scale = float(info.get("micro_scale", 1.0))  # format 1 before the gate: 1
+        signal = None
+        if info.get("customer_signal"):
+            signal = CustomerSignal.load(folder / "customer_signal")
         return cls(
             MacroPolicy(macro_model, tuple(info.get("zone_levels", ZONE_LEVELS))),
-            meso, MicroPolicy(micro_model, float(info["max_adjustment"]), micro_scale), public,
-            info["version"], info["levels"],
+            meso, MicroPolicy(micro_model, float(info["max_adjustment"]), info["micro_scale"]),
+            public, info["version"], info["levels"], signal=signal,
         )  # fmt: skip
+
+
+class PerCustomerPolicy:
+    """The hierarchy priced per customer group: a simulator policy for ``price_level="group"``.
+
+    Args:
+        policy: The hierarchy.
+        group_segment: ``[G]`` the policy's segment index of each group.
+        group_ratio: ``[G]`` each group's customer signal (ratio 1: none).
+        name: Label in evaluation tables (default: the policy's).
+    """
+
+    def __init__(
+        self, policy: HierarchicalPolicy, group_segment: np.ndarray, group_ratio: np.ndarray,
+        name: str | None = None,
+    ) -> None:  # fmt: skip
+        self.policy, self.group_segment, self.group_ratio = policy, group_segment, group_ratio
+        self.name = name or policy.name
+
+    def prices(self, state: MarketState) -> np.ndarray:
+        """``[G, P]`` prices of the period."""
+        return self.prices_and_flags(state)[0]
+
+    def prices_and_flags(self, state: MarketState) -> tuple[np.ndarray, np.ndarray]:
+        """``[G, P]`` prices and personalised flags (:class:`~.deployed.GuardedPolicy`)."""
+        return self.policy.group_prices_and_flags(state, self.group_segment, self.group_ratio)
 
 
 __all__ = [
@@ -376,4 +478,5 @@ __all__ = [
     "HierarchicalPolicy",
     "LevelArrays",
     "Levels",
+    "PerCustomerPolicy",
 ]

@@ -13,7 +13,8 @@ estimated profit gain over the base price :math:`p_0`, per unit of base revenue,
 
     r = \\big[(p - k)(p / p_0)^{-b} - (p_0 - k)\\big] / p_0,
 
-with :math:`b = b_s + \\delta h` the estimated price slope and :math:`k = c +
+with :math:`b = b_s \\rho_c + \\delta h` the estimated price slope (:math:`\\rho_c` the
+customer signal, below) and :math:`k = c +
 \\lambda` the unit cost plus the planner's shadow price of stock. TD3's actor ends
 in ``tanh``, so ``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %).
 
@@ -28,13 +29,16 @@ played as deployed through the quote guardrails (seeds apart from training and
 evaluation): zero adjustment is the default, and micro only deviates when that gains
 real profit on validation.
 
-**Input vector** (:func:`micro_features`, ``S + 9`` floats). There are no GNN
-vectors for the simulator's representative customers, so stand-ins built from
-observable data take their place: the *customer vector* is the segment one-hot and
-the segment's estimated price slope (/ 5); the *product vector* is unit cost and
-shadow price over list price. Context: competitor in force (0/1), competitor
-price over list, base multiplier, stock ratio, season progress and recency (days
-/ 365; the simulator has none, so it is fixed at 0 in training).
+**Input vector** (:func:`micro_features`, ``S + 10`` floats). The *customer* is its
+segment one-hot, the segment's estimated price slope (/ 5) and the customer signal:
+``1 + log`` of the customer's estimated slope over its segment's mean estimate, read
+from the customer's graph state by :class:`~.customer_sensitivity.CustomerSignal`
+(ratio 1 without a signal or a state). Training draws customers of the market's
+representative groups with their own signals (:attr:`MicroCells.group_ratio`), and
+quotes read the quoted customer's, through the same function. The *product* is unit
+cost and shadow price over list price. Context: competitor in force (0/1),
+competitor price over list, base multiplier, stock ratio, season progress and recency
+(days / 365; the simulator has none, so it is fixed at 0 in training and quotes).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 
 from ..errors import ConfigError
 
-NUM_CONTEXT = 9
+NUM_CONTEXT = 10
 """Features after the segment one-hot."""
 
 
@@ -81,18 +85,19 @@ class MicroConfig:
 
 
 def micro_features(
-    segment: np.ndarray, num_segments: int, slope: np.ndarray, cost_ratio: np.ndarray,
-    shadow_ratio: np.ndarray, competitor_ratio: np.ndarray, base: np.ndarray,
-    stock_ratio: np.ndarray, progress: np.ndarray, recency_days: np.ndarray,
+    segment: np.ndarray, num_segments: int, slope: np.ndarray, customer_ratio: np.ndarray,
+    cost_ratio: np.ndarray, shadow_ratio: np.ndarray, competitor_ratio: np.ndarray,
+    base: np.ndarray, stock_ratio: np.ndarray, progress: np.ndarray, recency_days: np.ndarray,
 ) -> np.ndarray:  # fmt: skip
-    """Return ``[n, S + 9]`` float32 inputs (module docstring); arrays broadcast to ``[n]``.
+    """Return ``[n, S + 10]`` float32 inputs (module docstring); arrays broadcast to ``[n]``.
 
-    ``segment`` is an int index (-1 = unknown: all-zero one-hot); ``competitor_ratio``
-    is NaN where no competitor is in force.
+    ``segment`` is an int index (-1 = unknown: all-zero one-hot); ``customer_ratio`` the
+    customer's estimated slope over its segment's (:class:`~.customer_sensitivity.CustomerSignal`,
+    1 without one); ``competitor_ratio`` is NaN where no competitor is in force.
     """
     arrays = np.broadcast_arrays(
         segment, slope, cost_ratio, shadow_ratio, competitor_ratio, base, stock_ratio,
-        progress, recency_days,
+        progress, recency_days, customer_ratio,
     )  # fmt: skip
     seg = arrays[0].astype(np.int64)
     onehot = np.zeros((seg.size, num_segments), np.float32)
@@ -104,6 +109,7 @@ def micro_features(
         [
             arrays[1] / 5.0, arrays[2], arrays[3], has_comp, np.nan_to_num(comp, nan=1.0),
             arrays[5], arrays[6], arrays[7], arrays[8] / 365.0,
+            1.0 + np.log(np.clip(arrays[9].astype(float), 0.25, 4.0)),
         ],
         axis=1,
     )  # fmt: skip
@@ -131,6 +137,20 @@ class MicroCells:
     """``[P]`` lowest allowed price over list."""
     high_ratio: np.ndarray
     """``[P]`` highest allowed price over list."""
+    group_segment: np.ndarray | None = None
+    """``[G]`` segment of each customer the bandit draws (``None``: one per segment)."""
+    group_ratio: np.ndarray | None = None
+    """``[G]`` the customer's estimated slope over its segment's (customer signal)."""
+    group_weight: np.ndarray | None = None
+    """``[G]`` how many customers each stands for (draw weights)."""
+
+    def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(segment, ratio, probability)`` ``[G]`` of the customers drawn."""
+        if self.group_segment is None:
+            num = self.slope.size
+            return np.arange(num), np.ones(num), np.full(num, 1.0 / num)
+        weight = np.asarray(self.group_weight, float)
+        return self.group_segment, np.asarray(self.group_ratio, float), weight / weight.sum()
 
 
 class MicroBanditEnv(gym.Env):
@@ -144,20 +164,23 @@ class MicroBanditEnv(gym.Env):
         size = num_segments + NUM_CONTEXT
         self.observation_space = gym.spaces.Box(0.0, 10.0, shape=(size,), dtype=np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
-        self._cell: tuple[int, int, int, float] = (0, 0, 0, 1.0)
+        self._cell: tuple[int, int, int, float, float] = (0, 0, 0, 1.0, 1.0)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Draw a cell and its perturbed base multiplier."""
         super().reset(seed=seed)
         cells, rng = self.cells, self.np_random
         horizon, num_segments, num_products = cells.plan_ratio.shape
-        t, s, j = (int(rng.integers(n)) for n in (horizon, num_segments, num_products))
+        group_segment, group_ratio, chance = cells.groups()
+        g = int(rng.choice(len(chance), p=chance))
+        s, ratio = int(group_segment[g]), float(group_ratio[g])
+        t, j = int(rng.integers(horizon)), int(rng.integers(num_products))
         noise = rng.uniform(-self.config.base_noise, self.config.base_noise)
         base = float(np.clip(cells.plan_ratio[t, s, j] * np.exp(noise), cells.low_ratio[j],
                              cells.high_ratio[j]))  # fmt: skip
-        self._cell = (t, s, j, base)
+        self._cell = (t, s, j, base, ratio)
         obs = micro_features(
-            np.array([s]), num_segments, cells.slope[s], cells.cost_ratio[j],
+            np.array([s]), num_segments, cells.slope[s], ratio, cells.cost_ratio[j],
             cells.shadow_ratio[j], cells.competitor_ratio[t, j], base,
             rng.uniform(0.0, 1.0), t / horizon, 0.0,
         )  # fmt: skip
@@ -166,11 +189,11 @@ class MicroBanditEnv(gym.Env):
     def step(self, action: np.ndarray):
         """Return the estimated profit gain of the adjusted price (one-step episode)."""
         cells = self.cells
-        t, s, j, base = self._cell
+        t, s, j, base, ratio = self._cell
         unit = float(np.clip(np.nan_to_num(np.asarray(action, float)).ravel()[0], -1.0, 1.0))
         price = np.clip(base * (1 + self.config.max_adjustment * unit), cells.low_ratio[j],
                         cells.high_ratio[j])  # fmt: skip
-        slope = cells.slope[s] + cells.delta * (not np.isnan(cells.competitor_ratio[t, j]))
+        slope = cells.slope[s] * ratio + cells.delta * (not np.isnan(cells.competitor_ratio[t, j]))
         cost = cells.cost_ratio[j] + cells.shadow_ratio[j]
         reward = ((price - cost) * (price / base) ** (-slope) - (base - cost)) / base
         obs = np.zeros(self.observation_space.shape, np.float32)

@@ -151,6 +151,15 @@ class LevelDecision:
             falls by about ``slope`` % per 1 % of price).
         micro_slope: The slope input of the personal level (``None``: level off).
         micro_scale: The validation gate on the personal level, in ``[0, 1]``.
+        customer_signal: What the personal level read of the customer: ``"graph
+            state"`` (its graph vector through the policy's customer sensitivity model),
+            ``"fallback: ..."`` naming why not (no graph vector, segment unknown to the
+            policy, no sensitivity model in the policy), ``None`` when the level is off.
+        customer_ratio: The customer's estimated price slope over its segment's mean
+            estimate (1 on a fallback): the micro input that personalises.
+        customer_slope: The customer's estimated price slope (``None`` on a fallback).
+        customer_slope_low: Lower end of its interval (coverage of the model).
+        customer_slope_high: Upper end of its interval.
     """
 
     zone: str
@@ -168,6 +177,11 @@ class LevelDecision:
     segment_slopes: tuple[float, ...] = ()
     micro_slope: float | None = None
     micro_scale: float | None = None
+    customer_signal: str | None = None
+    customer_ratio: float | None = None
+    customer_slope: float | None = None
+    customer_slope_low: float | None = None
+    customer_slope_high: float | None = None
 
     @property
     def multiplier(self) -> float:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 from rich.progress import Progress
 
+from ..errors import DataValidationError
 from .baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
@@ -37,10 +38,12 @@ from .baselines import (
     PricingPolicy,
     StaticListPolicy,
 )
+from .customer_sensitivity import CustomerSignal, SensitivityModel
 from .deployed import GuardedPolicy, deployed_bounds
-from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle
+from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle, run_episode
 from .guardrail_config import GuardrailConfig
-from .hierarchy import HierarchicalPolicy
+from .headroom import personalisation_headroom
+from .hierarchy import HierarchicalPolicy, PerCustomerPolicy
 from .macro import MacroConfig, MacroPolicy, train_macro
 from .market import MarketModel
 from .market_builders import GroundTruthMarketConfig
@@ -114,6 +117,10 @@ class PricingTrainResult:
     the oracle solved inside their floor and ceiling (:mod:`.deployed`)."""
     deployed_per_seed: pd.DataFrame = field(default_factory=pd.DataFrame)
     """As ``per_seed``, as deployed."""
+    personal: dict[str, float] = field(default_factory=dict)
+    """Per customer group, expected demand, as deployed (empty without a customer
+    signal): the headroom of the world and the share of it the personal level captures
+    (:func:`personal_evaluation`)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -145,11 +152,18 @@ def train_pricing(
     out_dir: Path,
     progress: Progress | None = None,
     guardrails: GuardrailConfig | None = None,
+    *,
+    sensitivity: SensitivityModel | None = None,
+    customer_vectors: Mapping[str, np.ndarray] | None = None,
 ) -> PricingTrainResult:
     """Train macro, meso and micro on ``source``'s market, evaluate, plot and checkpoint.
 
     The evaluation runs twice: "unconstrained" inside the simulator bounds the levels
     were trained with, and "as deployed" through ``guardrails`` (:mod:`.deployed`).
+    With a customer ``sensitivity`` model and the ``customer_vectors`` it reads (graph
+    vectors by customer key), the personal level trains, is gated and is evaluated per
+    representative customer (the market's ``meta["group_customer_ids"]``) on the
+    customer signal (:class:`~.customer_sensitivity.CustomerSignal`).
 
     Args:
         source: A world folder (``write_world`` output) or a market.
@@ -157,9 +171,13 @@ def train_pricing(
         out_dir: Where the checkpoint folder ``<version>/`` and the plots go.
         progress: Optional rich progress display (one task per stage).
         guardrails: The guardrails quotes apply (default: :class:`GuardrailConfig`'s).
+        sensitivity: The customer sensitivity model (``None``: no customer signal).
+        customer_vectors: Customer key -> the state vector ``sensitivity`` reads.
     """
     with one_torch_thread():
-        return _train_pricing(source, config, out_dir, progress, guardrails)
+        return _train_pricing(
+            source, config, out_dir, progress, guardrails, sensitivity, customer_vectors
+        )
 
 
 def _train_pricing(
@@ -168,6 +186,8 @@ def _train_pricing(
     out_dir: Path,
     progress: Progress | None,
     guardrails: GuardrailConfig | None,
+    sensitivity: SensitivityModel | None,
+    customer_vectors: Mapping[str, np.ndarray] | None,
 ) -> PricingTrainResult:
     seed_everything(config.seed)
     macro_cfg = replace(config.macro, seed=config.seed, device=config.device)
@@ -201,12 +221,17 @@ def _train_pricing(
     started = time.perf_counter()
     period = slice(config.simulator.start_period, None)
     comp = estimated.competitor_price[:, period][:, : config.simulator.horizon_periods]
+    signal, group_ratio = None, np.ones(market.num_groups)
+    if sensitivity is not None:
+        signal, group_ratio = group_signal(market, sensitivity, customer_vectors or {})
     cells = MicroCells(
         plan_ratio=meso.plan.prices / market.list_price, slope=estimated.beta,
         delta=estimated.delta, competitor_ratio=comp.T / market.list_price,
         cost_ratio=market.unit_cost / market.list_price,
         shadow_ratio=meso.plan.shadow_price / market.list_price,
         low_ratio=env.price_low / market.list_price, high_ratio=env.price_high / market.list_price,
+        group_segment=market.group_segment, group_ratio=group_ratio,
+        group_weight=market.group_weight,
     )  # fmt: skip
     micro = train_micro(cells, micro_cfg)
 
@@ -222,7 +247,7 @@ def _train_pricing(
     )  # fmt: skip
     policy = HierarchicalPolicy(
         MacroPolicy(macro.model), meso, MicroPolicy(micro.model, micro_cfg.max_adjustment),
-        public, version,
+        public, version, signal=signal,
     )  # fmt: skip
     validation: dict[float, float] = {}
     guardrails = guardrails or GuardrailConfig()
@@ -232,13 +257,24 @@ def _train_pricing(
         )
         bounds_deployed = deployed_bounds(market, guardrails)
 
+        # with a customer signal the personal level is gated where it acts: per customer
+        level = "group" if signal is not None else "segment"
+        simulator = replace(config.simulator, price_level=level)
+
         def deployed_factory() -> MarketEnv:
-            return MarketEnv(market, bounds_deployed, config.simulator)
+            return MarketEnv(market, bounds_deployed, simulator)
+
+        def player(candidate: HierarchicalPolicy) -> PricingPolicy:
+            priced = (
+                candidate
+                if signal is None
+                else PerCustomerPolicy(candidate, market.group_segment, group_ratio)
+            )
+            return GuardedPolicy(priced, market, guardrails)
 
         scale, validation = choose_micro_scale(
-            policy, deployed_factory, config.micro_scales, seeds,
-            wrap=lambda candidate: GuardedPolicy(candidate, market, guardrails),
-        )  # fmt: skip
+            policy, deployed_factory, config.micro_scales, seeds, wrap=player
+        )
         policy = policy.with_micro(policy.micro.with_scale(scale))
     done(2, started)
     started = time.perf_counter()
@@ -252,6 +288,9 @@ def _train_pricing(
         deployed_per_seed, deployed_summary = evaluate_as_deployed(
             policy, market, estimated, config.simulator, guardrails, eval_seeds
         )
+    personal: dict[str, float] = {}
+    if signal is not None:
+        personal = personal_evaluation(policy, market, group_ratio, config.simulator, guardrails)
     done(3, started)
 
     out_dir = Path(out_dir)
@@ -281,6 +320,7 @@ def _train_pricing(
         "guardrails_as_deployed": guardrails.model_dump(mode="json"),
         "timings_s": timings,
         "micro_validation": {"scale": policy.micro.scale, "profit": validation},
+        "personal": personal,
         "market": {"products": market.num_products, "segments": market.num_segments,
                    "categories": market.num_categories, "meta": market.meta},
         "estimate": {"slope": estimated.beta.tolist(), "delta": estimated.delta,
@@ -290,8 +330,69 @@ def _train_pricing(
     point_latest(out_dir, version)
     return PricingTrainResult(
         policy, summary, per_seed, folder, plots, timings, validation, deployed_summary,
-        deployed_per_seed,
+        deployed_per_seed, personal,
     )  # fmt: skip
+
+
+def group_signal(
+    market: MarketModel, sensitivity: SensitivityModel, vectors: Mapping[str, np.ndarray]
+) -> tuple[CustomerSignal, np.ndarray]:
+    """The customer signal built on the market's representative customers, and their ratios.
+
+    Raises:
+        DataValidationError: The market does not name its groups' customers.
+    """
+    customers = market.meta.get("group_customer_ids")
+    if customers is None:
+        raise DataValidationError(
+            "a customer signal needs a market of real customers (meta['group_customer_ids'], "
+            "e.g. market_from_ground_truth)"
+        )
+    width = sensitivity.reducer.mean.size
+    states = np.full((len(customers), width), np.nan)
+    for g, key in enumerate(customers):
+        vector = vectors.get(str(key))
+        if vector is not None and np.asarray(vector).size == width:
+            states[g] = vector
+    signal = CustomerSignal.build(sensitivity, states, market.group_segment, market.segment_names)
+    return signal, signal.read(states, market.group_segment)["ratio"]
+
+
+def personal_evaluation(
+    policy: HierarchicalPolicy,
+    market: MarketModel,
+    group_ratio: np.ndarray,
+    simulator: SimulatorConfig,
+    guardrails: GuardrailConfig,
+) -> dict[str, float]:
+    """The personal level per customer group, expected demand, as deployed.
+
+    Returns:
+        ``headroom_pct`` (group oracle over segment oracle, :mod:`.headroom`, inside the
+        deployed bounds), the season profits of ``macro+meso`` and ``full`` priced per
+        group through the guardrails, and ``captured_pct``, the share of the headroom
+        the personal level adds.
+    """
+    bounds = deployed_bounds(market, guardrails)
+    config = replace(simulator, is_stochastic=False, price_level="group")
+    headroom = personalisation_headroom(market, bounds, config)
+    profits = {}
+    for levels in ("macro+meso", "full"):
+        per_customer = PerCustomerPolicy(
+            policy.with_levels(levels, levels), market.group_segment, group_ratio
+        )
+        env = MarketEnv(market, bounds, config)
+        profits[levels] = run_episode(env, GuardedPolicy(per_customer, market, guardrails), 0)[
+            "profit"
+        ]
+    return {
+        "headroom_pct": headroom.pct,
+        "segment_oracle_profit": headroom.segment_profit,
+        "group_oracle_profit": headroom.group_profit,
+        "macro_meso_profit": profits["macro+meso"],
+        "full_profit": profits["full"],
+        "captured_pct": headroom.captured_pct(profits["macro+meso"], profits["full"]),
+    }
 
 
 def evaluate_as_deployed(

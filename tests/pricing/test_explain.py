@@ -41,7 +41,17 @@ def test_rationale_states_the_numbers_of_the_record() -> None:
         "(estimated price slope 4.27)." in text
     )
     assert "Personal adjustment \u22122.0 % (personal level, gate 0.5; inputs: price slope " in text
-    assert "4.27 of the customer's segment, the product's cost, stock and planned price" in text
+    assert (
+        "4.27 of the customer's segment, no customer-specific input (no customer signal: "
+        "the segment's slope), the product's cost, stock and planned price" in text
+    )
+    signal = dict(customer_signal="graph state", customer_ratio=0.8, customer_slope=3.42,
+                  customer_slope_low=3.0, customer_slope_high=3.9)  # fmt: skip
+    text = rationale(STATE, _record(**signal), result, product=PRODUCT)
+    assert (
+        "this customer's estimated price slope 3.42 (interval 3.00 to 3.90, 0.80 x its "
+        "segment's) from its graph state" in text
+    )
     assert "Guardrails: floor: raised by" in text
     assert "to keep the 10% minimum margin over cost 17.00" in text
 

@@ -38,21 +38,23 @@ def trained() -> MicroPolicy:
 
 def _features(segment: int) -> np.ndarray:
     slope = cells().slope[segment]
-    return micro_features(np.array([segment]), 2, slope, 0.4, 0.0, np.nan, 1.0, 0.5, 0.0, 0.0)
+    return micro_features(np.array([segment]), 2, slope, 1.0, 0.4, 0.0, np.nan, 1.0, 0.5, 0.0, 0.0)
 
 
 def test_features_shape_and_unknown_segment() -> None:
-    feats = micro_features(np.array([0, -1]), 2, 2.0, 0.4, 0.1, np.array([0.9, np.nan]),
-                           1.0, 0.5, 0.25, 30.0)  # fmt: skip
+    feats = micro_features(np.array([0, -1]), 2, 2.0, np.array([0.5, 1.0]), 0.4, 0.1,
+                           np.array([0.9, np.nan]), 1.0, 0.5, 0.25, 30.0)  # fmt: skip
     assert feats.shape == (2, 2 + NUM_CONTEXT) and feats.dtype == np.float32
     assert feats[0, :2].tolist() == [1.0, 0.0] and feats[1, :2].tolist() == [0.0, 0.0]
     assert feats[0, 5] == 1.0 and feats[1, 5] == 0.0  # competitor in force or not
+    # the customer signal: 1 + log(ratio), 1 at the segment's slope
+    assert feats[0, -1] == pytest.approx(1 + np.log(0.5)) and feats[1, -1] == pytest.approx(1.0)
 
 
 def test_bandit_reward_zero_at_base() -> None:
     env = MicroBanditEnv(cells(), CONFIG)
     env.reset(seed=0)
-    env._cell = (0, 0, 0, 1.0)
+    env._cell = (0, 0, 0, 1.0, 1.0)
     assert env.step(np.zeros(1))[1] == pytest.approx(0.0)
     assert env.step(np.ones(1))[1] > 0  # inelastic segment: a higher price pays
 
