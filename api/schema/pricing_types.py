@@ -65,6 +65,21 @@ class LevelDecision:
     micro_scale: float | None = strawberry.field(
         description="The validation gate on the personal level, in [0, 1]."
     )
+    customer_signal: str | None = strawberry.field(
+        description="What the personal level read of the customer: `graph state` (its graph "
+        "vector through the policy's sensitivity model) or `fallback: <why>` (null: level off)."
+    )
+    customer_ratio: float | None = strawberry.field(
+        description="The customer's estimated price slope over its segment's mean (1 on a "
+        "fallback): the personal level's customer input."
+    )
+    customer_slope: float | None = strawberry.field(
+        description="The customer's estimated price slope (null on a fallback)."
+    )
+    customer_slope_low: float | None = strawberry.field(
+        description="Lower end of its interval (the model's coverage, 90 % by default)."
+    )
+    customer_slope_high: float | None = strawberry.field(description="Upper end of its interval.")
 
 
 @strawberry.type(description="A guardrail that moved the price.")
