@@ -32,7 +32,7 @@ from .segments import run_segments
 from .serve import example_ids, example_queries, run_server
 from .stats import stats
 from .train_gnn import run_train_gnn
-from .train_pricing import run_train_pricing, world_market
+from .train_pricing import graph_signal, run_train_pricing, world_market
 
 
 def _step(number: int, total: int, name: str) -> None:
@@ -150,7 +150,9 @@ def demo(
         )
         guardrails = settings.pricing.with_saved_guardrails().guardrails
         market = world_market(settings, world, pricing.market)
-        run_train_pricing(market, pricing, settings.data_dir / DEFAULT_POLICY_DIR, guardrails)
+        signal = graph_signal(settings)
+        folder = settings.data_dir / DEFAULT_POLICY_DIR
+        run_train_pricing(market, pricing, folder, guardrails, signal)
     customer, product = example_ids(settings)
     api = api_section(settings)
     if port is not None:

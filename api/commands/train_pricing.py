@@ -6,11 +6,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
-from ...errors import ConfigError
+from ...errors import ConfigError, DataValidationError, VectorStoreError
 from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
+from ...pricing.customer_sensitivity import SensitivityModel, fit_sensitivity
+from ...pricing.customer_states import customer_ids, exposures_from_store, vector_state
 from ...pricing.evaluation import summary_table
 from ...pricing.guardrail_config import GuardrailConfig
 from ...pricing.market import MarketModel
@@ -21,6 +24,7 @@ from ...pricing.state_snapshot import customer_segments
 from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from .embed import collection_names, open_vectors
 
 
 def run_train_pricing(
@@ -28,11 +32,17 @@ def run_train_pricing(
     config: PricingTrainConfig,
     out: Path,
     guardrails: GuardrailConfig | None = None,
+    signal: tuple[SensitivityModel, dict[str, np.ndarray]] | None = None,
 ) -> PricingTrainResult:
     """Train, evaluate and checkpoint with a progress display; print both tables
-    (unconstrained, and as deployed through ``guardrails``)."""
+    (unconstrained, and as deployed through ``guardrails``) and, with a customer
+    ``signal`` (model, graph vectors by customer), the personal level per customer."""
+    model, vectors = signal if signal is not None else (None, None)
     with new_progress() as progress:
-        result = train_pricing(world, config, out, progress=progress, guardrails=guardrails)
+        result = train_pricing(
+            world, config, out, progress=progress, guardrails=guardrails,
+            sensitivity=model, customer_vectors=vectors,
+        )  # fmt: skip
     is_stochastic = config.simulator.is_stochastic
     demand = "Poisson" if is_stochastic else "expected"
     for summary, how in (
@@ -48,6 +58,15 @@ def run_train_pricing(
         console.print(frame_table(table, title=title))
         for note in notes:
             console.print(note, highlight=False)
+    if result.personal:
+        p = result.personal
+        console.print(
+            f"personal level per customer (expected demand, as deployed): headroom of the "
+            f"world {p['headroom_pct']:+.2f} % (group oracle over segment oracle), captured "
+            f"{p['captured_pct']:.0f} % (full {p['full_profit']:,.0f} vs macro + meso "
+            f"{p['macro_meso_profit']:,.0f})",
+            highlight=False,
+        )
     timings = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings_s.items())
     console.print(f"timings: {timings}")
     console.print(f"checkpoint {result.policy.version}: {result.checkpoint_path}")
@@ -72,6 +91,30 @@ def world_market(settings: Settings, world: Path, config: GroundTruthMarketConfi
     market = regroup_by_segments(market, segment_of)
     console.print(f"segments: the graph's {', '.join(market.segment_names)}")
     return market
+
+
+def graph_signal(settings: Settings) -> tuple[SensitivityModel, dict[str, np.ndarray]] | None:
+    """Fit the customer sensitivity model on the graph's views and the graph vectors
+    (:mod:`~pricegraph.pricing.customer_sensitivity`); ``None``, with the reason on the
+    console, when the data cannot identify it (the personal level then uses the
+    segment's slope, and quotes say so)."""
+    try:
+        with open_store(settings) as store, open_vectors(settings) as vectors:
+            keys = customer_ids(store)
+            state = vector_state(vectors, collection_names(settings)["customers"], keys, "graph")
+            table = exposures_from_store(store)
+        if not len(state):
+            raise VectorStoreError("no graph vectors (run pricegraph train-gnn)")
+        model = fit_sensitivity(table, state, "graph")
+    except (DataValidationError, VectorStoreError) as exc:
+        console.print(f"customer signal: none ({exc})", highlight=False)
+        return None
+    console.print(
+        f"customer signal: price slope from graph vectors, {model.num_exposures:,} exposures, "
+        f"penalty C={model.penalty:g} (validation), population slope {model.intercept:.2f}",
+        highlight=False,
+    )
+    return model, {key: row for key, row in zip(state.index, state.to_numpy(), strict=True)}
 
 
 @app.command("train-pricing")
@@ -150,7 +193,10 @@ def train_pricing_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-pricing options: {exc}") from None
+    signal = None
     if not isinstance(source, MarketModel):
         source = world_market(settings, source, config.market)
+        signal = graph_signal(settings)
     guardrails = settings.pricing.with_saved_guardrails().guardrails
-    run_train_pricing(source, config, out or settings.data_dir / DEFAULT_POLICY_DIR, guardrails)
+    folder = out or settings.data_dir / DEFAULT_POLICY_DIR
+    run_train_pricing(source, config, folder, guardrails, signal)
