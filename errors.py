@@ -65,6 +65,28 @@ class ReadOnlyQueryError(GraphStoreError):
     """A query given to the read-only Cypher entry point would write."""
 
 
+class ConflictError(PricegraphError):
+    """A write names a stored entity but carries other content (an event id re-sent
+    with another payload); nothing of that write is stored.
+
+    Args:
+        message: What clashes, with the stored and the sent values.
+        kind: What was written (e.g. the relationship type ``PURCHASED``).
+        key: The first clashing key (e.g. the event id).
+        field: The key's field (e.g. ``event_id``).
+        keys: Every clashing key.
+    """
+
+    def __init__(
+        self, message: str, *, kind: str, key: str, field: str, keys: list[str] | None = None
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.field = field
+        self.keys = keys or [key]
+        super().__init__(message)
+
+
 class VectorStoreError(PricegraphError):
     """The vector store failed or refused an operation."""
 
@@ -88,6 +110,7 @@ class NotFoundError(PricegraphError):
 
 __all__ = [
     "ConfigError",
+    "ConflictError",
     "DataValidationError",
     "GraphStoreError",
     "GuardrailError",

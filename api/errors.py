@@ -5,6 +5,9 @@ Every error of a response carries ``extensions.code``:
 * ``NOT_FOUND``: an id names nothing (``kind`` and ``key`` say what was looked up);
 * ``INVALID_INPUT``: an argument breaks a rule (``field`` names it), or the query
   itself was refused (syntax, validation, depth, tokens, aliases, cost);
+* ``CONFLICT``: a write names a stored entity with other content, e.g. an event id
+  re-sent with another payload (``kind``, ``key`` and ``field`` say which); nothing of
+  the write is stored;
 * ``FORBIDDEN``: the API key's role may not use the field;
 * ``UNAVAILABLE``: a model or store the field needs is not there (yet);
 * ``INTERNAL``: anything else; the message is masked and the error is logged.
@@ -23,6 +26,7 @@ from strawberry.extensions import MaskErrors
 
 from ..errors import (
     ConfigError,
+    ConflictError,
     DataValidationError,
     GraphStoreError,
     GuardrailError,
@@ -40,6 +44,7 @@ class ErrorCode(StrEnum):
 
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
+    CONFLICT = "CONFLICT"
     FORBIDDEN = "FORBIDDEN"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
@@ -80,6 +85,14 @@ def from_pricegraph(exc: PricegraphError) -> ApiError:
     """The coded error of one of our exceptions (see the module docstring)."""
     if isinstance(exc, NotFoundError):
         return ApiError(ErrorCode.NOT_FOUND, str(exc), kind=exc.kind, key=exc.key)
+    if isinstance(exc, ConflictError):
+        return ApiError(
+            ErrorCode.CONFLICT,
+            without_paths(str(exc)),
+            kind=exc.kind,
+            key=_json(exc.key),
+            field=exc.field,
+        )
     if isinstance(exc, DataValidationError):
         return ApiError(ErrorCode.INVALID_INPUT, str(exc), field=exc.field, value=_json(exc.value))
     if isinstance(exc, ConfigError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -10,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import GraphStoreError, ReadOnlyQueryError
+from ..errors import ConflictError, GraphStoreError, ReadOnlyQueryError
 from .schema import NodeSpec, PropType, RelSpec
 
 ARROW_TYPES = {
@@ -141,6 +143,103 @@ def changed_rows(incoming: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.D
     return merged.loc[differs, list(incoming.columns)].reset_index(drop=True)
 
 
+def check_event_conflicts(spec: RelSpec, incoming: pd.DataFrame, stored: pd.DataFrame) -> None:
+    """Refuse events whose ``event_id`` is stored with other values.
+
+    An event is recorded once: sending it again is idempotent, but sending its id
+    with another customer, product or property value would silently drop the new
+    values, so it is refused instead.
+
+    Args:
+        spec: The event relationship.
+        incoming: Event rows (see :func:`edge_frame`): ``source``, ``target``,
+            ``event_id`` and the properties sent (typed here).
+        stored: The stored events of some of those ids: ``source``, ``target``,
+            ``event_id`` and every property (typed here).
+
+    Raises:
+        ConflictError: Naming the first clashing event id, the values that differ
+            (stored and sent), and how many ids clash. Only the columns of
+            ``incoming`` are compared; nulls equal nulls.
+    """
+    if stored.empty or incoming.empty:
+        return
+    props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
+    columns = [c for c in incoming.columns if c in stored.columns]
+    known = typed_frame(props, stored[columns], what=spec.type).drop_duplicates("event_id")
+    typed = typed_frame(props, incoming[columns], what=spec.type)
+    clashes = changed_rows(typed, known, "event_id")
+    if clashes.empty:
+        return
+    sent = clashes.iloc[0]
+    kept = known[known["event_id"] == sent["event_id"]].iloc[0]
+    names = {"source": spec.source.lower(), "target": spec.target.lower()}
+    differences = [
+        f"{names.get(c, c)}: stored {_shown(kept[c])}, sent {_shown(sent[c])}"
+        for c in columns
+        if c != "event_id" and _shown(kept[c]) != _shown(sent[c])
+    ]
+    keys = [str(k) for k in clashes["event_id"]]
+    more = f"; {len(keys) - 1} more event ids clash too" if len(keys) > 1 else ""
+    raise ConflictError(
+        f"{spec.type} event_id {keys[0]!r} is already recorded with other values "
+        f"({'; '.join(differences)}){more}; an event is recorded once: send a changed "
+        "event with a new event_id",
+        kind=spec.type,
+        key=keys[0],
+        field="event_id",
+        keys=keys,
+    )
+
+
+def _shown(value: Any) -> str:
+    value = plain_value(value)
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return repr(value)
+
+
+def plain_value(value: Any) -> Any:
+    """A plain Python value for a frame cell, as drivers take parameters.
+
+    Nulls (``None``, ``NaN``, ``NaT``, ``pd.NA``) become ``None``; NumPy scalars
+    become Python ones; datetimes become naive ``datetime`` in UTC (aware ones are
+    converted first); lists, tuples, arrays and dicts are converted element by element.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else plain_value(pd.Timestamp(value))
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            value = value.tz_convert("UTC").tz_localize(None)
+        return value.to_pydatetime()
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    if isinstance(value, np.ndarray):
+        return [plain_value(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    return value
+
+
+def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as maps of plain values (see :func:`plain_value`)."""
+    names = [str(c) for c in frame.columns]
+    columns = [[plain_value(v) for v in frame[c].astype(object)] for c in frame.columns]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
 def clean_record(row: dict[str, Any]) -> dict[str, Any]:
     """A result row with plain Python values: ``None`` for nulls, ``datetime`` for times."""
     out: dict[str, Any] = {}
@@ -182,11 +281,14 @@ def check_read_only(query: str) -> None:
 __all__ = [
     "ARROW_TYPES",
     "changed_rows",
+    "check_event_conflicts",
     "check_read_only",
     "clean_record",
     "edge_frame",
     "isin",
     "node_frame",
+    "plain_rows",
+    "plain_value",
     "to_arrow",
     "typed_frame",
 ]

@@ -10,13 +10,9 @@ null, Python scalars instead of NumPy ones.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
+from ._frames import plain_rows, plain_value
 from .schema import NODES, RELS, NodeSpec, RelSpec
 
 # -- schema ---------------------------------------------------------------------------
@@ -104,10 +100,13 @@ def drop_other_targets(spec: RelSpec) -> str:
 
 
 def stored_events(spec: RelSpec) -> str:
-    """The ``event_id`` values of ``$keys`` already stored for this type."""
+    """The stored events whose ``event_id`` is in ``$keys``: ``source``, ``target`` and
+    every property (to tell a re-sent event from a clashing one)."""
+    returns = "".join(f", r.{n} AS {n}" for n in spec.properties if n != "event_id")
     return (
-        f"UNWIND $keys AS k MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) "
-        "WHERE r.event_id = k RETURN DISTINCT r.event_id AS event_id"
+        f"UNWIND $keys AS k MATCH (a:{spec.source})-[r:{spec.type}]->(b:{spec.target}) "
+        "WHERE r.event_id = k "
+        f"RETURN a.id AS source, b.id AS target, r.event_id AS event_id{returns}"
     )
 
 
@@ -171,44 +170,12 @@ def all_statements() -> list[str]:
 # -- values ---------------------------------------------------------------------------
 
 
-def to_neo4j(value: Any) -> Any:
-    """A value the driver sends as the matching Neo4j type.
+to_neo4j = plain_value
+"""A value the driver sends as the matching Neo4j type (naive UTC ``datetime`` is
+stored as ``LocalDateTime``); see :func:`~pricegraph.graph._frames.plain_value`."""
 
-    Nulls (``None``, ``NaN``, ``NaT``, ``pd.NA``) become ``None``; NumPy scalars
-    become Python ones; datetimes become naive ``datetime`` in UTC (aware ones
-    are converted first), which Neo4j stores as ``LocalDateTime``; lists, tuples,
-    arrays and dicts are converted element by element.
-    """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else to_neo4j(pd.Timestamp(value))
-    if isinstance(value, pd.Timestamp):
-        if value.tzinfo is not None:
-            value = value.tz_convert("UTC").tz_localize(None)
-        return value.to_pydatetime()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            return value.astimezone(UTC).replace(tzinfo=None)
-        return value
-    if isinstance(value, np.ndarray):
-        return [to_neo4j(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, list | tuple):
-        return [to_neo4j(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_neo4j(v) for k, v in value.items()}
-    return value
-
-
-def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` as maps of plain values (see :func:`to_neo4j`)."""
-    names = [str(c) for c in frame.columns]
-    columns = [[to_neo4j(v) for v in frame[c].astype(object)] for c in frame.columns]
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+frame_rows = plain_rows
+"""The rows of a frame as maps of plain values (see :data:`to_neo4j`)."""
 
 
 def from_neo4j(value: Any) -> Any:

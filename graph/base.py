@@ -12,11 +12,16 @@ Conventions:
 * Timestamps are naive ``datetime64`` / ``datetime`` values in UTC.
 * Upserts are idempotent: running the same upsert twice leaves the store as the
   first run left it, and the second run reports every row as unchanged.
+* Each upsert is atomic; :meth:`GraphStore.transaction` makes several atomic
+  together (a node and its edges: an item is stored whole or not at all).
+* Writes cost what they write: a small upsert (the API's one item) looks up the
+  keys it names, never whole tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -96,6 +101,16 @@ class GraphStore(Protocol):
     def ensure_schema(self) -> None:
         """Create tables / constraints of the schema if they are missing."""
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """A context whose writes commit together when it exits, or not at all when an
+        exception leaves it (the exception then propagates).
+
+        Reads and writes inside see the writes made before them inside (an edge may
+        name a node upserted just before). A context opened inside another joins it.
+        Keep it to a few items: the embedded store holds its write lock, and Neo4j one
+        server transaction (not retried on transient failures), until it ends.
+        """
+
     def upsert_nodes(self, label: str, frame: pd.DataFrame) -> UpsertResult:
         """Create or update nodes of ``label`` keyed by ``id``.
 
@@ -107,8 +122,14 @@ class GraphStore(Protocol):
         """Create edges of ``rel_type`` from ``source``/``target`` keys.
 
         Identity follows the schema: events by ``event_id``, others by endpoints
-        or by source (replacing). Raises ``GraphStoreError`` naming missing
-        endpoint keys, and stores nothing of the frame then.
+        or by source (replacing). An event whose id is stored is unchanged when
+        sent again with the same endpoints and values.
+
+        Raises:
+            GraphStoreError: Naming missing endpoint keys; nothing of the frame is stored.
+            ConflictError: An event id is stored with other endpoints or values
+                (:func:`~pricegraph.graph._frames.check_event_conflicts`); nothing of
+                the frame is stored.
         """
 
     def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:

@@ -1,16 +1,24 @@
 """``EmbeddedGraph``: the graph store on LadybugDB (embedded, on disk, Cypher).
 
-New nodes and edges are bulk-loaded with ``COPY <table> FROM $arrow_table``;
-updates join an Arrow table with ``LOAD FROM``. Each upsert runs in one
-transaction, so a load killed half-way leaves whole batches or nothing, and the
-next run completes it. The database folder belongs to one process (LadybugDB
-locks it): servers own the embedded store.
+Writes take one of two paths by size. Up to :data:`SMALL_WRITE_ROWS` rows (the
+API's usual case: one item), an upsert looks up the stored rows by primary key
+and writes with parameterised ``MERGE`` / ``CREATE`` statements: its cost follows
+the rows written, not the size of the tables, and it leaves the buffer pool as it
+found it. Larger upserts bulk-load new rows with ``COPY <table> FROM $arrow_table``
+and update with ``LOAD FROM`` joins, after reading the keys of whole tables (which
+a bulk load reads anyway). A ``COPY`` costs megabytes of buffer pool per
+transaction, so it is never used for a handful of rows.
+
+Each upsert runs in one transaction, and :meth:`EmbeddedGraph.transaction` makes
+several (a node and its edges) commit together, so a write killed half-way leaves
+whole items or nothing, and the next run completes it. The database folder
+belongs to one process (LadybugDB locks it): servers own the embedded store.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,32 +26,22 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import GraphStoreError
-from ._frames import (
-    changed_rows,
-    clean_record,
-    edge_frame,
-    isin,
-    node_frame,
-    to_arrow,
-)
+from . import _ladybug_cypher as cypher
+from ._frames import changed_rows, clean_record, isin, node_frame, to_arrow
+from ._ladybug_edges import EdgeWrites, Step
+from ._records import Record, node_records, split_nodes
 from ._shared_reads import SharedReads
 from .base import Direction, Neighbor, UpsertResult
-from .schema import NODES, RELS, NodeSpec, PropType, RelSpec, node_spec, rel_spec
+from .schema import NODES, RELS, NodeSpec, PropType, node_spec, rel_spec
 
 _MB = 1 << 20
 
-
-def _ddl_node(spec: NodeSpec) -> str:
-    cols = ", ".join(f"{name} {spec.properties[name].value}" for name in spec.columns)
-    return f"CREATE NODE TABLE IF NOT EXISTS {spec.label}({cols}, PRIMARY KEY({spec.key}))"
-
-
-def _ddl_rel(spec: RelSpec) -> str:
-    cols = "".join(f", {name} {prop.value}" for name, prop in spec.properties.items())
-    return f"CREATE REL TABLE IF NOT EXISTS {spec.type}(FROM {spec.source} TO {spec.target}{cols})"
+SMALL_WRITE_ROWS = 256
+"""Upserts of at most this many rows use primary-key look-ups and parameterised
+``MERGE``/``CREATE`` statements; larger ones bulk-load with ``COPY``."""
 
 
-class EmbeddedGraph(SharedReads):
+class EmbeddedGraph(EdgeWrites, SharedReads):
     """A :class:`~pricegraph.graph.base.GraphStore` in a LadybugDB folder.
 
     Args:
@@ -51,6 +49,8 @@ class EmbeddedGraph(SharedReads):
         buffer_pool_mb: Buffer pool size in MiB.
         max_db_size_gb: Maximum database size in GiB.
         batch_size: Rows per ``COPY`` statement.
+        small_write_rows: Upserts of at most this many rows take the small-write path
+            (default :data:`SMALL_WRITE_ROWS`; 0 sends every upsert through ``COPY``).
     """
 
     def __init__(
@@ -60,6 +60,7 @@ class EmbeddedGraph(SharedReads):
         buffer_pool_mb: int = 1024,
         max_db_size_gb: int = 64,
         batch_size: int = 500_000,
+        small_write_rows: int = SMALL_WRITE_ROWS,
     ) -> None:
         try:
             import ladybug
@@ -68,7 +69,9 @@ class EmbeddedGraph(SharedReads):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size
+        self.small_write_rows = small_write_rows
         self.buffer_pool_mb = buffer_pool_mb
+        self._is_in_transaction = False
         try:
             self._db = ladybug.Database(
                 str(self.path),
@@ -103,31 +106,62 @@ class EmbeddedGraph(SharedReads):
         columns = result.get_column_names()
         return pd.DataFrame(result.get_all(), columns=columns)
 
+    def _rows(self, query: str, params: dict[str, Any]) -> list[Record]:
+        """A few rows as dicts of Python values (no pandas: the small-write path)."""
+        result = self._execute(query, params)
+        names = result.get_column_names()
+        return [dict(zip(names, values, strict=True)) for values in result.get_all()]
+
     def _run_bulk(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
         """Large results (whole tables): through Arrow, no per-row Python objects."""
         table: pa.Table = self._execute(query, params).get_as_arrow()
         return table.to_pandas()
 
-    def _in_transaction(self, steps: list[tuple[str, dict[str, Any]]]) -> None:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """See :meth:`GraphStore.transaction`."""
+        if self._is_in_transaction:  # joins the open one
+            yield
+            return
         self._execute("BEGIN TRANSACTION")
+        self._is_in_transaction = True
         try:
-            for query, params in steps:
-                self._execute(query, params)
+            yield
         except BaseException:
+            self._is_in_transaction = False
             with contextlib.suppress(GraphStoreError):  # a failed statement may end it already
                 self._execute("ROLLBACK")
             raise
+        self._is_in_transaction = False
         self._execute("COMMIT")
 
+    def _in_transaction(self, steps: list[Step]) -> None:
+        with self.transaction():
+            for query, params in steps:
+                self._execute(query, params)
+
+    def buffer_pool_bytes(self) -> int:
+        """Bytes of the buffer pool in use now (LadybugDB's ``BM_INFO``)."""
+        return int(self._run("CALL BM_INFO() RETURN mem_usage AS n", {}).iloc[0, 0])
+
     def ensure_schema(self) -> None:
-        """Create the node and relationship tables that are missing, and add the
-        properties a newer schema has to tables an older version created."""
+        """Create the node and relationship tables that are missing, add the properties
+        a newer schema has to tables an older version created, and fill the event-id
+        tables of events an older version stored without them."""
         for spec in NODES.values():
-            self._execute(_ddl_node(spec))
+            self._execute(cypher.node_ddl(spec))
             self._add_missing(spec.label, {n: spec.properties[n] for n in spec.columns})
         for rel in RELS.values():
-            self._execute(_ddl_rel(rel))
+            self._execute(cypher.rel_ddl(rel))
             self._add_missing(rel.type, rel.properties)
+            if rel.is_event:
+                self._execute(cypher.event_key_ddl(rel))
+                keys = self._count(cypher.count_rows(cypher.event_key_table(rel)))
+                if keys != self._count(cypher.count_edges(rel)):
+                    self._in_transaction([(q, {}) for q in cypher.event_key_rebuild(rel)])
+
+    def _count(self, query: str) -> int:
+        return int(self._run(query, {}).iloc[0, 0])
 
     def _add_missing(self, table: str, properties: dict[str, PropType]) -> None:
         info = self._run(f"CALL TABLE_INFO('{table}') RETURN *", {})
@@ -136,7 +170,7 @@ class EmbeddedGraph(SharedReads):
             if name not in have:
                 self._execute(f"ALTER TABLE {table} ADD IF NOT EXISTS {name} {prop.value}")
 
-    # -- writes -------------------------------------------------------------------
+    # -- node writes --------------------------------------------------------------
 
     def existing_keys(self, label: str) -> set[str]:
         """All keys of ``label``."""
@@ -147,12 +181,17 @@ class EmbeddedGraph(SharedReads):
         table = self._execute(f"MATCH (n:{label}) RETURN n.id AS id").get_as_arrow()
         return table.column("id").combine_chunks()
 
+    def _found_keys(self, label: str, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that are ``label`` nodes (primary-key look-ups)."""
+        found = self._rows(cypher.node_lookup(node_spec(label), []), {"keys": list(keys)})
+        return {row["id"] for row in found}
+
     def upsert_nodes(self, label: str, frame: pd.DataFrame) -> UpsertResult:
         """See :meth:`GraphStore.upsert_nodes`."""
         spec = node_spec(label)
+        if len(frame) <= self.small_write_rows:
+            return self._upsert_few_nodes(spec, frame)
         rows = node_frame(spec, frame)
-        if rows.empty:
-            return UpsertResult()
         is_new = ~isin(rows[spec.key], self._keys(label))
         new, old = rows[is_new], rows[~is_new]
         changed = self._changed_nodes(spec, old)
@@ -171,6 +210,24 @@ class EmbeddedGraph(SharedReads):
         self._in_transaction(steps)
         return UpsertResult(len(new), len(changed), len(old) - len(changed))
 
+    def _upsert_few_nodes(self, spec: NodeSpec, frame: pd.DataFrame) -> UpsertResult:
+        """The small-write path: the stored values by primary key, then ``CREATE`` the
+        new nodes and ``SET`` the changed ones (``MERGE`` semantics, key-indexed)."""
+        rows = node_records(spec, frame)
+        if not rows:
+            return UpsertResult()
+        names = [n for n in rows[0] if n != spec.key]
+        keys = [row[spec.key] for row in rows]
+        found = self._rows(cypher.node_lookup(spec, names), {"keys": keys})
+        new, changed, unchanged = split_nodes(rows, {r[spec.key]: r for r in found}, spec.key)
+        steps: list[Step] = []
+        if new:
+            steps.append((cypher.node_create(spec, names), {"rows": new}))
+        if changed:
+            steps.append((cypher.node_update(spec, names), {"rows": changed}))
+        self._in_transaction(steps)
+        return UpsertResult(len(new), len(changed), unchanged)
+
     def _changed_nodes(self, spec: NodeSpec, old: pd.DataFrame) -> pd.DataFrame:
         if old.empty or len(old.columns) == 1:
             return old.iloc[0:0]
@@ -185,114 +242,13 @@ class EmbeddedGraph(SharedReads):
     def _batches(self, table: pa.Table) -> list[pa.Table]:
         return [table.slice(i, self.batch_size) for i in range(0, table.num_rows, self.batch_size)]
 
-    def _check_endpoints(self, spec: RelSpec, rows: pd.DataFrame) -> None:
-        for column, label in (("source", spec.source), ("target", spec.target)):
-            unknown = ~isin(rows[column], self._keys(label))
-            missing = sorted(set(rows.loc[unknown, column]))
-            if missing:
-                raise GraphStoreError(
-                    f"{spec.type}: {len(missing)} {column} keys are not {label} nodes, "
-                    f"e.g. {missing[:5]}"
-                )
-
-    def _stored_edges(self, spec: RelSpec, columns: list[str]) -> pd.DataFrame:
-        returns = ", ".join(f"r.{c} AS {c}" for c in columns)
-        query = (
-            f"MATCH (a:{spec.source})-[r:{spec.type}]->(b:{spec.target}) "
-            f"RETURN a.id AS source, b.id AS target{', ' + returns if returns else ''}"
-        )
-        return self._run_bulk(query, {})
-
-    def _stored_event_ids(self, spec: RelSpec) -> pa.Array:
-        query = f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN r.event_id AS e"
-        return self._execute(query).get_as_arrow().column("e").combine_chunks()
-
-    def upsert_edges(self, rel_type: str, frame: pd.DataFrame) -> UpsertResult:
-        """See :meth:`GraphStore.upsert_edges`."""
-        spec = rel_spec(rel_type)
-        rows = edge_frame(spec, frame)
-        if rows.empty:
-            return UpsertResult()
-        self._check_endpoints(spec, rows)
-        columns = ["source", "target", *spec.properties]
-        props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
-        steps: list[tuple[str, dict[str, Any]]] = []
-        if spec.is_event:
-            is_new = ~isin(rows["event_id"], self._stored_event_ids(spec))
-            new, updated, unchanged = rows[is_new], 0, int((~is_new).sum())
-        else:
-            on = ["source"] if spec.identity == "source" else ["source", "target"]
-            stored = self._stored_edges(spec, list(spec.properties))
-            merged = rows.merge(
-                stored, on=on, how="left", suffixes=("", "__stored"), indicator=True
-            )
-            is_new = (merged["_merge"] == "left_only").to_numpy()
-            new = rows[is_new]
-            if spec.identity == "source":
-                replaced = rows[~is_new & (merged["target"] != merged["target__stored"]).to_numpy()]
-                if len(replaced):
-                    old_pairs = merged.loc[replaced.index, ["source", "target__stored"]]
-                    steps.append(
-                        self._delete_step(spec, old_pairs.set_axis(["source", "target"], axis=1))
-                    )
-                    new = pd.concat([new, replaced])
-                updated = len(replaced)
-            else:
-                both = rows[~is_new]
-                changed = self._changed_pairs(spec, both, stored)
-                if len(changed):
-                    steps.append(self._delete_step(spec, changed[["source", "target"]]))
-                    new = pd.concat([new, changed])
-                updated = len(changed)
-            unchanged = len(rows) - int(is_new.sum()) - updated
-        for batch in self._batches(to_arrow(new, props, columns)):
-            steps.append((f"COPY {rel_type} FROM $rows", {"rows": batch}))
-        self._in_transaction(steps)
-        return UpsertResult(int(is_new.sum()), updated, unchanged)
-
-    def _changed_pairs(
-        self, spec: RelSpec, rows: pd.DataFrame, stored: pd.DataFrame
-    ) -> pd.DataFrame:
-        if rows.empty or not spec.properties:
-            return rows.iloc[0:0]
-        key_rows = rows.assign(_pair=rows["source"] + "\x1f" + rows["target"])
-        key_stored = stored.assign(_pair=stored["source"] + "\x1f" + stored["target"])
-        cols = ["_pair", *[c for c in rows.columns if c not in ("source", "target")]]
-        changed = changed_rows(key_rows[cols], key_stored[cols], "_pair")
-        return rows[isin(key_rows["_pair"], changed["_pair"])]
-
-    def _delete_step(self, spec: RelSpec, pairs: pd.DataFrame) -> tuple[str, dict[str, Any]]:
-        table = pa.table(
-            {
-                "s": pa.array(pairs["source"], pa.string()),
-                "t": pa.array(pairs["target"], pa.string()),
-            }
-        )
-        query = (
-            f"LOAD FROM $pairs MATCH (a:{spec.source} {{id: s}})-[r:{spec.type}]->"
-            f"(b:{spec.target} {{id: t}}) DELETE r"
-        )
-        return query, {"pairs": table}
-
-    def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:
-        """See :meth:`GraphStore.delete_edges`."""
-        spec = rel_spec(rel_type)
-        if not {"source", "target"} <= set(frame.columns):
-            raise GraphStoreError(f"{rel_type}: delete_edges needs 'source' and 'target' columns")
-        before = self.counts_of(rel_type)
-        self._in_transaction([self._delete_step(spec, frame[["source", "target"]].astype(str))])
-        return before - self.counts_of(rel_type)
-
-    def counts_of(self, rel_type: str) -> int:
-        """Number of edges of one relationship type."""
-        spec = rel_spec(rel_type)
-        query = f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) RETURN count(r) AS n"
-        return int(self._run(query, {}).iloc[0, 0])
-
     def clear(self) -> None:
         """Delete every node and edge; the tables stay."""
         for label in NODES:
             self._execute(f"MATCH (n:{label}) DETACH DELETE n")
+        for rel in RELS.values():
+            if rel.is_event:
+                self._execute(f"MATCH (k:{cypher.event_key_table(rel)}) DELETE k")
 
     # -- reads --------------------------------------------------------------------
 

@@ -8,12 +8,16 @@ is idempotent: a load stopped half-way leaves whole batches, and the next run
 completes it. Before writing, an upsert reads the stored values of its keys and
 reports what it will do exactly as the embedded backend does, then writes only
 the rows that are new or changed. Sessions share one bookmark manager, so each
-read sees the writes made before it through this store.
+read sees the writes made before it through this store. Inside
+:meth:`Neo4jGraph.transaction` every read and write of the thread runs in one
+explicit transaction instead, committed when the context exits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 import pandas as pd
@@ -23,6 +27,7 @@ from . import _neo4j_cypher as cypher
 from . import queries
 from ._frames import (
     changed_rows,
+    check_event_conflicts,
     clean_record,
     edge_frame,
     node_frame,
@@ -33,7 +38,7 @@ from .base import Direction, Neighbor, UpsertResult
 from .schema import NODES, PropType, RelSpec, node_spec, rel_spec
 
 if TYPE_CHECKING:
-    from neo4j import ManagedTransaction
+    from neo4j import ManagedTransaction, Transaction
 
 _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _CLEAR_BATCH = 10_000
@@ -41,7 +46,7 @@ _Records = tuple[list[str], list[dict[str, Any]]]
 _Step = tuple[str, dict[str, Any]]
 
 
-def _run_steps(tx: ManagedTransaction, steps: list[_Step]) -> list[_Records]:
+def _run_steps(tx: ManagedTransaction | Transaction, steps: list[_Step]) -> list[_Records]:
     """Transaction function: run ``steps`` in order and collect their records."""
     out: list[_Records] = []
     for query, params in steps:
@@ -94,6 +99,7 @@ class Neo4jGraph(SharedReads):
         if batch_size < 1:
             raise GraphStoreError(f"Neo4j batch_size: expected an integer >= 1, got {batch_size}")
         self.uri, self.database, self.batch_size = uri, database, batch_size
+        self._local = threading.local()  # .tx: the explicit transaction of this thread
         self._secret = password
         self._errors: tuple[type[Exception], ...] = (
             neo4j.exceptions.Neo4jError,
@@ -138,7 +144,14 @@ class Neo4jGraph(SharedReads):
         )
 
     def _transact(self, steps: list[_Step], *, write: bool) -> list[_Records]:
-        """Run ``steps`` in one managed (retried) transaction."""
+        """Run ``steps`` in one managed (retried) transaction, or in the open
+        :meth:`transaction`."""
+        tx: Transaction | None = getattr(self._local, "tx", None)
+        if tx is not None:
+            try:
+                return _run_steps(tx, steps)
+            except self._errors as exc:
+                raise self._error("write failed" if write else "read failed", exc) from exc
         try:
             with self._driver.session(
                 database=self.database, bookmark_manager=self._bookmarks
@@ -147,6 +160,34 @@ class Neo4jGraph(SharedReads):
                 return cast(list[_Records], run(_run_steps, steps))
         except self._errors as exc:
             raise self._error("write failed" if write else "read failed", exc) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """See :meth:`GraphStore.transaction` (an explicit transaction: not retried)."""
+        if getattr(self._local, "tx", None) is not None:  # joins the open one
+            yield
+            return
+        try:
+            session = self._driver.session(database=self.database, bookmark_manager=self._bookmarks)
+            tx = session.begin_transaction()
+        except self._errors as exc:
+            raise self._error("cannot begin a transaction", exc) from exc
+        self._local.tx = tx
+        try:
+            yield
+        except BaseException:
+            self._local.tx = None
+            with contextlib.suppress(*self._errors):
+                tx.rollback()
+            session.close()
+            raise
+        self._local.tx = None
+        try:
+            tx.commit()
+        except self._errors as exc:
+            raise self._error("commit failed", exc) from exc
+        finally:
+            session.close()
 
     def _run(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
         """One query in a read transaction, as a frame (the ``run`` of :mod:`.queries`)."""
@@ -219,8 +260,9 @@ class Neo4jGraph(SharedReads):
         self._check_endpoints(spec, rows)
         statements = [cypher.edge_merge(spec)]
         if spec.is_event:
-            _, stored = self._lookup(cypher.stored_events(spec), list(rows["event_id"]))
-            is_new = ~rows["event_id"].isin({r["event_id"] for r in stored})
+            stored = _frame(self._lookup(cypher.stored_events(spec), list(rows["event_id"])))
+            is_new = ~rows["event_id"].isin(set(stored["event_id"]))
+            check_event_conflicts(spec, rows[~is_new], stored)
             write, result = rows[is_new], UpsertResult(int(is_new.sum()), 0, int((~is_new).sum()))
         else:
             write, result = self._diff_edges(spec, rows)

@@ -3,11 +3,16 @@ approval decisions.
 
 Writes go through :func:`pricegraph.loaders.service.load_frame`, the same validation
 and idempotent writes as file loads: a bad item is rejected with the field at fault,
-the good ones are written, and sending the same items again changes nothing.
+the good ones are written, and sending the same items again changes nothing. The
+items of one request are written in one store transaction (an item's node and edges
+together); an event id re-sent with another payload fails the request with
+``CONFLICT`` and writes nothing of it. References are checked by primary-key
+look-ups of the keys the items name, so a write never reads whole tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -19,10 +24,10 @@ import strawberry
 from rich.progress import Progress
 from strawberry.types import Info
 
-from ...graph.base import UpsertResult
+from ...graph.base import GraphStore, UpsertResult
 from ...loaders.mapping import FileMapping
 from ...loaders.service import load_frame
-from ...loaders.validation import RefIndex, validate
+from ...loaders.validation import RefIndex
 from ..permissions import IsAdmin, IsPricing
 from ..services import Services
 from .nodes import PriceKind
@@ -136,11 +141,34 @@ def _given(item: object) -> dict[str, Any]:
     }
 
 
+class _ItemRefs(RefIndex):
+    """The keys known per label among the strings the items send (primary-key look-ups;
+    a :class:`RefIndex` reads every key of a label, which is for file loads)."""
+
+    def __init__(self, store: GraphStore, items: Sequence[dict[str, Any]]) -> None:
+        super().__init__(store)
+        self._graph = store
+        self._candidates = sorted(
+            {v for item in items for v in item.values() if isinstance(v, str)}
+        )
+        self._known: dict[str, set[str]] = {}
+
+    def keys(self, label: str) -> set[str]:
+        """Those of the items' strings that are keys of ``label`` (read once)."""
+        if label not in self._known:
+            found = self._graph.get_nodes(label, self._candidates) if self._candidates else []
+            self._known[label] = {node["id"] for node in found if node is not None}
+        return self._known[label]
+
+
 def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _Outcome:
     """Validate and write ``items`` of ``kind`` (service thread); see the module docstring.
 
     Items that send different sets of fields are written in separate groups, so an
-    absent field never overwrites a stored value.
+    absent field never overwrites a stored value; all groups in one transaction.
+
+    Raises:
+        ConflictError: An event id is stored with another payload (nothing is written).
     """
     frame = pd.DataFrame(items)
     frame["_line"] = range(1, len(items) + 1)
@@ -148,24 +176,33 @@ def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _
         [frame[c].notna() for c in frame.columns if c != "_line"] or [frame["_line"] > 0],
         sort=False,
     )
-    refs = RefIndex(services.store)
+    refs = _ItemRefs(services.store, items)
     rejects_dir = services.settings.data_dir / "rejects"
-    total, errors = UpsertResult(), []
+    errors: list[ItemError] = []
+    with services.store.transaction():
+        total = _write_groups(services.store, kind, groups, refs, rejects_dir, errors)
+    if total.created or total.updated:
+        services.quotes.invalidate()  # quotes read a cached snapshot of the store
+    errors.sort(key=lambda e: (e.index, e.field or ""))
+    return _Outcome(total, errors)
+
+
+def _write_groups(
+    store: GraphStore,
+    kind: str,
+    groups: Any,
+    refs: RefIndex,
+    rejects_dir: Path,
+    errors: list[ItemError],
+) -> UpsertResult:
+    """Validate and write each group; the rejects ``load_frame`` files become ``errors``
+    (read back from its rejects file: validating once, as a file load does)."""
+    total = UpsertResult()
     for _, group in groups:
         raw = group.dropna(axis=1, how="all").reset_index(drop=True)
         mapping = FileMapping(path=Path(f"graphql-{kind}"), kind=kind)
-        checked = validate(raw, mapping, refs)
-        for reject in checked.rejects.to_dict("records"):
-            errors.append(
-                ItemError(
-                    index=int(reject["line"]) - 1,
-                    field=None if pd.isna(reject.get("field")) else str(reject["field"]),
-                    value=None if pd.isna(reject.get("value")) else str(reject["value"]),
-                    message=str(reject["reason"]),
-                )
-            )
         report = load_frame(
-            services.store,
+            store,
             mapping,
             raw,
             refs,
@@ -173,10 +210,23 @@ def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _
             Progress(disable=True),
         )
         total += report.result
-    if total.created or total.updated:
-        services.quotes.invalidate()  # quotes read a cached snapshot of the store
-    errors.sort(key=lambda e: (e.index, e.field or ""))
-    return _Outcome(total, errors)
+        if report.rejects_path is not None:
+            errors += _item_errors(report.rejects_path)
+    return total
+
+
+def _item_errors(rejects_path: Path) -> list[ItemError]:
+    """The rejects of a rejects file (``line, field, value, reason``) as item errors."""
+    rejects = pd.read_csv(rejects_path, dtype=str, keep_default_na=False)
+    return [
+        ItemError(
+            index=int(reject["line"]) - 1,
+            field=reject["field"] or None,
+            value=reject["value"],
+            message=reject["reason"],
+        )
+        for reject in rejects.to_dict("records")
+    ]
 
 
 async def _write(info: Info, kind: str, items: list[object], field: str) -> WriteResult:
