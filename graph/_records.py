@@ -25,16 +25,16 @@ Record = dict[str, Any]
 
 
 def _cast(value: Any, prop: PropType) -> Any:
-    value = plain_value(value)
-    if value is None:
+    if value is None or (not isinstance(value, str | list | dict) and pd.isna(value)):
         return None
-    if prop is PropType.STRING:
-        return value if isinstance(value, str) else str(value)
     if prop is PropType.TIMESTAMP:
         moment = pd.Timestamp(value)
         if moment.tzinfo is not None:
             moment = moment.tz_convert("UTC").tz_localize(None)
         return moment.floor("us").to_pydatetime()
+    value = plain_value(value)
+    if prop is PropType.STRING:
+        return value if isinstance(value, str) else str(value)
     if isinstance(value, datetime):
         raise TypeError(f"got a time, {value.isoformat()}")
     if prop is PropType.DOUBLE:
@@ -43,9 +43,9 @@ def _cast(value: Any, prop: PropType) -> Any:
         if isinstance(value, float) and not value.is_integer():
             raise ValueError(f"cannot safely cast non-equivalent {value!r} to int64")
         return int(value)
-    if isinstance(value, bool) or value in (0, 1):
-        return bool(value)
-    raise ValueError(f"expected a boolean, got {value!r}")
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"need to pass bool-like values, got {value!r}")
 
 
 def typed_records(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pricegraph.errors import GraphStoreError, ReadOnlyQueryError
+from pricegraph.errors import ConflictError, GraphStoreError, ReadOnlyQueryError
 from pricegraph.graph import GraphStore, UpsertResult, record_events
 
 
@@ -337,3 +337,51 @@ def test_node_frame_has_every_property(store: GraphStore) -> None:
     assert "stock_units" in products.columns and "description" in products.columns
     assert products["list_price"].tolist() == pytest.approx([900.0, 450.0, 300.0, 250.0, 180.0])
     assert store.node_frame("Segment").empty
+
+
+def test_event_id_resent_with_other_payload_is_a_conflict(store: GraphStore) -> None:
+    _small_world(store)
+    sent = pd.DataFrame(
+        {
+            "source": ["c1", "c3"],
+            "target": ["p1", "p3"],
+            "event_id": ["e1", "new-1"],
+            "order_id": ["o1", "o9"],
+            "qty": [2, 1],
+            "unit_price": [900.0, 300.0],
+            "currency": ["EUR", "EUR"],
+            "ts": ["2025-01-02T10:00:00", "2025-05-01T10:00:00"],
+        }
+    )
+    with pytest.raises(
+        ConflictError, match=r"PURCHASED event_id 'e1'.*qty: stored 1, sent 2"
+    ) as info:
+        store.upsert_edges("PURCHASED", sent)
+    assert (info.value.kind, info.value.key, info.value.field) == ("PURCHASED", "e1", "event_id")
+    assert store.counts()["PURCHASED"] == 5  # nothing of the frame, the new event included
+    moved = sent.iloc[[0]].assign(source="c2", qty=1)
+    with pytest.raises(ConflictError, match="customer: stored 'c1', sent 'c2'"):
+        store.upsert_edges("PURCHASED", moved)
+    views = pd.DataFrame({"source": ["c3"], "target": ["p5"], "event_id": ["v1"]})
+    with pytest.raises(ConflictError, match="ts: stored 2025-03-01T09:00:00, sent null"):
+        store.upsert_edges("VIEWED", views.assign(ts=[None]))
+    again = views.assign(ts=["2025-03-01T10:00:00+01:00"])  # the same moment
+    assert store.upsert_edges("VIEWED", again) == UpsertResult(unchanged=1)
+
+
+def test_transaction_commits_node_and_edges_together(store: GraphStore) -> None:
+    _small_world(store)
+    price = pd.DataFrame({"id": ["pp9"], "product_id": ["p1"], "price": [99.0], "kind": ["list"]})
+    with store.transaction():
+        store.upsert_nodes("PricePoint", price)
+        with store.transaction():  # joins the open one
+            store.upsert_edges("HAS_PRICE", pd.DataFrame({"source": ["p1"], "target": ["pp9"]}))
+    assert store.price_history("p1")["id"].tolist() == ["pp9"]
+    with pytest.raises(GraphStoreError, match="ghost"), store.transaction():
+        store.upsert_nodes("PricePoint", price.assign(id="pp10"))
+        store.upsert_edges("HAS_PRICE", pd.DataFrame({"source": ["ghost"], "target": ["pp10"]}))
+    with pytest.raises(RuntimeError, match="client went away"), store.transaction():
+        store.upsert_nodes("PricePoint", price.assign(id="pp11"))
+        raise RuntimeError("client went away")
+    assert store.get_nodes("PricePoint", ["pp10", "pp11"]) == [None, None]
+    assert store.counts()["PricePoint"] == 1
