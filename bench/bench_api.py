@@ -1,6 +1,7 @@
-"""GraphQL API throughput against a plain Starlette endpoint doing the same lookup.
+"""GraphQL API throughput against a plain Starlette endpoint doing the same lookup, and
+the cost of single-item writes.
 
-Two queries, each with 32 concurrent httpx clients over keep-alive connections:
+Reads: two queries, each with 32 concurrent httpx clients over keep-alive connections:
 
 * ``personalizedPrice``: one quote (state, policy, guardrails, rationale, audit);
 * ``product`` with ``similarProducts``: a product, its brand and its 5 nearest products.
@@ -9,28 +10,44 @@ The plain endpoints call the same services on the same server (uvicorn, uvloop a
 httptools where installed), so the ratio is the cost of GraphQL itself (parsing with
 ``ParserCache``, validation with ``ValidationCache`` and our limit rules, permission
 checks, DataLoaders, error handling). Client and server share the machine and the
-process (separate threads), as on the 2-core CI machines. Prints a table and writes
-``bench/out/api.json``.
+process (separate threads), as on the 2-core CI machines.
+
+Writes: single items one after the other (a new product; a price point with its
+``HAS_PRICE`` edge; a view or a purchase), p50/p99 and the buffer pool and RSS before
+and after, on two paths measured in the same run:
+
+* the embedded store's small-write path (key look-ups, parameterised statements), and
+  as the baseline its ``COPY`` path for the same one-row writes (what every write took
+  before), each on its own copy of the loaded graph, through the store's upserts with
+  node and edge in one transaction;
+* the same through GraphQL over HTTP (validation, references, transaction, commit).
+
+Prints tables and writes ``bench/out/api.json``.
 
     python bench/bench_api.py --requests 2000
+    python bench/bench_api.py --only writes --customers 2000 --products 600 --days 180
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import uvicorn
 from pydantic import SecretStr
 from starlette.requests import Request
@@ -43,8 +60,18 @@ from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
 from pricegraph.api.settings import Settings
+from pricegraph.graph.ladybug_store import SMALL_WRITE_ROWS, EmbeddedGraph
 
 KEY = "bench-reader-key-0123456789abcdef"
+ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+COUNTS = " { created updated unchanged rejected }"
+Ids = tuple[list[str], list[str]]
+"""Customer and product keys of the world."""
+WRITE_MUTATIONS = {
+    "product": "mutation($v: [ProductInput!]!) { upsertProducts(products: $v)" + COUNTS + " }",
+    "price": "mutation($v: [PriceInput!]!) { upsertPrices(prices: $v)" + COUNTS + " }",
+    "event": "mutation($v: [EventInput!]!) { recordEvents(events: $v)" + COUNTS + " }",
+}
 PRICE_QUERY = (
     "query($c: String!, $p: String!) { personalizedPrice(customerId: $c, productId: $p) "
     "{ price listPrice isPersonalized } }"
@@ -55,17 +82,20 @@ SIMILAR_QUERY = (
 )
 
 
-def build_world(root: Path, customers: int, products: int) -> dict[str, str]:
+def build_world(
+    root: Path, customers: int, products: int, days: int = 90, *, embed: bool = True
+) -> dict[str, str]:
     env = {
         "PRICEGRAPH_DATA_DIR": str(root / "var"),
         "PRICEGRAPH_CONFIG": str(root / "absent.toml"),
         "PRICEGRAPH_DEVICE": "cpu",
     }
     runner = CliRunner()
+    generate = ["generate", "--customers", str(customers), "--products", str(products)]
     for args in (
-        ["generate", "--customers", str(customers), "--products", str(products), "--days", "90"],
+        [*generate, "--days", str(days)],
         ["load", str(root / "var" / "world" / "mapping.toml")],
-        ["embed"],
+        *([["embed"]] if embed else []),
     ):
         result = runner.invoke(cli, args, env=env)
         if result.exit_code != 0:
@@ -133,18 +163,172 @@ def summary(wall_s: float, latencies: list[float]) -> dict[str, float]:
     }
 
 
+# -- writes -----------------------------------------------------------------------------
+
+
+def write_item(i: int, tag: str, customers: list[str], products: list[str]) -> dict[str, Any]:
+    """The ``i``-th single-item write as GraphQL variables: ``kind`` and ``item``."""
+    product = products[i % len(products)]
+    if i % 3 == 0:
+        item = {"productId": f"P-{tag}-{i}", "name": f"Bench scarf {i}", "listPrice": 50.0 + i}
+        return {"kind": "product", "item": item}
+    if i % 3 == 1:
+        item = {"productId": product, "price": 40.0 + i % 50, "kind": "MARKDOWN",
+                "validFrom": "2031-01-01T00:00:00Z", "pricePointId": f"PP-{tag}-{i}"}  # fmt: skip
+        return {"kind": "price", "item": item}
+    item = {"eventId": f"E-{tag}-{i}", "eventType": "VIEW", "productId": product,
+            "customerId": customers[i % len(customers)], "ts": "2031-01-02T10:00:00Z"}  # fmt: skip
+    return {"kind": "event", "item": item}
+
+
+def store_write(
+    store: EmbeddedGraph, i: int, tag: str, customers: list[str], products: list[str]
+) -> None:
+    """The same write through the store's upserts, node and edge in one transaction."""
+    item = write_item(i, tag, customers, products)["item"]
+    with store.transaction():
+        if i % 3 == 0:
+            frame = {"id": item["productId"], "name": item["name"], "list_price": item["listPrice"]}
+            store.upsert_nodes("Product", pd.DataFrame([frame]))
+        elif i % 3 == 1:
+            frame = {"id": item["pricePointId"], "product_id": item["productId"],
+                     "price": item["price"], "kind": "markdown", "currency": "EUR",
+                     "valid_from": item["validFrom"]}  # fmt: skip
+            store.upsert_nodes("PricePoint", pd.DataFrame([frame]))
+            edge = {"source": item["productId"], "target": item["pricePointId"]}
+            store.upsert_edges("HAS_PRICE", pd.DataFrame([edge]))
+        else:
+            edge = {"source": item["customerId"], "target": item["productId"],
+                    "event_id": item["eventId"], "ts": item["ts"]}  # fmt: skip
+            store.upsert_edges("VIEWED", pd.DataFrame([edge]))
+
+
+def rss_mib() -> float:
+    """Resident memory of this process, MiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
+
+
+def timed_writes(
+    write: Callable[[int], None], count: int, pool_bytes: Callable[[], int]
+) -> dict[str, float]:
+    """Run ``write(i)`` ``count`` times; latencies and buffer pool / RSS around them."""
+    for i in range(10):  # warm-up
+        write(-1 - i)
+    pool_before, rss_before, latencies = pool_bytes(), rss_mib(), []
+    for i in range(count):
+        start = time.perf_counter()
+        write(i)
+        latencies.append(time.perf_counter() - start)
+    pool_after = pool_bytes()
+    ordered = sorted(latencies)
+    return {
+        "writes": count,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[min(count - 1, int(0.99 * count))],
+        "pool_before_mib": pool_before / (1 << 20),
+        "pool_after_mib": pool_after / (1 << 20),
+        "pool_kib_per_write": (pool_after - pool_before) / 1024 / count,
+        "rss_growth_mib": rss_mib() - rss_before,
+    }
+
+
+def store_benchmark(
+    graph: Path, root: Path, counts: dict[str, int], ids: Ids
+) -> dict[str, dict[str, float]]:
+    """Single-item writes through the store, small path and COPY path, on graph copies."""
+    results = {}
+    for path, count in counts.items():
+        folder = root / f"graph-{path}"
+        for part in graph.parent.glob(f"{graph.name}*"):  # the database file and its WAL
+            shutil.copy2(part, root / part.name.replace(graph.name, folder.name, 1))
+        rows = 0 if path == "copy" else SMALL_WRITE_ROWS
+        store = EmbeddedGraph(folder, small_write_rows=rows)
+        try:
+            write = lambda i, s=store, t=path: store_write(s, i, f"S{t}", *ids)  # noqa: E731
+            results[path] = timed_writes(write, count, store.buffer_pool_bytes)
+        finally:
+            store.close()
+    return results
+
+
+def api_benchmark(
+    url: str, services: Services, counts: dict[str, int], ids: Ids
+) -> dict[str, dict[str, float]]:
+    """Single-item GraphQL writes over HTTP: the small path, then the COPY path."""
+    headers = {"X-API-Key": ADMIN_KEY}
+    store = services.store
+    assert isinstance(store, EmbeddedGraph), "the write benchmark needs the embedded store"
+    pool = lambda: asyncio.run(services.run(store.buffer_pool_bytes))  # noqa: E731
+    results = {}
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for path, count in counts.items():
+            if path == "copy":
+                store.small_write_rows = 0
+
+            def write(i: int, tag: str = f"A{path}") -> None:
+                spec = write_item(i, tag, *ids)
+                body = {"query": WRITE_MUTATIONS[spec["kind"]], "variables": {"v": [spec["item"]]}}
+                response = client.post("/graphql", json=body, headers=headers)
+                if response.status_code != 200 or '"errors"' in response.text:
+                    raise RuntimeError(response.text[:300])
+
+            results[path] = timed_writes(write, count, pool)
+    return results
+
+
+def print_writes(title: str, results: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}")
+    print(f"{'path':18s} {'writes':>6s} {'p50 ms':>8s} {'p99 ms':>8s} "
+          f"{'pool MiB before->after':>24s} {'KiB/write':>10s} {'RSS +MiB':>9s}")  # fmt: skip
+    for path, r in results.items():
+        name = "COPY (baseline)" if path == "copy" else "small-write path"
+        pool = f"{r['pool_before_mib']:.1f} -> {r['pool_after_mib']:.1f}"
+        print(f"{name:18s} {r['writes']:6d} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {pool:>24s} "
+              f"{r['pool_kib_per_write']:10.1f} {r['rss_growth_mib']:9.1f}")  # fmt: skip
+    if "copy" in results and "small" in results:
+        ratio = results["copy"]["p50_ms"] / results["small"]["p50_ms"]
+        print(f"p50 ratio COPY / small-write path: {ratio:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--products", type=int, default=300)
+    parser.add_argument("--days", type=int, default=90, help="Days of generated events.")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--only", choices=["all", "reads", "writes"], default="all")
+    parser.add_argument("--writes", type=int, default=1000, help="Single-item writes per path.")
+    parser.add_argument(
+        "--copy-writes", type=int, default=50, help="Writes on the COPY path (MiB each)."
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "api.json")
     args = parser.parse_args()
+    is_reading, is_writing = args.only in ("all", "reads"), args.only in ("all", "writes")
     root = Path(tempfile.mkdtemp(prefix="bench_api_"))
-    os.environ.update(build_world(root, args.customers, args.products))
-    config = ApiConfig(keys=(ApiKey(name="bench", key=SecretStr(KEY), role="reader"),))
-    services = open_services(Settings(), config)
+    os.environ.update(build_world(root, args.customers, args.products, args.days, embed=is_reading))
+    graph = Settings().data_dir / "graph"
+    with contextlib.closing(EmbeddedGraph(graph)) as store:
+        customers = list(store.node_frame("Customer")["id"].astype(str))
+        products = list(store.node_frame("Product")["id"].astype(str))
+    results: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "catalog": {"customers": len(customers), "products": len(products), "days": args.days},
+    }
+    counts = {"small": args.writes, "copy": args.copy_writes}
+    if is_writing:
+        results["store_writes"] = store_benchmark(graph, root, counts, (customers, products))
+        print_writes(
+            f"Single-item writes through the store ({len(customers)} customers, "
+            f"{len(products)} products, {args.days} days)",
+            results["store_writes"],
+        )
+    keys = (
+        ApiKey(name="bench", key=SecretStr(KEY), role="reader"),
+        ApiKey(name="bench-admin", key=SecretStr(ADMIN_KEY), role="admin"),
+    )
+    services = open_services(Settings(), ApiConfig(keys=keys))
     app = create_app(services.settings, services=services)
     app.router.routes.extend(plain_routes(services))
     with socket.socket() as sock:
@@ -160,11 +344,26 @@ def main() -> None:
     while not server.started:
         time.sleep(0.05)
     url = f"http://127.0.0.1:{port}"
-    customers = list(services.store.node_frame("Customer")["id"].astype(str))
-    products = list(services.store.node_frame("Product")["id"].astype(str))
+    results |= {"loop": loop, "http": http}
+    if is_reading:
+        results |= read_benchmark(url, args.requests, args.concurrency, customers, products)
+    if is_writing:  # last: the COPY path keeps buffer pool the reads would want
+        results["api_writes"] = api_benchmark(url, services, counts, (customers, products))
+        print_writes("Single-item writes through GraphQL over HTTP", results["api_writes"])
+    server.should_exit = True
+    thread.join(10)
+    services.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+def read_benchmark(
+    url: str, requests: int, concurrency: int, customers: list[str], products: list[str]
+) -> dict[str, Any]:
+    """The two read scenarios, GraphQL against plain endpoints."""
     pairs = [
-        (customers[i % len(customers)], products[(7 * i) % len(products)])
-        for i in range(args.requests)
+        (customers[i % len(customers)], products[(7 * i) % len(products)]) for i in range(requests)
     ]
     headers = {"X-API-Key": KEY}
     scenarios = {
@@ -180,19 +379,12 @@ def main() -> None:
             [{"method": "GET", "url": "/plain/similar", "params": {"p": p}} for _, p in pairs],
         ),
     }  # fmt: skip
-    results: dict[str, Any] = {
-        "requests": args.requests,
-        "concurrency": args.concurrency,
-        "loop": loop,
-        "http": http,
-        "cpus": os.cpu_count(),
-        "catalog": {"customers": len(customers), "products": len(products)},
-    }
+    results: dict[str, Any] = {"requests": requests, "concurrency": concurrency}
     for name, (graphql_requests, plain_requests) in scenarios.items():
-        asyncio.run(load(url, graphql_requests[:64], args.concurrency))  # warm-up
-        asyncio.run(load(url, plain_requests[:64], args.concurrency))
-        graphql = summary(*asyncio.run(load(url, graphql_requests, args.concurrency)))
-        plain = summary(*asyncio.run(load(url, plain_requests, args.concurrency)))
+        asyncio.run(load(url, graphql_requests[:64], concurrency))  # warm-up
+        asyncio.run(load(url, plain_requests[:64], concurrency))
+        graphql = summary(*asyncio.run(load(url, graphql_requests, concurrency)))
+        plain = summary(*asyncio.run(load(url, plain_requests, concurrency)))
         ratio = graphql["requests_per_s"] / plain["requests_per_s"]
         results[name] = {"graphql": graphql, "plain": plain, "throughput_ratio": ratio}
         print(
@@ -201,12 +393,7 @@ def main() -> None:
             f"{plain['requests_per_s']:7.0f} req/s p50 {plain['p50_ms']:6.1f} ms p99 "
             f"{plain['p99_ms']:6.1f} ms | ratio {ratio:.2f}"
         )
-    server.should_exit = True
-    thread.join(10)
-    services.close()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    return results
 
 
 if __name__ == "__main__":
