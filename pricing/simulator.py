@@ -277,6 +277,7 @@ class MarketEnv(gym.Env):
             "period": self._period - 1,
             "prices": prices,
             **{name: getattr(outcome, name) for name in _OUTCOME_FIELDS},
+            "segment_product_units": _segment_rows(sales, market),
             "demand_units": float(demand.sum()),
             "stockouts": int((demand.sum(axis=0) > outcome.units + 1e-9).sum()),
             "holding_cost": holding,

@@ -212,7 +212,10 @@ def _train_pricing(
             progress.update(tasks[stage], completed=1)
 
     started = time.perf_counter()
-    estimated = fit_market(explore(env, meso_cfg), market, config.simulator.start_period)
+    data = explore(env, meso_cfg)
+    estimated = fit_market(
+        data, market, config.simulator.start_period, ridge=meso_cfg.preference_ridge
+    )
     meso = MesoPlanner(estimated, env, meso_cfg)
     done(0, started)
     started = time.perf_counter()
