@@ -52,10 +52,11 @@ from pricegraph.gnn.train import EncoderConfig
 from pricegraph.graph.config import GraphConfig
 from pricegraph.graph.factory import make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import WorldConfig, generate_world, write_world
+from pricegraph.loaders.synthetic import World, WorldConfig, generate_world, write_world
 from pricegraph.pricing.customer_sensitivity import fit_sensitivity
 from pricegraph.pricing.customer_states import customer_states, exposures_from_store
 from pricegraph.pricing.evaluation import format_ci95, mean_ci95
+from pricegraph.pricing.state_snapshot import customer_segments
 
 LATENT = "latent segment"
 
@@ -90,8 +91,15 @@ def bootstrap_ci(estimate: np.ndarray, truth: np.ndarray, rng: np.random.Generat
     return float((high - low) / 2)
 
 
-def world_rhos(config: WorldConfig, args: argparse.Namespace, folder: Path) -> dict[str, tuple]:
-    """Run the pipeline on one world; state -> (rho, bootstrap half-width, seconds)."""
+def run_pipeline(
+    config: WorldConfig, folder: Path, epochs: int
+) -> tuple[World, dict[str, pd.DataFrame], pd.DataFrame, pd.Series]:
+    """Generate, load, embed, train the encoder and segment one world in ``folder``.
+
+    Returns:
+        The world, its customer states (:func:`customer_states`), the exposures read
+        from the graph and each customer's graph segment.
+    """
     world = generate_world(config)
     write_world(world, folder / "world")
     store = make_graph_store(GraphConfig(path=folder / "graph", buffer_pool_mb=256))
@@ -103,7 +111,7 @@ def world_rhos(config: WorldConfig, args: argparse.Namespace, folder: Path) -> d
         specs = collection_specs(
             vector_config.collection_prefix, embedding.dimension, vector_config.graph_dim
         )
-        encoder = EncoderConfig(max_epochs=args.epochs)
+        encoder = EncoderConfig(max_epochs=epochs)
         gnn = GnnRunConfig(encoder=encoder, evaluate=False)
         train_gnn(store, vectors, specs, gnn, out_dir=folder / "models")
         segment_config = SegmentConfig(using="graph")
@@ -111,9 +119,16 @@ def world_rhos(config: WorldConfig, args: argparse.Namespace, folder: Path) -> d
         write_segments(store, segments)
         states = customer_states(store, vectors, specs["customers"].name)
         table = exposures_from_store(store)
+        segment_of = customer_segments(store)
     finally:
         store.close()
         vectors.close()
+    return world, states, table, segment_of
+
+
+def world_rhos(config: WorldConfig, args: argparse.Namespace, folder: Path) -> dict[str, tuple]:
+    """Run the pipeline on one world; state -> (rho, bootstrap half-width, seconds)."""
+    world, states, table, _ = run_pipeline(config, folder, args.epochs)
     truth = world.truth.customers.set_index("customer_id")["beta"]
     states[LATENT] = pd.get_dummies(
         world.truth.customers.set_index("customer_id")["segment_id"]

@@ -1,0 +1,185 @@
+"""Benchmark: what the personal level earns per customer, by the customer state it reads.
+
+For each synthetic world (seed x ``beta_log_sd`` x ``beta_tier_link``) the pipeline of
+``bench_sensitivity.py`` runs (generate, load, embed, train the encoder, graph
+segments, exposures from the graph). The world's true market is grouped by the graph
+segments (as ``train-pricing`` does) and the hierarchy is trained three times, with
+the same seed, differing only in the customer signal of the personal level:
+``none`` (every customer at its segment's slope), ``graph`` (the customer sensitivity
+model on the graph vectors, what ``train-pricing`` deploys) and ``text`` (the same
+model on the text vectors; an ablation, quotes read graph vectors). Each is played per
+representative customer, expected demand, through the deployed guardrails
+(:func:`~pricegraph.pricing.train_pricing.personal_evaluation`): the world's headroom
+(group oracle over segment oracle) and the share of it the personal level captures
+(full over macro + meso, priced per customer), with the gate chosen on validation.
+The mean over worlds gets a t interval (n/a from one world).
+
+Prints one table; writes ``bench/out/personal.json``.
+
+Usage: ``python bench/bench_personal.py [--seeds 2027 11] [--spreads 0.3] [--links 0]
+[--customers 1000] [--products 300] [--tiny]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from bench_sensitivity import run_pipeline
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from pricegraph.errors import DataValidationError
+from pricegraph.loaders.synthetic import WorldConfig
+from pricegraph.pricing.customer_sensitivity import fit_sensitivity
+from pricegraph.pricing.evaluation import format_ci95, mean_ci95
+from pricegraph.pricing.guardrail_config import GuardrailConfig
+from pricegraph.pricing.macro import MacroConfig
+from pricegraph.pricing.market import MarketModel
+from pricegraph.pricing.market_builders import GroundTruthMarketConfig
+from pricegraph.pricing.market_segments import regroup_by_segments
+from pricegraph.pricing.meso import MesoConfig
+from pricegraph.pricing.micro import MicroConfig
+from pricegraph.pricing.simulator import SimulatorConfig
+from pricegraph.pricing.train_pricing import (
+    PricingTrainConfig,
+    group_signal,
+    personal_evaluation,
+    train_pricing,
+)
+
+STATES = ("none", "graph", "text")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--seeds", type=int, nargs="+", default=[2027, 11])
+    add("--spreads", type=float, nargs="+", default=[0.3], help="beta_log_sd values")
+    add("--links", type=float, nargs="+", default=[0.0], help="beta_tier_link values")
+    add("--customers", type=int, default=1000)
+    add("--products", type=int, default=300)
+    add("--days", type=int, default=180)
+    add("--epochs", type=int, default=30, help="encoder epochs")
+    add("--stock", type=float, default=1.0, help="inventory_scale of the market")
+    add("--customers-per-segment", type=int, default=32)
+    add("--steps", type=int, default=3000, help="PPO and TD3 timesteps")
+    add("--tiny", action="store_true", help="tiny worlds and budgets (smoke test)")
+    add("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    if args.tiny:
+        args.seeds, args.spreads, args.links = args.seeds[:1], [0.6], [1.5]
+        args.customers, args.products, args.days, args.epochs = 300, 40, 120, 3
+        args.customers_per_segment, args.steps = 6, 200
+    return args
+
+
+def train_config(args: argparse.Namespace) -> PricingTrainConfig:
+    """Default settings, smaller budgets with ``--tiny``; no comparison table."""
+    config = PricingTrainConfig(
+        market=GroundTruthMarketConfig(
+            inventory_scale=args.stock, customers_per_segment=args.customers_per_segment
+        ),
+        macro=replace(MacroConfig(), total_timesteps=args.steps),
+        micro=replace(MicroConfig(), total_timesteps=args.steps),
+        eval_episodes=0,
+        device="cpu",
+    )
+    if args.tiny:
+        config = replace(
+            config,
+            simulator=SimulatorConfig(horizon_periods=4),
+            macro=MacroConfig(total_timesteps=96, n_steps=48, batch_size=24, n_epochs=2),
+            meso=MesoConfig(explore_episodes=10),
+            micro=MicroConfig(total_timesteps=200, learning_starts=50),
+        )
+    return config
+
+
+def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> list[dict]:
+    """Train and evaluate the three signals on one world."""
+    _, states, table, segment_of = run_pipeline(config, folder, args.epochs)
+    train = train_config(args)
+    market = MarketModel.from_ground_truth(folder / "world", config=train.market)
+    if len(segment_of):
+        market = regroup_by_segments(market, segment_of.to_dict())
+    guardrails = GuardrailConfig()
+    rows = []
+    for state in STATES:
+        model, vectors = None, None
+        if state != "none":
+            try:
+                model = fit_sensitivity(table, states[state], state)
+            except (DataValidationError, KeyError) as exc:
+                print(f"{state}: {exc}")
+                continue
+            vectors = dict(zip(states[state].index, states[state].to_numpy(), strict=True))
+        started = time.perf_counter()
+        result = train_pricing(
+            market, train, folder / f"policy-{state}", sensitivity=model, customer_vectors=vectors
+        )
+        ratio = np.ones(market.num_groups)
+        if model is not None:
+            ratio = group_signal(market, model, vectors)[1]
+        personal = personal_evaluation(result.policy, market, ratio, train.simulator, guardrails)
+        rows.append(
+            {"seed": config.seed, "beta_log_sd": config.beta_log_sd,
+             "beta_tier_link": config.beta_tier_link, "state": state,
+             "gate": result.policy.micro.scale, "ratio_sd": float(np.std(ratio)),
+             "seconds": time.perf_counter() - started, **personal}
+        )  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(1)
+    rows: list[dict] = []
+    settings = [(s, sd, link) for sd in args.spreads for link in args.links for s in args.seeds]
+    with Progress() as progress:
+        task = progress.add_task("worlds", total=len(settings))
+        for seed, sd, link in settings:
+            config = replace(
+                WorldConfig(), seed=seed, n_customers=args.customers, n_products=args.products,
+                n_days=args.days, beta_log_sd=sd, beta_tier_link=link,
+            )  # fmt: skip
+            with tempfile.TemporaryDirectory() as folder:
+                rows += world_rows(config, args, Path(folder))
+            progress.advance(task)
+    frame = pd.DataFrame(rows)
+    table = Table(title="Personal level per customer, expected demand, as deployed")
+    for column in ("beta_log_sd", "beta_tier_link", "state", "headroom % (per world)",
+                   "captured % (per world)", "captured %, mean (95 % CI)", "gate"):  # fmt: skip
+        table.add_column(column)
+    summary = []
+    for (sd, link, state), group in frame.groupby(
+        ["beta_log_sd", "beta_tier_link", "state"], sort=False
+    ):
+        mean, half = mean_ci95(group["captured_pct"].to_numpy(float))
+        table.add_row(
+            f"{sd:g}", f"{link:g}", state,
+            ", ".join(f"{h:+.2f}" for h in group["headroom_pct"]),
+            ", ".join(f"{c:.0f}" for c in group["captured_pct"]),
+            f"{mean:.0f} ± {format_ci95(half, 0)}",
+            ", ".join(f"{g:g}" for g in group["gate"]),
+        )  # fmt: skip
+        summary.append({"beta_log_sd": sd, "beta_tier_link": link, "state": state,
+                        "captured_mean": mean, "captured_ci95": half, "n": len(group)})  # fmt: skip
+    Console().print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "personal.json").write_text(
+        json.dumps({"rows": rows, "summary": summary}, indent=2, default=float) + "\n"
+    )
+    print(f"wrote {args.out / 'personal.json'}")
+
+
+if __name__ == "__main__":
+    main()
