@@ -1,13 +1,15 @@
 """``EmbeddedGraph``: the graph store on LadybugDB (embedded, on disk, Cypher).
 
 Writes take one of two paths by size. Up to :data:`SMALL_WRITE_ROWS` rows (the
-API's usual case: one item), an upsert looks up the stored rows by primary key
-and writes with parameterised ``MERGE`` / ``CREATE`` statements: its cost follows
-the rows written, not the size of the tables, and it leaves the buffer pool as it
-found it. Larger upserts bulk-load new rows with ``COPY <table> FROM $arrow_table``
-and update with ``LOAD FROM`` joins, after reading the keys of whole tables (which
-a bulk load reads anyway). A ``COPY`` costs megabytes of buffer pool per
-transaction, so it is never used for a handful of rows.
+API's usual case: one item), an upsert looks up the stored rows by primary key,
+compares them in Python (:mod:`._records`) and writes with parameterised statements:
+``CREATE`` for new keys and ``MATCH ... SET`` by key for changed rows, which is
+``MERGE`` without the whole-table scan LadybugDB plans for ``UNWIND ... MERGE``
+(:mod:`._ladybug_cypher`). Its cost follows the rows written, not the size of the
+tables, and it leaves the buffer pool as it found it. Larger upserts bulk-load new
+rows with ``COPY <table> FROM $arrow_table`` and update with ``LOAD FROM`` joins,
+after reading the keys of whole tables (which a bulk load reads anyway). A ``COPY``
+keeps megabytes of buffer pool per transaction, so it is never used for a few rows.
 
 Each upsert runs in one transaction, and :meth:`EmbeddedGraph.transaction` makes
 several (a node and its edges) commit together, so a write killed half-way leaves
@@ -35,10 +37,12 @@ from .base import Direction, Neighbor, UpsertResult
 from .schema import NODES, RELS, NodeSpec, PropType, node_spec, rel_spec
 
 _MB = 1 << 20
+_ddl_node = cypher.node_ddl  # the names bench/bench_load.py imports for its COPY floor
+_ddl_rel = cypher.rel_ddl
 
 SMALL_WRITE_ROWS = 256
 """Upserts of at most this many rows use primary-key look-ups and parameterised
-``MERGE``/``CREATE`` statements; larger ones bulk-load with ``COPY``."""
+``CREATE`` / ``MATCH ... SET`` statements; larger ones bulk-load with ``COPY``."""
 
 
 class EmbeddedGraph(EdgeWrites, SharedReads):
@@ -298,4 +302,4 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         self._db.close()
 
 
-__all__ = ["EmbeddedGraph"]
+__all__ = ["SMALL_WRITE_ROWS", "EmbeddedGraph"]

@@ -27,7 +27,7 @@ from strawberry.types import Info
 from ...graph.base import GraphStore, UpsertResult
 from ...loaders.mapping import FileMapping
 from ...loaders.service import load_frame
-from ...loaders.validation import RefIndex
+from ...loaders.validation import RefIndex, Validated, validate
 from ..permissions import IsAdmin, IsPricing
 from ..services import Services
 from .nodes import PriceKind
@@ -43,7 +43,12 @@ class EventType(Enum):
     CART = "cart"
 
 
-@strawberry.input(description="A customer event; idempotent by `eventId` (derived when absent).")
+@strawberry.input(
+    description=(
+        "A customer event; idempotent by `eventId` (derived when absent). The same `eventId` "
+        "with another payload answers CONFLICT."
+    )
+)
 class EventInput:
     event_type: EventType
     customer_id: str
@@ -195,8 +200,7 @@ def _write_groups(
     rejects_dir: Path,
     errors: list[ItemError],
 ) -> UpsertResult:
-    """Validate and write each group; the rejects ``load_frame`` files become ``errors``
-    (read back from its rejects file: validating once, as a file load does)."""
+    """Validate and write each group, adding the rejected items to ``errors``."""
     total = UpsertResult()
     for _, group in groups:
         raw = group.dropna(axis=1, how="all").reset_index(drop=True)
@@ -210,22 +214,22 @@ def _write_groups(
             Progress(disable=True),
         )
         total += report.result
-        if report.rejects_path is not None:
-            errors += _item_errors(report.rejects_path)
+        if report.rejected:
+            # Validated again for the details, only then: the rejects are the same, as
+            # the references gained only keys of this kind, which it never refers to.
+            errors += _item_errors(validate(raw, mapping, refs))
     return total
 
 
-def _item_errors(rejects_path: Path) -> list[ItemError]:
-    """The rejects of a rejects file (``line, field, value, reason``) as item errors."""
-    rejects = pd.read_csv(rejects_path, dtype=str, keep_default_na=False)
+def _item_errors(checked: Validated) -> list[ItemError]:
     return [
         ItemError(
             index=int(reject["line"]) - 1,
-            field=reject["field"] or None,
-            value=reject["value"],
-            message=reject["reason"],
+            field=None if pd.isna(reject.get("field")) else str(reject["field"]),
+            value=None if pd.isna(reject.get("value")) else str(reject["value"]),
+            message=str(reject["reason"]),
         )
-        for reject in rejects.to_dict("records")
+        for reject in checked.rejects.to_dict("records")
     ]
 
 
@@ -247,7 +251,10 @@ async def _write(info: Info, kind: str, items: list[object], field: str) -> Writ
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Record purchases, returns, views and carts (role pricing).",
+        description=(
+            "Record purchases, returns, views and carts (role pricing). An `eventId` already "
+            "recorded with another payload fails the request with CONFLICT; nothing is written."
+        ),
         permission_classes=[IsPricing],
     )
     async def record_events(self, info: Info, events: list[EventInput]) -> WriteResult:
