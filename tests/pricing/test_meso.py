@@ -23,6 +23,34 @@ def test_fit_recovers_slopes_and_is_seeded() -> None:
     assert np.array_equal(estimated.beta, again.beta)
 
 
+def test_fit_recovers_substitution_and_prices_near_the_oracle() -> None:
+    """Large inside shares: buyers move between products and to not buying; the logit
+    fit recovers the share that buys at list price, and its myopic prices reach the
+    oracle with unlimited stock."""
+    from pricegraph.pricing.baselines import MyopicPolicy
+    from pricegraph.pricing.evaluation import run_episode
+    from pricegraph.pricing.oracle import OraclePolicy, solve_oracle
+
+    market = tiny_market(beta=1.5, utility_shift=1.0)
+    env = tiny_env(market, is_stochastic=False)
+    estimated = fit_market(explore(tiny_env(market), CONFIG), market)
+    true_inside = market.choice_probabilities(market.list_price, 0).sum(axis=1)  # 0.62
+    fitted_inside = estimated.choice_probabilities(estimated.list_price, 0).sum(axis=1)
+    assert np.allclose(fitted_inside, true_inside[[0, 2]], atol=0.08)
+    oracle = run_episode(env, OraclePolicy(solve_oracle(env)), 0)["profit"]
+    myopic = MyopicPolicy(estimated, env.price_low, env.price_high, 4)
+    assert run_episode(env, myopic, 0)["profit"] > 0.99 * oracle
+
+
+def test_exploration_moves_a_segment_s_prices_together() -> None:
+    market = tiny_market()
+    data = explore(tiny_env(market), CONFIG)
+    cell_means = data.log_price_ratio.mean(axis=3)  # [N, T, S]
+    alone = explore(tiny_env(market), MesoConfig(explore_episodes=60, explore_common=0.0))
+    assert cell_means.std() > 1.5 * alone.log_price_ratio.mean(axis=3).std()
+    assert data.segment_units.sum(axis=2) == pytest.approx(data.units)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.floats(0.01, 100.0), min_size=6, max_size=6), st.integers(-5, 20))
 def test_multipliers_in_range(zone: list[float], period: int) -> None:
