@@ -22,10 +22,13 @@ import pandas as pd
 from ..errors import DataValidationError
 from ..graph.base import GraphStore
 from .demand import DemandModel
-from .demand_data import calendar_features
+from .demand_data import ALL_SEGMENTS, calendar_features
 from .demand_store import fit_demand_from_store
 from .market import MarketModel
 from .market_builders import market_from_demand
+
+ABSENT_SHARE = 1e-9
+"""Share of a visit that buys a product its segment never bought (:func:`per_segment`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +45,8 @@ class FittedDemandCurve:
     """``[P]`` product ids (object)."""
     calendar: pd.DataFrame
     """``[T]`` rows of ``month``, ``is_holiday_week``, ``is_pre_christmas``."""
+    segment: str = ALL_SEGMENTS
+    """The segment whose series are read."""
 
     def units(self, product_index: np.ndarray, price: np.ndarray, period: int) -> np.ndarray:
         """Return ``[n]`` expected units per week."""
@@ -51,6 +56,7 @@ class FittedDemandCurve:
             self.product_ids[index],
             np.asarray(price, float),
             rows,
+            segment=self.segment,
             cross_index=np.zeros(index.size),
         )
 
@@ -62,6 +68,7 @@ def market_from_store(
     num_periods: int = 12,
     default_cost_ratio: float = 0.6,
     model: DemandModel | None = None,
+    segment_model: DemandModel | None = None,
 ) -> MarketModel:
     """The market of the store's best-selling products over the coming season.
 
@@ -72,6 +79,9 @@ def market_from_store(
         default_cost_ratio: Unit cost over list price where a product has no cost.
         model: A demand model fitted on this store (default: fit one now, one series
             per product).
+        segment_model: A demand model with one series per product and graph segment
+            (``fit_demand_from_store(store, segment_version=...)``): the market then has
+            one customer group per segment (:func:`per_segment`); ``None``: one group.
 
     Raises:
         DataValidationError: No product has a negative elasticity at list price.
@@ -135,9 +145,69 @@ def market_from_store(
         "weeks": [str(w.date()) for w in weeks],
         "cost_estimated": int(estimated_cost.sum()),
     }
-    return replace(
+    market = replace(
         market, product_ids=tuple(str(p) for p in chosen), category_names=names, meta=meta
     )
+    if segment_model is not None:
+        market = per_segment(market, segment_model, curve.calendar)
+    return market
+
+
+def per_segment(
+    market: MarketModel,
+    model: DemandModel,
+    calendar: pd.DataFrame,
+    market_size_factor: float = 20.0,
+) -> MarketModel:
+    """``market`` with one customer group per segment of ``model`` (its series per product
+    and segment), matched at list price as :func:`~.market_builders.market_from_demand`
+    matches one group.
+
+    Each segment's units at list price over the season give its visits (``k`` times its
+    units) and its share of each product, hence its utility :math:`u_{sj}`; its
+    elasticities give slopes :math:`b_{sj} = -\\varepsilon_{sj} / (1 - s_{sj})`. The
+    market's slope is additive (segment plus product), so the products keep the
+    all-customer slopes :math:`\\beta'_j` of ``market`` and each segment gets the median
+    of :math:`b_{sj} - \\beta'_j` over its products (the interaction is dropped). A
+    product a segment never bought gets a share of :data:`ABSENT_SHARE` and the
+    product's slope.
+    """
+    estimates = model.estimates
+    segments = tuple(sorted(set(estimates["segment"]) - {ALL_SEGMENTS}))
+    if not segments:
+        return market
+    ids = np.asarray(market.product_ids, dtype=object)
+    num_periods, n = market.num_periods, ids.size
+    utility, slope, visits = np.empty((len(segments), n)), np.empty(len(segments)), []
+    for s, name in enumerate(segments):
+        known = np.isin(ids, estimates.loc[estimates["segment"] == name, "product_id"])
+        curve = FittedDemandCurve(model, ids[known], calendar, segment=name)
+        index = np.arange(int(known.sum()))
+        prices = market.list_price[known]
+        at_list = np.stack([curve.units(index, prices, t) for t in range(num_periods)])
+        step = 1.01
+        up = np.stack([curve.units(index, prices * step, t) for t in range(num_periods)])
+        down = np.stack([curve.units(index, prices / step, t) for t in range(num_periods)])
+        elasticity = (np.log(up / down) / np.log(step**2)).mean(axis=0)
+        size = market_size_factor * np.maximum(at_list.sum(axis=1), 1e-9)  # [T] visits
+        share = np.full(n, ABSENT_SHARE)
+        share[known] = np.maximum((at_list / size[:, None]).mean(axis=0), ABSENT_SHARE)
+        utility[s] = np.log(share / (1 - share.sum()))
+        b = market.product_beta.copy()
+        b[known] = np.where(elasticity < 0, -elasticity / (1 - share[known]), b[known])
+        slope[s] = float(np.median((b - market.product_beta)[known])) if known.any() else 0.0
+        visits.append(size)
+    beta = np.maximum(slope, 0.0)
+    level = utility - market.base_utility  # [S, P] segment preference on the product
+    top = float(level.max())
+    num = len(segments)
+    return replace(
+        market,
+        group_segment=np.arange(num), group_weight=np.ones(num), alpha=np.full(num, top),
+        beta=beta, brand_affinity=np.zeros((num, 1)), consideration=np.exp(level - top),
+        visits=np.stack(visits), segment_names=segments,
+        meta={**market.meta, "segments": list(segments)},
+    )  # fmt: skip
 
 
 __all__ = ["FittedDemandCurve", "market_from_store"]

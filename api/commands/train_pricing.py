@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 
 from ...errors import ConfigError, DataValidationError, VectorStoreError
@@ -14,6 +15,7 @@ from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
 from ...pricing.customer_sensitivity import SensitivityModel, fit_sensitivity
 from ...pricing.customer_states import customer_ids, exposures_from_store, vector_state
+from ...pricing.demand_store import fit_demand_from_store
 from ...pricing.evaluation import summary_table
 from ...pricing.guardrail_config import GuardrailConfig
 from ...pricing.market import MarketModel
@@ -93,6 +95,14 @@ def world_market(settings: Settings, world: Path, config: GroundTruthMarketConfi
     return market
 
 
+def segment_version(segment_of: pd.Series) -> str | None:
+    """The version (``v1`` of ``SEG-v1-3``) most customers' segments have; ``None``: none."""
+    if segment_of.empty:
+        return None
+    versions = segment_of.astype(str).str.split("-").str[1]
+    return str(versions.value_counts().index[0])
+
+
 def graph_signal(settings: Settings) -> tuple[SensitivityModel, dict[str, np.ndarray]] | None:
     """Fit the customer sensitivity model on the graph's views and the graph vectors
     (:mod:`~pricegraph.pricing.customer_sensitivity`); ``None``, with the reason on the
@@ -163,14 +173,24 @@ def train_pricing_command(
     if from_graph:
         status = console.status("building the market from the graph's demand model")
         with status, open_store(settings) as store:
+            version = segment_version(customer_segments(store))
+            segment_model = None
+            if version is not None:
+                segment_model, _ = fit_demand_from_store(store, segment_version=version)
             source = market_from_store(
                 store,
                 max_products=products,
                 default_cost_ratio=settings.pricing.default_cost_ratio,
+                segment_model=segment_model,
             )
         console.print(
             f"market: {source.num_products} products, {source.num_categories} categories, "
-            f"weeks {source.meta['weeks'][0]} to {source.meta['weeks'][-1]}"
+            f"weeks {source.meta['weeks'][0]} to {source.meta['weeks'][-1]}, segments "
+            + (
+                ", ".join(source.segment_names)
+                if version is not None
+                else "none in the graph: one group (run pricegraph segments)"
+            )
         )
     else:
         source = world or settings.data_dir / "world"

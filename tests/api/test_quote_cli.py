@@ -57,6 +57,16 @@ def test_train_pricing_from_the_graph_then_quote_with_it(env: Path) -> None:
     manifest = json.loads((latest / "manifest.json").read_text())
     assert "segment multiplier" in _run("quote", "C00001", manifest["product_ids"][0])
     assert manifest["version"] in _run("audit", "--customer", "C00001")
+    assert "segments none in the graph" in out and manifest["segment_names"] == ["all"]
+    # with the graph's segments the market has one group per segment, and a segmented
+    # customer's quote uses its own segment's plan
+    _run("segments", "--k-min", "2", "--k-max", "2", "--vector-weight", "0")
+    out = _run("train-pricing", *args, "--explore-episodes", "4", "--eval-episodes", "2")
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["segment_names"] == ["SEG-v1-1", "SEG-v1-2"]
+    assert "segments SEG-v1-1, SEG-v1-2" in out
+    quote = json.loads(_run("quote", "C00001", manifest["product_ids"][0], "--json"))
+    assert len(quote["decision"]["priced_segments"]) == 1
 
 
 def test_quote_json_is_the_whole_record_and_the_api_quotes_the_same(env: Path) -> None:

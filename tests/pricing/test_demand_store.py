@@ -70,3 +70,27 @@ def test_market_from_the_store_prices_the_graphs_own_products(world: World, tmp_
     assert decision.segment_multiplier * decision.zone_multiplier == pytest.approx(
         np.clip(planned, 0.5 * decision.zone_multiplier, 2.0 * decision.zone_multiplier)
     )
+
+
+def test_market_from_the_store_has_one_group_per_graph_segment(world: World) -> None:
+    """Per segment: the groups are the graph's segments, each segment's units at list price
+    are its own series', and a quote of a segmented customer prices with its segment's
+    plan (not the mean of the plans)."""
+    from pricegraph.pricing.market_from_store import market_from_store
+
+    segment_model, _ = fit_demand_from_store(world.store, segment_version="v1")
+    one = market_from_store(world.store, max_products=8, num_periods=4)
+    market = market_from_store(
+        world.store, max_products=8, num_periods=4, segment_model=segment_model
+    )
+    names = sorted(set(segment_model.estimates["segment"]) - {"all"})
+    assert market.segment_names == tuple(names) and market.num_groups == len(names)
+    assert market.product_ids == one.product_ids
+    units = market.expected_units(market.list_price, 0)  # [S, P]
+    for s, name in enumerate(names):
+        known = segment_model.estimates.query("segment == @name")["product_id"]
+        absent = ~np.isin(np.asarray(market.product_ids, dtype=object), known.to_numpy())
+        assert np.all(units[s, absent] < 1e-6) and np.all(units[s, ~absent] > 0)
+    # segments differ in what they buy: the per-segment units are not proportional
+    shares = units / units.sum(axis=1, keepdims=True)
+    assert np.abs(shares - shares.mean(axis=0)).max() > 0.01
