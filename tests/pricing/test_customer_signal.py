@@ -196,3 +196,42 @@ def test_state_without_a_signal_names_the_fallback(world: World, tmp_path) -> No
     decision = policy.decide(state)
     assert decision.customer_signal == "fallback: no customer sensitivity model in this policy"
     assert decision.customer_ratio == 1.0 and decision.customer_slope is None
+
+
+def test_views_in_the_graph_are_priced_as_the_world_showed_them(world: World) -> None:
+    """The exposures read from the graph: each view's price is the one the synthetic world
+    showed (its event's unit price), and a view is bought when a purchase of the same
+    customer and product falls on the same day."""
+    from pricegraph.loaders.synthetic import generate_world
+    from pricegraph.loaders.synthetic_config import WorldConfig
+    from pricegraph.pricing.customer_states import exposures_from_store, view_prices
+
+    events = generate_world(
+        WorldConfig(seed=5, n_brands=8, n_customers=60, n_products=20, n_days=120)
+    ).events
+    shown = events[events["event_type"] == "view"]
+    priced = view_prices(world.store)
+    assert len(priced) == len(shown)
+    key = ["customer_id", "product_id", "ts"]
+    both = priced.merge(
+        shown.assign(ts=pd.to_datetime(shown["ts"]).dt.tz_localize(None))[[*key, "unit_price"]],
+        on=key,
+    )
+    assert len(both) == len(shown)
+    assert both["price"].to_numpy() == pytest.approx(both["unit_price"].to_numpy())
+    table = exposures_from_store(world.store)
+    bought_days = {
+        (c, p, d)
+        for c, p, d in zip(
+            events.loc[events["event_type"] == "purchase", "customer_id"],
+            events.loc[events["event_type"] == "purchase", "product_id"],
+            pd.to_datetime(events.loc[events["event_type"] == "purchase", "ts"]).dt.floor("D"),
+            strict=True,
+        )
+    }
+    expected = [
+        (c, p, d.tz_convert("UTC") if d.tzinfo else d.tz_localize("UTC")) in bought_days
+        for c, p, d in zip(table["customer_id"], table["product_id"], table["day"], strict=True)
+    ]
+    assert table["bought"].astype(bool).tolist() == expected
+    assert table["bought"].sum() > 0 and (table["log_rel_price"] < 0).sum() > 0
