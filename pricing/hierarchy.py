@@ -36,7 +36,7 @@ from .action_wrappers import ZONE_LEVELS, ZONE_NAMES
 from .customer_sensitivity import CustomerSignal
 from .macro import MacroPolicy, macro_features
 from .meso import MesoConfig, MesoPlanner
-from .micro import MicroPolicy, micro_features
+from .micro import MicroPolicy, micro_features, personal_within_band
 from .policy import LevelDecision, MarketObservation, QuoteState
 from .public_market import PublicMarket
 from .simulator import MarketState
@@ -191,7 +191,9 @@ class HierarchicalPolicy:
                 # recency: 0, as in training (the simulator has no customer histories)
                 t / pub.horizon, 0.0,
             )  # fmt: skip
-            adjustment = np.where(known, self.micro.adjustments(feats), 0.0)
+            proposed = np.where(known, self.micro.adjustments(feats), 0.0)
+            base = zone_multiplier * segment_multiplier
+            adjustment = personal_within_band(base, proposed, pub.personal_band)
         return LevelArrays(
             period=t, features=features, category=category, zone_index=zone_index,
             zone_multiplier=zone_multiplier, segment_multiplier=segment_multiplier,
@@ -391,6 +393,7 @@ class HierarchicalPolicy:
             "levels": self.levels,
             "zone_levels": list(self.macro.levels),
             "max_adjustment": self.micro.max_adjustment,
+            "personal_band": pub.personal_band,
             "micro_scale": self.micro.scale,
             "meso": {"low": self.meso.config.meso_low, "high": self.meso.config.meso_high},
             "delta": pub.delta,
@@ -434,7 +437,7 @@ class HierarchicalPolicy:
             price_high=arrays["price_high"], slope=arrays["slope"], delta=float(info["delta"]),
             horizon=int(info["horizon"]), segment_names=tuple(info["segment_names"]),
             category_names=tuple(info["category_names"]), product_ids=tuple(info["product_ids"]),
-            reference_stock=arrays.get("reference_stock"),
+            reference_stock=arrays.get("reference_stock"), personal_band=info["personal_band"],
         )  # fmt: skip
         signal = None
         if info.get("customer_signal"):

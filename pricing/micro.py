@@ -29,6 +29,13 @@ played as deployed through the quote guardrails (seeds apart from training and
 evaluation): zero adjustment is the default, and micro only deviates when that gains
 real profit on validation.
 
+**Inside the deployed band.** The quote guardrails keep a personalised price within
+``list x (1 +- max_personal_deviation_pct)``; the personal level decides with that
+rule (:func:`personal_within_band`, in the bandit's reward and in every decision):
+it acts only where the upper levels' price already lies in the band, at most to the
+band's edge, so the guardrails never undo a personal price (a price outside the band
+is left the segment's, not clamped towards list).
+
 **Input vector** (:func:`micro_features`, ``S + 10`` floats). The *customer* is its
 segment one-hot, the segment's estimated price slope (/ 5) and the customer signal:
 ``1 + log`` of the customer's estimated slope over its segment's mean estimate, read
@@ -117,6 +124,29 @@ def micro_features(
     return np.concatenate([onehot, context], axis=1).astype(np.float32)
 
 
+def personal_within_band(
+    base: np.ndarray, adjustment: np.ndarray, band: float | None
+) -> np.ndarray:
+    """The adjustment the guardrails will keep, decided before they apply (train = serve).
+
+    A personalised price must stay within ``list x (1 +- band)`` (the deployed personal
+    deviation guardrail), so the personal level acts only where the upper levels' price
+    ``base`` (over list) already lies inside the band, and moves it at most to the band's
+    edge; elsewhere it returns 0 and the price stays the segment's.
+
+    Args:
+        base: ``[n]`` zone x segment multiplier (price over list).
+        adjustment: ``[n]`` proposed adjustment, fraction of ``base``.
+        band: The band as a fraction (``None``: no band, ``adjustment`` unchanged).
+    """
+    base, adjustment = np.broadcast_arrays(np.asarray(base, float), np.asarray(adjustment, float))
+    if band is None:
+        return adjustment.copy()
+    inside = np.abs(base - 1.0) <= band + 1e-12
+    kept = np.clip(base * (1.0 + adjustment), 1.0 - band, 1.0 + band) / base - 1.0
+    return np.where(inside & (adjustment != 0.0), kept, 0.0)
+
+
 @dataclass(frozen=True, eq=False)
 class MicroCells:
     """The estimated model's cells the bandit draws from (``T`` periods, ``S``, ``P``)."""
@@ -143,6 +173,8 @@ class MicroCells:
     """``[G]`` the customer's estimated slope over its segment's (customer signal)."""
     group_weight: np.ndarray | None = None
     """``[G]`` how many customers each stands for (draw weights)."""
+    personal_band: float | None = None
+    """The deployed personal band (:func:`personal_within_band`); ``None``: none."""
 
     def groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(segment, ratio, probability)`` ``[G]`` of the customers drawn."""
@@ -191,8 +223,8 @@ class MicroBanditEnv(gym.Env):
         cells = self.cells
         t, s, j, base, ratio = self._cell
         unit = float(np.clip(np.nan_to_num(np.asarray(action, float)).ravel()[0], -1.0, 1.0))
-        price = np.clip(base * (1 + self.config.max_adjustment * unit), cells.low_ratio[j],
-                        cells.high_ratio[j])  # fmt: skip
+        kept = personal_within_band(base, self.config.max_adjustment * unit, cells.personal_band)
+        price = np.clip(base * (1 + float(kept)), cells.low_ratio[j], cells.high_ratio[j])
         slope = cells.slope[s] * ratio + cells.delta * (not np.isnan(cells.competitor_ratio[t, j]))
         cost = cells.cost_ratio[j] + cells.shadow_ratio[j]
         reward = ((price - cost) * (price / base) ** (-slope) - (base - cost)) / base
@@ -266,5 +298,6 @@ __all__ = [
     "MicroPolicy",
     "MicroResult",
     "micro_features",
+    "personal_within_band",
     "train_micro",
 ]

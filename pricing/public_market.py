@@ -40,6 +40,10 @@ class PublicMarket:
     """Category names (index = category)."""
     product_ids: tuple[str, ...]
     """Product ids (index = product)."""
+    personal_band: float | None = None
+    """The deployed band a personalised price keeps around list price, as a fraction
+    (``max_personal_deviation_pct / 100``); ``None``: no band. The personal level acts
+    only inside it (:func:`~.micro.personal_within_band`)."""
     reference_stock: np.ndarray | None = None
     """``[P]`` catalogue stock units the season's ``initial_inventory`` stands for (the
     world's stock before ``inventory_scale``); ``None``: ``initial_inventory`` itself."""

@@ -224,6 +224,9 @@ def _train_pricing(
     started = time.perf_counter()
     period = slice(config.simulator.start_period, None)
     comp = estimated.competitor_price[:, period][:, : config.simulator.horizon_periods]
+    guardrails = guardrails or GuardrailConfig()
+    deviation = guardrails.max_personal_deviation_pct
+    band = None if deviation is None else deviation / 100.0
     signal, group_ratio = None, np.ones(market.num_groups)
     if sensitivity is not None:
         signal, group_ratio = group_signal(market, sensitivity, customer_vectors or {})
@@ -234,7 +237,7 @@ def _train_pricing(
         shadow_ratio=meso.plan.shadow_price / market.list_price,
         low_ratio=env.price_low / market.list_price, high_ratio=env.price_high / market.list_price,
         group_segment=market.group_segment, group_ratio=group_ratio,
-        group_weight=market.group_weight,
+        group_weight=market.group_weight, personal_band=band,
     )  # fmt: skip
     micro = train_micro(cells, micro_cfg)
 
@@ -246,14 +249,13 @@ def _train_pricing(
         env.price_low, env.price_high, estimated.beta, estimated.delta,
         config.simulator.horizon_periods, market.segment_names, market.category_names,
         market.product_ids or tuple(str(j) for j in range(market.num_products)),
-        reference_stock=reference_stock(market),
+        reference_stock=reference_stock(market), personal_band=band,
     )  # fmt: skip
     policy = HierarchicalPolicy(
         MacroPolicy(macro.model), meso, MicroPolicy(micro.model, micro_cfg.max_adjustment),
         public, version, signal=signal,
     )  # fmt: skip
     validation: dict[float, float] = {}
-    guardrails = guardrails or GuardrailConfig()
     if config.micro_validation_episodes > 0:  # the gate is tuned as deployed
         seeds = range(
             VALIDATION_SEED_START, VALIDATION_SEED_START + config.micro_validation_episodes

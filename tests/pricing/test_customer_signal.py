@@ -155,7 +155,10 @@ def test_train_pricing_with_a_signal_evaluates_per_customer(tmp_path) -> None:
 def test_quote_price_moves_with_the_customer_graph_vector(world: World, tmp_path) -> None:
     trained = train_pricing(tiny_market(inventory=30.0), TINY, tmp_path).policy
     segments = tuple(sorted(set(world.store.node_frame("Segment")["id"]))[:2])
-    public = replace(trained.public, product_ids=tuple(world.products[:6]), segment_names=segments)
+    public = replace(
+        trained.public, product_ids=tuple(world.products[:6]), segment_names=segments,
+        personal_band=None,  # the band is tested below; here the signal alone moves prices
+    )  # fmt: skip
     vectors = world.vectors.vectors(COLLECTIONS["customers"], world.customers, "graph")
     states = np.stack([vectors[c] for c in world.customers])
     signal = _tiny_signal(8, segments, states)
@@ -181,6 +184,15 @@ def test_quote_price_moves_with_the_customer_graph_vector(world: World, tmp_path
     adjustments = [d.personal_adjustment for d in decisions[:3]]
     assert len(set(np.round(adjustments, 9))) == 3  # the price moves with the vector
     assert all(abs(a) <= 0.15 + 1e-9 for a in adjustments)
+    banded = policy.with_levels("full", "banded")
+    banded.public = replace(public, personal_band=0.05)
+    for d in banded.decide_many([replace(base, customer_vector=v) for v in states[:20]]):
+        price = d.zone_multiplier * d.segment_multiplier
+        assert (
+            d.personal_adjustment == 0.0
+            or abs(price * (1 + d.personal_adjustment) - 1) <= 0.05 + 1e-9
+        )
+        assert d.is_personalized == (d.personal_adjustment != 0.0)
     assert decisions[1].customer_signal == "graph state"
     assert decisions[3].customer_signal == "fallback: no graph vector for the customer"
     quote = service.quote(customer, world.products[0], requested_by="t")

@@ -88,7 +88,8 @@ def test_market_from_the_store_has_one_group_per_graph_segment(world: World) -> 
     assert market.product_ids == one.product_ids
     units = market.expected_units(market.list_price, 0)  # [S, P]
     for s, name in enumerate(names):
-        known = segment_model.estimates.query("segment == @name")["product_id"]
+        estimates = segment_model.estimates
+        known = estimates.loc[estimates["segment"] == name, "product_id"]
         absent = ~np.isin(np.asarray(market.product_ids, dtype=object), known.to_numpy())
         assert np.all(units[s, absent] < 1e-6) and np.all(units[s, ~absent] > 0)
     # segments differ in what they buy: the per-segment units are not proportional

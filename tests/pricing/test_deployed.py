@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -53,6 +54,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
 def test_personalised_rows_stay_in_the_personal_band(trained) -> None:
     market = tiny_market(inventory=30.0)
     policy = trained.policy.with_micro(trained.policy.micro.with_scale(1.0))
+    # the trained policy decides inside the deployed band (15 %): its personal prices
+    # already lie in it, and where the segment price does not, it does not personalise
+    env = tiny_env(market)
+    env.reset(seed=0)
+    raw, flags = policy.prices_and_flags(env.state)
+    assert np.all((np.abs(raw - market.list_price) <= 0.15 * market.list_price + 1e-9)[flags])
+    # a policy without the band: the guardrails clamp what it personalises
+    policy.public = replace(policy.public, personal_band=None)
     guarded = GuardedPolicy(policy, market, GuardrailConfig(max_personal_deviation_pct=2.0))
     env = tiny_env(market)
     env.reset(seed=0)

@@ -94,3 +94,16 @@ def test_scale_gates_the_adjustment(trained: MicroPolicy, scale: float) -> None:
 def test_scale_out_of_range_is_rejected(trained: MicroPolicy, scale: float) -> None:
     with pytest.raises(ConfigError, match=r"MicroPolicy scale: expected a value in \[0, 1\]"):
         MicroPolicy(trained.model, scale=scale)
+
+
+def test_personal_level_acts_only_inside_the_deployed_band() -> None:
+    from pricegraph.pricing.micro import personal_within_band
+
+    base = np.array([1.0, 1.1, 1.3, 0.8, 1.0])
+    proposed = np.array([0.1, 0.1, -0.1, 0.05, 0.0])
+    kept = personal_within_band(base, proposed, 0.15)
+    # inside: kept, or moved to the band's edge; outside (1.3, 0.8): no personal price
+    assert kept == pytest.approx([0.1, 1.15 / 1.1 - 1, 0.0, 0.0, 0.0])
+    moved = kept != 0
+    assert np.all(np.abs(base[moved] * (1 + kept[moved]) - 1) <= 0.15 + 1e-12)
+    assert personal_within_band(base, proposed, None) == pytest.approx(proposed)
