@@ -40,7 +40,13 @@ from .baselines import (
 )
 from .customer_sensitivity import CustomerSignal, SensitivityModel
 from .deployed import GuardedPolicy, deployed_bounds
-from .evaluation import compare_policies, evaluate_policy, plot_profit_vs_oracle, run_episode
+from .evaluation import (
+    compare_policies,
+    evaluate_policy,
+    mean_ci95,
+    plot_profit_vs_oracle,
+    run_episode,
+)
 from .guardrail_config import GuardrailConfig
 from .headroom import personalisation_headroom
 from .hierarchy import HierarchicalPolicy, PerCustomerPolicy
@@ -81,7 +87,7 @@ class PricingTrainConfig:
     """Exploration, demand fit and planning."""
     micro: MicroConfig = field(default_factory=MicroConfig)
     """TD3 personal adjustment learner."""
-    micro_validation_episodes: int = 3
+    micro_validation_episodes: int = 5
     """Simulator episodes that choose the micro gate (0: no gate, scale 1)."""
     micro_scales: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
     """Candidate scales in ``[0, 1]`` of micro's adjustment; ties go to the smaller."""
@@ -475,15 +481,18 @@ def choose_micro_scale(
     seeds: Sequence[int],
     wrap: Callable[[HierarchicalPolicy], PricingPolicy] | None = None,
 ) -> tuple[float, dict[float, float]]:
-    """Pick the micro scale with the best mean simulator profit on ``seeds`` (paired).
+    """Pick the micro scale with the best mean simulator profit on ``seeds`` (paired),
+    among those that beat scale 0 beyond noise.
 
-    Every candidate plays the same seeded episodes (common random numbers); ties go
-    to the smaller scale, so micro stays off unless it gains real profit.
+    Every candidate plays the same seeded episodes (common random numbers). A scale
+    qualifies only when its paired gain over scale 0 has a 95 % lower bound above 0
+    (t over the seeds; with one seed, a positive gain); among qualifying scales the best
+    mean wins, ties to the smaller. So micro stays off unless it gains real profit.
 
     Args:
         policy: The hierarchy.
         env_factory: The validation environment.
-        scales: Candidate scales in ``[0, 1]``.
+        scales: Candidate scales in ``[0, 1]`` (0 is always tried).
         seeds: Validation episode seeds.
         wrap: Applied to each candidate before it plays, e.g. the deployed guardrails
             (:class:`~.deployed.GuardedPolicy`; ``train_pricing`` tunes as deployed).
@@ -491,12 +500,20 @@ def choose_micro_scale(
     Returns:
         ``(best scale, {scale: mean profit in currency})``.
     """
-    profits = {}
-    for scale in sorted(scales):
+    per_seed = {}
+    for scale in sorted({0.0, *map(float, scales)}):
         candidate = policy.with_micro(policy.micro.with_scale(scale))
         player = candidate if wrap is None else wrap(candidate)
-        profits[float(scale)] = float(evaluate_policy(env_factory, player, seeds)["profit"].mean())
-    best = max(profits, key=lambda s: (profits[s], -s))
+        per_seed[scale] = evaluate_policy(env_factory, player, seeds)["profit"].to_numpy(float)
+    profits = {scale: float(values.mean()) for scale, values in per_seed.items()}
+    qualifying = [0.0]
+    for scale, values in per_seed.items():
+        gain = values - per_seed[0.0]
+        mean, half = mean_ci95(gain)
+        low = mean - half if np.isfinite(half) else mean
+        if scale > 0 and low > 0:
+            qualifying.append(scale)
+    best = max(qualifying, key=lambda s: (profits[s], -s))
     return best, profits
 
 
