@@ -9,7 +9,7 @@ the same seed, differing only in the customer signal of the personal level:
 model on the graph vectors, what ``train-pricing`` deploys) and ``text`` (the same
 model on the text vectors; an ablation, quotes read graph vectors). Each is played per
 representative customer, expected demand, through the deployed guardrails
-(:func:`~pricegraph.pricing.train_pricing.personal_evaluation`): the world's headroom
+(:func:`~pricegraph.pricing.personal.personal_evaluation`): the world's headroom
 (group oracle over segment oracle) and the share of it the personal level captures
 (full over macro + meso, priced per customer), with the gate chosen on validation.
 The mean over worlds gets a t interval (n/a from one world).
@@ -48,13 +48,9 @@ from pricegraph.pricing.market_builders import GroundTruthMarketConfig
 from pricegraph.pricing.market_segments import regroup_by_segments
 from pricegraph.pricing.meso import MesoConfig
 from pricegraph.pricing.micro import MicroConfig
+from pricegraph.pricing.personal import group_signal, personal_evaluation
 from pricegraph.pricing.simulator import SimulatorConfig
-from pricegraph.pricing.train_pricing import (
-    PricingTrainConfig,
-    group_signal,
-    personal_evaluation,
-    train_pricing,
-)
+from pricegraph.pricing.train_pricing import PricingTrainConfig, train_pricing
 
 STATES = ("none", "graph", "text")
 

@@ -449,37 +449,10 @@ class HierarchicalPolicy:
         )  # fmt: skip
 
 
-class PerCustomerPolicy:
-    """The hierarchy priced per customer group: a simulator policy for ``price_level="group"``.
-
-    Args:
-        policy: The hierarchy.
-        group_segment: ``[G]`` the policy's segment index of each group.
-        group_ratio: ``[G]`` each group's customer signal (ratio 1: none).
-        name: Label in evaluation tables (default: the policy's).
-    """
-
-    def __init__(
-        self, policy: HierarchicalPolicy, group_segment: np.ndarray, group_ratio: np.ndarray,
-        name: str | None = None,
-    ) -> None:  # fmt: skip
-        self.policy, self.group_segment, self.group_ratio = policy, group_segment, group_ratio
-        self.name = name or policy.name
-
-    def prices(self, state: MarketState) -> np.ndarray:
-        """``[G, P]`` prices of the period."""
-        return self.prices_and_flags(state)[0]
-
-    def prices_and_flags(self, state: MarketState) -> tuple[np.ndarray, np.ndarray]:
-        """``[G, P]`` prices and personalised flags (:class:`~.deployed.GuardedPolicy`)."""
-        return self.policy.group_prices_and_flags(state, self.group_segment, self.group_ratio)
-
-
 __all__ = [
     "CHECKPOINT_FORMAT",
     "DecisionRows",
     "HierarchicalPolicy",
     "LevelArrays",
     "Levels",
-    "PerCustomerPolicy",
 ]

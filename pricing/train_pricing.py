@@ -19,7 +19,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,7 +30,6 @@ import pandas as pd
 import torch
 from rich.progress import Progress
 
-from ..errors import DataValidationError
 from .baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
@@ -38,24 +37,21 @@ from .baselines import (
     PricingPolicy,
     StaticListPolicy,
 )
-from .customer_sensitivity import CustomerSignal, SensitivityModel
+from .customer_sensitivity import SensitivityModel
 from .deployed import GuardedPolicy, deployed_bounds
 from .evaluation import (
     compare_policies,
-    evaluate_policy,
-    mean_ci95,
     plot_profit_vs_oracle,
-    run_episode,
 )
 from .guardrail_config import GuardrailConfig
-from .headroom import personalisation_headroom
-from .hierarchy import HierarchicalPolicy, PerCustomerPolicy
+from .hierarchy import HierarchicalPolicy
 from .macro import MacroConfig, MacroPolicy, train_macro
 from .market import MarketModel
 from .market_builders import GroundTruthMarketConfig
 from .meso import MesoConfig, MesoPlanner, explore, fit_market
 from .micro import MicroCells, MicroConfig, MicroPolicy, train_micro
 from .oracle import OraclePolicy, season_profit_bound, solve_oracle
+from .personal import PerCustomerPolicy, choose_micro_scale, group_signal, personal_evaluation
 from .public_market import PublicMarket
 from .simulator import MarketEnv, PriceBounds, SimulatorConfig
 
@@ -126,7 +122,7 @@ class PricingTrainResult:
     personal: dict[str, float] = field(default_factory=dict)
     """Per customer group, expected demand, as deployed (empty without a customer
     signal): the headroom of the world and the share of it the personal level captures
-    (:func:`personal_evaluation`)."""
+    (:func:`~.personal.personal_evaluation`)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -345,67 +341,6 @@ def _train_pricing(
     )  # fmt: skip
 
 
-def group_signal(
-    market: MarketModel, sensitivity: SensitivityModel, vectors: Mapping[str, np.ndarray]
-) -> tuple[CustomerSignal, np.ndarray]:
-    """The customer signal built on the market's representative customers, and their ratios.
-
-    Raises:
-        DataValidationError: The market does not name its groups' customers.
-    """
-    customers = market.meta.get("group_customer_ids")
-    if customers is None:
-        raise DataValidationError(
-            "a customer signal needs a market of real customers (meta['group_customer_ids'], "
-            "e.g. market_from_ground_truth)"
-        )
-    width = sensitivity.reducer.mean.size
-    states = np.full((len(customers), width), np.nan)
-    for g, key in enumerate(customers):
-        vector = vectors.get(str(key))
-        if vector is not None and np.asarray(vector).size == width:
-            states[g] = vector
-    signal = CustomerSignal.build(sensitivity, states, market.group_segment, market.segment_names)
-    return signal, signal.read(states, market.group_segment)["ratio"]
-
-
-def personal_evaluation(
-    policy: HierarchicalPolicy,
-    market: MarketModel,
-    group_ratio: np.ndarray,
-    simulator: SimulatorConfig,
-    guardrails: GuardrailConfig,
-) -> dict[str, float]:
-    """The personal level per customer group, expected demand, as deployed.
-
-    Returns:
-        ``headroom_pct`` (group oracle over segment oracle, :mod:`.headroom`, inside the
-        deployed bounds), the season profits of ``macro+meso`` and ``full`` priced per
-        group through the guardrails, and ``captured_pct``, the share of the headroom
-        the personal level adds.
-    """
-    bounds = deployed_bounds(market, guardrails)
-    config = replace(simulator, is_stochastic=False, price_level="group")
-    headroom = personalisation_headroom(market, bounds, config)
-    profits = {}
-    for levels in ("macro+meso", "full"):
-        per_customer = PerCustomerPolicy(
-            policy.with_levels(levels, levels), market.group_segment, group_ratio
-        )
-        env = MarketEnv(market, bounds, config)
-        profits[levels] = run_episode(env, GuardedPolicy(per_customer, market, guardrails), 0)[
-            "profit"
-        ]
-    return {
-        "headroom_pct": headroom.pct,
-        "segment_oracle_profit": headroom.segment_profit,
-        "group_oracle_profit": headroom.group_profit,
-        "macro_meso_profit": profits["macro+meso"],
-        "full_profit": profits["full"],
-        "captured_pct": headroom.captured_pct(profits["macro+meso"], profits["full"]),
-    }
-
-
 def evaluate_as_deployed(
     policy: HierarchicalPolicy,
     market: MarketModel,
@@ -474,49 +409,6 @@ def evaluation_policies(
     ]
 
 
-def choose_micro_scale(
-    policy: HierarchicalPolicy,
-    env_factory: Callable[[], MarketEnv],
-    scales: Sequence[float],
-    seeds: Sequence[int],
-    wrap: Callable[[HierarchicalPolicy], PricingPolicy] | None = None,
-) -> tuple[float, dict[float, float]]:
-    """Pick the micro scale with the best mean simulator profit on ``seeds`` (paired),
-    among those that beat scale 0 beyond noise.
-
-    Every candidate plays the same seeded episodes (common random numbers). A scale
-    qualifies only when its paired gain over scale 0 has a 95 % lower bound above 0
-    (t over the seeds; with one seed, a positive gain); among qualifying scales the best
-    mean wins, ties to the smaller. So micro stays off unless it gains real profit.
-
-    Args:
-        policy: The hierarchy.
-        env_factory: The validation environment.
-        scales: Candidate scales in ``[0, 1]`` (0 is always tried).
-        seeds: Validation episode seeds.
-        wrap: Applied to each candidate before it plays, e.g. the deployed guardrails
-            (:class:`~.deployed.GuardedPolicy`; ``train_pricing`` tunes as deployed).
-
-    Returns:
-        ``(best scale, {scale: mean profit in currency})``.
-    """
-    per_seed = {}
-    for scale in sorted({0.0, *map(float, scales)}):
-        candidate = policy.with_micro(policy.micro.with_scale(scale))
-        player = candidate if wrap is None else wrap(candidate)
-        per_seed[scale] = evaluate_policy(env_factory, player, seeds)["profit"].to_numpy(float)
-    profits = {scale: float(values.mean()) for scale, values in per_seed.items()}
-    qualifying = [0.0]
-    for scale, values in per_seed.items():
-        gain = values - per_seed[0.0]
-        mean, half = mean_ci95(gain)
-        low = mean - half if np.isfinite(half) else mean
-        if scale > 0 and low > 0:
-            qualifying.append(scale)
-    best = max(qualifying, key=lambda s: (profits[s], -s))
-    return best, profits
-
-
 def plot_learning_curves(macro_returns: np.ndarray, micro_rewards: np.ndarray, path: Path) -> Path:
     """Save the macro episode returns and the micro rewards (moving mean) as a PNG."""
     import matplotlib
@@ -549,7 +441,6 @@ __all__ = [
     "VALIDATION_SEED_START",
     "PricingTrainConfig",
     "PricingTrainResult",
-    "choose_micro_scale",
     "evaluate_as_deployed",
     "evaluation_policies",
     "one_torch_thread",

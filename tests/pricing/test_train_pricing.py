@@ -74,7 +74,7 @@ class _Constant:
 def test_micro_gate_needs_a_gain_beyond_noise(tmp_path) -> None:
     from pricing_rl_support import tiny_env
 
-    from pricegraph.pricing.train_pricing import choose_micro_scale
+    from pricegraph.pricing.personal import choose_micro_scale
 
     market = tiny_market(inventory=np.inf)  # inelastic: a higher price pays on every seed
     policy = train_pricing(market, replace(TINY, eval_episodes=0), tmp_path).policy
