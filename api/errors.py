@@ -127,11 +127,16 @@ def without_paths(message: str) -> str:
     return _PATH.sub("<path>", message)
 
 
+def quoted(text: str) -> str:
+    """``text`` as an error may quote it: at most :data:`MAX_VALUE_CHARS` characters, a
+    longer one cut with an ellipsis (a client's value is never echoed whole)."""
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "\u2026"
+
+
 def _json(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
-    text = str(value)
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "\u2026"
+    return quoted(str(value))
 
 
 def coded(error: GraphQLError, mask: Callable[[GraphQLError], GraphQLError]) -> GraphQLError:
@@ -210,6 +215,7 @@ __all__ = [
     "from_pricegraph",
     "invalid",
     "mask_error",
+    "quoted",
     "unavailable",
     "without_paths",
 ]

@@ -29,6 +29,7 @@ from ..gnn.recommend import Recommender
 from ..gnn.recommend_service import build_recommender
 from ..graph.base import GraphStore
 from ..graph.factory import make_graph_store
+from ..loaders.record_validation import SMALL_BATCH_ROWS
 from ..pricing.approvals import ApprovalQueue
 from ..pricing.audit import AuditLog
 from ..pricing.config import PricingConfig
@@ -96,6 +97,9 @@ class Services:
         policy: The pricing policy quotes use.
         demand: The demand model for what-if (``None`` when none is saved).
         quotes: The quote service (rebuilt when the guardrails change).
+        small_batch_rows: Write batches up to this many items are validated without
+            pandas (same rules and messages, faster for a few items); 0 validates every
+            batch with pandas (the benchmark's baseline).
     """
 
     settings: Settings
@@ -111,6 +115,7 @@ class Services:
     policy: QuotePolicy
     demand: DemandModel | None
     quotes: QuoteService = field(init=False)
+    small_batch_rows: int = field(default=SMALL_BATCH_ROWS, init=False)
     _executor: ThreadPoolExecutor = field(init=False, repr=False)
     _encoder: TextEncoder | None = field(default=None, init=False, repr=False)
 

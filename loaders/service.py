@@ -9,9 +9,10 @@ creates nothing new and reports the same loaded / rejected / skipped counts.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +21,7 @@ from ..graph.base import GraphStore, UpsertResult
 from .formats import KINDS, LOAD_ORDER
 from .mapping import FileMapping
 from .readers import read_raw
+from .record_validation import SMALL_BATCH_ROWS, validate_records
 from .validation import RefIndex, Validated, rejects_message, validate
 from .writer import NODE_LABEL, write_rows
 
@@ -88,11 +90,12 @@ class LoadReport:
         )
 
 
-def _present_columns(mapping: FileMapping, raw: pd.DataFrame) -> set[str]:
+def _present_columns(mapping: FileMapping, columns: Iterable[str]) -> set[str]:
     spec = KINDS[mapping.kind]
     if mapping.kind in _ALWAYS_FULL:
         return set(spec.names) | {"kind", "price_point_id"}
-    present = {f.name for f in spec.fields if mapping.source_column(f.name) in raw.columns}
+    given = set(columns)
+    present = {f.name for f in spec.fields if mapping.source_column(f.name) in given}
     present |= set(mapping.constants)
     present |= {f.name for f in spec.fields if f.default is not None}
     return present
@@ -153,17 +156,15 @@ def load_frame(
     validated = validate(raw, mapping, refs)
     rejects_path = write_rejects(validated, raw, rejects_path)
     task = progress.add_task(f"{mapping.path.name} ({mapping.kind})", total=len(validated.frame))
-    result = write_rows(
+    result = _write_validated(
         store,
-        mapping.kind,
-        validated.frame,
-        _present_columns(mapping, raw),
+        mapping,
+        validated,
+        raw.columns,
+        refs,
         chunk_rows=chunk_rows,
         on_chunk=lambda n: progress.advance(task, n),
     )
-    if mapping.kind in NODE_LABEL:
-        key = KINDS[mapping.kind].key or "price_point_id"
-        refs.add(NODE_LABEL[mapping.kind], validated.frame[key])
     return FileReport(
         path=mapping.path,
         kind=mapping.kind,
@@ -176,6 +177,57 @@ def load_frame(
         first_rejects=rejects_message(validated.rejects),
         skipped_reasons=_reason_counts(validated.skipped),
     )
+
+
+def load_records(
+    store: GraphStore,
+    mapping: FileMapping,
+    records: Sequence[Mapping[str, Any]],
+    refs: RefIndex,
+    rejects_path: Path,
+    *,
+    small_batch_rows: int = SMALL_BATCH_ROWS,
+) -> tuple[UpsertResult, Validated]:
+    """Validate and write records (dicts with ``_line``) of ``mapping.kind``: API writes.
+
+    What :func:`load_frame` does with a frame of the same rows, but a small batch (up to
+    ``small_batch_rows``) is validated without pandas
+    (:func:`~pricegraph.loaders.record_validation.validate_records`), and nothing is
+    reported but the store's result and the validation itself (its rejects say which
+    records were refused and why). A column is present when any record has the key.
+    """
+    validated = validate_records(records, mapping, refs, small_batch_rows=small_batch_rows)
+    if validated.rejects.empty:
+        rejects_path.unlink(missing_ok=True)
+    else:
+        write_rejects(validated, pd.DataFrame.from_records(list(records)), rejects_path)
+    columns = {name for record in records for name in record}
+    return _write_validated(store, mapping, validated, columns, refs), validated
+
+
+def _write_validated(
+    store: GraphStore,
+    mapping: FileMapping,
+    validated: Validated,
+    columns: Iterable[str],
+    refs: RefIndex,
+    *,
+    chunk_rows: int = 1_000_000,
+    on_chunk: Callable[[int], None] | None = None,
+) -> UpsertResult:
+    """Write the good rows (only the columns given) and record their keys in ``refs``."""
+    result = write_rows(
+        store,
+        mapping.kind,
+        validated.frame,
+        _present_columns(mapping, columns),
+        chunk_rows=chunk_rows,
+        on_chunk=on_chunk,
+    )
+    if mapping.kind in NODE_LABEL:
+        key = KINDS[mapping.kind].key or "price_point_id"
+        refs.add(NODE_LABEL[mapping.kind], validated.frame[key])
+    return result
 
 
 def _reason_counts(skipped: pd.DataFrame) -> dict[str, int]:
@@ -192,4 +244,12 @@ def new_progress() -> Progress:
     )
 
 
-__all__ = ["FileReport", "LoadReport", "load_files", "load_frame", "new_progress", "write_rejects"]
+__all__ = [
+    "FileReport",
+    "LoadReport",
+    "load_files",
+    "load_frame",
+    "load_records",
+    "new_progress",
+    "write_rejects",
+]

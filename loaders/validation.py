@@ -22,8 +22,10 @@ from .mapping import FileMapping
 from .readers import LINE
 
 REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
+"""Words read as ``true`` (after trimming, any case)."""
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
+"""Words read as ``false`` (after trimming, any case)."""
 
 
 class RefIndex:
@@ -95,10 +97,15 @@ class _Errors:
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
+            return empty_rejects()
         return pd.concat(self.parts, ignore_index=True).sort_values(
             ["line", "field"], kind="stable"
         )
+
+
+def empty_rejects() -> pd.DataFrame:
+    """A rejects frame without rows (``object`` columns)."""
+    return pd.DataFrame(np.empty((0, len(REJECT_COLUMNS)), dtype=object), columns=REJECT_COLUMNS)
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -117,15 +124,18 @@ def _parse(spec: FieldSpec, raw: pd.Series, mapping: FileMapping) -> tuple[pd.Se
     if spec.type == "bool":
         if pd.api.types.is_bool_dtype(text):
             return text.astype("boolean"), np.zeros(len(raw), bool)
-        lowered = text.str.lower()
+        is_text = pd.api.types.is_string_dtype(text)
+        lowered = (text if is_text else _text(text.astype(object))).str.lower()  # 1 -> "1"
         value = pd.Series(pd.NA, index=raw.index, dtype="boolean")
-        value[lowered.isin(_TRUE).fillna(False)] = True
-        value[lowered.isin(_FALSE).fillna(False)] = False
+        value[lowered.isin(TRUE_WORDS).fillna(False)] = True
+        value[lowered.isin(FALSE_WORDS).fillna(False)] = False
         return value, present & value.isna().to_numpy()
     number = pd.to_numeric(text, errors="coerce")
     bad = present & number.isna().to_numpy()
     if spec.type == "int":
-        whole = number.notna().to_numpy() & (np.mod(number.fillna(0).to_numpy(float), 1) != 0)
+        with np.errstate(invalid="ignore"):  # infinities are not whole numbers either
+            fraction = np.mod(number.fillna(0).to_numpy(float), 1)
+        whole = number.notna().to_numpy() & (fraction != 0)
         return number.where(~whole).astype("Int64"), bad | whole
     return number.astype("float64"), bad
 
@@ -149,7 +159,8 @@ def _parse_datetime(raw: pd.Series, mapping: FileMapping) -> tuple[pd.Series, np
     return utc, present & utc.isna().to_numpy()
 
 
-def _describe(spec: FieldSpec) -> str:
+def describe_field(spec: FieldSpec) -> str:
+    """What ``spec`` expects, as error messages say it: ``a number > 0``."""
     names = {
         "int": "a whole number",
         "float": "a number",
@@ -197,7 +208,7 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
                 if spec.type != "bool"
                 else typed.fillna(spec.default)
             )
-        errors.add(bad, spec.name, values, f"expected {_describe(spec)}")
+        errors.add(bad, spec.name, values, f"expected {describe_field(spec)}")
         ok = typed.notna().to_numpy()
         if spec.is_required:
             errors.add(~ok & ~bad, spec.name, values, "missing required value")
@@ -205,7 +216,7 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
             number = pd.to_numeric(typed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             with np.errstate(invalid="ignore"):
                 low = number <= spec.min_value if spec.is_strict else number < spec.min_value
-            errors.add(ok & low, spec.name, values, f"expected {_describe(spec)}")
+            errors.add(ok & low, spec.name, values, f"expected {describe_field(spec)}")
         if spec.choices is not None:
             wrong = ok & ~typed.isin(spec.choices).to_numpy()
             errors.add(wrong, spec.name, values, f"expected one of {', '.join(spec.choices)}")
@@ -256,14 +267,31 @@ def _derive_keys(kind: str, out: pd.DataFrame) -> pd.DataFrame:
         out["price_point_id"] = out["price_point_id"].where(out["price_point_id"].notna(), derived)
     if kind == "events" and out["event_id"].isna().any():
         missing = out["event_id"].isna()
-        columns = ["event_type", "customer_id", "product_id", "ts", "order_id", "qty", "unit_price"]
-        values = out.loc[missing, columns].astype(str)
-        hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
         out["event_id"] = out["event_id"].astype(object)
-        out.loc[missing, "event_id"] = [f"ev-{h:016x}" for h in hashed]
+        out.loc[missing, "event_id"] = derived_event_ids(out[missing])
     if kind == "competitor_prices":
         out["_key"] = out["price_point_id"]
     return out
+
+
+EVENT_ID_COLUMNS = (
+    "event_type",
+    "customer_id",
+    "product_id",
+    "ts",
+    "order_id",
+    "qty",
+    "unit_price",
+)
+"""The values an event id is derived from when a row has none."""
+
+
+def derived_event_ids(events: pd.DataFrame) -> list[str]:
+    """``ev-<16 hex>`` per row of typed ``events``: a hash of :data:`EVENT_ID_COLUMNS`, so
+    the same event sent again gets the same id."""
+    values = events[list(EVENT_ID_COLUMNS)].astype(str)
+    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+    return [f"ev-{h:016x}" for h in hashed]
 
 
 def _check_references(
@@ -319,4 +347,16 @@ def rejects_message(rejects: pd.DataFrame, limit: int = 5) -> list[str]:
     return lines
 
 
-__all__ = ["REJECT_COLUMNS", "RefIndex", "Validated", "rejects_message", "validate"]
+__all__ = [
+    "EVENT_ID_COLUMNS",
+    "FALSE_WORDS",
+    "REJECT_COLUMNS",
+    "TRUE_WORDS",
+    "RefIndex",
+    "Validated",
+    "derived_event_ids",
+    "describe_field",
+    "empty_rejects",
+    "rejects_message",
+    "validate",
+]

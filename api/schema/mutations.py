@@ -1,9 +1,11 @@
 """Mutations: events, products and prices through the loaders' validation; guardrails;
 approval decisions.
 
-Writes go through :func:`pricegraph.loaders.service.load_frame`, the same validation
-and idempotent writes as file loads: a bad item is rejected with the field at fault,
-the good ones are written, and sending the same items again changes nothing. The
+Writes go through :func:`pricegraph.loaders.service.load_records`, the same validation
+and idempotent writes as file loads (a batch of up to 256 items is validated without
+pandas, by the same rules and with the same messages): a bad item is rejected with the
+field at fault, the good ones are written, and sending the same items again changes
+nothing. The
 items of one request are written in one store transaction (an item's node and edges
 together); an event id re-sent with another payload fails the request with
 ``CONFLICT`` and writes nothing of it. References are checked by primary-key
@@ -21,13 +23,14 @@ from typing import Any
 
 import pandas as pd
 import strawberry
-from rich.progress import Progress
 from strawberry.types import Info
 
 from ...graph.base import GraphStore, UpsertResult
 from ...loaders.mapping import FileMapping
-from ...loaders.service import load_frame
-from ...loaders.validation import RefIndex, Validated, validate
+from ...loaders.readers import LINE
+from ...loaders.service import load_records
+from ...loaders.validation import RefIndex, Validated
+from ..errors import quoted
 from ..permissions import IsAdmin, IsPricing
 from ..services import Services
 from .nodes import PriceKind
@@ -165,71 +168,62 @@ class _ItemRefs(RefIndex):
             self._known[label] = {node["id"] for node in found if node is not None}
         return self._known[label]
 
+    def add(self, label: str, keys: pd.Series | list[str]) -> None:
+        """Record written keys of a label already looked up; another label's look-up, if
+        one comes, finds them in the store (same transaction), so none is made now."""
+        if label in self._known:
+            self._known[label].update(keys)
+
 
 def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _Outcome:
     """Validate and write ``items`` of ``kind`` (service thread); see the module docstring.
 
     Items that send different sets of fields are written in separate groups, so an
-    absent field never overwrites a stored value; all groups in one transaction.
+    absent field never overwrites a stored value; all groups in one transaction. Groups
+    of up to ``services.small_batch_rows`` items are validated without pandas.
 
     Raises:
         ConflictError: An event id is stored with another payload (nothing is written).
     """
-    frame = pd.DataFrame(items)
-    frame["_line"] = range(1, len(items) + 1)
-    groups = frame.groupby(
-        [frame[c].notna() for c in frame.columns if c != "_line"] or [frame["_line"] > 0],
-        sort=False,
-    )
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for line, item in enumerate(items, start=1):
+        given = {name: value for name, value in item.items() if value is not None}
+        groups.setdefault(tuple(given), []).append({**given, LINE: line})
     refs = _ItemRefs(services.store, items)
-    rejects_dir = services.settings.data_dir / "rejects"
-    errors: list[ItemError] = []
+    mapping = FileMapping(path=Path(f"graphql-{kind}"), kind=kind)
+    rejects_path = services.settings.data_dir / "rejects" / f"graphql-{kind}.rejects.csv"
+    total, errors = UpsertResult(), []
     with services.store.transaction():
-        total = _write_groups(services.store, kind, groups, refs, rejects_dir, errors)
+        for records in groups.values():
+            result, validated = load_records(
+                services.store,
+                mapping,
+                records,
+                refs,
+                rejects_path,
+                small_batch_rows=services.small_batch_rows,
+            )
+            total += result
+            errors += _item_errors(validated)
     if total.created or total.updated:
         services.quotes.invalidate()  # quotes read a cached snapshot of the store
     errors.sort(key=lambda e: (e.index, e.field or ""))
     return _Outcome(total, errors)
 
 
-def _write_groups(
-    store: GraphStore,
-    kind: str,
-    groups: Any,
-    refs: RefIndex,
-    rejects_dir: Path,
-    errors: list[ItemError],
-) -> UpsertResult:
-    """Validate and write each group, adding the rejected items to ``errors``."""
-    total = UpsertResult()
-    for _, group in groups:
-        raw = group.dropna(axis=1, how="all").reset_index(drop=True)
-        mapping = FileMapping(path=Path(f"graphql-{kind}"), kind=kind)
-        report = load_frame(
-            store,
-            mapping,
-            raw,
-            refs,
-            rejects_dir / f"graphql-{kind}.rejects.csv",
-            Progress(disable=True),
-        )
-        total += report.result
-        if report.rejected:
-            # Validated again for the details, only then: the rejects are the same, as
-            # the references gained only keys of this kind, which it never refers to.
-            errors += _item_errors(validate(raw, mapping, refs))
-    return total
-
-
 def _item_errors(checked: Validated) -> list[ItemError]:
+    if checked.rejects.empty:
+        return []
     return [
         ItemError(
-            index=int(reject["line"]) - 1,
-            field=None if pd.isna(reject.get("field")) else str(reject["field"]),
-            value=None if pd.isna(reject.get("value")) else str(reject["value"]),
-            message=str(reject["reason"]),
+            index=int(line) - 1,
+            field=str(field),
+            value=quoted(str(value)),
+            message=str(reason),
         )
-        for reject in checked.rejects.to_dict("records")
+        for line, field, value, reason in checked.rejects[
+            ["line", "field", "value", "reason"]
+        ].itertuples(index=False)
     ]
 
 

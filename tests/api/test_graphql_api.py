@@ -30,6 +30,7 @@ from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
 from pricegraph.api.settings import Settings
 from pricegraph.graph.base import GraphStore
+from pricegraph.loaders.record_validation import SMALL_BATCH_ROWS
 
 KEYS = {"reader": "reader-key-0123456789abcdef", "pricing": "pricing-key-0123456789abcd"}
 KEYS["admin"] = "admin-key-0123456789abcdefgh"
@@ -608,6 +609,42 @@ def test_upsert_products_and_prices(client: httpx.Client, services: Services) ->
         c=customer,
     )
     assert quote["data"]["personalizedPrice"]["listPrice"] == pytest.approx(120.0)
+
+
+def test_small_batches_are_validated_as_pandas_would(
+    client: httpx.Client, services: Services
+) -> None:
+    """A batch of good and bad items answers the same whether it is validated record by
+    record (as deployed) or with pandas (``small_batch_rows = 0``)."""
+    brand = str(store_of(services).node_frame("Brand")["id"].iloc[0])
+    mutation = (
+        "mutation($p: [ProductInput!]!) { upsertProducts(products: $p) "
+        "{ created updated unchanged rejected errors { index field value message } } }"
+    )
+    products = [
+        {"productId": "P-TWIN-1", "name": "Twin", "brandId": brand, "listPrice": 80.0},
+        {"productId": "P-TWIN-2", "name": "  ", "listPrice": -3},
+        {"productId": "P-TWIN-3", "name": "Gone", "brandId": "B-" + "x" * 5000},
+        {"productId": "P-TWIN-1", "name": "Twin", "brandId": brand, "listPrice": 80.0},
+        {"productId": "P-TWIN-1", "name": "Twin bis", "stockUnits": -1},
+        {"productId": "P-TWIN-4", "name": "Stock", "stockUnits": 3, "cost": 0.0},
+    ]
+    try:
+        services.small_batch_rows = 0
+        by_pandas = gql(client, mutation, role="admin", p=products)["data"]["upsertProducts"]
+    finally:
+        services.small_batch_rows = SMALL_BATCH_ROWS
+    plain = gql(client, mutation, role="admin", p=products)["data"]["upsertProducts"]
+    assert plain["errors"] == by_pandas["errors"] and plain["rejected"] == 4
+    assert plain["unchanged"] == by_pandas["created"] == 1 and plain["created"] == 0
+    assert [(e["index"], e["field"]) for e in plain["errors"]] == [
+        (1, "list_price"),
+        (1, "name"),
+        (2, "brand_id"),
+        (4, "stock_units"),
+        (5, "cost"),
+    ]
+    assert plain["errors"][2]["value"] == "B-" + "x" * 37 + "\u2026"  # a short prefix
 
 
 def test_similarity_and_recommendations(client: httpx.Client, services: Services) -> None:
