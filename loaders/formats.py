@@ -5,6 +5,12 @@ renames them to the canonical names below. Types: ``str``, ``float``, ``int``,
 ``bool``, ``datetime`` (ISO 8601 or a format given in the mapping; UTC, or local
 times converted with the mapping's ``timezone``). Money is a gross amount in
 ``currency`` (ISO 4217, default ``EUR``).
+
+Amounts are bounded where they enter (files and API writes alike): prices and costs
+(``list_price``, ``max_price``, ``cost``, ``price``) lie in [:data:`MIN_PRICE`,
+:data:`MAX_AMOUNT`] = [0.01, 1e9], a cent to the largest amount the guardrails accept;
+an event's ``unit_price`` lies in [0, :data:`MAX_AMOUNT`], since free items (0) and
+fractions of a cent (the UCI Online Retail file has a few) are real transactions.
 """
 
 from __future__ import annotations
@@ -13,6 +19,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 FieldType = Literal["str", "float", "int", "bool", "datetime"]
+
+MIN_PRICE = 0.01
+"""Smallest price or cost accepted (shop currency, gross): a cent, the unit prices are
+rounded to; below it a price cannot be quoted."""
+MAX_AMOUNT = 1e9
+"""Largest price, cost or unit price accepted (shop currency): the guardrails refuse
+larger amounts (``pricing.guardrails_batch.MAX_AMOUNT``), so a larger one is a mistake."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +37,8 @@ class FieldSpec:
         type: Value type after parsing.
         is_required: Whether a row without a value is rejected.
         min_value: Smallest allowed value (numbers), inclusive unless ``is_strict``.
-        is_strict: Whether ``min_value`` itself is excluded (prices must be > 0).
+        max_value: Largest allowed value (numbers), inclusive; infinities are refused.
+        is_strict: Whether ``min_value`` itself is excluded (e.g. a number > 0).
         choices: Allowed values (strings).
         references: ``Label`` whose ``id`` this column must name.
         default: Value used when the column is absent or empty.
@@ -34,6 +48,7 @@ class FieldSpec:
     type: FieldType = "str"
     is_required: bool = False
     min_value: float | None = None
+    max_value: float | None = None
     is_strict: bool = False
     choices: tuple[str, ...] | None = None
     references: str | None = None
@@ -62,7 +77,7 @@ class KindSpec:
         return [f.name for f in self.fields]
 
 
-_PRICE = dict(type="float", min_value=0.0, is_strict=True)
+_PRICE = dict(type="float", min_value=MIN_PRICE, max_value=MAX_AMOUNT)
 
 KINDS: dict[str, KindSpec] = {
     k.name: k
@@ -174,14 +189,14 @@ KINDS: dict[str, KindSpec] = {
                 FieldSpec("ts", type="datetime", is_required=True),
                 FieldSpec("order_id"),
                 FieldSpec("qty", type="int", min_value=1.0, default=1),
-                FieldSpec("unit_price", type="float", min_value=0.0),
+                FieldSpec("unit_price", type="float", min_value=0.0, max_value=MAX_AMOUNT),
                 FieldSpec("currency", default="EUR"),
             ),
             key="event_id",
             description=(
                 "Customer events: purchase, return, view, cart. Purchases and returns need "
-                "order_id and unit_price (>= 0). Without event_id the id is derived from the "
-                "row's values, so a re-run is idempotent."
+                "order_id and unit_price (0 to 1e9; 0 for a free item). Without event_id the "
+                "id is derived from the row's values, so a re-run is idempotent."
             ),
         ),
     ]
@@ -200,4 +215,4 @@ LOAD_ORDER = (
 )
 """Kinds in the order a multi-file load applies them, referenced before referencing."""
 
-__all__ = ["KINDS", "LOAD_ORDER", "FieldSpec", "FieldType", "KindSpec"]
+__all__ = ["KINDS", "LOAD_ORDER", "MAX_AMOUNT", "MIN_PRICE", "FieldSpec", "FieldType", "KindSpec"]

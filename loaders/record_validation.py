@@ -41,6 +41,7 @@ from .validation import (
     derived_event_ids,
     describe_field,
     empty_rejects,
+    is_out_of_range,
     validate,
 )
 
@@ -149,6 +150,7 @@ class _PlainValidation:
         typed = [value if value is not None else spec.default for value, _ in parsed]
         shown = _Shown(raw, is_object)
         expected = f"expected {describe_field(spec)}"
+        is_bounded = spec.min_value is not None or spec.max_value is not None
         for row, ((_, is_bad), value) in enumerate(zip(parsed, typed, strict=True)):
             if is_bad:
                 self._error(row, spec.name, shown[row], expected)
@@ -156,7 +158,7 @@ class _PlainValidation:
                 if spec.is_required and not is_bad:
                     self._error(row, spec.name, shown[row], "missing required value")
                 continue
-            if spec.min_value is not None and _is_below(spec, value):
+            if is_bounded and is_out_of_range(spec, np.array([float(value)]))[0]:
                 self._error(row, spec.name, shown[row], expected)
             if spec.choices is not None and value not in spec.choices:
                 self._error(
@@ -302,11 +304,6 @@ def _price_point_id(columns: dict[str, list[Any]], row: int) -> str:
     parts = [columns[name][row] or "" for name in ("product_id", "kind", "competitor_id")]
     stamp = start.strftime("%Y%m%dT%H%M%S") if start is not None else ""
     return "PP-" + "-".join([*parts, stamp])
-
-
-def _is_below(spec: FieldSpec, value: float) -> bool:
-    assert spec.min_value is not None
-    return value <= spec.min_value if spec.is_strict else value < spec.min_value
 
 
 def _parse(spec: FieldSpec, value: Any) -> tuple[Any, bool]:

@@ -168,9 +168,24 @@ def describe_field(spec: FieldSpec) -> str:
         "datetime": "a date-time" + ("" if spec.type != "datetime" else " (ISO 8601)"),
     }
     text = names.get(spec.type, "a value")
-    if spec.min_value is not None:
+    if spec.min_value is not None and spec.max_value is not None:
+        text += f" in {'(' if spec.is_strict else '['}{spec.min_value:g}, {spec.max_value:g}]"
+    elif spec.min_value is not None:
         text += f" {'>' if spec.is_strict else '>='} {spec.min_value:g}"
+    elif spec.max_value is not None:
+        text += f" <= {spec.max_value:g}"
     return text
+
+
+def is_out_of_range(spec: FieldSpec, number: np.ndarray) -> np.ndarray:
+    """Mask of ``number`` outside ``spec``'s bounds (NaN is never out of range)."""
+    with np.errstate(invalid="ignore"):
+        low = np.zeros(len(number), bool)
+        if spec.min_value is not None:
+            low = number <= spec.min_value if spec.is_strict else number < spec.min_value
+        if spec.max_value is not None:
+            low |= number > spec.max_value
+    return low
 
 
 def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validated:
@@ -212,11 +227,10 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
         ok = typed.notna().to_numpy()
         if spec.is_required:
             errors.add(~ok & ~bad, spec.name, values, "missing required value")
-        if spec.min_value is not None:
+        if spec.min_value is not None or spec.max_value is not None:
             number = pd.to_numeric(typed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            with np.errstate(invalid="ignore"):
-                low = number <= spec.min_value if spec.is_strict else number < spec.min_value
-            errors.add(ok & low, spec.name, values, f"expected {describe_field(spec)}")
+            outside = is_out_of_range(spec, number)
+            errors.add(ok & outside, spec.name, values, f"expected {describe_field(spec)}")
         if spec.choices is not None:
             wrong = ok & ~typed.isin(spec.choices).to_numpy()
             errors.add(wrong, spec.name, values, f"expected one of {', '.join(spec.choices)}")
@@ -336,13 +350,21 @@ def _duplicates(good: pd.DataFrame, key: str, errors: _Errors) -> tuple[pd.DataF
     return kept[~clash], skipped
 
 
+MAX_QUOTED_CHARS = 40
+"""Longest prefix of a bad value a message quotes (the rejects file keeps it whole)."""
+
+
 def rejects_message(rejects: pd.DataFrame, limit: int = 5) -> list[str]:
-    """The first rejects as sentences: ``file row N, field "f": reason, got "v"``."""
+    """The first rejects as sentences: ``file row N, field "f": reason, got "v"``, a long
+    value cut to its first :data:`MAX_QUOTED_CHARS` characters (an ellipsis ends it)."""
     lines = []
     for rec in rejects.head(limit).to_dict("records"):
+        value = str(rec["value"])
+        if len(value) > MAX_QUOTED_CHARS:
+            value = value[: MAX_QUOTED_CHARS - 1] + "\u2026"
         lines.append(
             f'{rec["file"]} row {rec["line"]}, field "{rec["field"]}": '
-            f'{rec["reason"]}, got "{rec["value"]}"'
+            f'{rec["reason"]}, got "{value}"'
         )
     return lines
 
@@ -350,6 +372,7 @@ def rejects_message(rejects: pd.DataFrame, limit: int = 5) -> list[str]:
 __all__ = [
     "EVENT_ID_COLUMNS",
     "FALSE_WORDS",
+    "MAX_QUOTED_CHARS",
     "REJECT_COLUMNS",
     "TRUE_WORDS",
     "RefIndex",
@@ -357,6 +380,7 @@ __all__ = [
     "derived_event_ids",
     "describe_field",
     "empty_rejects",
+    "is_out_of_range",
     "rejects_message",
     "validate",
 ]

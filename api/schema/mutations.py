@@ -26,6 +26,7 @@ import strawberry
 from strawberry.types import Info
 
 from ...graph.base import GraphStore, UpsertResult
+from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
 from ...loaders.mapping import FileMapping
 from ...loaders.readers import LINE
 from ...loaders.service import load_records
@@ -36,6 +37,8 @@ from ..services import Services
 from .nodes import PriceKind
 from .pagination import batch_size
 from .pricing_types import Guardrails, PriceChange, guardrails, price_change
+
+_AMOUNT = f"Gross, {MIN_PRICE:g} to {MAX_AMOUNT:,.0f} (shop currency); outside, rejected."
 
 
 @strawberry.enum(description="Kinds of customer events.")
@@ -60,7 +63,9 @@ class EventInput:
     event_id: str | None = None
     order_id: str | None = strawberry.field(default=None, description="Purchases and returns.")
     qty: int | None = None
-    unit_price: float | None = strawberry.field(default=None, description="Gross.")
+    unit_price: float | None = strawberry.field(
+        default=None, description=f"Gross, 0 (a free item) to {MAX_AMOUNT:,.0f}."
+    )
     currency: str | None = None
 
 
@@ -72,8 +77,8 @@ class ProductInput:
     brand_id: str | None = strawberry.UNSET
     category_id: str | None = strawberry.UNSET
     attributes: str | None = strawberry.UNSET
-    cost: float | None = strawberry.UNSET
-    list_price: float | None = strawberry.UNSET
+    cost: float | None = strawberry.field(default=strawberry.UNSET, description=_AMOUNT)
+    list_price: float | None = strawberry.field(default=strawberry.UNSET, description=_AMOUNT)
     currency: str | None = strawberry.UNSET
     stock_units: int | None = strawberry.UNSET
 
@@ -81,7 +86,7 @@ class ProductInput:
 @strawberry.input(description="A price point of a product over [validFrom, validTo).")
 class PriceInput:
     product_id: str
-    price: float = strawberry.field(description="Gross, > 0.")
+    price: float = strawberry.field(description=_AMOUNT)
     kind: PriceKind
     valid_from: datetime
     valid_to: datetime | None = None

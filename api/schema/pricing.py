@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
 from ...pricing.whatif import Scenario, WhatIfConfig, what_if
 from ..errors import invalid, unavailable
 from ..permissions import IsPricing, IsReader
@@ -29,6 +30,8 @@ from .pricing_types import (
 )
 
 MAX_WHATIF_WEEKS = 52
+MAX_SCENARIO_PCT = 1000.0
+"""Largest percent change a what-if takes (the guardrails cap percentages alike)."""
 
 
 @strawberry.input(description="A customer and a product to price.")
@@ -79,6 +82,33 @@ class WhatIfResult:
     demand_version: str
     products: list[WhatIfProduct]
     totals: list[WhatIfTotal]
+
+
+_SCENARIO_VALUES = {
+    # kind: (lowest, highest, what the value is)
+    ScenarioKind.PRICE: (MIN_PRICE, MAX_AMOUNT, "a new price (gross)"),
+    ScenarioKind.AMOUNT_OFF: (0.0, MAX_AMOUNT, "money off (gross)"),
+    ScenarioKind.PERCENT_CHANGE: (-100.0, MAX_SCENARIO_PCT, "a percent change"),
+    ScenarioKind.PERCENT_OFF: (0.0, 100.0, "a percent off"),
+}
+
+
+def check_scenario_value(kind: ScenarioKind, value: float) -> None:
+    """Refuse a what-if ``value`` outside its kind's range (``BOGO`` ignores it): prices and
+    amounts as the loaders bound them (:data:`~pricegraph.loaders.formats.MAX_AMOUNT`).
+
+    Raises:
+        ApiError: INVALID_INPUT naming ``value``.
+    """
+    if kind not in _SCENARIO_VALUES:
+        return
+    lowest, highest, what = _SCENARIO_VALUES[kind]
+    if not lowest <= value <= highest:  # NaN too
+        raise invalid(
+            "value",
+            f"expected {what} in [{lowest:g}, {highest:g}] for {kind.name}, got {value!r}",
+            value,
+        )
 
 
 def run_what_if(
@@ -217,6 +247,7 @@ class PricingQuery:
         keys = check_keys(product_ids, "productIds", services.config.limits.max_batch_size)
         if not 1 <= weeks <= MAX_WHATIF_WEEKS:
             raise invalid("weeks", f"expected 1 <= weeks <= {MAX_WHATIF_WEEKS}, got {weeks}", weeks)
+        check_scenario_value(kind, value)
         return await services.run(run_what_if, services, keys, kind.value, value, weeks)
 
     @strawberry.field(
@@ -262,4 +293,12 @@ class PricingQuery:
         return await services.run(model_versions, services)
 
 
-__all__ = ["PricePairInput", "PricingQuery", "ScenarioKind", "WhatIfResult", "run_what_if"]
+__all__ = [
+    "MAX_SCENARIO_PCT",
+    "PricePairInput",
+    "PricingQuery",
+    "ScenarioKind",
+    "WhatIfResult",
+    "check_scenario_value",
+    "run_what_if",
+]

@@ -647,6 +647,66 @@ def test_small_batches_are_validated_as_pandas_would(
     assert plain["errors"][2]["value"] == "B-" + "x" * 37 + "\u2026"  # a short prefix
 
 
+def test_amounts_are_bounded_where_they_enter(client: httpx.Client, services: Services) -> None:
+    """Prices and costs outside [0.01, 1e9], unit prices outside [0, 1e9] and what-if
+    values outside their range are refused, naming the item's index and the field."""
+    errors = "{ created rejected errors { index field value message } }"
+    products = [
+        {"productId": "P-BOUND-1", "name": "Tiny", "listPrice": 5e-324},
+        {"productId": "P-BOUND-2", "name": "Huge", "listPrice": 1e308},
+        {"productId": "P-BOUND-3", "name": "Dear", "listPrice": 10.0, "cost": 2e9},
+        {"productId": "P-BOUND-4", "name": "Edges", "listPrice": 1e9, "cost": 0.01},
+    ]
+    body = gql(
+        client,
+        "mutation($p: [ProductInput!]!) { upsertProducts(products: $p) " + errors + " }",
+        role="admin",
+        p=products,
+    )["data"]["upsertProducts"]
+    assert body["created"] == 1 and body["rejected"] == 3
+    assert [(e["index"], e["field"], e["value"]) for e in body["errors"]] == [
+        (0, "list_price", "5e-324"),
+        (1, "list_price", "1e+308"),
+        (2, "cost", "2000000000.0"),
+    ]
+    assert {e["message"] for e in body["errors"]} == {"expected a number in [0.01, 1e+09]"}
+    store = store_of(services)
+    customer = str(store.node_frame("Customer")["id"].iloc[0])
+    buy = {"eventType": "PURCHASE", "customerId": customer, "productId": "P-BOUND-4",
+           "ts": "2024-05-01T10:00:00Z", "orderId": "o-bound", "qty": 1}  # fmt: skip
+    events = [
+        {**buy, "eventId": "e-bound-free", "unitPrice": 0.0},
+        {**buy, "eventId": "e-bound-huge", "unitPrice": 1e10},
+    ]
+    body = gql(
+        client,
+        "mutation($e: [EventInput!]!) { recordEvents(events: $e) " + errors + " }",
+        role="pricing",
+        e=events,
+    )["data"]["recordEvents"]
+    assert body["created"] == 1 and [(e["index"], e["field"]) for e in body["errors"]] == [
+        (1, "unit_price")
+    ]
+    assert body["errors"][0]["message"] == "expected a number in [0, 1e+09]"
+    price = {"productId": "P-BOUND-4", "price": 0.001, "kind": "MARKDOWN",
+             "validFrom": "2024-06-01T00:00:00Z"}  # fmt: skip
+    body = gql(
+        client,
+        "mutation($p: [PriceInput!]!) { upsertPrices(prices: $p) " + errors + " }",
+        role="pricing",
+        p=[price],
+    )["data"]["upsertPrices"]
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(0, "price")]
+    what_if = gql(
+        client,
+        '{ whatIf(productIds: ["P1"], kind: PRICE, value: 1e308) { weeks } }',
+        role="reader",
+    )
+    assert codes(what_if) == ["INVALID_INPUT"]
+    assert what_if["errors"][0]["extensions"]["field"] == "value"
+    assert what_if["errors"][0]["message"].startswith("value: expected a new price (gross) in")
+
+
 def test_similarity_and_recommendations(client: httpx.Client, services: Services) -> None:
     key = world_products(services)[0]
     similar = gql(

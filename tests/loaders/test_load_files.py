@@ -11,8 +11,9 @@ import pytest
 
 from pricegraph.errors import ConfigError, DataValidationError
 from pricegraph.graph import GraphStore
-from pricegraph.loaders import FileMapping, load_files, read_mapping
+from pricegraph.loaders import FileMapping, formats, load_files, read_mapping
 from pricegraph.loaders import writer as writer_module
+from pricegraph.pricing import guardrails_batch
 
 
 def _write_catalog(folder: Path) -> Path:
@@ -138,15 +139,15 @@ def test_rejects_name_file_line_field_and_reason(embedded: GraphStore, tmp_path:
     products = next(f for f in report.files if f.kind == "products")
     rejects = pd.read_csv(products.rejects_path)
     got = {(r.line, r.field): r.reason for r in rejects.itertuples()}
-    assert got[(4, "list_price")] == "expected a number > 0"
+    assert got[(4, "list_price")] == "expected a number in [0.01, 1e+09]"
     assert got[(5, "brand_id")] == "unknown Brand id"
     assert got[(6, "name")] == "missing required value"
     assert got[(7, "product_id")] == "duplicate product_id, first at line 2"
-    assert got[(9, "list_price")] == "expected a number > 0"
+    assert got[(9, "list_price")] == "expected a number in [0.01, 1e+09]"
     assert set(rejects["file"]) == {"products.csv"}
     assert "sku" in rejects.columns  # the raw row travels with the reason
     assert products.first_rejects[0] == (
-        'products.csv row 4, field "list_price": expected a number > 0, got "-5"'
+        'products.csv row 4, field "list_price": expected a number in [0.01, 1e+09], got "-5"'
     )
     events = next(f for f in report.files if f.kind == "events")
     ev_rejects = pd.read_csv(events.rejects_path)
@@ -155,6 +156,85 @@ def test_rejects_name_file_line_field_and_reason(embedded: GraphStore, tmp_path:
     assert pd.read_csv(customers.rejects_path)[["line", "field"]].values.tolist() == [
         [2, "signup_ts"]
     ]
+
+
+def test_amounts_are_bounded_per_field(embedded: GraphStore, tmp_path: Path) -> None:
+    """Prices and costs lie in [0.01, 1e9]; an event's unit price in [0, 1e9] (free
+    items, and real sub-cent transactions); each refusal names file, row and field."""
+    (tmp_path / "products.csv").write_text(
+        "product_id,name,list_price,cost,max_price\n"
+        "P1,Tote,0.01,0.01,1e9\n"  # line 2: the bounds themselves
+        "P2,Pad,0.001,,\n"  # line 3: below a cent
+        "P3,Gold,1e12,,\n"  # line 4: above the largest amount
+        "P4,Bag,90,2000000000,\n"  # line 5: a cost above it
+        "P5,Scarf,inf,,\n"  # line 6: infinite
+        "P6,Belt,40,,1e308\n",  # line 7: a ceiling above it
+        encoding="utf-8",
+    )
+    (tmp_path / "prices.csv").write_text(
+        "product_id,price,kind,valid_from\n"
+        "P1,0.004,markdown,2024-06-01\n"  # line 2
+        "P1,1e9,list,2024-06-01\n",  # line 3
+        encoding="utf-8",
+    )
+    (tmp_path / "customers.csv").write_text("customer_id\nC1\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text(
+        "event_type,customer_id,product_id,ts,order_id,qty,unit_price\n"
+        "purchase,C1,P1,2024-06-02T10:00:00Z,O1,1,0\n"  # line 2: a free item
+        "purchase,C1,P1,2024-06-02T10:01:00Z,O2,100,0.001\n"  # line 3: sub-cent
+        "purchase,C1,P1,2024-06-02T10:02:00Z,O3,1,1e10\n"  # line 4: too large
+        "return,C1,P1,2024-06-02T10:03:00Z,O4,1,-1\n",  # line 5: negative
+        encoding="utf-8",
+    )
+    mappings = [
+        FileMapping(tmp_path / name, kind)
+        for name, kind in [
+            ("products.csv", "products"),
+            ("prices.csv", "prices"),
+            ("customers.csv", "customers"),
+            ("events.csv", "events"),
+        ]
+    ]
+    report = load_files(embedded, mappings, rejects_dir=tmp_path / "rejects")
+    by_kind = {f.kind: f for f in report.files}
+    refused = {
+        kind: [(r.file, r.line, r.field) for r in pd.read_csv(f.rejects_path).itertuples()]
+        for kind, f in by_kind.items()
+        if f.rejects_path is not None
+    }
+    assert refused == {
+        "products": [
+            ("products.csv", 3, "list_price"),
+            ("products.csv", 4, "list_price"),
+            ("products.csv", 5, "cost"),
+            ("products.csv", 6, "list_price"),
+            ("products.csv", 7, "max_price"),
+        ],
+        "prices": [("prices.csv", 2, "price")],
+        "events": [("events.csv", 4, "unit_price"), ("events.csv", 5, "unit_price")],
+    }
+    assert by_kind["products"].first_rejects[0] == (
+        'products.csv row 3, field "list_price": expected a number in [0.01, 1e+09], got "0.001"'
+    )
+    events = pd.read_csv(by_kind["events"].rejects_path)
+    assert set(events["reason"]) == {"expected a number in [0, 1e+09]"}
+    assert by_kind["events"].loaded == 2 and embedded.counts()["PURCHASED"] == 2
+
+
+def test_amount_bounds_match_what_the_guardrails_accept() -> None:
+    assert formats.MAX_AMOUNT == guardrails_batch.MAX_AMOUNT
+    assert formats.MIN_PRICE == 0.01  # a cent: quotes are rounded to cents
+
+
+def test_a_long_bad_value_is_quoted_by_a_short_prefix(embedded: GraphStore, tmp_path: Path) -> None:
+    (tmp_path / "products.csv").write_text(
+        "product_id,name,list_price\nP1,Tote," + "9" * 500 + "x\n", encoding="utf-8"
+    )
+    mapping = FileMapping(tmp_path / "products.csv", "products")
+    report = load_files(embedded, [mapping], rejects_dir=tmp_path / "rejects")
+    message = report.files[0].first_rejects[0]
+    assert message.endswith('got "' + "9" * 39 + '\u2026"') and len(message) < 150
+    assert pd.read_csv(report.files[0].rejects_path, dtype=str)["value"][0] == "9" * 500 + "x"
 
 
 def test_rerun_is_idempotent(embedded: GraphStore, tmp_path: Path) -> None:
