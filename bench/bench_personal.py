@@ -6,8 +6,10 @@ segments, exposures from the graph). The world's true market is grouped by the g
 segments (as ``train-pricing`` does) and the hierarchy is trained three times, with
 the same seed, differing only in the customer signal of the personal level:
 ``none`` (every customer at its segment's slope), ``graph`` (the customer sensitivity
-model on the graph vectors, what ``train-pricing`` deploys) and ``text`` (the same
-model on the text vectors; an ablation, quotes read graph vectors). Each is played per
+model on the graph vectors, what ``train-pricing`` deploys), ``text`` (the same
+model on the text vectors; an ablation, quotes read graph vectors) and, with
+``--states``, ``true`` (the model on the world's hidden log sensitivity: what a
+perfect state would allow, a reference). Each is played per
 representative customer, expected demand, through the deployed guardrails
 (:func:`~pricegraph.pricing.personal.personal_evaluation`): the world's headroom
 (group oracle over segment oracle) and the share of it the personal level captures
@@ -52,7 +54,8 @@ from pricegraph.pricing.personal import group_signal, personal_evaluation
 from pricegraph.pricing.simulator import SimulatorConfig
 from pricegraph.pricing.train_pricing import PricingTrainConfig, train_pricing
 
-STATES = ("none", "graph", "text")
+STATES = ("none", "graph", "text", "true")
+"""``true``: the world's hidden sensitivity itself as the state, a reference no shop has."""
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,6 +71,7 @@ def parse_args() -> argparse.Namespace:
     add("--stock", type=float, default=1.0, help="inventory_scale of the market")
     add("--customers-per-segment", type=int, default=32)
     add("--steps", type=int, default=3000, help="PPO and TD3 timesteps")
+    add("--states", nargs="+", choices=STATES, default=list(STATES[:3]))
     add("--tiny", action="store_true", help="tiny worlds and budgets (smoke test)")
     add("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
@@ -102,14 +106,16 @@ def train_config(args: argparse.Namespace) -> PricingTrainConfig:
 
 def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> list[dict]:
     """Train and evaluate the three signals on one world."""
-    _, states, table, segment_of = run_pipeline(config, folder, args.epochs)
+    world, states, table, segment_of = run_pipeline(config, folder, args.epochs)
+    truth = world.truth.customers.set_index("customer_id")["beta"]
+    states["true"] = np.log(truth).to_frame("log_beta")
     train = train_config(args)
     market = MarketModel.from_ground_truth(folder / "world", config=train.market)
     if len(segment_of):
         market = regroup_by_segments(market, segment_of.to_dict())
     guardrails = GuardrailConfig()
     rows = []
-    for state in STATES:
+    for state in args.states:
         model, vectors = None, None
         if state != "none":
             try:
