@@ -387,6 +387,7 @@ def main() -> None:
     server.should_exit = True
     thread.join(10)
     services.close()
+    shutil.rmtree(root, ignore_errors=True)  # the world and its graph copies
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -1,0 +1,48 @@
+"""Smoke test: ``bench/bench_api.py`` runs end to end on a tiny world, reads and writes.
+
+It checks that the script works and prints its figures, and that the figures are
+numbers of the right kind (positive latencies and ratios, the writes it was asked
+for), not what they are (timings belong to the benchmark, never to tests).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--customers", "40", "--products", "40", "--days", "10"]
+RATIO = re.compile(r"^p50 ratio (.+) / small-write path: (\S+)x$", re.MULTILINE)
+READ = re.compile(r"^(\w+)\s+graphql .* \| ratio (\S+)$", re.MULTILINE)
+
+
+def test_bench_api_tiny(tmp_path: Path) -> None:
+    out = tmp_path / "api.json"
+    args = ["--requests", "40", "--concurrency", "4", "--writes", "6", "--copy-writes", "2"]
+    result = subprocess.run(
+        [sys.executable, "bench/bench_api.py", *TINY, *args, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ratios = RATIO.findall(result.stdout)
+    assert [name for name, _ in ratios] == ["COPY writes", "pandas validation", "COPY writes"]
+    assert all(float(value) > 0 for _, value in ratios)
+    reads = dict(READ.findall(result.stdout))
+    assert set(reads) == {"personalized_price", "product_with_similar"}
+    assert all(float(value) > 0 for value in reads.values())
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["catalog"]["customers"] == 40
+    writes = figures["api_writes"]
+    assert set(writes) == {"small", "pandas", "copy"}
+    assert [writes[path]["writes"] for path in ("small", "pandas", "copy")] == [6, 6, 2]
+    for path, row in [*writes.items(), *figures["store_writes"].items()]:
+        assert 0 < row["p50_ms"] <= row["p99_ms"], path
+    printed = float(ratios[1][1])  # pandas validation / as deployed, through GraphQL
+    expected = writes["pandas"]["p50_ms"] / writes["small"]["p50_ms"]
+    assert abs(printed - expected) <= 0.006  # the printed ratio is the figures' own
