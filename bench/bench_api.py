@@ -26,6 +26,11 @@ and after, on paths measured in the same run:
   processes on the machine hits both alike); then the ``COPY`` path. The target of a
   single-item write is a p50 of at most 10 ms.
 
+Mixed load: product lookups from ``--concurrency`` clients, alone and while one client
+writes single items back to back; read p50/p99 in both phases and their p99 ratio.
+Every store call runs on the API's one service thread, so a read waits for the write
+ahead of it; the ratio is what that queueing costs a reader.
+
 Prints tables and writes ``bench/out/api.json``.
 
     python bench/bench_api.py --requests 2000
@@ -49,13 +54,20 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pandas as pd
 import uvicorn
+from api_writes import (
+    ADMIN_KEY,
+    WRITE_MUTATIONS,
+    Ids,
+    api_benchmark,
+    print_writes,
+    store_benchmark,
+    write_item,
+)
 from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -67,23 +79,14 @@ from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
 from pricegraph.api.settings import Settings
-from pricegraph.graph.ladybug_store import SMALL_WRITE_ROWS, EmbeddedGraph
-from pricegraph.loaders.record_validation import SMALL_BATCH_ROWS
+from pricegraph.graph.ladybug_store import EmbeddedGraph
 
 KEY = "bench-reader-key-0123456789abcdef"
-ADMIN_KEY = "bench-admin-key-0123456789abcdef"
-COUNTS = " { created updated unchanged rejected }"
-Ids = tuple[list[str], list[str]]
-"""Customer and product keys of the world."""
-WRITE_MUTATIONS = {
-    "product": "mutation($v: [ProductInput!]!) { upsertProducts(products: $v)" + COUNTS + " }",
-    "price": "mutation($v: [PriceInput!]!) { upsertPrices(prices: $v)" + COUNTS + " }",
-    "event": "mutation($v: [EventInput!]!) { recordEvents(events: $v)" + COUNTS + " }",
-}
 PRICE_QUERY = (
     "query($c: String!, $p: String!) { personalizedPrice(customerId: $c, productId: $p) "
     "{ price listPrice isPersonalized } }"
 )
+LOOKUP_QUERY = "query($p: String!) { product(id: $p) { key name listPrice brand { name } } }"
 SIMILAR_QUERY = (
     "query($p: String!) { product(id: $p) { key name listPrice brand { name } } "
     "similarProducts(productId: $p, first: 5) { key score } }"
@@ -171,156 +174,6 @@ def summary(wall_s: float, latencies: list[float]) -> dict[str, float]:
     }
 
 
-# -- writes -----------------------------------------------------------------------------
-
-
-def write_item(i: int, tag: str, customers: list[str], products: list[str]) -> dict[str, Any]:
-    """The ``i``-th single-item write as GraphQL variables: ``kind`` and ``item``."""
-    product = products[i % len(products)]
-    if i % 3 == 0:
-        item = {"productId": f"P-{tag}-{i}", "name": f"Bench scarf {i}", "listPrice": 50.0 + i}
-        return {"kind": "product", "item": item}
-    if i % 3 == 1:
-        item = {"productId": product, "price": 40.0 + i % 50, "kind": "MARKDOWN",
-                "validFrom": "2031-01-01T00:00:00Z", "pricePointId": f"PP-{tag}-{i}"}  # fmt: skip
-        return {"kind": "price", "item": item}
-    item = {"eventId": f"E-{tag}-{i}", "eventType": "VIEW", "productId": product,
-            "customerId": customers[i % len(customers)], "ts": "2031-01-02T10:00:00Z"}  # fmt: skip
-    return {"kind": "event", "item": item}
-
-
-def store_write(
-    store: EmbeddedGraph, i: int, tag: str, customers: list[str], products: list[str]
-) -> None:
-    """The same write through the store's upserts, node and edge in one transaction."""
-    item = write_item(i, tag, customers, products)["item"]
-    with store.transaction():
-        if i % 3 == 0:
-            frame = {"id": item["productId"], "name": item["name"], "list_price": item["listPrice"]}
-            store.upsert_nodes("Product", pd.DataFrame([frame]))
-        elif i % 3 == 1:
-            frame = {"id": item["pricePointId"], "product_id": item["productId"],
-                     "price": item["price"], "kind": "markdown", "currency": "EUR",
-                     "valid_from": item["validFrom"]}  # fmt: skip
-            store.upsert_nodes("PricePoint", pd.DataFrame([frame]))
-            edge = {"source": item["productId"], "target": item["pricePointId"]}
-            store.upsert_edges("HAS_PRICE", pd.DataFrame([edge]))
-        else:
-            edge = {"source": item["customerId"], "target": item["productId"],
-                    "event_id": item["eventId"], "ts": item["ts"]}  # fmt: skip
-            store.upsert_edges("VIEWED", pd.DataFrame([edge]))
-
-
-def rss_mib() -> float:
-    """Resident memory of this process, MiB."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1 << 20)
-
-
-def timed_writes(
-    writes: dict[str, Callable[[int], None]], count: int, pool_bytes: Callable[[], int]
-) -> dict[str, dict[str, float]]:
-    """Run each path's ``write(i)`` ``count`` times, the paths alternating write by write
-    (drift and other load on the machine hit each alike); p50/p99 per path, and the
-    buffer pool and RSS around them all."""
-    for i in range(10):  # warm-up
-        for write in writes.values():
-            write(-1 - i)
-    pool_before, rss_before = pool_bytes(), rss_mib()
-    latencies: dict[str, list[float]] = {path: [] for path in writes}
-    for i in range(count):
-        for path, write in writes.items():
-            start = time.perf_counter()
-            write(i)
-            latencies[path].append(time.perf_counter() - start)
-    pool_after, total = pool_bytes(), count * len(writes)
-    shared = {
-        "pool_before_mib": pool_before / (1 << 20),
-        "pool_after_mib": pool_after / (1 << 20),
-        "pool_kib_per_write": (pool_after - pool_before) / 1024 / total,
-        "rss_growth_mib": rss_mib() - rss_before,
-    }
-    results = {}
-    for path, times in latencies.items():
-        ordered = sorted(times)
-        results[path] = {
-            "writes": count,
-            "p50_ms": 1000 * statistics.median(ordered),
-            "p99_ms": 1000 * ordered[min(count - 1, int(0.99 * count))],
-            **shared,
-        }
-    return results
-
-
-def store_benchmark(
-    graph: Path, root: Path, counts: dict[str, int], ids: Ids
-) -> dict[str, dict[str, float]]:
-    """Single-item writes through the store, small path and COPY path, on graph copies."""
-    results = {}
-    for path in ("small", "copy"):
-        folder = root / f"graph-{path}"
-        for part in graph.parent.glob(f"{graph.name}*"):  # the database file and its WAL
-            shutil.copy2(part, root / part.name.replace(graph.name, folder.name, 1))
-        rows = 0 if path == "copy" else SMALL_WRITE_ROWS
-        store = EmbeddedGraph(folder, small_write_rows=rows)
-        try:
-            write = lambda i, s=store, t=path: store_write(s, i, f"S{t}", *ids)  # noqa: E731
-            results |= timed_writes({path: write}, counts[path], store.buffer_pool_bytes)
-        finally:
-            store.close()
-    return results
-
-
-def api_benchmark(
-    url: str, services: Services, counts: dict[str, int], ids: Ids
-) -> dict[str, dict[str, float]]:
-    """Single-item GraphQL writes over HTTP: as deployed alternating with validation by
-    pandas, then the COPY path."""
-    headers = {"X-API-Key": ADMIN_KEY}
-    store = services.store
-    assert isinstance(store, EmbeddedGraph), "the write benchmark needs the embedded store"
-    pool = lambda: asyncio.run(services.run(store.buffer_pool_bytes))  # noqa: E731
-    with httpx.Client(base_url=url, timeout=60) as client:
-
-        def writer(path: str, batch_rows: int) -> Callable[[int], None]:
-            def write(i: int) -> None:
-                services.small_batch_rows = batch_rows  # read by the next request only
-                spec = write_item(i, f"A{path}", *ids)
-                body = {"query": WRITE_MUTATIONS[spec["kind"]], "variables": {"v": [spec["item"]]}}
-                response = client.post("/graphql", json=body, headers=headers)
-                if response.status_code != 200 or '"errors"' in response.text:
-                    raise RuntimeError(response.text[:300])
-
-            return write
-
-        deployed = writer("small", SMALL_BATCH_ROWS)
-        results = timed_writes(
-            {"small": deployed, "pandas": writer("pandas", 0)}, counts["small"], pool
-        )
-        store.small_write_rows = 0
-        results |= timed_writes({"copy": writer("copy", SMALL_BATCH_ROWS)}, counts["copy"], pool)
-        store.small_write_rows = SMALL_WRITE_ROWS
-    return results
-
-
-PATH_NAMES = {"small": "small-write path", "pandas": "pandas validation", "copy": "COPY writes"}
-
-
-def print_writes(title: str, results: dict[str, dict[str, float]]) -> None:
-    print(f"\n{title}")
-    print(f"{'path':18s} {'writes':>6s} {'p50 ms':>8s} {'p99 ms':>8s} "
-          f"{'pool MiB before->after':>24s} {'KiB/write':>10s} {'RSS +MiB':>9s}")  # fmt: skip
-    for path, r in results.items():
-        pool = f"{r['pool_before_mib']:.1f} -> {r['pool_after_mib']:.1f}"
-        name, rss = PATH_NAMES[path], r["rss_growth_mib"]
-        print(f"{name:18s} {r['writes']:6d} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
-              f"{pool:>24s} {r['pool_kib_per_write']:10.1f} {rss:9.1f}")  # fmt: skip
-    for baseline in ("pandas", "copy"):
-        if baseline in results:
-            ratio = results[baseline]["p50_ms"] / results["small"]["p50_ms"]
-            print(f"p50 ratio {PATH_NAMES[baseline]} / small-write path: {ratio:.2f}x")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=500)
@@ -328,7 +181,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90, help="Days of generated events.")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--only", choices=["all", "reads", "writes"], default="all")
+    parser.add_argument("--only", choices=["all", "reads", "writes", "mixed"], default="all")
     parser.add_argument("--writes", type=int, default=1000, help="Single-item writes per path.")
     parser.add_argument(
         "--copy-writes", type=int, default=50, help="Writes on the COPY path (MiB each)."
@@ -336,6 +189,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "api.json")
     args = parser.parse_args()
     is_reading, is_writing = args.only in ("all", "reads"), args.only in ("all", "writes")
+    is_mixing = args.only in ("all", "mixed")
     root = Path(tempfile.mkdtemp(prefix="bench_api_"))
     os.environ.update(build_world(root, args.customers, args.products, args.days, embed=is_reading))
     graph = Settings().data_dir / "graph"
@@ -377,6 +231,10 @@ def main() -> None:
     results |= {"loop": loop, "http": http}
     if is_reading:
         results |= read_benchmark(url, args.requests, args.concurrency, customers, products)
+    if is_mixing:
+        results["mixed"] = mixed_benchmark(
+            url, args.requests, args.concurrency, (customers, products)
+        )
     if is_writing:  # last: the COPY path keeps buffer pool the reads would want
         results["api_writes"] = api_benchmark(url, services, counts, (customers, products))
         print_writes(
@@ -429,6 +287,56 @@ def read_benchmark(
             f"{plain['p99_ms']:6.1f} ms | ratio {ratio:.2f}"
         )
     return results
+
+
+def mixed_benchmark(url: str, requests: int, concurrency: int, ids: Ids) -> dict[str, Any]:
+    """Product lookups alone, then while one client writes single items back to back."""
+    customers, products = ids
+    headers = {"X-API-Key": KEY}
+    keys = [products[(7 * i) % len(products)] for i in range(requests)]
+    bodies = [{"query": LOOKUP_QUERY, "variables": {"p": key}} for key in keys]
+    reads = [{"method": "POST", "url": "/graphql", "headers": headers, "json": body}
+             for body in bodies]  # fmt: skip
+    asyncio.run(load(url, reads[:64], concurrency))  # warm-up
+    alone = summary(*asyncio.run(load(url, reads, concurrency)))
+    is_done, write_latencies = threading.Event(), []
+
+    def writer() -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            i = 0
+            while not is_done.is_set():
+                spec = write_item(i, "M", customers, products)
+                body = {"query": WRITE_MUTATIONS[spec["kind"]], "variables": {"v": [spec["item"]]}}
+                start = time.perf_counter()
+                response = client.post("/graphql", json=body, headers={"X-API-Key": ADMIN_KEY})
+                write_latencies.append(time.perf_counter() - start)
+                if response.status_code != 200 or '"errors"' in response.text:
+                    raise RuntimeError(response.text[:300])
+                i += 1
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        mixed = summary(*asyncio.run(load(url, reads, concurrency)))
+    finally:
+        is_done.set()
+        thread.join(60)
+    writes = sorted(write_latencies)
+    ratio = mixed["p99_ms"] / alone["p99_ms"]
+    print(
+        f"\nMixed load: {requests} product lookups from {concurrency} clients\n"
+        f"reads alone        p50 {alone['p50_ms']:7.1f} ms p99 {alone['p99_ms']:7.1f} ms\n"
+        f"reads with writer  p50 {mixed['p50_ms']:7.1f} ms p99 {mixed['p99_ms']:7.1f} ms "
+        f"({len(writes)} writes, p50 {1000 * statistics.median(writes):.1f} ms)\n"
+        f"read p99 ratio with writer / alone: {ratio:.2f}x"
+    )
+    return {
+        "reads_alone": alone,
+        "reads_with_writer": mixed,
+        "writes": len(writes),
+        "write_p50_ms": 1000 * statistics.median(writes),
+        "read_p99_ratio": ratio,
+    }
 
 
 if __name__ == "__main__":

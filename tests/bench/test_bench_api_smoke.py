@@ -1,4 +1,5 @@
-"""Smoke test: ``bench/bench_api.py`` runs end to end on a tiny world, reads and writes.
+"""Smoke test: ``bench/bench_api.py`` runs end to end on a tiny world: reads, writes and
+mixed load.
 
 It checks that the script works and prints its figures, and that the figures are
 numbers of the right kind (positive latencies and ratios, the writes it was asked
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--customers", "40", "--products", "40", "--days", "10"]
 RATIO = re.compile(r"^p50 ratio (.+) / small-write path: (\S+)x$", re.MULTILINE)
 READ = re.compile(r"^(\w+)\s+graphql .* \| ratio (\S+)$", re.MULTILINE)
+MIXED = re.compile(r"^read p99 ratio with writer / alone: (\S+)x$", re.MULTILINE)
 
 
 def test_bench_api_tiny(tmp_path: Path) -> None:
@@ -43,6 +45,10 @@ def test_bench_api_tiny(tmp_path: Path) -> None:
     assert [writes[path]["writes"] for path in ("small", "pandas", "copy")] == [6, 6, 2]
     for path, row in [*writes.items(), *figures["store_writes"].items()]:
         assert 0 < row["p50_ms"] <= row["p99_ms"], path
+    mixed = MIXED.findall(result.stdout)
+    assert len(mixed) == 1 and float(mixed[0]) > 0
+    assert figures["mixed"]["writes"] > 0
+    assert abs(float(mixed[0]) - figures["mixed"]["read_p99_ratio"]) <= 0.006
     printed = float(ratios[1][1])  # pandas validation / as deployed, through GraphQL
     expected = writes["pandas"]["p50_ms"] / writes["small"]["p50_ms"]
     assert abs(printed - expected) <= 0.006  # the printed ratio is the figures' own
