@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from bench_sensitivity import run_pipeline
+from bench_sensitivity import run_pipeline, world_configs
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -128,10 +128,15 @@ def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> l
         result = train_pricing(
             market, train, folder / f"policy-{state}", sensitivity=model, customer_vectors=vectors
         )
-        ratio = np.ones(market.num_groups)
-        if model is not None:
-            ratio = group_signal(market, model, vectors)[1]
-        personal = personal_evaluation(result.policy, market, ratio, train.simulator, guardrails)
+        personal = result.personal  # train_pricing evaluates it when there is a signal
+        if not personal:
+            ratio = np.ones(market.num_groups)
+            personal = personal_evaluation(
+                result.policy, market, ratio, train.simulator, guardrails
+            )
+        ratio = (
+            np.ones(market.num_groups) if model is None else group_signal(market, model, vectors)[1]
+        )
         rows.append(
             {"seed": config.seed, "beta_log_sd": config.beta_log_sd,
              "beta_tier_link": config.beta_tier_link, "state": state,
@@ -145,14 +150,10 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)
     rows: list[dict] = []
-    settings = [(s, sd, link) for sd in args.spreads for link in args.links for s in args.seeds]
+    configs = world_configs(args)
     with Progress() as progress:
-        task = progress.add_task("worlds", total=len(settings))
-        for seed, sd, link in settings:
-            config = replace(
-                WorldConfig(), seed=seed, n_customers=args.customers, n_products=args.products,
-                n_days=args.days, beta_log_sd=sd, beta_tier_link=link,
-            )  # fmt: skip
+        task = progress.add_task("worlds", total=len(configs))
+        for config in configs:
             with tempfile.TemporaryDirectory() as folder:
                 rows += world_rows(config, args, Path(folder))
             progress.advance(task)

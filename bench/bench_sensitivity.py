@@ -80,6 +80,24 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def world_configs(args: argparse.Namespace) -> list[WorldConfig]:
+    """One world per ``beta_log_sd`` x ``beta_tier_link`` x seed, sized by ``args``."""
+    return [
+        replace(
+            WorldConfig(),
+            seed=seed,
+            n_customers=args.customers,
+            n_products=args.products,
+            n_days=args.days,
+            beta_log_sd=sd,
+            beta_tier_link=link,
+        )
+        for sd in args.spreads
+        for link in args.links
+        for seed in args.seeds
+    ]
+
+
 def bootstrap_ci(estimate: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> float:
     """Half-width of the 95 % percentile interval of Spearman's rho over customers."""
     n = len(truth)
@@ -153,14 +171,11 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)
     rows = []
-    settings = [(s, sd, link) for sd in args.spreads for link in args.links for s in args.seeds]
+    configs = world_configs(args)
     with Progress() as progress:
-        task = progress.add_task("worlds", total=len(settings))
-        for seed, sd, link in settings:
-            config = replace(
-                WorldConfig(), seed=seed, n_customers=args.customers, n_products=args.products,
-                n_days=args.days, beta_log_sd=sd, beta_tier_link=link,
-            )  # fmt: skip
+        task = progress.add_task("worlds", total=len(configs))
+        for config in configs:
+            seed, sd, link = config.seed, config.beta_log_sd, config.beta_tier_link
             started = time.perf_counter()
             with tempfile.TemporaryDirectory() as folder:
                 rhos = world_rhos(config, args, Path(folder))

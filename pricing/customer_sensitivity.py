@@ -360,10 +360,10 @@ def fit_sensitivity(
     is_fit = (table["day"] < cut).to_numpy()
     losses: dict[str, float] = {}
     if is_fit.any() and (~is_fit).any() and 0 < y[is_fit].sum() < is_fit.sum():
+        design, _ = _design(table[is_fit], x_all[is_fit], products)
+        held, _ = _design(table[~is_fit], x_all[~is_fit], products)
         for c in config.penalties:
-            design, _ = _design(table[is_fit], x_all[is_fit], products)
             model = LogisticRegression(C=c, max_iter=2000).fit(design, y[is_fit])
-            held, _ = _design(table[~is_fit], x_all[~is_fit], products)
             losses[f"{c:g}"] = _log_loss(model, held, y[~is_fit])
     penalty = float(min(losses, key=losses.__getitem__)) if losses else config.penalties[-1]
     design, slope_at = _design(table, x_all, products)

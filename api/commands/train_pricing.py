@@ -124,7 +124,7 @@ def graph_signal(settings: Settings) -> tuple[SensitivityModel, dict[str, np.nda
         f"penalty C={model.penalty:g} (validation), population slope {model.intercept:.2f}",
         highlight=False,
     )
-    return model, {key: row for key, row in zip(state.index, state.to_numpy(), strict=True)}
+    return model, dict(zip(state.index, state.to_numpy(), strict=True))
 
 
 @app.command("train-pricing")
