@@ -16,6 +16,10 @@ Conventions:
   together (a node and its edges: an item is stored whole or not at all).
 * Writes cost what they write: a small upsert (the API's one item) looks up the
   keys it names, never whole tables.
+* Threads: by default a store is used by one thread at a time. A backend that
+  declares ``concurrent_readers`` (:func:`concurrent_readers`) lets that many threads
+  call its read methods (:data:`READ_METHODS`) at once, beside one thread that writes
+  (writes from several threads are serialised); each read sees whole committed writes.
 """
 
 from __future__ import annotations
@@ -211,4 +215,43 @@ class GraphStore(Protocol):
         """Release the connection or the database files."""
 
 
-__all__ = ["Direction", "EdgeArrays", "GraphStore", "Neighbor", "UpsertResult"]
+READ_METHODS = frozenset(
+    {
+        "existing_keys",
+        "get_node",
+        "get_nodes",
+        "node_frame",
+        "purchase_history",
+        "price_history",
+        "neighbors",
+        "co_purchases",
+        "counts",
+        "edge_arrays",
+        "to_networkx",
+        "read_cypher",
+    }
+)
+"""The :class:`GraphStore` methods that only read (``read_cypher`` refuses writes)."""
+
+
+def concurrent_readers(store: object) -> int:
+    """How many threads may call ``store``'s :data:`READ_METHODS` at once, beside its one
+    writing thread.
+
+    A backend states it as a ``concurrent_readers`` attribute; without one the answer
+    is 0: every call, reads included, must come from one thread at a time (the
+    behaviour of a store that declares nothing, e.g. the Neo4j backend today).
+    """
+    value = getattr(store, "concurrent_readers", 0)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+__all__ = [
+    "READ_METHODS",
+    "Direction",
+    "EdgeArrays",
+    "GraphStore",
+    "Neighbor",
+    "UpsertResult",
+    "concurrent_readers",
+]

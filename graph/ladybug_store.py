@@ -15,14 +15,25 @@ Each upsert runs in one transaction, and :meth:`EmbeddedGraph.transaction` makes
 several (a node and its edges) commit together, so a write killed half-way leaves
 whole items or nothing, and the next run completes it. The database folder
 belongs to one process (LadybugDB locks it): servers own the embedded store.
+
+Threads: LadybugDB takes one writer and many readers on one database, each
+connection used by one thread at a time. Writes (upserts, deletes, transactions)
+hold a lock and run on the write connection, so writes from several threads are
+serialised; reads on a thread that is not writing run on that thread's own read
+connection (a pool keyed by thread, opened on first use), concurrently with each
+other and with the write, and see whole committed transactions. A read inside
+:meth:`EmbeddedGraph.transaction` runs on the write connection and sees the writes
+made before it inside.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import functools
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -37,12 +48,25 @@ from .base import Direction, Neighbor, UpsertResult
 from .schema import NODES, RELS, NodeSpec, PropType, node_spec, rel_spec
 
 _MB = 1 << 20
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _ddl_node = cypher.node_ddl  # the names bench/bench_load.py imports for its COPY floor
 _ddl_rel = cypher.rel_ddl
 
 SMALL_WRITE_ROWS = 256
 """Upserts of at most this many rows use primary-key look-ups and parameterised
 ``CREATE`` / ``MATCH ... SET`` statements; larger ones bulk-load with ``COPY``."""
+
+
+def _writes(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``method`` holding the store's write lock, on the write connection."""
+
+    @functools.wraps(method)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with args[0]._writing():  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return locked
 
 
 class EmbeddedGraph(EdgeWrites, SharedReads):
@@ -55,7 +79,14 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         batch_size: Rows per ``COPY`` statement.
         small_write_rows: Upserts of at most this many rows take the small-write path
             (default :data:`SMALL_WRITE_ROWS`; 0 sends every upsert through ``COPY``).
+
+    Attributes:
+        concurrent_readers: Threads that may read at once beside the writing one
+            (:func:`~pricegraph.graph.base.concurrent_readers`); each has its own read
+            connection, so this only bounds what callers should plan for.
     """
+
+    concurrent_readers = 8
 
     def __init__(
         self,
@@ -76,6 +107,10 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         self.small_write_rows = small_write_rows
         self.buffer_pool_mb = buffer_pool_mb
         self._is_in_transaction = False
+        self._write_lock = threading.RLock()
+        self._local = threading.local()  # .depth: write calls this thread is inside
+        self._readers: dict[int, Any] = {}  # thread id -> its read connection
+        self._readers_lock = threading.Lock()
         try:
             self._db = ladybug.Database(
                 str(self.path),
@@ -92,9 +127,42 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
 
     # -- plumbing -----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write lock; this thread's statements go to the write connection."""
+        with self._write_lock:
+            self._local.depth = getattr(self._local, "depth", 0) + 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+
+    def _connection(self) -> Any:
+        """The write connection inside a write call of this thread, else this thread's
+        read connection (opened on first use; those of finished threads are closed)."""
+        if getattr(self._local, "depth", 0):
+            return self._conn
+        ident = threading.get_ident()
+        connection = self._readers.get(ident)
+        if connection is not None:
+            return connection
+        import ladybug
+
+        with self._readers_lock:
+            alive = {thread.ident for thread in threading.enumerate()}
+            for gone in [i for i in self._readers if i not in alive]:
+                with contextlib.suppress(RuntimeError):
+                    self._readers.pop(gone).close()
+            try:
+                connection = ladybug.Connection(self._db)
+            except RuntimeError as exc:
+                raise GraphStoreError(f"LadybugDB: cannot open a read connection: {exc}") from exc
+            self._readers[ident] = connection
+        return connection
+
     def _execute(self, query: str, params: dict[str, Any] | None = None) -> Any:
         try:
-            return self._conn.execute(query, params or {})
+            return self._connection().execute(query, params or {})
         except RuntimeError as exc:
             hint = ""
             if "buffer pool is full" in str(exc):
@@ -123,21 +191,23 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """See :meth:`GraphStore.transaction`."""
-        if self._is_in_transaction:  # joins the open one
-            yield
-            return
-        self._execute("BEGIN TRANSACTION")
-        self._is_in_transaction = True
-        try:
-            yield
-        except BaseException:
+        """See :meth:`GraphStore.transaction`; holds the write lock until it ends, so
+        other threads' writes wait and their reads see none of it before the commit."""
+        with self._writing():
+            if self._is_in_transaction:  # joins the open one
+                yield
+                return
+            self._execute("BEGIN TRANSACTION")
+            self._is_in_transaction = True
+            try:
+                yield
+            except BaseException:
+                self._is_in_transaction = False
+                with contextlib.suppress(GraphStoreError):  # a failed statement may end it
+                    self._execute("ROLLBACK")
+                raise
             self._is_in_transaction = False
-            with contextlib.suppress(GraphStoreError):  # a failed statement may end it already
-                self._execute("ROLLBACK")
-            raise
-        self._is_in_transaction = False
-        self._execute("COMMIT")
+            self._execute("COMMIT")
 
     def _in_transaction(self, steps: list[Step]) -> None:
         with self.transaction():
@@ -148,6 +218,7 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         """Bytes of the buffer pool in use now (LadybugDB's ``BM_INFO``)."""
         return int(self._run("CALL BM_INFO() RETURN mem_usage AS n", {}).iloc[0, 0])
 
+    @_writes
     def ensure_schema(self) -> None:
         """Create the node and relationship tables that are missing, add the properties
         a newer schema has to tables an older version created, and fill the event-id
@@ -190,6 +261,7 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         found = self._rows(cypher.node_lookup(node_spec(label), []), {"keys": list(keys)})
         return {row["id"] for row in found}
 
+    @_writes
     def upsert_nodes(self, label: str, frame: pd.DataFrame) -> UpsertResult:
         """See :meth:`GraphStore.upsert_nodes`."""
         spec = node_spec(label)
@@ -246,6 +318,17 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
     def _batches(self, table: pa.Table) -> list[pa.Table]:
         return [table.slice(i, self.batch_size) for i in range(0, table.num_rows, self.batch_size)]
 
+    @_writes
+    def upsert_edges(self, rel_type: str, frame: pd.DataFrame) -> UpsertResult:
+        """See :meth:`GraphStore.upsert_edges`."""
+        return super().upsert_edges(rel_type, frame)
+
+    @_writes
+    def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:
+        """See :meth:`GraphStore.delete_edges`."""
+        return super().delete_edges(rel_type, frame)
+
+    @_writes
     def clear(self) -> None:
         """Delete every node and edge; the tables stay."""
         for label in NODES:
@@ -297,7 +380,13 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         return found[:limit]
 
     def close(self) -> None:
-        """Close the connection and the database (releases the folder lock)."""
+        """Close the connections and the database (releases the folder lock); call it
+        when no other thread uses the store any more."""
+        with self._readers_lock:
+            for connection in self._readers.values():
+                with contextlib.suppress(RuntimeError):
+                    connection.close()
+            self._readers.clear()
         self._conn.close()
         self._db.close()
 
