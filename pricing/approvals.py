@@ -12,7 +12,8 @@ it to the shop and the graph is outside this module).
 Decided entries are immutable: the table has no delete, and triggers make SQLite
 refuse any change to a decided entry, any change other than the decision itself, and
 any delete (``sqlite3.IntegrityError``). Like the audit log, the embedded queue
-belongs to one process.
+belongs to one process, is written by the thread that opens it, and is read by other
+threads on read-only connections of their own (:class:`~.audit.ThreadConnections`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import GuardrailError, NotFoundError
-from .audit import connect_sqlite, format_ts, parse_ts
+from .audit import ThreadConnections, format_ts, parse_ts
 
 ApprovalStatus = Literal["pending", "approved", "rejected"]
 _SCHEMA = """
@@ -113,7 +114,8 @@ class ApprovalQueue:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db = connect_sqlite(self.path)
+        self._connections = ThreadConnections(self.path)
+        self._db = self._connections.writer
         with self._db:
             self._db.executescript(_SCHEMA)
 
@@ -232,8 +234,8 @@ class ApprovalQueue:
         return self._decide(approval_id, "rejected", by, reason, now)
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Close the database connections (from the thread that opened the queue)."""
+        self._connections.close()
 
     def __enter__(self) -> ApprovalQueue:
         return self
@@ -277,10 +279,9 @@ class ApprovalQueue:
 
     def _select(self, where: str, params: list) -> list[PriceChange]:
         try:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM price_approvals {where} ORDER BY created_ts, approval_id",
-                params,
-            ).fetchall()
+            order = "ORDER BY created_ts, approval_id"
+            query = f"SELECT {_COLUMNS} FROM price_approvals {where} {order}"
+            rows = self._connections.reader().execute(query, params).fetchall()
         except sqlite3.Error as exc:
             raise GuardrailError(f"approval queue {self.path}: {exc}") from exc
         return [

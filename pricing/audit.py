@@ -10,7 +10,9 @@ and says whether it matches.
 Append-only by construction: the class has no update or delete method, and triggers
 make SQLite itself refuse ``UPDATE`` and ``DELETE`` on the table
 (``sqlite3.IntegrityError``). The file uses WAL mode so that readers do not block
-the writer.
+the writer: the thread that opens the log writes (and reads) on its connection, and
+any other thread reads on a read-only connection of its own (:class:`ThreadConnections`),
+seeing committed appends only.
 
 The embedded log belongs to one process: open it from the process that quotes, and
 read it from others only read-only. Production uses the same schema on a server
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,8 +61,13 @@ BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be deleted
 _COLUMNS = "quote_id, ts, requested_by, customer_id, product_id, inputs, model_versions, output"
 
 
-def connect_sqlite(path: str | Path) -> sqlite3.Connection:
+def connect_sqlite(path: str | Path, *, is_read_only: bool = False) -> sqlite3.Connection:
     """A connection to ``path`` (parent folders created) in WAL mode, autocommit off.
+
+    Args:
+        path: The SQLite file.
+        is_read_only: A connection that refuses writes (``query_only``), usable from any
+            thread (one at a time): :class:`ThreadConnections` gives one to each reader.
 
     Raises:
         PricegraphError: The file cannot be opened.
@@ -67,12 +75,57 @@ def connect_sqlite(path: str | Path) -> sqlite3.Connection:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=10.0)
+        connection = sqlite3.connect(path, timeout=10.0, check_same_thread=not is_read_only)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        if is_read_only:
+            connection.execute("PRAGMA query_only=ON")
     except (OSError, sqlite3.Error) as exc:
         raise PricegraphError(f"cannot open the audit database {path}: {exc}") from exc
     return connection
+
+
+class ThreadConnections:
+    """The connections of one SQLite file across threads.
+
+    SQLite connections belong to the thread that opened them. :attr:`writer` is the
+    opening thread's (writes, and that thread's reads); :meth:`reader` is, on any other
+    thread, a read-only connection of that thread's own (opened on first use), which in
+    WAL mode reads the last committed state without blocking or waiting for the writer.
+
+    Args:
+        path: The SQLite file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.writer = connect_sqlite(self.path)
+        self._owner = threading.get_ident()
+        self._readers: dict[int, sqlite3.Connection] = {}
+        self._lock = threading.Lock()
+
+    def reader(self) -> sqlite3.Connection:
+        """The connection this thread reads with (:attr:`writer` on the opening thread)."""
+        ident = threading.get_ident()
+        if ident == self._owner:
+            return self.writer
+        connection = self._readers.get(ident)
+        if connection is None:
+            connection = connect_sqlite(self.path, is_read_only=True)
+            with self._lock:
+                alive = {thread.ident for thread in threading.enumerate()}
+                for gone in [i for i in self._readers if i not in alive]:
+                    self._readers.pop(gone).close()
+                self._readers[ident] = connection
+        return connection
+
+    def close(self) -> None:
+        """Close every connection (the writer's from the opening thread)."""
+        with self._lock:
+            for connection in self._readers.values():
+                connection.close()
+            self._readers.clear()
+        self.writer.close()
 
 
 def format_ts(moment: datetime) -> str:
@@ -128,7 +181,8 @@ class AuditLog:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._db = connect_sqlite(self.path)
+        self._connections = ThreadConnections(self.path)
+        self._db = self._connections.writer
         with self._db:
             self._db.executescript(_SCHEMA)
 
@@ -210,9 +264,8 @@ class AuditLog:
     ) -> int:
         """How many records match (same filters as :meth:`query`)."""
         where, params = self._where(customer_id, product_id, since, until)
-        return int(
-            self._db.execute(f"SELECT COUNT(*) FROM quote_audit {where}", params).fetchone()[0]
-        )
+        query = f"SELECT COUNT(*) FROM quote_audit {where}"
+        return int(self._connections.reader().execute(query, params).fetchone()[0])
 
     def replay(self, quote_id: str, service: QuoteService) -> ReplayResult:
         """Recompute ``quote_id`` from its stored inputs with ``service``'s policy.
@@ -239,8 +292,8 @@ class AuditLog:
         return ReplayResult(quote_id, not differences, tuple(differences), recomputed)
 
     def close(self) -> None:
-        """Close the database connection."""
-        self._db.close()
+        """Close the database connections (from the thread that opened the log)."""
+        self._connections.close()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -268,10 +321,9 @@ class AuditLog:
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _select(self, where: str, params: list[Any], limit: int, offset: int) -> list[AuditRecord]:
-        rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM quote_audit {where} ORDER BY ts, seq LIMIT ? OFFSET ?",
-            [*params, int(limit), int(offset)],
-        ).fetchall()
+        query = f"SELECT {_COLUMNS} FROM quote_audit {where} ORDER BY ts, seq LIMIT ? OFFSET ?"
+        reader = self._connections.reader()
+        rows = reader.execute(query, [*params, int(limit), int(offset)]).fetchall()
         return [
             AuditRecord(
                 quote_id=row[0],
@@ -291,6 +343,7 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "ReplayResult",
+    "ThreadConnections",
     "connect_sqlite",
     "format_ts",
     "parse_ts",
