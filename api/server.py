@@ -108,7 +108,7 @@ def create_app(
             return JSONResponse({"status": "starting"}, 503)
         services = holder["services"]
         try:
-            await asyncio.wait_for(services.run(services.store.counts), HEALTH_TIMEOUT_S)
+            await asyncio.wait_for(services.read(services.store.counts), HEALTH_TIMEOUT_S)
         except TimeoutError:
             body = {"status": "busy", "store": f"no answer within {HEALTH_TIMEOUT_S:g} s"}
             return JSONResponse({**body, "models": services.models}, 503)

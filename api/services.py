@@ -1,11 +1,21 @@
 """``Services``: everything the API serves from, opened once per server process.
 
-The embedded graph (LadybugDB), the embedded vectors (Qdrant Edge) and the SQLite
-audit log each hold one connection that must not be used from two threads at once,
-and SQLite refuses use from any thread but its own. So every service call runs on
-one dedicated thread (:meth:`Services.run`): the event loop never blocks on I/O,
-and store calls are serialised. With ``api.workers > 1`` each worker process opens
-its own stores, which only the server backends (Neo4j, a Qdrant URL) allow.
+Store calls run off the event loop on two kinds of threads:
+
+* **the write thread** (one): writes, quotes (they append to the audit log and may
+  file approvals), guardrail changes and approval decisions, one after the other, as
+  the embedded stores need (LadybugDB and SQLite take one writer);
+* **the read threads** (:data:`READ_THREADS`): lookups, lists, similarity, what-if,
+  the audit log and the approval queue, concurrently with each other and with the
+  write. LadybugDB gives each thread its own read connection beside the write
+  connection, SQLite in WAL mode likewise (readers never wait for the writer), and
+  Qdrant Edge shards may be searched from several threads while one writes (each
+  read sees whole committed writes). The text encoder is used by one thread at a time.
+
+When the graph store declares no concurrent readers
+(:func:`~pricegraph.graph.base.concurrent_readers`, e.g. Neo4j today), every call runs
+on the write thread, as before. With ``api.workers > 1`` each worker process opens its
+own stores, which only the server backends (Neo4j, a Qdrant URL) allow.
 """
 
 from __future__ import annotations
@@ -13,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -27,7 +38,7 @@ from ..errors import ConfigError
 from ..gnn.checkpoint import EncoderCheckpoint, load_checkpoint
 from ..gnn.recommend import Recommender
 from ..gnn.recommend_service import build_recommender
-from ..graph.base import GraphStore
+from ..graph.base import READ_METHODS, GraphStore, concurrent_readers
 from ..graph.factory import make_graph_store
 from ..loaders.record_validation import SMALL_BATCH_ROWS
 from ..pricing.approvals import ApprovalQueue
@@ -48,6 +59,10 @@ logger = logging.getLogger("pricegraph.api")
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+READ_THREADS = 4
+"""Threads that serve reads beside the write thread (fewer if the graph store allows
+fewer concurrent readers; none, reads on the write thread, if it allows none)."""
 
 
 def api_section(settings: Settings) -> ApiConfig:
@@ -80,8 +95,8 @@ def check_deployment(settings: Settings, config: ApiConfig) -> None:
 class Services:
     """The stores, models and pricing services behind the API.
 
-    Build with :func:`open_services`; every attribute is used on the service thread
-    only, through :meth:`run`.
+    Build with :func:`open_services`; the stores are used off the event loop only,
+    through :meth:`run` (the write thread) and :meth:`read` (the read threads).
 
     Attributes:
         settings: The settings it was opened with.
@@ -116,13 +131,36 @@ class Services:
     demand: DemandModel | None
     quotes: QuoteService = field(init=False)
     small_batch_rows: int = field(default=SMALL_BATCH_ROWS, init=False)
-    _executor: ThreadPoolExecutor = field(init=False, repr=False)
+    _writer: ThreadPoolExecutor = field(init=False, repr=False)
+    _readers: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _encoder: TextEncoder | None = field(default=None, init=False, repr=False)
+    _encoder_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     async def run(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run ``func(*args, **kwargs)`` on the service thread and await its result."""
+        """Run ``func(*args, **kwargs)`` on the write thread and await its result.
+
+        The graph store's own read methods (:data:`~pricegraph.graph.base.READ_METHODS`
+        of :attr:`store`, e.g. a DataLoader's ``get_nodes``) go to the read threads
+        instead; anything else not known to only read is serialised here.
+        """
+        is_store_read = getattr(func, "__self__", None) is self.store and (
+            getattr(func, "__name__", "") in READ_METHODS
+        )
+        executor = self._readers if is_store_read and self._readers else self._writer
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(func, *args, **kwargs))
+        return await loop.run_in_executor(executor, functools.partial(func, *args, **kwargs))
+
+    async def read(self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``func(*args, **kwargs)``, which must only read, on a read thread (the
+        write thread when the graph store allows no concurrent readers)."""
+        loop = asyncio.get_running_loop()
+        executor = self._readers or self._writer
+        return await loop.run_in_executor(executor, functools.partial(func, *args, **kwargs))
+
+    @property
+    def read_threads(self) -> int:
+        """How many threads serve reads beside the write thread (0: reads on it)."""
+        return self._readers._max_workers if self._readers else 0
 
     @property
     def pricing(self) -> PricingConfig:
@@ -151,14 +189,16 @@ class Services:
         }
 
     def encoder(self) -> TextEncoder:
-        """The text encoder, loaded on first use (a few seconds) and kept."""
-        if self._encoder is None:
-            self._encoder = encoder_factory(self.settings.embeddings)()
-        return self._encoder
+        """The text encoder, loaded on first use (a few seconds) and kept; it encodes for
+        one thread at a time (a tokenizer must not be shared by concurrent calls)."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                self._encoder = _SerialEncoder(encoder_factory(self.settings.embeddings)())
+            return self._encoder
 
     def set_guardrails(self, guardrails: GuardrailConfig, changed_by: str) -> GuardrailConfig:
         """Quote with ``guardrails`` from now on and save them for the next start
-        (service thread); ``changed_by`` is the principal's name."""
+        (write thread); ``changed_by`` is the principal's name."""
         from ..pricing.guardrail_store import save_guardrails
 
         save_guardrails(self.quotes.config.guardrails_path, guardrails, changed_by)
@@ -179,7 +219,8 @@ class Services:
         )
 
     def close(self) -> None:
-        """Close every store (on the service thread) and stop the thread."""
+        """Let the reads in flight finish, then close every store (on the write thread)
+        and stop the threads."""
 
         def close_all() -> None:
             for part in (self.audit, self.approvals, self.vectors, self.store):
@@ -188,16 +229,47 @@ class Services:
                 except Exception:
                     logger.exception("closing %r failed", part)
 
-        self._executor.submit(close_all).result()
-        self._executor.shutdown(wait=True)
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+        self._writer.submit(close_all).result()
+        self._writer.shutdown(wait=True)
 
 
-def open_services(settings: Settings, config: ApiConfig | None = None) -> Services:
-    """Open the stores and load the models on a new service thread.
+class _SerialEncoder:
+    """A :class:`~pricegraph.embeddings.base.TextEncoder` that encodes for one thread at
+    a time (HF tokenizers raise "Already borrowed" when shared by concurrent calls)."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self._encoder = encoder
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        """See :attr:`TextEncoder.dimension`."""
+        return self._encoder.dimension
+
+    @property
+    def model_name(self) -> str:
+        """See :attr:`TextEncoder.model_name`."""
+        return self._encoder.model_name
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        """See :meth:`TextEncoder.encode`."""
+        with self._lock:
+            return self._encoder.encode(texts)
+
+
+def open_services(
+    settings: Settings, config: ApiConfig | None = None, *, read_threads: int = READ_THREADS
+) -> Services:
+    """Open the stores and load the models on a new write thread, and start the read
+    threads.
 
     Args:
         settings: The root settings.
         config: The API section (default: ``settings``' own).
+        read_threads: Threads serving reads beside the write thread, at most what the
+            graph store allows; 0 runs every call on the write thread.
 
     Raises:
         ConfigError: Several workers over embedded stores, or a policy that cannot load.
@@ -205,13 +277,18 @@ def open_services(settings: Settings, config: ApiConfig | None = None) -> Servic
     """
     config = (config or api_section(settings)).resolved(settings.data_dir)
     check_deployment(settings, config)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pricegraph-services")
+    if read_threads < 0:
+        raise ConfigError(f"read_threads: expected an integer >= 0, got {read_threads}")
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pricegraph-write")
     try:
-        services = executor.submit(_open, settings, config).result()
+        services = writer.submit(_open, settings, config).result()
     except BaseException:
-        executor.shutdown(wait=False)
+        writer.shutdown(wait=False)
         raise
-    services._executor = executor
+    services._writer = writer
+    readers = min(read_threads, concurrent_readers(services.store))
+    if readers:
+        services._readers = ThreadPoolExecutor(readers, thread_name_prefix="pricegraph-read")
     return services
 
 
@@ -265,11 +342,12 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
 
 
 def encode_text(services: Services, text: str) -> Any:
-    """The text vector ``float32 [dimension]`` of ``text`` (service thread)."""
+    """The text vector ``float32 [dimension]`` of ``text`` (any service thread)."""
     return services.encoder().encode([text])[0]
 
 
 __all__ = [
+    "READ_THREADS",
     "Services",
     "api_section",
     "check_deployment",

@@ -83,7 +83,7 @@ class CatalogQuery:
                 raise invalid("search", "expected a non-empty text", search)
             offset = decode_offset(after)
             depth = min(offset + limit + 1, MAX_RANKED)
-            hits = await services.run(
+            hits = await services.read(
                 services.similarity.products_matching,
                 search,
                 limit=depth,
@@ -93,7 +93,7 @@ class CatalogQuery:
             rows = await info.context.loaders.node("Product").load_many(keys)
             nodes = [Product.from_row(r) for r in rows if r is not None]
             return offset_connection(nodes, offset, limit)
-        rows = await services.run(
+        rows = await services.read(
             product_page,
             services.store,
             after=decode_cursor(after, "key"),
@@ -128,13 +128,13 @@ class CatalogQuery:
             raise invalid("productId", "give exactly one of productId and text")
         if product_id is not None:
             key = check_key(product_id, "productId")
-            hits = await services.run(
+            hits = await services.read(
                 services.similarity.similar_products, key, limit=limit, where=where
             )
         else:
             if not (text or "").strip():
                 raise invalid("text", "expected a non-empty text", text)
-            hits = await services.run(
+            hits = await services.read(
                 services.similarity.products_matching, text, limit=limit, where=where
             )
         return scored(hits)
@@ -155,7 +155,7 @@ class CatalogQuery:
         good = check_keys(positive, "positive")
         bad = check_keys(negative, "negative") if negative else []
         where = (filter or ProductFilterInput()).checked().to_product_filter()
-        hits = await services.run(
+        hits = await services.read(
             services.similarity.recommend_products, good, bad, limit=limit, where=where
         )
         return scored(hits)
@@ -167,7 +167,7 @@ class CatalogQuery:
         services = info.context.services
         await load_required(info, Product, product_id, "productId")
         wanted = [k.value for k in kinds] if kinds else None
-        frame = await services.run(
+        frame = await services.read(
             services.store.price_history, check_key(product_id, "productId"), kinds=wanted
         )
         return [price_point(plain_row(r)) for r in frame.to_dict("records")]

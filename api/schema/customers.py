@@ -97,7 +97,7 @@ class CustomerQuery:
     ) -> relay.Connection[Customer]:
         services = info.context.services
         limit = page_size(first, services.config.limits)
-        rows = await services.run(
+        rows = await services.read(
             customer_page,
             services.store,
             after=decode_cursor(after, "key"),
@@ -126,7 +126,7 @@ class CustomerQuery:
         services = info.context.services
         limit = page_size(first, services.config.limits)
         key = check_key(customer_id, "customerId")
-        hits = await services.run(services.similarity.similar_customers, key, limit=limit)
+        hits = await services.read(services.similarity.similar_customers, key, limit=limit)
         return [ScoredCustomer(key=str(h.key), score=float(h.score)) for h in hits]
 
     @strawberry.field(
@@ -155,7 +155,7 @@ class CustomerQuery:
             seed = await load_required(info, Customer, customer_id, "customerId")
         else:
             seed = await load_required(info, Product, product_id or "", "productId")
-        return await services.run(
+        return await services.read(
             neighbourhood,
             services.store,
             seed.LABEL,

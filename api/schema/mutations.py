@@ -181,7 +181,7 @@ class _ItemRefs(RefIndex):
 
 
 def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _Outcome:
-    """Validate and write ``items`` of ``kind`` (service thread); see the module docstring.
+    """Validate and write ``items`` of ``kind`` (write thread); see the module docstring.
 
     Items that send different sets of fields are written in separate groups, so an
     absent field never overwrites a stored value; all groups in one transaction. Groups

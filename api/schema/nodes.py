@@ -160,7 +160,7 @@ class Product(_StoreNode, relay.Node):
     ) -> list[PricePoint]:
         services = info.context.services
         wanted = [k.value for k in kinds] if kinds else None
-        frame = await services.run(services.store.price_history, self.id, kinds=wanted)
+        frame = await services.read(services.store.price_history, self.id, kinds=wanted)
         return [price_point(plain_row(r)) for r in frame.to_dict("records")]
 
 
@@ -217,7 +217,7 @@ class Customer(_StoreNode, relay.Node):
     async def purchases(self, info: Info, first: int | None = None) -> list[Purchase]:
         services = info.context.services
         limit = page_size(first, services.config.limits)
-        frame = await services.run(services.store.purchase_history, self.id, limit=limit)
+        frame = await services.read(services.store.purchase_history, self.id, limit=limit)
         rows = [plain_row(r) for r in frame.to_dict("records")]
         return [
             Purchase(
@@ -353,7 +353,7 @@ class Segment(_StoreNode, relay.Node):
         services = info.context.services
         limit = page_size(first, services.config.limits)
         start = decode_cursor(after, "key")
-        rows = await services.run(
+        rows = await services.read(
             customer_page, services.store, after=start, limit=limit + 1, segment=self.id
         )
         info.context.loaders.prime("Customer", rows)
@@ -363,7 +363,7 @@ class Segment(_StoreNode, relay.Node):
     @strawberry.field(description="Size, spend, recency, tops and price sensitivity.")
     async def profile(self, info: Info) -> SegmentProfile:
         services = info.context.services
-        frame = await services.run(services.store.read_cypher, SEGMENT_SIZE, {"segment": self.id})
+        frame = await services.read(services.store.read_cypher, SEGMENT_SIZE, {"segment": self.id})
         size = int(frame.iloc[0, 0]) if len(frame) else 0
         return segment_profile(self.description, self.name, size, self.stored_profile)
 

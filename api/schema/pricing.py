@@ -114,7 +114,7 @@ def check_scenario_value(kind: ScenarioKind, value: float) -> None:
 def run_what_if(
     services: Services, product_ids: list[str], kind: str, value: float, weeks: int
 ) -> WhatIfResult:
-    """What-if on the loaded demand model (service thread)."""
+    """What-if on the loaded demand model (a read thread)."""
     model = services.demand
     if model is None:
         raise unavailable(
@@ -160,7 +160,7 @@ _METRICS = ("units_base", "units", "revenue_base", "revenue", "profit_base", "pr
 
 
 def model_versions(services: Services) -> ModelVersions:
-    """Versions and encoder metrics (service thread)."""
+    """Versions and encoder metrics (a read thread)."""
     checkpoint = services.checkpoint
     metrics = []
     for row in checkpoint.metrics if checkpoint is not None else []:
@@ -248,7 +248,7 @@ class PricingQuery:
         if not 1 <= weeks <= MAX_WHATIF_WEEKS:
             raise invalid("weeks", f"expected 1 <= weeks <= {MAX_WHATIF_WEEKS}, got {weeks}", weeks)
         check_scenario_value(kind, value)
-        return await services.run(run_what_if, services, keys, kind.value, value, weeks)
+        return await services.read(run_what_if, services, keys, kind.value, value, weeks)
 
     @strawberry.field(
         description="Recorded quotes, oldest first, filtered (role pricing).",
@@ -267,7 +267,7 @@ class PricingQuery:
         services = info.context.services
         limit = page_size(first, services.config.limits)
         offset = decode_offset(after)
-        records = await services.run(
+        records = await services.read(
             services.audit.query,
             customer_id=check_key(customer_id, "customerId") if customer_id else None,
             product_id=check_key(product_id, "productId") if product_id else None,
@@ -284,13 +284,13 @@ class PricingQuery:
     )
     async def pending_price_changes(self, info: Info) -> list[PriceChange]:
         services = info.context.services
-        changes = await services.run(services.approvals.pending)
+        changes = await services.read(services.approvals.pending)
         return [price_change(c) for c in changes]
 
     @strawberry.field(description="Versions of the encoder, policy and demand model.")
     async def model_versions(self, info: Info) -> ModelVersions:
         services = info.context.services
-        return await services.run(model_versions, services)
+        return await services.read(model_versions, services)
 
 
 __all__ = [

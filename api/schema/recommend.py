@@ -36,7 +36,7 @@ def recommend(
     k: int,
     include_bought: bool,
 ) -> list[RecommendationModel]:
-    """The recommender's picks (service thread); UNAVAILABLE before ``train-gnn``."""
+    """The recommender's picks (a read thread); UNAVAILABLE before ``train-gnn``."""
     recommender = services.recommender
     if recommender is None:
         raise unavailable(
@@ -75,7 +75,7 @@ class RecommendQuery:
             raise invalid("customerId", "give exactly one of customerId, productId, newProductText")
         if new_product_text is not None and not new_product_text.strip():
             raise invalid("newProductText", "expected a non-empty text", new_product_text)
-        picks = await services.run(
+        picks = await services.read(
             recommend,
             services,
             check_key(customer_id, "customerId") if customer_id is not None else None,
