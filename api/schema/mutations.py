@@ -31,7 +31,7 @@ from ...loaders.mapping import FileMapping
 from ...loaders.readers import LINE
 from ...loaders.service import load_records
 from ...loaders.validation import RefIndex, Validated
-from ..errors import quoted
+from ..errors import ErrorCode, quoted
 from ..permissions import IsAdmin, IsPricing
 from ..services import Services
 from .nodes import PriceKind
@@ -113,12 +113,36 @@ class GuardrailInput:
     approval_threshold_pct: float | None = strawberry.UNSET
 
 
+@strawberry.enum(description="What kind of fault rejected an item (as the error codes).")
+class ItemErrorCode(Enum):
+    INVALID_INPUT = ErrorCode.INVALID_INPUT.value
+    NOT_FOUND = ErrorCode.NOT_FOUND.value
+    CONFLICT = ErrorCode.CONFLICT.value
+
+
 @strawberry.type(description="Why one item of a write was rejected.")
 class ItemError:
     index: int = strawberry.field(description="0-based position in the input list.")
+    code: ItemErrorCode = strawberry.field(
+        description=(
+            "INVALID_INPUT: a value breaks a rule; NOT_FOUND: a referenced key (product, "
+            "customer, brand, ...) is not stored; CONFLICT: the item repeats the key of an "
+            "earlier item of the request with other values."
+        )
+    )
     field: str | None = strawberry.field(description="The input field at fault (snake_case).")
     value: str | None
     message: str
+
+
+def item_error_code(reason: str) -> ItemErrorCode:
+    """The code of a validation reject's ``reason`` (the loaders' wording: ``unknown
+    <label> id``, ``duplicate <key>, first at line <n>``, anything else a broken rule)."""
+    if reason.startswith("unknown ") and reason.endswith(" id"):
+        return ItemErrorCode.NOT_FOUND
+    if reason.startswith("duplicate ") and ", first at line " in reason:
+        return ItemErrorCode.CONFLICT
+    return ItemErrorCode.INVALID_INPUT
 
 
 @strawberry.type(description="What a write did: counts of items, and the rejects.")
@@ -222,6 +246,7 @@ def _item_errors(checked: Validated) -> list[ItemError]:
     return [
         ItemError(
             index=int(line) - 1,
+            code=item_error_code(str(reason)),
             field=str(field),
             value=quoted(str(value)),
             message=str(reason),
@@ -313,8 +338,10 @@ __all__ = [
     "EventType",
     "GuardrailInput",
     "ItemError",
+    "ItemErrorCode",
     "Mutation",
     "PriceInput",
     "ProductInput",
     "WriteResult",
+    "item_error_code",
 ]
