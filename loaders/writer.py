@@ -1,4 +1,5 @@
-"""Write validated canonical rows into the graph: nodes first, then their edges."""
+"""Write validated canonical rows into the graph: nodes first, then their edges, each
+chunk's nodes and edges in one store transaction."""
 
 from __future__ import annotations
 
@@ -85,16 +86,19 @@ def write_rows(
 ) -> UpsertResult:
     """Upsert validated rows of ``kind`` chunk by chunk.
 
-    Each chunk's nodes and edges are written before the next chunk starts, so a
-    load stopped half-way leaves whole chunks, and running it again completes it
-    with exactly the result of one clean run.
+    Each chunk's nodes and edges are written in one transaction
+    (:meth:`~pricegraph.graph.base.GraphStore.transaction`) before the next chunk
+    starts, so a load stopped or failing half-way leaves whole chunks (never a node
+    without the edges of its row), and running it again completes it with exactly the
+    result of one clean run.
 
     Args:
         store: The graph store.
         kind: The kind of the rows.
         rows: Canonical, validated rows.
         present: Canonical columns the file provided (absent ones keep stored values).
-        chunk_rows: Rows per chunk.
+        chunk_rows: Rows per chunk, i.e. per transaction (on Neo4j one server
+            transaction: keep it to what the server's transaction memory takes).
         on_chunk: Called with the number of rows after each chunk (progress).
 
     Returns:
@@ -104,7 +108,8 @@ def write_rows(
     total = UpsertResult()
     for start in range(0, len(rows), chunk_rows):
         chunk = rows.iloc[start : start + chunk_rows]
-        total += _write_chunk(store, kind, chunk, present)
+        with store.transaction():
+            total += _write_chunk(store, kind, chunk, present)
         if on_chunk is not None:
             on_chunk(len(chunk))
     return total
