@@ -28,13 +28,20 @@ and after, on paths measured in the same run:
 
 Mixed load: product lookups from ``--concurrency`` clients, alone and while one client
 writes single items back to back; read p50/p99 in both phases and their p99 ratio.
-Every store call runs on the API's one service thread, so a read waits for the write
-ahead of it; the ratio is what that queueing costs a reader.
+Reads run on the API's read threads, writes on its one write thread, so a read no
+longer waits for the write ahead of it; the ratio is what a writer still costs a
+reader (CPU and the GIL shared with it).
+
+Load (:mod:`api_load`): ``--concurrency`` connections for ``--seconds`` per phase on
+personalizedPrice, product+similar, a nested list and a mixed read/write workload,
+each through GraphQL and through a plain Starlette endpoint making the same store
+calls: rps, p50/p99 and their ratios, and the server's RSS before and after.
 
 Prints tables and writes ``bench/out/api.json``.
 
     python bench/bench_api.py --requests 2000
     python bench/bench_api.py --only writes --customers 2000 --products 600 --days 180
+    python bench/bench_api.py --only load --seconds 10
 
 The write figures are printed as tables, then one line per baseline:
 ``p50 ratio <baseline> / <path>: <ratio>x``.
@@ -59,6 +66,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from api_load import load_benchmark, load_routes, print_load, scenarios
 from api_writes import (
     ADMIN_KEY,
     WRITE_MUTATIONS,
@@ -137,7 +145,7 @@ def plain_routes(services: Services) -> list[Route]:
                 "similar": [{"key": h.key, "score": h.score} for h in hits],
             }
 
-        return JSONResponse(await services.run(lookup))
+        return JSONResponse(await services.read(lookup))
 
     return [Route("/plain/price", price), Route("/plain/similar", similar)]
 
@@ -181,7 +189,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90, help="Days of generated events.")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--only", choices=["all", "reads", "writes", "mixed"], default="all")
+    parser.add_argument(
+        "--only", choices=["all", "reads", "writes", "mixed", "load"], default="all"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="Seconds per phase of the load scenario."
+    )
     parser.add_argument("--writes", type=int, default=1000, help="Single-item writes per path.")
     parser.add_argument(
         "--copy-writes", type=int, default=50, help="Writes on the COPY path (MiB each)."
@@ -189,9 +202,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "api.json")
     args = parser.parse_args()
     is_reading, is_writing = args.only in ("all", "reads"), args.only in ("all", "writes")
-    is_mixing = args.only in ("all", "mixed")
+    is_mixing, is_loading = args.only in ("all", "mixed"), args.only in ("all", "load")
     root = Path(tempfile.mkdtemp(prefix="bench_api_"))
-    os.environ.update(build_world(root, args.customers, args.products, args.days, embed=is_reading))
+    embed = is_reading or is_loading
+    os.environ.update(build_world(root, args.customers, args.products, args.days, embed=embed))
     graph = Settings().data_dir / "graph"
     with contextlib.closing(EmbeddedGraph(graph)) as store:
         customers = list(store.node_frame("Customer")["id"].astype(str))
@@ -214,7 +228,7 @@ def main() -> None:
     )
     services = open_services(Settings(), ApiConfig(keys=keys))
     app = create_app(services.settings, services=services)
-    app.router.routes.extend(plain_routes(services))
+    app.router.routes.extend([*plain_routes(services), *load_routes(services)])
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -235,6 +249,12 @@ def main() -> None:
         results["mixed"] = mixed_benchmark(
             url, args.requests, args.concurrency, (customers, products)
         )
+    if is_loading:
+        makers = scenarios(KEY, (customers, products), PRICE_QUERY, SIMILAR_QUERY)
+        results["load"] = load_benchmark(
+            url, services, makers, concurrency=args.concurrency, seconds=args.seconds
+        )
+        print_load(results["load"])
     if is_writing:  # last: the COPY path keeps buffer pool the reads would want
         results["api_writes"] = api_benchmark(url, services, counts, (customers, products))
         print_writes(
