@@ -23,11 +23,11 @@ import torch
 from torch import Tensor
 
 from pricegraph.errors import ModelError
-from pricegraph.gnn.features import NUM_PRODUCT_FEATURES, WINDOWS_DAYS
+from pricegraph.gnn.features import NUM_CUSTOMER_FEATURES, NUM_PRODUCT_FEATURES, WINDOWS_DAYS
 from pricegraph.gnn.hetero import GraphInputs, HeteroEncoder
 from pricegraph.gnn.train import EncoderConfig, EncoderResult
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -157,7 +157,7 @@ def _empty_inputs(
         adj_t,
         product_x if product_x is not None else torch.zeros(products, text_dim),
         new_product_activity(products),
-        torch.zeros(num_nodes["customer"], 4),
+        torch.zeros(num_nodes["customer"], NUM_CUSTOMER_FEATURES),
         torch.zeros(products, dtype=torch.bool),
     )
 
@@ -222,7 +222,9 @@ def load_checkpoint(path: Path) -> EncoderCheckpoint:
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise ModelError(
             f"{path}: expected an encoder checkpoint of format_version {FORMAT_VERSION}, got "
-            f"{payload.get('format_version') if isinstance(payload, dict) else type(payload)}"
+            f"{payload.get('format_version') if isinstance(payload, dict) else type(payload)} "
+            "(format 2 adds the customers' price behaviour to the encoder's inputs): run "
+            "`pricegraph train-gnn` again"
         )
     payload.pop("format_version")
     payload["node_ids"] = {k: np.asarray(v, dtype=object) for k, v in payload["node_ids"].items()}

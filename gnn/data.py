@@ -58,11 +58,13 @@ class GraphSnapshot:
     Attributes:
         data: Node types ``customer`` (``is_anonymous``: bool ``[num_customers]``),
             ``product`` (``x``: float32 ``[num_products, feature_dim]`` text vectors,
-            zeros where missing; ``has_text``: bool ``[num_products]``), ``brand`` and
-            ``category`` (``num_nodes`` only). Edge types of :data:`EDGE_RELS` with
+            zeros where missing; ``has_text``: bool ``[num_products]``; ``list_price``:
+            float64 ``[num_products]``, NaN where none), ``brand`` and ``category``
+            (``num_nodes`` only). Edge types of :data:`EDGE_RELS` with
             ``edge_index`` int64 ``[2, num_edges]`` sorted by (source, target), plus a
             ``rev_<name>`` type for each; event edges also carry ``time`` int64
-            ``[num_edges]`` (seconds since the epoch, UTC), copied to the reverse.
+            ``[num_edges]`` (seconds since the epoch, UTC), copied to the reverse, and
+            purchases ``unit_price`` float64 ``[num_edges]`` (NaN where none).
         node_ids: Node type -> object array of graph keys ``[num_nodes]``; index
             ``i`` of a node type is ``node_ids[type][i]``. Sorted ascending.
         snapshot_id: 16 hex digits hashing the edge counts per type and the latest
@@ -122,6 +124,17 @@ def _product_x(
     return torch.from_numpy(x), torch.from_numpy(has_text)
 
 
+def _list_prices(store: GraphStore, product_ids: np.ndarray) -> torch.Tensor:
+    """float64 ``[num_products]`` list prices in key order (NaN: none or not > 0)."""
+    products = store.node_frame(NODE_LABELS["product"])
+    if "list_price" not in products:
+        return torch.full((len(product_ids),), torch.nan, dtype=torch.float64)
+    prices = pd.to_numeric(products["list_price"], errors="coerce").to_numpy(np.float64)
+    positions = pd.Index(products["id"].to_numpy(dtype=object)).get_indexer(product_ids)
+    out = np.where(positions >= 0, prices[np.maximum(positions, 0)], np.nan)
+    return torch.from_numpy(np.where(out > 0, out, np.nan))
+
+
 def _snapshot_id(counts: Mapping[str, int], max_time_s: int) -> str:
     payload = json.dumps({"counts": dict(sorted(counts.items())), "max_time_s": max_time_s})
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -137,7 +150,8 @@ def export_hetero(
 
     Args:
         store: The graph store to read (one ``edge_arrays`` call per relationship
-            type, one ``node_frame("Customer")`` for ``is_anonymous``).
+            type, ``node_frame("Customer")`` for ``is_anonymous`` and
+            ``node_frame("Product")`` for ``list_price``).
         product_features: Product key -> float32 ``[feature_dim]`` text vector, e.g.
             from ``VectorStore.vectors(collection, keys, "text")``. Products without
             one get zeros and ``has_text = False``. (default: :obj:`None`, no text)
@@ -168,6 +182,7 @@ def export_hetero(
     data["customer"].is_anonymous = torch.from_numpy(is_anonymous.astype(bool))
     x, has_text = _product_x(node_ids["product"], product_features, feature_dim)
     data["product"].x, data["product"].has_text = x, has_text
+    data["product"].list_price = _list_prices(store, node_ids["product"])
 
     max_time_s = 0
     for edge_type, edges in arrays.items():
@@ -175,6 +190,12 @@ def export_hetero(
         edge_index = torch.from_numpy(np.ascontiguousarray(edges.edge_index, dtype=np.int64))
         data[edge_type].edge_index = edge_index
         data[(dst, f"rev_{name}", src)].edge_index = edge_index.flip(0)
+        if edge_type == PURCHASED:
+            paid = pd.to_numeric(
+                pd.Series(edges.properties.get("unit_price", np.full(edges.num_edges, np.nan))),
+                errors="coerce",
+            )
+            data[edge_type].unit_price = torch.from_numpy(paid.to_numpy(np.float64, copy=True))
         if edge_type in EVENT_EDGE_TYPES:
             time_s = torch.from_numpy(_time_seconds(edges.properties["ts"]))
             data[edge_type].time = time_s

@@ -1,8 +1,9 @@
 r"""The shipped encoder: GraphSAGE made heterogeneous with PyG's ``to_hetero``.
 
 Every node type starts from a learned input vector; products also from their text
-(all-MiniLM-L6-v2) and their activity before the cut-off (see
-:mod:`pricegraph.gnn.features`), customers from their activity:
+(all-MiniLM-L6-v2) and their activity before the cut-off, customers from their
+activity and price behaviour (what price levels they view and buy, how deep the
+markdowns they buy on; see :mod:`pricegraph.gnn.features`):
 
 .. math::
 
@@ -40,7 +41,11 @@ from torch_geometric.data import HeteroData
 from torch_geometric.nn import SAGEConv, to_hetero
 from torch_geometric.utils import to_torch_csr_tensor
 
-from pricegraph.gnn.features import NUM_CUSTOMER_FEATURES, NUM_PRODUCT_FEATURES
+from pricegraph.gnn.features import (
+    NUM_BEHAVIOUR_FEATURES,
+    NUM_CUSTOMER_FEATURES,
+    NUM_PRODUCT_FEATURES,
+)
 
 NodeDict = dict[str, Tensor]
 EdgeDict = dict[tuple[str, str, str], Tensor]
@@ -60,7 +65,7 @@ class GraphInputs:
             scatter over an ``edge_index`` on CPU).
         product_x: float32 ``[num_products, text_dim]`` text vectors (zeros = none).
         product_activity: float32 ``[num_products, 7]``.
-        customer_activity: float32 ``[num_customers, 4]``.
+        customer_activity: float32 ``[num_customers, NUM_CUSTOMER_FEATURES]``.
         product_has_history: bool ``[num_products]``: bought before the cut-off (the
             id embedding is used only for these).
     """
@@ -99,7 +104,7 @@ class GraphInputs:
         Args:
             data: The graph (e.g. :func:`~pricegraph.gnn.split.message_passing_data`).
             product_activity: float32 ``[num_products, 7]``.
-            customer_activity: float32 ``[num_customers, 4]``.
+            customer_activity: float32 ``[num_customers, NUM_CUSTOMER_FEATURES]``.
             edge_types: Edge types to build (kept even when ``data`` has none of
                 their edges, so inputs at different cut-offs fit one model).
                 (default: the types with edges in ``data``; PyG's ``to_hetero`` needs
@@ -191,6 +196,7 @@ class HeteroEncoder(nn.Module):
         )
         self.product_in = nn.Linear(text_dim + NUM_PRODUCT_FEATURES, embedding_dim)
         self.customer_in = nn.Linear(NUM_CUSTOMER_FEATURES, embedding_dim)
+        self.behaviour_head = nn.Linear(embedding_dim, NUM_BEHAVIOUR_FEATURES)
         self.prior = (
             nn.Sequential(
                 nn.Linear(NUM_PRODUCT_FEATURES, prior_hidden),
@@ -207,7 +213,7 @@ class HeteroEncoder(nn.Module):
         """Initialise id embeddings with N(0, 0.1^2) and the linear layers by default."""
         for embedding in self.embeddings.values():
             nn.init.normal_(embedding.weight, std=0.1)
-        for layer in (self.product_in, self.customer_in, *self.prior):
+        for layer in (self.product_in, self.customer_in, self.behaviour_head, *self.prior):
             if isinstance(layer, nn.Linear):
                 layer.reset_parameters()
 
@@ -250,6 +256,11 @@ class HeteroEncoder(nn.Module):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "sparse CSR is in beta"
             return self.gnn(x, adj_t)["product"]
+
+    def customer_behaviour(self, customer: Tensor) -> Tensor:
+        """The price behaviour read back from customer vectors ``[n, d]``: ``[n, 6]``
+        (the auxiliary target that keeps it in the vectors; see :mod:`.train`)."""
+        return self.behaviour_head(customer)
 
     def product_prior(self, product_activity: Tensor) -> Tensor:
         """:math:`b_p`: float ``[num_products]``."""

@@ -2,7 +2,8 @@
 
 One visible loop, CleanRL-style: the config, the inputs, the model, then
 ``for epoch: for step:`` full-graph encode, score a batch of (customer, bought
-product, random product) triples, BPR loss, step; every ``eval_every`` epochs the
+product, random product) triples, BPR loss plus the read-back of the batch
+customers' price behaviour (``behaviour_weight``), step; every ``eval_every`` epochs the
 validation window is ranked and the best model is kept (early stopping).
 
 Positive pairs are drawn with probability proportional to
@@ -30,10 +31,19 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
-from pricegraph.gnn.features import customer_activity, product_activity
+from pricegraph.gnn.features import (
+    NUM_ACTIVITY_FEATURES,
+    customer_activity,
+    customer_price_behaviour,
+    product_activity,
+)
 from pricegraph.gnn.hetero import GraphInputs, HeteroEncoder
 from pricegraph.gnn.metrics import RankingResult, ScoreFn, evaluate_ranking
 from pricegraph.gnn.split import SECONDS_PER_DAY, EvalWindow, message_passing_data
+
+VIEWED = ("customer", "viewed", "product")
+IN_CATEGORY = ("product", "in_category", "category")
+OF_BRAND = ("product", "of_brand", "brand")
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class EncoderConfig:
     """Adam learning rate."""
     l2: float = 1e-4
     """Weight of the L2 penalty on the batch's output vectors."""
+    behaviour_weight: float = 1.0
+    """Weight of the auxiliary loss that reads the batch customers' price behaviour
+    back from their vectors (mean squared error of a linear head): it keeps what the
+    graph shows of a customer's price response in the ``graph`` vector, which pricing
+    reads as state. ``0`` trains on purchases alone."""
     batch_size: int = 8192
     """Positive pairs per step."""
     steps_per_epoch: int = 0
@@ -90,6 +105,10 @@ class EncoderConfig:
             raise ValueError(
                 f"EncoderConfig.id_dropout and dropout must be in [0, 1), got "
                 f"{self.id_dropout} and {self.dropout}"
+            )
+        if not self.behaviour_weight >= 0:
+            raise ValueError(
+                f"EncoderConfig.behaviour_weight: expected >= 0, got {self.behaviour_weight}"
             )
         if self.recency_half_life_days is not None and self.recency_half_life_days <= 0:
             raise ValueError(
@@ -146,6 +165,38 @@ class EncoderResult:
         return lambda batch: customers[batch] @ products.T + prior
 
 
+def _product_index(snapshot: GraphSnapshot, edge_type: tuple[str, str, str]) -> Tensor:
+    """int64 ``[num_products]``: each product's (first) ``edge_type`` target, -1 if none."""
+    out = torch.full((snapshot.num_products,), -1, dtype=torch.long)
+    if edge_type in snapshot.data.edge_types:
+        edge_index = snapshot.data[edge_type].edge_index
+        out[edge_index[0].flip(0)] = edge_index[1].flip(0)  # the first edge is written last
+    return out
+
+
+def customer_features(snapshot: GraphSnapshot, cutoff_s: int) -> Tensor:
+    """Activity and price behaviour of every customer before ``cutoff_s``:
+    float32 ``[num_customers, NUM_CUSTOMER_FEATURES]`` (:mod:`pricegraph.gnn.features`)."""
+    data = snapshot.data
+    purchases, time_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
+    nan = torch.full((purchases.shape[1],), torch.nan, dtype=torch.float64)
+    unit_price = getattr(data[PURCHASED], "unit_price", nan)
+    list_price = getattr(
+        data["product"], "list_price", torch.full((snapshot.num_products,), torch.nan)
+    )
+    if VIEWED in data.edge_types:
+        views, view_time_s = snapshot.edge_index(VIEWED), snapshot.edge_time(VIEWED)
+    else:
+        views, view_time_s = torch.zeros((2, 0), dtype=torch.long), torch.zeros(0, dtype=torch.long)
+    behaviour = customer_price_behaviour(
+        purchases, time_s, unit_price, views, view_time_s, list_price,
+        _product_index(snapshot, IN_CATEGORY), _product_index(snapshot, OF_BRAND),
+        snapshot.num_customers, cutoff_s,
+    )  # fmt: skip
+    activity = customer_activity(purchases, time_s, snapshot.num_customers, cutoff_s)
+    return torch.cat([activity, behaviour], dim=1)
+
+
 def build_inputs(snapshot: GraphSnapshot, cutoff_s: int) -> GraphInputs:
     """Message-passing graph and activity features of ``snapshot`` before ``cutoff_s``."""
     edge_index, time_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
@@ -153,7 +204,7 @@ def build_inputs(snapshot: GraphSnapshot, cutoff_s: int) -> GraphInputs:
     return GraphInputs.from_hetero(
         message_passing_data(snapshot, cutoff_s),
         product_activity(edge_index, time_s, snapshot.num_products, cutoff_s),
-        customer_activity(edge_index, time_s, snapshot.num_customers, cutoff_s),
+        customer_features(snapshot, cutoff_s),
         edge_types=[t for t in data.edge_types if data[t].edge_index.numel()],
     )
 
@@ -248,8 +299,10 @@ class _Scorer(torch.nn.Module):
         super().__init__()
         self.encoder = encoder
 
-    def forward(self, inputs: GraphInputs) -> tuple[dict[str, Tensor], Tensor]:
-        return self.encoder(inputs), self.encoder.product_prior(inputs.product_activity)
+    def forward(self, inputs: GraphInputs) -> tuple[dict[str, Tensor], Tensor, Tensor]:
+        z = self.encoder(inputs)
+        behaviour = self.encoder.customer_behaviour(z["customer"])
+        return z, self.encoder.product_prior(inputs.product_activity), behaviour
 
 
 def _bpr_step(
@@ -261,8 +314,10 @@ def _bpr_step(
     autocast: torch.autocast | None,
 ) -> Tensor:
     with autocast if autocast is not None else torch.autocast("cpu", enabled=False):
-        z, prior = model(inputs)
+        z, prior, behaviour = model(inputs)
         customer, positive = z["customer"][batch[0]], z["product"][batch[1]]
+        target = inputs.customer_activity[batch[0], NUM_ACTIVITY_FEATURES:]
+        read_back = F.mse_loss(behaviour[batch[0]], target)
         other = z["product"][negative]
         positive_score = (customer * positive).sum(-1) + prior[batch[1]]
         negative_score = (customer * other).sum(-1) + prior[negative]
@@ -270,7 +325,7 @@ def _bpr_step(
         penalty = (customer.pow(2).sum() + positive.pow(2).sum() + other.pow(2).sum()) / (
             2 * batch.shape[1]
         )
-    return loss.float() + config.l2 * penalty.float()
+    return loss.float() + config.l2 * penalty.float() + config.behaviour_weight * read_back.float()
 
 
 def train_encoder(
