@@ -12,8 +12,10 @@ model on the text vectors; an ablation, quotes read graph vectors) and, with
 perfect state would allow, a reference). Each is played per
 representative customer, expected demand, through the deployed guardrails
 (:func:`~pricegraph.pricing.personal.personal_evaluation`): the world's headroom
-(group oracle over segment oracle) and the share of it the personal level captures
-(full over macro + meso, priced per customer), with the gate chosen on validation.
+(group oracle over segment oracle), the headroom inside the deployed personal band
+(the group oracle moving the segment oracle's prices only as a personal price may)
+and the share of each the personal level captures (full over macro + meso, priced
+per customer), with the gate chosen on validation.
 The mean over worlds gets a t interval (n/a from one world).
 
 Prints one table; writes ``bench/out/personal.json``.
@@ -159,8 +161,10 @@ def main() -> None:
             progress.advance(task)
     frame = pd.DataFrame(rows)
     table = Table(title="Personal level per customer, expected demand, as deployed")
-    for column in ("beta_log_sd", "beta_tier_link", "state", "headroom % (per world)",
-                   "captured % (per world)", "captured %, mean (95 % CI)", "gate"):  # fmt: skip
+    columns = ("beta_log_sd", "beta_tier_link", "state", "headroom %, world (per world)",
+               "headroom %, band", "captured % of band (per world)",
+               "captured % of band, mean (95 % CI)", "captured % of world", "gate")  # fmt: skip
+    for column in columns:
         table.add_column(column)
     summary = []
     for (sd, link, state), group in frame.groupby(
@@ -170,8 +174,10 @@ def main() -> None:
         table.add_row(
             f"{sd:g}", f"{link:g}", state,
             ", ".join(f"{h:+.2f}" for h in group["headroom_pct"]),
+            ", ".join(f"{h:+.2f}" for h in group["band_headroom_pct"]),
             ", ".join(f"{c:.0f}" for c in group["captured_pct"]),
             f"{mean:.0f} ± {format_ci95(half, 0)}",
+            ", ".join(f"{c:.0f}" for c in group["captured_world_pct"]),
             ", ".join(f"{g:g}" for g in group["gate"]),
         )  # fmt: skip
         summary.append({"beta_log_sd": sd, "beta_tier_link": link, "state": state,

@@ -144,8 +144,8 @@ def optimise_prices(
         blocks: Model arrays (:func:`market_blocks`).
         unit_cost: ``[T, P]`` effective unit cost (cost plus shadow price).
         list_price: ``[P]`` list prices.
-        low: ``[P]`` lowest allowed prices (> 0).
-        high: ``[P]`` highest allowed prices.
+        low: ``[P]`` (or ``[T, R, P]``) lowest allowed prices (> 0).
+        high: ``[P]`` (or ``[T, R, P]``) highest allowed prices.
         start: ``[T, R, P]`` starting prices (default list price, clipped).
         max_iter: Newton iterations at most.
         tolerance: Stop when no log price moves more than this.
@@ -203,6 +203,7 @@ def solve_oracle(
     dual_iterations: int = 60,
     gap_tolerance: float = 1e-3,
     tolerance_units: float = 1e-3,
+    row_bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PricePlan:
     """Solve the season-long fluid problem for ``env``'s market, bounds and config.
 
@@ -233,6 +234,10 @@ def solve_oracle(
         gap_tolerance: Stop once the best plan is within this fraction of the least
             dual value (a certificate of near-optimality).
         tolerance_units: Slack (units) before a product counts as stock-bound.
+        row_bounds: ``(low, high)`` prices ``[T, R, P]`` inside the environment's
+            bounds, tighter per period and row (e.g. the personal band around a
+            segment plan, :func:`~.headroom.personalisation_headroom`); default: the
+            environment's ``[P]`` bounds everywhere.
     """
     import time
 
@@ -249,7 +254,8 @@ def solve_oracle(
     finite_stock = np.where(finite, stock, 0.0)
     adjustment = config.salvage_value_pct / 100 - config.holding_cost_pct / 100 * remaining[:, None]
     base_cost = market.unit_cost * (1 + finite * adjustment)  # [T, P]
-    args = (market.list_price, env.price_low, env.price_high)
+    low, high = (env.price_low, env.price_high) if row_bounds is None else row_bounds
+    args = (market.list_price, low, high)
     state = {"prices": None, "best": (-np.inf, None, None, None), "dual": np.inf}
 
     def solve(shadow: np.ndarray) -> np.ndarray:

@@ -88,13 +88,17 @@ def personal_evaluation(
 
     Returns:
         ``headroom_pct`` (group oracle over segment oracle, :mod:`.headroom`, inside the
-        deployed bounds), the season profits of ``macro+meso`` and ``full`` priced per
-        group through the guardrails, and ``captured_pct``, the share of the headroom
-        the personal level adds.
+        deployed bounds: what the world holds), ``band_headroom_pct`` (the group oracle
+        held to the deployed personal band: what deployed personalisation can reach),
+        the season profits of ``macro+meso`` and ``full`` priced per group through the
+        guardrails, ``captured_pct``, the share of the band's headroom the personal
+        level adds, and ``captured_world_pct``, its share of the world's.
     """
     bounds = deployed_bounds(market, guardrails)
     config = replace(simulator, is_stochastic=False, price_level="group")
-    headroom = personalisation_headroom(market, bounds, config)
+    deviation = guardrails.max_personal_deviation_pct
+    band = None if deviation is None else deviation / 100
+    headroom = personalisation_headroom(market, bounds, config, band=band)
     profits = {}
     for levels in ("macro+meso", "full"):
         per_customer = PerCustomerPolicy(
@@ -104,13 +108,17 @@ def personal_evaluation(
         profits[levels] = run_episode(env, GuardedPolicy(per_customer, market, guardrails), 0)[
             "profit"
         ]
+    gain = (profits["macro+meso"], profits["full"])
     return {
         "headroom_pct": headroom.pct,
+        "band_headroom_pct": headroom.band_pct if band is not None else headroom.pct,
         "segment_oracle_profit": headroom.segment_profit,
         "group_oracle_profit": headroom.group_profit,
+        "band_oracle_profit": headroom.band_profit,
         "macro_meso_profit": profits["macro+meso"],
         "full_profit": profits["full"],
-        "captured_pct": headroom.captured_pct(profits["macro+meso"], profits["full"]),
+        "captured_pct": headroom.captured_pct(*gain, band=band is not None),
+        "captured_world_pct": headroom.captured_pct(*gain),
     }
 
 

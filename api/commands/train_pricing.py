@@ -64,8 +64,10 @@ def run_train_pricing(
         p = result.personal
         console.print(
             f"personal level per customer (expected demand, as deployed): headroom of the "
-            f"world {p['headroom_pct']:+.2f} % (group oracle over segment oracle), captured "
-            f"{p['captured_pct']:.0f} % (full {p['full_profit']:,.0f} vs macro + meso "
+            f"world {p['headroom_pct']:+.2f} % (group oracle over segment oracle), inside "
+            f"the personal band {p['band_headroom_pct']:+.2f} %; captured "
+            f"{p['captured_pct']:.0f} % of the band's, {p['captured_world_pct']:.0f} % of the "
+            f"world's (full {p['full_profit']:,.0f} vs macro + meso "
             f"{p['macro_meso_profit']:,.0f})",
             highlight=False,
         )
