@@ -242,6 +242,8 @@ def print_load(results: dict[str, Any]) -> None:
         "plain Starlette endpoint making the same store calls"
     )
     for name in ("personalized_price", "product_with_similar", "nested_list", "mixed"):
+        if name not in results:
+            continue
         row = results[name]
         parts = [("", row["graphql"], row["plain"])]
         if name == "mixed":

@@ -85,7 +85,7 @@ from typer.testing import CliRunner
 from pricegraph.api.cli import app as cli
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app
-from pricegraph.api.services import Services, open_services
+from pricegraph.api.services import READ_THREADS, Services, open_services
 from pricegraph.api.settings import Settings
 from pricegraph.graph.ladybug_store import EmbeddedGraph
 
@@ -195,6 +195,18 @@ def main() -> None:
     parser.add_argument(
         "--seconds", type=float, default=60.0, help="Seconds per phase of the load scenario."
     )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=["personalized_price", "product_with_similar", "nested_list", "mixed"],
+        help="Load scenarios to run (repeatable; default: all four).",
+    )
+    parser.add_argument(
+        "--read-threads",
+        type=int,
+        default=READ_THREADS,
+        help="API read threads (0: every call on the write thread, as before them).",
+    )
     parser.add_argument("--writes", type=int, default=1000, help="Single-item writes per path.")
     parser.add_argument(
         "--copy-writes", type=int, default=50, help="Writes on the COPY path (MiB each)."
@@ -226,7 +238,7 @@ def main() -> None:
         ApiKey(name="bench", key=SecretStr(KEY), role="reader"),
         ApiKey(name="bench-admin", key=SecretStr(ADMIN_KEY), role="admin"),
     )
-    services = open_services(Settings(), ApiConfig(keys=keys))
+    services = open_services(Settings(), ApiConfig(keys=keys), read_threads=args.read_threads)
     app = create_app(services.settings, services=services)
     app.router.routes.extend([*plain_routes(services), *load_routes(services)])
     with socket.socket() as sock:
@@ -251,6 +263,7 @@ def main() -> None:
         )
     if is_loading:
         makers = scenarios(KEY, (customers, products), PRICE_QUERY, SIMILAR_QUERY)
+        makers = {k: v for k, v in makers.items() if k in (args.scenario or makers)}
         results["load"] = load_benchmark(
             url, services, makers, concurrency=args.concurrency, seconds=args.seconds
         )

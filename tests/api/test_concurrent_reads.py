@@ -67,7 +67,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             ApiKey(name="conc-admin", key=SecretStr(ADMIN), role="admin"),
             ApiKey(name="conc-pricing", key=SecretStr(PRICING), role="pricing"),
         )
-        opened = open_services(Settings(), ApiConfig(keys=keys))
+        opened = open_services(Settings(), ApiConfig(keys=keys), read_threads=4)
     yield opened
     opened.close()
 
@@ -110,7 +110,7 @@ async def _gql(client: httpx.AsyncClient, query: str, key: str = ADMIN, **variab
 def test_reads_answer_while_the_write_thread_is_busy(
     services: Services, url: str, keys: tuple[list[str], list[str]]
 ) -> None:
-    assert services.read_threads >= 2
+    assert services.read_threads == 4  # asked for more than the default to stress them
     _, products = keys
     gate = threading.Event()
     busy = threading.Thread(target=lambda: asyncio.run(services.run(gate.wait, 60)))
@@ -126,10 +126,18 @@ def test_reads_answer_while_the_write_thread_is_busy(
                 assert data["product"]["key"] == product and len(data["similarProducts"]) == 3
             health = await asyncio.wait_for(client.get("/healthz"), 10)
             assert health.status_code == 200 and health.json()["status"] == "ok"
+            counts = await asyncio.wait_for(services.run(services.store.counts), 10)
+            assert counts["Product"] == len(products)  # the store's reads go to the readers
+            name = await asyncio.wait_for(
+                services.read(lambda: threading.current_thread().name), 10
+            )
+            assert name.startswith("pricegraph-read")
             await asyncio.sleep(0.2)
             assert not write.done()  # writes still queue on the one write thread
             gate.set()
             assert (await asyncio.wait_for(write, 30))["upsertProducts"]["created"] == 1
+            name = await services.run(lambda: threading.current_thread().name)
+            assert name.startswith("pricegraph-write")
             written = await _gql(client, LOOKUP, p="P-GATE")  # no vector yet: no similar
             assert written["product"]["name"] == "Gate scarf"
 
