@@ -238,7 +238,7 @@ def print_load(results: dict[str, Any]) -> None:
     """One line per scenario (and per request kind of the mixed one), then memory."""
     print(
         f"\nLoad: {results['concurrency']} connections, {results['seconds']:g} s per phase, "
-        f"{results['read_threads']} read threads beside the write thread; GraphQL, then a "
+        f"{results['read_threads']} read thread(s) beside the write thread; GraphQL, then a "
         "plain Starlette endpoint making the same store calls"
     )
     for name in ("personalized_price", "product_with_similar", "nested_list", "mixed"):
