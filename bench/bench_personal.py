@@ -15,7 +15,8 @@ representative customer, expected demand, through the deployed guardrails
 (group oracle over segment oracle), the headroom inside the deployed personal band
 (the group oracle moving the segment oracle's prices only as a personal price may)
 and the share of each the personal level captures (full over macro + meso, priced
-per customer), with the gate chosen on validation.
+per customer), with the gate chosen on other representative customers of the same
+world (sample seed + 1), expected demand.
 The mean over worlds gets a t interval (n/a from one world).
 
 Prints one table; writes ``bench/out/personal.json``.
@@ -112,9 +113,13 @@ def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> l
     truth = world.truth.customers.set_index("customer_id")["beta"]
     states["true"] = np.log(truth).to_frame("log_beta")
     train = train_config(args)
-    market = MarketModel.from_ground_truth(folder / "world", config=train.market)
+    samples = (train.market, replace(train.market, seed=train.market.seed + 1))
+    market, validation = (
+        MarketModel.from_ground_truth(folder / "world", config=sample) for sample in samples
+    )
     if len(segment_of):
         market = regroup_by_segments(market, segment_of.to_dict())
+        validation = regroup_by_segments(validation, segment_of.to_dict())
     guardrails = GuardrailConfig()
     rows = []
     for state in args.states:
@@ -128,8 +133,9 @@ def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> l
             vectors = dict(zip(states[state].index, states[state].to_numpy(), strict=True))
         started = time.perf_counter()
         result = train_pricing(
-            market, train, folder / f"policy-{state}", sensitivity=model, customer_vectors=vectors
-        )
+            market, train, folder / f"policy-{state}", sensitivity=model,
+            customer_vectors=vectors, validation_market=validation,
+        )  # fmt: skip
         personal = result.personal  # train_pricing evaluates it when there is a signal
         if not personal:
             ratio = np.ones(market.num_groups)

@@ -12,7 +12,9 @@ by ``market_from_demand``. The data has no costs nor stock: unit cost is
 expected units at list price (both assumptions). Skipped, with a message, when
 the file is absent.
 
-The hierarchy is trained with ``train_pricing`` once per ``--train-seeds``; every
+The hierarchy is trained with ``train_pricing`` once per ``--train-seeds``, its micro
+gate chosen on the same world's other representative customers (sample seed + 1;
+the Online Retail market has no customers to hold out and gates on itself); every
 policy then plays the same seeds in two environments. **Expected demand**
 (``is_stochastic=False``, the headline): one episode per training seed, CI over
 training seeds (n/a with one). The oracle row is ``solve_oracle``'s plan.
@@ -95,7 +97,7 @@ DEPLOYED = "expected, as deployed"
 """Name of the as-deployed environment (expected demand) in the tables."""
 
 
-def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
+def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, MarketModel, dict]:
     """The synthetic world's true market (written to and read from a temp folder)."""
     world_config = WorldConfig(
         seed=args.world_seed, n_products=args.n_products, n_customers=args.n_customers
@@ -109,9 +111,11 @@ def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
     try:
         write_world(generate_world(world_config), work)
         market = MarketModel.from_ground_truth(work, config=market_config)
+        other = replace(market_config, seed=market_config.seed + 1)
+        validation = MarketModel.from_ground_truth(work, config=other)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return market, {"world": asdict(world_config), "market": asdict(market_config)}
+    return market, validation, {"world": asdict(world_config), "market": asdict(market_config)}
 
 
 def retail_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
@@ -218,9 +222,15 @@ def print_table(title: str, summary: pd.DataFrame, *, is_stochastic: bool) -> No
 
 
 def evaluate_market(
-    label: str, market: MarketModel, config: PricingTrainConfig, args: argparse.Namespace
+    label: str,
+    market: MarketModel,
+    config: PricingTrainConfig,
+    args: argparse.Namespace,
+    validation: MarketModel | None = None,
 ) -> tuple[dict, list[MarketModel]]:
-    """Train the hierarchy per training seed and evaluate every row in both envs.
+    """Train the hierarchy per training seed and evaluate every row in both envs; the
+    micro gate plays on ``validation`` (other representative customers; ``None``: the
+    market itself).
 
     Returns:
         The report, and the demand model estimated by each training seed.
@@ -264,7 +274,9 @@ def evaluate_market(
     for k in range(args.train_seeds):
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="pricegraph-pricing-ckpt-") as out_dir:
-            result = train_pricing(market, replace(config, seed=k), Path(out_dir))
+            result = train_pricing(
+                market, replace(config, seed=k), Path(out_dir), validation_market=validation
+            )
         train_s.append(time.perf_counter() - started)
         estimates.append(result.policy.meso.estimated)
         training.append(
@@ -423,8 +435,8 @@ def main() -> None:
     config = train_config(args)
     result: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "config": asdict(config)}
     started = time.perf_counter()
-    market, meta = synthetic_market(args)
-    report, estimates = evaluate_market("synthetic", market, config, args)
+    market, validation, meta = synthetic_market(args)
+    report, estimates = evaluate_market("synthetic", market, config, args, validation)
     report["myopic_check"] = myopic_check(market, config, estimates)
     result["synthetic"] = {**report, **meta}
     result["synthetic"]["total_s"] = time.perf_counter() - started

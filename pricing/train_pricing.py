@@ -2,9 +2,9 @@
 
 One screen, top to bottom: config -> market and env -> meso (explore, fit the
 demand model, plan) -> macro ``learn`` (PPO) -> micro ``learn`` (TD3) -> micro gate
-(the scale on micro's adjustment with the best *simulator* profit on validation
-episodes as deployed, through the quote guardrails, seeds from 5 000; 0 turns micro
-off) -> evaluation
+(the scale on micro's adjustment with the best *simulator* profit as deployed,
+through the quote guardrails, expected demand by default, on a validation market:
+the same world with other representative customers; 0 turns micro off) -> evaluation
 of the hierarchy, its ablations (macro only, macro+meso), the oracle and the
 baselines (static list, cost plus, competitor match, myopic optimum of the
 *estimated* model) on the same seeded episodes, twice: "unconstrained" inside the
@@ -84,7 +84,12 @@ class PricingTrainConfig:
     micro: MicroConfig = field(default_factory=MicroConfig)
     """TD3 personal adjustment learner."""
     micro_validation_episodes: int = 5
-    """Simulator episodes that choose the micro gate (0: no gate, scale 1)."""
+    """Simulator episodes that choose the micro gate (0: no gate, scale 1); with
+    ``micro_gate_stochastic`` False one expected-demand episode is enough."""
+    micro_gate_stochastic: bool = False
+    """Gate on Poisson episodes (True) or on the expected demand (False, the default:
+    the personal level's gains are a fraction of a percent of profit, below the
+    Poisson noise of a few paired episodes, yet exact in expectation)."""
     micro_scales: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
     """Candidate scales in ``[0, 1]`` of micro's adjustment; ties go to the smaller."""
     eval_episodes: int = 5
@@ -157,6 +162,7 @@ def train_pricing(
     *,
     sensitivity: SensitivityModel | None = None,
     customer_vectors: Mapping[str, np.ndarray] | None = None,
+    validation_market: MarketModel | None = None,
 ) -> PricingTrainResult:
     """Train macro, meso and micro on ``source``'s market, evaluate, plot and checkpoint.
 
@@ -175,11 +181,19 @@ def train_pricing(
         guardrails: The guardrails quotes apply (default: :class:`GuardrailConfig`'s).
         sensitivity: The customer sensitivity model (``None``: no customer signal).
         customer_vectors: Customer key -> the state vector ``sensitivity`` reads.
+        validation_market: Where the micro gate plays: the same products and segments
+            with other representative customers, so that the gate is not chosen on the
+            customers the evaluation reports. Default: for a world folder, its market
+            sampled with ``config.market.seed + 1``; for a market, ``source`` itself.
     """
+    if validation_market is None and not isinstance(source, MarketModel):
+        sample = replace(config.market, seed=config.market.seed + 1)
+        validation_market = MarketModel.from_ground_truth(Path(source), config=sample)
     with one_torch_thread():
         return _train_pricing(
-            source, config, out_dir, progress, guardrails, sensitivity, customer_vectors
-        )
+            source, config, out_dir, progress, guardrails, sensitivity, customer_vectors,
+            validation_market,
+        )  # fmt: skip
 
 
 def _train_pricing(
@@ -190,6 +204,7 @@ def _train_pricing(
     guardrails: GuardrailConfig | None,
     sensitivity: SensitivityModel | None,
     customer_vectors: Mapping[str, np.ndarray] | None,
+    validation_market: MarketModel | None,
 ) -> PricingTrainResult:
     seed_everything(config.seed)
     macro_cfg = replace(config.macro, seed=config.seed, device=config.device)
@@ -259,25 +274,30 @@ def _train_pricing(
     )  # fmt: skip
     validation: dict[float, float] = {}
     if config.micro_validation_episodes > 0:  # the gate is tuned as deployed
-        seeds = range(
-            VALIDATION_SEED_START, VALIDATION_SEED_START + config.micro_validation_episodes
-        )
-        bounds_deployed = deployed_bounds(market, guardrails)
+        gate_market = validation_market or market
+        episodes = config.micro_validation_episodes if config.micro_gate_stochastic else 1
+        seeds = range(VALIDATION_SEED_START, VALIDATION_SEED_START + episodes)
+        bounds_deployed = deployed_bounds(gate_market, guardrails)
+        gate_ratio = np.ones(gate_market.num_groups)
+        if sensitivity is not None:
+            gate_ratio = group_signal(gate_market, sensitivity, customer_vectors or {})[1]
 
         # with a customer signal the personal level is gated where it acts: per customer
         level = "group" if signal is not None else "segment"
-        simulator = replace(config.simulator, price_level=level)
+        simulator = replace(
+            config.simulator, price_level=level, is_stochastic=config.micro_gate_stochastic
+        )
 
         def deployed_factory() -> MarketEnv:
-            return MarketEnv(market, bounds_deployed, simulator)
+            return MarketEnv(gate_market, bounds_deployed, simulator)
 
         def player(candidate: HierarchicalPolicy) -> PricingPolicy:
             priced = (
                 candidate
                 if signal is None
-                else PerCustomerPolicy(candidate, market.group_segment, group_ratio)
+                else PerCustomerPolicy(candidate, gate_market.group_segment, gate_ratio)
             )
-            return GuardedPolicy(priced, market, guardrails)
+            return GuardedPolicy(priced, gate_market, guardrails)
 
         scale, validation = choose_micro_scale(
             policy, deployed_factory, config.micro_scales, seeds, wrap=player

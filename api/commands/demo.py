@@ -32,7 +32,7 @@ from .segments import run_segments
 from .serve import example_ids, example_queries, run_server
 from .stats import stats
 from .train_gnn import run_train_gnn
-from .train_pricing import graph_signal, run_train_pricing, world_market
+from .train_pricing import graph_signal, run_train_pricing, world_markets
 
 
 def _step(number: int, total: int, name: str) -> None:
@@ -149,10 +149,10 @@ def demo(
             device=settings.device,
         )
         guardrails = settings.pricing.with_saved_guardrails().guardrails
-        market = world_market(settings, world, pricing.market)
+        market, validation = world_markets(settings, world, pricing.market)
         signal = graph_signal(settings)
         folder = settings.data_dir / DEFAULT_POLICY_DIR
-        run_train_pricing(market, pricing, folder, guardrails, signal)
+        run_train_pricing(market, pricing, folder, guardrails, signal, validation)
     customer, product = example_ids(settings)
     api = api_section(settings)
     if port is not None:

@@ -35,15 +35,17 @@ def run_train_pricing(
     out: Path,
     guardrails: GuardrailConfig | None = None,
     signal: tuple[SensitivityModel, dict[str, np.ndarray]] | None = None,
+    validation_market: MarketModel | None = None,
 ) -> PricingTrainResult:
     """Train, evaluate and checkpoint with a progress display; print both tables
     (unconstrained, and as deployed through ``guardrails``) and, with a customer
-    ``signal`` (model, graph vectors by customer), the personal level per customer."""
+    ``signal`` (model, graph vectors by customer), the personal level per customer.
+    The micro gate plays on ``validation_market`` (see :func:`train_pricing`)."""
     model, vectors = signal if signal is not None else (None, None)
     with new_progress() as progress:
         result = train_pricing(
             world, config, out, progress=progress, guardrails=guardrails,
-            sensitivity=model, customer_vectors=vectors,
+            sensitivity=model, customer_vectors=vectors, validation_market=validation_market,
         )  # fmt: skip
     is_stochastic = config.simulator.is_stochastic
     demand = "Poisson" if is_stochastic else "expected"
@@ -79,11 +81,16 @@ def run_train_pricing(
     return result
 
 
-def world_market(settings: Settings, world: Path, config: GroundTruthMarketConfig) -> MarketModel:
+def world_markets(
+    settings: Settings, world: Path, config: GroundTruthMarketConfig
+) -> tuple[MarketModel, MarketModel]:
     """The synthetic world's true market, its customers grouped by the graph's segments
     when ``pricegraph segments`` has run (so quotes price with their own segment's plan);
-    else by the world's latent segments, which quotes never see (said on the console)."""
-    market = MarketModel.from_ground_truth(world, config=config)
+    else by the world's latent segments, which quotes never see (said on the console).
+    And the same with other representative customers (sample seed + 1), where the
+    micro gate plays (:func:`~pricegraph.pricing.train_pricing.train_pricing`)."""
+    samples = (config, replace(config, seed=config.seed + 1))
+    markets = [MarketModel.from_ground_truth(world, config=sample) for sample in samples]
     with open_store(settings) as store:
         segment_of = customer_segments(store).to_dict()
     if not segment_of:
@@ -91,10 +98,10 @@ def world_market(settings: Settings, world: Path, config: GroundTruthMarketConfi
             "no customer segments in the graph: the policy plans per the world's latent "
             "segments, and quotes take the mean of their plans (run pricegraph segments)"
         )
-        return market
-    market = regroup_by_segments(market, segment_of)
+        return markets[0], markets[1]
+    market, validation = (regroup_by_segments(m, segment_of) for m in markets)
     console.print(f"segments: the graph's {', '.join(market.segment_names)}")
-    return market
+    return market, validation
 
 
 def segment_version(segment_of: pd.Series) -> str | None:
@@ -215,10 +222,10 @@ def train_pricing_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-pricing options: {exc}") from None
-    signal = None
+    signal, validation = None, None
     if not isinstance(source, MarketModel):
-        source = world_market(settings, source, config.market)
+        source, validation = world_markets(settings, source, config.market)
         signal = graph_signal(settings)
     guardrails = settings.pricing.with_saved_guardrails().guardrails
     folder = out or settings.data_dir / DEFAULT_POLICY_DIR
-    run_train_pricing(source, config, folder, guardrails, signal)
+    run_train_pricing(source, config, folder, guardrails, signal, validation)

@@ -43,6 +43,20 @@ def test_micro_gate_picks_the_best_validation_scale(tmp_path) -> None:
     assert ungated.policy.micro.scale == 1.0 and ungated.micro_validation == {}
 
 
+def test_micro_gate_plays_on_the_validation_market_in_expectation(tmp_path) -> None:
+    market = tiny_market(inventory=30.0)
+    config = replace(TINY, micro_scales=(0.0, 1.0), eval_episodes=0)
+    itself = train_pricing(market, config, tmp_path / "a").micro_validation
+    # the expected demand is exact: another run with the same seed gates on equal profits
+    assert train_pricing(market, config, tmp_path / "b").micro_validation == itself
+    # twice the visits in the validation market: the gate's profits come from there
+    busier = replace(market, visits=market.visits * 2.0)
+    other = train_pricing(market, config, tmp_path / "c", validation_market=busier)
+    assert other.micro_validation[0.0] > 1.2 * itself[0.0]
+    stochastic = replace(config, micro_gate_stochastic=True)
+    assert train_pricing(market, stochastic, tmp_path / "d").micro_validation[0.0] != itself[0.0]
+
+
 def test_no_evaluation_when_eval_episodes_is_zero(tmp_path) -> None:
     result = train_pricing(tiny_market(), replace(TINY, eval_episodes=0), tmp_path)
     assert result.summary.empty and set(result.plots) == {"learning_curves"}
