@@ -18,10 +18,11 @@ import pyarrow as pa
 
 from ..errors import GraphStoreError
 from . import _ladybug_cypher as cypher
-from ._frames import changed_rows, check_event_conflicts, edge_frame, isin, to_arrow
+from ._frames import edge_frame, isin, to_arrow
 from ._frames import typed_frame as _typed
 from ._records import Record, edge_records, split_edges
 from .base import UpsertResult
+from .diff import diff_edges
 from .schema import PropType, RelSpec, rel_spec
 
 Step = tuple[str, dict[str, Any]]
@@ -72,29 +73,9 @@ class EdgeWrites:
             unknown = ~isin(rows[column], self._keys(label))
             _refuse_missing(spec, column, label, set(rows.loc[unknown, column]))
         stored = _typed(_props(spec), self._all_edges(spec, rows), what=spec.type)
-        removed = rows.iloc[0:0][["source", "target"]]
-        if spec.is_event:
-            is_new = ~isin(rows["event_id"], stored["event_id"])
-            check_event_conflicts(spec, rows[~is_new], stored)
-            new, updated = rows[is_new], 0
-        else:
-            on = ["source"] if spec.identity == "source" else ["source", "target"]
-            merged = rows.merge(
-                stored, on=on, how="left", suffixes=("", "__stored"), indicator=True
-            )
-            is_new = (merged["_merge"] == "left_only").to_numpy()
-            if spec.identity == "source":
-                moved = (merged["target"] != merged["target__stored"]).fillna(True)
-                changed = rows[~is_new & moved.to_numpy(dtype=bool)]
-                removed = merged.loc[changed.index, ["source", "target__stored"]]
-                removed = removed.set_axis(["source", "target"], axis=1)
-            else:
-                changed = self._changed_pairs(spec, rows[~is_new], stored)
-                removed = changed[["source", "target"]]
-            new, updated = pd.concat([rows[is_new], changed]), len(changed)
-        self._in_transaction(self._bulk_writes(spec, new, removed))
-        created = int(is_new.sum())
-        return UpsertResult(created, updated, len(rows) - created - updated)
+        diff = diff_edges(spec, rows, stored)
+        self._in_transaction(self._bulk_writes(spec, diff.writes, diff.replaced))
+        return diff.result()
 
     def _upsert_few_edges(self, spec: RelSpec, frame: pd.DataFrame) -> UpsertResult:
         """The small-write path: endpoints and stored edges by primary key, then
@@ -146,17 +127,6 @@ class EdgeWrites:
             return pd.DataFrame(columns=list(_props(spec)))
         stored = self._run_bulk(query, {})
         return stored[isin(stored["event_id"], known)]
-
-    def _changed_pairs(
-        self, spec: RelSpec, rows: pd.DataFrame, stored: pd.DataFrame
-    ) -> pd.DataFrame:
-        if rows.empty or not spec.properties:
-            return rows.iloc[0:0]
-        key_rows = rows.assign(_pair=rows["source"] + "\x1f" + rows["target"])
-        key_stored = stored.assign(_pair=stored["source"] + "\x1f" + stored["target"])
-        cols = ["_pair", *[c for c in rows.columns if c not in ("source", "target")]]
-        changed = changed_rows(key_rows[cols].reset_index(drop=True), key_stored[cols], "_pair")
-        return rows[isin(key_rows["_pair"], changed["_pair"])]
 
     def _bulk_writes(self, spec: RelSpec, new: pd.DataFrame, removed: pd.DataFrame) -> list[Step]:
         """Delete the ``removed`` pairs, then ``COPY`` ``new`` (and the new event ids)."""

@@ -25,16 +25,10 @@ import pandas as pd
 from ..errors import GraphStoreError
 from . import _neo4j_cypher as cypher
 from . import queries
-from ._frames import (
-    changed_rows,
-    check_event_conflicts,
-    clean_record,
-    edge_frame,
-    node_frame,
-    typed_frame,
-)
+from ._frames import changed_rows, clean_record, edge_frame, node_frame, typed_frame
 from ._shared_reads import SharedReads
 from .base import Direction, Neighbor, UpsertResult
+from .diff import diff_edges
 from .schema import NODES, PropType, RelSpec, node_spec, rel_spec
 
 if TYPE_CHECKING:
@@ -261,9 +255,8 @@ class Neo4jGraph(SharedReads):
         statements = [cypher.edge_merge(spec)]
         if spec.is_event:
             stored = _frame(self._lookup(cypher.stored_events(spec), list(rows["event_id"])))
-            is_new = ~rows["event_id"].isin(set(stored["event_id"]))
-            check_event_conflicts(spec, rows[~is_new], stored)
-            write, result = rows[is_new], UpsertResult(int(is_new.sum()), 0, int((~is_new).sum()))
+            diff = diff_edges(spec, rows, stored)
+            write, result = diff.writes, diff.result()
         else:
             write, result = self._diff_edges(spec, rows)
             if spec.identity == "source":
@@ -279,28 +272,8 @@ class Neo4jGraph(SharedReads):
         stored = typed_frame(
             props, _frame(self._lookup(cypher.stored_edges(spec), keys)), what=spec.type
         )
-        stored = stored.drop_duplicates(subset=on).reset_index(drop=True)
-        merged = rows.merge(stored, on=on, how="left", suffixes=("", "__stored"), indicator=True)
-        is_new = (merged["_merge"] == "left_only").to_numpy()
-        if spec.identity == "source":
-            moved = (merged["target"] != merged["target__stored"]).fillna(False)
-            changed = rows[~is_new & moved.to_numpy(dtype=bool)]
-        else:
-            changed = self._changed_pairs(spec, rows[~is_new], stored)
-        created = int(is_new.sum())
-        result = UpsertResult(created, len(changed), len(rows) - created - len(changed))
-        return pd.concat([rows[is_new], changed]), result
-
-    def _changed_pairs(
-        self, spec: RelSpec, rows: pd.DataFrame, stored: pd.DataFrame
-    ) -> pd.DataFrame:
-        if rows.empty or not spec.properties:
-            return rows.iloc[0:0]
-        key_rows = rows.assign(_pair=rows["source"] + "\x1f" + rows["target"])
-        key_stored = stored.assign(_pair=stored["source"] + "\x1f" + stored["target"])
-        cols = ["_pair", *[c for c in rows.columns if c not in ("source", "target")]]
-        changed = changed_rows(key_rows[cols].reset_index(drop=True), key_stored[cols], "_pair")
-        return rows[key_rows["_pair"].isin(set(changed["_pair"]))]
+        diff = diff_edges(spec, rows, stored)
+        return diff.writes, diff.result()
 
     def delete_edges(self, rel_type: str, frame: pd.DataFrame) -> int:
         """See :meth:`GraphStore.delete_edges`."""
