@@ -45,6 +45,7 @@ from rich.table import Table
 from pricegraph.errors import DataValidationError
 from pricegraph.loaders.synthetic import WorldConfig
 from pricegraph.pricing.customer_sensitivity import fit_sensitivity
+from pricegraph.pricing.customer_states import behaviour_basis
 from pricegraph.pricing.evaluation import format_ci95, mean_ci95
 from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.macro import MacroConfig
@@ -125,8 +126,11 @@ def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> l
     for state in args.states:
         model, vectors = None, None
         if state != "none":
+            basis = None
+            if state == "graph":
+                basis = behaviour_basis(folder / "models" / "latest.pt", states[state].shape[1])
             try:
-                model = fit_sensitivity(table, states[state], state)
+                model = fit_sensitivity(table, states[state], state, basis=basis)
             except (DataValidationError, KeyError) as exc:
                 print(f"{state}: {exc}")
                 continue

@@ -58,9 +58,10 @@ class SensitivityConfig:
     """Largest number of state dimensions kept by :class:`StateReducer` (PCA). Each
     kept dimension adds a slope coefficient that only purchases at prices off list
     identify; on the development worlds of ``bench/bench_sensitivity.py`` (seeds 7 and
-    2027) 2 recovered the customers' true ranking best from graph vectors (Spearman
-    0.54-0.58, against 0.44-0.47 with 8); the held-out log loss cannot choose it,
-    because it is dominated by the level term."""
+    2027, 1,000 or 3,000 customers, 200 or 300 products), graph vectors read through
+    the encoder's price-behaviour head recovered the customers' true ranking with
+    Spearman 0.53-0.60 with 2, 0.44-0.54 with 3 and 0.41-0.49 with 6; the held-out
+    log loss cannot choose it, because it is dominated by the level term."""
     penalties: tuple[float, ...] = (0.03, 0.3, 3.0)
     """Candidate inverse L2 strengths ``C``; the one with the best validation loss wins."""
     validation_share: float = 0.2
@@ -118,6 +119,12 @@ class StateReducer:
     ``x = ((v - mean) / scale) @ components.T / spread``: standardise, project on the
     top principal components (identity when the state is narrow enough), rescale to
     unit variance. Customers without a state get ``x = 0``, the population mean.
+
+    With a ``basis`` ``B`` (``[m, dim]``, e.g. the encoder's price-behaviour head, which
+    reads a customer's price behaviour from its graph vector) the state is first read
+    through it, ``u = v B^T``, and ``u`` is standardised and projected; the composition
+    is one linear map of ``v``, kept in the same four arrays (``scale`` = 1), so quotes
+    apply it to the raw vector exactly as training did.
     """
 
     name: str
@@ -130,11 +137,25 @@ class StateReducer:
     """``[k]`` std of each projected column on the fitting customers."""
 
     @classmethod
-    def fit(cls, name: str, states: np.ndarray, components: int = 2) -> StateReducer:
-        """Fit on ``[n, dim]`` states (rows of customers that have one)."""
+    def fit(
+        cls, name: str, states: np.ndarray, components: int = 2, basis: np.ndarray | None = None
+    ) -> StateReducer:
+        """Fit on ``[n, dim]`` states (rows of customers that have one), read through
+        ``basis`` ``[m, dim]`` first when given (class docstring)."""
         states = np.asarray(states, float)
         if states.ndim != 2 or len(states) < 2:
             raise DataValidationError(f"state {name!r}: expected [n >= 2, dim] values")
+        if basis is not None:
+            basis = np.atleast_2d(np.asarray(basis, float))
+            if basis.shape[1] != states.shape[1]:
+                raise DataValidationError(
+                    f"state {name!r}: a basis of width {basis.shape[1]} cannot read states of "
+                    f"width {states.shape[1]}"
+                )
+            inner = cls.fit(name, states @ basis.T, components)
+            mean = states.mean(axis=0)
+            projection = (inner.components / inner.scale) @ basis
+            return cls(name, mean, np.ones_like(mean), projection, inner.spread)
         mean, scale = states.mean(axis=0), states.std(axis=0)
         scale = np.where(scale > 1e-12, scale, 1.0)
         z = (states - mean) / scale
@@ -331,6 +352,7 @@ def fit_sensitivity(
     states: pd.DataFrame,
     name: str,
     config: SensitivityConfig | None = None,
+    basis: np.ndarray | None = None,
 ) -> SensitivityModel:
     """Fit the customer-conditioned slope of the module docstring.
 
@@ -340,6 +362,9 @@ def fit_sensitivity(
             dimension; customers of ``table`` missing here get the mean state.
         name: What the state is, kept with the model (``graph``, ``text``, ...).
         config: Settings (default: :class:`SensitivityConfig`).
+        basis: Read the states through this ``[m, dim]`` map first (:class:`StateReducer`;
+            for graph vectors the encoder's price-behaviour head,
+            :func:`~.customer_states.behaviour_basis`).
 
     Raises:
         DataValidationError: Too few exposures off list price or too few purchases to
@@ -356,7 +381,7 @@ def fit_sensitivity(
             "identified; pricing uses the segment-level slope instead"
         )
     known = states.dropna()
-    reducer = StateReducer.fit(name, known.to_numpy(float), config.components)
+    reducer = StateReducer.fit(name, known.to_numpy(float), config.components, basis)
     x_all = reducer.transform(states.reindex(table["customer_id"]).to_numpy(float))
     products = pd.Index(pd.unique(table["product_id"]))
     y = table["bought"].to_numpy(int)

@@ -4,7 +4,9 @@ Four blocks, one row per customer (index: customer key), read from the stores th
 rest of the system writes:
 
 * ``graph``: the encoder's ``graph`` vector (``pricegraph train-gnn``) from the
-  customers collection, through :func:`~pricegraph.gnn.service.graph_vectors`;
+  customers collection, through :func:`~pricegraph.gnn.service.graph_vectors`; the
+  sensitivity model reads it through the encoder's price-behaviour head
+  (:func:`behaviour_basis`);
 * ``text``: the customer's ``text`` vector (``pricegraph embed``: the recency-weighted
   mean of the texts of the products they interacted with, plus their profile text);
 * ``rfm``: ``log1p`` of recency (days), frequency (orders) and net spend, as
@@ -18,11 +20,14 @@ edges priced by the product's price points in force at the view
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from ..embeddings.base import VectorStore
-from ..errors import VectorStoreError
+from ..errors import ModelError, VectorStoreError
+from ..gnn.checkpoint import load_checkpoint
 from ..gnn.segments import SegmentConfig, behaviour_features, purchase_lines
 from ..gnn.service import graph_vectors
 from ..graph.base import GraphStore
@@ -31,6 +36,22 @@ from .state_snapshot import NAT_US, customer_segments, datetimes_us
 
 STATE_NAMES = ("graph", "text", "rfm", "segment")
 """The state blocks, in report order."""
+
+
+def behaviour_basis(checkpoint_path: Path, width: int) -> np.ndarray | None:
+    """The encoder's price-behaviour head ``[6, d]`` (:mod:`pricegraph.gnn.features`): the
+    linear read-out training keeps a customer's price behaviour in, the basis the graph
+    state is read through (:class:`~.customer_sensitivity.StateReducer`). ``None`` when
+    the checkpoint is missing, unreadable, has no head or does not fit vectors of
+    ``width``."""
+    try:
+        checkpoint = load_checkpoint(checkpoint_path)
+    except ModelError:
+        return None
+    weight = checkpoint.state_dict.get("behaviour_head.weight")
+    if weight is None or weight.shape[1] != width:
+        return None
+    return weight.detach().cpu().numpy().astype(float)
 
 
 def customer_ids(store: GraphStore) -> np.ndarray:
@@ -138,6 +159,7 @@ def exposures_from_store(store: GraphStore) -> pd.DataFrame:
 
 __all__ = [
     "STATE_NAMES",
+    "behaviour_basis",
     "customer_ids",
     "customer_states",
     "exposures_from_store",

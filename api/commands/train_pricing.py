@@ -14,7 +14,12 @@ from ...errors import ConfigError, DataValidationError, VectorStoreError
 from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
 from ...pricing.customer_sensitivity import SensitivityModel, fit_sensitivity
-from ...pricing.customer_states import customer_ids, exposures_from_store, vector_state
+from ...pricing.customer_states import (
+    behaviour_basis,
+    customer_ids,
+    exposures_from_store,
+    vector_state,
+)
 from ...pricing.demand_store import fit_demand_from_store
 from ...pricing.evaluation import summary_table
 from ...pricing.guardrail_config import GuardrailConfig
@@ -124,7 +129,15 @@ def graph_signal(settings: Settings) -> tuple[SensitivityModel, dict[str, np.nda
             table = exposures_from_store(store)
         if not len(state):
             raise VectorStoreError("no graph vectors (run pricegraph train-gnn)")
-        model = fit_sensitivity(table, state, "graph")
+        encoder = settings.data_dir / "models" / "encoder" / "latest.pt"
+        basis = behaviour_basis(encoder, state.shape[1])
+        if basis is None:
+            console.print(
+                f"customer signal: no price-behaviour head in {encoder}; the graph vectors "
+                "are reduced by PCA instead (retrain with pricegraph train-gnn)",
+                highlight=False,
+            )
+        model = fit_sensitivity(table, state, "graph", basis=basis)
     except (DataValidationError, VectorStoreError) as exc:
         console.print(f"customer signal: none ({exc})", highlight=False)
         return None

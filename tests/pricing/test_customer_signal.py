@@ -23,6 +23,7 @@ from pricegraph.pricing.customer_sensitivity import (
     exposures,
     fit_sensitivity,
 )
+from pricegraph.pricing.customer_states import behaviour_basis
 from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.hierarchy import HierarchicalPolicy
 from pricegraph.pricing.micro import (
@@ -69,6 +70,31 @@ def test_slope_recovered_with_intervals() -> None:
     assert abs(model.weights[0]) > 3 * abs(model.weights[1])
     assert ((low <= slope) & (slope <= high)).mean() > 0.75
     assert set(model.validation_loss) == {"0.03", "0.3", "3"}
+
+
+def test_a_basis_reads_the_slope_out_of_a_wide_state(tmp_path) -> None:
+    # 8 noisy dimensions with more variance than the one that carries the slope: PCA to
+    # 2 components misses it, the basis that reads it (as the encoder's head does) not
+    table, states, slope = simulated_exposures()
+    rng = np.random.default_rng(1)
+    noise = rng.normal(scale=3.0, size=(len(states), 8))
+    wide = pd.DataFrame(np.hstack([states.to_numpy(), noise]), index=states.index)
+    basis = np.zeros((2, 10))
+    basis[0, 0], basis[1, 1] = 1.0, 1.0
+    by_pca = fit_sensitivity(table, wide, "graph")
+    read = fit_sensitivity(table, wide, "graph", basis=basis)
+    assert spearmanr(read.estimate(wide.to_numpy())[0], slope)[0] > 0.8
+    assert spearmanr(by_pca.estimate(wide.to_numpy())[0], slope)[0] < 0.5
+    # one linear map of the raw state: saved and loaded, it reads the same slopes
+    loaded = SensitivityModel.load(read.save(tmp_path / "model"))
+    assert loaded.estimate(wide.to_numpy())[0] == pytest.approx(read.estimate(wide.to_numpy())[0])
+    inner = StateReducer.fit("graph", wide.to_numpy() @ basis.T)
+    assert read.reducer.transform(wide.to_numpy()) == pytest.approx(
+        inner.transform(wide.to_numpy() @ basis.T)
+    )
+    with pytest.raises(DataValidationError, match="width"):
+        StateReducer.fit("graph", wide.to_numpy(), basis=np.ones((2, 3)))
+    assert behaviour_basis(tmp_path / "missing.pt", 10) is None
 
 
 def test_purchases_without_price_variation_are_refused() -> None:
