@@ -18,16 +18,16 @@ customer signal, below) and :math:`k = c +
 \\lambda` the unit cost plus the planner's shadow price of stock. TD3's actor ends
 in ``tanh``, so ``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %).
 
-**Gated on real rewards.** The meso plan is already the optimum of the estimated
-model, so the bandit can at best learn to return to it; where the estimated model
-is wrong the learned adjustments lose real profit (``bench/bench_pricing.py``,
-synthetic world, expected demand, 3 training seeds: 95.8 % of the oracle with micro
-ungated against 96.8 % for macro + meso). :class:`MicroPolicy` therefore
+**Gated on real rewards.** Without a customer signal the meso plan is already the
+optimum of the estimated model, so the bandit can at best learn to return to it;
+with one it moves each customer's price from the segment's by its signal. Where the
+estimated model or the signal is wrong the learned adjustments lose real profit
+(the "micro ungated" row of ``bench/bench_pricing.py``). :class:`MicroPolicy` therefore
 carries a ``scale`` in ``[0, 1]`` on its output, chosen by
-:func:`~.train_pricing.train_pricing` on validation episodes of the *simulator*,
-played as deployed through the quote guardrails (seeds apart from training and
-evaluation): zero adjustment is the default, and micro only deviates when that gains
-real profit on validation.
+:func:`~.train_pricing.train_pricing` on the *simulator*, in expectation, played as
+deployed through the quote guardrails on a validation market (the same world with
+other representative customers): zero adjustment is the default, and micro only
+deviates when that gains real profit on validation.
 
 **Inside the deployed band.** The quote guardrails keep a personalised price within
 ``list x (1 +- max_personal_deviation_pct)``; the personal level decides with that
