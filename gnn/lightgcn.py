@@ -19,7 +19,6 @@ Node ids: customers ``0..C-1``, products ``C..C+P-1``.
 
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -27,6 +26,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.models import LightGCN
 
+from pricegraph.gnn.early_stopping import EarlyStopping
 from pricegraph.gnn.metrics import RankingResult, ScoreFn, evaluate_ranking
 from pricegraph.gnn.split import EvalWindow
 
@@ -131,7 +131,7 @@ def train_lightgcn(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     pairs = torch.unique(edge_index, dim=1)
     result = TrainResult(model, adjacency, num_customers, 0, config=asdict(config))
-    best, best_state, stale = -1.0, copy.deepcopy(model.state_dict()), 0
+    stopping = EarlyStopping(model, patience=config.patience)
     for epoch in range(1, (epochs or config.max_epochs) + 1):
         model.train()
         order = torch.randperm(pairs.shape[1], generator=generator)
@@ -157,16 +157,13 @@ def train_lightgcn(
             model.eval()
             metrics: RankingResult = evaluate_ranking(result.scores(), validation, k=config.k)
             row |= {"val_recall": metrics.recall, "val_ndcg": metrics.ndcg}
-            if metrics.recall > best:
-                best, best_state, stale = metrics.recall, copy.deepcopy(model.state_dict()), 0
+            if stopping.check(metrics.recall, epoch):
                 result.best_epoch = epoch
-            else:
-                stale += 1
         result.history.append(row)
-        if validation is not None and stale >= config.patience:
+        if validation is not None and stopping.should_stop:
             break
     if validation is not None:
-        model.load_state_dict(best_state)
+        stopping.restore()
     else:
         result.best_epoch = len(result.history)
     model.eval()

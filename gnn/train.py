@@ -19,7 +19,6 @@ each process takes its share of every epoch's pairs and gradients are averaged.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
+from pricegraph.gnn.early_stopping import EarlyStopping
 from pricegraph.gnn.features import (
     NUM_ACTIVITY_FEATURES,
     customer_activity,
@@ -394,7 +394,7 @@ def train_encoder(
     shares = torch.tensor([task.pairs.shape[1] for task in tasks], dtype=torch.float64)
     task_steps = torch.clamp(torch.round(shares / shares.sum() * steps), min=1).long().tolist()
     result = EncoderResult(encoder, inputs, cutoff_s, 0, config=asdict(config))
-    best, best_state, stale = -1.0, copy.deepcopy(encoder.state_dict()), 0
+    stopping = EarlyStopping(encoder, patience=config.patience)
     for epoch in range(1, (epochs or config.max_epochs) + 1):
         started = time.perf_counter()
         model.train()
@@ -431,18 +431,15 @@ def train_encoder(
         if validation is not None and epoch % config.eval_every == 0:
             metrics: RankingResult = evaluate_ranking(result.scores(), validation, k=config.k)
             row |= {"val_recall": metrics.recall, "val_ndcg": metrics.ndcg}
-            if metrics.recall > best:
-                best, best_state, stale = metrics.recall, copy.deepcopy(encoder.state_dict()), 0
+            if stopping.check(metrics.recall, epoch):
                 result.best_epoch = epoch
-            else:
-                stale += 1
         result.history.append(row)
         if on_epoch is not None:
             on_epoch(row)
-        if validation is not None and stale >= config.patience:
+        if validation is not None and stopping.should_stop:
             break
     if validation is not None:
-        encoder.load_state_dict(best_state)
+        stopping.restore()
     else:
         result.best_epoch = len(result.history)
     encoder.eval()
