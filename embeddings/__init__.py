@@ -1,14 +1,40 @@
-"""Text embeddings of products, brands and customers, stored in Qdrant; similarity."""
+"""Text embeddings of products, brands and customers, stored in Qdrant; similarity.
 
-from .base import (
-    CollectionSpec,
-    ScoredItem,
-    SearchFilter,
-    TextEncoder,
-    VectorPoint,
-    VectorStore,
+The public names below are imported on first use (:func:`pricegraph.lazy_exports`):
+reading the settings (``embeddings.config``) does not load numpy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pricegraph import lazy_exports
+
+if TYPE_CHECKING:
+    from .base import (
+        CollectionSpec,
+        ScoredItem,
+        SearchFilter,
+        TextEncoder,
+        VectorPoint,
+        VectorStore,
+    )
+    from .config import EmbeddingConfig, VectorConfig
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".base": (
+            "CollectionSpec",
+            "ScoredItem",
+            "SearchFilter",
+            "TextEncoder",
+            "VectorPoint",
+            "VectorStore",
+        ),
+        ".config": ("EmbeddingConfig", "VectorConfig"),
+    },
 )
-from .config import EmbeddingConfig, VectorConfig
 
 __all__ = [
     "CollectionSpec",

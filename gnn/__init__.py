@@ -1,29 +1,55 @@
-"""GNN data export, temporal evaluation protocol, baselines and customer segments."""
+"""GNN data export, temporal evaluation protocol, baselines and customer segments.
 
-from pricegraph.gnn.baselines import (
-    item_knn_scores,
-    popularity_scores,
-    random_scores,
-    text_scores,
-)
-from pricegraph.gnn.data import GraphSnapshot, export_hetero
-from pricegraph.gnn.evaluate import baseline_scores, evaluate_baselines, print_baselines
-from pricegraph.gnn.lightgcn import LightGCNConfig, TrainResult, train_lightgcn
-from pricegraph.gnn.metrics import RankingResult, ScoreFn, evaluate_ranking
-from pricegraph.gnn.segment_plot import plot_segments
-from pricegraph.gnn.segments import (
-    SegmentConfig,
-    SegmentResult,
-    adjusted_rand,
-    build_segments,
-    write_segments,
-)
-from pricegraph.gnn.split import (
-    CustomerItems,
-    EvalWindow,
-    Split,
-    message_passing_data,
-    temporal_split,
+The public names below are imported on first use (:func:`pricegraph.lazy_exports`):
+``import pricegraph.gnn.split`` does not load torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pricegraph import lazy_exports
+
+if TYPE_CHECKING:
+    from .baselines import item_knn_scores, popularity_scores, random_scores, text_scores
+    from .data import GraphSnapshot, export_hetero
+    from .evaluate import baseline_scores, evaluate_baselines, print_baselines
+    from .lightgcn import LightGCNConfig, TrainResult, train_lightgcn
+    from .metrics import RankingResult, ScoreFn, evaluate_ranking
+    from .segment_plot import plot_segments
+    from .segments import (
+        SegmentConfig,
+        SegmentResult,
+        adjusted_rand,
+        build_segments,
+        write_segments,
+    )
+    from .split import CustomerItems, EvalWindow, Split, message_passing_data, temporal_split
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".baselines": ("item_knn_scores", "popularity_scores", "random_scores", "text_scores"),
+        ".data": ("GraphSnapshot", "export_hetero"),
+        ".evaluate": ("baseline_scores", "evaluate_baselines", "print_baselines"),
+        ".lightgcn": ("LightGCNConfig", "TrainResult", "train_lightgcn"),
+        ".metrics": ("RankingResult", "ScoreFn", "evaluate_ranking"),
+        ".segment_plot": ("plot_segments",),
+        ".segments": (
+            "SegmentConfig",
+            "SegmentResult",
+            "adjusted_rand",
+            "build_segments",
+            "write_segments",
+        ),
+        ".split": (
+            "CustomerItems",
+            "EvalWindow",
+            "Split",
+            "message_passing_data",
+            "temporal_split",
+        ),
+    },
 )
 
 __all__ = [

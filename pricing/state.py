@@ -30,7 +30,6 @@ import pandas as pd
 
 from ..embeddings.base import VectorStore
 from ..errors import NotFoundError
-from ..gnn.service import graph_vectors
 from ..graph.base import GraphStore
 from .config import PricingConfig
 from .fairness import check_personalization_inputs
@@ -215,7 +214,8 @@ class StateBuilder:
     def _vectors(self, kind: str, keys: list[str]) -> dict[str, np.ndarray]:
         if self.vectors is None or kind not in self.collections:
             return {}
-        return graph_vectors(self.vectors, self.collections[kind], keys)
+        # the GNN's named vector, as gnn.service.write_graph_vectors stores it
+        return self.vectors.vectors(self.collections[kind], keys, "graph")
 
     def _products(
         self, snapshot: StoreSnapshot, ids: list[str], now: datetime

@@ -1,4 +1,9 @@
-"""What the command modules share: the app, settings, the store and rendering."""
+"""What the command modules share: the app, settings, the store and rendering.
+
+Imported by every command, so by ``pricegraph --help``: nothing here loads pandas or a
+store driver before a command runs (command modules import their heavy parts inside
+the command, see ``tests/api/test_cli_imports.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,21 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ...errors import PricegraphError
-from ...graph import GraphStore, make_graph_store
-from ...loaders.service import LoadReport
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ...graph.base import GraphStore
+    from ...loaders.service import LoadReport
 
 app = typer.Typer(
     name="pricegraph",
@@ -66,6 +74,8 @@ def load_settings() -> Settings:
 @contextmanager
 def open_store(settings: Settings) -> Iterator[GraphStore]:
     """The configured graph store, closed afterwards."""
+    from ...graph.factory import make_graph_store
+
     store = make_graph_store(settings.graph)
     try:
         yield store
@@ -75,6 +85,8 @@ def open_store(settings: Settings) -> Iterator[GraphStore]:
 
 def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> Table:
     """A rich table of the first ``max_rows`` rows of ``frame``."""
+    import pandas as pd
+
     table = Table(title=title, show_lines=False)
     for column in frame.columns:
         is_number = pd.api.types.is_numeric_dtype(frame[column])
@@ -87,6 +99,8 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 5
 
 
 def _cell(value: Any) -> str:
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
         return ""
     if isinstance(value, float):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from ...pricing.audit import AuditLog, AuditRecord, ReplayResult
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings
-from .quote import open_quote_service
+
+if TYPE_CHECKING:
+    from ...pricing.audit import AuditRecord, ReplayResult
 
 
 def run_replay(settings: Settings, quote_id: str) -> ReplayResult:
@@ -29,6 +29,9 @@ def run_replay(settings: Settings, quote_id: str) -> ReplayResult:
         NotFoundError: No quote ``quote_id`` in the audit log (checked before the
             stores and the policy are opened).
     """
+    from ...pricing.audit import AuditLog
+    from .quote import open_quote_service
+
     with AuditLog(settings.pricing.audit_path) as log:
         log.get(quote_id)
         with open_quote_service(settings, is_recorded=False) as service:
@@ -71,6 +74,10 @@ def audit(
     ] = None,
 ) -> None:
     """List recorded quotes, oldest first, filtered by customer, product and time."""
+    import pandas as pd
+
+    from ...pricing.audit import AuditLog
+
     settings = load_settings()
     if replay is not None:
         _print_replay(run_replay(settings, replay), as_json)

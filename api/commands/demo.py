@@ -15,15 +15,9 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
-from ...gnn.segments import SegmentConfig
-from ...gnn.service import GnnRunConfig
-from ...gnn.train import EncoderConfig
-from ...loaders import load_files, read_mapping
 from ...loaders.synthetic_config import WorldConfig
 from ...pricing.config import DEFAULT_POLICY_DIR
-from ...pricing.train_pricing import PricingTrainConfig
 from ..config import ApiConfig, ApiKey
-from ..services import api_section
 from ._common import app, clear_errors, console, load_settings, open_store, print_report
 from .embed import run_embed
 from .fit_demand import run_fit_demand
@@ -88,6 +82,14 @@ def demo(
     Safe to run again: the world is the same for the same seed, the load is
     idempotent, and models get new versions.
     """
+    from ...gnn.segments import SegmentConfig
+    from ...gnn.service import GnnRunConfig
+    from ...gnn.train import EncoderConfig
+    from ...loaders.mapping import read_mapping
+    from ...loaders.service import load_files
+    from ...pricing.train_pricing import PricingTrainConfig
+    from ..services import api_section
+
     settings = load_settings()
     train = train and embed  # the encoder reads the text vectors
     total = 1 + embed + 4 * train + serve

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ...embeddings import VectorStore
-from ...embeddings.pipeline import EmbedReport, collection_specs
-from ...embeddings.service import embed_catalog
-from ...embeddings.similarity import write_similar_edges
-from ...embeddings.vector_factory import make_vector_store
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+
+if TYPE_CHECKING:
+    from ...embeddings.base import VectorStore
+    from ...embeddings.pipeline import EmbedReport
 
 
 @contextmanager
 def open_vectors(settings: Settings) -> Iterator[VectorStore]:
     """The configured vector store, closed afterwards."""
+    from ...embeddings.vector_factory import make_vector_store
+
     vectors = make_vector_store(settings.vectors)
     try:
         yield vectors
@@ -29,6 +30,8 @@ def open_vectors(settings: Settings) -> Iterator[VectorStore]:
 
 def collection_names(settings: Settings) -> dict[str, str]:
     """Kind -> collection name under the configured prefix."""
+    from ...embeddings.pipeline import collection_specs
+
     specs = collection_specs(
         settings.vectors.collection_prefix,
         settings.embeddings.dimension,
@@ -39,6 +42,9 @@ def collection_names(settings: Settings) -> dict[str, str]:
 
 def run_embed(settings: Settings, similar_edges: int) -> EmbedReport:
     """Embed the catalog, then optionally write ``SIMILAR_TO`` edges; prints the report."""
+    from ...embeddings.service import embed_catalog
+    from ...embeddings.similarity import write_similar_edges
+
     with open_store(settings) as store, open_vectors(settings) as vectors:
         report = embed_catalog(
             store, vectors, embedding=settings.embeddings, vector_config=settings.vectors

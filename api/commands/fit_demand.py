@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
-from ...pricing.demand import DemandModel
-from ...pricing.demand_store import fit_demand_from_store, save_demand
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+
+if TYPE_CHECKING:
+    from ...pricing.demand import DemandModel
 
 
 def run_fit_demand(
     settings: Settings, out: Path | None = None, segment_version: str | None = None
 ) -> tuple[DemandModel, Path]:
     """Fit on the store's purchases, save where the API reads it, print a summary."""
+    import pandas as pd
+
+    from ...pricing.demand_store import fit_demand_from_store, save_demand
+
     status = console.status("fitting the demand model on the purchase history")
     with status, open_store(settings) as store:
         model, panel = fit_demand_from_store(store, segment_version=segment_version)

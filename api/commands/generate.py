@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 
 import typer
 
-from ...loaders.synthetic import generate_world, write_world
 from ...loaders.synthetic_config import WorldConfig
 from ._common import app, clear_errors, console, load_settings
 
 
 def generate_to(config: WorldConfig, out: Path, file_format: Literal["csv", "parquet"]) -> Path:
     """Generate the world of ``config`` into ``out``; returns its ``mapping.toml``."""
+    from ...loaders.synthetic import generate_world, write_world
+
     started = time.perf_counter()
     with console.status("Generating the synthetic world..."):
         world = generate_world(config)

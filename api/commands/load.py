@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 
 from ...errors import ConfigError
-from ...loaders import FileMapping, load_files, parse_column_options, read_mapping
 from ...loaders.formats import KINDS
-from ...loaders.online_retail import load_online_retail
 from ._common import app, clear_errors, load_settings, open_store, print_report
 
 
@@ -45,6 +43,10 @@ def load(
     Re-running the same load changes nothing; a load stopped half-way completes
     when run again.
     """
+    from ...loaders.mapping import FileMapping, parse_column_options, read_mapping
+    from ...loaders.online_retail import load_online_retail
+    from ...loaders.service import load_files
+
     settings = load_settings()
     rejects_dir = settings.data_dir / "rejects"
     with open_store(settings) as store:

@@ -9,19 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from ...pricing.approvals import ApprovalQueue
-from ...pricing.audit import AuditLog
-from ...pricing.quote import Quote, QuoteService
-from ...pricing.quote_factory import build_quote_service
-from ...pricing.quote_result import to_plain
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
+
+if TYPE_CHECKING:
+    from ...pricing.quote import Quote, QuoteService
 
 
 @contextmanager
@@ -36,6 +33,10 @@ def open_quote_service(settings: Settings, *, is_recorded: bool = True) -> Itera
     Raises:
         ConfigError, ModelError: As :func:`~pricegraph.pricing.quote_factory.build_quote_service`.
     """
+    from ...pricing.approvals import ApprovalQueue
+    from ...pricing.audit import AuditLog
+    from ...pricing.quote_factory import build_quote_service
+
     with ExitStack() as stack:
         store = stack.enter_context(open_store(settings))
         vectors = stack.enter_context(open_vectors(settings))
@@ -66,6 +67,8 @@ def quote_record(quote: Quote) -> dict[str, Any]:
     The dataclass is dumped as a whole, so fields added to the quote or its decision
     appear here without a change.
     """
+    from ...pricing.quote_result import to_plain
+
     record = to_plain(quote, is_json=True)
     record["ts"] = quote.ts.isoformat()
     return record
@@ -82,6 +85,8 @@ def quote(
     ] = False,
 ) -> None:
     """Quote CUSTOMER a price for PRODUCT: guarded, explained and recorded in the audit log."""
+    import pandas as pd
+
     result = run_quote(load_settings(), customer, product, requested_by)
     if as_json:
         typer.echo(json.dumps(quote_record(result)))

@@ -6,13 +6,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from ...embeddings.service import encoder_factory
 from ...errors import ConfigError
-from ...gnn.checkpoint import load_checkpoint
-from ...gnn.recommend_service import build_recommender
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 
 
@@ -37,6 +33,12 @@ def recommend(
 
     Needs `pricegraph train-gnn` first.
     """
+    import pandas as pd
+
+    from ...embeddings.service import encoder_factory
+    from ...gnn.checkpoint import load_checkpoint
+    from ...gnn.recommend_service import build_recommender
+
     chosen = [x for x in (customer, product, text) if x]
     if len(chosen) != 1:
         raise ConfigError("give exactly one of --customer, --product or --text")

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from ...errors import ConfigError
-from ...gnn.segment_plot import plot_segments
-from ...gnn.segments import SegmentConfig, SegmentResult, build_segments, write_segments
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
 
+if TYPE_CHECKING:
+    from ...gnn.segments import SegmentConfig, SegmentResult
+
 
 def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -> SegmentResult:
     """Build, print, store and plot the segments."""
+    import pandas as pd
+
+    from ...gnn.segment_plot import plot_segments
+    from ...gnn.segments import build_segments, write_segments
+
     with open_store(settings) as store, open_vectors(settings) as vectors:
         customers = collection_names(settings)["customers"]
         if config.vector_weight > 0 and vectors.count(customers) == 0:
@@ -63,6 +68,8 @@ def segments(
     IN_SEGMENT edges (re-runs of a version replace its edges). Vectors need
     `pricegraph embed` first, or --vector-weight 0.
     """
+    from ...gnn.segments import SegmentConfig
+
     settings = load_settings()
     try:
         config = SegmentConfig(

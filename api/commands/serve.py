@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from ..config import ApiConfig
-from ..services import api_section, check_deployment, open_services
 from ..settings import Settings
 from ._common import app, clear_errors, console, load_settings, open_store
 
@@ -69,6 +68,8 @@ def run_server(settings: Settings, config: ApiConfig) -> None:
     """
     import uvicorn
 
+    from ..services import check_deployment, open_services
+
     check_deployment(settings, config)
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "auto"
     http = "httptools" if importlib.util.find_spec("httptools") else "auto"
@@ -110,6 +111,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the GraphQL API at /graphql, with /healthz and /metrics."""
+    from ..services import api_section, check_deployment
+
     settings = load_settings()
     changes = {"host": host, "port": port, "workers": workers}
     config = api_section(settings).model_copy(

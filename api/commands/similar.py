@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from ...embeddings.service import encoder_factory
-from ...embeddings.similarity import ProductFilter, Similarity
 from ...errors import ConfigError
 from ._common import app, clear_errors, console, frame_table, load_settings
 from .embed import collection_names, open_vectors
@@ -34,6 +31,11 @@ def similar(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results.")] = 10,
 ) -> None:
     """Find similar products (by id, text or examples) or similar customers."""
+    import pandas as pd
+
+    from ...embeddings.service import encoder_factory
+    from ...embeddings.similarity import ProductFilter, Similarity
+
     chosen = [x for x in (product, text, customer, positive) if x]
     if len(chosen) != 1:
         raise ConfigError("give exactly one of --product, --text, --customer or --positive")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from ...graph import NODES
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 
 
@@ -12,6 +9,10 @@ from ._common import app, clear_errors, console, frame_table, load_settings, ope
 @clear_errors
 def stats() -> None:
     """Count the nodes per label and the relationships per type."""
+    import pandas as pd
+
+    from ...graph.schema import NODES
+
     settings = load_settings()
     with open_store(settings) as store:
         counts = store.counts()

@@ -4,33 +4,29 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
 
-from ...embeddings.pipeline import collection_specs
 from ...errors import ConfigError
-from ...gnn.data import export_hetero
-from ...gnn.ddp import save_snapshot
-from ...gnn.service import (
-    ENCODER_METHOD,
-    GnnRunConfig,
-    GnnRunReport,
-    product_text_features,
-    train_gnn,
-)
-from ...gnn.train import EncoderConfig
-from ...loaders.service import new_progress
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import open_vectors
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from ...gnn.service import GnnRunConfig, GnnRunReport
 
 
 def run_train_gnn(
     settings: Settings, config: GnnRunConfig, out_dir: Path, progress: Progress | None = None
 ) -> GnnRunReport:
     """Train, evaluate, checkpoint and publish; prints the metrics table."""
+    from ...embeddings.pipeline import collection_specs
+    from ...gnn.service import ENCODER_METHOD, train_gnn
+    from ...loaders.service import new_progress
+
     specs = collection_specs(
         settings.vectors.collection_prefix,
         settings.embeddings.dimension,
@@ -104,6 +100,9 @@ def train_gnn_command(
     item-kNN, text similarity and LightGCN trained in the same run; the table goes
     into the checkpoint.
     """
+    from ...gnn.service import GnnRunConfig
+    from ...gnn.train import EncoderConfig
+
     settings = load_settings()
     try:
         encoder = replace(
@@ -127,6 +126,11 @@ def export_graph_command(
     """Export the graph with product text vectors as a PyG snapshot file, the input
     of distributed training: `torchrun --nproc_per_node N -m pricegraph.gnn.ddp
     --snapshot PATH --out DIR`."""
+    from ...embeddings.pipeline import collection_specs
+    from ...gnn.data import export_hetero
+    from ...gnn.ddp import save_snapshot
+    from ...gnn.service import product_text_features
+
     settings = load_settings()
     specs = collection_specs(
         settings.vectors.collection_prefix,

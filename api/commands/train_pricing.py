@@ -4,34 +4,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from ...errors import ConfigError, DataValidationError, VectorStoreError
-from ...loaders.service import new_progress
 from ...pricing.config import DEFAULT_POLICY_DIR
-from ...pricing.customer_sensitivity import SensitivityModel, fit_sensitivity
-from ...pricing.customer_states import (
-    behaviour_basis,
-    customer_ids,
-    exposures_from_store,
-    vector_state,
-)
-from ...pricing.demand_store import fit_demand_from_store
-from ...pricing.evaluation import summary_table
-from ...pricing.guardrail_config import GuardrailConfig
-from ...pricing.market import MarketModel
-from ...pricing.market_builders import GroundTruthMarketConfig
-from ...pricing.market_from_store import market_from_store
-from ...pricing.market_segments import regroup_by_segments
-from ...pricing.state_snapshot import customer_segments
-from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult, train_pricing
 from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from ...pricing.customer_sensitivity import SensitivityModel
+    from ...pricing.guardrail_config import GuardrailConfig
+    from ...pricing.market import MarketModel
+    from ...pricing.market_builders import GroundTruthMarketConfig
+    from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult
 
 
 def run_train_pricing(
@@ -46,6 +37,10 @@ def run_train_pricing(
     (unconstrained, and as deployed through ``guardrails``) and, with a customer
     ``signal`` (model, graph vectors by customer), the personal level per customer.
     The micro gate plays on ``validation_market`` (see :func:`train_pricing`)."""
+    from ...loaders.service import new_progress
+    from ...pricing.evaluation import summary_table
+    from ...pricing.train_pricing import train_pricing
+
     model, vectors = signal if signal is not None else (None, None)
     with new_progress() as progress:
         result = train_pricing(
@@ -94,6 +89,10 @@ def world_markets(
     else by the world's latent segments, which quotes never see (said on the console).
     And the same with other representative customers (sample seed + 1), where the
     micro gate plays (:func:`~pricegraph.pricing.train_pricing.train_pricing`)."""
+    from ...pricing.market import MarketModel
+    from ...pricing.market_segments import regroup_by_segments
+    from ...pricing.state_snapshot import customer_segments
+
     samples = (config, replace(config, seed=config.seed + 1))
     markets = [MarketModel.from_ground_truth(world, config=sample) for sample in samples]
     with open_store(settings) as store:
@@ -122,6 +121,14 @@ def graph_signal(settings: Settings) -> tuple[SensitivityModel, dict[str, np.nda
     (:mod:`~pricegraph.pricing.customer_sensitivity`); ``None``, with the reason on the
     console, when the data cannot identify it (the personal level then uses the
     segment's slope, and quotes say so)."""
+    from ...pricing.customer_sensitivity import fit_sensitivity
+    from ...pricing.customer_states import (
+        behaviour_basis,
+        customer_ids,
+        exposures_from_store,
+        vector_state,
+    )
+
     try:
         with open_store(settings) as store, open_vectors(settings) as vectors:
             keys = customer_ids(store)
@@ -190,6 +197,12 @@ def train_pricing_command(
     graph, over your best-selling products and the coming 12 weeks (costs and stock
     from the Product nodes). The policy learns from interaction either way.
     """
+    from ...pricing.demand_store import fit_demand_from_store
+    from ...pricing.market import MarketModel
+    from ...pricing.market_from_store import market_from_store
+    from ...pricing.state_snapshot import customer_segments
+    from ...pricing.train_pricing import PricingTrainConfig
+
     settings = load_settings()
     source: Path | MarketModel
     if from_graph:
