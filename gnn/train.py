@@ -29,6 +29,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
+from pricegraph.devices import resolve_device
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.early_stopping import EarlyStopping
 from pricegraph.gnn.features import (
@@ -115,16 +116,6 @@ class EncoderConfig:
                 "EncoderConfig.recency_half_life_days: expected > 0 or None, got "
                 f"{self.recency_half_life_days}"
             )
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; other names as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f'device "{name}" asked for, but torch sees no CUDA device')
-    return device
 
 
 @dataclass
@@ -450,7 +441,6 @@ __all__ = [
     "EncoderConfig",
     "EncoderResult",
     "build_inputs",
-    "resolve_device",
     "train_encoder",
     "training_pairs",
 ]

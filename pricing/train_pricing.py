@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ import pandas as pd
 import torch
 from rich.progress import Progress
 
+from ..seeding import seed_everything
 from .baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
@@ -128,14 +128,6 @@ class PricingTrainResult:
     """Per customer group, expected demand, as deployed (empty without a customer
     signal): the headroom of the world and the share of it the personal level captures
     (:func:`~.personal.personal_evaluation`)."""
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch and make torch deterministic (warn only)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 @contextmanager
