@@ -19,13 +19,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ...errors import PricegraphError
-from ..settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ...graph.base import GraphStore
     from ...loaders.service import LoadReport
+    from ..settings import Settings
 
 app = typer.Typer(
     name="pricegraph",
@@ -61,6 +61,7 @@ def load_settings() -> Settings:
     from pydantic import ValidationError
 
     from ...errors import ConfigError
+    from ..settings import Settings
 
     try:
         return Settings()

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings
 
 if TYPE_CHECKING:
     from ...pricing.audit import AuditRecord, ReplayResult
+    from ..settings import Settings
 
 
 def run_replay(settings: Settings, quote_id: str) -> ReplayResult:

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import SecretStr
 
-from ...loaders.synthetic_config import WorldConfig
-from ...pricing.config import DEFAULT_POLICY_DIR
-from ..config import ApiConfig, ApiKey
 from ._common import app, clear_errors, console, load_settings, open_store, print_report
 from .embed import run_embed
 from .fit_demand import run_fit_demand
@@ -27,6 +23,9 @@ from .serve import example_ids, example_queries, run_server
 from .stats import stats
 from .train_gnn import run_train_gnn
 from .train_pricing import graph_signal, run_train_pricing, world_markets
+
+if TYPE_CHECKING:
+    from ..config import ApiConfig
 
 
 def _step(number: int, total: int, name: str) -> None:
@@ -39,6 +38,10 @@ def demo_keys(config: ApiConfig) -> tuple[ApiConfig, str | None]:
     Returns:
         The section, and the demo's pricing key to print (``None`` with configured keys).
     """
+    from pydantic import SecretStr
+
+    from ..config import ApiKey
+
     if config.keys:
         return config, None
     keys = {role: secrets.token_urlsafe(24) for role in ("reader", "pricing", "admin")}
@@ -87,6 +90,8 @@ def demo(
     from ...gnn.train import EncoderConfig
     from ...loaders.mapping import read_mapping
     from ...loaders.service import load_files
+    from ...loaders.synthetic_config import WorldConfig
+    from ...pricing.config import DEFAULT_POLICY_DIR
     from ...pricing.train_pricing import PricingTrainConfig
     from ..services import api_section
 

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 
 if TYPE_CHECKING:
     from ...embeddings.base import VectorStore
     from ...embeddings.pipeline import EmbedReport
+    from ..settings import Settings
 
 
 @contextmanager

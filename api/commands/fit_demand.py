@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 
 if TYPE_CHECKING:
     from ...pricing.demand import DemandModel
+    from ..settings import Settings
 
 
 def run_fit_demand(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ...loaders.synthetic_config import WorldConfig
 from ._common import app, clear_errors, console, load_settings
+
+if TYPE_CHECKING:
+    from ...loaders.synthetic_config import WorldConfig
 
 
 def generate_to(config: WorldConfig, out: Path, file_format: Literal["csv", "parquet"]) -> Path:
@@ -49,6 +51,8 @@ def generate(
     Events come from a known choice model; its parameters (segments, price
     sensitivities, brand affinities) are saved as ground truth beside the data.
     """
+    from ...loaders.synthetic_config import WorldConfig
+
     settings = load_settings()
     if file_format not in ("csv", "parquet"):
         raise typer.BadParameter("expected csv or parquet", param_hint="--format")

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
 
 if TYPE_CHECKING:
     from ...pricing.quote import Quote, QuoteService
+    from ..settings import Settings
 
 
 @contextmanager

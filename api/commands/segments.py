@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ...errors import ConfigError
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
 
 if TYPE_CHECKING:
     from ...gnn.segments import SegmentConfig, SegmentResult
+    from ..settings import Settings
 
 
 def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -> SegmentResult:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..config import ApiConfig
-from ..settings import Settings
 from ._common import app, clear_errors, console, load_settings, open_store
+
+if TYPE_CHECKING:
+    from ..config import ApiConfig
+    from ..settings import Settings
 
 
 def example_ids(settings: Settings) -> tuple[str, str]:

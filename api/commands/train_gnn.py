@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ...errors import ConfigError
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import open_vectors
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from ...gnn.service import GnnRunConfig, GnnRunReport
+    from ..settings import Settings
 
 
 def run_train_gnn(

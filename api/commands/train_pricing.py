@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ...errors import ConfigError, DataValidationError, VectorStoreError
-from ...pricing.config import DEFAULT_POLICY_DIR
-from ..settings import Settings
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store
 from .embed import collection_names, open_vectors
 
@@ -23,6 +21,7 @@ if TYPE_CHECKING:
     from ...pricing.market import MarketModel
     from ...pricing.market_builders import GroundTruthMarketConfig
     from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult
+    from ..settings import Settings
 
 
 def run_train_pricing(
@@ -197,6 +196,7 @@ def train_pricing_command(
     graph, over your best-selling products and the coming 12 weeks (costs and stock
     from the Product nodes). The policy learns from interaction either way.
     """
+    from ...pricing.config import DEFAULT_POLICY_DIR
     from ...pricing.demand_store import fit_demand_from_store
     from ...pricing.market import MarketModel
     from ...pricing.market_from_store import market_from_store
