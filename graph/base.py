@@ -1,7 +1,8 @@
 """The graph store protocol: domain operations every backend implements.
 
 Call sites use these operations, never raw Cypher (``read_cypher`` is the one
-escape hatch, for notebooks, and it refuses writes). The shared contract suite in
+escape hatch, for notebooks, and it refuses writes: see
+:meth:`GraphStore.read_cypher` for how). The shared contract suite in
 ``tests/graph/test_store_contract.py`` pins the behaviour down for every backend.
 
 Conventions:
@@ -24,15 +25,19 @@ Conventions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-import networkx as nx
-import numpy as np
-import pandas as pd
+from ..errors import ReadOnlyQueryError
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import numpy as np
+    import pandas as pd
 
 Direction = Literal["out", "in", "both"]
 
@@ -206,7 +211,29 @@ class GraphStore(Protocol):
         """
 
     def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run a read-only Cypher query; raises ``ReadOnlyQueryError`` for writes."""
+        """Run a read-only Cypher query and return its rows.
+
+        What makes it read-only, on every backend:
+
+        1. clauses that write, load files or manage transactions (``CREATE``,
+           ``MERGE``, ``SET``, ``DELETE``, ``LOAD``, ``COPY``, ``BEGIN`` ...) are
+           refused before the query runs, with the clause in the message;
+        2. ``CALL`` may name only a procedure of :data:`READ_ONLY_PROCEDURES`
+           (:func:`check_read_only_procedures`): procedures can write (an index
+           created by ``CALL CREATE_FTS_INDEX(...)``), and their names say nothing;
+        3. the query runs in a read-only transaction that the database enforces
+           (LadybugDB's ``BEGIN TRANSACTION READ ONLY``, Neo4j's READ access mode),
+           except inside :meth:`transaction`, where it runs in the open transaction
+           to see the writes made before it (1 and 2 still apply).
+
+        Args:
+            query: Cypher; values go in ``params`` (``$name``), never inlined.
+            params: Query parameters.
+
+        Raises:
+            ReadOnlyQueryError: The query would write (any of the three).
+            GraphStoreError: The query fails otherwise.
+        """
 
     def clear(self) -> None:
         """Delete every node and edge (the schema stays)."""
@@ -233,6 +260,70 @@ READ_METHODS = frozenset(
 )
 """The :class:`GraphStore` methods that only read (``read_cypher`` refuses writes)."""
 
+READ_ONLY_PROCEDURES = frozenset(
+    {
+        # LadybugDB: catalog, settings and index queries
+        "bm_info",
+        "current_setting",
+        "db_version",
+        "query_fts_index",
+        "query_vector_index",
+        "show_attached_databases",
+        "show_connection",
+        "show_functions",
+        "show_indexes",
+        "show_loaded_extensions",
+        "show_official_extensions",
+        "show_tables",
+        "show_warnings",
+        "storage_info",
+        "table_info",
+        # Neo4j: schema, server and index queries
+        "db.index.fulltext.querynodes",
+        "db.index.fulltext.queryrelationships",
+        "db.index.vector.querynodes",
+        "db.index.vector.queryrelationships",
+        "db.info",
+        "db.labels",
+        "db.ping",
+        "db.propertykeys",
+        "db.relationshiptypes",
+        "db.schema.nodetypeproperties",
+        "db.schema.reltypeproperties",
+        "db.schema.visualization",
+        "dbms.components",
+    }
+)
+"""The procedures ``read_cypher`` may ``CALL`` (lower case); every other ``CALL`` is
+refused, on both backends: an allowlist, because a procedure's name does not say
+whether it writes (``CREATE_FTS_INDEX``, ``create_vector_index``, ``db.createLabel``)."""
+
+_STRING_OR_COMMENT = re.compile(
+    r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S
+)
+_CALL = re.compile(r"\bCALL\b\s*([A-Za-z_][\w.]*)?", re.IGNORECASE)
+
+
+def check_read_only_procedures(query: str) -> None:
+    """Refuse a ``CALL`` of anything but :data:`READ_ONLY_PROCEDURES`.
+
+    Strings and comments are ignored; a subquery (``CALL { ... }``), a setting
+    (``CALL threads=1``) or a quoted procedure name is refused like an unknown
+    procedure.
+
+    Raises:
+        ReadOnlyQueryError: Names the refused call.
+    """
+    bare = _STRING_OR_COMMENT.sub(" ", query)
+    for match in _CALL.finditer(bare):
+        name = match.group(1)
+        if name is None or name.lower() not in READ_ONLY_PROCEDURES:
+            called = f"'CALL {name}'" if name else "a CALL without a procedure name"
+            raise ReadOnlyQueryError(
+                "read_cypher calls only the read-only procedures of "
+                f"pricegraph.graph.base.READ_ONLY_PROCEDURES; got {called}"
+            )
+
 
 def concurrent_readers(store: object) -> int:
     """How many threads may call ``store``'s :data:`READ_METHODS` at once, beside its one
@@ -248,10 +339,12 @@ def concurrent_readers(store: object) -> int:
 
 __all__ = [
     "READ_METHODS",
+    "READ_ONLY_PROCEDURES",
     "Direction",
     "EdgeArrays",
     "GraphStore",
     "Neighbor",
     "UpsertResult",
+    "check_read_only_procedures",
     "concurrent_readers",
 ]

@@ -38,13 +38,13 @@ from typing import Any, ParamSpec, TypeVar
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import GraphStoreError
+from ..errors import GraphStoreError, ReadOnlyQueryError
 from . import _ladybug_cypher as cypher
-from ._frames import changed_rows, clean_record, isin, node_frame, to_arrow
+from ._frames import changed_rows, check_read_only, clean_record, isin, node_frame, to_arrow
 from ._ladybug_edges import EdgeWrites, Step
 from ._records import Record, node_records, split_nodes
 from ._shared_reads import SharedReads
-from .base import Direction, Neighbor, UpsertResult
+from .base import Direction, Neighbor, UpsertResult, check_read_only_procedures
 from .schema import NODES, RELS, NodeSpec, PropType, node_spec, rel_spec
 
 _MB = 1 << 20
@@ -188,6 +188,34 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         """Large results (whole tables): through Arrow, no per-row Python objects."""
         table: pa.Table = self._execute(query, params).get_as_arrow()
         return table.to_pandas()
+
+    def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """See :meth:`GraphStore.read_cypher`: in a ``READ ONLY`` transaction of this
+        thread's read connection (LadybugDB refuses any write in it), after the
+        clause check and the procedure allowlist; inside :meth:`transaction`, on the
+        write connection (it sees the writes made before it)."""
+        check_read_only(query)
+        check_read_only_procedures(query)
+        if getattr(self._local, "depth", 0):
+            return self._run_bulk(query, params or {})
+        return self._read_only(query, params or {})
+
+    def _read_only(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
+        """Run ``query`` in a read-only transaction on this thread's read connection.
+
+        Raises:
+            ReadOnlyQueryError: LadybugDB refused a write.
+        """
+        self._execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            return self._run_bulk(query, params)
+        except GraphStoreError as exc:
+            if "inside a read-only transaction" in str(exc):
+                raise ReadOnlyQueryError(f"read_cypher runs read-only queries; {exc}") from exc
+            raise
+        finally:  # a failed statement has ended the transaction already
+            with contextlib.suppress(GraphStoreError):
+                self._execute("ROLLBACK")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -22,12 +22,19 @@ from typing import TYPE_CHECKING, Any, LiteralString, cast
 
 import pandas as pd
 
-from ..errors import GraphStoreError
+from ..errors import GraphStoreError, ReadOnlyQueryError
 from . import _neo4j_cypher as cypher
 from . import queries
-from ._frames import changed_rows, clean_record, edge_frame, node_frame, typed_frame
+from ._frames import (
+    changed_rows,
+    check_read_only,
+    clean_record,
+    edge_frame,
+    node_frame,
+    typed_frame,
+)
 from ._shared_reads import SharedReads
-from .base import Direction, Neighbor, UpsertResult
+from .base import Direction, Neighbor, UpsertResult, check_read_only_procedures
 from .diff import diff_edges
 from .schema import NODES, PropType, RelSpec, node_spec, rel_spec
 
@@ -38,6 +45,7 @@ _SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _CLEAR_BATCH = 10_000
 _Records = tuple[list[str], list[dict[str, Any]]]
 _Step = tuple[str, dict[str, Any]]
+_ACCESS_MODE = "Neo.ClientError.Statement.AccessMode"  # a write in a READ transaction
 
 
 def _run_steps(tx: ManagedTransaction | Transaction, steps: list[_Step]) -> list[_Records]:
@@ -189,6 +197,19 @@ class Neo4jGraph(SharedReads):
         return _frame(self._transact([(query, params)], write=False)[0])
 
     _run_bulk = _run  # results arrive as records either way
+
+    def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """See :meth:`GraphStore.read_cypher`: in a READ access-mode transaction (the
+        server refuses writes in it), after the clause check and the procedure
+        allowlist; inside :meth:`transaction`, in the open transaction."""
+        check_read_only(query)
+        check_read_only_procedures(query)
+        try:
+            return self._run(query, params or {})
+        except GraphStoreError as exc:
+            if getattr(exc.__cause__, "code", None) == _ACCESS_MODE:
+                raise ReadOnlyQueryError(f"read_cypher runs read-only queries; {exc}") from exc
+            raise
 
     def _lookup(self, query: str, keys: list[Any]) -> _Records:
         """Run a ``UNWIND $keys`` read over ``keys`` in chunks of ``batch_size``."""

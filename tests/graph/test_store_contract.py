@@ -290,6 +290,23 @@ def test_read_cypher_reads_and_refuses_writes(store: GraphStore) -> None:
     assert store.counts()["Product"] == 5
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "CALL CREATE_FTS_INDEX('Product', 'product_text', ['name'])",
+        "CALL DROP_FTS_INDEX('Product', 'product_text')",
+        "CALL create_vector_index('Product', 'product_vector', 'name')",
+        "MATCH (p:Product) CALL db.createLabel('Probe') RETURN p.id",
+    ],
+)
+def test_read_cypher_refuses_procedures_that_write(store: GraphStore, query: str) -> None:
+    _small_world(store)
+    with pytest.raises(ReadOnlyQueryError, match="read-only procedures"):
+        store.read_cypher(query)
+    assert store.counts()["Product"] == 5
+    assert store.read_cypher("MATCH (p:Product) RETURN count(p) AS n")["n"].iloc[0] == 5
+
+
 def test_timestamps_are_stored_as_utc(store: GraphStore) -> None:
     store.upsert_nodes(
         "Customer", pd.DataFrame({"id": ["c9"], "signup_ts": ["2025-03-01T12:00:00+02:00"]})
