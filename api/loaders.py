@@ -7,14 +7,12 @@ A list of 100 products with their brands costs three store calls: the page, the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from strawberry.dataloader import DataLoader
+
+from ..plain import plain_value
 
 if TYPE_CHECKING:
     from .services import Services
@@ -43,18 +41,9 @@ TARGETS = {
 
 
 def plain(value: Any) -> Any:
-    """A store value as a plain Python value: NaN/NaT -> ``None``, times aware UTC."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, np.generic):
-        return plain(value.item())
-    return value
+    """A store value as a plain Python value: NaN/NaT -> ``None``, times aware UTC
+    (:func:`pricegraph.plain.plain_value`)."""
+    return plain_value(value, times="aware_utc")
 
 
 def plain_row(row: Row) -> Row:

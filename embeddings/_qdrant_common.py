@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import VectorStoreError
+from ..plain import plain_value
 from .base import CollectionSpec, ScoredItem, SearchFilter, VectorPoint
 
 POINT_NAMESPACE = uuid.UUID("6f1c1a5e-3b0d-5c55-9a53-70726963656b")
@@ -158,19 +159,6 @@ def point_vectors(
         name: check_vector(vector, collection, name, sizes, operation)
         for name, vector in point.vectors.items()
     }
-
-
-def plain_value(value: Any) -> Any:
-    """``value`` with numpy scalars and arrays turned into plain Python (JSON-ready)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Mapping):
-        return {str(k): plain_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain_value(v) for v in value]
-    return value
 
 
 def stored_payload(collection: str, key: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from rich.progress import Progress
 from scipy import sparse
 
 from ..graph.base import GraphStore
+from ..plain import plain_value as _plain
 from .base import CollectionSpec, VectorPoint, VectorStore
 from .catalog import customer_table
 from .pipeline import (
@@ -20,7 +21,6 @@ from .pipeline import (
     KEPT_PAYLOAD,
     CollectionReport,
     LazyEncoder,
-    _plain,
     _write,
     kept_payload,
     other_vectors,

@@ -33,6 +33,7 @@ import pandas as pd
 from rich.progress import Progress
 
 from ..graph.base import GraphStore
+from ..plain import plain_value as _plain
 from .base import CollectionSpec, TextEncoder, VectorPoint, VectorStore
 from .catalog import price_bands, product_table
 from .texts import brand_text, product_text, text_hash
@@ -150,12 +151,6 @@ class LazyEncoder:
 def _content_hash(parts: list[Any]) -> str:
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha1(blob).hexdigest()[:20]
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def sync_collection(

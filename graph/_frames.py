@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ConflictError, GraphStoreError, ReadOnlyQueryError
+from ..plain import plain_value as _plain_value
 from .schema import NodeSpec, PropType, RelSpec
 
 ARROW_TYPES = {
@@ -204,33 +204,11 @@ def _shown(value: Any) -> str:
 def plain_value(value: Any) -> Any:
     """A plain Python value for a frame cell, as drivers take parameters.
 
-    Nulls (``None``, ``NaN``, ``NaT``, ``pd.NA``) become ``None``; NumPy scalars
-    become Python ones; datetimes become naive ``datetime`` in UTC (aware ones are
-    converted first); lists, tuples, arrays and dicts are converted element by element.
+    :func:`pricegraph.plain.plain_value` with datetimes naive in UTC (aware ones are
+    converted first), the graph's convention: nulls become ``None``, NumPy scalars
+    Python ones, arrays, lists, tuples and dicts are converted element by element.
     """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else plain_value(pd.Timestamp(value))
-    if isinstance(value, pd.Timestamp):
-        if value.tzinfo is not None:
-            value = value.tz_convert("UTC").tz_localize(None)
-        return value.to_pydatetime()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            return value.astimezone(UTC).replace(tzinfo=None)
-        return value
-    if isinstance(value, np.ndarray):
-        return [plain_value(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, list | tuple):
-        return [plain_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain_value(v) for k, v in value.items()}
-    return value
+    return _plain_value(value, times="naive_utc")
 
 
 def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -241,20 +219,11 @@ def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def clean_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A result row with plain Python values: ``None`` for nulls, ``datetime`` for times."""
-    out: dict[str, Any] = {}
-    for name, value in row.items():
-        if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-            out[name] = None
-        elif isinstance(value, pd.Timestamp):
-            out[name] = value.to_pydatetime()
-        elif hasattr(value, "to_native"):
-            out[name] = value.to_native()
-        elif isinstance(value, np.generic):
-            out[name] = value.item()
-        else:
-            out[name] = value
-    return out
+    """A result row with plain Python values: ``None`` for nulls, ``datetime`` for times.
+
+    See :func:`pricegraph.plain.plain_value`; datetimes keep their zone (or its absence).
+    """
+    return {name: _plain_value(value) for name, value in row.items()}
 
 
 _WRITE_CLAUSE = re.compile(
