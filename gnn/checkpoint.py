@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import pickle
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -201,7 +202,11 @@ def make_checkpoint(
 
 
 def save_checkpoint(checkpoint: EncoderCheckpoint, path: Path) -> Path:
-    """Write ``checkpoint`` to ``path`` (folders created); returns ``path``."""
+    """Write ``checkpoint`` to ``path`` (folders created); returns ``path``.
+
+    The file holds only tensors and plain containers (dicts, lists, tuples, strings,
+    numbers), so :func:`load_checkpoint` reads it with ``weights_only=True``.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format_version": FORMAT_VERSION, **checkpoint.__dict__}
     payload["node_ids"] = {k: v.tolist() for k, v in checkpoint.node_ids.items()}
@@ -212,11 +217,21 @@ def save_checkpoint(checkpoint: EncoderCheckpoint, path: Path) -> Path:
 def load_checkpoint(path: Path) -> EncoderCheckpoint:
     """Read a checkpoint written by :func:`save_checkpoint`.
 
+    Only tensors and plain containers are unpickled (``weights_only=True``): a file
+    holding any other object is refused, never executed.
+
     Raises:
-        ModelError: The file is missing, unreadable or of another format version.
+        ModelError: The file is missing, unreadable, holds other objects or is of
+            another format version.
     """
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"{path}: cannot read the encoder checkpoint: expected only tensors and plain "
+            f"containers (weights_only), got {first_line}"
+        ) from exc
     except (OSError, RuntimeError, EOFError) as exc:
         raise ModelError(f"{path}: cannot read the encoder checkpoint ({exc})") from exc
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:

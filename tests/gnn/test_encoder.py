@@ -173,3 +173,20 @@ def test_bad_checkpoint_file_is_a_model_error(tmp_path: Path) -> None:
 def test_config_rejects_bad_values(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         EncoderConfig(**kwargs)
+
+
+class _Payload:
+    """An object whose unpickling would run code: a checkpoint must never hold one."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("unpickled",))
+
+
+def test_checkpoint_with_other_objects_is_refused_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "objects.pt"
+    torch.save({"format_version": 2, "extra": _Payload()}, path)
+    with pytest.raises(ModelError, match=r"objects\.pt: cannot read .*weights_only"):
+        load_checkpoint(path)
+    assert "unpickled" not in capsys.readouterr().out
