@@ -141,6 +141,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     created_again = sum(f.result.created for f in again.files)
     figures = {
+        "file": args.file.name,
         "rows": rows,
         "pandas_read_csv_s": round(baseline, 3),
         "load_s": round(load_s, 3),
@@ -192,7 +193,7 @@ def plot(figures: dict, path: Path) -> None:
     ):
         ax.barh(["Pricegraph load"], [figures[key]], left=left, color=colour, label=label)
         left += figures[key]
-    ax.set_xlabel("seconds (Online Retail, 541,909 rows)")
+    ax.set_xlabel(f"seconds ({figures['file']}, {figures['rows']:,} rows)")
     ax.set_title(f"Load: {figures['load_to_pandas_ratio']}x the pandas parse")
     ax.legend(loc="lower right")
     fig.tight_layout()

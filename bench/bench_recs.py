@@ -1,7 +1,9 @@
 """Benchmark: recommendation quality and training speed on the Online Retail data.
 
-The LightGCN protocol on a temporal split (last 28 days test, 14 before them
-validation): all-ranking over all products, history excluded, recall@20 and
+The LightGCN protocol on a temporal split (the windows of
+:class:`~pricegraph.gnn.service.GnnRunConfig`: the last ``test_days`` = 28 days test, the
+``val_days`` = 28 before them validation; both printed and written with the results):
+all-ranking over all products, history excluded, recall@20 and
 NDCG@20 averaged over test customers. Everything is measured in the same run by
 the code ``pricegraph train-gnn`` runs (:func:`pricegraph.gnn.service.evaluate_encoder`):
 random, popularity, popularity of the last 7 days, item-item co-purchase kNN,
@@ -78,6 +80,7 @@ def main() -> None:
         if bool((table.loc["encoder", column] > table.drop(index="encoder")[column]).all())
     ]
     print(f"encoder beats every baseline on: {', '.join(beaten) or 'nothing'}")
+    print(f"windows: test {config.test_days} days, validation {config.val_days} days")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "recs.json").write_text(
         json.dumps(
@@ -86,6 +89,9 @@ def main() -> None:
                 "export_s": export_s,
                 "encoder_seconds_per_epoch": sum(encoder_s) / len(encoder_s),
                 "best_epoch": best_epoch,
+                "beaten": beaten,
+                "test_days": config.test_days,
+                "val_days": config.val_days,
                 "curves": curves,
                 "config": config.encoder.__dict__,
             },

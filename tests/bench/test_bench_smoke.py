@@ -6,6 +6,7 @@ themselves (timings belong to the benchmarks, never to tests).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,8 @@ def test_bench_load(tmp_path: Path) -> None:
         "bench/bench_load.py", "--file", str(data), "--lookups", "5", "--out", str(tmp_path / "out")
     )
     assert "load_to_pandas_ratio" in out and "get_node_p50_ms" in out
-    assert (tmp_path / "out" / "bench_load.json").exists()
+    figures = json.loads((tmp_path / "out" / "bench_load.json").read_text(encoding="utf-8"))
+    assert (figures["file"], figures["rows"]) == ("retail.csv", 4)  # the plot's label
 
 
 def test_bench_embed(tmp_path: Path) -> None:
@@ -58,6 +60,7 @@ def test_bench_vectors(tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert "recall" in out
+    assert "not run" not in out  # local mode ran at every size: nothing said unmeasured
 
 
 def test_bench_recs(tmp_path: Path) -> None:
@@ -75,5 +78,19 @@ def test_bench_recs(tmp_path: Path) -> None:
     out = _run(
         "bench/bench_recs.py", "--file", str(data), "--max-epochs", "2", "--out", str(tmp_path)
     )
-    assert "lightgcn" in out and "encoder" in out and "beats every baseline on" in out
+    results = json.loads((tmp_path / "recs.json").read_text(encoding="utf-8"))
+    table = {row["method"]: row for row in results["table"]}
+    assert {"lightgcn", "encoder", "popularity"} <= set(table)
+    for row in table.values():
+        assert 0.0 <= row["recall@20"] <= 1.0 and 0.0 <= row["ndcg@20"] <= 1.0
+    beaten = [
+        metric
+        for metric in ("recall@20", "ndcg@20")
+        if all(table["encoder"][metric] > r[metric] for m, r in table.items() if m != "encoder")
+    ]
+    assert results["beaten"] == beaten  # the printed claim is the table's
+    assert f"encoder beats every baseline on: {', '.join(beaten) or 'nothing'}" in out
+    assert 1 <= results["best_epoch"] <= 2 and results["encoder_seconds_per_epoch"] > 0
+    assert (results["test_days"], results["val_days"]) == (28, 28)
+    assert "windows: test 28 days, validation 28 days" in out
     assert (tmp_path / "recs_learning_curves.png").exists()
