@@ -10,6 +10,7 @@ compared as :func:`~._frames.changed_rows` compares them (nulls equal nulls).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,8 +83,7 @@ def node_records(spec: NodeSpec, frame: pd.DataFrame) -> list[Record]:
     if any(k is None for k in keys):
         raise GraphStoreError(f"{spec.label}: {spec.key!r} must not be null")
     if len(set(keys)) < len(keys):
-        seen: set[str] = set()
-        duplicated = {k for k in keys if k in seen or seen.add(k)}
+        duplicated = {k for k, n in Counter(keys).items() if n > 1}
         raise GraphStoreError(
             f"{spec.label}: duplicate keys in one upsert: {sorted(duplicated)[:5]}"
         )

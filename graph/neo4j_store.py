@@ -96,8 +96,10 @@ class Neo4jGraph(SharedReads):
     ) -> None:
         try:
             import neo4j
-        except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise GraphStoreError("the Neo4j graph needs 'pip install \"neo4j>=6,<7\"'") from exc
+        except ImportError as exc:  # the driver is the optional extra "neo4j"
+            raise GraphStoreError(
+                "the Neo4j graph needs its driver: pip install 'pricegraph[neo4j]'"
+            ) from exc
         if batch_size < 1:
             raise GraphStoreError(f"Neo4j batch_size: expected an integer >= 1, got {batch_size}")
         self.uri, self.database, self.batch_size = uri, database, batch_size
@@ -213,7 +215,8 @@ class Neo4jGraph(SharedReads):
 
     def _lookup(self, query: str, keys: list[Any]) -> _Records:
         """Run a ``UNWIND $keys`` read over ``keys`` in chunks of ``batch_size``."""
-        names, rows = [], []
+        names: list[str] = []
+        rows: list[dict[str, Any]] = []
         for start in range(0, max(len(keys), 1), self.batch_size):  # once when empty: the names
             chunk = keys[start : start + self.batch_size]
             names, found = self._transact([(query, {"keys": chunk})], write=False)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ def _read_csv(mapping: FileMapping) -> pd.DataFrame:
 
 def _read_jsonl(mapping: FileMapping) -> pd.DataFrame:
     opener = gzip.open if mapping.path.suffix.lower() == ".gz" else open
-    records = []
+    records: list[dict[str, Any]] = []
     with opener(mapping.path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():

@@ -147,7 +147,7 @@ class _PlainValidation:
         else:
             raw, is_object = [spec.default] * n, True
         parsed = [_parse(spec, value) for value in raw]
-        typed = [value if value is not None else spec.default for value, _ in parsed]
+        typed: list[Any] = [value if value is not None else spec.default for value, _ in parsed]
         shown = _Shown(raw, is_object)
         expected = f"expected {describe_field(spec)}"
         is_bounded = spec.min_value is not None or spec.max_value is not None

@@ -154,7 +154,7 @@ def load_frame(
 ) -> FileReport:
     """Validate and write an already-read frame (``_line`` included) of ``mapping.kind``."""
     validated = validate(raw, mapping, refs)
-    rejects_path = write_rejects(validated, raw, rejects_path)
+    written_rejects = write_rejects(validated, raw, rejects_path)
     task = progress.add_task(f"{mapping.path.name} ({mapping.kind})", total=len(validated.frame))
     result = _write_validated(
         store,
@@ -173,7 +173,7 @@ def load_frame(
         rejected=validated.rejected_rows,
         skipped=len(validated.skipped),
         result=result,
-        rejects_path=rejects_path,
+        rejects_path=written_rejects,
         first_rejects=rejects_message(validated.rejects),
         skipped_reasons=_reason_counts(validated.skipped),
     )

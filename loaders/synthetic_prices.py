@@ -226,7 +226,7 @@ def _price_frame(config: WorldConfig, catalog: Catalog, parts: list[_Part]) -> p
             "valid_from": _utc(valid_from),
             "valid_to": _utc(valid_to.astype("datetime64[s]")),
             "source": np.where(kind == _KIND_RANK["competitor"], "scrape", "erp"),
-            "competitor_id": np.where(comp >= 0, comp_ids, None),
+            "competitor_id": np.where(comp >= 0, comp_ids, np.array(None, dtype=object)),
         }
     )
 

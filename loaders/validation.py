@@ -68,7 +68,8 @@ class Validated:
 
 class _Errors:
     def __init__(self, source: str, lines: np.ndarray) -> None:
-        self.source, self.lines, self.parts = source, lines, []
+        self.source, self.lines = source, lines
+        self.parts: list[pd.DataFrame] = []
 
     def add(
         self,

@@ -7,6 +7,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ...embeddings.base import ScoredItem
+from ..context import Context
 from ..errors import invalid
 from ..loaders import plain_row
 from ..pages import product_page
@@ -30,7 +31,7 @@ class ScoredProduct:
     score: float
 
     @strawberry.field
-    async def product(self, info: Info) -> Product | None:
+    async def product(self, info: Info[Context, None]) -> Product | None:
         return await Product.load(info, self.key)
 
 
@@ -39,7 +40,9 @@ def scored(hits: list[ScoredItem]) -> list[ScoredProduct]:
     return [ScoredProduct(key=str(h.key), score=float(h.score)) for h in hits]
 
 
-async def load_required(info: Info, node: type, key: str, field: str = "id") -> object:
+async def load_required(
+    info: Info[Context, None], node: type, key: str, field: str = "id"
+) -> object:
     """The node of ``key`` or NOT_FOUND naming its kind and key."""
     key = check_key(key, field)
     found = await node.load(info, key)
@@ -50,15 +53,15 @@ async def load_required(info: Info, node: type, key: str, field: str = "id") -> 
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(description="One product by key; NOT_FOUND when unknown.")
-    async def product(self, info: Info, id: str) -> Product:
+    async def product(self, info: Info[Context, None], id: str) -> Product:
         return await load_required(info, Product, id)  # type: ignore[return-value]
 
     @strawberry.field(description="One brand by key; NOT_FOUND when unknown.")
-    async def brand(self, info: Info, id: str) -> Brand:
+    async def brand(self, info: Info[Context, None], id: str) -> Brand:
         return await load_required(info, Brand, id)  # type: ignore[return-value]
 
     @strawberry.field(description="One category by key; NOT_FOUND when unknown.")
-    async def category(self, info: Info, id: str) -> Category:
+    async def category(self, info: Info[Context, None], id: str) -> Category:
         return await load_required(info, Category, id)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -69,7 +72,7 @@ class CatalogQuery:
     )
     async def products(
         self,
-        info: Info,
+        info: Info[Context, None],
         search: str | None = None,
         filter: ProductFilterInput | None = None,
         first: int | None = None,
@@ -115,7 +118,7 @@ class CatalogQuery:
     )
     async def similar_products(
         self,
-        info: Info,
+        info: Info[Context, None],
         product_id: str | None = None,
         text: str | None = None,
         filter: ProductFilterInput | None = None,
@@ -144,7 +147,7 @@ class CatalogQuery:
     )
     async def recommend_from_examples(
         self,
-        info: Info,
+        info: Info[Context, None],
         positive: list[str],
         negative: list[str] | None = None,
         filter: ProductFilterInput | None = None,
@@ -162,7 +165,7 @@ class CatalogQuery:
 
     @strawberry.field(description="A product's price points; NOT_FOUND for an unknown product.")
     async def price_history(
-        self, info: Info, product_id: str, kinds: list[PriceKind] | None = None
+        self, info: Info[Context, None], product_id: str, kinds: list[PriceKind] | None = None
     ) -> list[PricePoint]:
         services = info.context.services
         await load_required(info, Product, product_id, "productId")

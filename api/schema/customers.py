@@ -11,6 +11,7 @@ from strawberry.relay import GlobalIDValueError
 from strawberry.types import Info
 
 from ...graph.base import GraphStore
+from ..context import Context
 from ..errors import invalid
 from ..pages import customer_page
 from ..permissions import IsReader
@@ -28,7 +29,7 @@ class ScoredCustomer:
     score: float
 
     @strawberry.field
-    async def customer(self, info: Info) -> Customer | None:
+    async def customer(self, info: Info[Context, None]) -> Customer | None:
         return await Customer.load(info, self.key)
 
 
@@ -82,13 +83,13 @@ class CustomerQuery:
     @strawberry.field(
         description="One customer by key; NOT_FOUND when unknown.", permission_classes=[IsReader]
     )
-    async def customer(self, info: Info, id: str) -> Customer:
+    async def customer(self, info: Info[Context, None], id: str) -> Customer:
         return await load_required(info, Customer, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Customers by key, filtered.", permission_classes=[IsReader])
     async def customers(
         self,
-        info: Info,
+        info: Info[Context, None],
         country: str | None = None,
         segment_id: str | None = None,
         is_anonymous: bool | None = None,
@@ -113,7 +114,7 @@ class CustomerQuery:
     @strawberry.field(
         description="One segment by key; NOT_FOUND when unknown.", permission_classes=[IsReader]
     )
-    async def segment(self, info: Info, id: str) -> Segment:
+    async def segment(self, info: Info[Context, None], id: str) -> Segment:
         return await load_required(info, Segment, id)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -121,7 +122,7 @@ class CustomerQuery:
         permission_classes=[IsReader],
     )
     async def similar_customers(
-        self, info: Info, customer_id: str, first: int | None = None
+        self, info: Info[Context, None], customer_id: str, first: int | None = None
     ) -> list[ScoredCustomer]:
         services = info.context.services
         limit = page_size(first, services.config.limits)
@@ -137,7 +138,7 @@ class CustomerQuery:
     )
     async def neighbourhood(
         self,
-        info: Info,
+        info: Info[Context, None],
         customer_id: str | None = None,
         product_id: str | None = None,
         depth: int = 1,
@@ -167,7 +168,7 @@ class CustomerQuery:
     @strawberry.field(
         description="Any node by its Relay global id (role reader).", permission_classes=[IsReader]
     )
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Info[Context, None], id: relay.GlobalID) -> relay.Node | None:
         try:
             id.resolve_type(info)
         except GlobalIDValueError:

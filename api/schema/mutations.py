@@ -31,6 +31,7 @@ from ...loaders.mapping import FileMapping
 from ...loaders.readers import LINE
 from ...loaders.service import load_records
 from ...loaders.validation import RefIndex, Validated
+from ..context import Context
 from ..errors import ErrorCode, quoted
 from ..permissions import IsAdmin, IsPricing
 from ..services import Services
@@ -257,7 +258,9 @@ def _item_errors(checked: Validated) -> list[ItemError]:
     ]
 
 
-async def _write(info: Info, kind: str, items: list[object], field: str) -> WriteResult:
+async def _write(
+    info: Info[Context, None], kind: str, items: list[object], field: str
+) -> WriteResult:
     services = info.context.services
     batch_size(items, services.config.limits, field=field)
     info.context.spend(len(items), field)
@@ -281,19 +284,25 @@ class Mutation:
         ),
         permission_classes=[IsPricing],
     )
-    async def record_events(self, info: Info, events: list[EventInput]) -> WriteResult:
+    async def record_events(
+        self, info: Info[Context, None], events: list[EventInput]
+    ) -> WriteResult:
         return await _write(info, "events", list(events), "events")
 
     @strawberry.mutation(
         description="Create or update products (role admin).", permission_classes=[IsAdmin]
     )
-    async def upsert_products(self, info: Info, products: list[ProductInput]) -> WriteResult:
+    async def upsert_products(
+        self, info: Info[Context, None], products: list[ProductInput]
+    ) -> WriteResult:
         return await _write(info, "products", list(products), "products")
 
     @strawberry.mutation(
         description="Add or update price points (role pricing).", permission_classes=[IsPricing]
     )
-    async def upsert_prices(self, info: Info, prices: list[PriceInput]) -> WriteResult:
+    async def upsert_prices(
+        self, info: Info[Context, None], prices: list[PriceInput]
+    ) -> WriteResult:
         return await _write(info, "prices", list(prices), "prices")
 
     @strawberry.mutation(
@@ -303,7 +312,7 @@ class Mutation:
         ),
         permission_classes=[IsAdmin],
     )
-    async def set_guardrails(self, info: Info, input: GuardrailInput) -> Guardrails:
+    async def set_guardrails(self, info: Info[Context, None], input: GuardrailInput) -> Guardrails:
         services = info.context.services
         changes = _given(input)
 
@@ -316,7 +325,7 @@ class Mutation:
     @strawberry.mutation(
         description="Approve a pending price change (role pricing).", permission_classes=[IsPricing]
     )
-    async def approve_price_change(self, info: Info, id: str) -> PriceChange:
+    async def approve_price_change(self, info: Info[Context, None], id: str) -> PriceChange:
         services = info.context.services
         change = await services.run(services.approvals.approve, id, info.context.principal.name)
         return price_change(change)
@@ -325,7 +334,9 @@ class Mutation:
         description="Reject a pending price change with a reason (role pricing).",
         permission_classes=[IsPricing],
     )
-    async def reject_price_change(self, info: Info, id: str, reason: str) -> PriceChange:
+    async def reject_price_change(
+        self, info: Info[Context, None], id: str, reason: str
+    ) -> PriceChange:
         services = info.context.services
         change = await services.run(
             services.approvals.reject, id, info.context.principal.name, reason

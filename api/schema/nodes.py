@@ -18,6 +18,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ...graph.schema import PRICE_KINDS
+from ..context import Context
 from ..loaders import Row, plain_row
 from ..pages import customer_page
 from ..permissions import IsPricing, IsReader
@@ -41,7 +42,7 @@ class _StoreNode:
         return cls(id=str(row["id"]), **{f: row.get(f) for f in cls.FIELDS})  # type: ignore[call-arg]
 
     @classmethod
-    async def load(cls, info: Info, key: str | None) -> Self | None:
+    async def load(cls, info: Info[Context, None], key: str | None) -> Self | None:
         """The node of ``key`` through the request's loader, or ``None``."""
         if key is None:
             return None
@@ -50,7 +51,7 @@ class _StoreNode:
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
         """Relay: the nodes of ``node_ids`` (``None`` where missing)."""
         rows = await info.context.loaders.node(cls.LABEL).load_many(list(node_ids))
@@ -85,7 +86,7 @@ class Category(_StoreNode, relay.Node):
         return self.id
 
     @strawberry.field(description="The parent category; null for a root.")
-    async def parent(self, info: Info) -> Category | None:
+    async def parent(self, info: Info[Context, None]) -> Category | None:
         parent = await info.context.loaders.targets["parent_of_category"].load(self.id)
         return await Category.load(info, parent)
 
@@ -145,18 +146,18 @@ class Product(_StoreNode, relay.Node):
         return self.unit_cost
 
     @strawberry.field
-    async def brand(self, info: Info) -> Brand | None:
+    async def brand(self, info: Info[Context, None]) -> Brand | None:
         key = await info.context.loaders.targets["brand_of_product"].load(self.id)
         return await Brand.load(info, key)
 
     @strawberry.field(description="The product's (leaf) category.")
-    async def category(self, info: Info) -> Category | None:
+    async def category(self, info: Info[Context, None]) -> Category | None:
         key = await info.context.loaders.targets["category_of_product"].load(self.id)
         return await Category.load(info, key)
 
     @strawberry.field(description="Price points, ordered by validFrom then kind.")
     async def price_history(
-        self, info: Info, kinds: list[PriceKind] | None = None
+        self, info: Info[Context, None], kinds: list[PriceKind] | None = None
     ) -> list[PricePoint]:
         services = info.context.services
         wanted = [k.value for k in kinds] if kinds else None
@@ -189,7 +190,7 @@ class Purchase:
     ts: datetime | None = strawberry.field(description="UTC.")
 
     @strawberry.field
-    async def product(self, info: Info) -> Product | None:
+    async def product(self, info: Info[Context, None]) -> Product | None:
         return await Product.load(info, self.product_id)
 
 
@@ -209,12 +210,14 @@ class Customer(_StoreNode, relay.Node):
         return self.id
 
     @strawberry.field(description="The segment with the highest membership score.")
-    async def segment(self, info: Info) -> Segment | None:
+    async def segment(self, info: Info[Context, None]) -> Segment | None:
         key = await info.context.loaders.targets["segment_of_customer"].load(self.id)
         return await Segment.load(info, key)
 
     @strawberry.field(description="Purchases, newest first.", permission_classes=[IsReader])
-    async def purchases(self, info: Info, first: int | None = None) -> list[Purchase]:
+    async def purchases(
+        self, info: Info[Context, None], first: int | None = None
+    ) -> list[Purchase]:
         services = info.context.services
         limit = page_size(first, services.config.limits)
         frame = await services.read(services.store.purchase_history, self.id, limit=limit)
@@ -348,7 +351,7 @@ class Segment(_StoreNode, relay.Node):
 
     @strawberry.field(description="Members by key.", permission_classes=[IsReader])
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> relay.Connection[Customer]:
         services = info.context.services
         limit = page_size(first, services.config.limits)
@@ -361,7 +364,7 @@ class Segment(_StoreNode, relay.Node):
         return keyset_connection(nodes, [n.id for n in nodes], limit)
 
     @strawberry.field(description="Size, spend, recency, tops and price sensitivity.")
-    async def profile(self, info: Info) -> SegmentProfile:
+    async def profile(self, info: Info[Context, None]) -> SegmentProfile:
         services = info.context.services
         frame = await services.read(services.store.read_cypher, SEGMENT_SIZE, {"segment": self.id})
         size = int(frame.iloc[0, 0]) if len(frame) else 0

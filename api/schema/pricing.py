@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
 from ...pricing.whatif import Scenario, WhatIfConfig, what_if
+from ..context import Context
 from ..errors import invalid, unavailable
 from ..permissions import IsPricing, IsReader
 from ..services import Services
@@ -186,7 +187,7 @@ class PricingQuery:
         permission_classes=[IsReader],
     )
     async def personalized_price(
-        self, info: Info, customer_id: str, product_id: str
+        self, info: Info[Context, None], customer_id: str, product_id: str
     ) -> PersonalizedPrice:
         services, context = info.context.services, info.context
         pair = (check_key(customer_id, "customerId"), check_key(product_id, "productId"))
@@ -205,7 +206,7 @@ class PricingQuery:
         permission_classes=[IsReader],
     )
     async def personalized_prices(
-        self, info: Info, pairs: list[PricePairInput]
+        self, info: Info[Context, None], pairs: list[PricePairInput]
     ) -> list[PersonalizedPrice]:
         services = info.context.services
         batch_size(pairs, services.config.limits, field="pairs")
@@ -237,7 +238,7 @@ class PricingQuery:
     )
     async def what_if(
         self,
-        info: Info,
+        info: Info[Context, None],
         product_ids: list[str],
         kind: ScenarioKind,
         value: float = 0.0,
@@ -256,7 +257,7 @@ class PricingQuery:
     )
     async def audit_log(
         self,
-        info: Info,
+        info: Info[Context, None],
         customer_id: str | None = None,
         product_id: str | None = None,
         since: datetime | None = None,
@@ -282,13 +283,13 @@ class PricingQuery:
         description="Price changes waiting for approval, oldest first (role pricing).",
         permission_classes=[IsPricing],
     )
-    async def pending_price_changes(self, info: Info) -> list[PriceChange]:
+    async def pending_price_changes(self, info: Info[Context, None]) -> list[PriceChange]:
         services = info.context.services
         changes = await services.read(services.approvals.pending)
         return [price_change(c) for c in changes]
 
     @strawberry.field(description="Versions of the encoder, policy and demand model.")
-    async def model_versions(self, info: Info) -> ModelVersions:
+    async def model_versions(self, info: Info[Context, None]) -> ModelVersions:
         services = info.context.services
         return await services.read(model_versions, services)
 

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from ...gnn.reasons import Recommendation as RecommendationModel
+from ..context import Context
 from ..errors import invalid, unavailable
 from ..permissions import IsReader
 from ..services import Services, encode_text
@@ -24,7 +25,7 @@ class Recommendation:
     via_product_id: str | None = strawberry.field(description="The product the reason cites.")
 
     @strawberry.field
-    async def product(self, info: Info) -> Product | None:
+    async def product(self, info: Info[Context, None]) -> Product | None:
         return await Product.load(info, self.key)
 
 
@@ -61,7 +62,7 @@ class RecommendQuery:
     )
     async def recommendations(
         self,
-        info: Info,
+        info: Info[Context, None],
         customer_id: str | None = None,
         product_id: str | None = None,
         new_product_text: str | None = None,
