@@ -48,7 +48,7 @@ from ..pricing.config import PricingConfig
 from ..pricing.demand import DemandModel
 from ..pricing.guardrail_config import GuardrailConfig
 from ..pricing.policy import QuotePolicy
-from ..pricing.quote_factory import build_quote_service, load_policy
+from ..pricing.quote_factory import build_quote_service, load_policy, open_recorders
 from . import model_files
 from .config import ApiConfig
 from .settings import Settings
@@ -328,6 +328,7 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
             hint="run `pricegraph fit-demand`",
         )
         demand = DemandModel.load(config.demand_path) if has_demand else None
+        audit, approvals = open_recorders(settings.pricing)
         services = Services(
             settings=settings,
             config=config,
@@ -337,8 +338,8 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
             similarity=Similarity(vectors, collections, lambda: services.encoder()),
             checkpoint=checkpoint,
             recommender=recommender,
-            audit=AuditLog(settings.pricing.audit_path),
-            approvals=ApprovalQueue(settings.pricing.audit_path),
+            audit=audit,
+            approvals=approvals,
             policy=load_policy(settings.pricing),
             demand=demand,
         )

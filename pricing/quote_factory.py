@@ -11,7 +11,9 @@ here, from the same settings:
    ``pricegraph train-pricing`` wrote); with none, quotes are at list price and a
    warning says so (:func:`load_policy`);
 3. the GNN ``graph`` vectors are used only when customers and products both have them
-   (:func:`graph_vectors`).
+   (:func:`graph_vectors`);
+4. quotes are recorded in the audit log, and large changes wait in the approval
+   queue, both in the SQLite file ``pricing.audit_path`` (:func:`open_recorders`).
 
 No demand model is passed: the policy does not read one, so a rationale citing its
 elasticity would explain something the price did not use.
@@ -94,6 +96,21 @@ def graph_vectors(
     return vectors if has_both else None
 
 
+def open_recorders(pricing: PricingConfig) -> tuple[AuditLog, ApprovalQueue]:
+    """The audit log quotes are recorded in and the approval queue large price changes
+    wait in, both in ``pricing.audit_path``; the caller closes them.
+
+    Args:
+        pricing: The pricing section, paths resolved.
+    """
+    audit = AuditLog(pricing.audit_path)
+    try:
+        return audit, ApprovalQueue(pricing.audit_path)
+    except BaseException:
+        audit.close()
+        raise
+
+
 def build_quote_service(
     store: GraphStore,
     vectors: VectorStore | None,
@@ -112,7 +129,8 @@ def build_quote_service(
         vectors: The vector store (used only when customers and products are embedded).
         pricing: The pricing section, paths resolved; saved guardrails are applied here.
         collections: ``products`` / ``customers`` / ``brands`` -> collection name.
-        audit: Where quotes are recorded (``None``: not recorded, e.g. for replays).
+        audit: Where quotes are recorded (``None``: not recorded, e.g. for replays);
+            see :func:`open_recorders`.
         approvals: The approval queue (``None``: nothing waits for approval).
         policy: An already loaded policy (default: :func:`load_policy` of ``pricing``);
             the API passes its own so that a guardrail change does not reload it.
@@ -135,4 +153,4 @@ def build_quote_service(
     )
 
 
-__all__ = ["build_quote_service", "graph_vectors", "load_policy"]
+__all__ = ["build_quote_service", "graph_vectors", "load_policy", "open_recorders"]

@@ -33,17 +33,14 @@ def open_quote_service(settings: Settings, *, is_recorded: bool = True) -> Itera
     Raises:
         ConfigError, ModelError: As :func:`~pricegraph.pricing.quote_factory.build_quote_service`.
     """
-    from ...pricing.approvals import ApprovalQueue
-    from ...pricing.audit import AuditLog
-    from ...pricing.quote_factory import build_quote_service
+    from ...pricing.quote_factory import build_quote_service, open_recorders
 
     with ExitStack() as stack:
         store = stack.enter_context(open_store(settings))
         vectors = stack.enter_context(open_vectors(settings))
         audit = approvals = None
         if is_recorded:
-            audit = stack.enter_context(AuditLog(settings.pricing.audit_path))
-            approvals = stack.enter_context(ApprovalQueue(settings.pricing.audit_path))
+            audit, approvals = (stack.enter_context(p) for p in open_recorders(settings.pricing))
         yield build_quote_service(
             store,
             vectors,

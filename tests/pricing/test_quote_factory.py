@@ -15,7 +15,12 @@ from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.guardrail_store import save_guardrails
 from pricegraph.pricing.policy import ListPricePolicy
-from pricegraph.pricing.quote_factory import build_quote_service, graph_vectors, load_policy
+from pricegraph.pricing.quote_factory import (
+    build_quote_service,
+    graph_vectors,
+    load_policy,
+    open_recorders,
+)
 
 
 def test_no_trained_policy_warns_and_quotes_at_list_price(
@@ -89,3 +94,14 @@ def test_without_embedded_collections_quotes_go_without_vectors(
     assert service.model_versions["encoder"] == "none"
     quote = service.quote(world.customers[0], world.products[0], requested_by="test")
     assert not quote.is_personalized
+
+
+def test_recorders_share_the_configured_file(tmp_path: Path) -> None:
+    pricing = PricingConfig().resolved(tmp_path)
+    audit, approvals = open_recorders(pricing)
+    try:
+        assert audit.count() == 0 and approvals.pending() == []
+        assert pricing.audit_path.is_file()
+    finally:
+        audit.close()
+        approvals.close()
