@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from cli_support import run_cli as _run
 from cli_support import runner
 
 from pricegraph.api.cli import app
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.gnn.checkpoint import load_checkpoint
+from pricegraph.gnn.data import export_hetero
+from pricegraph.gnn.features import NUM_BEHAVIOUR_FEATURES
 from pricegraph.gnn.service import graph_vectors
+from pricegraph.gnn.train import customer_features
+from pricegraph.graph.config import GraphConfig
+from pricegraph.graph.factory import make_graph_store
+from pricegraph.pricing.customer_states import behaviour_basis
 
 
 def test_train_gnn_needs_text_vectors_first(env: Path) -> None:
@@ -48,6 +55,20 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
         assert len(texts) == len(products)
         payload = vectors.payloads("pricegraph_products")[products[0]]
         assert payload["graph_model"] == checkpoint.model_version and "text_hash" in payload
+        # The price-behaviour head reads each customer's behaviour back from its vector:
+        # the basis pricing reads the graph state through.
+        basis = behaviour_basis(models / "latest.pt", 64)
+        assert basis is not None and basis.shape == (NUM_BEHAVIOUR_FEATURES, 64)
+        store = make_graph_store(GraphConfig(path=env / "var" / "graph", buffer_pool_mb=128))
+        try:
+            snapshot = export_hetero(store, feature_dim=384)
+        finally:
+            store.close()
+        behaviour = customer_features(snapshot, 2**62)[:, -NUM_BEHAVIOUR_FEATURES:].numpy()
+        read = np.stack([found[key] for key in customers]) @ basis.T
+        known = np.abs(behaviour).sum(axis=1) > 0
+        fits = [np.corrcoef(read[known, i], behaviour[known, i])[0, 1] for i in range(2)]
+        assert min(fits) > 0.5, fits  # markdown depth paid, price level bought
     finally:
         vectors.close()
     # Segments change the customers' payloads; the re-embed that follows rewrites
