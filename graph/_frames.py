@@ -119,6 +119,31 @@ def to_arrow(frame: pd.DataFrame, properties: dict[str, PropType], columns: list
     return pa.Table.from_arrays(arrays, names=columns)
 
 
+def read_frame(properties: dict[str, PropType], frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a read result) with the dtypes the embedded store's Arrow reads have.
+
+    Each column is typed by ``properties`` whatever its values, so an all-null
+    column still comes back as its schema type: ``DOUBLE`` as ``float64`` (NaN),
+    ``TIMESTAMP`` as ``datetime64[us]`` (NaT), ``STRING`` as pandas' string dtype,
+    ``INT64`` as ``int64`` (``float64`` when it holds a null) and ``BOOLEAN`` as
+    ``bool`` (``object`` with ``None`` when it holds a null), which is what Arrow's
+    ``to_pandas`` gives. A backend whose driver returns Python objects (Neo4j) calls
+    this so that both backends return the same frame.
+
+    Args:
+        properties: Column name -> type, for every column of ``frame``.
+        frame: Rows as read (Python values, ``None`` for nulls; naive UTC datetimes).
+
+    Raises:
+        GraphStoreError: A value is not of its column's type.
+    """
+    try:
+        table = to_arrow(frame, properties, [str(c) for c in frame.columns])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise GraphStoreError(f"a read result does not follow the schema: {exc}") from exc
+    return table.to_pandas()
+
+
 def changed_rows(incoming: pd.DataFrame, stored: pd.DataFrame, key: str) -> pd.DataFrame:
     """Rows of ``incoming`` whose key is in ``stored`` with at least one different value.
 
@@ -258,6 +283,7 @@ __all__ = [
     "node_frame",
     "plain_rows",
     "plain_value",
+    "read_frame",
     "to_arrow",
     "typed_frame",
 ]

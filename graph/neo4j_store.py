@@ -1,7 +1,8 @@
 """``Neo4jGraph``: the graph store on a Neo4j 5 server or cluster (Bolt, Cypher).
 
-Writes are batched ``UNWIND $rows AS row MERGE ...`` statements, ``batch_size``
-rows per managed write transaction, so the driver retries a batch that hits a
+Writes are batched ``UNWIND $rows AS row ...`` statements (``MERGE`` for nodes
+and keyed edges, ``CREATE`` for events not stored yet), ``batch_size`` rows per
+managed write transaction, so the driver retries a batch that hits a
 transient failure (a leader switch, a dropped connection) and a ``neo4j://``
 routing URI sends writes to the leader and reads to any member. Every statement
 is idempotent: a load stopped half-way leaves whole batches, and the next run
@@ -31,12 +32,14 @@ from ._frames import (
     clean_record,
     edge_frame,
     node_frame,
+    read_frame,
     typed_frame,
 )
+from ._neo4j_config import BULK_FETCH_SIZE, driver_options
 from ._shared_reads import SharedReads
-from .base import Direction, Neighbor, UpsertResult, check_read_only_procedures
+from .base import Direction, EdgeArrays, Neighbor, UpsertResult, check_read_only_procedures
 from .diff import diff_edges
-from .schema import NODES, PropType, RelSpec, node_spec, rel_spec
+from .schema import PropType, RelSpec, node_spec, rel_spec
 
 if TYPE_CHECKING:
     from neo4j import ManagedTransaction, Transaction
@@ -57,6 +60,12 @@ def _run_steps(tx: ManagedTransaction | Transaction, steps: list[_Step]) -> list
         rows = [clean_record({k: cypher.from_neo4j(v) for k, v in r.items()}) for r in result]
         out.append((keys, rows))
     return out
+
+
+def _run_columns(tx: ManagedTransaction | Transaction, query: str, params: dict[str, Any]) -> Any:
+    """Transaction function: one query's keys and value lists (no per-row dicts)."""
+    result = tx.run(cast(LiteralString, query), params)
+    return list(result.keys()), result.values()
 
 
 def _frame(records: _Records) -> pd.DataFrame:
@@ -119,8 +128,9 @@ class Neo4jGraph(SharedReads):
             self._driver = neo4j.GraphDatabase.driver(
                 uri,
                 auth=(user, password),
-                connection_timeout=connection_timeout_s,
-                max_transaction_retry_time=max_retry_time_s,
+                **driver_options(
+                    connection_timeout_s=connection_timeout_s, max_retry_time_s=max_retry_time_s
+                ),
             )
             self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
             self._driver.verify_connectivity()
@@ -140,7 +150,7 @@ class Neo4jGraph(SharedReads):
     # -- plumbing -----------------------------------------------------------------
 
     def _error(self, action: str, exc: BaseException) -> GraphStoreError:
-        detail = str(exc) or type(exc).__name__
+        detail = " ".join(str(exc).split()) or type(exc).__name__  # one line
         if self._secret:
             detail = detail.replace(self._secret, "***")
         return GraphStoreError(
@@ -150,18 +160,20 @@ class Neo4jGraph(SharedReads):
     def _transact(self, steps: list[_Step], *, write: bool) -> list[_Records]:
         """Run ``steps`` in one managed (retried) transaction, or in the open
         :meth:`transaction`."""
+        return cast(list[_Records], self._managed(_run_steps, steps, write=write))
+
+    def _managed(self, work: Any, *args: Any, write: bool, fetch_size: int | None = None) -> Any:
+        """``work(tx, *args)`` in a managed transaction, or in the open :meth:`transaction`."""
         tx: Transaction | None = getattr(self._local, "tx", None)
-        if tx is not None:
-            try:
-                return _run_steps(tx, steps)
-            except self._errors as exc:
-                raise self._error("write failed" if write else "read failed", exc) from exc
         try:
+            if tx is not None:
+                return work(tx, *args)
+            config: dict[str, Any] = {} if fetch_size is None else {"fetch_size": fetch_size}
             with self._driver.session(
-                database=self.database, bookmark_manager=self._bookmarks
+                database=self.database, bookmark_manager=self._bookmarks, **config
             ) as session:
                 run = session.execute_write if write else session.execute_read
-                return cast(list[_Records], run(_run_steps, steps))
+                return run(work, *args)
         except self._errors as exc:
             raise self._error("write failed" if write else "read failed", exc) from exc
 
@@ -198,7 +210,12 @@ class Neo4jGraph(SharedReads):
         params = cypher.to_neo4j(params)
         return _frame(self._transact([(query, params)], write=False)[0])
 
-    _run_bulk = _run  # results arrive as records either way
+    def _run_bulk(self, query: str, params: dict[str, Any]) -> pd.DataFrame:
+        """A whole-table read: every record in one fetch, built into a frame by column."""
+        keys, values = self._managed(
+            _run_columns, query, cypher.to_neo4j(params), write=False, fetch_size=BULK_FETCH_SIZE
+        )
+        return cypher.columns_frame(keys, values)
 
     def read_cypher(self, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """See :meth:`GraphStore.read_cypher`: in a READ access-mode transaction (the
@@ -318,14 +335,36 @@ class Neo4jGraph(SharedReads):
         return int(self._run(cypher.count_edges(rel_spec(rel_type)), {}).iloc[0, 0])
 
     def clear(self) -> None:
-        """Delete every node and edge of the schema's labels, in batches; the schema stays."""
-        for label in NODES:
-            deleted = _CLEAR_BATCH
-            while deleted:
-                steps = [(cypher.clear_label(label), {"limit": _CLEAR_BATCH})]
-                deleted = int(self._transact(steps, write=True)[0][1][0]["deleted"])
+        """Delete every node and edge of the schema's labels; the schema stays.
+
+        Relationships go first, then nodes, at most ``_CLEAR_BATCH`` per transaction
+        (see :func:`~._neo4j_cypher.clear_statements`), so a large graph never
+        needs one transaction's memory for all of it.
+        """
+        for statement in cypher.clear_statements():
+
+            def delete_batch(limit: int, statement: str = statement) -> int:
+                steps = [(statement, {"limit": limit})]
+                return int(self._transact(steps, write=True)[0][1][0]["deleted"])
+
+            cypher.drain(delete_batch, _CLEAR_BATCH)
 
     # -- reads --------------------------------------------------------------------
+
+    def node_frame(self, label: str) -> pd.DataFrame:
+        """See :meth:`GraphStore.node_frame`: columns typed by the schema, as embedded."""
+        frame = super().node_frame(label)
+        return frame if frame.empty else read_frame(node_spec(label).properties, frame)
+
+    def edge_arrays(self, rel_type: str) -> EdgeArrays:
+        """See :meth:`GraphStore.edge_arrays`: property arrays typed by the schema."""
+        arrays = super().edge_arrays(rel_type)
+        spec = rel_spec(rel_type)
+        if not arrays.edge_index.shape[1] or not spec.properties:
+            return arrays
+        typed = read_frame(spec.properties, pd.DataFrame(arrays.properties))
+        properties = {name: typed[name].to_numpy() for name in spec.properties}
+        return EdgeArrays(arrays.source_ids, arrays.target_ids, arrays.edge_index, properties)
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> list[dict[str, Any] | None]:
         """See :meth:`GraphStore.get_nodes`."""

@@ -6,8 +6,10 @@ Behaviour against a real server is pinned down by the shared contract suite
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 
 import neo4j
@@ -204,9 +206,11 @@ def test_statements_are_neo4j_cypher_with_parameters_only(statement: str) -> Non
         assert statement.startswith("UNWIND $keys AS k ")
 
 
-def test_event_merge_sets_properties_on_create_only() -> None:
+def test_events_are_created_with_their_properties_not_merged() -> None:
     statement = cypher.edge_merge(RELS["PURCHASED"])
-    assert "MERGE (a)-[r:PURCHASED {event_id: row.event_id}]->(b) ON CREATE SET " in statement
+    assert statement == cypher.event_create(RELS["PURCHASED"])
+    assert "CREATE (a)-[r:PURCHASED {event_id: row.event_id}]->(b) SET " in statement
+    assert "MERGE" not in statement
     assert "r.event_id = " not in statement and "r.qty = row.qty" in statement
 
 
@@ -236,3 +240,61 @@ def test_failures_after_connecting_are_wrapped(monkeypatch: pytest.MonkeyPatch) 
             assert isinstance(info.value.__cause__, neo4j.exceptions.DriverError)
     finally:
         graph.close()
+
+
+# -- against a server (PRICEGRAPH_NEO4J_URI) -------------------------------------------
+
+
+@pytest.fixture
+def server_graph() -> Iterator[Neo4jGraph]:
+    """The Neo4j store on the scratch database of ``PRICEGRAPH_NEO4J_URI``, emptied."""
+    uri = os.environ.get("PRICEGRAPH_NEO4J_URI")
+    if not uri:
+        pytest.skip("needs a Neo4j server: set PRICEGRAPH_NEO4J_URI (a scratch database)")
+    graph = Neo4jGraph(
+        uri,
+        user=os.environ.get("PRICEGRAPH_NEO4J_USER", "neo4j"),
+        password=os.environ.get("PRICEGRAPH_NEO4J_PASSWORD", ""),
+        database=os.environ.get("PRICEGRAPH_NEO4J_DATABASE", "neo4j"),
+    )
+    graph.clear()
+    yield graph
+    graph.clear()
+    graph.close()
+
+
+def test_clear_on_server_deletes_a_graph_larger_than_one_batch(
+    server_graph: Neo4jGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pricegraph.graph import neo4j_store
+
+    monkeypatch.setattr(neo4j_store, "_CLEAR_BATCH", 3)
+    customers = [f"c{i}" for i in range(7)]
+    server_graph.upsert_nodes("Customer", pd.DataFrame({"id": customers}))
+    server_graph.upsert_nodes("Product", pd.DataFrame({"id": ["p1", "p2"]}))
+    events = pd.DataFrame(
+        {
+            "source": customers * 2,
+            "target": ["p1"] * 7 + ["p2"] * 7,
+            "event_id": [f"v{i}" for i in range(14)],
+            "ts": ["2025-01-02T10:00:00"] * 14,
+        }
+    )
+    server_graph.upsert_edges("VIEWED", events)
+    server_graph.clear()
+    assert sum(server_graph.counts().values()) == 0
+
+
+def test_counts_on_an_empty_server_log_no_notifications(
+    server_graph: Neo4jGraph, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("DEBUG", logger="neo4j.notifications"):
+        assert sum(server_graph.counts().values()) == 0
+    assert not [r for r in caplog.records if r.name == "neo4j.notifications"]
+
+
+def test_node_frame_on_server_is_typed_like_the_embedded_store(server_graph: Neo4jGraph) -> None:
+    server_graph.upsert_nodes("Customer", pd.DataFrame({"id": ["c1", "c2"]}))
+    frame = server_graph.node_frame("Customer")
+    assert frame["signup_ts"].dtype == "datetime64[us]"
+    assert frame["id"].tolist() == ["c1", "c2"]

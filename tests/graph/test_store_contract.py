@@ -402,3 +402,39 @@ def test_transaction_commits_node_and_edges_together(store: GraphStore) -> None:
         raise RuntimeError("client went away")
     assert store.get_nodes("PricePoint", ["pp10", "pp11"]) == [None, None]
     assert store.counts()["PricePoint"] == 1
+
+
+def test_frames_follow_the_schema_types_when_values_are_all_null(store: GraphStore) -> None:
+    _small_world(store)  # no customer has a signup_ts, no product a stock_units
+    customers = store.node_frame("Customer")
+    assert customers["signup_ts"].dtype == "datetime64[us]" and customers["signup_ts"].isna().all()
+    products = store.node_frame("Product")
+    assert products["cost"].dtype == np.float64 and products["stock_units"].dtype == np.float64
+    assert pd.api.types.is_string_dtype(products["description"])
+    store.upsert_nodes("Product", pd.DataFrame({"id": ["p1"], "cost": [None]}))
+    assert store.node_frame("Product")["cost"].dtype == np.float64
+    purchases = store.edge_arrays("PURCHASED").properties
+    assert purchases["qty"].dtype == np.int64 and purchases["unit_price"].dtype == np.float64
+    assert purchases["ts"].dtype == "datetime64[us]"
+
+
+def test_new_and_stored_events_in_one_batch_create_only_the_new(store: GraphStore) -> None:
+    _small_world(store)
+    batch = pd.DataFrame(
+        {
+            "source": ["c1", "c3"],
+            "target": ["p1", "p4"],
+            "event_id": ["e1", "e9"],
+            "order_id": ["o1", None],
+            "qty": [1, 3],
+            "unit_price": [900.0, None],
+            "currency": ["EUR", None],
+            "ts": ["2025-01-02T10:00:00", "2025-04-01T00:00:00"],
+        }
+    )
+    assert store.upsert_edges("PURCHASED", batch) == UpsertResult(created=1, unchanged=1)
+    assert store.upsert_edges("PURCHASED", batch) == UpsertResult(unchanged=2)
+    assert store.counts()["PURCHASED"] == 6
+    (row,) = store.purchase_history("c3", since=datetime(2025, 4, 1)).to_dict("records")
+    assert (row["event_id"], row["product_id"], row["qty"]) == ("e9", "p4", 3)
+    assert row["order_id"] is None or pd.isna(row["order_id"])
