@@ -32,7 +32,7 @@ def test_generate_load_stats_query_reset(env: Path) -> None:
         "query",
         "MATCH (p:Product) WHERE p.list_price > $min RETURN count(p) AS n",
         "--param",
-        "min=0",
+        "min:float=0",
     )
     assert "30" in rows
     _run("load", str(mapping))
