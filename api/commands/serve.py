@@ -56,6 +56,35 @@ def example_queries(url: str, key: str | None, customer: str, product: str) -> s
     return "\n".join(lines)
 
 
+def check_servers(settings: Settings) -> None:
+    """Check that the graph and vector servers answer, before any worker starts.
+
+    Each store is opened and closed at once (a connection and a schema check),
+    so a server that is down is one error naming it, instead of uvicorn workers
+    that die at startup and are restarted without a word.
+
+    Raises:
+        GraphStoreError, VectorStoreError: One line naming every server that did
+            not answer (of the class of the first).
+    """
+    from ...embeddings.vector_factory import make_vector_store
+    from ...errors import PricegraphError
+    from ...graph import make_graph_store
+
+    failures: list[PricegraphError] = []
+    for opener in (
+        lambda: make_graph_store(settings.graph),
+        lambda: make_vector_store(settings.vectors),
+    ):
+        try:
+            opener().close()
+        except PricegraphError as exc:
+            failures.append(exc)
+    if failures:
+        message = "; ".join(" ".join(str(exc).split()) for exc in failures)
+        raise type(failures[0])(f"cannot start the API workers: {message}") from failures[0]
+
+
 def run_server(settings: Settings, config: ApiConfig) -> None:
     """Run uvicorn in the foreground: one process over ``settings``' stores, or several
     stateless workers (Neo4j and a Qdrant server) built from the environment.
@@ -121,6 +150,8 @@ def serve(
         update={k: v for k, v in changes.items() if v is not None}
     )
     check_deployment(settings, config)
+    if config.workers > 1:
+        check_servers(settings)
     customer, product = example_ids(settings) if config.workers == 1 else ("<id>", "<id>")
     url = f"http://{config.host}:{config.port}/graphql"
     console.print(

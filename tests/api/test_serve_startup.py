@@ -1,0 +1,36 @@
+"""``pricegraph serve --workers N`` refuses to start, in one line, when a server is down."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from cli_support import runner
+
+from pricegraph.api.cli import app
+
+GRAPH_URI = "bolt://127.0.0.1:1"  # port 1: closed, refused at once
+VECTORS_URL = "http://127.0.0.1:1"
+
+
+@pytest.fixture
+def servers_down(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRICEGRAPH_GRAPH__BACKEND", "neo4j")
+    monkeypatch.setenv("PRICEGRAPH_GRAPH__NEO4J_URI", GRAPH_URI)
+    monkeypatch.setenv("PRICEGRAPH_GRAPH__NEO4J_PASSWORD", "hunter2")
+    monkeypatch.setenv("PRICEGRAPH_VECTORS__URL", VECTORS_URL)
+    monkeypatch.setenv("PRICEGRAPH_VECTORS__TIMEOUT_S", "2")
+
+
+@pytest.mark.usefixtures("servers_down")
+def test_workers_refuse_to_start_naming_every_server_that_is_down() -> None:
+    started = time.monotonic()
+    result = runner.invoke(app, ["serve", "--workers", "2", "--port", "18766"])
+    assert time.monotonic() - started < 30
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output  # one error line, no example queries, no workers
+    (line,) = lines
+    assert line.startswith("error: cannot start the API workers:")
+    assert GRAPH_URI in line and VECTORS_URL in line and "hunter2" not in line
