@@ -411,7 +411,7 @@ def parse_args() -> argparse.Namespace:
     add("--train-seeds", type=int, default=1, help="hierarchies trained (CI in expected env)")
     add("--eval-seeds", type=int, default=10, help="stochastic episodes per trained hierarchy")
     add("--macro-steps", type=int, default=3000)
-    add("--micro-steps", type=int, default=3000)
+    add("--micro-steps", type=int, default=MicroConfig().total_timesteps)
     add("--explore-episodes", type=int, default=60)
     add("--validation-episodes", type=int, default=3, help="simulator episodes of the micro gate")
     add("--retail-file", type=Path, default=DEFAULT_FILE)

@@ -73,9 +73,8 @@ def demo(
     evaluate: Annotated[
         bool, typer.Option(help="Compare the encoder with the baselines (slower).")
     ] = False,
-    pricing_steps: Annotated[
-        int, typer.Option(min=1, help="PPO (macro) and TD3 (micro) timesteps each.")
-    ] = 3_000,
+    pricing_steps: Annotated[int, typer.Option(min=1, help="PPO (macro) timesteps.")] = 3_000,
+    micro_steps: Annotated[int, typer.Option(min=1, help="TD3 (micro) timesteps.")] = 20_000,
     port: Annotated[int | None, typer.Option(help="Server port (default: api.port).")] = None,
 ) -> None:
     """Run the whole chain on the embedded defaults: generate the synthetic world, load,
@@ -151,7 +150,7 @@ def demo(
         pricing = replace(
             base,
             macro=replace(base.macro, total_timesteps=pricing_steps),
-            micro=replace(base.micro, total_timesteps=pricing_steps),
+            micro=replace(base.micro, total_timesteps=micro_steps),
             seed=settings.seed,
             device=settings.device,
         )

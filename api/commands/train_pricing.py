@@ -172,7 +172,7 @@ def train_pricing_command(
         int, typer.Option(min=1, help="With --from-graph: best-selling products priced.")
     ] = 200,
     macro_steps: Annotated[int, typer.Option(min=1, help="PPO timesteps (periods).")] = 3_000,
-    micro_steps: Annotated[int, typer.Option(min=1, help="TD3 timesteps (cells).")] = 3_000,
+    micro_steps: Annotated[int, typer.Option(min=1, help="TD3 timesteps (cells).")] = 20_000,
     explore_episodes: Annotated[
         int, typer.Option(min=1, help="Random-price episodes for the demand fit.")
     ] = 60,

@@ -63,7 +63,7 @@ def test_demo_runs_the_chain_and_serves_trained_quotes(tmp_path: Path) -> None:
     }
     env.pop("PRICEGRAPH_API__KEYS", None)
     args = ["--customers", "200", "--products", "60", "--days", "120", "--gnn-epochs", "2"]
-    args += ["--pricing-steps", "200", "--port", str(port)]
+    args += ["--pricing-steps", "200", "--micro-steps", "200", "--port", str(port)]
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "pricegraph"), "demo", *args],
         env=env,
