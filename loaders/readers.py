@@ -9,8 +9,10 @@ Parquet: the 1-based row number).
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,51 @@ def read_raw(mapping: FileMapping) -> pd.DataFrame:
         raise DataValidationError(f"cannot read as {fmt}: {exc}", path=path) from exc
     frame[LINE] = np.arange(first_line, first_line + len(frame), dtype=np.int64)
     return frame
+
+
+def read_columns(mapping: FileMapping) -> list[str]:
+    """The file's column names, read without loading its rows (JSONL: every key seen)."""
+    path = mapping.path
+    if not path.exists():
+        raise DataValidationError("file does not exist", path=path)
+    fmt = mapping.file_format
+    try:
+        if fmt == "csv":
+            with pacsv.open_csv(
+                path, parse_options=pacsv.ParseOptions(delimiter=mapping.delimiter)
+            ) as reader:
+                return list(reader.schema.names)
+        if fmt == "parquet":
+            return list(pq.read_schema(path).names)
+        return list(_read_jsonl(mapping).columns)
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"cannot read as {fmt}: {exc}", path=path) from exc
+
+
+def check_mapped_columns(mapping: FileMapping, columns: Iterable[str]) -> None:
+    """Refuse a mapping that names a column the file does not have.
+
+    Only canonical names the mapping leaves unnamed may fall back to a default; a
+    column named in ``[files.columns]`` (or ``--map``) that is not in the file is a
+    typo, and loading on with the default would store wrong values silently.
+
+    Raises:
+        DataValidationError: Naming the file, the mapping key, the missing column, the
+            closest column names of the file and all of its columns.
+    """
+    given = [c for c in columns if c != LINE]
+    for canonical, column in mapping.columns.items():
+        if canonical in mapping.constants or column in given:
+            continue
+        close = difflib.get_close_matches(column, given, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise DataValidationError(
+            f"mapping key {canonical!r} names column {column!r}, which the file does not "
+            f"have{hint} (its columns: {', '.join(given)})",
+            path=mapping.path,
+            field=canonical,
+            value=column,
+        )
 
 
 def _read_csv(mapping: FileMapping) -> pd.DataFrame:
@@ -95,4 +142,4 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-__all__ = ["LINE", "read_raw"]
+__all__ = ["LINE", "check_mapped_columns", "read_columns", "read_raw"]

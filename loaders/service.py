@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..graph.base import GraphStore, UpsertResult
 from .formats import KINDS, LOAD_ORDER
 from .mapping import FileMapping
-from .readers import read_raw
+from .readers import check_mapped_columns, read_columns, read_raw
 from .record_validation import SMALL_BATCH_ROWS, validate_records
 from .validation import RefIndex, Validated, rejects_message, validate
 from .writer import NODE_LABEL, write_rows
@@ -129,8 +129,14 @@ def load_files(
         rejects_dir: Where ``<file>.rejects.csv`` files go.
         progress: A rich progress display to add tasks to (default: a new one).
         chunk_rows: Rows per write transaction.
+
+    Raises:
+        DataValidationError: A file is missing or unreadable, or the mapping names a
+            column a file does not have; checked for every file before any is written.
     """
     order = sorted(mappings, key=lambda m: LOAD_ORDER.index(m.kind))
+    for mapping in order:  # every file's columns before anything is written
+        check_mapped_columns(mapping, read_columns(mapping))
     refs = RefIndex(store)
     reports = []
     own_progress = progress is None

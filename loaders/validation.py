@@ -19,7 +19,7 @@ from ..graph._frames import isin
 from ..graph.base import GraphStore
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
-from .readers import LINE
+from .readers import LINE, check_mapped_columns
 
 REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
@@ -193,8 +193,10 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
     """Turn a raw frame (see :func:`read_raw`) into canonical typed rows.
 
     Raises:
-        DataValidationError: A required column is missing from the file altogether.
+        DataValidationError: A required column is missing from the file altogether, or
+            the mapping names a column the file does not have.
     """
+    check_mapped_columns(mapping, raw.columns)
     kind = KINDS[mapping.kind]
     source = mapping.path.name
     lines = raw[LINE].to_numpy()
