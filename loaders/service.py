@@ -3,7 +3,11 @@
 Files are applied in :data:`LOAD_ORDER` (brands before the products that name
 them). Bad rows go to ``<rejects_dir>/<file>.rejects.csv`` with the reason; good
 rows are written whatever happens to the bad ones; running the same load again
-creates nothing new and reports the same loaded / rejected / skipped counts.
+creates nothing new and reports the same loaded / rejected / skipped counts. A file
+re-loaded with corrected event values (quantity, price, currency, time of an event id
+already stored, including ids derived from the line, see
+:func:`~pricegraph.loaders.validation.derived_event_ids`) updates those events and
+counts them as updated.
 """
 
 from __future__ import annotations
@@ -170,6 +174,7 @@ def load_frame(
         refs,
         chunk_rows=chunk_rows,
         on_chunk=lambda n: progress.advance(task, n),
+        is_correcting_events=True,
     )
     return FileReport(
         path=mapping.path,
@@ -220,8 +225,14 @@ def _write_validated(
     *,
     chunk_rows: int = 1_000_000,
     on_chunk: Callable[[int], None] | None = None,
+    is_correcting_events: bool = False,
 ) -> UpsertResult:
-    """Write the good rows (only the columns given) and record their keys in ``refs``."""
+    """Write the good rows (only the columns given) and record their keys in ``refs``.
+
+    A file load corrects stored events sent again with other values
+    (``is_correcting_events``); an API write refuses them
+    (:class:`~pricegraph.errors.ConflictError`), as the store does.
+    """
     result = write_rows(
         store,
         mapping.kind,
@@ -229,6 +240,7 @@ def _write_validated(
         _present_columns(mapping, columns),
         chunk_rows=chunk_rows,
         on_chunk=on_chunk,
+        is_correcting_events=is_correcting_events,
     )
     if mapping.kind in NODE_LABEL:
         key = KINDS[mapping.kind].key or "price_point_id"

@@ -297,17 +297,34 @@ EVENT_ID_COLUMNS = (
     "product_id",
     "ts",
     "order_id",
-    "qty",
-    "unit_price",
 )
-"""The values an event id is derived from when a row has none."""
+"""What identifies an event line when a row has no ``event_id``: who did what to which
+product, when, in which order. Values a user may correct (``qty``, ``unit_price``,
+``currency``) are left out, so a corrected file re-loaded updates its events."""
 
 
 def derived_event_ids(events: pd.DataFrame) -> list[str]:
-    """``ev-<16 hex>`` per row of typed ``events``: a hash of :data:`EVENT_ID_COLUMNS`, so
-    the same event sent again gets the same id."""
-    values = events[list(EVENT_ID_COLUMNS)].astype(str)
-    hashed = pd.util.hash_pandas_object(values, index=False).to_numpy()
+    """``ev-<16 hex>`` per row of typed ``events``: a hash of :data:`EVENT_ID_COLUMNS` and
+    the line's position among the lines of that key (its line number within the order).
+
+    The position counts distinct lines in the order given: the first line of a product
+    in an order is 0, a second line of the same product (other quantity or price) is 1,
+    and so on; a line repeated with identical values gets the id of its first copy (and
+    is skipped as an exact duplicate). The same file sent again gets the same ids, and
+    so does a file whose quantities or prices were corrected in place.
+    """
+    key = list(EVENT_ID_COLUMNS)
+    content = [c for c in events.columns if not c.startswith("_") and c != "event_id"]
+    values = events[content].astype(str).reset_index(drop=True)
+    first = ~values.duplicated(keep="first").to_numpy()
+    position = pd.Series(np.zeros(len(values), dtype=np.int64))
+    position[first] = values[first].groupby(key, sort=False, dropna=False).cumcount().to_numpy()
+    copy_of = values.groupby(content, sort=False, dropna=False).ngroup().to_numpy()
+    by_copy = pd.Series(position[first].to_numpy(), index=copy_of[first])
+    position = by_copy[copy_of].to_numpy()
+    hashed = pd.util.hash_pandas_object(
+        values[key].assign(_position=position), index=False
+    ).to_numpy()
     return [f"ev-{h:016x}" for h in hashed]
 
 

@@ -1,5 +1,15 @@
 """Write validated canonical rows into the graph: nodes first, then their edges, each
-chunk's nodes and edges in one store transaction."""
+chunk's nodes and edges in one store transaction.
+
+A file re-loaded with corrected event values (an event id already stored, sent with
+another quantity, price, currency or time) updates those events in place and counts
+them as updated: a user correcting a file expects the correction, not a refusal. The
+store itself records an event once and refuses a changed payload
+(:class:`~pricegraph.errors.ConflictError`, as the API does); the loader asks it only
+on such a conflict, then deletes the stored edges of the corrected events' customer
+and product pairs, restores those pairs' other events as they were, and writes the
+chunk, all in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +17,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ..errors import ConflictError
+from ..graph._frames import changed_rows, typed_frame
 from ..graph.base import GraphStore, UpsertResult
 from ..graph.events import record_events
+from ..graph.schema import EVENT_RELS, PropType, rel_spec
 
 _NODE_COLUMNS: dict[str, tuple[str, str, dict[str, str]]] = {
     # kind: (label, key column, canonical column -> property)
@@ -83,6 +96,7 @@ def write_rows(
     *,
     chunk_rows: int = 1_000_000,
     on_chunk: Callable[[int], None] | None = None,
+    is_correcting_events: bool = False,
 ) -> UpsertResult:
     """Upsert validated rows of ``kind`` chunk by chunk.
 
@@ -100,16 +114,27 @@ def write_rows(
         chunk_rows: Rows per chunk, i.e. per transaction (on Neo4j one server
             transaction: keep it to what the server's transaction memory takes).
         on_chunk: Called with the number of rows after each chunk (progress).
+        is_correcting_events: Update stored events sent again with other values (file
+            re-loads, see the module docstring) instead of refusing them.
 
     Returns:
         The summed result of the upserts of the kind's main element (nodes, or
         event edges for ``events``).
+
+    Raises:
+        ConflictError: An event id is stored with other values and
+            ``is_correcting_events`` is false (nothing of that chunk is stored).
     """
     total = UpsertResult()
     for start in range(0, len(rows), chunk_rows):
         chunk = rows.iloc[start : start + chunk_rows]
-        with store.transaction():
-            total += _write_chunk(store, kind, chunk, present)
+        try:
+            with store.transaction():
+                total += _write_chunk(store, kind, chunk, present)
+        except ConflictError:
+            if kind != "events" or not is_correcting_events:
+                raise
+            total += _rewrite_corrected_events(store, chunk)
         if on_chunk is not None:
             on_chunk(len(chunk))
     return total
@@ -131,6 +156,67 @@ def _write_chunk(
         if len(edges):
             store.upsert_edges(rel_type, edges.set_axis(["source", "target"], axis=1))
     return result
+
+
+_STORED_BY_ID = (
+    "MATCH (c:Customer)-[r:{rel}]->(p:Product) WHERE r.event_id IN $ids "
+    "RETURN c.id AS source, p.id AS target, {props}"
+)
+_STORED_BY_PAIR = (
+    "MATCH (c:Customer)-[r:{rel}]->(p:Product) WHERE c.id IN $customers "
+    "AND p.id IN $products RETURN c.id AS source, p.id AS target, {props}"
+)
+
+
+def _rewrite_corrected_events(store: GraphStore, chunk: pd.DataFrame) -> UpsertResult:
+    """Write an events chunk some of whose ids are stored with other values.
+
+    The corrected events' ``(customer, product)`` pairs are deleted and their other
+    stored events written back unchanged, then the chunk is written: the corrected
+    events count as updated, the others as the store reports them.
+    """
+    restore, corrected = [], 0
+    for event_type, rel_type in EVENT_RELS.items():
+        rows = chunk[chunk["event_type"] == event_type]
+        if rows.empty:
+            continue
+        spec = rel_spec(rel_type)
+        props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
+        returns = ", ".join(f"r.{name} AS {name}" for name in spec.properties)
+        query = _STORED_BY_ID.format(rel=rel_type, props=returns)
+        stored = store.read_cypher(query, {"ids": [str(k) for k in rows["event_id"]]})
+        if stored.empty:
+            continue
+        columns = [c for c in ["source", "target", *spec.properties] if c in stored.columns]
+        incoming = rows.assign(source=rows["customer_id"], target=rows["product_id"])
+        incoming = incoming[[c for c in columns if c in incoming.columns]]
+        changed = changed_rows(
+            typed_frame(props, incoming, what=rel_type),
+            typed_frame(props, stored[columns], what=rel_type),
+            "event_id",
+        )
+        ids = set(changed["event_id"])
+        if not ids:
+            continue
+        pairs = stored.loc[stored["event_id"].isin(ids), ["source", "target"]].drop_duplicates()
+        query = _STORED_BY_PAIR.format(rel=rel_type, props=returns)
+        params = {
+            "customers": sorted(set(pairs["source"])),
+            "products": sorted(set(pairs["target"])),
+        }
+        around = store.read_cypher(query, params)
+        keys = pairs["source"] + "\x1f" + pairs["target"]
+        in_pair = (around["source"] + "\x1f" + around["target"]).isin(set(keys))
+        kept = around[in_pair & ~around["event_id"].isin(ids)]
+        restore.append((rel_type, pairs, kept))
+        corrected += len(ids)
+    with store.transaction():
+        for rel_type, pairs, kept in restore:
+            store.delete_edges(rel_type, pairs)
+            if len(kept):
+                store.upsert_edges(rel_type, kept)
+        result = record_events(store, chunk)
+    return UpsertResult(result.created - corrected, result.updated + corrected, result.unchanged)
 
 
 __all__ = ["NODE_LABEL", "write_rows"]
