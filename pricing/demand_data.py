@@ -88,17 +88,30 @@ def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
             )
 
 
-def _validate_transactions(tx: pd.DataFrame) -> pd.DataFrame:
-    """Checked, typed copy of the purchase lines: product_id, ts, qty, unit_price[, customer_id]."""
+FREE_LINES = "free_lines"
+"""Key of ``panel.attrs`` holding how many purchase lines at price 0 were left out."""
+
+
+def _validate_transactions(tx: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Checked, typed copy of the purchase lines (product_id, ts, qty, unit_price[,
+    customer_id]) and the number of free lines (``unit_price == 0``) left out.
+
+    Free items are valid purchases (the loader accepts a zero price) but carry no
+    price signal and ``log(price)`` is undefined at 0, so demand fitting leaves them
+    out and says how many.
+    """
     _require(tx, ["product_id", "ts", "qty", "unit_price"], "transactions")
     if "event_type" in tx.columns:
         tx = tx[tx["event_type"] == "purchase"]
+    price = pd.to_numeric(tx["unit_price"], errors="coerce").to_numpy(dtype=float)
+    is_free = price == 0
+    tx = tx[~is_free]
     out = pd.DataFrame(
         {
             "product_id": tx["product_id"].astype(str).to_numpy(),
             "ts": pd.to_datetime(tx["ts"], errors="coerce").to_numpy(),
             "qty": pd.to_numeric(tx["qty"], errors="coerce").to_numpy(dtype=float),
-            "unit_price": pd.to_numeric(tx["unit_price"], errors="coerce").to_numpy(dtype=float),
+            "unit_price": price[~is_free],
         }
     )
     if "customer_id" in tx.columns:
@@ -106,19 +119,21 @@ def _validate_transactions(tx: pd.DataFrame) -> pd.DataFrame:
     checks = [
         ("ts", out["ts"].isna(), "a timestamp"),
         ("qty", ~(out["qty"] > 0), "a number > 0"),
-        ("unit_price", ~(out["unit_price"] > 0), "a price > 0"),
+        ("unit_price", ~(out["unit_price"] > 0), "a price >= 0"),
     ]
     for field, bad, expected in checks:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
             value = tx[field].iloc[row - 1]
+            product = out["product_id"].iloc[row - 1]
             raise DataValidationError(
-                f"transactions data row {row} (1-based): expected {expected}, got {value!r}",
+                f"purchase line {row} (1-based, after {int(is_free.sum())} free lines) of "
+                f"product {product!r}: expected {expected}, got {value!r}",
                 row=row,
                 field=field,
                 value=value,
             )
-    return out
+    return out, int(is_free.sum())
 
 
 def uk_holidays(years: np.ndarray) -> pd.DatetimeIndex:
@@ -267,7 +282,8 @@ def build_panel(
 
     Args:
         transactions: One row per purchase line: ``product_id``, ``ts`` (naive UTC),
-            ``qty`` (> 0 units), ``unit_price`` (> 0, gross); optional ``customer_id``
+            ``qty`` (> 0 units), ``unit_price`` (>= 0, gross; 0 = a free item, left
+            out and counted); optional ``customer_id``
             (needed with ``segments``) and ``event_type`` (only ``purchase`` rows kept).
         catalog: Optional per product: ``product_id`` and any of ``list_price``,
             ``cost`` (per unit, same currency), ``category``, ``brand``.
@@ -278,15 +294,21 @@ def build_panel(
         config: Panel options.
 
     Returns:
-        The panel with :data:`PANEL_COLUMNS`, sorted by product_id, segment, week.
+        The panel with :data:`PANEL_COLUMNS`, sorted by product_id, segment, week;
+        ``panel.attrs[FREE_LINES]`` counts the purchase lines at price 0 (free items)
+        left out.
 
     Raises:
         DataValidationError: A required column is missing (``field`` names it), or
-            a ``qty`` / ``unit_price`` is not positive, or a ``ts`` is not a time.
+            a ``qty`` is not positive, a ``unit_price`` is negative or not a number,
+            or a ``ts`` is not a time.
     """
-    tx = _validate_transactions(transactions)
+    tx, n_free = _validate_transactions(transactions)
     if tx.empty:
-        raise DataValidationError("transactions: no purchase lines", field="qty")
+        raise DataValidationError(
+            f"transactions: no purchase lines at a price > 0 ({n_free} free lines)",
+            field="qty",
+        )
     sales = _weekly(tx, segments)
     last_week = sales["week"].max()
     if config.extend_to is not None:
@@ -302,7 +324,9 @@ def build_panel(
     panel["log_rel_price"] = np.log(panel["price"] / panel["list_price"])
     panel = pd.concat([panel, calendar_features(panel["week"])], axis=1)
     panel["competitor_price"] = _competitor(panel, competitor_prices)
-    return panel[PANEL_COLUMNS].reset_index(drop=True)
+    panel = panel[PANEL_COLUMNS].reset_index(drop=True)
+    panel.attrs[FREE_LINES] = n_free
+    return panel
 
 
 def segments_from_store(store: GraphStore) -> pd.DataFrame:
@@ -381,6 +405,7 @@ def panel_from_store(
 
 __all__ = [
     "ALL_SEGMENTS",
+    "FREE_LINES",
     "PANEL_COLUMNS",
     "PanelConfig",
     "build_panel",

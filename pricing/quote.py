@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..embeddings.base import VectorStore
-from ..errors import ConfigError, ModelError, VectorStoreError
+from ..errors import ConfigError, DataValidationError, ModelError, VectorStoreError
 from ..graph.base import GraphStore
 from .approvals import ApprovalQueue, ChangeRequest, PriceChange
 from .audit import AuditLog, AuditRecord, format_ts, parse_ts
@@ -131,6 +131,8 @@ class QuoteService:
 
         Raises:
             NotFoundError: Unknown customer or product (``kind`` and ``key`` set).
+            DataValidationError: The product has no list price (``field`` is
+                ``list_price``); see :func:`_require_list_prices`.
             ModelError: The policy returned a non-positive or non-finite multiplier.
         """
         return self.quote_batch([(customer_id, product_id)], requested_by=requested_by, now=now)[0]
@@ -154,10 +156,11 @@ class QuoteService:
                 quoted and the rationale says so).
 
         Raises:
-            NotFoundError, ModelError: As :meth:`quote`.
+            NotFoundError, DataValidationError, ModelError: As :meth:`quote`.
         """
         now = self.clock() if now is None else now
         items = self.builder.build(list(pairs), now)
+        _require_list_prices(items)
         product_ids = list(dict.fromkeys(p for _, p in pairs))
         approved = self.approvals.approved_prices(product_ids) if self.approvals else {}
         pending = self.approvals.pending_for(product_ids) if self.approvals else {}
@@ -358,6 +361,32 @@ class QuoteService:
                 f"decisions for {len(states)} states"
             )
         return decisions
+
+
+def _require_list_prices(items: Sequence[QuoteInput]) -> None:
+    """Refuse products without a list price before any level divides by it.
+
+    The catalog's ``list_price`` is optional (a load accepts products without one,
+    and the graph snapshot reads a missing one as 0), but every quote is a multiple of
+    it: zone, segment and personal multipliers, the guardrails' ratios and the
+    rationale's percentages. Quoting such a product would price it at 0 or divide by
+    zero, so it is refused with the product and the field named.
+
+    Raises:
+        DataValidationError: ``field="list_price"``, ``value`` the product id; the API
+            answers ``INVALID_INPUT``, the CLI one line and exit code 2.
+    """
+    for item in items:
+        price = item.state.list_price
+        if not (np.isfinite(price) and price > 0):
+            product_id = item.product.product_id
+            raise DataValidationError(
+                f"product {product_id!r} has no list price, and a quote is a multiple of "
+                "it; load the product with a list_price > 0 (products file, column "
+                "list_price) and quote again",
+                field="list_price",
+                value=product_id,
+            )
 
 
 def _guard(

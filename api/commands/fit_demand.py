@@ -20,6 +20,7 @@ def run_fit_demand(
     """Fit on the store's purchases, save where the API reads it, print a summary."""
     import pandas as pd
 
+    from ...pricing.demand_data import FREE_LINES
     from ...pricing.demand_store import fit_demand_from_store, save_demand
 
     status = console.status("fitting the demand model on the purchase history")
@@ -33,6 +34,7 @@ def run_fit_demand(
         ("own estimate / pooled", f"{summary['per_product']} / {summary['pooled']}"),
         ("median elasticity at list price", f"{summary['median_elasticity']:.2f}"),
         ("weeks", panel["week"].nunique()),
+        ("free lines (price 0) left out", panel.attrs.get(FREE_LINES, 0)),
         ("category groups with cross-price effect", summary["groups_with_cross"]),
     ]
     console.print(frame_table(pd.DataFrame(rows, columns=["", "value"]), title="Demand model"))

@@ -142,3 +142,15 @@ def test_train_pricing_plans_per_graph_segment_and_quotes_use_the_customers(env:
         f"from the plan of the customer's segment '{segment_of[customer]}'"
         in json.loads(result.stdout)["rationale"]
     )
+
+
+def test_quote_of_a_product_without_a_list_price_is_a_one_line_error(env: Path) -> None:
+    _run("generate", "--customers", "20", "--products", "30", "--days", "10", "--seed", "3")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    extra = env / "extra.csv"
+    extra.write_text("product_id,name\nPX,Sample sachet\n", encoding="utf-8")
+    _run("load", str(extra), "--kind", "products")  # list_price is optional in the catalog
+    result = runner.invoke(app, ["quote", "C00001", "PX"])
+    assert result.exit_code == 2 and result.exc_info[0] is SystemExit
+    assert "product 'PX' has no list price" in result.output
+    assert 'field "list_price"' in result.output and "Traceback" not in result.output

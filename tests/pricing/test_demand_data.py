@@ -11,7 +11,13 @@ import pytest
 
 from pricegraph.errors import DataValidationError
 from pricegraph.graph import GraphConfig, make_graph_store
-from pricegraph.pricing.demand_data import PANEL_COLUMNS, build_panel, panel_from_store, uk_holidays
+from pricegraph.pricing.demand_data import (
+    FREE_LINES,
+    PANEL_COLUMNS,
+    build_panel,
+    panel_from_store,
+    uk_holidays,
+)
 
 
 def _lines() -> pd.DataFrame:
@@ -147,3 +153,14 @@ def test_panel_from_embedded_store(tmp_path: Path) -> None:
         ),
     )
     pd.testing.assert_frame_equal(panel, expected, check_dtype=False)
+
+
+def test_free_lines_are_left_out_and_counted() -> None:
+    lines = _lines()
+    free = lines.iloc[[0, 3]].assign(unit_price=0.0)
+    panel = build_panel(pd.concat([lines, free], ignore_index=True))
+    assert panel.attrs[FREE_LINES] == 2
+    assert panel.equals(build_panel(lines))  # the same panel as without them
+    assert build_panel(lines).attrs[FREE_LINES] == 0
+    with pytest.raises(DataValidationError, match="no purchase lines at a price > 0"):
+        build_panel(free)
