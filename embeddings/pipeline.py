@@ -7,6 +7,11 @@ new or changed texts, rewrites only changed points, and deletes the points of
 items that are gone, so a second run over an unchanged graph does no model work
 and writes nothing.
 
+Texts are encoded and written :data:`EMBED_CHUNK` items at a time, so a run that is
+stopped keeps what it wrote and the next run resumes with the rest (a point is
+written only with its hashes). ``limit`` caps the items a run encodes or rewrites per
+collection; those left are counted (``left``) for a later run.
+
 Customer vectors come from their history: with :math:`v_p` the text vector of
 product :math:`p`, event weights :math:`w_e` (purchase 1.0, cart 0.5, view 0.25)
 and half-life :math:`h` days before the customer's latest event :math:`t^*`,
@@ -42,6 +47,9 @@ EVENT_WEIGHTS = {"PURCHASED": 1.0, "ADDED_TO_CART": 0.5, "VIEWED": 0.25}
 """Weight of each event type in a customer's history vector."""
 
 WRITE_BATCH = 1024
+"""Points per vector-store upsert."""
+EMBED_CHUNK = 2048
+"""Items encoded, then written, per step of :func:`sync_collection`."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class CollectionReport:
     deleted: int = 0
     unchanged: int = 0
     without_vector: int = 0
+    left: int = 0
+    """Items that need writing but were left for a later run by ``limit``."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,11 @@ class LazyEncoder:
         assert out is not None  # texts is not empty
         return out
 
+    def encode_quietly(self, texts: list[str], batch: int = 512) -> np.ndarray:
+        """:meth:`encode` without a progress task (the caller shows progress)."""
+        quiet = Progress(disable=True)
+        return self.encode(texts, quiet, "", batch)
+
 
 def _content_hash(parts: list[Any]) -> str:
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
@@ -159,11 +174,23 @@ def sync_collection(
     items: pd.DataFrame,
     encoder: LazyEncoder,
     progress: Progress,
+    *,
+    limit: int | None = None,
 ) -> CollectionReport:
     """Bring a text collection in line with ``items`` (columns ``key, text, payload``).
 
     Items with an empty text get no vector (counted in ``without_vector``; a
-    vector stored for them earlier is deleted).
+    vector stored for them earlier is deleted). New or changed items are encoded
+    and written :data:`EMBED_CHUNK` at a time, shortest text first.
+
+    Args:
+        vectors: The vector store.
+        spec: The collection.
+        items: What the collection should hold.
+        encoder: Loaded on first use.
+        progress: Gets one task, advanced after each written chunk.
+        limit: At most this many items encoded or rewritten by this run (``None``:
+            all); the rest are counted in ``left`` and written by a later run.
     """
     vectors.ensure_collection(spec)
     stored = vectors.payloads(spec.name, ["text_hash", "content_hash", *KEPT_PAYLOAD])
@@ -193,33 +220,63 @@ def sync_collection(
         dtype=bool,
     )
     todo = items[~is_same]
+    if len(todo) > 1:  # shortest texts first: each encoder batch pads little
+        todo = todo.iloc[np.argsort([len(t) for t in todo["text"]], kind="stable")]
+    left = 0
+    if limit is not None and len(todo) > limit:
+        todo, left = todo.iloc[:limit], len(todo) - limit
     needs_text = np.array(
         [old[k].get("text_hash") != h for k, h in zip(todo["key"], todo["text_hash"], strict=True)],
         dtype=bool,
     )
-    fresh = encoder.encode(todo.loc[needs_text, "text"].tolist(), progress, spec.name)
-    kept = vectors.vectors(spec.name, todo.loc[~needs_text, "key"].tolist(), "text")
-    by_key = dict(zip(todo.loc[needs_text, "key"], fresh, strict=True)) | kept
-    others = other_vectors(vectors, spec, [k for k in todo["key"] if k in stored], "text")
-    points = [
+    task = progress.add_task(f"embedding {spec.name}", total=len(todo))
+    for start in range(0, len(todo), EMBED_CHUNK):
+        stop = start + EMBED_CHUNK
+        points = _points(
+            vectors, spec, todo.iloc[start:stop], needs_text[start:stop], old, stored, encoder
+        )
+        for at in range(0, len(points), WRITE_BATCH):
+            vectors.upsert(spec.name, points[at : at + WRITE_BATCH])
+        progress.advance(task, len(points))
+    if len(todo):
+        vectors.optimize(spec.name)
+    return CollectionReport(
+        len(items) + without_vector,
+        int(needs_text.sum()),
+        len(todo),
+        len(gone),
+        int(is_same.sum()),
+        without_vector,
+        left,
+    )
+
+
+def _points(
+    vectors: VectorStore,
+    spec: CollectionSpec,
+    part: pd.DataFrame,
+    needs_text: np.ndarray,
+    old: dict[str, dict],
+    stored: dict[str, dict],
+    encoder: LazyEncoder,
+) -> list[VectorPoint]:
+    """The points of ``part`` (``key, text, payload, text_hash, content_hash``): texts
+    encoded where ``needs_text``, stored text vectors reused elsewhere, other named
+    vectors (the GNN's ``graph``) kept."""
+    fresh = encoder.encode_quietly(part.loc[needs_text, "text"].tolist())
+    kept = vectors.vectors(spec.name, part.loc[~needs_text, "key"].tolist(), "text")
+    by_key = dict(zip(part.loc[needs_text, "key"], fresh, strict=True)) | kept
+    others = other_vectors(vectors, spec, [k for k in part["key"] if k in stored], "text")
+    return [
         VectorPoint(
             k,
             {**others.get(k, {}), "text": by_key[k]},
             {**kept_payload(old[k], others.get(k, {})), **p, "text_hash": h, "content_hash": c},
         )
         for k, p, h, c in zip(
-            todo["key"], todo["payload"], todo["text_hash"], todo["content_hash"], strict=True
+            part["key"], part["payload"], part["text_hash"], part["content_hash"], strict=True
         )
     ]
-    _write(vectors, spec.name, points, progress)
-    return CollectionReport(
-        len(items) + without_vector,
-        int(needs_text.sum()),
-        len(points),
-        len(gone),
-        int(is_same.sum()),
-        without_vector,
-    )
 
 
 KEPT_PAYLOAD = ("graph_model",)
@@ -303,6 +360,7 @@ def brand_items(store: GraphStore) -> pd.DataFrame:
 
 
 __all__ = [
+    "EMBED_CHUNK",
     "EVENT_WEIGHTS",
     "CollectionReport",
     "EmbedReport",

@@ -40,17 +40,44 @@ def collection_names(settings: Settings) -> dict[str, str]:
     return {kind: spec.name for kind, spec in specs.items()}
 
 
-def run_embed(settings: Settings, similar_edges: int) -> EmbedReport:
-    """Embed the catalog, then optionally write ``SIMILAR_TO`` edges; prints the report."""
-    from ...embeddings.service import embed_catalog
+def run_embed(
+    settings: Settings,
+    similar_edges: int,
+    *,
+    limit: int | None = None,
+    collections: list[str] | None = None,
+) -> EmbedReport:
+    """Embed the catalog, then optionally write ``SIMILAR_TO`` edges; prints the report.
+
+    Progress is a live display on a terminal, plain lines on standard error otherwise
+    (logs, pipes, ``nohup``).
+    """
+    from rich.progress import Progress
+
+    from ...embeddings.service import COLLECTIONS, LineProgress, embed_catalog
     from ...embeddings.similarity import write_similar_edges
 
+    progress = Progress(console=console) if console.is_terminal else LineProgress()
     with open_store(settings) as store, open_vectors(settings) as vectors:
-        report = embed_catalog(
-            store, vectors, embedding=settings.embeddings, vector_config=settings.vectors
-        )
+        with progress:
+            report = embed_catalog(
+                store,
+                vectors,
+                embedding=settings.embeddings,
+                vector_config=settings.vectors,
+                progress=progress,
+                limit=limit,
+                collections=collections or COLLECTIONS,
+            )
         console.print(frame_table(report.as_frame(), title="Embedding report"))
         console.print(f"model calls: {report.model_calls} ({report.texts_encoded} texts encoded)")
+        left = {name: r.left for name, r in report.collections.items() if r.left}
+        if left:
+            console.print(
+                "left for the next run (--limit): "
+                + ", ".join(f"{n} {name}" for name, n in left.items())
+                + ("; customers wait until every product is embedded" if "products" in left else "")
+            )
         if similar_edges:
             result = write_similar_edges(
                 store, vectors, collection_names(settings)["products"], k=similar_edges
@@ -69,10 +96,23 @@ def embed(
         int,
         typer.Option(min=0, help="Also store each product's top-K neighbours as SIMILAR_TO edges."),
     ] = 0,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Encode or rewrite at most N items per collection; a later run does the rest.",
+        ),
+    ] = None,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this collection (products, brands, customers); repeatable."),
+    ] = None,
 ) -> None:
     """Embed products, brands and customers (only what changed since the last run).
 
     Vectors go to the Qdrant server in PRICEGRAPH_VECTORS__URL, or to the
-    embedded store under the data directory.
+    embedded store under the data directory. Work is written in chunks as it goes:
+    a stopped run resumes where it stopped (items already embedded with the same
+    text are skipped). Progress is plain lines when standard output is not a terminal.
     """
-    run_embed(load_settings(), similar_edges)
+    run_embed(load_settings(), similar_edges, limit=limit, collections=collection)

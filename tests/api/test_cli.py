@@ -88,6 +88,20 @@ def test_demo_runs_end_to_end(env: Path) -> None:
     assert 'personalizedPrice(customerId: \\"C' in out  # examples name a real customer
 
 
+def test_embed_limited_then_resumed_with_plain_progress(env: Path) -> None:
+    _run("generate", "--customers", "30", "--products", "20", "--brands", "5", "--days", "10")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    out = _run("embed", "--limit", "12", "--collection", "products")
+    assert "left for the next run (--limit): 8 products" in out
+    assert "embedding pricegraph_products: 12/12 (100.0 %)" in out  # plain, no terminal
+    out = _run("embed")
+    assert "embedding pricegraph_products: 8/8 (100.0 %)" in out  # only the rest
+    assert "left for the next run" not in out and "writing pricegraph_customers" in out
+    assert "model calls: 0" in _run("embed")
+    result = runner.invoke(app, ["embed", "--collection", "widgets"])
+    assert result.exit_code == 2 and "unknown collections ['widgets']" in result.output
+
+
 def test_embed_and_similar(env: Path) -> None:
     _run("generate", "--customers", "40", "--products", "20", "--brands", "5", "--days", "15")
     _run("load", str(env / "var" / "world" / "mapping.toml"))

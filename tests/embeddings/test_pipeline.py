@@ -219,3 +219,63 @@ def test_a_graph_without_brands_embeds(tmp_path, vectors, encoder) -> None:
     assert report.collections["brands"].items == 0
     assert report.collections["products"].written == 2
     bare.close()
+
+
+def test_a_limited_run_writes_its_part_and_the_next_run_embeds_only_the_rest(
+    graph, vectors, encoder
+) -> None:
+    def run(limit=None):
+        return embed_catalog(
+            graph,
+            vectors,
+            embedding=EMBEDDING,
+            vector_config=VECTORS,
+            load_encoder=CountingLoader(encoder),
+            limit=limit,
+        )
+
+    first = run(limit=30)
+    products = first.collections["products"]
+    assert (products.encoded, products.written, products.left) == (30, 30, 50)
+    assert vectors.count(NAMES["products"]) == 30  # written, not held until the end
+    assert "customers" not in first.collections  # they wait for every product vector
+    assert first.collections["brands"].left == 0
+    second = run()
+    products = second.collections["products"]
+    assert (products.encoded, products.unchanged, products.left) == (50, 30, 0)
+    customers = second.collections["customers"]  # profiles are encoded once, now
+    assert second.texts_encoded == 50 + customers.encoded
+    assert vectors.count(NAMES["products"]) == 80 and customers.written > 100
+
+
+def test_only_the_collections_asked_for_are_synced(graph, vectors, encoder) -> None:
+    report = embed_catalog(
+        graph,
+        vectors,
+        embedding=EMBEDDING,
+        vector_config=VECTORS,
+        load_encoder=CountingLoader(encoder),
+        collections=["brands"],
+    )
+    assert list(report.collections) == ["brands"] and report.texts_encoded == 8
+
+
+def test_line_progress_writes_plain_lines_at_most_every_interval() -> None:
+    import io
+
+    from pricegraph.embeddings.service import LineProgress
+
+    now = [0.0]
+    out = io.StringIO()
+    progress = LineProgress(out, every_s=10.0, clock=lambda: now[0])
+    task = progress.add_task("embedding t_products", total=100)
+    for _ in range(4):
+        now[0] += 4.0
+        progress.advance(task, 20)
+    now[0] += 4.0
+    progress.advance(task, 20)
+    assert out.getvalue().splitlines() == [
+        "embedding t_products: 0/100 (0.0 %)",
+        "embedding t_products: 60/100 (60.0 %), 5/s, 12 s, about 8 s left",
+        "embedding t_products: 100/100 (100.0 %), 5/s, 20 s",
+    ]
