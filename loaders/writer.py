@@ -171,52 +171,60 @@ _STORED_BY_PAIR = (
 def _rewrite_corrected_events(store: GraphStore, chunk: pd.DataFrame) -> UpsertResult:
     """Write an events chunk some of whose ids are stored with other values.
 
-    The corrected events' ``(customer, product)`` pairs are deleted and their other
-    stored events written back unchanged, then the chunk is written: the corrected
+    In one transaction (its reads see only committed data and its own writes): the
+    corrected events' ``(customer, product)`` pairs are deleted and their other
+    stored events written back unchanged, then the chunk is written. The corrected
     events count as updated, the others as the store reports them.
     """
-    restore, corrected = [], 0
-    for event_type, rel_type in EVENT_RELS.items():
-        rows = chunk[chunk["event_type"] == event_type]
-        if rows.empty:
-            continue
-        spec = rel_spec(rel_type)
-        props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
-        returns = ", ".join(f"r.{name} AS {name}" for name in spec.properties)
-        query = _STORED_BY_ID.format(rel=rel_type, props=returns)
-        stored = store.read_cypher(query, {"ids": [str(k) for k in rows["event_id"]]})
-        if stored.empty:
-            continue
-        columns = [c for c in ["source", "target", *spec.properties] if c in stored.columns]
-        incoming = rows.assign(source=rows["customer_id"], target=rows["product_id"])
-        incoming = incoming[[c for c in columns if c in incoming.columns]]
-        changed = changed_rows(
-            typed_frame(props, incoming, what=rel_type),
-            typed_frame(props, stored[columns], what=rel_type),
-            "event_id",
-        )
-        ids = set(changed["event_id"])
-        if not ids:
-            continue
-        pairs = stored.loc[stored["event_id"].isin(ids), ["source", "target"]].drop_duplicates()
-        query = _STORED_BY_PAIR.format(rel=rel_type, props=returns)
-        params = {
-            "customers": sorted(set(pairs["source"])),
-            "products": sorted(set(pairs["target"])),
-        }
-        around = store.read_cypher(query, params)
-        keys = pairs["source"] + "\x1f" + pairs["target"]
-        in_pair = (around["source"] + "\x1f" + around["target"]).isin(set(keys))
-        kept = around[in_pair & ~around["event_id"].isin(ids)]
-        restore.append((rel_type, pairs, kept))
-        corrected += len(ids)
+    corrected = 0
     with store.transaction():
-        for rel_type, pairs, kept in restore:
+        restore = []
+        for event_type, rel_type in EVENT_RELS.items():
+            rows = chunk[chunk["event_type"] == event_type]
+            if len(rows):
+                found = _corrected(store, rel_type, rows)
+                if found is not None:
+                    restore.append(found)
+                    corrected += found[3]
+        for rel_type, pairs, kept, _ in restore:
             store.delete_edges(rel_type, pairs)
             if len(kept):
                 store.upsert_edges(rel_type, kept)
         result = record_events(store, chunk)
     return UpsertResult(result.created - corrected, result.updated + corrected, result.unchanged)
+
+
+def _corrected(
+    store: GraphStore, rel_type: str, rows: pd.DataFrame
+) -> tuple[str, pd.DataFrame, pd.DataFrame, int] | None:
+    """``(rel_type, pairs to delete, their events to restore, corrected count)`` of the
+    events in ``rows`` stored with other values; ``None`` when there are none."""
+    spec = rel_spec(rel_type)
+    props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
+    returns = ", ".join(f"r.{name} AS {name}" for name in spec.properties)
+    query = _STORED_BY_ID.format(rel=rel_type, props=returns)
+    stored = store.read_cypher(query, {"ids": [str(k) for k in rows["event_id"]]})
+    if stored.empty:
+        return None
+    columns = [c for c in ["source", "target", *spec.properties] if c in stored.columns]
+    incoming = rows.assign(source=rows["customer_id"], target=rows["product_id"])
+    incoming = incoming[[c for c in columns if c in incoming.columns]]
+    changed = changed_rows(
+        typed_frame(props, incoming, what=rel_type),
+        typed_frame(props, stored[columns], what=rel_type),
+        "event_id",
+    )
+    ids = set(changed["event_id"])
+    if not ids:
+        return None
+    pairs = stored.loc[stored["event_id"].isin(ids), ["source", "target"]].drop_duplicates()
+    query = _STORED_BY_PAIR.format(rel=rel_type, props=returns)
+    params = {"customers": sorted(set(pairs["source"])), "products": sorted(set(pairs["target"]))}
+    around = store.read_cypher(query, params)
+    keys = set(pairs["source"] + "\x1f" + pairs["target"])
+    in_pair = (around["source"] + "\x1f" + around["target"]).isin(keys)
+    kept = around[in_pair & ~around["event_id"].isin(ids)]
+    return rel_type, pairs, kept, len(ids)
 
 
 __all__ = ["NODE_LABEL", "write_rows"]
