@@ -315,16 +315,16 @@ def derived_event_ids(events: pd.DataFrame) -> list[str]:
     """
     key = list(EVENT_ID_COLUMNS)
     content = [c for c in events.columns if not c.startswith("_") and c != "event_id"]
-    values = events[content].astype(str).reset_index(drop=True)
-    first = ~values.duplicated(keep="first").to_numpy()
-    position = pd.Series(np.zeros(len(values), dtype=np.int64))
-    position[first] = values[first].groupby(key, sort=False, dropna=False).cumcount().to_numpy()
-    copy_of = values.groupby(content, sort=False, dropna=False).ngroup().to_numpy()
-    by_copy = pd.Series(position[first].to_numpy(), index=copy_of[first])
-    position = by_copy[copy_of].to_numpy()
-    hashed = pd.util.hash_pandas_object(
-        values[key].assign(_position=position), index=False
-    ).to_numpy()
+    keys = events[key].astype(str).reset_index(drop=True)
+    key_code = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    line_code = pd.util.hash_pandas_object(
+        events[content].reset_index(drop=True), index=False
+    ).to_numpy()  # equal for identical lines (within this frame only)
+    first = ~pd.Series(line_code).duplicated().to_numpy()
+    position_of_first = pd.Series(key_code[first]).groupby(key_code[first]).cumcount()
+    by_line = pd.Series(position_of_first.to_numpy(), index=line_code[first])
+    position = by_line.loc[line_code].to_numpy()
+    hashed = pd.util.hash_pandas_object(keys.assign(_position=position), index=False).to_numpy()
     return [f"ev-{h:016x}" for h in hashed]
 
 
