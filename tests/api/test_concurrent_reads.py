@@ -18,10 +18,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from cli_support import build_world
 from pydantic import SecretStr
-from typer.testing import CliRunner
 
-from pricegraph.api.cli import app as cli
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
@@ -46,20 +45,7 @@ AUDIT = (
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """A world of 60 customers and 24 products, loaded and embedded."""
     root = tmp_path_factory.mktemp("concurrent")
-    env = {
-        "PRICEGRAPH_DATA_DIR": str(root / "var"),
-        "PRICEGRAPH_GRAPH__BUFFER_POOL_MB": "128",
-        "PRICEGRAPH_CONFIG": str(root / "absent.toml"),
-        "PRICEGRAPH_DEVICE": "cpu",
-    }
-    runner = CliRunner()
-    for args in (
-        ["generate", "--customers", "60", "--products", "24", "--days", "20", "--seed", "7"],
-        ["load", str(root / "var" / "world" / "mapping.toml")],
-        ["embed"],
-    ):
-        result = runner.invoke(cli, args, env=env)
-        assert result.exit_code == 0, result.output
+    env = build_world(root, 60, 24, 20, 7, embed=True)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)

@@ -13,14 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import build_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema, nodes
 from pydantic import SecretStr
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
-from pricegraph.api.cli import app as cli
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.errors import ErrorCode
 from pricegraph.api.schema_export import SDL_PATH
@@ -39,19 +38,7 @@ SCALARS = {
 @pytest.fixture(scope="module")
 def fuzz_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     root = tmp_path_factory.mktemp("fuzz")
-    env = {
-        "PRICEGRAPH_DATA_DIR": str(root / "var"),
-        "PRICEGRAPH_GRAPH__BUFFER_POOL_MB": "128",
-        "PRICEGRAPH_CONFIG": str(root / "absent.toml"),
-        "PRICEGRAPH_DEVICE": "cpu",
-    }
-    runner = CliRunner()
-    for args in (
-        ["generate", "--customers", "40", "--products", "40", "--days", "40", "--seed", "9"],
-        ["load", str(root / "var" / "world" / "mapping.toml")],
-    ):
-        result = runner.invoke(cli, args, env=env)
-        assert result.exit_code == 0, result.output
+    build_world(root, 40, 40, 40, 9)
     settings_ = Settings(data_dir=root / "var", graph={"path": root / "var" / "graph"})
     config = ApiConfig(keys=(ApiKey(name="fuzzer", key=SecretStr(ADMIN_KEY), role="admin"),))
     services = open_services(settings_, config)

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_support import build_world
 from pydantic import SecretStr
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
-from pricegraph.api.cli import app as cli
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.schema.mutations import ItemErrorCode, item_error_code
 from pricegraph.api.server import create_app
@@ -29,19 +28,7 @@ EVENTS = "mutation($v: [EventInput!]!) { recordEvents(events: $v) " + RESULT + "
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("items")
-    env = {
-        "PRICEGRAPH_DATA_DIR": str(root / "var"),
-        "PRICEGRAPH_GRAPH__BUFFER_POOL_MB": "128",
-        "PRICEGRAPH_CONFIG": str(root / "absent.toml"),
-        "PRICEGRAPH_DEVICE": "cpu",
-    }
-    runner = CliRunner()
-    for args in (
-        ["generate", "--customers", "30", "--products", "24", "--days", "10", "--seed", "2"],
-        ["load", str(root / "var" / "world" / "mapping.toml")],
-    ):
-        result = runner.invoke(cli, args, env=env)
-        assert result.exit_code == 0, result.output
+    env = build_world(root, 30, 24, 10, 2)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cli_support import build_world
 from pydantic import SecretStr
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
-from pricegraph.api.cli import app as cli
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
@@ -42,19 +41,7 @@ COUNTS = " fragment counts on WriteResult { created updated unchanged rejected }
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     """A small generated world, loaded, served from a 128 MiB buffer pool."""
     root = tmp_path_factory.mktemp("soak")
-    env = {
-        "PRICEGRAPH_DATA_DIR": str(root / "var"),
-        "PRICEGRAPH_GRAPH__BUFFER_POOL_MB": "128",
-        "PRICEGRAPH_CONFIG": str(root / "absent.toml"),
-        "PRICEGRAPH_DEVICE": "cpu",
-    }
-    runner = CliRunner()
-    for args in (
-        ["generate", "--customers", "200", "--products", "60", "--days", "30", "--seed", "5"],
-        ["load", str(root / "var" / "world" / "mapping.toml")],
-    ):
-        result = runner.invoke(cli, args, env=env)
-        assert result.exit_code == 0, result.output
+    env = build_world(root, 200, 60, 30, 5)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
