@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 from rich.progress import Progress
 
-from pricegraph.loaders.synthetic import WorldConfig, generate_world, write_world
 from pricegraph.pricing.evaluation import format_ci95, mean_ci95
 from pricegraph.pricing.headroom import personalisation_headroom
 from pricegraph.pricing.market import MarketModel
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig
 from pricegraph.pricing.simulator import PriceBounds, SimulatorConfig
+from pricegraph.synthetic import WorldConfig, generate_world, write_world
 
 
 def parse_args() -> argparse.Namespace:

@@ -46,7 +46,6 @@ from rich.progress import Progress
 from rich.table import Table
 
 from pricegraph.errors import DataValidationError
-from pricegraph.loaders.synthetic import WorldConfig
 from pricegraph.pricing.customer_sensitivity import fit_sensitivity
 from pricegraph.pricing.customer_states import behaviour_basis
 from pricegraph.pricing.evaluation import format_ci95, mean_ci95
@@ -60,6 +59,7 @@ from pricegraph.pricing.micro import MicroConfig
 from pricegraph.pricing.personal import group_signal, personal_evaluation
 from pricegraph.pricing.simulator import SimulatorConfig
 from pricegraph.pricing.train_pricing import PricingTrainConfig, train_pricing
+from pricegraph.synthetic import WorldConfig
 
 STATES = ("none", "graph", "text", "true")
 """``true``: the world's hidden sensitivity itself as the state, a reference no shop has."""

@@ -53,7 +53,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pricegraph.loaders.synthetic import WorldConfig, generate_world, write_world
 from pricegraph.pricing.baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
@@ -81,6 +80,7 @@ from pricegraph.pricing.micro import MicroConfig
 from pricegraph.pricing.oracle import OraclePolicy, season_profit_bound, solve_oracle
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
 from pricegraph.pricing.train_pricing import EVAL_SEED_START, PricingTrainConfig, train_pricing
+from pricegraph.synthetic import WorldConfig, generate_world, write_world
 
 DEFAULT_FILE = (
     Path(__file__).resolve().parents[2] / "shared/data/online_retail/online_retail.csv.gz"

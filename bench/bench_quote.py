@@ -47,14 +47,14 @@ from pricegraph.gnn.segments import SegmentConfig, build_segments, write_segment
 from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
 from pricegraph.pricing.approvals import ApprovalQueue
 from pricegraph.pricing.audit import AuditLog
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrails_batch import apply_guardrails_batch
 from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.quote_factory import build_quote_service
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 
 class SegmentPolicy:

@@ -35,8 +35,8 @@ from pricegraph.embeddings.similarity import ProductFilter
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
 from pricegraph.loaders.online_retail import load_online_retail
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 DEFAULT_FILE = (
     Path(__file__).resolve().parents[2] / "shared/data/online_retail/online_retail.csv.gz"

@@ -56,7 +56,6 @@ from pricegraph.gnn.train import EncoderConfig
 from pricegraph.graph.config import GraphConfig
 from pricegraph.graph.factory import make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import World, WorldConfig, generate_world, write_world
 from pricegraph.pricing.customer_sensitivity import fit_sensitivity
 from pricegraph.pricing.customer_states import (
     behaviour_basis,
@@ -65,6 +64,7 @@ from pricegraph.pricing.customer_states import (
 )
 from pricegraph.pricing.evaluation import format_ci95, mean_ci95
 from pricegraph.pricing.state_snapshot import customer_segments
+from pricegraph.synthetic import World, WorldConfig, generate_world, write_world
 
 LATENT = "latent segment"
 

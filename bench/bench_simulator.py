@@ -29,8 +29,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pricegraph.loaders.synthetic import WorldConfig, generate_world, write_world
-from pricegraph.loaders.synthetic_prices import daily_price_matrix
 from pricegraph.pricing.baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
@@ -47,6 +45,8 @@ from pricegraph.pricing.market import MarketModel
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig
 from pricegraph.pricing.oracle import OraclePolicy, season_profit_bound, solve_oracle
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
+from pricegraph.synthetic import WorldConfig, generate_world, write_world
+from pricegraph.synthetic.prices import daily_price_matrix
 
 
 def _calibration(world, market: MarketModel, config: GroundTruthMarketConfig) -> dict:

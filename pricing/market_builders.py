@@ -37,8 +37,8 @@ import pandas as pd
 from scipy.stats import poisson
 
 from ..errors import ConfigError, DataValidationError
-from ..loaders.synthetic import GroundTruth, read_ground_truth
-from ..loaders.synthetic_prices import daily_price_matrix
+from ..synthetic import GroundTruth, read_ground_truth
+from ..synthetic.prices import daily_price_matrix
 from .market import MarketModel
 
 

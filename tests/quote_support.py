@@ -17,13 +17,13 @@ from pricegraph.gnn.segments import SegmentConfig, build_segments, write_segment
 from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.demand_fit import fit_demand
 from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.quote import QuoteService
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 NOW = datetime(2025, 4, 28, 12, tzinfo=UTC)
 SPECS = collection_specs("t_", 384, 8)

@@ -89,9 +89,9 @@ def demo(
     from ...gnn.train import EncoderConfig
     from ...loaders.mapping import read_mapping
     from ...loaders.service import load_files
-    from ...loaders.synthetic_config import WorldConfig
     from ...pricing.config import DEFAULT_POLICY_DIR
     from ...pricing.train_pricing import PricingTrainConfig
+    from ...synthetic.config import WorldConfig
     from ..services import api_section
 
     settings = load_settings()

@@ -11,12 +11,12 @@ import typer
 from ._common import app, clear_errors, console, load_settings
 
 if TYPE_CHECKING:
-    from ...loaders.synthetic_config import WorldConfig
+    from ...synthetic.config import WorldConfig
 
 
 def generate_to(config: WorldConfig, out: Path, file_format: Literal["csv", "parquet"]) -> Path:
     """Generate the world of ``config`` into ``out``; returns its ``mapping.toml``."""
-    from ...loaders.synthetic import generate_world, write_world
+    from ...synthetic import generate_world, write_world
 
     started = time.perf_counter()
     with console.status("Generating the synthetic world..."):
@@ -51,7 +51,7 @@ def generate(
     Events come from a known choice model; its parameters (segments, price
     sensitivities, brand affinities) are saved as ground truth beside the data.
     """
-    from ...loaders.synthetic_config import WorldConfig
+    from ...synthetic.config import WorldConfig
 
     settings = load_settings()
     if file_format not in ("csv", "parquet"):

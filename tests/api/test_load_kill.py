@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from pricegraph.graph import GraphConfig, make_graph_store
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 _EVENTS_PROGRESS = re.compile(rb"events\.csv\.gz \(events\)[^0-9]*(\d+)/(\d+)")

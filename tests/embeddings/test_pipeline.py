@@ -18,8 +18,8 @@ from pricegraph.embeddings.similarity import ProductFilter, Similarity, write_si
 from pricegraph.errors import DataValidationError, NotFoundError
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 VECTORS = VectorConfig(collection_prefix="t_")
 EMBEDDING = EmbeddingConfig()

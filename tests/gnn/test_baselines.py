@@ -26,8 +26,8 @@ from pricegraph.gnn.split import temporal_split
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
 from pricegraph.loaders.online_retail import load_online_retail
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 # c0, c1 buy {0, 1}; c2 buys {2, 3}; c3 buys {0}; c4..c6 buy {3}.
 # Counts: product 3 is the most bought (4), but only product 1 is co-bought with 0.

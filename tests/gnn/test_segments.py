@@ -24,8 +24,8 @@ from pricegraph.gnn.segments import (
 )
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import generate_world, read_ground_truth, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
+from pricegraph.synthetic import generate_world, read_ground_truth, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 CUSTOMERS = collection_specs("t_", 384, 64)["customers"].name
 WORLD = WorldConfig(seed=11, n_customers=600, n_products=120, n_days=120)

@@ -246,9 +246,9 @@ def test_views_in_the_graph_are_priced_as_the_world_showed_them(world: World) ->
     """The exposures read from the graph: each view's price is the one the synthetic world
     showed (its event's unit price), and a view is bought when a purchase of the same
     customer and product falls on the same day."""
-    from pricegraph.loaders.synthetic import generate_world
-    from pricegraph.loaders.synthetic_config import WorldConfig
     from pricegraph.pricing.customer_states import exposures_from_store, view_prices
+    from pricegraph.synthetic import generate_world
+    from pricegraph.synthetic.config import WorldConfig
 
     events = generate_world(
         WorldConfig(seed=5, n_brands=8, n_customers=60, n_products=20, n_days=120)

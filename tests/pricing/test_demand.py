@@ -12,11 +12,11 @@ from pricing_support import simulate_panel
 from pricegraph.errors import DataValidationError, ModelError, NotFoundError
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.loaders.synthetic import generate_world, write_world
-from pricegraph.loaders.synthetic_config import WorldConfig
 from pricegraph.pricing.demand import DemandConfig, DemandModel
 from pricegraph.pricing.demand_data import panel_from_store
 from pricegraph.pricing.demand_fit import fit_demand
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 
 def test_elasticity_ci_covers_truth_and_counts_observations() -> None:

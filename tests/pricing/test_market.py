@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from pricegraph.errors import ConfigError, DataValidationError
-from pricegraph.loaders.synthetic import WorldConfig, generate_world, write_world
 from pricegraph.pricing.market import MarketModel, mnl_probabilities, ration
 from pricegraph.pricing.market_builders import (
     ConstantElasticityDemand,
     GroundTruthMarketConfig,
     market_from_ground_truth,
 )
+from pricegraph.synthetic import WorldConfig, generate_world, write_world
 
 
 def tiny_market(**overrides: object) -> MarketModel:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pricegraph.errors import ConfigError
-from pricegraph.loaders.synthetic import WorldConfig, generate_world
 from pricegraph.pricing.market_builders import GroundTruthMarketConfig, market_from_ground_truth
 from pricegraph.pricing.market_segments import UNSEGMENTED, regroup_by_segments
+from pricegraph.synthetic import WorldConfig, generate_world
 
 
 def test_regrouping_keeps_every_groups_demand_and_names_the_graph_segments() -> None:

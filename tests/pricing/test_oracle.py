@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from pricing_support import one_product_market, three_product_market
 
-from pricegraph.loaders.synthetic import WorldConfig, generate_world
 from pricegraph.pricing.baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
@@ -23,6 +22,7 @@ from pricegraph.pricing.oracle import (
     solve_oracle,
 )
 from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
+from pricegraph.synthetic import WorldConfig, generate_world
 
 
 @pytest.mark.parametrize("beta", [1.5, 2.5, 4.0])

@@ -13,17 +13,18 @@ from scipy.stats import spearmanr
 
 from pricegraph.errors import ConfigError
 from pricegraph.graph import GraphStore
-from pricegraph.loaders import KINDS, load_files, read_mapping
-from pricegraph.loaders.synthetic import (
+from pricegraph.loaders import KINDS, LOAD_ORDER, load_files, read_mapping
+from pricegraph.synthetic import (
+    TABLES,
     World,
     WorldConfig,
     generate_world,
     read_ground_truth,
     write_world,
 )
-from pricegraph.loaders.synthetic_events import choice_utility
-from pricegraph.loaders.synthetic_prices import daily_price_matrix
-from pricegraph.loaders.synthetic_text import TIER_PRICE_MULTIPLIER, TIERS
+from pricegraph.synthetic.events import choice_utility
+from pricegraph.synthetic.prices import daily_price_matrix
+from pricegraph.synthetic.text import TIER_PRICE_MULTIPLIER, TIERS
 
 SMALL = WorldConfig(
     seed=11, n_brands=8, n_products=120, n_customers=600, n_days=60, visit_rate_scale=2.0
@@ -366,3 +367,7 @@ def test_beta_tier_link_ties_sensitivity_to_the_brand_tiers_favoured() -> None:
         mean_level = level.mean()
         found[link] = spearmanr(relative.reindex(mean_level.index), mean_level).statistic
     assert abs(found[0.0]) < 0.15 and found[2.0] < -0.5
+
+
+def test_world_tables_are_loader_kinds_in_load_order() -> None:
+    assert [kind for kind in LOAD_ORDER if kind in TABLES] == list(TABLES)

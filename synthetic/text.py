@@ -6,7 +6,7 @@ alike. A later text-embedding step relies on that: nearest neighbours in
 embedding space should mostly be products of the same category.
 
 Everything here is data or a pure function of its arguments; randomness is drawn
-by the caller (:mod:`pricegraph.loaders.synthetic_catalog`) and passed in as
+by the caller (:mod:`pricegraph.synthetic.catalog`) and passed in as
 indices.
 """
 

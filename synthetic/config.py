@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from ..errors import ConfigError
-from .synthetic_names import MAX_BRANDS
+from .names import MAX_BRANDS
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ of events from a known choice model; :func:`write_world` saves the tables as fil
 in the canonical formats of :mod:`pricegraph.loaders.formats` together with a
 ``mapping.toml`` and the latent ground truth, which later work uses as a market
 simulator and as an oracle. The models are documented as math in
-:mod:`~pricegraph.loaders.synthetic_customers` (latent tastes),
-:mod:`~pricegraph.loaders.synthetic_prices` (price points) and
-:mod:`~pricegraph.loaders.synthetic_events` (visits, views, choice, returns).
+:mod:`~pricegraph.synthetic.customers` (latent tastes),
+:mod:`~pricegraph.synthetic.prices` (price points) and
+:mod:`~pricegraph.synthetic.events` (visits, views, choice, returns).
 
 The same :class:`WorldConfig` (seed included) always gives identical tables: each
 stage draws from its own child of ``numpy.random.SeedSequence(config.seed)``.
@@ -29,19 +29,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .formats import LOAD_ORDER
-from .synthetic_catalog import Catalog, leaf_category_ids, make_catalog
-from .synthetic_config import SEGMENT_PRESETS, SegmentSpec, WorldConfig
-from .synthetic_customers import Population, make_population
-from .synthetic_events import WEEKDAY_FACTOR, holiday_ramp, simulate_events, weekday_factor
-from .synthetic_prices import (
+from .catalog import Catalog, leaf_category_ids, make_catalog
+from .config import SEGMENT_PRESETS, SegmentSpec, WorldConfig
+from .customers import Population, make_population
+from .events import WEEKDAY_FACTOR, holiday_ramp, simulate_events, weekday_factor
+from .prices import (
     SaleWindow,
     daily_price_matrix,
     make_price_points,
     sale_day_mask,
     sale_windows,
 )
-from .synthetic_text import TIERS
+from .text import TIERS
 
 FORMULAS = {
     "utility": (
@@ -111,6 +110,11 @@ class GroundTruth:
         )
 
 
+TABLES = ("brands", "categories", "competitors", "products", "customers", "prices", "events")
+"""The world's tables, file kinds of :mod:`pricegraph.loaders.formats`, in its load order
+(referenced before referencing; ``tests/synthetic/test_world.py`` checks the two agree)."""
+
+
 @dataclass(frozen=True, eq=False)
 class World:
     """A generated world: canonical tables (see :mod:`~pricegraph.loaders.formats`) and truth.
@@ -139,7 +143,7 @@ class World:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the canonical tables by kind, in load order."""
-        return {kind: getattr(self, kind) for kind in LOAD_ORDER if hasattr(self, kind)}
+        return {kind: getattr(self, kind) for kind in TABLES}
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{kind}={len(df)}" for kind, df in self.tables().items())
@@ -255,7 +259,7 @@ def _ground_truth(
         }
     )
     params = {
-        "generator": "pricegraph.loaders.synthetic",
+        "generator": "pricegraph.synthetic",
         "seed": config.seed,
         "config": asdict(config),
         "formulas": FORMULAS,
@@ -339,7 +343,7 @@ def write_world(
 
     header = (
         "# Pricegraph load mapping: which file holds which kind, and how its columns map.\n"
-        f"# Synthetic world (pricegraph.loaders.synthetic), seed {world.config.seed}; column\n"
+        f"# Synthetic world (pricegraph.synthetic), seed {world.config.seed}; column\n"
         "# names are canonical, so no [files.columns] tables are needed.\n\n"
     )
     mapping_path = out_dir / "mapping.toml"
@@ -364,6 +368,7 @@ def read_ground_truth(out_dir: Path) -> GroundTruth:
 __all__ = [
     "FORMULAS",
     "SEGMENT_PRESETS",
+    "TABLES",
     "GroundTruth",
     "SegmentSpec",
     "World",

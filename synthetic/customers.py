@@ -27,9 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .synthetic_catalog import Catalog
-from .synthetic_config import WorldConfig
-from .synthetic_text import LEAVES, TIER_PRICE_MULTIPLIER
+from .catalog import Catalog
+from .config import WorldConfig
+from .text import LEAVES, TIER_PRICE_MULTIPLIER
 
 _COUNTRIES = ("DE", "FR", "IT", "GB", "US", "ES", "NL", "CH", "BE", "AT")
 _COUNTRY_SHARES = np.array([0.18, 0.16, 0.14, 0.14, 0.10, 0.08, 0.07, 0.05, 0.04, 0.04])

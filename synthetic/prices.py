@@ -28,8 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .synthetic_catalog import Catalog
-from .synthetic_config import WorldConfig
+from .catalog import Catalog
+from .config import WorldConfig
 
 _KIND_RANK = {"list": 0, "markdown": 1, "competitor": 2}
 _OPEN_LIST, _OPEN_COMPETITOR = -1, -2  # end_day markers of open-ended price points

@@ -47,7 +47,7 @@ def brand_description(name: str, tier: int, city: int, lines: tuple[str, str]) -
 
     Args:
         name: Brand name.
-        tier: Index into :data:`~pricegraph.loaders.synthetic_text.TIERS`.
+        tier: Index into :data:`~pricegraph.synthetic.text.TIERS`.
         city: Any integer; picks the home city modulo the city list.
         lines: The two product lines (keys of :data:`VOCABULARY`) the brand is known for.
     """

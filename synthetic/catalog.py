@@ -1,6 +1,6 @@
 """The synthetic catalog: category tree, brands, products and competitors.
 
-Brands have a tier (:data:`~pricegraph.loaders.synthetic_text.TIERS`) and a few
+Brands have a tier (:data:`~pricegraph.synthetic.text.TIERS`) and a few
 product lines they specialise in. A product's list price is
 
 .. math::
@@ -21,9 +21,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .synthetic_config import WorldConfig
-from .synthetic_names import brand_description, brand_name, competitor_name
-from .synthetic_text import (
+from .config import WorldConfig
+from .names import brand_description, brand_name, competitor_name
+from .text import (
     LEAVES,
     ROOTS,
     TIER_COST_RATIO,

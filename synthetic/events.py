@@ -49,9 +49,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from .synthetic_catalog import Catalog
-from .synthetic_config import WorldConfig
-from .synthetic_customers import Population
+from .catalog import Catalog
+from .config import WorldConfig
+from .customers import Population
 
 EVENT_TYPES = ("view", "cart", "purchase", "return")
 """Event types, in the order used to break ties between events at the same second."""
