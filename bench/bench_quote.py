@@ -43,7 +43,6 @@ from rich.progress import Progress
 
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.pipeline import collection_specs
-from pricegraph.gnn.segments import SegmentConfig, build_segments, write_segments
 from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
@@ -53,6 +52,7 @@ from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrails_batch import apply_guardrails_batch
 from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.quote_factory import build_quote_service
+from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig
 

@@ -50,7 +50,6 @@ from pricegraph.embeddings.pipeline import collection_specs
 from pricegraph.embeddings.service import embed_catalog
 from pricegraph.embeddings.vector_factory import make_vector_store
 from pricegraph.errors import DataValidationError
-from pricegraph.gnn.segments import SegmentConfig, build_segments, write_segments
 from pricegraph.gnn.service import GnnRunConfig, train_gnn
 from pricegraph.gnn.train import EncoderConfig
 from pricegraph.graph.config import GraphConfig
@@ -64,6 +63,7 @@ from pricegraph.pricing.customer_states import (
 )
 from pricegraph.pricing.evaluation import format_ci95, mean_ci95
 from pricegraph.pricing.state_snapshot import customer_segments
+from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import World, WorldConfig, generate_world, write_world
 
 LATENT = "latent segment"

@@ -1,4 +1,6 @@
-"""GNN data export, temporal evaluation protocol, baselines and customer segments.
+"""GNN data export, temporal evaluation protocol and baselines.
+
+Customer segments live in :mod:`pricegraph.segments`.
 
 The public names below are imported on first use (:func:`pricegraph.lazy_exports`):
 ``import pricegraph.gnn.split`` does not load torch.
@@ -16,14 +18,6 @@ if TYPE_CHECKING:
     from .evaluate import baseline_scores, evaluate_baselines, print_baselines
     from .lightgcn import LightGCNConfig, TrainResult, train_lightgcn
     from .metrics import RankingResult, ScoreFn, evaluate_ranking
-    from .segment_plot import plot_segments
-    from .segments import (
-        SegmentConfig,
-        SegmentResult,
-        adjusted_rand,
-        build_segments,
-        write_segments,
-    )
     from .split import CustomerItems, EvalWindow, Split, message_passing_data, temporal_split
 
 __getattr__, __dir__ = lazy_exports(
@@ -34,14 +28,6 @@ __getattr__, __dir__ = lazy_exports(
         ".evaluate": ("baseline_scores", "evaluate_baselines", "print_baselines"),
         ".lightgcn": ("LightGCNConfig", "TrainResult", "train_lightgcn"),
         ".metrics": ("RankingResult", "ScoreFn", "evaluate_ranking"),
-        ".segment_plot": ("plot_segments",),
-        ".segments": (
-            "SegmentConfig",
-            "SegmentResult",
-            "adjusted_rand",
-            "build_segments",
-            "write_segments",
-        ),
         ".split": (
             "CustomerItems",
             "EvalWindow",
@@ -59,24 +45,18 @@ __all__ = [
     "LightGCNConfig",
     "RankingResult",
     "ScoreFn",
-    "SegmentConfig",
-    "SegmentResult",
     "Split",
     "TrainResult",
-    "adjusted_rand",
     "baseline_scores",
-    "build_segments",
     "evaluate_baselines",
     "evaluate_ranking",
     "export_hetero",
     "item_knn_scores",
     "message_passing_data",
-    "plot_segments",
     "popularity_scores",
     "print_baselines",
     "random_scores",
     "temporal_split",
     "text_scores",
     "train_lightgcn",
-    "write_segments",
 ]

@@ -117,7 +117,7 @@ NODES: dict[str, NodeSpec] = {
                 "name": S,
                 "description": S,
                 "version": S,
-                # the profile at segmentation time (gnn.segment_profiles)
+                # the profile at segmentation time (segments.profiles)
                 "spend_mean": D,
                 "spend_median": D,
                 "orders_mean": D,

@@ -28,9 +28,9 @@ import pandas as pd
 from ..embeddings.base import VectorStore
 from ..errors import ModelError, VectorStoreError
 from ..gnn.checkpoint import load_checkpoint
-from ..gnn.segments import SegmentConfig, behaviour_features, purchase_lines
 from ..gnn.service import graph_vectors
 from ..graph.base import GraphStore
+from ..segments.clustering import SegmentConfig, behaviour_features, purchase_lines
 from .customer_sensitivity import exposures
 from .state_snapshot import NAT_US, customer_segments, datetimes_us
 

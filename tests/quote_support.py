@@ -13,7 +13,6 @@ from pricing_support import simulate_panel
 
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.pipeline import collection_specs
-from pricegraph.gnn.segments import SegmentConfig, build_segments, write_segments
 from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
@@ -22,6 +21,7 @@ from pricegraph.pricing.demand_fit import fit_demand
 from pricegraph.pricing.guardrail_config import GuardrailConfig
 from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.quote import QuoteService
+from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig
 

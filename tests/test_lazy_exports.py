@@ -10,7 +10,7 @@ import pytest
 
 from pricegraph import lazy_exports
 
-LAZY_PACKAGES = ["embeddings", "gnn", "graph", "loaders", "pricing", "synthetic"]
+LAZY_PACKAGES = ["embeddings", "gnn", "graph", "loaders", "pricing", "segments", "synthetic"]
 
 
 @pytest.mark.parametrize("package", LAZY_PACKAGES)
@@ -24,7 +24,8 @@ def test_every_public_name_resolves(package: str) -> None:
 def test_importing_a_package_imports_none_of_its_modules() -> None:
     code = (
         "import sys, pricegraph.gnn, pricegraph.pricing, pricegraph.graph, "
-        "pricegraph.loaders, pricegraph.embeddings, pricegraph.synthetic;"
+        "pricegraph.loaders, pricegraph.embeddings, pricegraph.synthetic, "
+        "pricegraph.segments;"
         "print(sorted(m for m in sys.modules if m.count('.') > 1 and m.startswith('pricegraph')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

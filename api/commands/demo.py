@@ -84,13 +84,13 @@ def demo(
     Safe to run again: the world is the same for the same seed, the load is
     idempotent, and models get new versions.
     """
-    from ...gnn.segments import SegmentConfig
     from ...gnn.service import GnnRunConfig
     from ...gnn.train import EncoderConfig
     from ...loaders.mapping import read_mapping
     from ...loaders.service import load_files
     from ...pricing.config import DEFAULT_POLICY_DIR
     from ...pricing.train_pricing import PricingTrainConfig
+    from ...segments.clustering import SegmentConfig
     from ...synthetic.config import WorldConfig
     from ..services import api_section
 

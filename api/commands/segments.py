@@ -12,7 +12,7 @@ from ._common import app, clear_errors, console, frame_table, load_settings, ope
 from .embed import collection_names, open_vectors
 
 if TYPE_CHECKING:
-    from ...gnn.segments import SegmentConfig, SegmentResult
+    from ...segments.clustering import SegmentConfig, SegmentResult
     from ..settings import Settings
 
 
@@ -20,8 +20,8 @@ def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -
     """Build, print, store and plot the segments."""
     import pandas as pd
 
-    from ...gnn.segment_plot import plot_segments
-    from ...gnn.segments import build_segments, write_segments
+    from ...segments.clustering import build_segments, write_segments
+    from ...segments.plot import plot_segments
 
     with open_store(settings) as store, open_vectors(settings) as vectors:
         customers = collection_names(settings)["customers"]
@@ -68,7 +68,7 @@ def segments(
     IN_SEGMENT edges (re-runs of a version replace its edges). Vectors need
     `pricegraph embed` first, or --vector-weight 0.
     """
-    from ...gnn.segments import SegmentConfig
+    from ...segments.clustering import SegmentConfig
 
     settings = load_settings()
     try:

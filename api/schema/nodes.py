@@ -275,7 +275,7 @@ PROFILE_FIELDS = (
 def segment_profile(
     description: str | None, name: str | None, size: int, stored: dict[str, Any] | None = None
 ) -> SegmentProfile:
-    """The profile written with the segment (see :mod:`pricegraph.gnn.segment_profiles`):
+    """The profile written with the segment (see :mod:`pricegraph.segments.profiles`):
     its properties, or, for segments stored before they existed, parsed from the
     description."""
     stored = stored or {}

@@ -14,16 +14,16 @@ from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.embeddings.pipeline import collection_specs
 from pricegraph.embeddings.service import embed_catalog
-from pricegraph.gnn.segment_plot import plot_segments
-from pricegraph.gnn.segments import (
+from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
+from pricegraph.loaders import load_files, read_mapping
+from pricegraph.segments.clustering import (
     SegmentConfig,
     adjusted_rand,
     behaviour_features,
     build_segments,
     write_segments,
 )
-from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
-from pricegraph.loaders import load_files, read_mapping
+from pricegraph.segments.plot import plot_segments
 from pricegraph.synthetic import generate_world, read_ground_truth, write_world
 from pricegraph.synthetic.config import WorldConfig
 

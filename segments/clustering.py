@@ -41,7 +41,7 @@ from ..embeddings.base import VectorStore
 from ..embeddings.catalog import product_table
 from ..errors import DataValidationError
 from ..graph.base import GraphStore, UpsertResult
-from .segment_profiles import profile_segments, segment_key
+from .profiles import profile_segments, segment_key
 
 BEHAVIOUR_COLUMNS = ("recency_days", "frequency", "monetary", "discount_share")
 """Raw behaviour features per customer, in feature-matrix order."""

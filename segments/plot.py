@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
-from .segments import SegmentResult
+from .clustering import SegmentResult
 
 
 def plot_segments(result: SegmentResult, path: Path, *, max_points: int = 20_000) -> Path:
