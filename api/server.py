@@ -31,7 +31,7 @@ from .errors import coded, mask_error
 from .metrics import ApiMetrics, MetricsMiddleware
 from .schema import build_schema
 from .services import Services, api_section, open_services
-from .settings import Settings
+from .settings import Settings, load_settings
 
 logger = logging.getLogger("pricegraph.api")
 
@@ -151,8 +151,6 @@ def create_app(
 
 def app_from_environment() -> Starlette:
     """An app from the environment's settings (the uvicorn factory of several workers)."""
-    from .commands._common import load_settings
-
     return create_app(load_settings())
 
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from ..embeddings.config import EmbeddingConfig, VectorConfig
+from ..errors import ConfigError
 from ..graph.config import GraphConfig
 from ..loaders.config import LoaderConfig
 from ..pricing.config import PricingConfig
@@ -92,4 +93,21 @@ class Settings(BaseSettings):
         return self.model_dump(mode="json")
 
 
-__all__ = ["Settings"]
+def load_settings() -> Settings:
+    """Settings from the environment and config file; a bad value is a ``ConfigError``.
+
+    The one entry point of the CLI's commands and of the server's worker processes.
+
+    Raises:
+        ConfigError: Naming every invalid setting (dotted path) with pydantic's message.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+__all__ = ["Settings", "load_settings"]

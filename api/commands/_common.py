@@ -57,19 +57,10 @@ def clear_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def load_settings() -> Settings:
-    """Settings from the environment and config file; a bad value exits with its name."""
-    from pydantic import ValidationError
+    """:func:`pricegraph.api.settings.load_settings`, imported when a command runs."""
+    from ..settings import load_settings
 
-    from ...errors import ConfigError
-    from ..settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"invalid settings: {problems}") from None
+    return load_settings()
 
 
 @contextmanager
