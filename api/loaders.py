@@ -20,24 +20,13 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 TARGETS = {
-    "brand_of_product": (
-        "MATCH (p:Product)-[:OF_BRAND]->(t:Brand) WHERE p.id IN $keys "
-        "RETURN p.id AS source, t.id AS target, 0.0 AS score"
-    ),
-    "category_of_product": (
-        "MATCH (p:Product)-[:IN_CATEGORY]->(t:Category) WHERE p.id IN $keys "
-        "RETURN p.id AS source, t.id AS target, 0.0 AS score"
-    ),
-    "parent_of_category": (
-        "MATCH (c:Category)-[:CHILD_OF]->(t:Category) WHERE c.id IN $keys "
-        "RETURN c.id AS source, t.id AS target, 0.0 AS score"
-    ),
-    "segment_of_customer": (
-        "MATCH (c:Customer)-[r:IN_SEGMENT]->(t:Segment) WHERE c.id IN $keys "
-        "RETURN c.id AS source, t.id AS target, r.score AS score"
-    ),
+    "brand_of_product": "OF_BRAND",
+    "category_of_product": "IN_CATEGORY",
+    "parent_of_category": "CHILD_OF",
+    "segment_of_customer": "IN_SEGMENT",
 }
-"""Named read queries: the single target of each source key (highest ``score`` wins)."""
+"""Named lookups -> the relationship type whose single target each source key has
+(:meth:`~pricegraph.graph.base.GraphStore.edge_targets`; highest ``score`` wins)."""
 
 
 def plain(value: Any) -> Any:
@@ -63,7 +52,8 @@ class Loaders:
         self._services = services
         self.nodes: dict[str, DataLoader[str, Row | None]] = {}
         self.targets = {
-            name: DataLoader(load_fn=self._target_loader(query)) for name, query in TARGETS.items()
+            name: DataLoader(load_fn=self._target_loader(rel_type))
+            for name, rel_type in TARGETS.items()
         }
 
     def node(self, label: str) -> DataLoader[str, Row | None]:
@@ -82,10 +72,10 @@ class Loaders:
         """Tell the ``label`` loader about rows a page query already read."""
         self.node(label).prime_many({str(r["id"]): r for r in rows})
 
-    def _target_loader(self, query: str) -> Any:
+    def _target_loader(self, rel_type: str) -> Any:
         async def load(keys: Sequence[str]) -> list[str | None]:
             services = self._services
-            frame = await services.run(services.store.read_cypher, query, {"keys": list(keys)})
+            frame = await services.run(services.store.edge_targets, rel_type, list(keys))
             if frame.empty:
                 return [None] * len(keys)
             frame = frame.sort_values(["source", "score", "target"], ascending=[True, False, True])

@@ -78,7 +78,7 @@ def load_routes(services: Services) -> list[Route]:
         keys = [str(r["id"]) for r in rows]
         linked: dict[str, dict[str, str]] = {}
         for label, target in (("Brand", "brand_of_product"), ("Category", "category_of_product")):
-            frame = store.read_cypher(TARGETS[target], {"keys": keys})
+            frame = store.edge_targets(TARGETS[target], keys)
             pairs = dict(zip(frame["source"], frame["target"], strict=True))
             nodes = store.get_nodes(label, sorted(set(pairs.values())))
             names = {n["id"]: n.get("name") for n in nodes if n is not None}

@@ -2,7 +2,7 @@
 
 A backend mixes :class:`SharedReads` in and provides ``_run`` (small results),
 ``_run_bulk`` (whole tables), ``get_nodes`` and ``neighbors``; the Cypher itself
-lives in :mod:`pricegraph.graph.queries`.
+lives in :mod:`pricegraph.graph.queries` and :mod:`pricegraph.graph.pages`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from . import queries
+from . import pages, queries
 from ._frames import check_read_only
 from .base import EdgeArrays
 
@@ -52,6 +52,60 @@ class SharedReads:
     def counts(self) -> dict[str, int]:
         """See :meth:`GraphStore.counts`."""
         return queries.counts(self._run)
+
+    def product_page(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 20,
+        brands: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        min_price: float | None = None,
+        max_price: float | None = None,
+        in_stock: bool | None = None,
+    ) -> pd.DataFrame:
+        """See :meth:`GraphStore.product_page`."""
+        return pages.product_page(
+            self._run,
+            after=after,
+            limit=limit,
+            brands=brands,
+            categories=categories,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=in_stock,
+        )
+
+    def customer_page(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 20,
+        country: str | None = None,
+        segment: str | None = None,
+        is_anonymous: bool | None = None,
+    ) -> pd.DataFrame:
+        """See :meth:`GraphStore.customer_page`."""
+        return pages.customer_page(
+            self._run,
+            after=after,
+            limit=limit,
+            country=country,
+            segment=segment,
+            is_anonymous=is_anonymous,
+        )
+
+    def subcategories(self, category_ids: Sequence[str]) -> list[str]:
+        """See :meth:`GraphStore.subcategories`."""
+        return pages.subcategories(self._run, category_ids)
+
+    def edge_targets(self, rel_type: str, keys: Sequence[str]) -> pd.DataFrame:
+        """See :meth:`GraphStore.edge_targets`."""
+        return pages.edge_targets(self._run, rel_type, keys)
+
+    def segment_size(self, segment_id: str) -> int:
+        """See :meth:`GraphStore.segment_size`."""
+        return pages.segment_size(self._run, segment_id)
 
     def edge_arrays(self, rel_type: str) -> EdgeArrays:
         """See :meth:`GraphStore.edge_arrays`."""

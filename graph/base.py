@@ -192,6 +192,57 @@ class GraphStore(Protocol):
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and edges per relationship type (all of them)."""
 
+    def product_page(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 20,
+        brands: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        min_price: float | None = None,
+        max_price: float | None = None,
+        in_stock: bool | None = None,
+    ) -> pd.DataFrame:
+        """Products by key: the first ``limit`` with a key after ``after``.
+
+        Every property of the schema, one row per product, ordered by ``id``. Filters
+        combine with AND: ``brands`` (any of them), ``categories`` (any of them or a
+        category below one, see :meth:`subcategories`), ``min_price <= list_price
+        <= max_price``, ``in_stock`` (``stock_units > 0``; a product without a stock
+        figure is not in stock). ``None`` leaves a filter out.
+        """
+
+    def customer_page(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 20,
+        country: str | None = None,
+        segment: str | None = None,
+        is_anonymous: bool | None = None,
+    ) -> pd.DataFrame:
+        """Customers by key: the first ``limit`` with a key after ``after``.
+
+        Every property of the schema, ordered by ``id``; filters (AND, ``None`` leaves
+        one out): ``country``, membership of the ``segment`` with that key, ``is_anonymous``.
+        """
+
+    def subcategories(self, category_ids: Sequence[str]) -> list[str]:
+        """``category_ids`` and every category below them (``CHILD_OF``), sorted."""
+
+    def edge_targets(self, rel_type: str, keys: Sequence[str]) -> pd.DataFrame:
+        """The edges of ``rel_type`` leaving the source nodes ``keys``.
+
+        Columns: ``source, target, score`` (the edge's ``score`` property, ``0.0`` for
+        types without one); one row per edge, in no particular order.
+
+        Raises:
+            KeyError: ``rel_type`` is not in the schema (naming the known types).
+        """
+
+    def segment_size(self, segment_id: str) -> int:
+        """Number of customers ``IN_SEGMENT`` of the segment ``segment_id`` (0 if unknown)."""
+
     def edge_arrays(self, rel_type: str) -> EdgeArrays:
         """All edges of ``rel_type`` as integer arrays (no per-edge Python loop)."""
 
@@ -253,6 +304,11 @@ READ_METHODS = frozenset(
         "neighbors",
         "co_purchases",
         "counts",
+        "product_page",
+        "customer_page",
+        "subcategories",
+        "edge_targets",
+        "segment_size",
         "edge_arrays",
         "to_networkx",
         "read_cypher",

@@ -325,9 +325,6 @@ def segment_profile(
     )
 
 
-SEGMENT_SIZE = "MATCH (c:Customer)-[:IN_SEGMENT]->(s:Segment {id: $segment}) RETURN count(c) AS n"
-
-
 @strawberry.type(description="A customer segment (role reader).")
 class Segment(_StoreNode, relay.Node):
     LABEL: ClassVar[str] = "Segment"
@@ -366,8 +363,7 @@ class Segment(_StoreNode, relay.Node):
     @strawberry.field(description="Size, spend, recency, tops and price sensitivity.")
     async def profile(self, info: Info[Context, None]) -> SegmentProfile:
         services = info.context.services
-        frame = await services.read(services.store.read_cypher, SEGMENT_SIZE, {"segment": self.id})
-        size = int(frame.iloc[0, 0]) if len(frame) else 0
+        size = await services.read(services.store.segment_size, self.id)
         return segment_profile(self.description, self.name, size, self.stored_profile)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pricegraph.api.pages import category_descendants, customer_page, product_page
+from pricegraph.api.pages import customer_page, product_page
 from pricegraph.graph.base import GraphStore
 
 
@@ -69,7 +69,7 @@ def test_pages_follow_the_key(graph: GraphStore) -> None:
 
 
 def test_a_category_matches_its_subcategories(graph: GraphStore) -> None:
-    assert category_descendants(graph, ["bags"]) == ["bags", "totes"]
+    assert graph.subcategories(["bags"]) == ["bags", "totes"]
     assert _ids(product_page(graph, after=None, limit=10, categories=["bags"])) == ["p1", "p2"]
 
 

@@ -438,3 +438,54 @@ def test_new_and_stored_events_in_one_batch_create_only_the_new(store: GraphStor
     (row,) = store.purchase_history("c3", since=datetime(2025, 4, 1)).to_dict("records")
     assert (row["event_id"], row["product_id"], row["qty"]) == ("e9", "p4", 3)
     assert row["order_id"] is None or pd.isna(row["order_id"])
+
+
+def test_product_page_follows_the_key_with_filters(store: GraphStore) -> None:
+    _small_world(store)
+    first = store.product_page(limit=2)
+    assert first["id"].tolist() == ["p1", "p2"]
+    assert list(first.columns) == list(store.node_frame("Product").columns)
+    assert first.loc[0, "name"] == "Tote" and first.loc[0, "list_price"] == 900.0
+    assert store.product_page(after="p2", limit=2)["id"].tolist() == ["p3", "p4"]
+    assert store.product_page(after="p5").empty
+    assert store.product_page(brands=["b2"])["id"].tolist() == ["p4", "p5"]
+    assert store.product_page(categories=["root"])["id"].tolist() == ["p1", "p2"]
+    assert store.product_page(min_price=250.0, max_price=450.0)["id"].tolist() == [
+        "p2",
+        "p3",
+        "p4",
+    ]
+    store.upsert_nodes("Product", pd.DataFrame({"id": ["p1", "p3"], "stock_units": [2, 0]}))
+    assert store.product_page(in_stock=True)["id"].tolist() == ["p1"]
+    assert store.product_page(in_stock=False, brands=["b1"])["id"].tolist() == ["p2", "p3"]
+
+
+def test_customer_page_and_segment_size(store: GraphStore) -> None:
+    _small_world(store)
+    store.upsert_nodes("Segment", pd.DataFrame({"id": ["s1"], "name": ["VIC"]}))
+    store.upsert_edges(
+        "IN_SEGMENT", pd.DataFrame({"source": ["c1", "c3"], "target": ["s1", "s1"], "score": 0.5})
+    )
+    assert store.customer_page()["id"].tolist() == ["c1", "c2", "c3"]
+    assert store.customer_page(after="c1", limit=1)["id"].tolist() == ["c2"]
+    assert store.customer_page(country="DE")["id"].tolist() == ["c2"]
+    assert store.customer_page(segment="s1")["id"].tolist() == ["c1", "c3"]
+    assert store.customer_page(country="FR' OR true //").empty  # a value, never Cypher
+    assert store.segment_size("s1") == 2
+    assert store.segment_size("nope") == 0
+
+
+def test_subcategories_and_edge_targets(store: GraphStore) -> None:
+    _small_world(store)
+    assert store.subcategories(["root"]) == ["bags", "root"]
+    assert store.subcategories(["bags"]) == ["bags"]
+    brands = store.edge_targets("OF_BRAND", ["p1", "p4", "nope"])
+    assert list(brands.columns) == ["source", "target", "score"]
+    assert sorted(zip(brands["source"], brands["target"], strict=True)) == [
+        ("p1", "b1"),
+        ("p4", "b2"),
+    ]
+    assert set(brands["score"]) == {0.0}
+    assert store.edge_targets("IN_CATEGORY", []).empty
+    with pytest.raises(KeyError, match="unknown relationship"):
+        store.edge_targets("NOPE", ["p1"])
