@@ -192,26 +192,48 @@ def load_frame(
 
 def load_records(
     store: GraphStore,
-    mapping: FileMapping,
+    kind: str,
     records: Sequence[Mapping[str, Any]],
     refs: RefIndex,
-    rejects_path: Path,
     *,
+    source: str,
+    rejects_path: Path | None = None,
     small_batch_rows: int = SMALL_BATCH_ROWS,
 ) -> tuple[UpsertResult, Validated]:
-    """Validate and write records (dicts with ``_line``) of ``mapping.kind``: API writes.
+    """Validate once and write in-memory records of ``kind``: the entry point of API writes.
 
-    What :func:`load_frame` does with a frame of the same rows, but a small batch (up to
+    What :func:`load_frame` does with a file's rows, for records that no file holds:
+    dicts keyed by the canonical names of ``kind`` (:data:`~pricegraph.loaders.formats.KINDS`;
+    no renamed columns, no constants, times in UTC unless they say otherwise), each
+    with ``_line``, its 1-based position, which rejects report. A small batch (up to
     ``small_batch_rows``) is validated without pandas
-    (:func:`~pricegraph.loaders.record_validation.validate_records`), and nothing is
+    (:func:`~pricegraph.loaders.record_validation.validate_records`). Nothing is
     reported but the store's result and the validation itself (its rejects say which
     records were refused and why). A column is present when any record has the key.
+
+    Args:
+        store: The graph store.
+        kind: A kind of :data:`~pricegraph.loaders.formats.KINDS`.
+        records: The records, keyed by canonical names, each with ``_line``.
+        refs: The keys the records may reference (looked up or known).
+        source: What the records are called where a file load names the file (rejects'
+            ``file`` column and messages), e.g. ``"graphql-events"``.
+        rejects_path: Where rejected records go as CSV (removed when there are none);
+            ``None`` writes none.
+        small_batch_rows: The largest batch validated without pandas.
+
+    Raises:
+        ConfigError: ``kind`` is not a kind.
+        ConflictError: An event id is stored with other endpoints or values; nothing is
+            written.
     """
+    mapping = FileMapping(path=Path(source), kind=kind)  # the canonical mapping, named
     validated = validate_records(records, mapping, refs, small_batch_rows=small_batch_rows)
-    if validated.rejects.empty:
-        rejects_path.unlink(missing_ok=True)
-    else:
-        write_rejects(validated, pd.DataFrame.from_records(list(records)), rejects_path)
+    if rejects_path is not None:
+        if validated.rejects.empty:
+            rejects_path.unlink(missing_ok=True)
+        else:
+            write_rejects(validated, pd.DataFrame.from_records(list(records)), rejects_path)
     columns = {name for record in records for name in record}
     return _write_validated(store, mapping, validated, columns, refs), validated
 

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,7 +26,6 @@ from strawberry.types import Info
 
 from ...graph.base import GraphStore, UpsertResult
 from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
-from ...loaders.mapping import FileMapping
 from ...loaders.readers import LINE
 from ...loaders.service import load_records
 from ...loaders.validation import RefIndex, Validated
@@ -220,17 +218,18 @@ def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _
         given = {name: value for name, value in item.items() if value is not None}
         groups.setdefault(tuple(given), []).append({**given, LINE: line})
     refs = _ItemRefs(services.store, items)
-    mapping = FileMapping(path=Path(f"graphql-{kind}"), kind=kind)
-    rejects_path = services.settings.data_dir / "rejects" / f"graphql-{kind}.rejects.csv"
+    source = f"graphql-{kind}"
+    rejects_path = services.settings.data_dir / "rejects" / f"{source}.rejects.csv"
     total, errors = UpsertResult(), []
     with services.store.transaction():
         for records in groups.values():
             result, validated = load_records(
                 services.store,
-                mapping,
+                kind,
                 records,
                 refs,
-                rejects_path,
+                source=source,
+                rejects_path=rejects_path,
                 small_batch_rows=services.small_batch_rows,
             )
             total += result

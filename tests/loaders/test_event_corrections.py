@@ -112,9 +112,10 @@ def test_an_explicit_event_id_is_kept_and_corrected_on_reload_but_not_by_the_api
     with pytest.raises(ConflictError, match="E1"):
         load_records(
             embedded,
-            FileMapping(tmp_path / "api.jsonl", "events"),
+            "events",
             [{**record, "_line": 1}],
             RefIndex(embedded),
-            tmp_path / "r" / "api.rejects.csv",
+            source="api",
+            rejects_path=tmp_path / "r" / "api.rejects.csv",
         )
     assert _purchases(embedded) == [("O1", "P1", 4, 9.5)]
