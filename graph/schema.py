@@ -77,7 +77,15 @@ NODES: dict[str, NodeSpec] = {
     for spec in [
         NodeSpec(
             "Customer",
-            {"id": S, "country": S, "signup_ts": T, "is_anonymous": B, "profile_text": S},
+            {
+                "id": S,
+                "country": S,
+                "signup_ts": T,
+                "is_anonymous": B,
+                "profile_text": S,
+                # a JSON object of the customer's attributes (loaders.formats)
+                "attributes": S,
+            },
         ),
         NodeSpec(
             "Product",
@@ -131,7 +139,18 @@ NODES: dict[str, NodeSpec] = {
     ]
 }
 
-_ORDER_EVENT = {"event_id": S, "order_id": S, "qty": N, "unit_price": D, "currency": S, "ts": T}
+_ORDER_EVENT = {
+    "event_id": S,
+    "order_id": S,
+    "qty": N,
+    "unit_price": D,  # paid per unit, after discounts
+    "currency": S,
+    "ts": T,
+    "discount": D,  # taken off the whole line
+    "promotion_id": S,
+    "store_id": S,
+    "channel": S,
+}
 
 RELS: dict[str, RelSpec] = {
     spec.type: spec

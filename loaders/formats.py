@@ -129,9 +129,17 @@ KINDS: dict[str, KindSpec] = {
                 FieldSpec("signup_ts", type="datetime"),
                 FieldSpec("is_anonymous", type="bool", default=False),
                 FieldSpec("profile_text"),
+                FieldSpec("attributes"),
             ),
             key="customer_id",
-            description="Customers: id, country, signup time, anonymous flag, profile_text.",
+            description=(
+                "Customers: id, country, signup time, anonymous flag, profile_text, "
+                'attributes (a JSON object, e.g. {"household_size": 2, "age": "25-34"}; '
+                "or built from columns by the mapping's [files.attributes]). Attributes "
+                "that are protected or proxies of protected ones (age, marital status, "
+                "income, ...) are named in the load report; no stage uses attributes as "
+                "embedding text or pricing features."
+            ),
         ),
         KindSpec(
             "competitors",
@@ -191,12 +199,20 @@ KINDS: dict[str, KindSpec] = {
                 FieldSpec("qty", type="int", min_value=1.0, default=1),
                 FieldSpec("unit_price", type="float", min_value=0.0, max_value=MAX_AMOUNT),
                 FieldSpec("currency", default="EUR"),
+                FieldSpec("discount", type="float", min_value=0.0, max_value=MAX_AMOUNT),
+                FieldSpec("promotion_id"),
+                FieldSpec("store_id"),
+                FieldSpec("channel"),
             ),
             key="event_id",
             description=(
                 "Customer events: purchase, return, view, cart. Purchases and returns need "
-                "order_id and unit_price (0 to 1e9; 0 for a free item). Without event_id the "
-                "id is derived from the row's values, so a re-run is idempotent."
+                "order_id and unit_price (0 to 1e9; 0 for a free item): the price paid per "
+                "unit, after discounts. discount is the amount taken off the whole line "
+                "(0 to 1e9, in currency), promotion_id the coupon or promotion that gave it, "
+                "store_id and channel where the line was sold (purchases and returns). "
+                "Without event_id the id is derived from the row's values, so a re-run is "
+                "idempotent."
             ),
         ),
     ]
@@ -215,4 +231,18 @@ LOAD_ORDER = (
 )
 """Kinds in the order a multi-file load applies them, referenced before referencing."""
 
-__all__ = ["KINDS", "LOAD_ORDER", "MAX_AMOUNT", "MIN_PRICE", "FieldSpec", "FieldType", "KindSpec"]
+ATTRIBUTE_KINDS = ("customers", "products")
+"""Kinds whose ``attributes`` a mapping may build from columns (``[files.attributes]``):
+customers as a JSON object (values typed: numbers stay numbers), products as the
+``name=value; name=value`` text their descriptions use."""
+
+__all__ = [
+    "ATTRIBUTE_KINDS",
+    "KINDS",
+    "LOAD_ORDER",
+    "MAX_AMOUNT",
+    "MIN_PRICE",
+    "FieldSpec",
+    "FieldType",
+    "KindSpec",
+]

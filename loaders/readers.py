@@ -77,7 +77,11 @@ def check_mapped_columns(mapping: FileMapping, columns: Iterable[str]) -> None:
             closest column names of the file and all of its columns.
     """
     given = [c for c in columns if c != LINE]
-    for canonical, column in mapping.columns.items():
+    named = [(canonical, column) for canonical, column in mapping.columns.items()]
+    named += [
+        (entry, column) for entry, read in mapping.referenced_columns().items() for column in read
+    ]
+    for canonical, column in named:
         if canonical in mapping.constants or column in given:
             continue
         close = difflib.get_close_matches(column, given, n=3, cutoff=0.6)

@@ -99,6 +99,12 @@ def validate_plain(
     """
     if mapping.timezone != "UTC" or mapping.datetime_format is not None:
         return None
+    if mapping.derived or mapping.attributes:
+        return None  # expressions are evaluated column-wise only
+    if mapping.kind == "customers" and any(
+        record.get(mapping.source_column("attributes")) not in (None, "") for record in records
+    ):
+        return None  # attributes are JSON objects re-written by the pandas validator
     try:
         return _PlainValidation(records, mapping, refs).run()
     except _Defer:

@@ -48,6 +48,8 @@ class FileReport:
         rejects_path: Where the rejects were written, if any.
         first_rejects: The first few rejects as sentences.
         skipped_reasons: Skipped row counts by reason.
+        notes: What else the report says about the data (protected attributes,
+            demographics in profile texts).
     """
 
     path: Path
@@ -60,6 +62,7 @@ class FileReport:
     rejects_path: Path | None = None
     first_rejects: list[str] = field(default_factory=list)
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,9 @@ def _present_columns(mapping: FileMapping, columns: Iterable[str]) -> set[str]:
         return set(spec.names) | {"kind", "price_point_id"}
     given = set(columns)
     present = {f.name for f in spec.fields if mapping.source_column(f.name) in given}
-    present |= set(mapping.constants)
+    present |= set(mapping.constants) | set(mapping.derived)
+    if mapping.attributes:
+        present.add("attributes")
     present |= {f.name for f in spec.fields if f.default is not None}
     return present
 
@@ -146,11 +151,28 @@ def load_files(
     own_progress = progress is None
     progress = progress or new_progress()
     with progress if own_progress else contextlib.nullcontext():
-        for mapping in order:
+        for mapping, name in zip(order, _rejects_names(order), strict=True):
             raw = read_raw(mapping)
-            rejects = rejects_dir / f"{mapping.path.name}.rejects.csv"
+            rejects = rejects_dir / name
             reports.append(load_frame(store, mapping, raw, refs, rejects, progress, chunk_rows))
     return LoadReport(reports)
+
+
+def _rejects_names(order: Sequence[FileMapping]) -> list[str]:
+    """``<file>.rejects.csv``, or ``<file>.<kind>-<n>.rejects.csv`` for a file that a
+    mapping lists more than once (categories and products from one file)."""
+    times: dict[Path, int] = {}
+    for mapping in order:
+        times[mapping.path] = times.get(mapping.path, 0) + 1
+    seen: dict[Path, int] = {}
+    names = []
+    for mapping in order:
+        seen[mapping.path] = seen.get(mapping.path, 0) + 1
+        if times[mapping.path] == 1:
+            names.append(f"{mapping.path.name}.rejects.csv")
+        else:
+            names.append(f"{mapping.path.name}.{mapping.kind}-{seen[mapping.path]}.rejects.csv")
+    return names
 
 
 def load_frame(
@@ -187,6 +209,7 @@ def load_frame(
         rejects_path=written_rejects,
         first_rejects=rejects_message(validated.rejects),
         skipped_reasons=_reason_counts(validated.skipped),
+        notes=validated.notes,
     )
 
 

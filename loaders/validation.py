@@ -9,7 +9,8 @@ different values are *rejected*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,10 @@ import pandas as pd
 from ..errors import DataValidationError
 from ..graph._frames import isin
 from ..graph.base import GraphStore
+from .derive import evaluate, inputs_shown, is_numeric
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
+from .protected import flagged_attributes, texts_with_demographics
 from .readers import LINE, check_mapped_columns
 
 REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]
@@ -54,11 +57,14 @@ class Validated:
         frame: Good rows: canonical typed columns (times as naive UTC) and ``_line``.
         rejects: One record per broken rule: ``file, line, field, value, reason``.
         skipped: Rows left out on purpose (exact duplicates): ``line, reason``.
+        notes: What the load report should say about the data besides counts
+            (protected attributes, demographics in profile texts).
     """
 
     frame: pd.DataFrame
     rejects: pd.DataFrame
     skipped: pd.DataFrame
+    notes: tuple[str, ...] = field(default=())
 
     @property
     def rejected_rows(self) -> int:
@@ -202,9 +208,12 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
     lines = raw[LINE].to_numpy()
     errors = _Errors(source, lines)
     out = pd.DataFrame({LINE: lines}, index=raw.index)
+    computed, not_computed = _computed(raw, mapping, errors)
     for spec in kind.fields:
         column = mapping.source_column(spec.name)
-        if spec.name in mapping.constants:
+        if spec.name in computed:
+            values = computed[spec.name]
+        elif spec.name in mapping.constants:
             values = pd.Series(
                 [mapping.constants[spec.name]] * len(raw), index=raw.index, dtype=object
             )
@@ -229,7 +238,8 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
         errors.add(bad, spec.name, values, f"expected {describe_field(spec)}")
         ok = typed.notna().to_numpy()
         if spec.is_required:
-            errors.add(~ok & ~bad, spec.name, values, "missing required value")
+            unset = ~ok & ~bad & ~not_computed.get(spec.name, np.zeros(len(raw), bool))
+            errors.add(unset, spec.name, values, "missing required value")
         if spec.min_value is not None or spec.max_value is not None:
             number = pd.to_numeric(typed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             outside = is_out_of_range(spec, number)
@@ -238,7 +248,7 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
             wrong = ok & ~typed.isin(spec.choices).to_numpy()
             errors.add(wrong, spec.name, values, f"expected one of {', '.join(spec.choices)}")
         out[spec.name] = typed
-    _kind_rules(mapping.kind, out, errors)
+    _kind_rules(mapping.kind, out, errors, is_mapped_attributes=bool(mapping.attributes))
     out = _derive_keys(mapping.kind, out)
     bad_lines = set(errors.frame()["line"]) if errors.parts else set()
     is_ok = ~out[LINE].isin(bad_lines).to_numpy()
@@ -247,10 +257,127 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
     is_ok = ~out[LINE].isin(bad_lines).to_numpy()
     good = out[is_ok]
     good, skipped = _duplicates(good, kind.key or "_key", errors)
-    return Validated(good.reset_index(drop=True), errors.frame().reset_index(drop=True), skipped)
+    notes = _notes(mapping, good)
+    return Validated(
+        good.reset_index(drop=True), errors.frame().reset_index(drop=True), skipped, notes
+    )
 
 
-def _kind_rules(kind: str, out: pd.DataFrame, errors: _Errors) -> None:
+def _computed(
+    raw: pd.DataFrame, mapping: FileMapping, errors: _Errors
+) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:
+    """The derived columns (``[files.derive]``) and attributes built from columns
+    (``[files.attributes]``), as raw values, and the masks of rows that could not be
+    computed (rejects naming the field, the inputs and why)."""
+    out: dict[str, pd.Series] = {}
+    bad: dict[str, np.ndarray] = {}
+    for name, node in mapping.expressions.items():
+        derived = evaluate(node, raw)
+        shown = inputs_shown(node, raw, derived.bad)
+        errors.add(derived.bad, name, shown, "cannot compute: " + derived.reasons)
+        out[name], bad[name] = derived.values, derived.bad
+    if mapping.attributes:
+        values: dict[str, pd.Series] = {}
+        for name, node in mapping.attribute_expressions.items():
+            derived = evaluate(node, raw)
+            shown = inputs_shown(node, raw, derived.bad)
+            errors.add(
+                derived.bad, f"attributes.{name}", shown, "cannot compute: " + derived.reasons
+            )
+            values[name] = derived.values if is_numeric(node) else _typed_text(derived.values)
+        out["attributes"] = _attribute_values(mapping.kind, values, raw.index)
+    return out, bad
+
+
+def _typed_text(values: pd.Series) -> pd.Series:
+    """Text values as numbers where every present value is one, else as they are."""
+    present = values.notna()
+    number = pd.to_numeric(values, errors="coerce")
+    if present.any() and number[present].notna().all():
+        return number.astype("float64")
+    return values
+
+
+def _attribute_values(kind: str, values: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """Per row: a JSON object (customers) or ``name=value; ...`` text (products)."""
+    frame = pd.DataFrame(values, index=index)
+    names = list(frame.columns)
+    rows: list[str | None] = []
+    for record in frame.itertuples(index=False, name=None):
+        items = {n: _plain(v) for n, v in zip(names, record, strict=True) if _present(v)}
+        if not items:
+            rows.append(None)
+        elif kind == "customers":
+            rows.append(json.dumps(items, sort_keys=True, separators=(",", ":")))
+        else:
+            rows.append("; ".join(f"{n}={v}" for n, v in items.items()))
+    return pd.Series(rows, index=index, dtype=object)
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _customer_attributes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A customers file's own ``attributes`` column: JSON objects, re-written compactly
+    with sorted keys; a mask of values that are not JSON objects."""
+    bad = np.zeros(len(values), bool)
+    out = values.astype(object).copy()
+    for position, text in enumerate(values.to_numpy()):
+        if text is None:
+            continue
+        try:
+            parsed = json.loads(text)
+        except (TypeError, ValueError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            bad[position] = True
+            out.iloc[position] = None
+        else:
+            out.iloc[position] = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+    return out, bad
+
+
+def _notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
+    """Protected attributes and demographic profile texts among the loaded customers."""
+    if mapping.kind != "customers" or good.empty:
+        return ()
+    notes = []
+    names: set[str] = set()
+    for text in good["attributes"].dropna():
+        names.update(json.loads(text))
+    flagged = flagged_attributes(sorted(names))
+    if flagged:
+        listed = ", ".join(f"{name} = {what}" for name, what in flagged.items())
+        notes.append(
+            f"customer attributes that are protected, proxies or demographics: {listed}; "
+            "they are stored, and no stage uses attributes as embedding text or pricing "
+            "features"
+        )
+    texts = texts_with_demographics(good["profile_text"])
+    if len(texts):
+        terms = sorted({term for found in texts for term in found})
+        notes.append(
+            f"{len(texts):,} profile texts state demographics ({', '.join(terms[:8])}); "
+            "pricegraph embed leaves them out of customer vectors unless "
+            "PRICEGRAPH_EMBEDDINGS__ALLOW_DEMOGRAPHIC_TEXT=true"
+        )
+    return tuple(notes)
+
+
+def _kind_rules(
+    kind: str, out: pd.DataFrame, errors: _Errors, *, is_mapped_attributes: bool = False
+) -> None:
+    if kind == "customers" and not is_mapped_attributes:
+        normal, bad = _customer_attributes(out["attributes"])
+        errors.add(bad, "attributes", out["attributes"], "expected a JSON object")
+        out["attributes"] = normal
     if kind == "events":
         is_order = out["event_type"].isin(["purchase", "return"]).to_numpy()
         for name in ("order_id", "unit_price"):

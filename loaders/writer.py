@@ -48,7 +48,7 @@ _NODE_COLUMNS: dict[str, tuple[str, str, dict[str, str]]] = {
     "customers": (
         "Customer",
         "customer_id",
-        {c: c for c in ("country", "signup_ts", "is_anonymous", "profile_text")},
+        {c: c for c in ("country", "signup_ts", "is_anonymous", "profile_text", "attributes")},
     ),
     "prices": (
         "PricePoint",

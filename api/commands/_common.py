@@ -113,6 +113,8 @@ def print_report(report: LoadReport) -> None:
             )
             for line in file.first_rejects:
                 console.print(f"    {line}", highlight=False)
+        for note in file.notes:
+            console.print(f"  [yellow]{file.path.name} ({file.kind}):[/] {note}", highlight=False)
 
 
 __all__ = [

@@ -30,6 +30,20 @@ def load(
         list[str] | None,
         typer.Option(help="CANONICAL=VALUE, repeatable: a fixed value, e.g. currency=GBP."),
     ] = None,
+    derive: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="CANONICAL=EXPRESSION, repeatable: a value computed from columns, e.g. "
+            '"unit_price=(sales - discount) / qty" (see loaders/derive.py).'
+        ),
+    ] = None,
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=EXPRESSION, repeatable: an attribute of customers or products "
+            "from columns, e.g. household_size=HH_SIZE."
+        ),
+    ] = None,
     timezone: Annotated[str, typer.Option(help="Zone of naive times in the file.")] = "UTC",
     datetime_format: Annotated[
         str | None, typer.Option(help="strftime format of times (default ISO 8601).")
@@ -55,9 +69,10 @@ def load(
                 store, source, rejects_dir=rejects_dir, chunk_rows=settings.loaders.chunk_rows
             )
         elif source.suffix.lower() == ".toml":
-            if kind or map_ or constant:
+            if kind or map_ or constant or derive or attribute:
                 raise ConfigError(
-                    "--kind, --map and --constant apply to a data file, not a mapping"
+                    "--kind, --map, --constant, --derive and --attribute apply to a data "
+                    "file, not a mapping"
                 )
             report = load_files(
                 store,
@@ -74,7 +89,9 @@ def load(
                 source,
                 kind,
                 columns=parse_column_options(map_ or []),
-                constants=parse_column_options(constant or []),
+                constants=parse_column_options(constant or [], "--constant"),
+                derived=parse_column_options(derive or [], "--derive"),
+                attributes=parse_column_options(attribute or [], "--attribute"),
                 timezone=timezone,
                 datetime_format=datetime_format,
             )

@@ -1,0 +1,309 @@
+"""Derived columns in the mapping: a retailer's files load as they are, without pandas.
+
+A small grocery-like world: product names from two columns, a two-level category path
+whose second level recurs under two departments (ids prefixed by the department),
+brands from the manufacturer column of the products file, customers that only appear
+in the transactions file, unit price = (sales - coupon discount) / quantity, and the
+discount, coupon, store and channel kept on the events.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pricegraph.errors import ConfigError, DataValidationError
+from pricegraph.graph import GraphStore
+from pricegraph.loaders import FileMapping, load_files, read_mapping
+from pricegraph.loaders.derive import evaluate, parse_expression
+
+PRODUCTS = (
+    "PRODUCT_ID,MANUFACTURER,DEPARTMENT,COMMODITY_DESC,SUB_COMMODITY_DESC,CURR_SIZE\n"
+    "1,69,GROCERY,SOUP,CANNED SOUP,10.5 OZ\n"
+    "2,69,GROCERY,SNACKS,CHIPS,12 OZ\n"
+    "3,12,DELI,SNACKS,PRETZELS,\n"
+)
+TRANSACTIONS = (
+    "household_key,BASKET_ID,PRODUCT_ID,QUANTITY,SALES_VALUE,COUPON_DISC,DAY,STORE_ID\n"
+    "7,B1,1,2,3.00,-0.50,2025-01-02,364\n"
+    "7,B1,2,1,2.00,0,2025-01-02,364\n"
+    "8,B2,3,4,6.00,-1.00,2025-01-03,412\n"
+    "8,B2,1,0,0.00,0,2025-01-03,412\n"
+)
+MAPPING = """
+[[files]]
+path = "product.csv"
+kind = "brands"
+[files.derive]
+brand_id = "concat('M', MANUFACTURER)"
+name = "concat('Manufacturer ', MANUFACTURER)"
+
+[[files]]
+path = "product.csv"
+kind = "categories"
+[files.derive]
+category_id = "DEPARTMENT"
+name = "DEPARTMENT"
+
+[[files]]
+path = "product.csv"
+kind = "categories"
+[files.derive]
+category_id = "concat(DEPARTMENT, '/', COMMODITY_DESC)"
+name = "COMMODITY_DESC"
+parent_id = "DEPARTMENT"
+
+[[files]]
+path = "product.csv"
+kind = "products"
+[files.columns]
+product_id = "PRODUCT_ID"
+[files.derive]
+name = "concat(SUB_COMMODITY_DESC, coalesce(concat(' ', CURR_SIZE), ''))"
+brand_id = "concat('M', MANUFACTURER)"
+category_id = "concat(DEPARTMENT, '/', COMMODITY_DESC)"
+[files.constants]
+currency = "USD"
+
+[[files]]
+path = "transaction_data.csv"
+kind = "customers"
+[files.derive]
+customer_id = "household_key"
+
+[[files]]
+path = "transaction_data.csv"
+kind = "events"
+[files.columns]
+customer_id = "household_key"
+product_id = "PRODUCT_ID"
+order_id = "BASKET_ID"
+qty = "QUANTITY"
+ts = "DAY"
+store_id = "STORE_ID"
+[files.derive]
+unit_price = "(SALES_VALUE + COUPON_DISC) / QUANTITY"
+discount = "-COUPON_DISC"
+[files.constants]
+event_type = "purchase"
+currency = "USD"
+channel = "store"
+"""
+
+
+def _world(folder: Path, mapping: str = MAPPING) -> Path:
+    (folder / "product.csv").write_text(PRODUCTS, encoding="utf-8")
+    (folder / "transaction_data.csv").write_text(TRANSACTIONS, encoding="utf-8")
+    path = folder / "mapping.toml"
+    path.write_text(mapping, encoding="utf-8")
+    return path
+
+
+def test_a_retailers_files_load_as_they_are(embedded: GraphStore, tmp_path: Path) -> None:
+    report = load_files(embedded, read_mapping(_world(tmp_path)), rejects_dir=tmp_path / "rej")
+    counts = embedded.counts()
+    assert counts["Brand"] == 2 and counts["Product"] == 3 and counts["Customer"] == 2
+    categories = embedded.read_cypher(
+        "MATCH (c:Category) OPTIONAL MATCH (c)-[:CHILD_OF]->(p:Category) "
+        "RETURN c.id AS id, c.name AS name, p.id AS parent ORDER BY id"
+    )
+    categories = categories.astype(object).where(categories.notna(), None)
+    assert categories.to_dict("records") == [
+        {"id": "DELI", "name": "DELI", "parent": None},
+        {"id": "DELI/SNACKS", "name": "SNACKS", "parent": "DELI"},
+        {"id": "GROCERY", "name": "GROCERY", "parent": None},
+        {"id": "GROCERY/SNACKS", "name": "SNACKS", "parent": "GROCERY"},
+        {"id": "GROCERY/SOUP", "name": "SOUP", "parent": "GROCERY"},
+    ]
+    products = embedded.read_cypher(
+        "MATCH (p:Product)-[:OF_BRAND]->(b:Brand), (p)-[:IN_CATEGORY]->(c:Category) "
+        "RETURN p.id AS id, p.name AS name, b.name AS brand, c.id AS category ORDER BY id"
+    )
+    assert products.to_dict("records") == [
+        {"id": "1", "name": "CANNED SOUP 10.5 OZ", "brand": "Manufacturer 69",
+         "category": "GROCERY/SOUP"},
+        {"id": "2", "name": "CHIPS 12 OZ", "brand": "Manufacturer 69",
+         "category": "GROCERY/SNACKS"},
+        {"id": "3", "name": "PRETZELS", "brand": "Manufacturer 12", "category": "DELI/SNACKS"},
+    ]  # fmt: skip
+    events = embedded.read_cypher(
+        "MATCH (c:Customer)-[r:PURCHASED]->(p:Product) RETURN c.id AS customer, "
+        "p.id AS product, r.qty AS qty, r.unit_price AS unit_price, r.discount AS discount, "
+        "r.store_id AS store, r.channel AS channel ORDER BY customer, product"
+    )
+    assert events.to_dict("records") == [
+        {"customer": "7", "product": "1", "qty": 2, "unit_price": 1.25, "discount": 0.5,
+         "store": "364", "channel": "store"},
+        {"customer": "7", "product": "2", "qty": 1, "unit_price": 2.0, "discount": 0.0,
+         "store": "364", "channel": "store"},
+        {"customer": "8", "product": "3", "qty": 4, "unit_price": 1.25, "discount": 1.0,
+         "store": "412", "channel": "store"},
+    ]  # fmt: skip
+    by_kind = {(f.path.name, f.kind): f for f in report.files}
+    assert by_kind[("transaction_data.csv", "customers")].skipped == 2  # repeated households
+    bad = by_kind[("transaction_data.csv", "events")]
+    assert bad.rejected == 1
+    assert bad.first_rejects[0].startswith(
+        'transaction_data.csv row 5, field "qty": expected a whole number >= 1'
+    )
+    rejects = pd.read_csv(bad.rejects_path)
+    unit_price = rejects[rejects["field"] == "unit_price"].iloc[0]
+    assert unit_price["reason"] == "cannot compute: division by zero"
+    assert unit_price["value"] == "SALES_VALUE=0.00, COUPON_DISC=0, QUANTITY=0"
+    assert bad.rejects_path.name == "transaction_data.csv.events-2.rejects.csv"
+
+    again = load_files(embedded, read_mapping(tmp_path / "mapping.toml"), rejects_dir=tmp_path)
+    assert embedded.counts() == counts
+    assert sum(f.result.created + f.result.updated for f in again.files) == 0
+
+
+def test_a_bad_value_in_an_expression_rejects_the_row_naming_the_inputs(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    (tmp_path / "p.csv").write_text("sku,title,price,vat\nA,Milk,1.10,0.2\nB,Eggs,n/a,0.2\n")
+    mapping = FileMapping(
+        tmp_path / "p.csv",
+        "products",
+        columns={"product_id": "sku", "name": "title"},
+        derived={"list_price": "round(price * (1 + vat), 2)"},
+    )
+    report = load_files(embedded, [mapping], rejects_dir=tmp_path / "rej").files[0]
+    assert (report.loaded, report.rejected) == (1, 1)
+    assert report.first_rejects == [
+        'p.csv row 3, field "list_price": cannot compute: price is not a number, '
+        'got "price=n/a, vat=0.2"'
+    ]
+    stored = embedded.read_cypher("MATCH (p:Product) RETURN p.list_price AS price")
+    assert stored["price"].tolist() == [1.32]
+
+
+def test_an_expression_naming_a_missing_column_stops_the_load(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    (tmp_path / "p.csv").write_text("sku,title\nA,Milk\n")
+    mapping = FileMapping(
+        tmp_path / "p.csv", "products", derived={"product_id": "sku", "name": "concat(titel)"}
+    )
+    with pytest.raises(DataValidationError) as info:
+        load_files(embedded, [mapping], rejects_dir=tmp_path)
+    message = str(info.value)
+    assert "p.csv" in message and "derive.name" in message and "'titel'" in message
+    assert "did you mean 'title'" in message
+    assert embedded.counts().get("Product", 0) == 0
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("(a + b", "expected ')' at character 7"),
+        ("a + ", "expression ends too early at character 5"),
+        ("upper(a, b)", "upper() takes 1 arguments, got 2"),
+        ("eval(a)", "unknown function 'eval'"),
+        ("a * 'x'", "text 'x' used as a number"),
+        ("a; b", "unexpected ';' at character 2"),
+        ("__import__('os')", "unknown function '__import__'"),
+    ],
+)
+def test_a_bad_expression_is_a_config_error_naming_the_file_and_key(
+    tmp_path: Path, expression: str, error: str
+) -> None:
+    path = tmp_path / "mapping.toml"
+    path.write_text(
+        f'[[files]]\npath = "p.csv"\nkind = "products"\n[files.derive]\nname = "{expression}"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        read_mapping(path)
+    message = str(info.value)
+    assert "[[files]] #1" in message and "[files.derive] name" in message and error in message
+
+
+def test_mapping_tables_and_keys_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.toml"
+    path.write_text('[[files]]\npath = "p.csv"\nkind = "products"\n[files.derive]\ncost = 3\n')
+    with pytest.raises(ConfigError, match="must be an expression in quotes"):
+        read_mapping(path)
+    path.write_text('[default]\ntimezone = "UTC"\n[[files]]\npath = "p.csv"\nkind = "products"\n')
+    with pytest.raises(ConfigError, match=r"unknown keys \['default'\]"):
+        read_mapping(path)
+    with pytest.raises(ConfigError, match="both derived and mapped"):
+        FileMapping(tmp_path / "p.csv", "products", columns={"name": "a"}, derived={"name": "b"})
+    with pytest.raises(ConfigError, match="attributes apply to kinds customers, products"):
+        FileMapping(tmp_path / "e.csv", "events", attributes={"age": "AGE"})
+
+
+def test_expressions_compute_column_wise() -> None:
+    frame = pd.DataFrame(
+        {"a": ["1", "2", "", "x"], "b": [2.0, 0.0, 1.0, 1.0], "`c d`": ["u", "v", "w", "z"]}
+    )
+    frame["c d"] = [" u ", "v", None, "z"]
+    result = evaluate(parse_expression("-a / b + 1"), frame)
+    assert result.values.iloc[0] == 0.5 and pd.isna(result.values.iloc[2])
+    assert result.bad.tolist() == [False, True, False, True]
+    assert result.reasons.tolist() == ["", "division by zero", "", "a is not a number"]
+    text = evaluate(parse_expression("upper(trim(`c d`))"), frame)
+    assert text.values.tolist() == ["U", "V", None, "Z"]
+    joined = evaluate(parse_expression("concat(a, '-', b)"), frame)
+    assert joined.values.tolist() == ["1-2", "2-0", None, "x-1"]
+    assert evaluate(parse_expression("coalesce(a, 'none')"), frame).values.tolist() == [
+        "1",
+        "2",
+        "none",
+        "x",
+    ]
+
+
+def test_customer_attributes_are_typed_and_protected_ones_are_named(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    (tmp_path / "hh.csv").write_text(
+        "household_key,AGE_DESC,MARITAL_STATUS_CODE,INCOME_DESC,HOUSEHOLD_SIZE_DESC,NOTES\n"
+        "7,45-54,A,35-49K,2,likes soup\n"
+        "8,25-34,,50-74K,1,Age: 30. Married.\n"
+    )
+    mapping = FileMapping(
+        tmp_path / "hh.csv",
+        "customers",
+        columns={"customer_id": "household_key", "profile_text": "NOTES"},
+        attributes={
+            "age": "AGE_DESC",
+            "marital_status": "MARITAL_STATUS_CODE",
+            "income": "INCOME_DESC",
+            "household_size": "HOUSEHOLD_SIZE_DESC",
+        },
+    )
+    report = load_files(embedded, [mapping], rejects_dir=tmp_path).files[0]
+    stored = embedded.read_cypher(
+        "MATCH (c:Customer) RETURN c.id AS id, c.attributes AS attributes ORDER BY id"
+    )
+    assert [json.loads(a) for a in stored["attributes"]] == [
+        {"age": "45-54", "household_size": 2, "income": "35-49K", "marital_status": "A"},
+        {"age": "25-34", "household_size": 1, "income": "50-74K"},
+    ]
+    attributes, texts = report.notes
+    assert "age = age (protected)" in attributes
+    assert "marital_status = marital_status (protected)" in attributes
+    assert "income = income (demographic)" in attributes
+    assert "household_size = household_size (demographic)" in attributes
+    assert texts.startswith("1 profile texts state demographics (age, married)")
+
+
+def test_a_customers_attributes_column_must_hold_json_objects(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    (tmp_path / "c.jsonl").write_text(
+        '{"customer_id": "C1", "attributes": {"loyalty_tier": "gold", "visits": 3}}\n'
+        '{"customer_id": "C2", "attributes": "gold"}\n'
+    )
+    report = load_files(
+        embedded, [FileMapping(tmp_path / "c.jsonl", "customers")], rejects_dir=tmp_path
+    ).files[0]
+    assert (report.loaded, report.rejected) == (1, 1)
+    assert report.first_rejects == [
+        'c.jsonl row 2, field "attributes": expected a JSON object, got "gold"'
+    ]
+    assert report.notes == ()
+    stored = embedded.read_cypher("MATCH (c:Customer) RETURN c.attributes AS a")
+    assert stored["a"].tolist() == ['{"loyalty_tier":"gold","visits":3}']
