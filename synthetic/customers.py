@@ -11,7 +11,7 @@ so :math:`\\beta_c > 0` has mean :math:`\\bar\\beta_s`, and the visit rate
 :math:`\\lambda_c` has mean :math:`r \\bar\\lambda_s` (``r`` = ``visit_rate_scale``).
 Each customer has ``1 + Poisson(k_s - 1)`` favourite brands (at most 6), drawn
 without replacement with weights brand popularity times the segment's tier weight
-(times :math:`e^{-\ell z_c m_b}` with ``beta_tier_link`` :math:`\ell > 0`, :math:`m_b`
+(times :math:`e^{-\\ell z_c m_b}` with ``beta_tier_link`` :math:`\\ell > 0`, :math:`m_b`
 the centred log price factor of the brand's tier: sensitive customers favour cheaper tiers),
 each with an affinity drawn from U(0.4, 1.6); every other brand has affinity 0.
 Each customer also has 1-3 favourite leaf categories (equal weights), drawn with
