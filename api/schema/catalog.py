@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
@@ -12,7 +14,7 @@ from ..errors import invalid
 from ..loaders import plain_row
 from ..pages import product_page
 from .inputs import ProductFilterInput, check_key, check_keys, require
-from .nodes import Brand, Category, PriceKind, PricePoint, Product, price_point
+from .nodes import Brand, Category, PriceKind, PricePoint, Product, StoreNode, price_point
 from .pagination import (
     decode_cursor,
     decode_offset,
@@ -40,14 +42,13 @@ def scored(hits: list[ScoredItem]) -> list[ScoredProduct]:
     return [ScoredProduct(key=str(h.key), score=float(h.score)) for h in hits]
 
 
-async def load_required(
-    info: Info[Context, None], node: type, key: str, field: str = "id"
-) -> object:
+N = TypeVar("N", bound=StoreNode)
+
+
+async def load_required(info: Info[Context, None], node: type[N], key: str, field: str = "id") -> N:
     """The node of ``key`` or NOT_FOUND naming its kind and key."""
     key = check_key(key, field)
-    found = await node.load(info, key)
-    require(found, node.LABEL, key)
-    return found
+    return require(await node.load(info, key), node.LABEL, key)
 
 
 @strawberry.type
@@ -96,7 +97,7 @@ class CatalogQuery:
             rows = await info.context.loaders.node("Product").load_many(keys)
             nodes = [Product.from_row(r) for r in rows if r is not None]
             return offset_connection(nodes, offset, limit)
-        rows = await services.read(
+        page = await services.read(
             product_page,
             services.store,
             after=decode_cursor(after, "key"),
@@ -107,8 +108,8 @@ class CatalogQuery:
             max_price=where.max_price,
             is_in_stock=where.is_in_stock,
         )
-        info.context.loaders.prime("Product", rows)
-        nodes = [Product.from_row(r) for r in rows]
+        info.context.loaders.prime("Product", page)
+        nodes = [Product.from_row(r) for r in page]
         return keyset_connection(nodes, [n.id for n in nodes], limit)
 
     @strawberry.field(
@@ -135,7 +136,8 @@ class CatalogQuery:
                 services.similarity.similar_products, key, limit=limit, where=where
             )
         else:
-            if not (text or "").strip():
+            text = text or ""  # given: exactly one of the two is
+            if not text.strip():
                 raise invalid("text", "expected a non-empty text", text)
             hits = await services.read(
                 services.similarity.products_matching, text, limit=limit, where=where

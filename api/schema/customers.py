@@ -152,6 +152,7 @@ class CustomerQuery:
         most = services.config.limits.max_page_size * 5
         if not 1 <= limit <= most:
             raise invalid("limit", f"expected 1 <= limit <= {most}, got {limit}", limit)
+        seed: Customer | Product
         if customer_id is not None:
             seed = await load_required(info, Customer, customer_id, "customerId")
         else:
@@ -162,7 +163,7 @@ class CustomerQuery:
             seed.LABEL,
             seed.id,
             depth,
-            limit,  # type: ignore[attr-defined]
+            limit,
         )
 
     @strawberry.field(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import strawberry
 
 from ...embeddings.similarity import ProductFilter
@@ -31,10 +33,14 @@ def check_keys(values: list[str], field: str, max_count: int = MAX_FILTER_VALUES
     return [check_key(v, field) for v in values]
 
 
-def require(row: object, kind: str, key: str) -> None:
-    """Raise NOT_FOUND naming ``kind`` and ``key`` when ``row`` is ``None``."""
+V = TypeVar("V")
+
+
+def require(row: V | None, kind: str, key: str) -> V:
+    """``row``, or NOT_FOUND naming ``kind`` and ``key`` when it is ``None``."""
     if row is None:
         raise NotFoundError(kind, key)
+    return row
 
 
 @strawberry.input(description="Product filters; every given condition must hold.")

@@ -17,20 +17,24 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from ...graph.schema import PRICE_KINDS
 from ..context import Context
 from ..loaders import Row, plain_row
 from ..pages import customer_page
 from ..permissions import IsPricing, IsReader
 from .pagination import decode_cursor, keyset_connection, page_size
 
-PriceKind = strawberry.enum(
-    Enum("PriceKind", {kind.upper(): kind for kind in PRICE_KINDS}),  # type: ignore[misc]
-    description="Kinds of price points.",
-)
+
+@strawberry.enum(description="Kinds of price points.")
+class PriceKind(Enum):
+    """The kinds of :data:`~pricegraph.graph.schema.PRICE_KINDS`, in its order (tested)."""
+
+    LIST = "list"
+    MARKDOWN = "markdown"
+    TRANSACTION = "transaction"
+    COMPETITOR = "competitor"
 
 
-class _StoreNode:
+class StoreNode:
     """Builds a node type from its store row and resolves Relay ids via the loaders."""
 
     LABEL: ClassVar[str]
@@ -59,7 +63,7 @@ class _StoreNode:
 
 
 @strawberry.type(description="A brand.")
-class Brand(_StoreNode, relay.Node):
+class Brand(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: StoreNode's
     LABEL: ClassVar[str] = "Brand"
     FIELDS: ClassVar[tuple[str, ...]] = ("name", "tier", "description")
 
@@ -74,7 +78,7 @@ class Brand(_StoreNode, relay.Node):
 
 
 @strawberry.type(description="A category of the catalog tree.")
-class Category(_StoreNode, relay.Node):
+class Category(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: StoreNode's
     LABEL: ClassVar[str] = "Category"
     FIELDS: ClassVar[tuple[str, ...]] = ("name",)
 
@@ -104,7 +108,7 @@ class PricePoint:
 
 
 @strawberry.type(description="A product of the catalog.")
-class Product(_StoreNode, relay.Node):
+class Product(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: StoreNode's
     LABEL: ClassVar[str] = "Product"
     FIELDS: ClassVar[tuple[str, ...]] = (
         "name",
@@ -195,7 +199,7 @@ class Purchase:
 
 
 @strawberry.type(description="A customer (role reader).")
-class Customer(_StoreNode, relay.Node):
+class Customer(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: StoreNode's
     LABEL: ClassVar[str] = "Customer"
     FIELDS: ClassVar[tuple[str, ...]] = ("country", "signup_ts", "is_anonymous", "profile_text")
 
@@ -326,7 +330,7 @@ def segment_profile(
 
 
 @strawberry.type(description="A customer segment (role reader).")
-class Segment(_StoreNode, relay.Node):
+class Segment(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: StoreNode's
     LABEL: ClassVar[str] = "Segment"
     FIELDS: ClassVar[tuple[str, ...]] = ("name", "description", "version")
 

@@ -17,7 +17,7 @@ from strawberry import relay
 from ..config import ApiLimits
 from ..errors import invalid
 
-T = TypeVar("T")
+T = TypeVar("T", bound=relay.Node)
 
 
 def page_size(first: int | None, limits: ApiLimits, *, field: str = "first") -> int:
@@ -74,7 +74,7 @@ def decode_offset(cursor: str | None) -> int:
     if value is None:
         return 0
     if not (value.isascii() and value.isdigit() and len(value) <= MAX_OFFSET_DIGITS):
-        raise invalid("after", "expected a cursor returned by this list", cursor[:40])
+        raise invalid("after", "expected a cursor returned by this list", (cursor or "")[:40])
     return int(value) + 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -195,7 +195,9 @@ class AuditEntry(relay.Node):
     inputs: JSON = strawberry.field(description="Everything the quote was computed from.")
 
     @classmethod
-    def resolve_nodes(cls, *, info: Any, node_ids: Any, required: bool = False) -> list[None]:
+    def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Any, node_ids: Any, required: bool = False
+    ) -> list[None]:
         """Audit entries are reached through `auditLog` only."""
         return [None for _ in node_ids]
 
@@ -212,8 +214,8 @@ def audit_entry(record: AuditRecord) -> AuditEntry:
         price=record.output.get("price"),
         is_approval_pending=record.output.get("is_approval_pending"),
         model_versions=versions(record.model_versions),
-        output=record.output,
-        inputs=record.inputs,
+        output=cast(JSON, record.output),
+        inputs=cast(JSON, record.inputs),
     )
 
 

@@ -97,3 +97,11 @@ def test_introspection_is_off_when_asked() -> None:
     assert closed.data is None
     opened = build_schema().execute_sync("{ __schema { queryType { name } } }")
     assert opened.errors is None and opened.data == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+def test_price_kinds_are_the_graph_schemas() -> None:
+    from pricegraph.api.schema.nodes import PriceKind
+    from pricegraph.graph.schema import PRICE_KINDS
+
+    assert tuple(kind.value for kind in PriceKind) == PRICE_KINDS
+    assert [kind.name for kind in PriceKind] == [kind.upper() for kind in PRICE_KINDS]
