@@ -41,6 +41,9 @@ class EmbeddingConfig(BaseModel):
             many days older than the customer's latest counts half as much.
         dimension: The model's vector size (checked when the model loads), so that
             a run with nothing to encode need not load the model.
+        allow_demographic_text: Embed profile texts that state demographics (age,
+            income, marital status, ...; :mod:`pricegraph.loaders.protected`). Off by
+            default: such texts are left out of the customer vectors and counted.
     """
 
     model: str | None = None
@@ -48,6 +51,7 @@ class EmbeddingConfig(BaseModel):
     batch_size: int = Field(default=64, ge=1)
     device: str = "auto"
     half_life_days: float = Field(default=90.0, gt=0)
+    allow_demographic_text: bool = False
 
 
 __all__ = ["EmbeddingConfig", "VectorConfig"]

@@ -13,6 +13,7 @@ from rich.progress import Progress
 from scipy import sparse
 
 from ..graph.base import GraphStore
+from ..loaders.protected import texts_with_demographics
 from ..plain import plain_value as _plain
 from .base import CollectionSpec, VectorPoint, VectorStore
 from .catalog import customer_table
@@ -93,8 +94,14 @@ def sync_customers(
     progress: Progress,
     *,
     half_life_days: float,
+    allow_demographic_text: bool = False,
 ) -> CollectionReport:
-    """Bring the customers collection in line with the graph and the product vectors."""
+    """Bring the customers collection in line with the graph and the product vectors.
+
+    Profile texts that state demographics (:func:`~pricegraph.loaders.protected.
+    texts_with_demographics`) are left out unless ``allow_demographic_text``; the
+    report counts them (``withheld``).
+    """
     vectors.ensure_collection(spec)
     dimension = spec.vector_sizes["text"]
     customers = customer_table(store).set_index("id")
@@ -112,6 +119,11 @@ def sync_customers(
         index=customers.index,
     )
     profiles = profiles[profiles != ""]
+    withheld = 0
+    if not allow_demographic_text and len(profiles):
+        stating = texts_with_demographics(customers.loc[profiles.index, "profile_text"])
+        withheld = len(stating)
+        profiles = profiles.drop(stating.index)
     stored = vectors.payloads(spec.name, ["profile_hash", "content_hash", *KEPT_PAYLOAD])
     profile_vectors = _profile_vectors(vectors, spec.name, profiles, stored, encoder, progress)
     with_vector = sorted(set(keys) | set(profiles.index))
@@ -173,6 +185,7 @@ def sync_customers(
         len(gone),
         unchanged,
         len(customers) - len(with_vector),
+        withheld=withheld,
     )
 
 

@@ -64,6 +64,8 @@ class CollectionReport:
     without_vector: int = 0
     left: int = 0
     """Items that need writing but were left for a later run by ``limit``."""
+    withheld: int = 0
+    """Customer profile texts left out because they state demographics."""
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,7 @@ def embed_catalog(
                 encoder,
                 progress,
                 half_life_days=embedding.half_life_days,
+                allow_demographic_text=embedding.allow_demographic_text,
             )
     return EmbedReport(reports, model_calls=encoder.calls, texts_encoded=encoder.texts_encoded)
 

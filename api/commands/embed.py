@@ -78,6 +78,14 @@ def run_embed(
                 + ", ".join(f"{n} {name}" for name, n in left.items())
                 + ("; customers wait until every product is embedded" if "products" in left else "")
             )
+        customers = report.collections.get("customers")
+        withheld = customers.withheld if customers is not None else 0
+        if withheld:
+            console.print(
+                f"[yellow]{withheld:,} customer profile texts state demographics (age, income, "
+                "marital status, ...) and were left out of the customer vectors[/]; "
+                "PRICEGRAPH_EMBEDDINGS__ALLOW_DEMOGRAPHIC_TEXT=true embeds them"
+            )
         if similar_edges:
             result = write_similar_edges(
                 store, vectors, collection_names(settings)["products"], k=similar_edges
