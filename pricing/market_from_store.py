@@ -10,6 +10,13 @@ their list price, unit cost and stock come from the ``Product`` nodes (a missing
 is ``default_cost_ratio`` times the list price, a missing stock unlimited) and their
 category from ``IN_CATEGORY``. Product ids are the graph's, so quotes for these
 products use the trained plan.
+
+Outlier quantities are kept out of the ranking: a purchase line whose quantity is more
+than ``outlier_factor`` times the catalogue's norm (the median over products of their
+median line quantity, at least 1) is an *outlier line* (fuel sold by the
+litre, a wholesale order, a typo), left out of the revenue; a product whose median
+line is an outlier is left out of the market altogether. The market's ``meta`` counts both
+(``outlier_lines``, ``outlier_products``) and gives the limit (``outlier_qty_limit``).
 """
 
 from __future__ import annotations
@@ -61,6 +68,33 @@ class FittedDemandCurve:
         )
 
 
+@dataclass(frozen=True)
+class OutlierLines:
+    """Purchase lines with quantities far beyond the catalogue's norm.
+
+    Attributes:
+        limit: The largest quantity that is not an outlier: ``factor * max(1, norm)``
+            with ``norm`` the median over products of their median line quantity (robust
+            to products sold in bulk, however many lines they have, up to half of them).
+        is_outlier: ``[lines]`` whether each line's quantity is above ``limit``.
+        products: Products whose median line quantity is above ``limit``.
+    """
+
+    limit: float
+    is_outlier: np.ndarray
+    products: frozenset[str]
+
+    @classmethod
+    def of(cls, lines: pd.DataFrame, factor: float) -> OutlierLines:
+        """The outliers of ``lines`` (columns ``product_id``, ``qty``)."""
+        qty = lines["qty"].to_numpy(float)
+        median = lines.groupby("product_id")["qty"].median().dropna()
+        norm = float(np.median(median.to_numpy(float))) if len(median) else 1.0
+        limit = factor * max(1.0, norm)
+        is_outlier = np.isfinite(qty) & (qty > limit)
+        return cls(limit, is_outlier, frozenset(median.index[median > limit].astype(str)))
+
+
 def market_from_store(
     store: GraphStore,
     *,
@@ -69,6 +103,7 @@ def market_from_store(
     default_cost_ratio: float = 0.6,
     model: DemandModel | None = None,
     segment_model: DemandModel | None = None,
+    outlier_factor: float = 20.0,
 ) -> MarketModel:
     """The market of the store's best-selling products over the coming season.
 
@@ -82,6 +117,8 @@ def market_from_store(
         segment_model: A demand model with one series per product and graph segment
             (``fit_demand_from_store(store, segment_version=...)``): the market then has
             one customer group per segment (:func:`per_segment`); ``None``: one group.
+        outlier_factor: Lines above this many times the catalogue's norm of line
+            quantities are outliers (module docstring); ``inf`` keeps every line.
 
     Raises:
         DataValidationError: No product has a negative elasticity at list price.
@@ -89,17 +126,22 @@ def market_from_store(
     if model is None:
         model, _ = fit_demand_from_store(store)
     bought = store.edge_arrays("PURCHASED")
+    qty = pd.to_numeric(pd.Series(bought.properties["qty"]), errors="coerce")
     lines = pd.DataFrame(
         {
             "product_id": bought.target_ids[bought.edge_index[1]].astype(str),
-            "revenue": pd.to_numeric(pd.Series(bought.properties["qty"]), errors="coerce")
+            "qty": qty,
+            "revenue": qty
             * pd.to_numeric(pd.Series(bought.properties["unit_price"]), errors="coerce"),
         }
     )
+    outliers = OutlierLines.of(lines, outlier_factor)
+    lines = lines[~outliers.is_outlier]
     ts = pd.to_datetime(pd.Series(bought.properties["ts"]), errors="coerce", utc=True)
     last_week = ts.max().tz_localize(None).to_period("W-SUN").start_time
     est = model.estimates
     est = est[(est["segment"] == est["segment"].iloc[0]) & (est["elasticity"] < 0)]
+    est = est[~est["product_id"].astype(str).isin(outliers.products)]
     if est.empty:
         raise DataValidationError(
             "no product has a negative elasticity at list price: nothing to price",
@@ -144,6 +186,9 @@ def market_from_store(
         "products": int(chosen.size),
         "weeks": [str(w.date()) for w in weeks],
         "cost_estimated": int(estimated_cost.sum()),
+        "outlier_qty_limit": outliers.limit,
+        "outlier_lines": int(outliers.is_outlier.sum()),
+        "outlier_products": len(outliers.products),
     }
     market = replace(
         market, product_ids=tuple(str(p) for p in chosen), category_names=names, meta=meta
@@ -210,4 +255,4 @@ def per_segment(
     )  # fmt: skip
 
 
-__all__ = ["FittedDemandCurve", "market_from_store"]
+__all__ = ["FittedDemandCurve", "OutlierLines", "market_from_store"]
