@@ -340,7 +340,8 @@ def product_items(store: GraphStore) -> pd.DataFrame:
             "price": _plain(r.list_price),
             "currency": _plain(r.currency),
             "price_band": band,
-            "in_stock": _plain(r.stock_units) is None or int(r.stock_units) > 0,
+            # no stock figure, no claim: absent (null), neither in nor out of stock
+            "in_stock": None if _plain(r.stock_units) is None else int(r.stock_units) > 0,
         }
         for r, band in zip(table.itertuples(), bands, strict=True)
     ]

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from ..graph.base import GraphStore, UpsertResult
 from .formats import KINDS, LOAD_ORDER
 from .mapping import FileMapping
+from .progress import new_progress
 from .readers import check_mapped_columns, read_columns, read_raw
 from .record_validation import SMALL_BATCH_ROWS, validate_records
 from .validation import RefIndex, Validated, rejects_message, validate
@@ -152,9 +153,12 @@ def load_files(
     progress = progress or new_progress()
     with progress if own_progress else contextlib.nullcontext():
         for mapping, name in zip(order, _rejects_names(order), strict=True):
+            reading = progress.add_task(f"{mapping.path.name} ({mapping.kind}) read", total=1)
             raw = read_raw(mapping)
+            progress.update(reading, completed=1)
             rejects = rejects_dir / name
             reports.append(load_frame(store, mapping, raw, refs, rejects, progress, chunk_rows))
+            del raw
     return LoadReport(reports)
 
 
@@ -185,8 +189,10 @@ def load_frame(
     chunk_rows: int = 1_000_000,
 ) -> FileReport:
     """Validate and write an already-read frame (``_line`` included) of ``mapping.kind``."""
+    checking = progress.add_task(f"{mapping.path.name} ({mapping.kind}) checked", total=1)
     validated = validate(raw, mapping, refs)
     written_rejects = write_rejects(validated, raw, rejects_path)
+    progress.update(checking, completed=1)
     task = progress.add_task(f"{mapping.path.name} ({mapping.kind})", total=len(validated.frame))
     result = _write_validated(
         store,
@@ -298,13 +304,6 @@ def _reason_counts(skipped: pd.DataFrame) -> dict[str, int]:
         return {}
     reasons = skipped["reason"].str.replace(r" of line \d+$", "", regex=True)
     return {str(k): int(v) for k, v in reasons.value_counts().items()}
-
-
-def new_progress() -> Progress:
-    """The progress display loads use."""
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-    )
 
 
 __all__ = [

@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import ConfigError
 from .simulator import MarketEnv, MarketState
 
-ZONE_NAMES: tuple[str, ...] = ("deep discount", "discount", "list", "premium", "exclusive")
+ZONE_NAMES: tuple[str, ...] = ("deep discount", "discount", "list", "above list", "well above list")
 """Names of the default price zones, cheapest first."""
 ZONE_LEVELS: tuple[float, ...] = (0.7, 0.85, 1.0, 1.15, 1.3)
 """Default multiplier of list price of each zone in :data:`ZONE_NAMES`."""

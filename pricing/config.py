@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from .guardrail_config import GuardrailConfig
 
@@ -37,6 +37,9 @@ class PricingConfig(BaseModel):
             quote state's ``period`` is ``(day of year - 1) // period_days``.
         default_cost_ratio: Unit cost as a fraction of the list price, in ``(0, 1]``,
             for products without a cost; the rationale then says the cost was estimated.
+        holiday_country: Whose public holidays the demand calendar flags: ``GB``
+            (default), ``US``, ``none``, or another ISO code with the ``holidays``
+            package installed (:mod:`~pricegraph.pricing.holidays`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -47,6 +50,15 @@ class PricingConfig(BaseModel):
     guardrails_path: Path = Path("pricing/guardrails.json")
     period_days: int = Field(default=7, ge=1, le=366)
     default_cost_ratio: float = Field(default=0.6, gt=0, le=1)
+    holiday_country: str = "GB"
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        from .holidays import check_country
+
+        return check_country(value)
+
     _default_policy_path: Path | None = PrivateAttr(default=None)
 
     @property

@@ -17,8 +17,9 @@ Columns of the panel (:data:`PANEL_COLUMNS`):
   price; ``discount_pct = 100 * max(0, 1 - price / list_price)``.
 * ``lag_price``: ``price`` of the previous week of the series (the same price in
   the first week); ``log_rel_price = log(price / list_price)``.
-* ``week_of_year, month, is_holiday_week`` (a UK bank holiday in the week, Easter
-  included), ``is_pre_christmas`` (the week starts between 15 November and 24
+* ``week_of_year, month, is_holiday_week`` (a public holiday of
+  ``PanelConfig.holiday_country`` in the week, by default the England and Wales bank
+  holidays, Easter included), ``is_pre_christmas`` (the week starts between 15 November and 24
   December).
 * ``category, brand`` (``"all"`` / ``"unknown"`` when the catalog has none),
   ``price_band`` (``band_0`` cheapest .. by list-price quantile), ``cost`` (NaN when
@@ -38,6 +39,7 @@ import pandas as pd
 
 from ..errors import DataValidationError
 from ..graph.base import GraphStore
+from .holidays import holiday_dates
 
 PANEL_COLUMNS = [
     "product_id",
@@ -76,6 +78,8 @@ class PanelConfig:
     """Number of list-price quantile bands for ``price_band`` (>= 1)."""
     extend_to: str | None = None
     """Last week (ISO date inside it) of the grid; ``None``: the week of the last sale."""
+    holiday_country: str = "GB"
+    """Whose public holidays flag ``is_holiday_week`` (:mod:`~.holidays`)."""
 
 
 def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -137,42 +141,19 @@ def _validate_transactions(tx: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def uk_holidays(years: np.ndarray) -> pd.DatetimeIndex:
-    """England and Wales bank holidays of ``years`` (rules, not substitute days).
-
-    New Year's Day, Good Friday, Easter Monday (Gregorian computus), the first
-    and last Monday of May, the last Monday of August, 25 and 26 December.
-    """
-    days: list[pd.Timestamp] = []
-    for year in sorted({int(y) for y in years}):  # a handful of years, not rows
-        a, b, c = year % 19, year // 100, year % 100
-        d, e = divmod(b, 4)
-        f = (b + 8) // 25
-        h = (19 * a + b - d - (b - f + 1) // 3 + 15) % 30
-        i, k = divmod(c, 4)
-        m = (32 + 2 * e + 2 * i - h - k) % 7
-        n = h + m - 7 * ((a + 11 * h + 22 * m) // 451) + 114
-        easter = pd.Timestamp(year, n // 31, n % 31 + 1)
-        may1 = pd.Timestamp(year, 5, 1)
-        first_may_monday = may1 + pd.Timedelta(days=(7 - may1.weekday()) % 7)
-        may31, aug31 = pd.Timestamp(year, 5, 31), pd.Timestamp(year, 8, 31)
-        days += [
-            pd.Timestamp(year, 1, 1),
-            easter - pd.Timedelta(days=2),
-            easter + pd.Timedelta(days=1),
-            first_may_monday,
-            may31 - pd.Timedelta(days=may31.weekday()),
-            aug31 - pd.Timedelta(days=aug31.weekday()),
-            pd.Timestamp(year, 12, 25),
-            pd.Timestamp(year, 12, 26),
-        ]
-    return pd.DatetimeIndex(days)
+    """England and Wales bank holidays of ``years`` (rules, not substitute days):
+    :func:`~.holidays.holiday_dates` of ``GB``."""
+    return holiday_dates("GB", years)
 
 
-def calendar_features(weeks: pd.Series) -> pd.DataFrame:
-    """Calendar columns for week starts (Mondays): week_of_year, month, holiday flags."""
+def calendar_features(weeks: pd.Series, country: str = "GB") -> pd.DataFrame:
+    """Calendar columns for week starts (Mondays): week_of_year, month, holiday flags
+    (``is_holiday_week``: a public holiday of ``country`` in the week,
+    :func:`~.holidays.holiday_dates`)."""
     weeks = pd.to_datetime(weeks)
     unique = pd.DatetimeIndex(weeks.unique())
-    holiday_weeks = uk_holidays(np.r_[unique.year, unique.year + 1]).to_period("W-SUN")
+    years = np.r_[unique.year, unique.year + 1]
+    holiday_weeks = holiday_dates(country, years).to_period("W-SUN")
     per_week = pd.DataFrame(
         {
             "week_of_year": unique.isocalendar().week.to_numpy().astype(np.int64),
@@ -322,7 +303,7 @@ def build_panel(
     panel["discount_pct"] = 100.0 * (1.0 - panel["price"] / panel["list_price"]).clip(lower=0.0)
     panel["lag_price"] = panel.groupby(series)["price"].shift(1).fillna(panel["price"])
     panel["log_rel_price"] = np.log(panel["price"] / panel["list_price"])
-    panel = pd.concat([panel, calendar_features(panel["week"])], axis=1)
+    panel = pd.concat([panel, calendar_features(panel["week"], config.holiday_country)], axis=1)
     panel["competitor_price"] = _competitor(panel, competitor_prices)
     panel = panel[PANEL_COLUMNS].reset_index(drop=True)
     panel.attrs[FREE_LINES] = n_free

@@ -160,12 +160,6 @@ def guardrail_sentence(
         or any(c.rule == GuardrailRule.ROUNDING for c in result.conflicts)
     ]
     parts += [conflict.describe() for conflict in result.conflicts]
-    is_floor = any(b.rule == GuardrailRule.FLOOR for b in result.bindings)
-    if is_floor and product is not None and product.is_cost_estimated and product.list_price:
-        parts.append(
-            f"the cost {product.unit_cost:.2f} is an estimate "
-            f"({100 * product.unit_cost / product.list_price:.0f} % of list; none stored)"
-        )
     if pending is not None:
         change = (
             pending.proposed_price / pending.current_price - 1.0 if pending.current_price else 0.0
@@ -177,6 +171,17 @@ def guardrail_sentence(
             f"so the current price {pending.current_price:.2f} stands"
         )
     return ("Guardrails: " + "; ".join(parts) + ".") if parts else ""
+
+
+def cost_sentence(product: ProductFacts | None) -> str:
+    """``"Cost: estimated at 12.00 (60 % of list; none stored)."``: the floor and the
+    margins rest on an assumed cost; ``""`` when the catalog has the cost."""
+    if product is None or not product.is_cost_estimated or not product.list_price:
+        return ""
+    return (
+        f"Cost: estimated at {product.unit_cost:.2f} "
+        f"({100 * product.unit_cost / product.list_price:.0f} % of list; none stored)."
+    )
 
 
 def rationale(
@@ -195,6 +200,7 @@ def rationale(
         segment_sentence(decision, state, segment),
         personal_sentence(decision),
         guardrail_sentence(result, product, pending),
+        cost_sentence(product),
     ]
     return " ".join(s for s in sentences if s)
 
@@ -202,6 +208,7 @@ def rationale(
 __all__ = [
     "PendingApproval",
     "SegmentProfile",
+    "cost_sentence",
     "guardrail_sentence",
     "pct",
     "period_sentence",

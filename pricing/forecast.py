@@ -72,6 +72,9 @@ class ForecastConfig:
     orders would otherwise dominate the boosting)."""
     n_threads: int = 1
     """OpenMP threads of the booster (more threads on a busy shared machine are slower)."""
+    holiday_country: str = "GB"
+    """Whose public holidays the target weeks' calendar flags (:mod:`~.holidays`); the
+    panel's (``PanelConfig.holiday_country``)."""
 
 
 def wape(actual: np.ndarray, forecast: np.ndarray) -> float:
@@ -161,6 +164,7 @@ def _origin_rows(
     model: DemandModel,
     keys: pd.DataFrame,
     band: np.ndarray,
+    country: str = "GB",
 ) -> pd.DataFrame:
     """Feature rows of every started series at ``origin`` for each horizon."""
     units = mats["units"]
@@ -187,7 +191,7 @@ def _origin_rows(
     idx = np.flatnonzero(live)
     for h in horizons:
         target = origin + h
-        cal = calendar_features(pd.Series([weeks[target]] * len(idx)))
+        cal = calendar_features(pd.Series([weeks[target]] * len(idx)), country)
         frame = pd.DataFrame({name: values[idx] for name, values in base.items()})
         frame["momentum"], frame["horizon"] = momentum, float(h)
         frame = pd.concat([frame, cal.astype(float)], axis=1)
@@ -253,14 +257,22 @@ def evaluate_forecasts(
     origin = n_train - 1
     train_parts = [
         _origin_rows(
-            mats, o, range(1, min(config.horizon_weeks, origin - o) + 1), weeks, model, keys, band
+            mats,
+            o,
+            range(1, min(config.horizon_weeks, origin - o) + 1),
+            weeks,
+            model,
+            keys,
+            band,
+            config.holiday_country,
         )
         for o in range(origin - 1, config.min_history_weeks - 1, -config.origin_step_weeks)[
             : config.max_origins
         ]
     ]
     training = pd.concat(train_parts, ignore_index=True)
-    test = _origin_rows(mats, origin, range(1, config.horizon_weeks + 1), weeks, model, keys, band)
+    horizons = range(1, config.horizon_weeks + 1)
+    test = _origin_rows(mats, origin, horizons, weeks, model, keys, band, config.holiday_country)
     gbm = HistGradientBoostingRegressor(
         loss="poisson",
         max_iter=config.max_iter,

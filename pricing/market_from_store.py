@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import DataValidationError
 from ..graph.base import GraphStore
 from .demand import DemandModel
-from .demand_data import ALL_SEGMENTS, calendar_features
+from .demand_data import ALL_SEGMENTS, PanelConfig, calendar_features
 from .demand_store import fit_demand_from_store
 from .market import MarketModel
 from .market_builders import market_from_demand
@@ -104,6 +104,7 @@ def market_from_store(
     model: DemandModel | None = None,
     segment_model: DemandModel | None = None,
     outlier_factor: float = 20.0,
+    holiday_country: str = "GB",
 ) -> MarketModel:
     """The market of the store's best-selling products over the coming season.
 
@@ -119,12 +120,15 @@ def market_from_store(
             one customer group per segment (:func:`per_segment`); ``None``: one group.
         outlier_factor: Lines above this many times the catalogue's norm of line
             quantities are outliers (module docstring); ``inf`` keeps every line.
+        holiday_country: Whose public holidays the season's calendar flags
+            (:mod:`~.holidays`; the settings' ``pricing.holiday_country``).
 
     Raises:
         DataValidationError: No product has a negative elasticity at list price.
     """
     if model is None:
-        model, _ = fit_demand_from_store(store)
+        panel_config = PanelConfig(holiday_country=holiday_country)
+        model, _ = fit_demand_from_store(store, panel_config=panel_config)
     bought = store.edge_arrays("PURCHASED")
     qty = pd.to_numeric(pd.Series(bought.properties["qty"]), errors="coerce")
     lines = pd.DataFrame(
@@ -171,7 +175,7 @@ def market_from_store(
     names = tuple(sorted(categories.unique()))
     start = last_week + pd.Timedelta(days=7)
     weeks = pd.Series(pd.date_range(start, periods=num_periods, freq="7D"))
-    curve = FittedDemandCurve(model, chosen, calendar_features(weeks))
+    curve = FittedDemandCurve(model, chosen, calendar_features(weeks, holiday_country))
     market = market_from_demand(
         curve,
         list_price=list_price,

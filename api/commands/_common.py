@@ -100,6 +100,22 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+@contextmanager
+def stage(description: str) -> Iterator[None]:
+    """A long step without its own progress: a spinner on a terminal, else the plain
+    lines ``<description>: started`` and ``<description>: done in N s`` (standard error)."""
+    if console.is_terminal:
+        with console.status(description):
+            yield
+        return
+    from ...loaders.progress import LinePrinter
+
+    printer = LinePrinter()
+    task = printer.add_task(description, total=1)
+    yield
+    printer.update(task, completed=1)
+
+
 def print_report(report: LoadReport) -> None:
     """The per-file counts, the skip reasons and the first rejects of a load."""
     console.print(frame_table(report.as_frame(), title="Load report"))
@@ -125,4 +141,5 @@ __all__ = [
     "load_settings",
     "open_store",
     "print_report",
+    "stage",
 ]

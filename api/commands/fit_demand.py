@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from ._common import app, clear_errors, console, frame_table, load_settings, open_store, stage
 
 if TYPE_CHECKING:
     from ...pricing.demand import DemandModel
@@ -20,12 +20,14 @@ def run_fit_demand(
     """Fit on the store's purchases, save where the API reads it, print a summary."""
     import pandas as pd
 
-    from ...pricing.demand_data import FREE_LINES
+    from ...pricing.demand_data import FREE_LINES, PanelConfig
     from ...pricing.demand_store import fit_demand_from_store, save_demand
 
-    status = console.status("fitting the demand model on the purchase history")
-    with status, open_store(settings) as store:
-        model, panel = fit_demand_from_store(store, segment_version=segment_version)
+    panel_config = PanelConfig(holiday_country=settings.pricing.holiday_country)
+    with stage("fitting the demand model on the purchase history"), open_store(settings) as store:
+        model, panel = fit_demand_from_store(
+            store, segment_version=segment_version, panel_config=panel_config
+        )
     path = out or settings.api.resolved(settings.data_dir).demand_path
     save_demand(model, path)
     summary = model.summary()
@@ -34,6 +36,7 @@ def run_fit_demand(
         ("own estimate / pooled", f"{summary['per_product']} / {summary['pooled']}"),
         ("median elasticity at list price", f"{summary['median_elasticity']:.2f}"),
         ("weeks", panel["week"].nunique()),
+        ("holidays of", settings.pricing.holiday_country),
         ("free lines (price 0) left out", panel.attrs.get(FREE_LINES, 0)),
         ("category groups with cross-price effect", summary["groups_with_cross"]),
     ]

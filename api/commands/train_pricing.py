@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ...errors import ConfigError, DataValidationError, VectorStoreError
-from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from ._common import (
+    app,
+    clear_errors,
+    console,
+    frame_table,
+    load_settings,
+    open_store,
+    stage,
+)
 from .embed import collection_names, open_vectors
 
 if TYPE_CHECKING:
@@ -197,6 +205,7 @@ def train_pricing_command(
     from the Product nodes). The policy learns from interaction either way.
     """
     from ...pricing.config import DEFAULT_POLICY_DIR
+    from ...pricing.demand_data import PanelConfig
     from ...pricing.demand_store import fit_demand_from_store
     from ...pricing.market import MarketModel
     from ...pricing.market_from_store import market_from_store
@@ -206,17 +215,23 @@ def train_pricing_command(
     settings = load_settings()
     source: Path | MarketModel
     if from_graph:
-        status = console.status("building the market from the graph's demand model")
-        with status, open_store(settings) as store:
+        building = stage("building the market from the graph's demand model")
+        with building, open_store(settings) as store:
             version = segment_version(customer_segments(store))
             segment_model = None
+            country = settings.pricing.holiday_country
             if version is not None:
-                segment_model, _ = fit_demand_from_store(store, segment_version=version)
+                segment_model, _ = fit_demand_from_store(
+                    store,
+                    segment_version=version,
+                    panel_config=PanelConfig(holiday_country=country),
+                )
             source = market_from_store(
                 store,
                 max_products=products,
                 default_cost_ratio=settings.pricing.default_cost_ratio,
                 segment_model=segment_model,
+                holiday_country=country,
             )
         console.print(
             f"market: {source.num_products} products, {source.num_categories} categories, "
@@ -227,6 +242,19 @@ def train_pricing_command(
                 else "none in the graph: one group (run pricegraph segments)"
             )
         )
+        meta = source.meta
+        if meta["cost_estimated"]:
+            console.print(
+                f"costs estimated for {meta['cost_estimated']} of {source.num_products} "
+                f"products: {settings.pricing.default_cost_ratio:.0%} of list price "
+                "(no cost in the catalog; PRICEGRAPH_PRICING__DEFAULT_COST_RATIO)"
+            )
+        if meta["outlier_lines"]:
+            console.print(
+                f"left out of the best sellers: {meta['outlier_lines']:,} purchase lines above "
+                f"{meta['outlier_qty_limit']:g} units and {meta['outlier_products']} products "
+                "sold mostly in such quantities"
+            )
     else:
         source = world or settings.data_dir / "world"
         if not (source / "ground_truth").is_dir():

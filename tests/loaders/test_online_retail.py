@@ -62,6 +62,7 @@ def test_quirks_become_returns_guests_and_skips(
         "signup_ts": None,
         "is_anonymous": True,
         "profile_text": None,
+        "attributes": None,
     }
     returned = embedded.read_cypher(
         "MATCH (c:Customer)-[r:RETURNED]->(p:Product) RETURN c.id AS c, p.id AS p, r.qty AS q"

@@ -84,7 +84,8 @@ def test_list_policy_unknown_category_pending_and_estimated_cost() -> None:
     )
     assert (
         listed
-        == "Zone 'list' (1.00 \u00d7 list): list price, no trained pricing policy is in use. Not personalised."
+        == "Zone 'list' (1.00 \u00d7 list): list price, no trained pricing policy is in use. Not personalised. "
+        "Cost: estimated at 19.00 (95 % of list; none stored)."
     )
     decision = _record(category=None, priced_segments=(), segment_slopes=(), micro_scale=None,
                        personal_adjustment=0.0, is_personalized=False, segment_multiplier=1.0)  # fmt: skip
@@ -94,7 +95,7 @@ def test_list_policy_unknown_category_pending_and_estimated_cost() -> None:
     )
     assert "the product's category 'none' is not one the policy prices" in text
     assert "No segment multiplier: the product is not in the policy's plan." in text
-    assert "the cost 19.00 is an estimate (95 % of list; none stored)" in text
+    assert text.endswith("Cost: estimated at 19.00 (95 % of list; none stored).")
     assert "a change to 26.00 (+30.0 %) waits for approval" in text
 
 

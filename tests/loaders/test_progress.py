@@ -1,0 +1,72 @@
+"""Long stages print plain progress lines when output is not a terminal."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.progress import Progress
+
+from pricegraph.graph import GraphStore
+from pricegraph.loaders import FileMapping, load_files
+from pricegraph.loaders.progress import LinePrinter, new_progress
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_stages_are_announced_one_at_a_time_and_counts_at_most_every_interval() -> None:
+    out, clock = io.StringIO(), Clock()
+    printer = LinePrinter(out, every_s=30.0, clock=clock)
+    first, second = (printer.add_task(name, total=1) for name in ("meso", "macro: PPO"))
+    clock.now = 12.0
+    printer.update(first, completed=1)
+    clock.now = 100.0
+    printer.update(second, completed=1)
+    rows = printer.add_task("events.csv (events)", total=1000)
+    for step in range(10):
+        clock.now += 10.0
+        printer.advance(rows, 100)
+        assert step >= 0
+    assert out.getvalue().splitlines() == [
+        "meso: started",
+        "meso: done in 12 s",
+        "macro: PPO: started",
+        "macro: PPO: done in 88 s",
+        "events.csv (events): 0/1000 (0.0 %)",
+        "events.csv (events): 300/1000 (30.0 %), 10/s, 30 s, about 70 s left",
+        "events.csv (events): 600/1000 (60.0 %), 10/s, 60 s, about 40 s left",
+        "events.csv (events): 900/1000 (90.0 %), 10/s, 90 s, about 10 s left",
+        "events.csv (events): 1000/1000 (100.0 %), 10/s, 100 s",
+    ]
+
+
+def test_a_load_reports_each_files_stages(embedded: GraphStore, tmp_path: Path) -> None:
+    (tmp_path / "brands.csv").write_text(
+        "brand_id,name\nB1,Verne\nB2,\nB3,Aldo\n", encoding="utf-8"
+    )
+    out = io.StringIO()
+    load_files(
+        embedded,
+        [FileMapping(tmp_path / "brands.csv", "brands")],
+        rejects_dir=tmp_path / "rejects",
+        progress=LinePrinter(out),
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "brands.csv (brands) read: started"
+    assert lines[1].startswith("brands.csv (brands) read: done in ")
+    assert lines[2] == "brands.csv (brands) checked: started"
+    assert lines[3].startswith("brands.csv (brands) checked: done in ")
+    assert lines[4] == "brands.csv (brands): 0/2 (0.0 %)"
+    assert lines[5].startswith("brands.csv (brands): 2/2 (100.0 %)")
+
+
+def test_a_terminal_gets_the_rich_display() -> None:
+    assert isinstance(new_progress(is_terminal=False), LinePrinter)
+    terminal = new_progress(is_terminal=True)
+    assert isinstance(terminal, Progress) and not isinstance(terminal, LinePrinter)
