@@ -1,4 +1,4 @@
-"""Non-learned recommenders to beat: random, popularity, item-kNN and text similarity.
+"""Recommenders to beat: random, popularity, item-kNN, text, EASE^R, ALS and recent neighbours.
 
 Each builder is fitted on history purchase edges (customer, product) and returns a
 :data:`~pricegraph.gnn.metrics.ScoreFn`: int64 ``[batch_size]`` customer indices ->
@@ -182,12 +182,188 @@ def text_scores(edge_index: Tensor, x: Tensor, has_text: Tensor, num_customers: 
     return scores
 
 
+def ease_weights(interactions: sp.csr_array, l2: float) -> np.ndarray:
+    r"""Item-item weights of EASE^R (Steck, "Embarrassingly Shallow Autoencoders for
+    Sparse Data", WWW 2019, https://arxiv.org/abs/1905.03375).
+
+    The closed form of :math:`\min_B \lVert X - XB \rVert_F^2 + \lambda \lVert B
+    \rVert_F^2` subject to :math:`\mathrm{diag}(B) = 0`:
+    :math:`P = (X^\top X + \lambda I)^{-1}`, :math:`B_{ij} = -P_{ij} / P_{jj}`,
+    :math:`B_{jj} = 0`.
+
+    Args:
+        interactions: Binary ``[num_customers, num_items]``.
+        l2: :math:`\lambda > 0`.
+
+    Returns:
+        float32 ``[num_items, num_items]`` (dense: memory is ``8 num_items^2`` bytes
+        while solving).
+    """
+    if not l2 > 0:
+        raise ValueError(f"EASE l2: expected > 0, got {l2}")
+    gram = (interactions.T @ interactions).toarray().astype(np.float64)
+    gram[np.diag_indices_from(gram)] += l2
+    precision = np.linalg.inv(gram)
+    weights = precision / -np.diag(precision)[None, :]
+    weights[np.diag_indices_from(weights)] = 0.0
+    return weights.astype(np.float32)
+
+
+def ease_scores(
+    edge_index: Tensor,
+    num_customers: int,
+    num_products: int,
+    *,
+    l2: float = 200.0,
+    max_products: int = 20_000,
+) -> ScoreFn:
+    r"""EASE^R scores :math:`X_u B` (see :func:`ease_weights`).
+
+    The dense Gram matrix limits the catalogue: above ``max_products`` distinct
+    history products only the ``max_products`` most bought are modelled, and the
+    others score below every modelled product (ordered by purchases).
+
+    Args:
+        edge_index: int64 ``[2, num_purchases]`` history (customer, product).
+        num_customers: Rows of the interaction matrix.
+        num_products: Width of the score matrix.
+        l2: Ridge weight :math:`\lambda`, chosen on validation. (default: ``200``)
+        max_products: Largest modelled catalogue. (default: ``20000``)
+    """
+    counts = np.bincount(edge_index[1].numpy(), minlength=num_products)
+    bought = np.flatnonzero(counts)
+    if bought.size > max_products:
+        bought = np.sort(np.argsort(-counts, kind="stable")[:max_products])
+    interactions = interaction_matrix(edge_index, num_customers, num_products)[:, bought]
+    weights = ease_weights(sp.csr_array(interactions), l2)
+    share = (counts / max(int(counts.max()), 1)).astype(np.float32)  # in [0, 1]
+    unmodelled = np.ones(num_products, dtype=bool)
+    unmodelled[bought] = False
+
+    def scores(customer_index: Tensor) -> Tensor:
+        modelled = interactions[customer_index.numpy()] @ weights
+        lowest = modelled.min(axis=1, keepdims=True) if modelled.size else 0.0
+        out = np.empty((customer_index.numel(), num_products), dtype=np.float32)
+        out[:, bought] = modelled
+        out[:, unmodelled] = lowest - 2.0 + share[unmodelled]
+        return torch.from_numpy(out)
+
+    return scores
+
+
+def als_scores(
+    edge_index: Tensor,
+    num_customers: int,
+    num_products: int,
+    *,
+    factors: int = 64,
+    regularization: float = 0.05,
+    alpha: float = 10.0,
+    iterations: int = 15,
+    seed: int = 0,
+) -> ScoreFn:
+    r"""Implicit-feedback matrix factorisation (Hu, Koren & Volinsky, ICDM 2008).
+
+    Weighted least squares on the binary purchase matrix with confidence
+    :math:`1 + \alpha r_{up}`, solved by alternating least squares with the
+    conjugate-gradient solver of the `implicit` library; score
+    :math:`x_u^\top y_p`.
+
+    Args:
+        edge_index: int64 ``[2, num_purchases]`` history (customer, product).
+        num_customers: Rows of the interaction matrix.
+        num_products: Width of the score matrix.
+        factors: Latent dimension. (default: ``64``)
+        regularization: L2 weight on the factors. (default: ``0.05``)
+        alpha: Confidence weight of a purchase. (default: ``10``)
+        iterations: ALS sweeps. (default: ``15``)
+        seed: Seed of the initial factors.
+    """
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    interactions = interaction_matrix(edge_index, num_customers, num_products)
+    with threadpool_limits(1, "blas"):  # implicit runs its own threads
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=regularization,
+            alpha=alpha,
+            iterations=iterations,
+            random_state=seed,
+        )
+        model.fit(sp.csr_matrix(interactions), show_progress=False)
+    customers = torch.from_numpy(np.asarray(model.user_factors, dtype=np.float32))
+    products = torch.from_numpy(np.asarray(model.item_factors, dtype=np.float32))
+
+    def scores(customer_index: Tensor) -> Tensor:
+        return customers[customer_index] @ products.T
+
+    return scores
+
+
+def recent_neighbour_scores(
+    edge_index: Tensor,
+    time_s: Tensor,
+    num_customers: int,
+    num_products: int,
+    cutoff_s: int,
+    *,
+    num_neighbors: int = 100,
+    half_life_days: float = 14.0,
+) -> ScoreFn:
+    r"""Bought by customers like you, recently: customer-kNN with recency decay.
+
+    Customers are alike by the cosine of their binary purchase histories
+    (:func:`item_similarity` on the transposed matrix, ``num_neighbors`` kept).
+    Score of product :math:`p` for customer :math:`u`:
+
+    .. math::
+        s_{up} = \sum_{v \in N(u)} \cos(u, v) \sum_{t \in T_{vp}}
+            2^{-(t_c - t) / h}
+
+    over the purchase times :math:`T_{vp} < t_c` (``cutoff_s``) of :math:`p` by
+    neighbour :math:`v`, half-life :math:`h` days.
+
+    Args:
+        edge_index: int64 ``[2, num_purchases]`` all purchases (customer, product);
+            only those before ``cutoff_s`` are used.
+        time_s: int64 ``[num_purchases]`` UTC epoch seconds.
+        num_customers: Rows of the interaction matrix.
+        num_products: Width of the score matrix.
+        cutoff_s: Start of the ranked window.
+        num_neighbors: Neighbours per customer. (default: ``100``)
+        half_life_days: Half-life of a purchase's weight, days. (default: ``14``)
+    """
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days: expected > 0, got {half_life_days}")
+    before = time_s < cutoff_s
+    history, history_s = edge_index[:, before], time_s[before]
+    interactions = interaction_matrix(history, num_customers, num_products)
+    neighbours = item_similarity(sp.csr_array(interactions.T), num_neighbors=num_neighbors)
+    age_days = (cutoff_s - history_s.numpy()).astype(np.float64) / 86_400
+    decay = np.exp2(-age_days / half_life_days).astype(np.float32)
+    recent = sp.csr_array(
+        (decay, (history[0].numpy(), history[1].numpy())), shape=(num_customers, num_products)
+    )
+    recent.sum_duplicates()
+
+    def scores(customer_index: Tensor) -> Tensor:
+        batch = neighbours[customer_index.numpy()] @ recent
+        return torch.from_numpy(batch.toarray().astype(np.float32))
+
+    return scores
+
+
 __all__ = [
+    "als_scores",
+    "ease_scores",
+    "ease_weights",
     "interaction_matrix",
     "item_knn_scores",
     "item_similarity",
     "popularity_scores",
     "random_scores",
+    "recent_neighbour_scores",
     "recent_popularity_scores",
     "text_scores",
 ]

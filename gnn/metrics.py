@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.metrics import LinkPredNDCG, LinkPredRecall
@@ -108,4 +109,82 @@ def evaluate_ranking(
     )
 
 
-__all__ = ["RankingResult", "ScoreFn", "evaluate_ranking", "top_k_excluding"]
+@dataclass(frozen=True)
+class CustomerMetrics:
+    """Recall@k and NDCG@k of every evaluated customer of one window.
+
+    What bootstrap intervals over customers resample
+    (:mod:`pricegraph.gnn.bootstrap`); their means equal :func:`evaluate_ranking`.
+
+    Attributes:
+        k: Cut-off.
+        customer_index: int64 ``[num_customers]``, the window's evaluated customers.
+        recall: float64 ``[num_customers]`` in ``[0, 1]``.
+        ndcg: float64 ``[num_customers]`` in ``[0, 1]``.
+    """
+
+    k: int
+    customer_index: np.ndarray
+    recall: np.ndarray
+    ndcg: np.ndarray
+
+    def mean(self) -> RankingResult:
+        """The means as a :class:`RankingResult`."""
+        size = int(self.recall.size)
+        recall = float(self.recall.mean()) if size else 0.0
+        ndcg = float(self.ndcg.mean()) if size else 0.0
+        return RankingResult(k=self.k, recall=recall, ndcg=ndcg, num_customers=size)
+
+
+def rank_customers(
+    scores: ScoreFn, window: EvalWindow, *, k: int = 20, batch_size: int = 1024
+) -> CustomerMetrics:
+    """Recall@k and NDCG@k per evaluated customer (the formulas of the module docstring).
+
+    Args:
+        scores: Maps a batch of customer indices to scores over all products.
+        window: The evaluated customers, their positives and their history.
+        k: Cut-off. (default: ``20``)
+        batch_size: Customers scored at once. (default: ``1024``)
+
+    Returns:
+        One value per customer of ``window.customer_index``, in its order.
+
+    Raises:
+        ValueError: ``k`` or ``batch_size`` < 1, or ``scores`` of the wrong shape.
+    """
+    if k < 1 or batch_size < 1:
+        raise ValueError(f"k and batch_size must be >= 1, got k={k}, batch_size={batch_size}")
+    discounts = 1.0 / torch.log2(torch.arange(2, k + 2, dtype=torch.float64))
+    ideal = torch.cumsum(discounts, 0)
+    recalls, ndcgs = [], []
+    for batch in torch.split(window.customer_index, batch_size):
+        batch_scores = scores(batch)
+        if batch_scores.shape[0] != batch.numel():
+            raise ValueError(
+                f"scores: expected [{batch.numel()}, num_products] for {batch.numel()} "
+                f"customers, got {list(batch_scores.shape)}"
+            )
+        top = top_k_excluding(batch_scores, window.history.pairs(batch), k)
+        positives = window.positives.pairs(batch)
+        is_positive = torch.zeros(batch_scores.shape, dtype=torch.bool)
+        is_positive[positives[0], positives[1]] = True
+        hits = torch.gather(is_positive, 1, top).to(torch.float64)
+        num_positives = torch.bincount(positives[0], minlength=batch.numel()).to(torch.float64)
+        recalls.append(hits.sum(1) / num_positives.clamp(min=1))
+        dcg = (hits * discounts[: hits.shape[1]]).sum(1)
+        best = ideal[(num_positives.clamp(min=1, max=k) - 1).long()]
+        ndcgs.append(dcg / best)
+    recall = torch.cat(recalls) if recalls else torch.zeros(0, dtype=torch.float64)
+    ndcg = torch.cat(ndcgs) if ndcgs else torch.zeros(0, dtype=torch.float64)
+    return CustomerMetrics(k, window.customer_index.numpy().copy(), recall.numpy(), ndcg.numpy())
+
+
+__all__ = [
+    "CustomerMetrics",
+    "RankingResult",
+    "ScoreFn",
+    "evaluate_ranking",
+    "rank_customers",
+    "top_k_excluding",
+]

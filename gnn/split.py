@@ -155,15 +155,20 @@ def _window(
     return EvalWindow(start_s, end_s, customer_index, positives, history, history_edge_index)
 
 
-def temporal_split(snapshot: GraphSnapshot, *, test_days: int = 28, val_days: int = 14) -> Split:
+def temporal_split(
+    snapshot: GraphSnapshot, *, test_days: int = 28, val_days: int = 14, end_s: int | None = None
+) -> Split:
     """Split the purchase edges of ``snapshot`` by time.
 
     Args:
         snapshot: The exported graph.
-        test_days: Length of the test window, the last days before the latest
-            purchase. (default: ``28``)
+        test_days: Length of the test window, the last days before ``end_s``.
+            (default: ``28``)
         val_days: Length of the validation window just before the test window;
             ``0`` leaves it empty. (default: ``14``)
+        end_s: End of the test window (exclusive), UTC epoch seconds: an earlier
+            value gives an earlier *origin* (purchases at or after it are never
+            seen). ``None`` = one second after the latest purchase.
 
     Returns:
         The split; see :class:`Split` and :class:`EvalWindow`.
@@ -180,7 +185,7 @@ def temporal_split(snapshot: GraphSnapshot, *, test_days: int = 28, val_days: in
     edge_index, time_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
     if time_s.numel() == 0:
         raise ValueError("temporal_split: the snapshot has no purchase edges")
-    end_s = int(time_s.max()) + 1
+    end_s = int(time_s.max()) + 1 if end_s is None else int(end_s)
     test_start_s = end_s - test_days * SECONDS_PER_DAY
     train_end_s = test_start_s - val_days * SECONDS_PER_DAY
     if not bool((time_s < train_end_s).any()):

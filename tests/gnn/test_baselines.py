@@ -139,3 +139,63 @@ def test_recent_popularity_counts_only_the_look_back_before_the_cutoff() -> None
     time_s = torch.tensor([1, 2, 9, 10, 11]) * day
     scores = recent_popularity_scores(edge_index, time_s, 3, 11 * day, days=7)(torch.tensor([0, 1]))
     assert scores.tolist() == [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]
+
+
+def test_ease_weights_match_the_closed_form_by_hand() -> None:
+    from pricegraph.gnn.baselines import ease_weights
+
+    # X = [[1, 1], [1, 1], [1, 0]], lambda = 1: G + I = [[4, 2], [2, 3]],
+    # P = [[3, -2], [-2, 4]] / 8, B_01 = -P_01 / P_11 = 1/2, B_10 = -P_10 / P_00 = 2/3.
+    interactions = interaction_matrix(torch.tensor([[0, 0, 1, 1, 2], [0, 1, 0, 1, 0]]), 3, 2)
+    weights = ease_weights(interactions, 1.0)
+    assert weights == pytest.approx(np.array([[0.0, 0.5], [2 / 3, 0.0]]))
+    with pytest.raises(ValueError, match="expected > 0, got 0"):
+        ease_weights(interactions, 0.0)
+
+
+def test_ease_recommends_the_co_purchased_product_and_truncates_the_catalogue() -> None:
+    from pricegraph.gnn.baselines import ease_scores
+
+    scores = ease_scores(PURCHASES, num_customers=7, num_products=5, l2=1.0)(C3)[0]
+    assert int(scores[1:].argmax()) + 1 == 1  # c3 bought 0; 1 is co-bought with 0
+    assert scores[4] < scores[:4].min()  # never bought: not modelled, ranked last
+    # Only the 2 most bought products (3: 4 times, 0: 3 times) are modelled; the
+    # others score below both, ordered by purchases (1 and 2 twice/once, 4 never).
+    small = ease_scores(PURCHASES, 7, 5, l2=1.0, max_products=2)(C3)[0]
+    assert min(small[0], small[3]) > max(small[1], small[2], small[4])
+    assert small[1] > small[2] > small[4]
+
+
+def test_als_separates_two_communities_and_is_seeded() -> None:
+    from pricegraph.gnn.baselines import als_scores
+
+    # Customers 0-19 buy products 0-4, customers 20-39 buy products 5-9.
+    rng = np.random.default_rng(0)
+    rows = [
+        (c, int(rng.integers(0, 5)) + (5 if c >= 20 else 0)) for c in range(40) for _ in range(4)
+    ]
+    edge_index = torch.tensor(rows).T
+    build = lambda seed: als_scores(edge_index, 40, 10, factors=4, iterations=10, seed=seed)  # noqa: E731
+    scores = build(0)(torch.tensor([0, 39]))
+    assert scores.shape == (2, 10)
+    assert scores[0, :5].mean() > scores[0, 5:].mean() + 0.3
+    assert scores[1, 5:].mean() > scores[1, :5].mean() + 0.3
+    assert torch.equal(scores, build(0)(torch.tensor([0, 39])))
+
+
+def test_recent_neighbours_weigh_a_neighbour_purchase_by_its_age() -> None:
+    from pricegraph.gnn.baselines import recent_neighbour_scores
+
+    day = 86_400
+    # c0 bought 0; c1 bought 0 and, 7 days before the cut-off, 1; c2 bought 0 and,
+    # 14 days before, 2; c3 bought only 3 (not alike). Product 4 is bought after the cut-off.
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3, 1], [0, 0, 1, 0, 2, 3, 4]])
+    time_s = torch.tensor([0, 0, 93, 0, 86, 99, 101]) * day
+    scores = recent_neighbour_scores(edge_index, time_s, 4, 5, 100 * day, half_life_days=7.0)(
+        torch.tensor([0])
+    )[0]
+    cosine = 1 / np.sqrt(2)  # c0 = {0}, c1 = {0, 1}
+    assert scores[1] == pytest.approx(cosine * 0.5)  # one half-life old
+    assert scores[2] == pytest.approx(cosine * 0.25)  # two half-lives old
+    assert scores[3] == 0.0 and scores[4] == 0.0  # not a neighbour; after the cut-off
+    assert scores[0] == pytest.approx(2 * cosine * 2 ** (-100 / 7))

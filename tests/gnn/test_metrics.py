@@ -66,3 +66,17 @@ def test_bad_arguments_are_refused() -> None:
         evaluate_ranking(_scores, _window(), k=0)
     with pytest.raises(ValueError, match=r"expected \[3, num_products\]"):
         evaluate_ranking(lambda c: SCORES[:1], _window(), k=2)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 1024])
+def test_per_customer_values_match_hand_computation_and_the_means(batch_size: int) -> None:
+    from pricegraph.gnn.metrics import rank_customers
+
+    per_customer = rank_customers(_scores, _window(), k=2, batch_size=batch_size)
+    ideal_two = 1 + 1 / log2(3)
+    assert per_customer.customer_index.tolist() == [0, 1, 2]
+    assert per_customer.recall == pytest.approx([1 / 2, 1.0, 1 / 3])
+    assert per_customer.ndcg == pytest.approx([(1 / log2(3)) / ideal_two, 1.0, 1 / ideal_two])
+    means, pyg = per_customer.mean(), evaluate_ranking(_scores, _window(), k=2)
+    assert means.recall == pytest.approx(pyg.recall) and means.ndcg == pytest.approx(pyg.ndcg)
+    assert means.num_customers == pyg.num_customers == 3

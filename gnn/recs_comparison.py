@@ -1,0 +1,144 @@
+"""Every recommender on one temporal split, with intervals, verdicts and the winner.
+
+What ``pricegraph train-gnn`` and ``bench/bench_recs.py`` run: the baselines of
+:func:`~pricegraph.gnn.compare.baseline_runs`, LightGCN, the encoder and the
+encoder + EASE^R hybrid, each tuned on the validation window only and tested
+once (:mod:`pricegraph.gnn.compare`). The validation winner is what serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pricegraph.gnn.compare import (
+    CompareConfig,
+    MethodRun,
+    Verdict,
+    baseline_runs,
+    comparison_table,
+    hybrid_run,
+    validation_winner,
+    verdict,
+)
+from pricegraph.gnn.data import GraphSnapshot
+from pricegraph.gnn.learned_runs import OnEpoch, encoder_run, lightgcn_run
+from pricegraph.gnn.lightgcn import LightGCNConfig
+from pricegraph.gnn.split import Split
+from pricegraph.gnn.train import EncoderConfig
+
+ENCODER = "encoder"
+HYBRID = "encoder+ease"
+NEURAL = ("lightgcn", ENCODER, HYBRID)
+"""Learned rows; every other row is a baseline."""
+
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare_recommenders`.
+
+    Attributes:
+        runs: Every method's run, in table order.
+        table: :func:`~pricegraph.gnn.compare.comparison_table` of ``runs``.
+        winner: Name of the validation winner (what serves).
+        verdicts: The winner against every other method, and the encoder against
+            the best baseline on validation (when the winner is not the encoder).
+        encoder_epochs: Epochs the encoder chose on validation.
+        curves: Learning curves: ``tuning`` (encoder) and ``lightgcn``.
+    """
+
+    runs: list[MethodRun]
+    table: pd.DataFrame
+    winner: str
+    verdicts: list[Verdict]
+    encoder_epochs: int
+    curves: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+
+    def run(self, name: str) -> MethodRun:
+        """The run named ``name``."""
+        for run in self.runs:
+            if run.name == name:
+                return run
+        raise KeyError(f"no method {name!r}; methods: {[run.name for run in self.runs]}")
+
+    def best_baseline(self) -> MethodRun:
+        """The non-learned method with the best validation recall."""
+        return validation_winner([run for run in self.runs if run.name not in NEURAL])
+
+    def summary_lines(self) -> list[str]:
+        """What ``train-gnn`` prints under the table."""
+        winner = self.run(self.winner)
+        kind = "a baseline" if self.winner not in NEURAL else "a learned model"
+        lines = [
+            f"validation winner: {self.winner} ({kind}; validation recall "
+            f"{winner.val.recall:.4f}, NDCG {winner.val.ndcg:.4f}): it serves"
+        ]
+        lines += [str(item) for item in self.verdicts]
+        return lines
+
+
+def compare_recommenders(
+    snapshot: GraphSnapshot,
+    split: Split,
+    *,
+    compare: CompareConfig | None = None,
+    lightgcn: LightGCNConfig | None = None,
+    encoder: EncoderConfig | None = None,
+    encoder_grid: Sequence[dict[str, Any]] = ({},),
+    on_epoch: OnEpoch | None = None,
+    on_method: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Tune every method on ``split.val``, test each once on ``split.test``.
+
+    Args:
+        snapshot: The exported graph (product ``x`` = text vectors).
+        split: Its temporal split (one origin).
+        compare: Baseline grids and bootstrap settings. (default: ``CompareConfig()``)
+        lightgcn: LightGCN settings. (default: ``LightGCNConfig()``)
+        encoder: Encoder settings; ``None`` = ``EncoderConfig()``.
+        encoder_grid: Encoder settings tried on validation (see
+            :func:`~pricegraph.gnn.learned_runs.encoder_run`).
+        on_epoch: Encoder progress.
+        on_method: Called with each method's name before it runs.
+    """
+    compare = compare or CompareConfig()
+    k = compare.k
+
+    def starting(name: str) -> None:
+        if on_method is not None:
+            on_method(name)
+
+    runs = baseline_runs(snapshot, split, compare, on_method)
+    starting("lightgcn")
+    lightgcn_result, lightgcn_tuned = lightgcn_run(
+        snapshot, split, lightgcn or LightGCNConfig(), k=k
+    )
+    runs.append(lightgcn_result)
+    starting(ENCODER)
+    encoder_result, encoder_tuned = encoder_run(
+        snapshot, split, encoder or EncoderConfig(), grid=encoder_grid, k=k, on_epoch=on_epoch
+    )
+    runs.append(encoder_result)
+    starting(HYBRID)
+    ease = next(run for run in runs if run.name == "ease")
+    runs.append(hybrid_run(HYBRID, encoder_result, ease, split, compare.hybrid_weights, k=k))
+    winner = validation_winner(runs)
+    verdicts = [verdict(winner, run, compare) for run in runs if run is not winner]
+    baselines = [run for run in runs if run.name not in NEURAL]
+    best_baseline = validation_winner(baselines)
+    if winner is not encoder_result:
+        verdicts.append(verdict(encoder_result, best_baseline, compare))
+    return Comparison(
+        runs=runs,
+        table=comparison_table(runs, compare),
+        winner=winner.name,
+        verdicts=verdicts,
+        encoder_epochs=int(encoder_result.params["epochs"]),
+        curves={"tuning": encoder_tuned.history, "lightgcn": lightgcn_tuned.history},
+    )
+
+
+__all__ = ["ENCODER", "HYBRID", "NEURAL", "Comparison", "compare_recommenders"]
