@@ -354,7 +354,7 @@ def _notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
         names.update(json.loads(text))
     flagged = flagged_attributes(sorted(names))
     if flagged:
-        listed = ", ".join(f"{name} = {what}" for name, what in flagged.items())
+        listed = ", ".join(_flag_text(name, what) for name, what in sorted(flagged.items()))
         notes.append(
             f"customer attributes that are protected, proxies or demographics: {listed}; "
             "they are stored, and no stage uses attributes as embedding text or pricing "
@@ -363,12 +363,19 @@ def _notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
     texts = texts_with_demographics(good["profile_text"])
     if len(texts):
         terms = sorted({term for found in texts for term in found})
+        texts_state = "profile text states" if len(texts) == 1 else "profile texts state"
         notes.append(
-            f"{len(texts):,} profile texts state demographics ({', '.join(terms[:8])}); "
+            f"{len(texts):,} {texts_state} demographics ({', '.join(terms[:8])}); "
             "pricegraph embed leaves them out of customer vectors unless "
             "PRICEGRAPH_EMBEDDINGS__ALLOW_DEMOGRAPHIC_TEXT=true"
         )
     return tuple(notes)
+
+
+def _flag_text(name: str, what: str) -> str:
+    """``age (protected)``, or ``AGE_DESC (age, protected)`` when the names differ."""
+    attribute, _, kind = what.partition(" (")
+    return f"{name} ({kind}" if attribute == name else f"{name} ({attribute}, {kind}"
 
 
 def _kind_rules(
