@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -50,7 +51,10 @@ def clear_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except PricegraphError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # escaped: messages quote mapping tables such as [files.derive]
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -130,7 +134,9 @@ def print_report(report: LoadReport) -> None:
             for line in file.first_rejects:
                 console.print(f"    {line}", highlight=False)
         for note in file.notes:
-            console.print(f"  [yellow]{file.path.name} ({file.kind}):[/] {note}", highlight=False)
+            console.print(
+                f"  [yellow]{file.path.name} ({file.kind}):[/] {escape(note)}", highlight=False
+            )
 
 
 __all__ = [
