@@ -328,6 +328,8 @@ def _customer_attributes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """A customers file's own ``attributes`` column: JSON objects, re-written compactly
     with sorted keys; a mask of values that are not JSON objects."""
     bad = np.zeros(len(values), bool)
+    if values.isna().all():
+        return values, bad
     out = values.astype(object).copy()
     for position, text in enumerate(values.to_numpy()):
         if text is None:
