@@ -5,6 +5,7 @@ A mapping is a small TOML file; paths are relative to it::
     # pricegraph load mapping
     [defaults]
     timezone = "Europe/London"       # naive times are local to this zone (default UTC)
+    currency = "GBP"                 # of amounts in files without a currency (default EUR)
 
     [[files]]
     path = "catalog/products.csv"
@@ -29,14 +30,15 @@ The same can be given on the command line:
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
 from .derive import Node, parse_expression
-from .formats import ATTRIBUTE_KINDS, KINDS
+from .formats import ATTRIBUTE_KINDS, KINDS, FieldSpec
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 
@@ -60,6 +62,8 @@ class FileMapping:
         datetime_format: ``strftime`` format of the time columns; ISO 8601 when ``None``.
         timezone: IANA zone of naive times in the file; stored times are UTC.
         delimiter: CSV field separator.
+        currency: ISO 4217 code of rows without a currency (``None``: the canonical
+            default, ``EUR``).
     """
 
     path: Path
@@ -71,8 +75,13 @@ class FileMapping:
     datetime_format: str | None = None
     timezone: str = "UTC"
     delimiter: str = ","
+    currency: str | None = None
 
     def __post_init__(self) -> None:
+        if self.currency is not None and not re.fullmatch(r"[A-Z]{3}", self.currency):
+            raise ConfigError(
+                f"{self.path}: currency {self.currency!r} is not an ISO 4217 code such as EUR"
+            )
         if self.kind not in KINDS:
             raise ConfigError(f"{self.path}: unknown kind {self.kind!r}; known: {', '.join(KINDS)}")
         spec = KINDS[self.kind]
@@ -138,6 +147,12 @@ class FileMapping:
             f"{self.path}: cannot tell the format; use .csv, .parquet or .jsonl (.gz)"
         )
 
+    def with_defaults(self, spec: FieldSpec) -> FieldSpec:
+        """``spec`` with this file's defaults (``currency``)."""
+        if spec.name == "currency" and self.currency is not None:
+            return replace(spec, default=self.currency)
+        return spec
+
     def source_column(self, canonical: str) -> str:
         """The file's column that holds ``canonical``."""
         return self.columns.get(canonical, canonical)
@@ -173,11 +188,11 @@ def read_mapping(path: str | Path) -> list[FileMapping]:
             f"{path}: unknown keys {sorted(unknown_top)}; expected [defaults] and [[files]]"
         )
     defaults = document.get("defaults", {})
-    unknown_defaults = set(defaults) - {"datetime_format", "timezone", "delimiter"}
+    unknown_defaults = set(defaults) - {"datetime_format", "timezone", "delimiter", "currency"}
     if unknown_defaults:
         raise ConfigError(
             f"{path} [defaults]: unknown keys {sorted(unknown_defaults)}; "
-            "known: datetime_format, delimiter, timezone"
+            "known: currency, datetime_format, delimiter, timezone"
         )
     files = document.get("files")
     if not isinstance(files, list) or not files:
@@ -198,6 +213,7 @@ def read_mapping(path: str | Path) -> list[FileMapping]:
             "datetime_format",
             "timezone",
             "delimiter",
+            "currency",
         }
         if unknown:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
@@ -213,6 +229,7 @@ def read_mapping(path: str | Path) -> list[FileMapping]:
                 datetime_format=entry.get("datetime_format", defaults.get("datetime_format")),
                 timezone=entry.get("timezone", defaults.get("timezone", "UTC")),
                 delimiter=entry.get("delimiter", defaults.get("delimiter", ",")),
+                currency=entry.get("currency", defaults.get("currency")),
             )
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from exc

@@ -99,8 +99,8 @@ def validate_plain(
     """
     if mapping.timezone != "UTC" or mapping.datetime_format is not None:
         return None
-    if mapping.derived or mapping.attributes:
-        return None  # expressions are evaluated column-wise only
+    if mapping.derived or mapping.attributes or mapping.currency is not None:
+        return None  # expressions are evaluated column-wise only; a file's defaults too
     if mapping.kind == "customers" and any(
         record.get(mapping.source_column("attributes")) not in (None, "") for record in records
     ):

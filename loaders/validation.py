@@ -209,7 +209,7 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
     errors = _Errors(source, lines)
     out = pd.DataFrame({LINE: lines}, index=raw.index)
     computed, not_computed = _computed(raw, mapping, errors)
-    for spec in kind.fields:
+    for spec in map(mapping.with_defaults, kind.fields):
         column = mapping.source_column(spec.name)
         if spec.name in computed:
             values = computed[spec.name]

@@ -307,3 +307,17 @@ def test_a_customers_attributes_column_must_hold_json_objects(
     assert report.notes == ()
     stored = embedded.read_cypher("MATCH (c:Customer) RETURN c.attributes AS a")
     assert stored["a"].tolist() == ['{"loyalty_tier":"gold","visits":3}']
+
+
+def test_the_mappings_currency_fills_rows_without_one(embedded: GraphStore, tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(
+        "product_id,name,list_price,currency\nA,Milk,1.1,\nB,Tea,2,GBP\n"
+    )
+    (tmp_path / "mapping.toml").write_text(
+        '[defaults]\ncurrency = "USD"\n[[files]]\npath = "p.csv"\nkind = "products"\n'
+    )
+    load_files(embedded, read_mapping(tmp_path / "mapping.toml"), rejects_dir=tmp_path)
+    stored = embedded.read_cypher("MATCH (p:Product) RETURN p.currency AS c ORDER BY p.id")
+    assert stored["c"].tolist() == ["USD", "GBP"]
+    with pytest.raises(ConfigError, match="currency 'usd' is not an ISO 4217 code"):
+        FileMapping(tmp_path / "p.csv", "products", currency="usd")
