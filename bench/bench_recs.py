@@ -1,18 +1,32 @@
-"""Benchmark: recommendation quality and training speed on the Online Retail data.
+"""Benchmark: every recommender over rolling origins, with bootstrap intervals.
 
-The LightGCN protocol on a temporal split (the windows of
-:class:`~pricegraph.gnn.service.GnnRunConfig`: the last ``test_days`` = 28 days test, the
-``val_days`` = 28 before them validation; both printed and written with the results):
-all-ranking over all products, history excluded, recall@20 and
-NDCG@20 averaged over test customers. Everything is measured in the same run by
-the code ``pricegraph train-gnn`` runs (:func:`pricegraph.gnn.service.evaluate_encoder`):
-random, popularity, popularity of the last 7 days, item-item co-purchase kNN,
-text similarity, LightGCN and the shipped encoder (tuned on validation, refitted
-up to the test window). Product texts are the product names, embedded with the
-packaged all-MiniLM-L6-v2. Prints the table and seconds per epoch; writes
-``bench/out/recs.json`` and a learning-curve PNG.
+Data sets:
 
-Usage: ``python bench/bench_recs.py [--file PATH] [--max-epochs N]``.
+* ``online-retail``: the UCI Online Retail file, loaded into a temporary embedded
+  store; product texts are the product names embedded with the packaged
+  all-MiniLM-L6-v2. Origins: the test window ends at the last purchase, and
+  ``--step-days`` (28) and twice that earlier (``--origins`` of them, 3 by
+  default), so three disjoint 28-day test windows.
+* ``world-<seed>``: the project's synthetic luxury-fashion world
+  (:func:`pricegraph.synthetic.generate_world`, ``--world-customers`` customers,
+  ``--world-products`` products, ``--world-days`` days) for each seed of
+  ``--worlds`` (two by default), loaded and embedded the same way; one origin
+  each (the last purchase).
+
+Per origin the code ``pricegraph train-gnn`` runs
+(:func:`pricegraph.gnn.recs_comparison.compare_recommenders`): every method tuned
+on the 28-day validation window before the test window only, refitted and tested
+once on the 28-day test window; all-ranking recall@20 and NDCG@20, history
+excluded. Printed per origin: each method's test mean with its 95 % bootstrap
+interval over test customers, validation recall, the chosen setting and the
+seconds of the refit; the validation winner and the paired verdicts. Then, per
+data set, the mean over its origins with a stratified bootstrap interval
+(customers resampled within each origin), and the encoder and the hybrid against
+the best baseline (by mean validation recall): the ratio of the means and the
+interval of the difference. Writes ``recs.json`` to ``--out``.
+
+Usage: ``python bench/bench_recs.py [--data online-retail world] [--origins 3]
+[--max-epochs 30] [--threads 1] [--out bench/out]``.
 """
 
 from __future__ import annotations
@@ -22,85 +36,189 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+import torch
 from rich.progress import Progress
 
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.gnn import export_hetero
-from pricegraph.gnn.learning_curve import plot_learning_curves
-from pricegraph.gnn.service import GnnRunConfig, evaluate_encoder
+from pricegraph.gnn.bootstrap import bootstrap_strata
+from pricegraph.gnn.compare import CompareConfig, validation_winner
+from pricegraph.gnn.data import PURCHASED, GraphSnapshot
+from pricegraph.gnn.recs_comparison import ENCODER, HYBRID, NEURAL, Comparison, compare_recommenders
+from pricegraph.gnn.split import SECONDS_PER_DAY, temporal_split
+from pricegraph.gnn.train import EncoderConfig
 from pricegraph.graph import GraphConfig, make_graph_store
+from pricegraph.loaders import load_files, read_mapping
 from pricegraph.loaders.online_retail import load_online_retail
+from pricegraph.synthetic import generate_world, write_world
+from pricegraph.synthetic.config import WorldConfig
 
 DEFAULT_FILE = (
     Path(__file__).resolve().parents[2] / "shared/data/online_retail/online_retail.csv.gz"
 )
+TEST_DAYS = VAL_DAYS = 28
+
+
+def _snapshot(load: Any, work: Path) -> GraphSnapshot:
+    """Load with ``load(store)`` into a temporary store; export with name vectors."""
+    store = make_graph_store(GraphConfig(path=work / "graph", buffer_pool_mb=1024))
+    try:
+        load(store)
+        products = store.node_frame("Product")
+        vectors = SentenceEncoder().encode(products["name"].fillna("").astype(str).tolist())
+        features = dict(zip(products["id"], vectors, strict=True))
+        return export_hetero(store, product_features=features)
+    finally:
+        store.close()
+
+
+def online_retail(path: Path) -> GraphSnapshot:
+    work = Path(tempfile.mkdtemp(prefix="pricegraph-recs-"))
+    try:
+        return _snapshot(
+            lambda store: load_online_retail(
+                store, path, rejects_dir=work, progress=Progress(disable=True)
+            ),
+            work,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def world(seed: int, customers: int, products: int, days: int) -> GraphSnapshot:
+    work = Path(tempfile.mkdtemp(prefix="pricegraph-recs-world-"))
+    try:
+        config = WorldConfig(seed=seed, n_customers=customers, n_products=products, n_days=days)
+        write_world(generate_world(config), work / "world")
+        mapping = read_mapping(work / "world" / "mapping.toml")
+        return _snapshot(lambda store: load_files(store, mapping, rejects_dir=work), work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _print_origin(name: str, comparison: Comparison) -> None:
+    table = comparison.table
+    lines = []
+    for method, row in table.iterrows():
+        lines.append(
+            f"  {method:<17} recall@20 {row['recall@20']:.4f} [{row['recall@20_low']:.4f}, "
+            f"{row['recall@20_high']:.4f}]  ndcg@20 {row['ndcg@20']:.4f} "
+            f"[{row['ndcg@20_low']:.4f}, {row['ndcg@20_high']:.4f}]  val recall "
+            f"{row['val_recall@20']:.4f}  fit {row['fit_s']:7.1f} s  {row['params']}"
+            + (f"  ({row['note']})" if row["note"] else "")
+        )
+    customers = int(table["customers"].iloc[0])
+    print(f"\n{name}: {customers} test customers", flush=True)
+    print("\n".join(lines))
+    print("\n".join(f"  {line}" for line in comparison.summary_lines()), flush=True)
+
+
+def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -> dict:
+    """Mean over origins with stratified intervals; encoder and hybrid vs best baseline."""
+    methods = [run.name for run in comparisons[0].runs]
+    rows, summary = [], {}
+    for method in methods:
+        runs = [c.run(method) for c in comparisons]
+        recall = bootstrap_strata([r.test.recall for r in runs], seed=config.seed)
+        ndcg = bootstrap_strata([r.test.ndcg for r in runs], seed=config.seed)
+        val = sum(r.val.recall for r in runs) / len(runs)
+        fit_s = sum(r.fit_s for r in runs) / len(runs)
+        summary[method] = {
+            "recall": recall.__dict__, "ndcg": ndcg.__dict__, "val_recall": val, "fit_s": fit_s
+        }  # fmt: skip
+        rows.append((method, recall, ndcg, val, fit_s))
+    print(f"\n{name}: mean over {len(comparisons)} origin(s), 95 % stratified bootstrap")
+    for method, recall, ndcg, val, fit_s in rows:
+        print(
+            f"  {method:<17} recall@20 {recall}  ndcg@20 {ndcg}  val recall {val:.4f}  "
+            f"fit {fit_s:7.1f} s"
+        )
+    baselines = [m for m in methods if m not in NEURAL]
+    best = max(baselines, key=lambda m: summary[m]["val_recall"])
+    for ours in (ENCODER, HYBRID):
+        parts = []
+        for metric in ("recall", "ndcg"):
+            firsts = [getattr(c.run(ours).test, metric) for c in comparisons]
+            seconds = [getattr(c.run(best).test, metric) for c in comparisons]
+            difference = bootstrap_strata(firsts, seconds, seed=config.seed)
+            ratio = summary[ours][metric]["mean"] / max(summary[best][metric]["mean"], 1e-12)
+            word = "beats" if difference.low > 0 else (
+                "loses to" if difference.high < 0 else "no difference from"
+            )  # fmt: skip
+            parts.append(
+                f"{metric}@20 {ratio:.3f}x, {word} ({difference.mean:+.4f} "
+                f"[{difference.low:+.4f}, {difference.high:+.4f}])"
+            )
+            summary[ours][f"{metric}_vs_{best}"] = {"ratio": ratio, **difference.__dict__}
+        print(f"  {ours} vs best baseline {best}: " + "; ".join(parts))
+    winners = [validation_winner(c.runs).name for c in comparisons]
+    print(f"  validation winners per origin: {', '.join(winners)}", flush=True)
+    return {"methods": summary, "best_baseline": best, "winners": winners}
+
+
+def run_origins(
+    name: str, snapshot: GraphSnapshot, origins: int, step_days: int, args: argparse.Namespace
+) -> dict:
+    config = CompareConfig()
+    encoder = EncoderConfig(device="cpu", max_epochs=args.max_epochs)
+    last_s = int(snapshot.edge_time(PURCHASED).max()) + 1
+    comparisons, per_origin = [], []
+    for origin in range(origins):
+        end_s = last_s - origin * step_days * SECONDS_PER_DAY
+        split = temporal_split(snapshot, test_days=TEST_DAYS, val_days=VAL_DAYS, end_s=end_s)
+        started = time.perf_counter()
+        comparison = compare_recommenders(snapshot, split, compare=config, encoder=encoder)
+        label = f"{name} origin {origin} (test ends {pd.Timestamp(end_s, unit='s'):%Y-%m-%d})"
+        _print_origin(f"{label}, {time.perf_counter() - started:.0f} s", comparison)
+        comparisons.append(comparison)
+        per_origin.append(
+            {
+                "end_s": end_s,
+                "table": comparison.table.reset_index().to_dict("records"),
+                "winner": comparison.winner,
+            }
+        )
+        _write(args.out, name, {"origins": per_origin})
+    return {"origins": per_origin, "summary": summarize(name, comparisons, config)}
+
+
+def _write(out: Path, name: str, result: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "recs.json"
+    results = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    results[name] = result
+    path.write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", default=["online-retail", "world"])
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--origins", type=int, default=3)
+    parser.add_argument("--step-days", type=int, default=28)
+    parser.add_argument("--worlds", type=int, nargs="+", default=[11, 303])
+    parser.add_argument("--world-customers", type=int, default=2000)
+    parser.add_argument("--world-products", type=int, default=600)
+    parser.add_argument("--world-days", type=int, default=180)
     parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on shared cores)")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="pricegraph-recs-"))
-    try:
-        store = make_graph_store(GraphConfig(path=work / "graph", buffer_pool_mb=1024))
-        load_online_retail(store, args.file, rejects_dir=work, progress=Progress(disable=True))
-        products = store.node_frame("Product")
-        vectors = SentenceEncoder().encode(products["name"].fillna("").tolist())
-        features = dict(zip(products["id"], vectors, strict=True))
-        started = time.perf_counter()
-        snapshot = export_hetero(store, product_features=features)
-        export_s = time.perf_counter() - started
-        store.close()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    base = GnnRunConfig()
-    config = replace(base, encoder=replace(base.encoder, max_epochs=args.max_epochs, device="cpu"))
-    rows: list[tuple[str, dict[str, float]]] = []
-    started = time.perf_counter()
-    table, best_epoch, curves = evaluate_encoder(
-        snapshot, config, on_epoch=lambda stage, row: rows.append((stage, row))
-    )
-    total_s = time.perf_counter() - started
-    print(table.round(4).to_string())
-    encoder_s = [row["seconds"] for stage, row in rows]
-    lightgcn_epochs = len(curves["lightgcn"])
-    print(
-        f"export {export_s:.2f} s; encoder {sum(encoder_s) / len(encoder_s):.2f} s per epoch "
-        f"(CPU, {len(encoder_s)} epochs in tuning + refit), best epoch {best_epoch}; "
-        f"LightGCN {lightgcn_epochs} tuning epochs; whole evaluation {total_s:.0f} s"
-    )
-    beaten = [
-        column
-        for column in ("recall@20", "ndcg@20")
-        if bool((table.loc["encoder", column] > table.drop(index="encoder")[column]).all())
-    ]
-    print(f"encoder beats every baseline on: {', '.join(beaten) or 'nothing'}")
-    print(f"windows: test {config.test_days} days, validation {config.val_days} days")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "recs.json").write_text(
-        json.dumps(
-            {
-                "table": table.reset_index().to_dict("records"),
-                "export_s": export_s,
-                "encoder_seconds_per_epoch": sum(encoder_s) / len(encoder_s),
-                "best_epoch": best_epoch,
-                "beaten": beaten,
-                "test_days": config.test_days,
-                "val_days": config.val_days,
-                "curves": curves,
-                "config": config.encoder.__dict__,
-            },
-            indent=2,
-            default=float,
-        ),
-        encoding="utf-8",
-    )
-    plot_learning_curves(curves, args.out / "recs_learning_curves.png")
+    torch.set_num_threads(args.threads)
+    print(f"windows: test {TEST_DAYS} days, validation {VAL_DAYS} days before it", flush=True)
+    if "online-retail" in args.data:
+        snapshot = online_retail(args.file)
+        result = run_origins("online-retail", snapshot, args.origins, args.step_days, args)
+        _write(args.out, "online-retail", result)
+    if "world" in args.data:
+        for seed in args.worlds:
+            snapshot = world(seed, args.world_customers, args.world_products, args.world_days)
+            result = run_origins(f"world-{seed}", snapshot, 1, args.step_days, args)
+            _write(args.out, f"world-{seed}", result)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Pure NumPy; the resampling is seeded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,4 +118,50 @@ def bootstrap_difference(
     return _interval(difference, _resample_index(difference.size, num_resamples, seed), level)
 
 
-__all__ = ["Interval", "bootstrap_difference", "bootstrap_mean"]
+def bootstrap_strata(
+    firsts: Sequence[np.ndarray],
+    seconds: Sequence[np.ndarray] | None = None,
+    *,
+    num_resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Interval of the mean over strata (e.g. rolling origins) of per-stratum means.
+
+    Each stratum's customers are resampled on their own, the per-stratum means are
+    averaged with equal weight, and the percentile interval of that average is
+    returned. With ``seconds``, the paired differences ``firsts[i] - seconds[i]``
+    are used instead (the same customers of stratum ``i`` in both).
+
+    Raises:
+        ValueError: No strata, a different number of strata or customers in
+            ``seconds``, or the errors of :func:`bootstrap_mean`.
+    """
+    if not firsts or (seconds is not None and len(seconds) != len(firsts)):
+        raise ValueError(
+            f"strata: expected one or more, the same number in both, got {len(firsts)} and "
+            f"{None if seconds is None else len(seconds)}"
+        )
+    total = np.zeros(num_resamples)
+    point = 0.0
+    for position, first in enumerate(firsts):
+        values = np.asarray(first, np.float64)
+        if seconds is not None:
+            other = np.asarray(seconds[position], np.float64)
+            if other.shape != values.shape:
+                raise ValueError(
+                    f"stratum {position}: expected the same customers, got shapes "
+                    f"{values.shape} and {other.shape}"
+                )
+            values = values - other
+        _check(values, num_resamples, level)
+        index = _resample_index(values.size, num_resamples, seed + position)
+        total += values[index].mean(axis=1)
+        point += float(values.mean())
+    means = total / len(firsts)
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(means, [tail, 100.0 - tail])
+    return Interval(point / len(firsts), float(low), float(high), level)
+
+
+__all__ = ["Interval", "bootstrap_difference", "bootstrap_mean", "bootstrap_strata"]

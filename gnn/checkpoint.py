@@ -52,6 +52,11 @@ class EncoderCheckpoint:
         vectors: Output of the encoder at ``cutoff_s``: ``customer`` and ``product``
             float32 ``[num_nodes, d]`` and ``product_prior`` float32 ``[num_products]``
             (recommendations use them without re-running the model).
+        serving: Which recommender won on validation and serves
+            (:func:`~pricegraph.gnn.serving.serving_record`): ``method``, ``params``,
+            ``val_recall``, ``val_ndcg`` and, when it is not the encoder, its
+            ``top_products`` int32 / ``top_scores`` float32 ``[num_customers, n]``.
+            Empty when the run did not evaluate: the encoder serves.
     """
 
     model_version: str
@@ -68,6 +73,12 @@ class EncoderCheckpoint:
     text_dim: int
     state_dict: dict[str, Tensor] = field(repr=False)
     vectors: dict[str, Tensor] = field(default_factory=dict, repr=False)
+    serving: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def served_by(self) -> str:
+        """Name of the recommender that serves customers (``encoder`` by default)."""
+        return str(self.serving.get("method", "encoder"))
 
     def build_model(self) -> HeteroEncoder:
         """The encoder with the saved weights, on the CPU, in eval mode."""
@@ -179,6 +190,7 @@ def make_checkpoint(
     metrics: list[dict[str, Any]] | None = None,
     history: dict[str, list[dict[str, float]]] | None = None,
     settings: dict[str, Any] | None = None,
+    serving: dict[str, Any] | None = None,
 ) -> EncoderCheckpoint:
     """Bundle a training result with its provenance (weights moved to the CPU)."""
     created = datetime.now(UTC)
@@ -198,6 +210,7 @@ def make_checkpoint(
         text_dim=result.model.text_dim,
         state_dict=state,
         vectors=result.embeddings(),
+        serving=dict(serving or {}),
     )
 
 

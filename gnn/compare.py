@@ -9,9 +9,9 @@ For every method of one temporal split:
 2. the best setting by validation recall@k (NDCG@k breaks ties) is refitted on the
    test history (train + validation purchases) and ranks the test window once,
    keeping one recall and NDCG per test customer (:class:`MethodRun`);
-3. :func:`comparison_table` adds percentile bootstrap intervals over test
-   customers, and :func:`verdict` says a method *beats* another only when the
-   paired interval of their difference excludes zero.
+3. :mod:`pricegraph.gnn.verdict` adds percentile bootstrap intervals over test
+   customers and says a method *beats* another only when the paired interval of
+   their difference excludes zero.
 
 The method that serves is the validation winner (:func:`validation_winner`): the
 test window never chooses anything.
@@ -24,8 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import torch
 from torch import Tensor
 
@@ -39,7 +37,6 @@ from pricegraph.gnn.baselines import (
     recent_popularity_scores,
     text_scores,
 )
-from pricegraph.gnn.bootstrap import Interval, bootstrap_difference, bootstrap_mean
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.metrics import (
     CustomerMetrics,
@@ -48,7 +45,7 @@ from pricegraph.gnn.metrics import (
     evaluate_ranking,
     rank_customers,
 )
-from pricegraph.gnn.split import EvalWindow, Split
+from pricegraph.gnn.split import CustomerItems, EvalWindow, Split
 
 Builder = Callable[[GraphSnapshot, EvalWindow, dict[str, Any]], ScoreFn]
 """``build(snapshot, window, params)``: a score function fitted on ``window``'s history."""
@@ -209,108 +206,115 @@ def hybrid_run(
     return run
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline: how to fit it on a window's history, and its grid of settings."""
+
+    build: Builder
+    grid: tuple[dict[str, Any], ...] = ({},)
+    note: str = ""
+
+
+def baselines(snapshot: GraphSnapshot, config: CompareConfig) -> dict[str, Baseline]:
+    """Every non-neural baseline by name, in table order.
+
+    ``random``, ``popularity``, ``popularity_7d``, ``item_knn``, ``text`` (when
+    products have text vectors), ``recent_neighbors``, ``als``, ``ease``.
+    """
+    num_customers, num_products = snapshot.num_customers, snapshot.num_products
+    purchases, purchase_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
+    product = snapshot.data["product"]
+    bought = int(torch.unique(purchases[1]).numel())
+    methods = {
+        "random": Baseline(lambda s, w, p: random_scores(num_products, seed=config.seed)),
+        "popularity": Baseline(
+            lambda s, w, p: popularity_scores(w.history_edge_index, num_products)
+        ),
+        "popularity_7d": Baseline(
+            lambda s, w, p: recent_popularity_scores(purchases, purchase_s, num_products, w.start_s)
+        ),
+        "item_knn": Baseline(
+            lambda s, w, p: item_knn_scores(w.history_edge_index, num_customers, num_products)
+        ),
+    }
+    if bool(product.has_text.any()):
+        methods["text"] = Baseline(
+            lambda s, w, p: text_scores(
+                w.history_edge_index, product.x, product.has_text, num_customers
+            )
+        )
+    methods["recent_neighbors"] = Baseline(
+        lambda s, w, p: recent_neighbour_scores(
+            purchases,
+            purchase_s,
+            num_customers,
+            num_products,
+            w.start_s,
+            num_neighbors=config.recent_neighbors,
+            **p,
+        ),
+        tuple({"half_life_days": h} for h in config.recent_half_life_days),
+    )
+    methods["als"] = Baseline(
+        lambda s, w, p: als_scores(
+            w.history_edge_index,
+            num_customers,
+            num_products,
+            iterations=config.als_iterations,
+            seed=config.seed,
+            **p,
+        ),
+        tuple({"factors": f, "regularization": r, "alpha": a} for f, r, a in config.als_grid),
+    )
+    methods["ease"] = Baseline(
+        lambda s, w, p: ease_scores(
+            w.history_edge_index,
+            num_customers,
+            num_products,
+            max_products=config.ease_max_products,
+            **p,
+        ),
+        tuple({"l2": l2} for l2 in config.ease_l2),
+        f"the {config.ease_max_products} most bought of {bought} products"
+        if bought > config.ease_max_products
+        else "",
+    )
+    return methods
+
+
 def baseline_runs(
     snapshot: GraphSnapshot,
     split: Split,
     config: CompareConfig,
     on_method: Callable[[str], None] | None = None,
 ) -> list[MethodRun]:
-    """Tune and test every non-neural baseline on ``split``.
-
-    Methods, in order: ``random``, ``popularity``, ``popularity_7d``, ``item_knn``,
-    ``text`` (when products have text vectors), ``recent_neighbors``, ``als``,
-    ``ease``.
-    """
-    num_customers, num_products = snapshot.num_customers, snapshot.num_products
-    purchases, purchase_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
-    product = snapshot.data["product"]
-    bought = int(torch.unique(split.test.history_edge_index[1]).numel())
-    ease_note = (
-        f"the {config.ease_max_products} most bought of {bought} products"
-        if bought > config.ease_max_products
-        else ""
-    )
-    methods: list[tuple[str, Builder, list[dict[str, Any]], str]] = [
-        ("random", lambda s, w, p: random_scores(num_products, seed=config.seed), [{}], ""),
-        (
-            "popularity",
-            lambda s, w, p: popularity_scores(w.history_edge_index, num_products),
-            [{}],
-            "",
-        ),
-        (
-            "popularity_7d",
-            lambda s, w, p: recent_popularity_scores(
-                purchases, purchase_s, num_products, w.start_s
-            ),
-            [{}],
-            "",
-        ),
-        (
-            "item_knn",
-            lambda s, w, p: item_knn_scores(w.history_edge_index, num_customers, num_products),
-            [{}],
-            "",
-        ),
-    ]
-    if bool(product.has_text.any()):
-        methods.append(
-            (
-                "text",
-                lambda s, w, p: text_scores(
-                    w.history_edge_index, product.x, product.has_text, num_customers
-                ),
-                [{}],
-                "",
-            )
-        )
-    methods += [
-        (
-            "recent_neighbors",
-            lambda s, w, p: recent_neighbour_scores(
-                purchases,
-                purchase_s,
-                num_customers,
-                num_products,
-                w.start_s,
-                num_neighbors=config.recent_neighbors,
-                **p,
-            ),
-            [{"half_life_days": h} for h in config.recent_half_life_days],
-            "",
-        ),
-        (
-            "als",
-            lambda s, w, p: als_scores(
-                w.history_edge_index,
-                num_customers,
-                num_products,
-                iterations=config.als_iterations,
-                seed=config.seed,
-                **p,
-            ),
-            [{"factors": f, "regularization": r, "alpha": a} for f, r, a in config.als_grid],
-            "",
-        ),
-        (
-            "ease",
-            lambda s, w, p: ease_scores(
-                w.history_edge_index,
-                num_customers,
-                num_products,
-                max_products=config.ease_max_products,
-                **p,
-            ),
-            [{"l2": l2} for l2 in config.ease_l2],
-            ease_note,
-        ),
-    ]
+    """Tune and test every baseline of :func:`baselines` on ``split``, in its order."""
     runs = []
-    for name, build, grid, note in methods:
+    for name, baseline in baselines(snapshot, config).items():
         if on_method is not None:
             on_method(name)
-        runs.append(tune_and_test(name, build, grid, snapshot, split, k=config.k, note=note))
+        runs.append(
+            tune_and_test(
+                name,
+                baseline.build,
+                baseline.grid,
+                snapshot,
+                split,
+                k=config.k,
+                note=baseline.note,
+            )
+        )
     return runs
+
+
+def serving_window(snapshot: GraphSnapshot) -> EvalWindow:
+    """A window after the last purchase whose history is every purchase: what a
+    :data:`Builder` is fitted on to serve (it ranks nobody)."""
+    purchases, purchase_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
+    end_s = int(purchase_s.max()) + 1 if purchase_s.numel() else 0
+    history = CustomerItems.from_edge_index(purchases, snapshot.num_customers)
+    nobody = CustomerItems.from_edge_index(purchases[:, :0], snapshot.num_customers)
+    return EvalWindow(end_s, end_s, torch.zeros(0, dtype=torch.long), nobody, history, purchases)
 
 
 def validation_winner(runs: Sequence[MethodRun]) -> MethodRun:
@@ -324,101 +328,16 @@ def validation_winner(runs: Sequence[MethodRun]) -> MethodRun:
     return best
 
 
-def _interval_columns(prefix: str, interval: Interval) -> dict[str, float]:
-    return {prefix: interval.mean, f"{prefix}_low": interval.low, f"{prefix}_high": interval.high}
-
-
-def comparison_table(runs: Sequence[MethodRun], config: CompareConfig) -> pd.DataFrame:
-    """One row per method (index ``method``).
-
-    Columns: ``recall@k`` with ``recall@k_low`` / ``recall@k_high`` (bootstrap
-    interval over test customers), the same for ``ndcg@k``, ``customers``,
-    ``val_recall@k``, ``val_ndcg@k``, ``fit_s``, ``params`` (the setting chosen on
-    validation, as text) and ``note``.
-    """
-    k, rows = config.k, []
-    for run in runs:
-        options = {"num_resamples": config.num_resamples, "level": config.level}
-        recall = bootstrap_mean(run.test.recall, seed=config.seed, **options)
-        ndcg = bootstrap_mean(run.test.ndcg, seed=config.seed, **options)
-        rows.append(
-            {"method": run.name}
-            | _interval_columns(f"recall@{k}", recall)
-            | _interval_columns(f"ndcg@{k}", ndcg)
-            | {
-                "customers": int(run.test.recall.size),
-                f"val_recall@{k}": run.val.recall,
-                f"val_ndcg@{k}": run.val.ndcg,
-                "fit_s": run.fit_s,
-                "params": ", ".join(f"{key}={value}" for key, value in run.params.items()),
-                "note": run.note,
-            }
-        )
-    return pd.DataFrame(rows).set_index("method")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Paired comparison of two methods on the same test customers.
-
-    Attributes:
-        first: The method said to beat or not.
-        second: The method compared with.
-        differences: Metric name (``recall@k``, ``ndcg@k``) -> interval of
-            ``first - second``.
-    """
-
-    first: str
-    second: str
-    differences: dict[str, Interval]
-
-    def beats(self, metric: str) -> bool:
-        """``first`` beats ``second`` on ``metric``: the difference interval is above zero."""
-        return self.differences[metric].low > 0
-
-    def __str__(self) -> str:
-        parts = []
-        for metric, interval in self.differences.items():
-            if interval.low > 0:
-                word = "beats"
-            elif interval.high < 0:
-                word = "loses to"
-            else:
-                word = "no difference from"
-            parts.append(
-                f"{metric} {word} {self.second} ({interval.mean:+.4f} "
-                f"[{interval.low:+.4f}, {interval.high:+.4f}])"
-            )
-        return f"{self.first}: " + "; ".join(parts)
-
-
-def verdict(first: MethodRun, second: MethodRun, config: CompareConfig) -> Verdict:
-    """Paired bootstrap intervals of ``first - second`` in recall@k and NDCG@k."""
-    if not np.array_equal(first.test.customer_index, second.test.customer_index):
-        raise ValueError(f"{first.name} and {second.name} were ranked for different test customers")
-    options = {"num_resamples": config.num_resamples, "level": config.level, "seed": config.seed}
-    return Verdict(
-        first.name,
-        second.name,
-        {
-            f"recall@{config.k}": bootstrap_difference(
-                first.test.recall, second.test.recall, **options
-            ),
-            f"ndcg@{config.k}": bootstrap_difference(first.test.ndcg, second.test.ndcg, **options),
-        },
-    )
-
-
 __all__ = [
+    "Baseline",
     "Builder",
     "CompareConfig",
     "MethodRun",
-    "Verdict",
     "baseline_runs",
+    "baselines",
     "blend",
-    "comparison_table",
     "hybrid_run",
+    "serving_window",
     "tune_and_test",
     "validation_winner",
-    "verdict",
 ]

@@ -14,7 +14,7 @@ customers and products). No I/O happens here.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from pricegraph.gnn.reasons import (
     top_k_positions,
     unit_rows,
 )
+from pricegraph.gnn.serving import winner_first_scores
 from pricegraph.gnn.split import CustomerItems
 
 TEXT_DIM = 384
@@ -136,6 +137,13 @@ class Recommender:
         num_similar_customers: Neighbourhood size for customers without purchases:
             the reason counts how many of their nearest customers (cosine, among
             customers with purchases) bought the product. (default: ``20``)
+        served_by: Name of the recommender whose ranking customers get.
+            (default: ``"encoder"``)
+        top_products: When another recommender than the encoder won on
+            validation, its ranked lists: int ``[num_customers, n]`` product
+            positions, best first, ``-1`` = empty; customers get these first
+            (:func:`winner_first_scores`). (default: ``None``, the encoder ranks)
+        top_scores: float32 ``[num_customers, n]``, the scores of ``top_products``.
 
     Precomputed: key -> position maps (``pandas.Index``), the binary purchase
     matrix ``[num_customers, num_products]`` and the co-purchase counts
@@ -153,6 +161,9 @@ class Recommender:
         text_dim: int = TEXT_DIM,
         min_co_purchases: int = 1,
         num_similar_customers: int = 20,
+        served_by: str = "encoder",
+        top_products: np.ndarray | None = None,
+        top_scores: np.ndarray | None = None,
     ) -> None:
         if min(min_co_purchases, num_similar_customers) < 1:
             raise ValueError(
@@ -185,11 +196,25 @@ class Recommender:
         self._text_dim = text_dim
         self._min_co_purchases = min_co_purchases
         self._num_similar_customers = num_similar_customers
+        self.served_by = served_by
+        if (top_products is None) != (top_scores is None) or (
+            top_products is not None
+            and (
+                top_products.shape != np.shape(top_scores) or top_products.shape[0] != num_customers
+            )
+        ):
+            raise ValueError(
+                "top_products and top_scores: expected both or neither, each "
+                f"[{num_customers}, n], got {None if top_products is None else top_products.shape}"
+                f" and {None if top_scores is None else np.shape(top_scores)}"
+            )
+        self._top_products, self._top_scores = top_products, top_scores
 
     def __repr__(self) -> str:
         has_text = self._product_from_text is not None
         return (
             f"{type(self).__name__}(model_version={self.model_version!r}, "
+            f"served_by={self.served_by!r}, "
             f"num_customers={len(self._customer_keys)}, num_products={len(self._product_keys)}, "
             f"embedding_dim={self._product.shape[1]}, has_text={has_text})"
         )
@@ -207,7 +232,9 @@ class Recommender:
 
         Products the customer bought are excluded unless ``include_bought``. A
         customer whose vector is all zeros (e.g. unseen by the encoder) is ranked by
-        popularity (distinct buyers) instead. Reasons are chosen by
+        popularity (distinct buyers) instead. When another recommender won on
+        validation (``top_products``), its list comes first and ``score`` is its
+        score. Reasons are chosen by
         :func:`~pricegraph.gnn.reasons.explain_for_customer`: co-purchase path, else
         nearest bought product, else nearest customers / profile / popularity.
 
@@ -231,6 +258,11 @@ class Recommender:
         scores = self._customer[positions] @ self._product.T  # [batch_size, num_products]
         no_vector = ~self._has_vector[positions]
         scores[no_vector] = self._buyers.astype(np.float32)
+        if self._top_products is not None and self._top_scores is not None:
+            for row, position in enumerate(positions):
+                scores[row] = winner_first_scores(
+                    scores[row], self._top_products[position], self._top_scores[position]
+                )
         if not include_bought:
             pairs = self._items.pairs(torch.from_numpy(positions)).numpy()
             scores[pairs[0], pairs[1]] = -np.inf
@@ -238,7 +270,11 @@ class Recommender:
         for row, position in enumerate(positions):
             recommended = top_k_positions(scores[row], k)
             explanations = self._explain_customer(int(position), recommended)
-            results.append(self._products(recommended, scores[row, recommended], explanations))
+            picks = self._products(recommended, scores[row, recommended], explanations)
+            if self._top_products is not None:
+                note = f"; ranked by {self.served_by}, the validation winner"
+                picks = [replace(pick, reason=pick.reason + note) for pick in picks]
+            results.append(picks)
         return results
 
     def _explain_customer(self, position: int, recommended: np.ndarray) -> list[Explanation]:

@@ -6,6 +6,9 @@ vectors are augmented: :math:`[z_c, 1]` and :math:`[z_p, b_p]` give exactly the
 encoder's scores. A new product gets :math:`[z_{new}, b_{new}]` with the vector its
 text gives (:meth:`EncoderCheckpoint.product_from_text`) and the prior of a
 product never sold.
+
+When a recommender other than the encoder won on validation, the checkpoint holds
+its ranked lists (:mod:`pricegraph.gnn.serving`) and customers get those first.
 """
 
 from __future__ import annotations
@@ -68,12 +71,17 @@ def build_recommender(store: GraphStore, checkpoint: EncoderCheckpoint) -> Recom
         vectors = from_text(text_x)
         return torch.cat([vectors, new_prior.expand(len(vectors)).unsqueeze(1)], dim=1)
 
+    serving = checkpoint.serving
+    top_products, top_scores = serving.get("top_products"), serving.get("top_scores")
     return Recommender(
         _augmented(checkpoint),
         purchase_positions(store, checkpoint),
         product_names={k: v for k, v in names.items() if v},
         product_from_text=augmented_from_text,
         text_dim=checkpoint.text_dim,
+        served_by=checkpoint.served_by,
+        top_products=None if top_products is None else top_products.numpy(),
+        top_scores=None if top_scores is None else top_scores.numpy(),
     )
 
 

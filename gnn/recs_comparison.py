@@ -17,18 +17,16 @@ import pandas as pd
 from pricegraph.gnn.compare import (
     CompareConfig,
     MethodRun,
-    Verdict,
     baseline_runs,
-    comparison_table,
     hybrid_run,
     validation_winner,
-    verdict,
 )
 from pricegraph.gnn.data import GraphSnapshot
 from pricegraph.gnn.learned_runs import OnEpoch, encoder_run, lightgcn_run
 from pricegraph.gnn.lightgcn import LightGCNConfig
 from pricegraph.gnn.split import Split
 from pricegraph.gnn.train import EncoderConfig
+from pricegraph.gnn.verdict import Verdict, comparison_table, verdict
 
 ENCODER = "encoder"
 HYBRID = "encoder+ease"
@@ -124,7 +122,9 @@ def compare_recommenders(
     runs.append(encoder_result)
     starting(HYBRID)
     ease = next(run for run in runs if run.name == "ease")
-    runs.append(hybrid_run(HYBRID, encoder_result, ease, split, compare.hybrid_weights, k=k))
+    hybrid = hybrid_run(HYBRID, encoder_result, ease, split, compare.hybrid_weights, k=k)
+    hybrid.params |= {"ease_l2": ease.params["l2"], "epochs": encoder_result.params["epochs"]}
+    runs.append(hybrid)
     winner = validation_winner(runs)
     verdicts = [verdict(winner, run, compare) for run in runs if run is not winner]
     baselines = [run for run in runs if run.name not in NEURAL]

@@ -4,13 +4,15 @@ One run:
 
 1. export the graph with product text vectors (from the vector store's ``text``
    vectors) as a :class:`~pricegraph.gnn.data.GraphSnapshot`;
-2. unless ``evaluate`` is off: split by time, tune the encoder on the validation
-   window (early stopping), refit it up to the test window for the best number of
-   epochs, and rank the test window with it and with every baseline (random,
-   popularity, popularity of the last 7 days, item-kNN, text, LightGCN), all
-   in this run, under the same protocol;
+2. unless ``evaluate`` is off: split by time, tune every recommender on the
+   validation window only (the encoder and LightGCN by early stopping, the
+   baselines' settings on a grid: random, popularity, popularity of the last 7
+   days, item-kNN, text, recent neighbours, ALS, EASE^R, and the encoder + EASE^R
+   hybrid), refit each up to the test window and rank it once, with bootstrap
+   intervals over the test customers (:mod:`pricegraph.gnn.recs_comparison`);
 3. train the production encoder on everything (cut-off after the last event)
-   for the tuned number of epochs;
+   for the tuned number of epochs; when another method won on validation, refit
+   it on everything too and store its ranked lists (:mod:`pricegraph.gnn.serving`);
 4. write every customer and product vector to the ``graph`` named vector of the
    vector store, and save the checkpoint (model version, snapshot id, metrics,
    learning curves, settings) and a learning-curve PNG.
@@ -21,7 +23,7 @@ Pricing reads the vectors back through :func:`graph_vectors`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,12 @@ import pandas as pd
 from pricegraph.embeddings.base import CollectionSpec, VectorPoint, VectorStore
 from pricegraph.errors import ConfigError, VectorStoreError
 from pricegraph.gnn.checkpoint import EncoderCheckpoint, make_checkpoint, save_checkpoint
+from pricegraph.gnn.compare import CompareConfig
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot, export_hetero
-from pricegraph.gnn.evaluate import evaluate_baselines
 from pricegraph.gnn.learning_curve import plot_learning_curves
-from pricegraph.gnn.lightgcn import LightGCNConfig, train_lightgcn
-from pricegraph.gnn.metrics import evaluate_ranking
+from pricegraph.gnn.lightgcn import LightGCNConfig
+from pricegraph.gnn.recs_comparison import Comparison, compare_recommenders
+from pricegraph.gnn.serving import serving_record
 from pricegraph.gnn.split import temporal_split
 from pricegraph.gnn.train import EncoderConfig, train_encoder
 from pricegraph.graph.base import GraphStore
@@ -55,6 +58,8 @@ class GnnRunConfig:
     """Tune on validation and compare with the baselines on the test window."""
     lightgcn: LightGCNConfig = field(default_factory=LightGCNConfig)
     """Settings of the LightGCN baseline."""
+    compare: CompareConfig = field(default_factory=CompareConfig)
+    """The baselines' grids (tried on validation) and the bootstrap settings."""
     test_days: int = 28
     """Test window: the last days before the latest purchase."""
     val_days: int = 28
@@ -74,6 +79,7 @@ class GnnRunReport:
     plot_path: Path | None
     vectors_written: dict[str, int]
     best_epoch: int
+    comparison: Comparison | None = None
 
 
 def product_text_features(
@@ -92,55 +98,21 @@ def evaluate_encoder(
     snapshot: GraphSnapshot,
     config: GnnRunConfig,
     on_epoch: Callable[[str, dict[str, float]], None] | None = None,
-) -> tuple[pd.DataFrame, int, dict[str, list[dict[str, float]]]]:
-    """Tune, refit and test the encoder against every baseline on one temporal split.
+) -> Comparison:
+    """Tune every recommender on the validation window, test each once on the test window.
 
-    Returns:
-        The metrics table (index ``method``; ``recall@k``, ``ndcg@k``, ``customers``),
-        the best epoch on validation, and the learning curves (``tuning``,
-        ``lightgcn``).
+    The protocol of :func:`~pricegraph.gnn.recs_comparison.compare_recommenders`
+    on :func:`~pricegraph.gnn.split.temporal_split` with the run's windows.
     """
     split = temporal_split(snapshot, test_days=config.test_days, val_days=config.val_days)
-    table = evaluate_baselines(snapshot, split, k=config.k)
-    tuned_lightgcn = train_lightgcn(
-        split.train_edge_index,
-        snapshot.num_customers,
-        snapshot.num_products,
-        config.lightgcn,
-        validation=split.val,
-    )
-    refit_lightgcn = train_lightgcn(
-        split.test.history_edge_index,
-        snapshot.num_customers,
-        snapshot.num_products,
-        config.lightgcn,
-        epochs=tuned_lightgcn.best_epoch,
-    )
-    result = evaluate_ranking(refit_lightgcn.scores(), split.test, k=config.k)
-    table.loc["lightgcn"] = [result.recall, result.ndcg, result.num_customers]
-
-    def report(stage: str) -> Callable[[dict[str, float]], None] | None:
-        return None if on_epoch is None else (lambda row: on_epoch(stage, row))
-
-    tuned = train_encoder(
+    return compare_recommenders(
         snapshot,
-        config.encoder,
-        cutoff_s=split.train_end_s,
-        validation=split.val,
-        on_epoch=report("tuning"),
+        split,
+        compare=replace(config.compare, k=config.k),
+        lightgcn=config.lightgcn,
+        encoder=config.encoder,
+        on_epoch=on_epoch,
     )
-    refit = train_encoder(
-        snapshot,
-        config.encoder,
-        cutoff_s=split.test.start_s,
-        epochs=tuned.best_epoch,
-        on_epoch=report("refit"),
-    )
-    result = evaluate_ranking(refit.scores(), split.test, k=config.k)
-    table.loc[ENCODER_METHOD] = [result.recall, result.ndcg, result.num_customers]
-    table["customers"] = table["customers"].astype(int)
-    curves = {"tuning": tuned.history, "lightgcn": tuned_lightgcn.history}
-    return table, tuned.best_epoch, curves
 
 
 def write_graph_vectors(
@@ -248,8 +220,10 @@ def train_gnn(
     metrics = pd.DataFrame()
     curves: dict[str, list[dict[str, float]]] = {}
     epochs = config.encoder.max_epochs
+    comparison = None
     if config.evaluate:
-        metrics, epochs, curves = evaluate_encoder(snapshot, config, on_epoch)
+        comparison = evaluate_encoder(snapshot, config, on_epoch)
+        metrics, epochs, curves = comparison.table, comparison.encoder_epochs, comparison.curves
     last_s = int(snapshot.edge_time(PURCHASED).max()) if snapshot.edge_time().numel() else 0
     final = train_encoder(
         snapshot,
@@ -259,6 +233,15 @@ def train_gnn(
         on_epoch=None if on_epoch is None else (lambda row: on_epoch("final", row)),
     )
     curves["final"] = final.history
+    serving = {}
+    if comparison is not None:
+        serving = serving_record(
+            snapshot,
+            comparison.run(comparison.winner),
+            final,
+            compare=config.compare,
+            lightgcn=config.lightgcn,
+        )
     checkpoint = make_checkpoint(
         final,
         snapshot_id=snapshot.snapshot_id,
@@ -266,6 +249,7 @@ def train_gnn(
         metrics=metrics.reset_index().to_dict("records") if len(metrics) else [],
         history=curves,
         settings=settings,
+        serving=serving,
     )
     path = save_checkpoint(checkpoint, out_dir / f"{checkpoint.model_version}.pt")
     save_checkpoint(checkpoint, out_dir / "latest.pt")
@@ -280,7 +264,7 @@ def train_gnn(
             checkpoint.model_version,
         )
     plot = plot_learning_curves(curves, out_dir / f"{checkpoint.model_version}.png")
-    return GnnRunReport(checkpoint, path, metrics, plot, written, epochs)
+    return GnnRunReport(checkpoint, path, metrics, plot, written, epochs, comparison)
 
 
 __all__ = [

@@ -62,4 +62,5 @@ def recommend(
     rows = pd.DataFrame([asdict(p) for p in picks])
     if len(rows):
         rows = rows[["rank", "product_id", "score", "reason"]].round({"score": 3})
-    console.print(frame_table(rows, title=f"{title} (model {checkpoint.model_version})"))
+    served = f", ranked by {checkpoint.served_by}" if customer else ""
+    console.print(frame_table(rows, title=f"{title} (model {checkpoint.model_version}{served})"))

@@ -13,10 +13,35 @@ from ._common import app, clear_errors, console, frame_table, load_settings, ope
 from .embed import open_vectors
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.progress import Progress
 
+    from ...gnn.recs_comparison import Comparison
     from ...gnn.service import GnnRunConfig, GnnRunReport
     from ..settings import Settings
+
+
+def comparison_frame(comparison: Comparison, k: int) -> pd.DataFrame:
+    """The comparison table as text columns: means with intervals, validation, fit."""
+    import pandas as pd
+
+    table = comparison.table
+    rows = []
+    for method, row in table.iterrows():
+        rows.append(
+            {
+                "method": method,
+                f"recall@{k}": f"{row[f'recall@{k}']:.4f} [{row[f'recall@{k}_low']:.4f}, "
+                f"{row[f'recall@{k}_high']:.4f}]",
+                f"ndcg@{k}": f"{row[f'ndcg@{k}']:.4f} [{row[f'ndcg@{k}_low']:.4f}, "
+                f"{row[f'ndcg@{k}_high']:.4f}]",
+                f"val recall@{k}": f"{row[f'val_recall@{k}']:.4f}",
+                "fit s": f"{row['fit_s']:.1f}",
+                "chosen on validation": row["params"]
+                + (f" ({row['note']})" if row["note"] else ""),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def run_train_gnn(
@@ -24,6 +49,7 @@ def run_train_gnn(
 ) -> GnnRunReport:
     """Train, evaluate, checkpoint and publish; prints the metrics table."""
     from ...embeddings.pipeline import collection_specs
+    from ...gnn.recs_comparison import NEURAL
     from ...gnn.service import ENCODER_METHOD, train_gnn
     from ...loaders.service import new_progress
 
@@ -56,17 +82,21 @@ def run_train_gnn(
             settings=settings.describe(),
             on_epoch=on_epoch,
         )
-    if len(report.metrics):
-        table = report.metrics.reset_index()
-        console.print(frame_table(table.round(4), title=f"Test window, top {config.k}"))
-        others = report.metrics.drop(index=ENCODER_METHOD)
-        ours = report.metrics.loc[ENCODER_METHOD]
-        beaten = [
-            column
-            for column in report.metrics.columns
-            if column != "customers" and bool((ours[column] > others[column]).all())
-        ]
-        console.print(f"encoder beats every baseline on: {', '.join(beaten) or 'nothing'}")
+    if report.comparison is not None:
+        console.print(
+            frame_table(
+                comparison_frame(report.comparison, config.k),
+                title=f"Test window, top {config.k}: mean [95 % bootstrap interval over "
+                "test customers]; every setting chosen on the validation window",
+            )
+        )
+        for line in report.comparison.summary_lines():
+            console.print(line)
+    served = report.checkpoint.served_by
+    if served not in NEURAL:
+        console.print(f"recommendations are served by {served}, a baseline that won on validation")
+    elif served != ENCODER_METHOD:
+        console.print(f"recommendations are served by {served}, the validation winner")
     console.print(
         f"model {report.checkpoint.model_version} (snapshot {report.checkpoint.snapshot_id}, "
         f"{report.best_epoch} epochs): {report.checkpoint_path}"

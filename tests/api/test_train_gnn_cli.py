@@ -32,15 +32,33 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     _run("load", str(env / "var" / "world" / "mapping.toml"))
     _run("embed")
     out = _run("train-gnn", "--max-epochs", "3", "--seed", "1")
-    for method in ("popularity_7d", "item_knn", "lightgcn", "encoder"):
+    for method in ("popularity_7d", "item_knn", "recent_neighbors", "als", "ease", "lightgcn"):
         assert method in out
-    assert "encoder beats every baseline on:" in out
+    assert "encoder+ease" in out and "validation winner:" in out
     models = env / "var" / "models" / "encoder"
     checkpoint = load_checkpoint(models / "latest.pt")
+    # The winner is the best validation recall of the table, and it serves.
+    rows = {row["method"]: row for row in checkpoint.metrics}
+    winner = max(rows.values(), key=lambda row: (row["val_recall@20"], row["val_ndcg@20"]))
+    assert checkpoint.served_by == winner["method"] == checkpoint.serving["method"]
+    assert f"validation winner: {winner['method']}" in out
+    for row in rows.values():
+        assert row["recall@20_low"] <= row["recall@20"] <= row["recall@20_high"]
+    if checkpoint.served_by != "encoder":
+        assert checkpoint.serving["top_products"].shape[0] == len(checkpoint.node_ids["customer"])
     assert (models / f"{checkpoint.model_version}.pt").exists()
     assert (models / f"{checkpoint.model_version}.png").read_bytes()[:4] == b"\x89PNG"
     methods = {row["method"] for row in checkpoint.metrics}
-    assert {"random", "popularity", "item_knn", "text", "lightgcn", "encoder"} <= methods
+    assert {
+        "random",
+        "popularity",
+        "item_knn",
+        "text",
+        "ease",
+        "als",
+        "lightgcn",
+        "encoder",
+    } <= methods
     assert set(checkpoint.history) == {"tuning", "lightgcn", "final"}
     assert checkpoint.settings["device"] == "cpu"
     # Every customer and product has a 64-d graph vector, and texts survived.

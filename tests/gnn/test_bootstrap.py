@@ -55,3 +55,22 @@ def test_paired_difference_sees_a_consistent_small_gain() -> None:
 def test_bad_arguments_are_refused(first, second, kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         bootstrap_difference(first, second, **kwargs)
+
+
+def test_strata_average_their_means_and_pair_within_each_stratum() -> None:
+    from pricegraph.gnn.bootstrap import bootstrap_strata
+
+    first, second = np.full(10, 0.2), np.full(1000, 0.6)
+    pooled = bootstrap_strata([first, second], num_resamples=100)
+    assert pooled.mean == pytest.approx(0.4)  # equal weight per stratum, not per customer
+    assert pooled.low == pytest.approx(0.4) and pooled.high == pytest.approx(0.4)
+    rng = np.random.default_rng(0)
+    base = [rng.random(300), rng.random(500)]
+    gain = bootstrap_strata([b + 0.02 for b in base], base)
+    assert gain.mean == pytest.approx(0.02) and gain.excludes_zero
+    one = bootstrap_strata([base[0]], seed=4)
+    assert one == bootstrap_mean(base[0], seed=4)
+    with pytest.raises(ValueError, match="stratum 1: expected the same customers"):
+        bootstrap_strata(base, [base[0], base[0]])
+    with pytest.raises(ValueError, match="got 0 and None"):
+        bootstrap_strata([])

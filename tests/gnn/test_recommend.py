@@ -244,3 +244,21 @@ def test_names_fall_back_to_keys() -> None:
     by_id = {r.product_id: r for r in recommender.for_customer("c5", k=4)}
     assert by_id["p5"].reason == "bought by 2 customers who also bought p0"
     assert by_id["p3"].reason == "bought by 1 customer who also bought Blue Shade"
+
+
+def test_a_validation_winner_other_than_the_encoder_ranks_first_and_says_so() -> None:
+    # The winner's list for c0 (bought p0): p2, then p3; every other slot empty.
+    top_products = np.full((8, 3), -1, dtype=np.int32)
+    top_scores = np.zeros((8, 3), dtype=np.float32)
+    top_products[0, :2], top_scores[0, :2] = [2, 3], [0.9, 0.4]
+    served = Recommender(
+        _embeddings(), PURCHASES, served_by="ease", top_products=top_products, top_scores=top_scores
+    )
+    assert "served_by='ease'" in repr(served)
+    picks = served.for_customer("c0", k=5)
+    # The winner's two first with its scores, then the encoder's order (p1, p5, p4).
+    assert _ids(picks) == ["p2", "p3", "p1", "p5", "p4"]
+    assert [p.score for p in picks[:2]] == pytest.approx([0.9, 0.4])
+    assert all(p.reason.endswith("; ranked by ease, the validation winner") for p in picks)
+    with pytest.raises(ValueError, match=r"expected both or neither, each \[8, n\]"):
+        Recommender(_embeddings(), PURCHASES, top_products=top_products)
