@@ -52,6 +52,9 @@ def test_train_pricing_from_the_graph_then_quote_with_it(env: Path) -> None:
     args = ["--from-graph", "--products", "10", "--macro-steps", "96", "--micro-steps", "100"]
     out = _run("train-pricing", *args, "--explore-episodes", "4", "--eval-episodes", "2")
     assert "market: 10 products" in out and "checkpoint hier-" in out
+    # not a terminal: every stage says when it starts and ends
+    for step in ("building the market from the graph's demand model", "macro: PPO", "evaluate"):
+        assert f"{step}: started" in out and f"{step}: done in " in out
     latest = env / "var" / "models" / "pricing" / "latest"
     assert (latest / "manifest.json").is_file()
     manifest = json.loads((latest / "manifest.json").read_text())
