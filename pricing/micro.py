@@ -13,14 +13,27 @@ estimated profit gain over the base price :math:`p_0`, per unit of base revenue,
 
     r = \\big[(p - k)(p / p_0)^{-b} - (p_0 - k)\\big] / p_0,
 
-with :math:`b = b_s \\rho_c + \\delta h` the estimated price slope (:math:`\\rho_c` the
-customer signal, below) and :math:`k = c +
-\\lambda` the unit cost plus the planner's shadow price of stock. TD3's actor ends
-in ``tanh``, so ``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %).
+with :math:`b` the customer's price slope and :math:`k = c + \\lambda` the unit cost
+plus the planner's shadow price of stock. TD3's actor ends in ``tanh``, so
+``d * actor`` lies in ``[-d, d]`` by construction (``d`` = 15 %).
 
-**Gated on real rewards.** Without a customer signal the meso plan is already the
-optimum of the estimated model, so the bandit can at best learn to return to it;
-with one it moves each customer's price from the segment's by its signal. Where the
+**The customer's slope is read relative to the plan** (:func:`personal_slope`): the
+upper levels price a segment's average customer, so the base price is taken as optimal
+for it, which gives the elasticity it implies, :math:`e_0 = p_0 / (p_0 - k)` (the
+first-order condition of :math:`(p - k) p^{-e}`), and the customer's slope is
+:math:`b = \\rho_c e_0`, :math:`\\rho_c` the customer signal (below). A customer at its
+segment's slope (:math:`\\rho_c = 1`) is best served at the base price, so the
+personal level moves a price only by what it reads of the customer, never by a
+disagreement between its one-customer model and the planner's market model (on
+development world 7 of ``bench/bench_personal.py``, the optimum of this reward with the
+segment's estimated slope :math:`b_s \\rho_c` instead moved prices away from the plan
+for customers at ratio 1 too, and lost profit). Where the base does not exceed :math:`k` no
+elasticity is implied, and the segment's estimated slope :math:`b_s \\rho_c + \\delta h`
+is used (:math:`h` = competitor in force).
+
+**Gated on real rewards.** Without a customer signal (ratio 1) the base price is the
+bandit's optimum, so it can at best learn to keep it; with one it moves each
+customer's price from the segment's by its signal. Where the
 estimated model or the signal is wrong the learned adjustments lose real profit
 (the "micro ungated" row of ``bench/bench_pricing.py``). :class:`MicroPolicy` therefore
 carries a ``scale`` in ``[0, 1]`` on its output, chosen by
@@ -63,6 +76,9 @@ from ..errors import ConfigError
 
 NUM_CONTEXT = 10
 """Features after the segment one-hot."""
+
+MAX_IMPLIED_SLOPE = 50.0
+"""Cap of the elasticity a base price just above :math:`k` implies (:func:`personal_slope`)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,58 @@ def personal_within_band(
     return np.where(inside & (adjustment != 0.0), kept, 0.0)
 
 
+def personal_slope(
+    base: np.ndarray, cost: np.ndarray, ratio: np.ndarray, fallback: np.ndarray
+) -> np.ndarray:
+    """The customer's price slope the personal level prices with (module docstring).
+
+    Args:
+        base: ``[n]`` upper levels' price over list (:math:`p_0`).
+        cost: ``[n]`` unit cost plus shadow price of stock, over list (:math:`k`).
+        ratio: ``[n]`` customer signal (:math:`\\rho_c`, 1: the segment's slope).
+        fallback: ``[n]`` the segment's estimated slope, used where ``base <= cost``.
+
+    Returns:
+        ``[n]`` :math:`\\rho_c \\min(p_0 / (p_0 - k), 50)`, or ``ratio * fallback``.
+    """
+    base, cost, ratio, fallback = np.broadcast_arrays(
+        *(np.asarray(a, float) for a in (base, cost, ratio, fallback))
+    )
+    margin = base - cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        implied = np.minimum(base / margin, MAX_IMPLIED_SLOPE)
+    return ratio * np.where(margin > 1e-9, implied, fallback)
+
+
+def adjustment_reward(
+    base: np.ndarray, price: np.ndarray, cost: np.ndarray, slope: np.ndarray
+) -> np.ndarray:
+    """Estimated profit gain of ``price`` over ``base`` per unit of base revenue (module
+    docstring), all over list price, ``[n]`` each."""
+    with np.errstate(over="ignore"):
+        return ((price - cost) * (price / base) ** (-slope) - (base - cost)) / base
+
+
+def best_adjustment(
+    base: np.ndarray, cost: np.ndarray, slope: np.ndarray, low: np.ndarray, high: np.ndarray,
+    max_adjustment: float, band: float | None, grid: int = 121,
+) -> np.ndarray:  # fmt: skip
+    """``[n]`` the adjustment with the best :func:`adjustment_reward` on a grid of
+    ``[-d, d]``, as the bandit plays it (band, then ``[low, high]``): the optimum the
+    TD3 actor learns, for tests and benchmarks."""
+    base, cost, slope, low, high = np.broadcast_arrays(
+        *(np.asarray(a, float) for a in (base, cost, slope, low, high))
+    )
+    steps = np.linspace(-max_adjustment, max_adjustment, grid)
+    kept = personal_within_band(base[:, None], steps[None, :], band)
+    price = np.clip(base[:, None] * (1 + kept), low[:, None], high[:, None])
+    reward = adjustment_reward(base[:, None], price, cost[:, None], slope[:, None])
+    reward = np.where(np.isfinite(reward), reward, -np.inf)
+    # ties (e.g. outside the band) go to the smallest move
+    order = np.argsort(np.abs(steps), kind="stable")
+    return steps[order][np.argmax(reward[:, order], axis=1)]
+
+
 @dataclass(frozen=True, eq=False)
 class MicroCells:
     """The estimated model's cells the bandit draws from (``T`` periods, ``S``, ``P``)."""
@@ -229,9 +297,10 @@ class MicroBanditEnv(gym.Env):
         unit = float(np.clip(np.nan_to_num(np.asarray(action, float)).ravel()[0], -1.0, 1.0))
         kept = personal_within_band(base, self.config.max_adjustment * unit, cells.personal_band)
         price = np.clip(base * (1 + float(kept)), cells.low_ratio[j], cells.high_ratio[j])
-        slope = cells.slope[s] * ratio + cells.delta * (not np.isnan(cells.competitor_ratio[t, j]))
         cost = cells.cost_ratio[j] + cells.shadow_ratio[j]
-        reward = ((price - cost) * (price / base) ** (-slope) - (base - cost)) / base
+        segment_slope = cells.slope[s] + cells.delta * (not np.isnan(cells.competitor_ratio[t, j]))
+        slope = personal_slope(base, cost, ratio, segment_slope)
+        reward = adjustment_reward(base, price, cost, slope)
         obs = np.zeros(self.observation_space.shape, np.float32)
         return obs, float(reward), True, False, {}
 
@@ -301,7 +370,10 @@ __all__ = [
     "MicroConfig",
     "MicroPolicy",
     "MicroResult",
+    "adjustment_reward",
+    "best_adjustment",
     "micro_features",
+    "personal_slope",
     "personal_within_band",
     "train_micro",
 ]

@@ -16,7 +16,9 @@ from pricegraph.pricing.micro import (
     MicroCells,
     MicroConfig,
     MicroPolicy,
+    best_adjustment,
     micro_features,
+    personal_slope,
     train_micro,
 )
 
@@ -24,10 +26,13 @@ CONFIG = MicroConfig(total_timesteps=800, learning_starts=200, device="cpu")
 
 
 def cells() -> MicroCells:
+    """Two segments, each with a customer half and one twice as price-sensitive as it."""
     return MicroCells(
         plan_ratio=np.full((3, 2, 4), 1.0), slope=np.array([0.5, 4.0]), delta=0.0,
         competitor_ratio=np.full((3, 4), np.nan), cost_ratio=np.full(4, 0.4),
         shadow_ratio=np.zeros(4), low_ratio=np.full(4, 0.5), high_ratio=np.full(4, 1.5),
+        group_segment=np.array([0, 0, 1, 1]), group_ratio=np.array([0.5, 2.0, 0.5, 2.0]),
+        group_weight=np.ones(4),
     )  # fmt: skip
 
 
@@ -36,9 +41,11 @@ def trained() -> MicroPolicy:
     return MicroPolicy(train_micro(cells(), CONFIG).model, CONFIG.max_adjustment)
 
 
-def _features(segment: int) -> np.ndarray:
+def _features(segment: int, ratio: float = 1.0) -> np.ndarray:
     slope = cells().slope[segment]
-    return micro_features(np.array([segment]), 2, slope, 1.0, 0.4, 0.0, np.nan, 1.0, 0.5, 0.0, 0.0)
+    return micro_features(
+        np.array([segment]), 2, slope, ratio, 0.4, 0.0, np.nan, 1.0, 0.5, 0.0, 0.0
+    )
 
 
 def test_features_shape_and_unknown_segment() -> None:
@@ -51,24 +58,46 @@ def test_features_shape_and_unknown_segment() -> None:
     assert feats[0, -1] == pytest.approx(1 + np.log(0.5)) and feats[1, -1] == pytest.approx(1.0)
 
 
-def test_bandit_reward_zero_at_base() -> None:
+def test_bandit_reward_zero_at_base_and_read_relative_to_the_plan() -> None:
     env = MicroBanditEnv(cells(), CONFIG)
     env.reset(seed=0)
-    env._cell = (0, 0, 0, 1.0, 1.0)
-    assert env.step(np.zeros(1))[1] == pytest.approx(0.0)
-    assert env.step(np.ones(1))[1] > 0  # inelastic segment: a higher price pays
+    for segment in (0, 1):  # whatever the segment's slope, ratio 1 keeps the base price
+        env._cell = (0, segment, 0, 1.0, 1.0)
+        assert env.step(np.zeros(1))[1] == pytest.approx(0.0)
+        assert env.step(np.ones(1))[1] < 0 and env.step(-np.ones(1))[1] < 0
+    # implied elasticity 1 / (1 - 0.4); at half of it a 15 % higher price pays
+    env._cell = (0, 1, 0, 1.0, 0.5)
+    expected = (1.15 - 0.4) * 1.15 ** (-0.5 / 0.6) - 0.6
+    assert env.step(np.ones(1))[1] == pytest.approx(expected) and expected > 0
+
+
+def test_personal_slope_and_best_adjustment() -> None:
+    base, cost = np.full(5, 1.0), np.full(5, 0.4)
+    ratio = np.array([1.0, 1.1, 1.2, 0.95, 0.9])
+    slope = personal_slope(base, cost, ratio, np.full(5, 9.0))
+    assert slope == pytest.approx(ratio / 0.6)
+    best = best_adjustment(base, cost, slope, 0.5, 1.5, 0.15, None)
+    # interior optimum p* = k e / (e - 1): 0.88 at ratio 1.1, 1.0857 at 0.95; else the edges
+    assert best == pytest.approx([0.0, -0.12, -0.15, 0.0857, 0.15], abs=0.0026)
+    # no margin: no implied elasticity, the segment's slope times the ratio
+    assert personal_slope(0.4, 0.5, 2.0, 3.0) == pytest.approx(6.0)
+    # the band: outside it (base 1.3 > 1.15) the best move is none
+    assert best_adjustment(np.array([1.3]), 0.4, 0.5, 0.5, 1.5, 0.15, 0.15) == [0.0]
 
 
 def test_learned_direction(trained: MicroPolicy) -> None:
-    inelastic, elastic = (trained.adjustments(_features(s))[0] for s in (0, 1))
-    assert inelastic > elastic  # optimum +15 % for slope 0.5, below base for slope 4
+    for segment in (0, 1):
+        insensitive, sensitive = (
+            trained.adjustments(_features(segment, ratio))[0] for ratio in (0.5, 2.0)
+        )
+        assert insensitive > sensitive  # optimum +15 % at half the implied slope, -15 % at twice
 
 
 def test_same_seed_same_outputs() -> None:
     small = MicroConfig(total_timesteps=150, learning_starts=50, device="cpu")
     first = MicroPolicy(train_micro(cells(), small).model)
     second = MicroPolicy(train_micro(cells(), small).model)
-    feats = np.vstack([_features(0), _features(1)])
+    feats = np.vstack([_features(0, 0.5), _features(1, 2.0)])
     assert np.array_equal(first.adjustments(feats), second.adjustments(feats))
 
 
@@ -84,7 +113,7 @@ def test_adjustment_always_in_bounds(trained: MicroPolicy, features: np.ndarray)
 
 @pytest.mark.parametrize("scale", [0.0, 0.5, 1.0])
 def test_scale_gates_the_adjustment(trained: MicroPolicy, scale: float) -> None:
-    feats = np.vstack([_features(0), _features(1)])
+    feats = np.vstack([_features(0, 0.5), _features(1, 2.0)])
     gated = trained.with_scale(scale)
     assert np.allclose(gated.adjustments(feats), scale * trained.adjustments(feats))
     assert gated.model is trained.model and trained.scale == 1.0
