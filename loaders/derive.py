@@ -269,7 +269,7 @@ class _Eval:
             if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
                 return raw.astype("float64")
             text = _as_text(raw)
-            number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+            number = pd.to_numeric(text, errors="coerce")  # "1,5" is refused, not read as 15
             self.fail((text.notna() & number.isna()).to_numpy(), f"{node.value} is not a number")
             return number.astype("float64")
         if node.op == "coalesce":

@@ -243,6 +243,9 @@ def test_expressions_compute_column_wise() -> None:
     assert result.values.iloc[0] == 0.5 and pd.isna(result.values.iloc[2])
     assert result.bad.tolist() == [False, True, False, True]
     assert result.reasons.tolist() == ["", "division by zero", "", "a is not a number"]
+    comma = evaluate(parse_expression("a * 2"), pd.DataFrame({"a": ["1,5", " 3 "]}))
+    assert comma.reasons.tolist() == ["a is not a number", ""]  # never read as 15
+    assert comma.values.tolist()[1] == 6.0
     text = evaluate(parse_expression("upper(trim(`c d`))"), frame)
     assert text.values.tolist() == ["U", "V", None, "Z"]
     joined = evaluate(parse_expression("concat(a, '-', b)"), frame)
