@@ -108,7 +108,9 @@ def _print_origin(name: str, comparison: Comparison) -> None:
             f"  {method:<17} recall@20 {row['recall@20']:.4f} [{row['recall@20_low']:.4f}, "
             f"{row['recall@20_high']:.4f}]  ndcg@20 {row['ndcg@20']:.4f} "
             f"[{row['ndcg@20_low']:.4f}, {row['ndcg@20_high']:.4f}]  val recall "
-            f"{row['val_recall@20']:.4f}  fit {row['fit_s']:7.1f} s  {row['params']}"
+            f"{row['val_recall@20']:.4f}  cold-start recall "
+            + (f"{row['cold_recall@20']:.4f}" if row["cold_customers"] else "-")
+            + f"  fit {row['fit_s']:7.1f} s  {row['params']}"
             + (f"  ({row['note']})" if row["note"] else "")
         )
     customers = int(table["customers"].iloc[0])
@@ -120,22 +122,29 @@ def _print_origin(name: str, comparison: Comparison) -> None:
 def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -> dict:
     """Mean over origins with stratified intervals; encoder and hybrid vs best baseline."""
     methods = [run.name for run in comparisons[0].runs]
-    rows, summary = [], {}
+    rows, summary, cold = [], {}, {}
     for method in methods:
         runs = [c.run(method) for c in comparisons]
         recall = bootstrap_strata([r.test.recall for r in runs], seed=config.seed)
         ndcg = bootstrap_strata([r.test.ndcg for r in runs], seed=config.seed)
         val = sum(r.val.recall for r in runs) / len(runs)
         fit_s = sum(r.fit_s for r in runs) / len(runs)
+        colds = [r.cold.recall for r in runs if r.cold is not None]
         summary[method] = {
-            "recall": recall.__dict__, "ndcg": ndcg.__dict__, "val_recall": val, "fit_s": fit_s
-        }  # fmt: skip
+            "recall": recall.__dict__,
+            "ndcg": ndcg.__dict__,
+            "val_recall": val,
+            "fit_s": fit_s,
+            "cold_recall": bootstrap_strata(colds, seed=config.seed).__dict__ if colds else None,
+        }
         rows.append((method, recall, ndcg, val, fit_s))
+        cold[method] = colds
     print(f"\n{name}: mean over {len(comparisons)} origin(s), 95 % stratified bootstrap")
     for method, recall, ndcg, val, fit_s in rows:
         print(
             f"  {method:<17} recall@20 {recall}  ndcg@20 {ndcg}  val recall {val:.4f}  "
-            f"fit {fit_s:7.1f} s"
+            f"fit {fit_s:7.1f} s  cold-start recall@20 "
+            + (str(bootstrap_strata(c, seed=config.seed)) if (c := cold[method]) else "-")
         )
     baselines = [m for m in methods if m not in NEURAL]
     best = max(baselines, key=lambda m: summary[m]["val_recall"])
@@ -147,7 +156,7 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
             difference = bootstrap_strata(firsts, seconds, seed=config.seed)
             ratio = summary[ours][metric]["mean"] / max(summary[best][metric]["mean"], 1e-12)
             word = "beats" if difference.low > 0 else (
-                "loses to" if difference.high < 0 else "no difference from"
+                "loses" if difference.high < 0 else "no difference"
             )  # fmt: skip
             parts.append(
                 f"{metric}@20 {ratio:.3f}x, {word} ({difference.mean:+.4f} "

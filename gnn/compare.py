@@ -93,6 +93,8 @@ class MethodRun:
         note: What the reader must know (e.g. a truncated catalogue).
         val_scores: The validation-fitted scores (for hybrids); not saved.
         test_scores: The test-fitted scores; not saved.
+        cold: Test metrics on cold-start products only (:func:`cold_start_ranking`),
+            ``None`` until computed or when no test customer bought one.
     """
 
     name: str
@@ -104,6 +106,7 @@ class MethodRun:
     note: str = ""
     val_scores: ScoreFn | None = field(default=None, repr=False)
     test_scores: ScoreFn | None = field(default=None, repr=False)
+    cold: CustomerMetrics | None = None
 
 
 def _better(first: RankingResult, second: RankingResult | None) -> bool:
@@ -307,6 +310,46 @@ def baseline_runs(
     return runs
 
 
+def cold_start_ranking(
+    scores: ScoreFn, window: EvalWindow, num_products: int, *, k: int = 20
+) -> CustomerMetrics | None:
+    """Recall@k and NDCG@k among *cold-start* products: never bought before the window.
+
+    The candidates are the cold products only (the others score ``-inf``), and the
+    positives are the cold products each customer bought in the window; customers
+    without one are left out. Item models fitted on purchases (EASE^R, item-kNN,
+    popularity) have nothing to rank them by; models that read text can.
+
+    Returns:
+        Per-customer metrics, or ``None`` when no evaluated customer bought a cold product.
+    """
+    is_cold = torch.ones(num_products, dtype=torch.bool)
+    is_cold[window.history_edge_index[1]] = False
+    pairs = window.positives.pairs(window.customer_index)
+    customers, products = window.customer_index[pairs[0]], pairs[1]
+    keep = is_cold[products]
+    if not bool(keep.any()):
+        return None
+    num_customers = window.positives.num_customers
+    positives = CustomerItems.from_edge_index(
+        torch.stack([customers[keep], products[keep]]), num_customers
+    )
+    cold_window = EvalWindow(
+        window.start_s,
+        window.end_s,
+        torch.unique(customers[keep]),
+        positives,
+        window.history,
+        window.history_edge_index,
+    )
+    minus_inf = torch.tensor(float("-inf"))
+
+    def cold_scores(batch: Tensor) -> Tensor:
+        return torch.where(is_cold, scores(batch).to(torch.float32), minus_inf)
+
+    return rank_customers(cold_scores, cold_window, k=k)
+
+
 def serving_window(snapshot: GraphSnapshot) -> EvalWindow:
     """A window after the last purchase whose history is every purchase: what a
     :data:`Builder` is fitted on to serve (it ranks nobody)."""
@@ -336,6 +379,7 @@ __all__ = [
     "baseline_runs",
     "baselines",
     "blend",
+    "cold_start_ranking",
     "hybrid_run",
     "serving_window",
     "tune_and_test",

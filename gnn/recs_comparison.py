@@ -18,6 +18,7 @@ from pricegraph.gnn.compare import (
     CompareConfig,
     MethodRun,
     baseline_runs,
+    cold_start_ranking,
     hybrid_run,
     validation_winner,
 )
@@ -125,6 +126,9 @@ def compare_recommenders(
     hybrid = hybrid_run(HYBRID, encoder_result, ease, split, compare.hybrid_weights, k=k)
     hybrid.params |= {"ease_l2": ease.params["l2"], "epochs": encoder_result.params["epochs"]}
     runs.append(hybrid)
+    for run in runs:
+        if run.test_scores is not None:
+            run.cold = cold_start_ranking(run.test_scores, split.test, snapshot.num_products, k=k)
     winner = validation_winner(runs)
     verdicts = [verdict(winner, run, compare) for run in runs if run is not winner]
     baselines = [run for run in runs if run.name not in NEURAL]

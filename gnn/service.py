@@ -246,7 +246,10 @@ def train_gnn(
         final,
         snapshot_id=snapshot.snapshot_id,
         node_ids={k: snapshot.node_ids[k] for k in ("customer", "product")},
-        metrics=metrics.reset_index().to_dict("records") if len(metrics) else [],
+        metrics=[  # NaN (no cold-start buyer) is left out: JSON and GraphQL have no NaN
+            {key: value for key, value in row.items() if value == value}
+            for row in metrics.reset_index().to_dict("records")
+        ],
         history=curves,
         settings=settings,
         serving=serving,

@@ -26,8 +26,10 @@ def comparison_table(runs: Sequence[MethodRun], config: CompareConfig) -> pd.Dat
 
     Columns: ``recall@k`` with ``recall@k_low`` / ``recall@k_high`` (bootstrap
     interval over test customers), the same for ``ndcg@k``, ``customers``,
-    ``val_recall@k``, ``val_ndcg@k``, ``fit_s``, ``params`` (the setting chosen on
-    validation, as text) and ``note``.
+    ``val_recall@k``, ``val_ndcg@k``, ``fit_s``, ``cold_recall@k`` /
+    ``cold_ndcg@k`` / ``cold_customers`` (among cold-start products, NaN / 0 when
+    no test customer bought one), ``params`` (the setting chosen on validation, as
+    text) and ``note``.
     """
     k, rows = config.k, []
     for run in runs:
@@ -43,6 +45,9 @@ def comparison_table(runs: Sequence[MethodRun], config: CompareConfig) -> pd.Dat
                 f"val_recall@{k}": run.val.recall,
                 f"val_ndcg@{k}": run.val.ndcg,
                 "fit_s": run.fit_s,
+                f"cold_recall@{k}": float(run.cold.recall.mean()) if run.cold else float("nan"),
+                f"cold_ndcg@{k}": float(run.cold.ndcg.mean()) if run.cold else float("nan"),
+                "cold_customers": int(run.cold.recall.size) if run.cold else 0,
                 "params": ", ".join(f"{key}={value}" for key, value in run.params.items()),
                 "note": run.note,
             }

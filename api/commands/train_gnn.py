@@ -36,6 +36,9 @@ def comparison_frame(comparison: Comparison, k: int) -> pd.DataFrame:
                 f"ndcg@{k}": f"{row[f'ndcg@{k}']:.4f} [{row[f'ndcg@{k}_low']:.4f}, "
                 f"{row[f'ndcg@{k}_high']:.4f}]",
                 f"val recall@{k}": f"{row[f'val_recall@{k}']:.4f}",
+                f"cold-start recall@{k}": f"{row[f'cold_recall@{k}']:.4f}"
+                if row["cold_customers"]
+                else "-",
                 "fit s": f"{row['fit_s']:.1f}",
                 "chosen on validation": row["params"]
                 + (f" ({row['note']})" if row["note"] else ""),
@@ -87,7 +90,8 @@ def run_train_gnn(
             frame_table(
                 comparison_frame(report.comparison, config.k),
                 title=f"Test window, top {config.k}: mean [95 % bootstrap interval over "
-                "test customers]; every setting chosen on the validation window",
+                "test customers]; every setting chosen on the validation window; cold-start: "
+                "among products never bought before the test window",
             )
         )
         for line in report.comparison.summary_lines():

@@ -88,3 +88,27 @@ def test_hybrid_blends_on_one_scale_and_picks_its_weight_on_validation() -> None
     assert mixed.std(dim=1, unbiased=False) == pytest.approx([1.0, 1.0], abs=1e-4)
     with pytest.raises(ValueError, match="expected in \\[0, 1\\], got 2"):
         blend(first.val_scores, second.val_scores, 2)
+
+
+def test_cold_start_ranking_ranks_only_products_never_bought_before_the_window() -> None:
+    from pricegraph.gnn.compare import cold_start_ranking
+    from pricegraph.gnn.split import CustomerItems
+
+    # 3 customers, 5 products; products 3 and 4 were never bought before the window.
+    history = torch.tensor([[0, 1, 2], [0, 1, 2]])
+    positives = torch.tensor([[0, 0, 1, 2], [3, 1, 2, 4]])  # c1 bought no cold product
+    window = EvalWindow(
+        start_s=0,
+        end_s=1,
+        customer_index=torch.arange(3),
+        positives=CustomerItems.from_edge_index(positives, 3),
+        history=CustomerItems.from_edge_index(history, 3),
+        history_edge_index=history,
+    )
+    scores = torch.tensor([[9.0, 8.0, 7.0, 1.0, 2.0]]).expand(3, 5)
+    cold = cold_start_ranking(lambda batch: scores[batch], window, 5, k=1)
+    assert cold is not None and cold.customer_index.tolist() == [0, 2]
+    # Warm products (higher scores) are not candidates: top-1 is product 4 for both.
+    assert cold.recall.tolist() == [0.0, 1.0]
+    no_cold = EvalWindow(0, 1, torch.arange(3), window.history, window.history, history)
+    assert cold_start_ranking(lambda batch: scores[batch], no_cold, 5) is None
