@@ -23,19 +23,24 @@ seconds of the refit; the validation winner and the paired verdicts. Then, per
 data set, the mean over its origins with a stratified bootstrap interval
 (customers resampled within each origin), and the encoder and the hybrid against
 the best baseline (by mean validation recall): the ratio of the means and the
-interval of the difference. Writes ``recs.json`` to ``--out``.
+interval of the difference. Each origin's per-customer results are pickled to
+``--out`` (``<data>-origin<i>.pkl``), so origins can run in parallel processes
+(``--origin-index``) and be summarized together (``--merge-only``); the summary
+goes to ``recs.json`` there.
 
 Usage: ``python bench/bench_recs.py [--data online-retail world] [--origins 3]
-[--max-epochs 30] [--threads 1] [--out bench/out]``.
+[--origin-index I ...] [--merge-only] [--max-epochs 30] [--threads 1] [--out bench/out]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +51,12 @@ from rich.progress import Progress
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.gnn import export_hetero
 from pricegraph.gnn.bootstrap import bootstrap_strata
-from pricegraph.gnn.compare import CompareConfig, validation_winner
+from pricegraph.gnn.compare import CompareConfig, MethodRun, validation_winner
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.recs_comparison import ENCODER, HYBRID, NEURAL, Comparison, compare_recommenders
 from pricegraph.gnn.split import SECONDS_PER_DAY, temporal_split
 from pricegraph.gnn.train import EncoderConfig
+from pricegraph.gnn.verdict import comparison_table
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
 from pricegraph.loaders.online_retail import load_online_retail
@@ -169,30 +175,53 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
     return {"methods": summary, "best_baseline": best, "winners": winners}
 
 
+def _stripped(comparison: Comparison) -> list[MethodRun]:
+    """The runs without their score functions (picklable, small)."""
+    return [replace(run, val_scores=None, test_scores=None) for run in comparison.runs]
+
+
+def _reloaded(runs: list[MethodRun], config: CompareConfig) -> Comparison:
+    winner = validation_winner(runs).name
+    return Comparison(runs, comparison_table(runs, config), winner, [], 0)
+
+
 def run_origins(
-    name: str, snapshot: GraphSnapshot, origins: int, step_days: int, args: argparse.Namespace
-) -> dict:
+    name: str, snapshot: GraphSnapshot, origins: list[int], step_days: int, args: argparse.Namespace
+) -> None:
+    """Run the comparison at each origin; each origin's runs are pickled to ``--out``."""
     config = CompareConfig()
     encoder = EncoderConfig(device="cpu", max_epochs=args.max_epochs)
     last_s = int(snapshot.edge_time(PURCHASED).max()) + 1
-    comparisons, per_origin = [], []
-    for origin in range(origins):
+    for origin in origins:
         end_s = last_s - origin * step_days * SECONDS_PER_DAY
         split = temporal_split(snapshot, test_days=TEST_DAYS, val_days=VAL_DAYS, end_s=end_s)
         started = time.perf_counter()
         comparison = compare_recommenders(snapshot, split, compare=config, encoder=encoder)
         label = f"{name} origin {origin} (test ends {pd.Timestamp(end_s, unit='s'):%Y-%m-%d})"
         _print_origin(f"{label}, {time.perf_counter() - started:.0f} s", comparison)
-        comparisons.append(comparison)
-        per_origin.append(
-            {
-                "end_s": end_s,
-                "table": comparison.table.reset_index().to_dict("records"),
-                "winner": comparison.winner,
-            }
-        )
-        _write(args.out, name, {"origins": per_origin})
-    return {"origins": per_origin, "summary": summarize(name, comparisons, config)}
+        args.out.mkdir(parents=True, exist_ok=True)
+        record = {"end_s": end_s, "runs": _stripped(comparison)}
+        (args.out / f"{name}-origin{origin}.pkl").write_bytes(pickle.dumps(record))
+
+
+def merge(name: str, args: argparse.Namespace) -> None:
+    """Summarize every pickled origin of ``name`` in ``--out`` and write ``recs.json``."""
+    config = CompareConfig()
+    paths = sorted(args.out.glob(f"{name}-origin*.pkl"))
+    if not paths:
+        return
+    records = [pickle.loads(path.read_bytes()) for path in paths]
+    comparisons = [_reloaded(record["runs"], config) for record in records]
+    per_origin = [
+        {
+            "end_s": record["end_s"],
+            "table": comparison.table.reset_index().to_dict("records"),
+            "winner": comparison.winner,
+        }
+        for record, comparison in zip(records, comparisons, strict=True)
+    ]
+    summary = summarize(name, comparisons, config)
+    _write(args.out, name, {"origins": per_origin, "summary": summary})
 
 
 def _write(out: Path, name: str, result: dict) -> None:
@@ -209,6 +238,12 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     parser.add_argument("--origins", type=int, default=3)
     parser.add_argument("--step-days", type=int, default=28)
+    parser.add_argument(
+        "--origin-index", type=int, nargs="+", help="run only these origins (parallel runs)"
+    )
+    parser.add_argument(
+        "--merge-only", action="store_true", help="summarize the origins already in --out"
+    )
     parser.add_argument("--worlds", type=int, nargs="+", default=[11, 303])
     parser.add_argument("--world-customers", type=int, default=2000)
     parser.add_argument("--world-products", type=int, default=600)
@@ -219,15 +254,21 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"windows: test {TEST_DAYS} days, validation {VAL_DAYS} days before it", flush=True)
+    names = []
     if "online-retail" in args.data:
-        snapshot = online_retail(args.file)
-        result = run_origins("online-retail", snapshot, args.origins, args.step_days, args)
-        _write(args.out, "online-retail", result)
+        names.append("online-retail")
+        if not args.merge_only:
+            snapshot = online_retail(args.file)
+            indices = args.origin_index or list(range(args.origins))
+            run_origins("online-retail", snapshot, indices, args.step_days, args)
     if "world" in args.data:
         for seed in args.worlds:
-            snapshot = world(seed, args.world_customers, args.world_products, args.world_days)
-            result = run_origins(f"world-{seed}", snapshot, 1, args.step_days, args)
-            _write(args.out, f"world-{seed}", result)
+            names.append(f"world-{seed}")
+            if not args.merge_only:
+                snapshot = world(seed, args.world_customers, args.world_products, args.world_days)
+                run_origins(f"world-{seed}", snapshot, [0], args.step_days, args)
+    for name in names:
+        merge(name, args)
 
 
 if __name__ == "__main__":
