@@ -95,3 +95,13 @@ def test_message_passing_keeps_only_earlier_events() -> None:
 def test_bad_windows_are_refused(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         temporal_split(_snapshot(PURCHASES), **kwargs)
+
+
+def test_an_earlier_origin_never_sees_the_purchases_after_it() -> None:
+    # Test window [62, 90), validation [48, 62): the purchases of days 90-99 are unseen.
+    split = temporal_split(_snapshot(PURCHASES), test_days=28, val_days=14, end_s=90 * DAY_S)
+    assert (split.train_end_s, split.test.start_s) == (48 * DAY_S, 62 * DAY_S)
+    assert split.test.end_s == 90 * DAY_S
+    assert split.val.positives.counts().tolist() == [0, 1, 0, 0]  # c1 bought 3 on day 60
+    assert split.test.positives.counts().tolist() == [1, 1, 1, 0]  # 2 (80), 4 (85), 1 (65)
+    assert split.test.customer_index.tolist() == [0, 1, 2]
