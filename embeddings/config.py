@@ -42,7 +42,7 @@ class EmbeddingConfig(BaseModel):
         dimension: The model's vector size (checked when the model loads), so that
             a run with nothing to encode need not load the model.
         allow_demographic_text: Embed profile texts that state demographics (age,
-            income, marital status, ...; :mod:`pricegraph.loaders.protected`). Off by
+            income, marital status, ...; :mod:`pricegraph.protected`). Off by
             default: such texts are left out of the customer vectors and counted.
     """
 

@@ -13,8 +13,8 @@ from rich.progress import Progress
 from scipy import sparse
 
 from ..graph.base import GraphStore
-from ..loaders.protected import texts_with_demographics
 from ..plain import plain_value as _plain
+from ..protected import texts_with_demographics
 from .base import CollectionSpec, VectorPoint, VectorStore
 from .catalog import customer_table
 from .pipeline import (
@@ -98,7 +98,7 @@ def sync_customers(
 ) -> CollectionReport:
     """Bring the customers collection in line with the graph and the product vectors.
 
-    Profile texts that state demographics (:func:`~pricegraph.loaders.protected.
+    Profile texts that state demographics (:func:`~pricegraph.protected.
     texts_with_demographics`) are left out unless ``allow_demographic_text``; the
     report counts them (``withheld``).
     """

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import sys
-import time
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
 
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 
 from ..errors import ConfigError, ModelError
 from ..graph.base import GraphStore
@@ -45,63 +42,6 @@ COLLECTIONS = ("products", "brands", "customers")
 """The collections ``embed_catalog`` syncs, in order (customers read product vectors)."""
 
 
-class LineProgress(Progress):
-    """A progress display that writes plain lines, for logs and pipes (no terminal).
-
-    Each task gets a line when it starts, at most every ``every_s`` seconds while it
-    advances, and when it completes: ``embedding t_products: 4096/92000 (4.5 %),
-    61 texts/s, 35 s, about 1450 s left``.
-
-    Args:
-        stream: Where lines go (default: standard error).
-        every_s: Least seconds between two lines of one task.
-        clock: Seconds, monotonic (tests pass a fake).
-    """
-
-    def __init__(
-        self,
-        stream: TextIO | None = None,
-        *,
-        every_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(disable=True)
-        self._stream = stream
-        self.every_s, self._clock = every_s, clock
-        self._started: dict[TaskID, float] = {}
-        self._last: dict[TaskID, float] = {}
-
-    def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
-        """Start a task and say so."""
-        task = super().add_task(description, *args, **kwargs)
-        self._started[task] = self._last[task] = self._clock()
-        self._say(task)
-        return task
-
-    def advance(self, task_id: TaskID, advance: float = 1) -> None:
-        """Advance a task; write its line if ``every_s`` passed or it is complete."""
-        super().advance(task_id, advance)
-        now = self._clock()
-        done = self._tasks[task_id]
-        if now - self._last[task_id] >= self.every_s or done.completed >= (done.total or 0):
-            self._last[task_id] = now
-            self._say(task_id)
-
-    def _say(self, task_id: TaskID) -> None:
-        task = self._tasks[task_id]
-        elapsed = self._clock() - self._started[task_id]
-        total = int(task.total or 0)
-        line = f"{task.description}: {int(task.completed)}/{total}"
-        if total:
-            line += f" ({100 * task.completed / total:.1f} %)"
-        if elapsed > 0 and task.completed:
-            rate = task.completed / elapsed
-            line += f", {rate:.0f}/s, {elapsed:.0f} s"
-            if total > task.completed:
-                line += f", about {(total - task.completed) / rate:.0f} s left"
-        print(line, file=self._stream or sys.stderr, flush=True)
-
-
 def embed_catalog(
     store: GraphStore,
     vectors: VectorStore,
@@ -127,7 +67,7 @@ def embed_catalog(
         vector_config: Collection prefix and reserved ``graph`` vector size.
         load_encoder: Loads the encoder (default: from ``embedding``); called only
             if some text needs encoding.
-        progress: A rich progress display to add tasks to (:class:`LineProgress`
+        progress: A rich progress display to add tasks to (:class:`~pricegraph.progress.LinePrinter`
             where no terminal shows a live display).
         limit: At most this many items encoded or rewritten per text collection by
             this run (``None``: all); the rest are reported as ``left``.
@@ -174,4 +114,4 @@ def embed_catalog(
     return EmbedReport(reports, model_calls=encoder.calls, texts_encoded=encoder.texts_encoded)
 
 
-__all__ = ["COLLECTIONS", "LineProgress", "embed_catalog", "encoder_factory"]
+__all__ = ["COLLECTIONS", "embed_catalog", "encoder_factory"]

@@ -22,9 +22,9 @@ import pandas as pd
 from rich.progress import Progress
 
 from ..graph.base import GraphStore, UpsertResult
+from ..progress import new_progress
 from .formats import KINDS, LOAD_ORDER
 from .mapping import FileMapping
-from .progress import new_progress
 from .readers import check_mapped_columns, read_columns, read_raw
 from .record_validation import SMALL_BATCH_ROWS, validate_records
 from .validation import RefIndex, Validated, rejects_message, validate

@@ -18,10 +18,10 @@ import pandas as pd
 from ..errors import DataValidationError
 from ..graph._frames import isin
 from ..graph.base import GraphStore
+from ..protected import flagged_attributes, texts_with_demographics
 from .derive import evaluate, inputs_shown, is_numeric
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
-from .protected import flagged_attributes, texts_with_demographics
 from .readers import LINE, check_mapped_columns
 
 REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]

@@ -16,26 +16,11 @@ from ``GuardrailConfig.proxy_attributes``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ..errors import GuardrailError
+from ..protected import ProtectedInput, find_protected_names
 from .guardrail_config import GuardrailConfig
-
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-
-
-@dataclass(frozen=True)
-class ProtectedInput:
-    """A feature name that matched a protected attribute or a proxy."""
-
-    feature: str
-    """The feature name as given."""
-    attribute: str
-    """The listed attribute it matched."""
-    is_proxy: bool
-    """Whether the attribute is a proxy rather than a protected attribute itself."""
 
 
 def find_protected_inputs(
@@ -50,18 +35,7 @@ def find_protected_inputs(
         feature_names: Names of the personalization inputs.
         config: Supplies ``protected_attributes`` and ``proxy_attributes``.
     """
-    listed = [(name, False) for name in config.protected_attributes] + [
-        (name, True) for name in config.proxy_attributes
-    ]
-    patterns = [(name, is_proxy, _words(name)) for name, is_proxy in listed]
-    found = []
-    for feature in feature_names:
-        words = _words(feature)
-        for attribute, is_proxy, attribute_words in patterns:
-            if _matches(words, attribute_words):
-                found.append(ProtectedInput(feature, attribute, is_proxy))
-                break
-    return tuple(found)
+    return find_protected_names(feature_names, config.protected_attributes, config.proxy_attributes)
 
 
 def check_personalization_inputs(feature_names: Iterable[str], config: GuardrailConfig) -> None:
@@ -85,27 +59,6 @@ def check_personalization_inputs(feature_names: Iterable[str], config: Guardrail
         f"personalization inputs must not include protected attributes or their proxies; "
         f"found {len(found)}: {listed}"
     )
-
-
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(word.lower() for word in _WORD.findall(name))
-
-
-def _matches(words: tuple[str, ...], attribute_words: tuple[str, ...]) -> bool:
-    size = len(attribute_words)
-    for start in range(len(words)):
-        if words[start : start + size] == attribute_words:
-            return True
-    compact = "".join(attribute_words)
-    for start in range(len(words)):
-        joined = ""
-        for word in words[start:]:
-            joined += word
-            if joined == compact:
-                return True
-            if len(joined) >= len(compact):
-                break
-    return False
 
 
 __all__ = ["ProtectedInput", "check_personalization_inputs", "find_protected_inputs"]

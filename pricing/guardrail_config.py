@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError
+from ..protected import DEFAULT_PROTECTED_ATTRIBUTES, DEFAULT_PROXY_ATTRIBUTES
 
 
 class GuardrailRule(IntEnum):
@@ -53,65 +54,6 @@ def rules_in_mask(mask: int) -> tuple[GuardrailRule, ...]:
     """The rules whose bits are set in ``mask``, in precedence order."""
     return tuple(rule for rule in GuardrailRule if int(mask) & rule.bit)
 
-
-DEFAULT_PROTECTED_ATTRIBUTES: tuple[str, ...] = (
-    "gender",
-    "sex",
-    "age",
-    "date_of_birth",
-    "birth_date",
-    "birthdate",
-    "birthday",
-    "dob",
-    "ethnicity",
-    "ethnic_origin",
-    "race",
-    "racial_origin",
-    "skin_colour",
-    "skin_color",
-    "religion",
-    "belief",
-    "disability",
-    "health",
-    "genetic",
-    "biometric",
-    "nationality",
-    "marital_status",
-    "sexual_orientation",
-    "pregnancy",
-    "maternity",
-    "political_opinion",
-    "trade_union",
-)
-"""Attributes protected by EU anti-discrimination law and GDPR Art. 9 (special categories)."""
-
-DEFAULT_PROXY_ATTRIBUTES: tuple[str, ...] = (
-    "postcode",
-    "post_code",
-    "postal_code",
-    "zip",
-    "zip_code",
-    "zipcode",
-    "first_name",
-    "given_name",
-    "forename",
-    "last_name",
-    "surname",
-    "family_name",
-    "title",
-    "salutation",
-    "honorific",
-    "pronoun",
-    "pronouns",
-    "mother_tongue",
-    "native_language",
-    "country_of_birth",
-    "place_of_birth",
-    "citizenship",
-    "year_of_birth",
-    "birth_year",
-)
-"""Inputs that stand in for a protected attribute (place of residence, names, forms of address)."""
 
 RoundingMode = Literal["nearest", "down", "up"]
 

@@ -112,7 +112,7 @@ def stage(description: str) -> Iterator[None]:
         with console.status(description):
             yield
         return
-    from ...loaders.progress import LinePrinter
+    from ...progress import LinePrinter
 
     printer = LinePrinter()
     task = printer.add_task(description, total=1)

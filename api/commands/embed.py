@@ -54,10 +54,11 @@ def run_embed(
     """
     from rich.progress import Progress
 
-    from ...embeddings.service import COLLECTIONS, LineProgress, embed_catalog
+    from ...embeddings.service import COLLECTIONS, embed_catalog
     from ...embeddings.similarity import write_similar_edges
+    from ...progress import LinePrinter
 
-    progress = Progress(console=console) if console.is_terminal else LineProgress()
+    progress = Progress(console=console) if console.is_terminal else LinePrinter()
     with open_store(settings) as store, open_vectors(settings) as vectors:
         with progress:
             report = embed_catalog(

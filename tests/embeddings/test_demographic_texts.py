@@ -11,7 +11,7 @@ from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.embeddings.service import embed_catalog
 from pricegraph.graph import GraphConfig, make_graph_store
-from pricegraph.loaders.protected import demographic_terms
+from pricegraph.protected import demographic_terms
 
 VECTORS = VectorConfig(collection_prefix="d_")
 

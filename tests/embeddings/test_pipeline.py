@@ -258,24 +258,3 @@ def test_only_the_collections_asked_for_are_synced(graph, vectors, encoder) -> N
         collections=["brands"],
     )
     assert list(report.collections) == ["brands"] and report.texts_encoded == 8
-
-
-def test_line_progress_writes_plain_lines_at_most_every_interval() -> None:
-    import io
-
-    from pricegraph.embeddings.service import LineProgress
-
-    now = [0.0]
-    out = io.StringIO()
-    progress = LineProgress(out, every_s=10.0, clock=lambda: now[0])
-    task = progress.add_task("embedding t_products", total=100)
-    for _ in range(4):
-        now[0] += 4.0
-        progress.advance(task, 20)
-    now[0] += 4.0
-    progress.advance(task, 20)
-    assert out.getvalue().splitlines() == [
-        "embedding t_products: 0/100 (0.0 %)",
-        "embedding t_products: 60/100 (60.0 %), 5/s, 12 s, about 8 s left",
-        "embedding t_products: 100/100 (100.0 %), 5/s, 20 s",
-    ]

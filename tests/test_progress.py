@@ -9,7 +9,7 @@ from rich.progress import Progress
 
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import FileMapping, load_files
-from pricegraph.loaders.progress import LinePrinter, new_progress
+from pricegraph.progress import LinePrinter, new_progress
 
 
 class Clock:
@@ -70,3 +70,20 @@ def test_a_terminal_gets_the_rich_display() -> None:
     assert isinstance(new_progress(is_terminal=False), LinePrinter)
     terminal = new_progress(is_terminal=True)
     assert isinstance(terminal, Progress) and not isinstance(terminal, LinePrinter)
+
+
+def test_a_counted_task_writes_plain_lines_at_most_every_interval() -> None:
+    now = [0.0]
+    out = io.StringIO()
+    progress = LinePrinter(out, every_s=10.0, clock=lambda: now[0])
+    task = progress.add_task("embedding t_products", total=100)
+    for _ in range(4):
+        now[0] += 4.0
+        progress.advance(task, 20)
+    now[0] += 4.0
+    progress.advance(task, 20)
+    assert out.getvalue().splitlines() == [
+        "embedding t_products: 0/100 (0.0 %)",
+        "embedding t_products: 60/100 (60.0 %), 5/s, 12 s, about 8 s left",
+        "embedding t_products: 100/100 (100.0 %), 5/s, 20 s",
+    ]
