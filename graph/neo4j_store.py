@@ -68,6 +68,24 @@ def _run_columns(tx: ManagedTransaction | Transaction, query: str, params: dict[
     return list(result.keys()), result.values()
 
 
+def _abandon(tx: Transaction) -> None:
+    """End ``tx`` at once, without ROLLBACK: its connection is closed, and the
+    server rolls the transaction back when it sees that.
+
+    A ROLLBACK would wait behind the statement the server is still running (a whole
+    write batch); an interrupt must not. This is the driver's own path for a
+    cancelled transaction (``asyncio.CancelledError``), which the synchronous
+    driver does not make public.
+    """
+    cancel = getattr(tx, "_cancel", None)
+    if cancel is None:  # another driver version: fall back to a waiting rollback
+        with contextlib.suppress(Exception):
+            tx.rollback()
+        return
+    with contextlib.suppress(Exception):
+        cancel()
+
+
 def _frame(records: _Records) -> pd.DataFrame:
     keys, rows = records
     return pd.DataFrame.from_records([tuple(r.values()) for r in rows], columns=keys)
@@ -191,10 +209,13 @@ class Neo4jGraph(SharedReads):
         self._local.tx = tx
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._local.tx = None
-            with contextlib.suppress(*self._errors):
-                tx.rollback()
+            if isinstance(exc, Exception):
+                with contextlib.suppress(*self._errors):
+                    tx.rollback()
+            else:  # Ctrl-C: don't wait for the running statement (see _abandon)
+                _abandon(tx)
             session.close()
             raise
         self._local.tx = None

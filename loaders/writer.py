@@ -88,6 +88,28 @@ NODE_LABEL = {kind: spec[0] for kind, spec in _NODE_COLUMNS.items()}
 """The node label each kind writes (events write edges only)."""
 
 
+class LoadInterrupted(KeyboardInterrupt):
+    """An interrupt (Ctrl-C) stopped :func:`write_rows`: the chunks before the one in
+    flight are stored, the chunk in flight was rolled back (or, when the interrupt
+    came during its commit, stored whole), and running the same load again completes it.
+
+    Attributes:
+        kind: The kind being written.
+        rows_stored: Rows of ``kind`` in the chunks known to be committed (an
+            interrupt during a commit leaves that chunk stored but uncounted).
+        rows_total: Rows of ``kind`` to write.
+        chunk_rows: Rows per chunk (per transaction).
+    """
+
+    def __init__(self, kind: str, rows_stored: int, rows_total: int, chunk_rows: int) -> None:
+        super().__init__(
+            f"{kind}: {rows_stored:,} of {rows_total:,} rows stored in chunks of "
+            f"{chunk_rows:,}; the chunk in flight is stored whole or not at all"
+        )
+        self.kind, self.rows_stored = kind, rows_stored
+        self.rows_total, self.chunk_rows = rows_total, chunk_rows
+
+
 def write_rows(
     store: GraphStore,
     kind: str,
@@ -124,19 +146,28 @@ def write_rows(
     Raises:
         ConflictError: An event id is stored with other values and
             ``is_correcting_events`` is false (nothing of that chunk is stored).
+        LoadInterrupted: A ``KeyboardInterrupt`` (Ctrl-C) arrived; it says how many
+            rows the committed chunks hold (the chunk in flight was rolled back).
     """
     total = UpsertResult()
-    for start in range(0, len(rows), chunk_rows):
-        chunk = rows.iloc[start : start + chunk_rows]
-        try:
-            with store.transaction():
-                total += _write_chunk(store, kind, chunk, present)
-        except ConflictError:
-            if kind != "events" or not is_correcting_events:
-                raise
-            total += _rewrite_corrected_events(store, chunk)
-        if on_chunk is not None:
-            on_chunk(len(chunk))
+    stored = 0
+    try:
+        for start in range(0, len(rows), chunk_rows):
+            chunk = rows.iloc[start : start + chunk_rows]
+            try:
+                with store.transaction():
+                    total += _write_chunk(store, kind, chunk, present)
+            except ConflictError:
+                if kind != "events" or not is_correcting_events:
+                    raise
+                total += _rewrite_corrected_events(store, chunk)
+            stored += len(chunk)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, LoadInterrupted):
+            raise
+        raise LoadInterrupted(kind, stored, len(rows), chunk_rows) from exc
     return total
 
 
@@ -227,4 +258,4 @@ def _corrected(
     return rel_type, pairs, kept, len(ids)
 
 
-__all__ = ["NODE_LABEL", "write_rows"]
+__all__ = ["NODE_LABEL", "LoadInterrupted", "write_rows"]

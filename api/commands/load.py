@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from ...errors import ConfigError
+from ...errors import ConfigError, PricegraphError
 from ...loaders.formats import KINDS
-from ._common import app, clear_errors, load_settings, open_store, print_report
+from ._common import app, clear_errors, err_console, load_settings, open_store, print_report
+
+if TYPE_CHECKING:
+    from ...graph.base import GraphStore
 
 
 @app.command()
@@ -55,7 +59,8 @@ def load(
     """Load files into the graph: validate, write, report; bad rows go to a rejects file.
 
     Re-running the same load changes nothing; a load stopped half-way completes
-    when run again.
+    when run again. Ctrl-C stops it at once: the chunk being written is rolled
+    back, and the command says what is stored and exits with code 130.
     """
     from ...loaders.mapping import FileMapping, parse_column_options, read_mapping
     from ...loaders.online_retail import load_online_retail
@@ -63,29 +68,22 @@ def load(
 
     settings = load_settings()
     rejects_dir = settings.data_dir / "rejects"
-    with open_store(settings) as store:
-        if online_retail:
-            report = load_online_retail(
-                store, source, rejects_dir=rejects_dir, chunk_rows=settings.loaders.chunk_rows
+    chunk_rows = settings.loaders.chunk_rows
+    mappings: list[FileMapping] = []
+    if online_retail:
+        pass  # one CSV, read by load_online_retail
+    elif source.suffix.lower() == ".toml":
+        if kind or map_ or constant or derive or attribute:
+            raise ConfigError(
+                "--kind, --map, --constant, --derive and --attribute apply to a data "
+                "file, not a mapping"
             )
-        elif source.suffix.lower() == ".toml":
-            if kind or map_ or constant or derive or attribute:
-                raise ConfigError(
-                    "--kind, --map, --constant, --derive and --attribute apply to a data "
-                    "file, not a mapping"
-                )
-            report = load_files(
-                store,
-                read_mapping(source),
-                rejects_dir=rejects_dir,
-                chunk_rows=settings.loaders.chunk_rows,
-            )
-        else:
-            if kind is None:
-                raise ConfigError(
-                    f"{source}: say which kind it holds with --kind ({', '.join(KINDS)})"
-                )
-            mapping = FileMapping(
+        mappings = read_mapping(source)
+    else:
+        if kind is None:
+            raise ConfigError(f"{source}: say which kind it holds with --kind ({', '.join(KINDS)})")
+        mappings = [
+            FileMapping(
                 source,
                 kind,
                 columns=parse_column_options(map_ or []),
@@ -95,7 +93,39 @@ def load(
                 timezone=timezone,
                 datetime_format=datetime_format,
             )
-            report = load_files(
-                store, [mapping], rejects_dir=rejects_dir, chunk_rows=settings.loaders.chunk_rows
-            )
+        ]
+    with open_store(settings) as store:
+        try:
+            if online_retail:
+                report = load_online_retail(
+                    store, source, rejects_dir=rejects_dir, chunk_rows=chunk_rows
+                )
+            else:
+                report = load_files(store, mappings, rejects_dir=rejects_dir, chunk_rows=chunk_rows)
+        except KeyboardInterrupt as exc:
+            _say_interrupted(store, exc)
+            raise typer.Exit(code=130) from None
     print_report(report)
+
+
+def _say_interrupted(store: GraphStore, exc: KeyboardInterrupt) -> None:
+    """Say what an interrupted load left stored and how to finish it (standard error)."""
+    from ...loaders.writer import LoadInterrupted
+
+    if isinstance(exc, LoadInterrupted):
+        where = f"{exc}; the files before it are stored"
+    else:
+        where = "between writes (reading, checking or reporting): written chunks are stored"
+    try:
+        counts = store.counts()
+        stored = ", ".join(f"{name} {n:,}" for name, n in counts.items() if n)
+    except (PricegraphError, KeyboardInterrupt):  # a second Ctrl-C skips the counts
+        stored = "(not counted)"
+    err_console.print(
+        f"[bold yellow]interrupted:[/] {escape(where)}.\n"
+        f"The graph now holds: {escape(stored or 'nothing')}.\n"
+        "Run the same command again to complete the load: stored rows are recognised "
+        "and left as they are, nothing is duplicated.",
+        highlight=False,
+        soft_wrap=True,
+    )
