@@ -107,6 +107,10 @@ class SharedReads:
         """See :meth:`GraphStore.segment_size`."""
         return pages.segment_size(self._run, segment_id)
 
+    def example_pair(self) -> tuple[str | None, str | None]:
+        """See :meth:`GraphStore.example_pair`."""
+        return pages.example_pair(self._run)
+
     def edge_arrays(self, rel_type: str) -> EdgeArrays:
         """See :meth:`GraphStore.edge_arrays`."""
         return queries.edge_arrays(self._run_bulk, rel_type)

@@ -243,6 +243,14 @@ class GraphStore(Protocol):
     def segment_size(self, segment_id: str) -> int:
         """Number of customers ``IN_SEGMENT`` of the segment ``segment_id`` (0 if unknown)."""
 
+    def example_pair(self) -> tuple[str | None, str | None]:
+        """A customer and a product to show example queries with: ``(customer, product)``.
+
+        The customer with the most ``PURCHASED`` edges (ties: the smallest id) and the
+        product with the smallest id they have not bought; ``None`` for a part that does
+        not exist (no purchase at all; a customer who bought every product).
+        """
+
     def edge_arrays(self, rel_type: str) -> EdgeArrays:
         """All edges of ``rel_type`` as integer arrays (no per-edge Python loop)."""
 

@@ -24,6 +24,15 @@ CATEGORY_EDGES = "MATCH (c:Category)-[:CHILD_OF]->(p:Category) RETURN c.id AS ch
 
 SEGMENT_SIZE = "MATCH (c:Customer)-[:IN_SEGMENT]->(s:Segment {id: $segment}) RETURN count(c) AS n"
 
+BUSIEST_CUSTOMER = (
+    "MATCH (c:Customer)-[:PURCHASED]->(:Product) "
+    "RETURN c.id AS customer, count(*) AS n ORDER BY n DESC, customer LIMIT 1"
+)
+FIRST_UNBOUGHT_PRODUCT = (
+    "MATCH (p:Product) WHERE NOT EXISTS { MATCH (:Customer {id: $customer})-[:PURCHASED]->(p) } "
+    "RETURN p.id AS product ORDER BY product LIMIT 1"
+)
+
 _PRODUCT_FILTERS = {
     "after": "p.id > $after",
     "brands": "EXISTS { MATCH (p)-[:OF_BRAND]->(b:Brand) WHERE b.id IN $brands }",
@@ -138,11 +147,24 @@ def segment_size(run: Run, segment_id: str) -> int:
     return int(frame.iloc[0, 0]) if len(frame) else 0
 
 
+def example_pair(run: Run) -> tuple[str | None, str | None]:
+    """See :meth:`GraphStore.example_pair`."""
+    customers = run(BUSIEST_CUSTOMER, {})
+    if customers.empty:
+        return None, None
+    customer = str(customers["customer"].iloc[0])
+    products = run(FIRST_UNBOUGHT_PRODUCT, {"customer": customer})
+    return customer, (str(products["product"].iloc[0]) if len(products) else None)
+
+
 __all__ = [
+    "BUSIEST_CUSTOMER",
     "CATEGORY_EDGES",
+    "FIRST_UNBOUGHT_PRODUCT",
     "SEGMENT_SIZE",
     "customer_page",
     "edge_targets",
+    "example_pair",
     "product_page",
     "segment_size",
     "subcategories",

@@ -17,20 +17,8 @@ if TYPE_CHECKING:
 def example_ids(settings: Settings) -> tuple[str, str]:
     """A customer with purchases and a product they have not bought, from the graph."""
     with open_store(settings) as store:
-        rows = store.read_cypher(
-            "MATCH (c:Customer)-[:PURCHASED]->(:Product) "
-            "RETURN c.id AS customer, count(*) AS n ORDER BY n DESC, customer LIMIT 1"
-        )
-        if rows.empty:
-            return "<customer-id>", "<product-id>"
-        customer = str(rows["customer"].iloc[0])
-        products = store.read_cypher(
-            "MATCH (p:Product) WHERE NOT EXISTS { MATCH (:Customer {id: $c})-[:PURCHASED]->(p) } "
-            "RETURN p.id AS product ORDER BY product LIMIT 1",
-            {"c": customer},
-        )
-    product = str(products["product"].iloc[0]) if len(products) else "<product-id>"
-    return customer, product
+        customer, product = store.example_pair()
+    return customer or "<customer-id>", product or "<product-id>"
 
 
 def example_queries(url: str, key: str | None, customer: str, product: str) -> str:

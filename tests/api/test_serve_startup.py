@@ -34,3 +34,32 @@ def test_workers_refuse_to_start_naming_every_server_that_is_down() -> None:
     (line,) = lines
     assert line.startswith("error: cannot start the API workers:")
     assert GRAPH_URI in line and VECTORS_URL in line and "hunter2" not in line
+
+
+@pytest.mark.usefixtures("env")
+def test_example_ids_come_from_the_graph_or_are_placeholders() -> None:
+    import pandas as pd
+
+    from pricegraph.api.commands._common import load_settings, open_store
+    from pricegraph.api.commands.serve import example_ids
+
+    settings = load_settings()
+    assert example_ids(settings) == ("<customer-id>", "<product-id>")
+    with open_store(settings) as store:
+        store.upsert_nodes("Product", pd.DataFrame({"id": ["p1", "p2"], "name": ["A", "B"]}))
+        store.upsert_nodes("Customer", pd.DataFrame({"id": ["c1", "c2"]}))
+        store.upsert_edges(
+            "PURCHASED",
+            pd.DataFrame(
+                {
+                    "source": ["c2", "c2", "c1"],
+                    "target": ["p2", "p2", "p1"],
+                    "event_id": ["e1", "e2", "e3"],
+                    "qty": 1,
+                    "unit_price": 10.0,
+                    "currency": "EUR",
+                    "ts": pd.to_datetime(["2025-01-01"] * 3),
+                }
+            ),
+        )
+    assert example_ids(settings) == ("c2", "p1")

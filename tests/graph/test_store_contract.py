@@ -489,3 +489,24 @@ def test_subcategories_and_edge_targets(store: GraphStore) -> None:
     assert store.edge_targets("IN_CATEGORY", []).empty
     with pytest.raises(KeyError, match="unknown relationship"):
         store.edge_targets("NOPE", ["p1"])
+
+
+def test_example_pair_is_the_busiest_customer_and_a_product_they_lack(store: GraphStore) -> None:
+    assert store.example_pair() == (None, None)
+    _small_world(store)
+    assert store.example_pair() == ("c1", "p3")  # c1 and c2 bought twice; c1 sorts first
+    store.upsert_edges(
+        "PURCHASED",
+        pd.DataFrame(
+            {
+                "source": ["c3"] * 4,
+                "target": ["p2", "p3", "p4", "p5"],
+                "event_id": ["e6", "e7", "e8", "e9"],
+                "qty": 1,
+                "unit_price": 100.0,
+                "currency": "EUR",
+                "ts": pd.to_datetime(["2025-03-02"] * 4),
+            }
+        ),
+    )
+    assert store.example_pair() == ("c3", None)  # c3 bought all five products
