@@ -50,7 +50,7 @@ class FileReport:
         first_rejects: The first few rejects as sentences.
         skipped_reasons: Skipped row counts by reason.
         notes: What else the report says about the data (protected attributes,
-            demographics in profile texts).
+            demographics in profile texts, outlier quantities with an example line).
     """
 
     path: Path

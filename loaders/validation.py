@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import DataValidationError
 from ..graph._frames import isin
 from ..graph.base import GraphStore
+from ..outliers import OUTLIER_FACTOR, OutlierLines
 from ..protected import flagged_attributes, texts_with_demographics
 from .derive import evaluate, inputs_shown, is_numeric
 from .formats import KINDS, FieldSpec
@@ -58,7 +59,7 @@ class Validated:
         rejects: One record per broken rule: ``file, line, field, value, reason``.
         skipped: Rows left out on purpose (exact duplicates): ``line, reason``.
         notes: What the load report should say about the data besides counts
-            (protected attributes, demographics in profile texts).
+            (protected attributes, demographics in profile texts, outlier quantities).
     """
 
     frame: pd.DataFrame
@@ -347,7 +348,10 @@ def _customer_attributes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
-    """Protected attributes and demographic profile texts among the loaded customers."""
+    """Protected attributes and demographic profile texts among the loaded customers;
+    outlier quantities among the loaded purchases."""
+    if mapping.kind == "events" and not good.empty:
+        return _outlier_notes(mapping, good)
     if mapping.kind != "customers" or good.empty:
         return ()
     notes = []
@@ -372,6 +376,27 @@ def _notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
             "PRICEGRAPH_EMBEDDINGS__ALLOW_DEMOGRAPHIC_TEXT=true"
         )
     return tuple(notes)
+
+
+def _outlier_notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
+    """How many purchase lines of the file have outlier quantities
+    (:class:`~pricegraph.outliers.OutlierLines`, the norm of this file), with the largest."""
+    lines = good[good["event_type"] == "purchase"]
+    if lines.empty:
+        return ()
+    outliers = OutlierLines.of(lines[["product_id", "qty"]])
+    count = int(outliers.is_outlier.sum())
+    if not count:
+        return ()
+    found = lines[outliers.is_outlier]
+    example = found.loc[found["qty"].astype(float).idxmax()]
+    noun = "line has a quantity" if count == 1 else "lines have quantities"
+    return (
+        f"{count:,} purchase {noun} above {outliers.limit:,.0f} ({OUTLIER_FACTOR:g} times "
+        f"the catalogue's median line), e.g. {mapping.path.name} line {int(example[LINE])}: "
+        f"product {example['product_id']}, qty {int(example['qty']):,}; they are stored, "
+        "and train-pricing --from-graph leaves them out of its market",
+    )
 
 
 def _flag_text(name: str, what: str) -> str:
