@@ -2,6 +2,13 @@
 
 The role comes from the ``X-API-Key`` header (see :mod:`.context`); a request
 without a known key has no role and sees only the public catalog fields.
+
+Customer data: a reader sees customers, their purchases and profile texts; only an
+admin sees ``Customer.attributes``, the attributes a retailer loaded, because they may
+hold demographics (age, income, marital status, household make-up;
+:mod:`pricegraph.protected`). The pricing role does not get them: personalized prices
+must not depend on them, and a field the pricing team cannot read cannot creep into
+its inputs.
 """
 
 from __future__ import annotations

@@ -162,7 +162,8 @@ class GraphStore(Protocol):
         """A customer's purchases, newest first.
 
         Columns: ``event_id, order_id, product_id, product_name, qty, unit_price,
-        currency, ts``.
+        currency, ts, discount, promotion_id, store_id, channel`` (``discount``: the
+        amount taken off the whole line, in ``currency``; null where the file had none).
         """
 
     def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:

@@ -26,7 +26,8 @@ MATCH (c:Customer {id: $customer_id})-[r:PURCHASED]->(p:Product)
 WHERE r.ts >= $since
 RETURN r.event_id AS event_id, r.order_id AS order_id, p.id AS product_id,
        p.name AS product_name, r.qty AS qty, r.unit_price AS unit_price,
-       r.currency AS currency, r.ts AS ts
+       r.currency AS currency, r.ts AS ts, r.discount AS discount,
+       r.promotion_id AS promotion_id, r.store_id AS store_id, r.channel AS channel
 ORDER BY ts DESC, event_id
 LIMIT $limit
 """
@@ -60,6 +61,10 @@ PURCHASE_COLUMNS = [
     "unit_price",
     "currency",
     "ts",
+    "discount",
+    "promotion_id",
+    "store_id",
+    "channel",
 ]
 PRICE_COLUMNS = [
     "id",

@@ -66,6 +66,17 @@ class EventInput:
         default=None, description=f"Gross, 0 (a free item) to {MAX_AMOUNT:,.0f}."
     )
     currency: str | None = None
+    discount: float | None = strawberry.field(
+        default=None,
+        description=f"Taken off the whole line, gross, 0 to {MAX_AMOUNT:,.0f} (purchases).",
+    )
+    promotion_id: str | None = strawberry.field(
+        default=None, description="The coupon or promotion that gave the discount."
+    )
+    store_id: str | None = strawberry.field(default=None, description="Where the line was sold.")
+    channel: str | None = strawberry.field(
+        default=None, description="How the line was sold (e.g. store, online)."
+    )
 
 
 @strawberry.input(description="A product to create or update; absent fields keep their values.")

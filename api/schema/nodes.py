@@ -7,20 +7,22 @@ one every query argument takes. Nested nodes come through the request's DataLoad
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ..context import Context
 from ..loaders import Row, plain_row
 from ..pages import customer_page
-from ..permissions import IsPricing, IsReader
+from ..permissions import IsAdmin, IsPricing, IsReader
 from .pagination import decode_cursor, keyset_connection, page_size
 
 
@@ -192,13 +194,23 @@ class Purchase:
     unit_price: float | None = strawberry.field(description="Gross, in `currency`.")
     currency: str | None
     ts: datetime | None = strawberry.field(description="UTC.")
+    discount: float | None = strawberry.field(
+        default=None, description="Taken off the whole line, gross, in `currency`."
+    )
+    promotion_id: str | None = strawberry.field(
+        default=None, description="The coupon or promotion that gave the discount."
+    )
+    store_id: str | None = strawberry.field(default=None, description="Where the line was sold.")
+    channel: str | None = strawberry.field(
+        default=None, description="How the line was sold (e.g. store, online)."
+    )
 
     @strawberry.field
     async def product(self, info: Info[Context, None]) -> Product | None:
         return await Product.load(info, self.product_id)
 
 
-@strawberry.type(description="A customer (role reader).")
+@strawberry.type(description="A customer (role reader; `attributes` role admin).")
 class Customer(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: StoreNode's
     LABEL: ClassVar[str] = "Customer"
     FIELDS: ClassVar[tuple[str, ...]] = ("country", "signup_ts", "is_anonymous", "profile_text")
@@ -208,10 +220,30 @@ class Customer(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: S
     signup_ts: datetime | None = strawberry.field(description="UTC.")
     is_anonymous: bool | None
     profile_text: str | None
+    attributes_json: strawberry.Private[str | None] = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Self:
+        customer = super().from_row(row)
+        customer.attributes_json = row.get("attributes")
+        return customer
 
     @strawberry.field(description="The customer's key in the graph.")
     def key(self) -> str:
         return self.id
+
+    @strawberry.field(
+        description=(
+            "The customer's attributes as loaded (a JSON object; null: none). Role admin: "
+            "they may hold demographics (age, income, household), which the load report "
+            "flags and which no pricing or embedding input uses."
+        ),
+        permission_classes=[IsAdmin],
+    )
+    def attributes(self) -> JSON | None:
+        if not self.attributes_json:
+            return None
+        return cast(JSON, json.loads(self.attributes_json))
 
     @strawberry.field(description="The segment with the highest membership score.")
     async def segment(self, info: Info[Context, None]) -> Segment | None:
@@ -235,6 +267,10 @@ class Customer(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: S
                 unit_price=r.get("unit_price"),
                 currency=r.get("currency"),
                 ts=r.get("ts"),
+                discount=r.get("discount"),
+                promotion_id=r.get("promotion_id"),
+                store_id=r.get("store_id"),
+                channel=r.get("channel"),
             )
             for r in rows
         ]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 import uvicorn
 from pydantic import SecretStr
@@ -565,6 +566,41 @@ def test_record_events_validates_and_is_idempotent(
     assert (again["created"], again["unchanged"], again["rejected"]) == (0, 2, 1)
     bought = store.purchase_history(customer)
     assert "api-e2" in set(bought["event_id"])
+
+
+def test_purchases_show_discounts_and_only_admins_see_customer_attributes(
+    client: httpx.Client, services: Services
+) -> None:
+    store = store_of(services)
+    customer = str(store.node_frame("Customer")["id"].iloc[7])
+    product = str(store.node_frame("Product")["id"].iloc[3])
+    event = {"eventId": "api-d1", "eventType": "PURCHASE", "customerId": customer,
+             "productId": product, "ts": "2030-01-01T09:00:00Z", "orderId": "api-o9", "qty": 2,
+             "unitPrice": 40.0,
+             "discount": 10.0, "promotionId": "COUPON-7", "storeId": "s-12",
+             "channel": "store"}  # fmt: skip
+    mutation = (
+        "mutation($events: [EventInput!]!) { recordEvents(events: $events) "
+        "{ created rejected errors { message } } }"
+    )
+    written = gql(client, mutation, role="pricing", events=[event])["data"]["recordEvents"]
+    assert (written["created"], written["rejected"]) == (1, 0), written["errors"]
+    store.upsert_nodes(
+        "Customer",
+        pd.DataFrame({"id": [customer], "attributes": ['{"age_band": "45-54", "kids": 2}']}),
+    )
+    purchases = (
+        "query($id: String!) { customer(id: $id) { purchases(first: 1) "
+        "{ eventId unitPrice discount promotionId storeId channel } } }"
+    )
+    (newest,) = gql(client, purchases, role="reader", id=customer)["data"]["customer"]["purchases"]
+    assert newest == {"eventId": "api-d1", "unitPrice": 40.0, "discount": 10.0,
+                      "promotionId": "COUPON-7", "storeId": "s-12", "channel": "store"}  # fmt: skip
+    attributes = "query($id: String!) { customer(id: $id) { key attributes } }"
+    for role in ("reader", "pricing"):
+        assert codes(gql(client, attributes, role=role, id=customer)) == ["FORBIDDEN"]
+    body = gql(client, attributes, role="admin", id=customer)
+    assert body["data"]["customer"]["attributes"] == {"age_band": "45-54", "kids": 2}
 
 
 def test_upsert_products_and_prices(client: httpx.Client, services: Services) -> None:

@@ -510,3 +510,31 @@ def test_example_pair_is_the_busiest_customer_and_a_product_they_lack(store: Gra
         ),
     )
     assert store.example_pair() == ("c3", None)  # c3 bought all five products
+
+
+def test_purchase_history_carries_discount_promotion_store_and_channel(store: GraphStore) -> None:
+    _small_world(store)
+    store.upsert_edges(
+        "PURCHASED",
+        pd.DataFrame(
+            {
+                "source": ["c3"],
+                "target": ["p2"],
+                "event_id": ["e10"],
+                "qty": [2],
+                "unit_price": [400.0],
+                "currency": ["EUR"],
+                "ts": pd.to_datetime(["2025-05-01"]),
+                "discount": [100.0],
+                "promotion_id": ["SPRING"],
+                "store_id": ["s-042"],
+                "channel": ["store"],
+            }
+        ),
+    )
+    history = store.purchase_history("c3")
+    assert list(history.columns)[-4:] == ["discount", "promotion_id", "store_id", "channel"]
+    newest, older = history.to_dict("records")
+    assert (newest["discount"], newest["promotion_id"]) == (100.0, "SPRING")
+    assert (newest["store_id"], newest["channel"]) == ("s-042", "store")
+    assert all(older[c] is None or pd.isna(older[c]) for c in ["discount", "channel"])
