@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from pricegraph.errors import GraphStoreError
-from pricegraph.graph import NODES, RELS, neo4j_store
+from pricegraph.graph import NODES, RELS, _neo4j_writes
 from pricegraph.graph import _neo4j_cypher as cypher
 from pricegraph.graph._frames import edge_frame
 from pricegraph.graph._neo4j_config import BULK_FETCH_SIZE, driver_options
@@ -146,8 +146,8 @@ def test_store_clear_runs_bounded_transactions_in_order(
         transactions.append((statement, deleted))
         return [(["deleted"], [{"deleted": deleted}])]
 
-    monkeypatch.setattr(neo4j_store, "_CLEAR_BATCH", 2)
-    monkeypatch.setattr(offline_graph, "_transact", transact)
+    monkeypatch.setattr(_neo4j_writes, "CLEAR_BATCH", 2)
+    monkeypatch.setattr(offline_graph._session, "transact", transact)
     offline_graph.clear()
     assert set(left.values()) == {0}
     assert max(deleted for _, deleted in transactions) <= 2
@@ -197,6 +197,8 @@ def test_the_driver_accepts_the_options_without_a_server() -> None:
 
 
 def test_errors_are_one_line_without_the_password(offline_graph: Neo4jGraph) -> None:
-    error = offline_graph._error("read failed", RuntimeError(f"line one\n  line {SECRET} two"))
+    error = offline_graph._session.error(
+        "read failed", RuntimeError(f"line one\n  line {SECRET} two")
+    )
     assert isinstance(error, GraphStoreError)
     assert "\n" not in str(error) and "line one line *** two" in str(error)

@@ -266,9 +266,9 @@ def server_graph() -> Iterator[Neo4jGraph]:
 def test_clear_on_server_deletes_a_graph_larger_than_one_batch(
     server_graph: Neo4jGraph, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pricegraph.graph import neo4j_store
+    from pricegraph.graph import _neo4j_writes
 
-    monkeypatch.setattr(neo4j_store, "_CLEAR_BATCH", 3)
+    monkeypatch.setattr(_neo4j_writes, "CLEAR_BATCH", 3)
     customers = [f"c{i}" for i in range(7)]
     server_graph.upsert_nodes("Customer", pd.DataFrame({"id": customers}))
     server_graph.upsert_nodes("Product", pd.DataFrame({"id": ["p1", "p2"]}))
