@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from pricegraph.devices import resolve_device
 from pricegraph.errors import ConfigError
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.train import EncoderConfig, EncoderResult, train_encoder
@@ -141,14 +142,19 @@ def _global_history(history: list[dict[str, float]], env: DistEnv) -> list[dict[
 
 
 def _resolve_device(name: str, env: DistEnv) -> str:
-    """``auto|cpu|cuda`` -> the device of this rank (``cuda:LOCAL_RANK`` on GPU)."""
+    """``auto|cpu|cuda`` -> the device of this rank (``cuda:LOCAL_RANK`` on GPU).
+
+    What ``name`` stands for is :func:`pricegraph.devices.resolve_device`'s answer,
+    as everywhere else; this adds only the rank's own GPU.
+    """
     if name not in ("auto", "cpu", "cuda"):
         raise ConfigError(f'--device: expected "auto", "cpu" or "cuda", got "{name}"')
-    use_cuda = name == "cuda" or (name == "auto" and torch.cuda.is_available())
-    if not use_cuda:
+    try:
+        device = resolve_device(name)
+    except ValueError as exc:
+        raise ConfigError(f"--device: {exc}") from exc
+    if device.type != "cuda":
         return "cpu"
-    if not torch.cuda.is_available():
-        raise ConfigError('--device "cuda" asked for, but torch sees no CUDA device')
     if env.local_rank >= torch.cuda.device_count():
         raise ConfigError(
             f"LOCAL_RANK={env.local_rank}: expected < {torch.cuda.device_count()} CUDA devices"

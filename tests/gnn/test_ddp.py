@@ -19,9 +19,16 @@ import torch
 import torch.distributed as dist
 from torch_geometric.data import HeteroData
 
+from pricegraph.devices import resolve_device
 from pricegraph.errors import ConfigError
 from pricegraph.gnn.data import EVENT_EDGE_TYPES, PURCHASED, GraphSnapshot
-from pricegraph.gnn.ddp import DistEnv, default_cutoff_s, load_snapshot, save_snapshot
+from pricegraph.gnn.ddp import (
+    DistEnv,
+    _resolve_device,
+    default_cutoff_s,
+    load_snapshot,
+    save_snapshot,
+)
 from pricegraph.gnn.train import EncoderConfig, train_encoder
 
 DAY_S = 86_400
@@ -152,6 +159,28 @@ def test_dist_env_reads_torchrun_variables() -> None:
         DistEnv.from_environ({"RANK": "2", "WORLD_SIZE": "2"})
     with pytest.raises(ConfigError, match="WORLD_SIZE: expected an integer"):
         DistEnv.from_environ({"WORLD_SIZE": "two"})
+
+
+def test_rank_device_follows_the_shared_resolver() -> None:
+    env = DistEnv(0, 1, 0)
+    assert _resolve_device("cpu", env) == "cpu"
+    expected = "cuda:0" if resolve_device("auto").type == "cuda" else "cpu"
+    assert _resolve_device("auto", env) == expected
+    with pytest.raises(ConfigError, match='expected "auto", "cpu" or "cuda", got "mps"'):
+        _resolve_device("mps", env)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without a GPU")
+def test_cuda_without_a_gpu_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"--device: .*no CUDA device"):
+        _resolve_device("cuda", DistEnv(0, 1, 0))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_each_rank_gets_its_local_gpu() -> None:
+    assert _resolve_device("cuda", DistEnv(0, 1, 0)) == "cuda:0"
+    with pytest.raises(ConfigError, match="LOCAL_RANK=64"):
+        _resolve_device("cuda", DistEnv(0, 1, 64))
 
 
 def test_two_processes_stay_in_sync_and_learn_the_communities(
