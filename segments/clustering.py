@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from rich.progress import Progress
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_score
@@ -244,12 +245,23 @@ def confidence(x: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.nda
     return np.clip(1.0 - own / np.maximum(nearest_other, 1e-12), 0.0, 1.0)
 
 
-def choose_k(x: np.ndarray, config: SegmentConfig) -> tuple[int, dict[int, float], KMeans]:
-    """KMeans for each k in range; the k of highest silhouette (ties: smaller k)."""
+def choose_k(
+    x: np.ndarray, config: SegmentConfig, progress: Progress | None = None
+) -> tuple[int, dict[int, float], KMeans]:
+    """KMeans for each k in range; the k of highest silhouette (ties: smaller k).
+
+    ``progress`` (optional) gets a task ``segments: KMeans k=a..b`` advanced per k.
+    """
     sample = config.silhouette_sample if len(x) > config.silhouette_sample else None
     scores: dict[int, float] = {}
     best: tuple[float, int, KMeans] | None = None
-    for k in range(config.k_min, min(config.k_max, len(x) - 1) + 1):
+    ks = range(config.k_min, min(config.k_max, len(x) - 1) + 1)
+    task = None
+    if progress is not None and len(ks):
+        task = progress.add_task(f"segments: KMeans k={ks[0]}..{ks[-1]}", total=len(ks))
+    for k in ks:
+        if progress is not None and task is not None and k > ks[0]:
+            progress.advance(task)
         model = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.seed).fit(x)
         if len(np.unique(model.labels_)) < 2:
             continue
@@ -259,6 +271,8 @@ def choose_k(x: np.ndarray, config: SegmentConfig) -> tuple[int, dict[int, float
         scores[k] = score
         if best is None or score > best[0] + 1e-12:
             best = (score, k, model)
+    if progress is not None and task is not None:
+        progress.update(task, completed=len(ks))
     if best is None:
         raise DataValidationError(
             f"segments: expected at least {config.k_min + 1} distinct customers to cluster, "
@@ -268,7 +282,11 @@ def choose_k(x: np.ndarray, config: SegmentConfig) -> tuple[int, dict[int, float
 
 
 def build_segments(
-    store: GraphStore, vectors: VectorStore | None, collection: str | None, config: SegmentConfig
+    store: GraphStore,
+    vectors: VectorStore | None,
+    collection: str | None,
+    config: SegmentConfig,
+    progress: Progress | None = None,
 ) -> SegmentResult:
     """Segment the customers of ``store``.
 
@@ -277,11 +295,14 @@ def build_segments(
         vectors: Vector store holding the customer vectors, or ``None`` (no vectors).
         collection: Name of the customers collection (ignored without ``vectors``).
         config: The run's settings.
+        progress: A rich progress display to add the stages to (reading the features,
+            one step per k tried; :class:`~pricegraph.progress.LinePrinter` in logs).
 
     Raises:
         DataValidationError: Too few customers for ``k_min`` segments.
         VectorStoreError: The collection or the ``using`` vector is missing.
     """
+    reading = progress.add_task("segments: features", total=1) if progress else None
     customers = store.node_frame("Customer")
     if not config.include_anonymous and "is_anonymous" in customers:
         customers = customers[~customers["is_anonymous"].fillna(False).astype(bool)]
@@ -295,7 +316,9 @@ def build_segments(
             dim = len(next(iter(found.values())))
             matrix = np.stack([found.get(c, np.zeros(dim, np.float32)) for c in customer_ids])
     x = feature_matrix(behaviour, matrix, config)
-    k, scores, model = choose_k(x, config)
+    if progress is not None and reading is not None:
+        progress.update(reading, completed=1)
+    k, scores, model = choose_k(x, config, progress)
     order = _canonical_order(model.labels_, behaviour, k)
     labels = order[model.labels_]
     centers = model.cluster_centers_[np.argsort(order)]

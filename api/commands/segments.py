@@ -17,20 +17,27 @@ if TYPE_CHECKING:
 
 
 def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -> SegmentResult:
-    """Build, print, store and plot the segments."""
-    import pandas as pd
+    """Build, print, store and plot the segments.
 
+    Progress (reading the features, each k tried) is a live display on a terminal,
+    plain lines on standard error otherwise (logs, pipes, ``nohup``).
+    """
+    import pandas as pd
+    from rich.progress import Progress
+
+    from ...progress import LinePrinter
     from ...segments.clustering import build_segments, write_segments
     from ...segments.plot import plot_segments
 
-    with open_store(settings) as store, open_vectors(settings) as vectors:
+    progress = Progress(console=console) if console.is_terminal else LinePrinter()
+    with open_store(settings) as store, open_vectors(settings) as vectors, progress:
         customers = collection_names(settings)["customers"]
         if config.vector_weight > 0 and vectors.count(customers) == 0:
             raise ConfigError(
                 "no customer vectors yet: run 'pricegraph embed' first, "
                 "or segment on purchases alone with --vector-weight 0"
             )
-        result = build_segments(store, vectors, customers, config)
+        result = build_segments(store, vectors, customers, config, progress)
         upserts, deleted = write_segments(store, result)
     scores = pd.DataFrame(
         {"k": list(result.silhouette_by_k), "silhouette": list(result.silhouette_by_k.values())}

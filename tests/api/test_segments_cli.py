@@ -17,6 +17,11 @@ def test_segments_command(env: Path) -> None:
     out = _run("segments", "--k-max", "4", "--vector-weight", "0", "--seed", "1")
     assert "Silhouette per k" in out and "chosen k:" in out and "SEG-v1-1" in out
     assert "IN_SEGMENT edges (v1): 80 created" in out
+    lines = out.splitlines()  # not a terminal: plain progress lines
+    assert "segments: features: started" in lines
+    assert any(line.startswith("segments: features: done in ") for line in lines)
+    assert "segments: KMeans k=2..4: 0/3 (0.0 %)" in lines
+    assert any(line.startswith("segments: KMeans k=2..4: 3/3 (100.0 %)") for line in lines)
     png = env / "var" / "segments.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
     again = _run("segments", "--k-max", "4", "--vector-weight", "0", "--seed", "1")
