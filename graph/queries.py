@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .base import EdgeArrays
-from .schema import NODES, RELS, node_spec, rel_spec
+from .schema import NODES, RELS, RelSpec, node_spec, rel_spec
 
 Run = Callable[[str, dict[str, Any]], pd.DataFrame]
 
@@ -147,7 +147,12 @@ def edge_arrays(run: Run, rel_type: str) -> EdgeArrays:
         f"MATCH (a:{spec.source})-[r:{spec.type}]->(b:{spec.target}) "
         f"RETURN a.id AS source, b.id AS target{props}"
     )
-    edges = run(query, {})
+    return arrays_of_edges(run, spec, run(query, {}))
+
+
+def arrays_of_edges(run: Run, spec: RelSpec, edges: pd.DataFrame) -> EdgeArrays:
+    """:class:`EdgeArrays` of ``edges`` (``source``, ``target`` and the properties of
+    ``spec``, in any order): node keys read by ``run``, edges sorted by position."""
     source_ids = node_keys(run, spec.source)
     target_ids = source_ids if spec.target == spec.source else node_keys(run, spec.target)
     if edges.empty:
@@ -196,6 +201,7 @@ __all__ = [
     "PRICE_HISTORY",
     "PURCHASE_HISTORY",
     "Run",
+    "arrays_of_edges",
     "co_purchases",
     "counts",
     "edge_arrays",
