@@ -18,6 +18,7 @@ module          what it holds
 ``prices``      list, markdown and competitor price points
 ``events``      visits, views, choices and returns
 ``world``       :func:`generate_world`, :func:`write_world`, the ground truth
+``nasty``       :func:`nasty_world`: a world with real files' quirks
 ==============  ========================================================
 
 The public names below are imported on first use (:func:`pricegraph.lazy_exports`):
@@ -32,6 +33,7 @@ from pricegraph import lazy_exports
 
 if TYPE_CHECKING:
     from .config import SEGMENT_PRESETS, SegmentSpec, WorldConfig
+    from .nasty import nasty_world
     from .world import (
         FORMULAS,
         TABLES,
@@ -46,6 +48,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         ".config": ("SEGMENT_PRESETS", "SegmentSpec", "WorldConfig"),
+        ".nasty": ("nasty_world",),
         ".world": (
             "FORMULAS",
             "TABLES",
@@ -67,6 +70,7 @@ __all__ = [
     "World",
     "WorldConfig",
     "generate_world",
+    "nasty_world",
     "read_ground_truth",
     "write_world",
 ]
