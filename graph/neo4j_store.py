@@ -22,8 +22,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import GraphStoreError, ReadOnlyQueryError
+from . import _neo4j_bulk as bulk
 from . import _neo4j_cypher as cypher
+from . import queries
 from ._frames import check_read_only, read_frame
+from ._neo4j_config import BULK_FETCH_SIZE
 from ._neo4j_session import Neo4jSession
 from ._neo4j_writes import Neo4jWrites
 from ._shared_reads import SharedReads
@@ -140,9 +143,22 @@ class Neo4jGraph(Neo4jWrites, SharedReads):
         return frame if frame.empty else read_frame(node_spec(label).properties, frame)
 
     def edge_arrays(self, rel_type: str) -> EdgeArrays:
-        """See :meth:`GraphStore.edge_arrays`: property arrays typed by the schema."""
-        arrays = super().edge_arrays(rel_type)
+        """See :meth:`GraphStore.edge_arrays`: property arrays typed by the schema.
+
+        Read a record per source node, its edges as lists (:mod:`._neo4j_bulk`),
+        not a record per edge: the driver's cost is per record.
+        """
         spec = rel_spec(rel_type)
+        sources = queries.node_keys(self._run_bulk, spec.source)
+        records = self._session.managed(
+            bulk.read_grouped,
+            bulk.grouped_edges(spec),
+            bulk.key_batches(sources.tolist()),
+            write=False,
+            fetch_size=BULK_FETCH_SIZE,
+        )
+        edges = bulk.grouped_edges_frame(spec, records)
+        arrays = queries.arrays_of_edges(self._run_bulk, spec, edges)
         if not arrays.edge_index.shape[1] or not spec.properties:
             return arrays
         typed = read_frame(spec.properties, pd.DataFrame(arrays.properties))

@@ -259,6 +259,46 @@ def test_edge_arrays_map_keys_to_sorted_positions(store: GraphStore) -> None:
     assert empty.edge_index.shape == (2, 0)
 
 
+def test_edge_arrays_keep_each_edge_with_its_own_values(store: GraphStore) -> None:
+    # Every property of an edge stays with its edge (Neo4j reads edges grouped by
+    # source, timestamps as integers): microseconds, nulls and a second edge of a pair.
+    _small_world(store)
+    store.upsert_edges(
+        "PURCHASED",
+        pd.DataFrame(
+            {
+                "source": ["c3"],
+                "target": ["p1"],
+                "event_id": ["e6"],
+                "qty": [4],
+                "ts": pd.to_datetime(["2025-04-01 12:34:56.789012"]),
+            }
+        ),
+    )
+    arrays = store.edge_arrays("PURCHASED")
+    sources = arrays.source_ids[arrays.edge_index[0]].tolist()
+    targets = arrays.target_ids[arrays.edge_index[1]].tolist()
+    rows = dict(
+        zip(
+            arrays.properties["event_id"].tolist(),
+            zip(
+                sources,
+                targets,
+                arrays.properties["qty"].tolist(),
+                arrays.properties["ts"].astype("datetime64[us]").astype(str).tolist(),
+                pd.Series(arrays.properties["currency"]).fillna("-").tolist(),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
+    assert rows["e1"] == ("c1", "p1", 1, "2025-01-02T10:00:00.000000", "EUR")
+    assert rows["e4"] == ("c2", "p2", 1, "2025-02-01T00:00:00.000000", "EUR")
+    assert rows["e5"] == ("c3", "p1", 1, "2025-03-01T00:00:00.000000", "EUR")
+    assert rows["e6"] == ("c3", "p1", 4, "2025-04-01T12:34:56.789012", "-")
+    assert len(rows) == 6
+
+
 def test_networkx_export_whole_and_ego(store: GraphStore) -> None:
     _small_world(store)
     whole = store.to_networkx(labels=["Customer", "Product"], rel_types=["PURCHASED"])
