@@ -66,10 +66,7 @@ class LinePrinter(Progress):
         """Add a task; announce it unless an earlier one is still running."""
         task = super().add_task(description, *args, **kwargs)
         self._order.append(task)
-        if not any(t in self._started and t not in self._finished for t in self._order):
-            self._start(task)
-            if self._tasks[task].total == 0:  # nothing to do: done at once
-                self._finished.add(task)
+        self._announce_next()
         return task
 
     def advance(self, task_id: TaskID, advance: float = 1) -> None:
@@ -82,6 +79,18 @@ class LinePrinter(Progress):
         super().update(task_id, *args, **kwargs)
         self._moved(task_id)
 
+    def _announce_next(self) -> None:
+        """Start the waiting tasks in order while none is running (one with nothing to
+        do is done at once, so the next one starts too)."""
+        for task_id in self._order:
+            if task_id in self._started:
+                if task_id not in self._finished:
+                    return
+                continue
+            self._start(task_id)
+            if task_id not in self._finished:
+                return
+
     def _start(self, task_id: TaskID) -> None:
         self._started[task_id] = self._last[task_id] = self._clock()
         task = self._tasks[task_id]
@@ -89,6 +98,8 @@ class LinePrinter(Progress):
             print(f"{task.description}: started", file=self._stream or sys.stderr, flush=True)
         else:
             self._say(task_id)
+        if task.total == 0:  # nothing to do: done at once
+            self._finished.add(task_id)
 
     def _moved(self, task_id: TaskID) -> None:
         if task_id in self._finished:
@@ -100,9 +111,7 @@ class LinePrinter(Progress):
         if task.total is not None and task.completed >= task.total:
             self._finished.add(task_id)
             self._say(task_id)
-            waiting = [t for t in self._order if t not in self._started]
-            if waiting:
-                self._start(waiting[0])
+            self._announce_next()
         elif now - self._last[task_id] >= self.every_s:
             self._last[task_id] = now
             self._say(task_id)

@@ -87,3 +87,21 @@ def test_a_counted_task_writes_plain_lines_at_most_every_interval() -> None:
         "embedding t_products: 60/100 (60.0 %), 5/s, 12 s, about 8 s left",
         "embedding t_products: 100/100 (100.0 %), 5/s, 20 s",
     ]
+
+
+def test_a_task_with_nothing_to_do_lets_the_next_one_start() -> None:
+    out = io.StringIO()
+    printer = LinePrinter(out, every_s=30.0, clock=Clock())
+    first = printer.add_task("products.csv (products) checked", total=1)
+    printer.add_task("embedding t_brands", total=0)  # waits for the first, then is done
+    printer.update(first, completed=1)
+    last = printer.add_task("brands.csv (brands) checked", total=1)
+    started = out.getvalue().splitlines()  # announced when added, not when done
+    printer.update(last, completed=1)
+    assert started == [
+        "products.csv (products) checked: started",
+        "products.csv (products) checked: done in 0 s",
+        "embedding t_brands: 0/0",
+        "brands.csv (brands) checked: started",
+    ]
+    assert out.getvalue().splitlines()[-1] == "brands.csv (brands) checked: done in 0 s"
