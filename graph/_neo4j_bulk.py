@@ -13,6 +13,7 @@ on any graph size.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, LiteralString, cast
 
@@ -68,21 +69,23 @@ def key_batches(keys: Sequence[str]) -> list[list[str]]:
 def grouped_edges_frame(spec: RelSpec, records: list[list[Any]]) -> pd.DataFrame:
     """The frame of :func:`grouped_edges` records: ``source``, ``target`` and the
     properties of ``spec``, one row per edge; timestamps as ``datetime64[us]`` (NaT
-    for null), other values as sent."""
-    sources: list[str] = []
-    edges: list[list[Any]] = []
-    for source, grouped in records:
-        sources += [source] * len(grouped)
-        edges += grouped
+    for null), other values as sent (object columns: :func:`~._frames.read_frame`
+    types them). Built as one 2-D object array, never row by row in Python."""
     names = ["target", *spec.properties]
-    columns = list(zip(*edges, strict=True)) if edges else [() for _ in names]
-    data: dict[str, Any] = {"source": sources}
-    for name, column in zip(names, columns, strict=True):
+    sizes = [len(grouped) for _, grouped in records]
+    sources = np.repeat(np.array([source for source, _ in records], dtype=object), sizes)
+    edges = list(itertools.chain.from_iterable(grouped for _, grouped in records))
+    table = np.empty((len(edges), len(names)), dtype=object)
+    if edges:
+        table[:] = edges
+    data: dict[str, Any] = {"source": pd.Series(sources, dtype=object)}
+    for position, name in enumerate(names):
+        column = table[:, position]
         if spec.properties.get(name) is PropType.TIMESTAMP:
-            micros = np.array([_NAT if v is None else v for v in column], dtype=np.int64)
-            data[name] = micros.view("datetime64[us]")
+            micros = np.where(pd.isna(column), _NAT, column).astype(np.int64)
+            data[name] = pd.Series(micros.view("datetime64[us]"))
         else:
-            data[name] = list(column)
+            data[name] = pd.Series(column, dtype=object)
     return pd.DataFrame(data, columns=["source", *names])
 
 
