@@ -24,8 +24,13 @@ Prints one table; writes ``bench/out/personal.json``.
 World seeds 7 and 101 were used to develop the gate, the band's headroom and micro's
 training budget; the defaults report on others.
 
+Worlds can run in separate processes (``--seeds 11 --out out/a``, ``--seeds 303 --out
+out/b``) and be reported together: ``--merge out/a/personal.json out/b/personal.json``.
+Beside each state's capture, the table gives the paired difference of the graph
+signal's capture to each other state's, per world and its mean over worlds.
+
 Usage: ``python bench/bench_personal.py [--seeds 11 303] [--spreads 0.3] [--links 0]
-[--customers 1000] [--products 300] [--tiny]``.
+[--customers 1000] [--products 300] [--tiny] [--merge FILE ...]``.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ def parse_args() -> argparse.Namespace:
     add("--states", nargs="+", choices=STATES, default=list(STATES[:3]))
     add("--tiny", action="store_true", help="tiny worlds and budgets (smoke test)")
     add("--out", type=Path, default=Path("bench/out"))
+    add("--merge", type=Path, nargs="+", help="report the rows of these personal.json files")
     args = parser.parse_args()
     if args.tiny:
         args.seeds, args.spreads, args.links = args.seeds[:1], [0.6], [1.5]
@@ -162,8 +168,58 @@ def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> l
     return rows
 
 
+def report(rows: list[dict], out: Path) -> None:
+    """Print the table of ``rows`` and write ``out/personal.json``."""
+    frame = pd.DataFrame(rows)
+    table = Table(title="Personal level per customer, expected demand, as deployed")
+    columns = ("beta_log_sd", "beta_tier_link", "state", "headroom %, world (per world)",
+               "headroom %, band", "captured % of band (per world)",
+               "captured % of band, mean (95 % CI)", "graph minus this state, points",
+               "captured % of world", "gate")  # fmt: skip
+    for column in columns:
+        table.add_column(column)
+    summary = []
+    for (sd, link, state), group in frame.groupby(
+        ["beta_log_sd", "beta_tier_link", "state"], sort=False
+    ):
+        mean, half = mean_ci95(group["captured_pct"].to_numpy(float))
+        versus, diff, diff_half = "", float("nan"), float("nan")
+        graph = frame[
+            (frame["state"] == "graph") & (frame["beta_log_sd"] == sd)
+            & (frame["beta_tier_link"] == link)
+        ].set_index("seed")["captured_pct"]  # fmt: skip
+        own = group.set_index("seed")["captured_pct"]
+        paired = (graph - own).dropna()
+        if state != "graph" and len(paired):
+            diff, diff_half = mean_ci95(paired.to_numpy(float))
+            per_world = ", ".join(f"{d:+.0f}" for d in paired)
+            versus = f"{per_world}; {diff:+.0f} ± {format_ci95(diff_half, 0)}"
+        table.add_row(
+            f"{sd:g}", f"{link:g}", state,
+            ", ".join(f"{h:+.2f}" for h in group["headroom_pct"]),
+            ", ".join(f"{h:+.2f}" for h in group["band_headroom_pct"]),
+            ", ".join(f"{c:.0f}" for c in group["captured_pct"]),
+            f"{mean:.0f} ± {format_ci95(half, 0)}", versus,
+            ", ".join(f"{c:.1f}" for c in group["captured_world_pct"]),
+            ", ".join(f"{g:g}" for g in group["gate"]),
+        )  # fmt: skip
+        summary.append({"beta_log_sd": sd, "beta_tier_link": link, "state": state,
+                        "captured_mean": mean, "captured_ci95": half, "n": len(group),
+                        "graph_minus_mean": diff, "graph_minus_ci95": diff_half})  # fmt: skip
+    Console().print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "personal.json").write_text(
+        json.dumps({"rows": rows, "summary": summary}, indent=2, default=float) + "\n"
+    )
+    print(f"wrote {out / 'personal.json'}")
+
+
 def main() -> None:
     args = parse_args()
+    if args.merge:
+        rows = [row for path in args.merge for row in json.loads(path.read_text())["rows"]]
+        report(rows, args.out)
+        return
     torch.set_num_threads(1)
     rows: list[dict] = []
     configs = world_configs(args)
@@ -173,35 +229,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as folder:
                 rows += world_rows(config, args, Path(folder))
             progress.advance(task)
-    frame = pd.DataFrame(rows)
-    table = Table(title="Personal level per customer, expected demand, as deployed")
-    columns = ("beta_log_sd", "beta_tier_link", "state", "headroom %, world (per world)",
-               "headroom %, band", "captured % of band (per world)",
-               "captured % of band, mean (95 % CI)", "captured % of world", "gate")  # fmt: skip
-    for column in columns:
-        table.add_column(column)
-    summary = []
-    for (sd, link, state), group in frame.groupby(
-        ["beta_log_sd", "beta_tier_link", "state"], sort=False
-    ):
-        mean, half = mean_ci95(group["captured_pct"].to_numpy(float))
-        table.add_row(
-            f"{sd:g}", f"{link:g}", state,
-            ", ".join(f"{h:+.2f}" for h in group["headroom_pct"]),
-            ", ".join(f"{h:+.2f}" for h in group["band_headroom_pct"]),
-            ", ".join(f"{c:.0f}" for c in group["captured_pct"]),
-            f"{mean:.0f} ± {format_ci95(half, 0)}",
-            ", ".join(f"{c:.0f}" for c in group["captured_world_pct"]),
-            ", ".join(f"{g:g}" for g in group["gate"]),
-        )  # fmt: skip
-        summary.append({"beta_log_sd": sd, "beta_tier_link": link, "state": state,
-                        "captured_mean": mean, "captured_ci95": half, "n": len(group)})  # fmt: skip
-    Console().print(table)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "personal.json").write_text(
-        json.dumps({"rows": rows, "summary": summary}, indent=2, default=float) + "\n"
-    )
-    print(f"wrote {args.out / 'personal.json'}")
+    report(rows, args.out)
 
 
 if __name__ == "__main__":

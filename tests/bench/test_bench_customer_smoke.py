@@ -38,3 +38,15 @@ def test_bench_personal_tiny(tmp_path: Path) -> None:
         assert row["group_oracle_profit"] >= row["segment_oracle_profit"] - 1e-6
         assert 0.0 <= row["gate"] <= 1.0
         assert math.isnan(row["captured_pct"]) or row["gate"] > 0 or row["captured_pct"] == 0
+    merged = _run(
+        "bench/bench_personal.py", "--merge", str(tmp_path / "personal.json"),
+        "--out", str(tmp_path / "merged"),
+    )  # fmt: skip
+    assert "wrote" in merged
+    again = json.loads((tmp_path / "merged" / "personal.json").read_text())
+    assert [row["state"] for row in again["rows"]] == ["none", "graph"]
+    none = next(row for row in again["summary"] if row["state"] == "none")
+    gap = rows[1]["captured_pct"] - rows[0]["captured_pct"]
+    assert none["graph_minus_mean"] == gap or (
+        math.isnan(gap) and math.isnan(none["graph_minus_mean"])
+    )
