@@ -248,11 +248,12 @@ def columns_frame(keys: list[str], records: list[list[Any]]) -> pd.DataFrame:
     :func:`from_neo4j` and :func:`~pricegraph.graph._frames.clean_record`'s
     conversion. This is what keeps a 500 k-row read from building a dict per row.
     """
-    columns = list(zip(*records, strict=True)) if records else [() for _ in keys]
+    # a column at a time: zip(*records) over 500 k records is several times slower
+    columns = [[record[i] for record in records] for i in range(len(keys))]
     data: dict[str, list[Any]] = {}
     for key, column in zip(keys, columns, strict=True):
         if set(map(type, column)) <= _PLAIN_TYPES:
-            data[key] = list(column)
+            data[key] = column
         else:
             data[key] = [_clean(from_neo4j(v)) for v in column]
     return pd.DataFrame(data, columns=keys)
