@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import DataValidationError
 from ..graph.base import GraphStore
+from ..outliers import OutlierLines
 from .demand import DemandModel
 from .demand_data import ALL_SEGMENTS, PanelConfig, calendar_features
 from .demand_store import fit_demand_from_store
@@ -66,33 +67,6 @@ class FittedDemandCurve:
             segment=self.segment,
             cross_index=np.zeros(index.size),
         )
-
-
-@dataclass(frozen=True)
-class OutlierLines:
-    """Purchase lines with quantities far beyond the catalogue's norm.
-
-    Attributes:
-        limit: The largest quantity that is not an outlier: ``factor * max(1, norm)``
-            with ``norm`` the median over products of their median line quantity (robust
-            to products sold in bulk, however many lines they have, up to half of them).
-        is_outlier: ``[lines]`` whether each line's quantity is above ``limit``.
-        products: Products whose median line quantity is above ``limit``.
-    """
-
-    limit: float
-    is_outlier: np.ndarray
-    products: frozenset[str]
-
-    @classmethod
-    def of(cls, lines: pd.DataFrame, factor: float) -> OutlierLines:
-        """The outliers of ``lines`` (columns ``product_id``, ``qty``)."""
-        qty = lines["qty"].to_numpy(float)
-        median = lines.groupby("product_id")["qty"].median().dropna()
-        norm = float(np.median(median.to_numpy(float))) if len(median) else 1.0
-        limit = factor * max(1.0, norm)
-        is_outlier = np.isfinite(qty) & (qty > limit)
-        return cls(limit, is_outlier, frozenset(median.index[median > limit].astype(str)))
 
 
 def market_from_store(
