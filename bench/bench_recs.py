@@ -196,7 +196,13 @@ def run_origins(
         end_s = last_s - origin * step_days * SECONDS_PER_DAY
         split = temporal_split(snapshot, test_days=TEST_DAYS, val_days=VAL_DAYS, end_s=end_s)
         started = time.perf_counter()
-        comparison = compare_recommenders(snapshot, split, compare=config, encoder=encoder)
+        comparison = compare_recommenders(
+            snapshot,
+            split,
+            compare=config,
+            encoder=encoder,
+            on_method=lambda method, at=origin: print(f"{name} origin {at}: {method}", flush=True),
+        )
         label = f"{name} origin {origin} (test ends {pd.Timestamp(end_s, unit='s'):%Y-%m-%d})"
         _print_origin(f"{label}, {time.perf_counter() - started:.0f} s", comparison)
         args.out.mkdir(parents=True, exist_ok=True)
