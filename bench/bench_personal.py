@@ -21,8 +21,9 @@ The mean over worlds gets a t interval (n/a from one world).
 
 Prints one table; writes ``bench/out/personal.json``.
 
-World seeds 7 and 101 were used to develop the gate, the band's headroom and micro's
-training budget; the defaults report on others.
+World seeds 7 and 101 were used to develop the gate, the band's headroom, micro's
+training budget and its plan-relative slope
+(:func:`~pricegraph.pricing.micro.personal_slope`); the defaults report on others.
 
 Worlds can run in separate processes (``--seeds 11 --out out/a``, ``--seeds 303 --out
 out/b``) and be reported together: ``--merge out/a/personal.json out/b/personal.json``.
