@@ -311,14 +311,16 @@ def baseline_runs(
 
 
 def cold_start_ranking(
-    scores: ScoreFn, window: EvalWindow, num_products: int, *, k: int = 20
+    scores: ScoreFn, window: EvalWindow, num_products: int, *, k: int = 20, seed: int = 0
 ) -> CustomerMetrics | None:
     """Recall@k and NDCG@k among *cold-start* products: never bought before the window.
 
     The candidates are the cold products only (the others score ``-inf``), and the
     positives are the cold products each customer bought in the window; customers
     without one are left out. Item models fitted on purchases (EASE^R, item-kNN,
-    popularity) have nothing to rank them by; models that read text can.
+    popularity) have nothing to rank them by; models that read text can. Tied
+    scores are broken at random (``seed``), so a method that gives every cold
+    product the same score ranks them like ``random``.
 
     Returns:
         Per-customer metrics, or ``None`` when no evaluated customer bought a cold product.
@@ -343,9 +345,15 @@ def cold_start_ranking(
         window.history_edge_index,
     )
     minus_inf = torch.tensor(float("-inf"))
+    generator = torch.Generator().manual_seed(seed)
 
     def cold_scores(batch: Tensor) -> Tensor:
-        return torch.where(is_cold, scores(batch).to(torch.float32), minus_inf)
+        # Ties (a method that cannot score a cold product gives them all one value)
+        # are broken at random, not by product index: jitter of 1e-5 of the row's scale.
+        values = scores(batch).to(torch.float32)
+        scale = values.masked_fill(~torch.isfinite(values), 0).abs().amax(1, keepdim=True)
+        jitter = torch.rand(values.shape, generator=generator) * 1e-5 * scale.clamp(min=1.0)
+        return torch.where(is_cold, values + jitter, minus_inf)
 
     return rank_customers(cold_scores, cold_window, k=k)
 
