@@ -28,8 +28,8 @@ disagreement between its one-customer model and the planner's market model (on
 development world 7 of ``bench/bench_personal.py``, the optimum of this reward with the
 segment's estimated slope :math:`b_s \\rho_c` instead moved prices away from the plan
 for customers at ratio 1 too, and lost profit). Where the base does not exceed :math:`k` no
-elasticity is implied, and the segment's estimated slope :math:`b_s \\rho_c + \\delta h`
-is used (:math:`h` = competitor in force).
+elasticity is implied, and the segment's estimated slope is used,
+:math:`b = \\rho_c (b_s + \\delta h)` (:math:`h` = competitor in force).
 
 **Gated on real rewards.** Without a customer signal (ratio 1) the base price is the
 bandit's optimum, so it can at best learn to keep it; with one it moves each
