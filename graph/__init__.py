@@ -13,7 +13,7 @@ from pricegraph import lazy_exports
 if TYPE_CHECKING:
     from .base import Direction, EdgeArrays, GraphStore, Neighbor, UpsertResult
     from .config import GraphConfig
-    from .events import EVENT_COLUMNS, record_events
+    from .events import EVENT_COLUMNS, events_between, events_by_id, record_events
     from .factory import make_graph_store
     from .schema import EVENT_RELS, NODES, PRICE_KINDS, RELS, NodeSpec, PropType, RelSpec
 
@@ -22,7 +22,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".base": ("Direction", "EdgeArrays", "GraphStore", "Neighbor", "UpsertResult"),
         ".config": ("GraphConfig",),
-        ".events": ("EVENT_COLUMNS", "record_events"),
+        ".events": ("EVENT_COLUMNS", "events_between", "events_by_id", "record_events"),
         ".factory": ("make_graph_store",),
         ".schema": (
             "EVENT_RELS",
@@ -51,6 +51,8 @@ __all__ = [
     "PropType",
     "RelSpec",
     "UpsertResult",
+    "events_between",
+    "events_by_id",
     "make_graph_store",
     "record_events",
 ]

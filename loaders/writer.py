@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import ConflictError
 from ..graph._frames import changed_rows, typed_frame
 from ..graph.base import GraphStore, UpsertResult
-from ..graph.events import record_events
+from ..graph.events import events_between, events_by_id, record_events
 from ..graph.schema import EVENT_RELS, PropType, rel_spec
 
 _NODE_COLUMNS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -189,16 +189,6 @@ def _write_chunk(
     return result
 
 
-_STORED_BY_ID = (
-    "MATCH (c:Customer)-[r:{rel}]->(p:Product) WHERE r.event_id IN $ids "
-    "RETURN c.id AS source, p.id AS target, {props}"
-)
-_STORED_BY_PAIR = (
-    "MATCH (c:Customer)-[r:{rel}]->(p:Product) WHERE c.id IN $customers "
-    "AND p.id IN $products RETURN c.id AS source, p.id AS target, {props}"
-)
-
-
 def _rewrite_corrected_events(store: GraphStore, chunk: pd.DataFrame) -> UpsertResult:
     """Write an events chunk some of whose ids are stored with other values.
 
@@ -232,9 +222,7 @@ def _corrected(
     events in ``rows`` stored with other values; ``None`` when there are none."""
     spec = rel_spec(rel_type)
     props = {"source": PropType.STRING, "target": PropType.STRING, **spec.properties}
-    returns = ", ".join(f"r.{name} AS {name}" for name in spec.properties)
-    query = _STORED_BY_ID.format(rel=rel_type, props=returns)
-    stored = store.read_cypher(query, {"ids": [str(k) for k in rows["event_id"]]})
+    stored = events_by_id(store, rel_type, [str(k) for k in rows["event_id"]])
     if stored.empty:
         return None
     columns = [c for c in ["source", "target", *spec.properties] if c in stored.columns]
@@ -249,9 +237,9 @@ def _corrected(
     if not ids:
         return None
     pairs = stored.loc[stored["event_id"].isin(ids), ["source", "target"]].drop_duplicates()
-    query = _STORED_BY_PAIR.format(rel=rel_type, props=returns)
-    params = {"customers": sorted(set(pairs["source"])), "products": sorted(set(pairs["target"]))}
-    around = store.read_cypher(query, params)
+    around = events_between(
+        store, rel_type, sorted(set(pairs["source"])), sorted(set(pairs["target"]))
+    )
     keys = set(pairs["source"] + "\x1f" + pairs["target"])
     in_pair = (around["source"] + "\x1f" + around["target"]).isin(keys)
     kept = around[in_pair & ~around["event_id"].isin(ids)]
