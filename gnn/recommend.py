@@ -1,33 +1,41 @@
 r"""Top-k recommendations from learned vectors, each with a reason a person can read.
 
-A trained encoder hands over :class:`NodeEmbeddings`; the score of product
+A trained encoder hands over
+:class:`~pricegraph.gnn.node_embeddings.NodeEmbeddings`; the score of product
 :math:`p` for customer :math:`c` is the dot product
 :math:`s(c, p) = \mathbf{z}_c^\top \mathbf{z}_p`. :class:`Recommender` ranks with
-it and explains each pick with the purchase history (co-purchase counts) or the
-geometry of the learned space (cosine); see :mod:`pricegraph.gnn.reasons` for
-the order in which reasons are preferred. Everything is precomputed once, so a
+it and explains each pick with the purchase history (co-purchase counts, from
+:class:`~pricegraph.gnn.purchase_history.PurchaseHistory`) or the geometry of the
+learned space (cosine); see :mod:`pricegraph.gnn.reasons` for the order in which
+reasons are preferred. New products are placed in that space through their text
+(:mod:`pricegraph.gnn.text_projection`). Everything is precomputed once, so a
 call for one customer costs one ``[num_products, embedding_dim]`` matrix-vector
 product plus a few sparse look-ups (milliseconds on CPU for thousands of
 customers and products). No I/O happens here.
+
+The inputs and results of :class:`Recommender` are re-exported here
+(:data:`TEXT_DIM`, :data:`ProductFromText`, :class:`NodeEmbeddings`,
+:class:`Recommendation`, :class:`CustomerRecommendation`), so a caller needs one
+import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from pricegraph.errors import ConfigError, ModelError, NotFoundError
+from pricegraph.errors import ConfigError, NotFoundError
+from pricegraph.gnn.node_embeddings import NodeEmbeddings
+from pricegraph.gnn.purchase_history import PurchaseHistory
 from pricegraph.gnn.reasons import (
     CustomerRecommendation,
     Explanation,
     Recommendation,
-    co_purchase_matrix,
     display_names,
     explain_customers_for_new_product,
     explain_for_customer,
@@ -40,74 +48,7 @@ from pricegraph.gnn.reasons import (
 )
 from pricegraph.gnn.serving import winner_first_scores
 from pricegraph.gnn.split import CustomerItems
-
-TEXT_DIM = 384
-"""Width of the text vectors of ``all-MiniLM-L6-v2`` (``SentenceEncoder().encode``)."""
-
-ProductFromText = Callable[[Tensor], Tensor]
-"""Maps float32 text vectors ``[n, text_dim]`` (CPU) to product vectors
-``[n, embedding_dim]`` in the space of :attr:`NodeEmbeddings.product`: how a new
-product without edges gets a vector. Called under ``torch.no_grad()``."""
-
-
-@dataclass(frozen=True)
-class NodeEmbeddings:
-    """Learned vectors of one trained encoder.
-
-    Attributes:
-        customer_ids: object ``[num_customers]``, graph keys, sorted ascending.
-        product_ids: object ``[num_products]``, graph keys, sorted ascending.
-        customer: float32 ``[num_customers, embedding_dim]``.
-        product: float32 ``[num_products, embedding_dim]``.
-        model_version: Which trained model produced the vectors.
-
-    ``score(c, p) = customer[c] @ product[p]`` (dot product; higher = more likely
-    to buy).
-    """
-
-    customer_ids: np.ndarray
-    product_ids: np.ndarray
-    customer: Tensor
-    product: Tensor
-    model_version: str
-
-    def __post_init__(self) -> None:
-        for name, ids, vectors in (
-            ("customer", self.customer_ids, self.customer),
-            ("product", self.product_ids, self.product),
-        ):
-            if vectors.dim() != 2 or vectors.shape[0] != len(ids):
-                raise ValueError(
-                    f"NodeEmbeddings.{name}: expected [{len(ids)}, embedding_dim] "
-                    f"(one row per {name}_ids entry), got {list(vectors.shape)}"
-                )
-        if self.customer.shape[1] != self.product.shape[1]:
-            raise ValueError(
-                f"NodeEmbeddings: customer and product embedding_dim differ: "
-                f"{self.customer.shape[1]} vs {self.product.shape[1]}"
-            )
-
-
-def _purchases(
-    purchases: CustomerItems | Tensor, num_customers: int, num_products: int
-) -> CustomerItems:
-    """Validate ``purchases`` and bring them to CSR form."""
-    if isinstance(purchases, Tensor):
-        if purchases.dim() != 2 or purchases.shape[0] != 2 or bool((purchases < 0).any()):
-            raise ValueError(
-                "purchases: expected edge_index [2, num_purchases] of positions >= 0, "
-                f"got shape {list(purchases.shape)}"
-            )
-        purchases = CustomerItems.from_edge_index(purchases.to(torch.long), num_customers)
-    if purchases.num_customers != num_customers:
-        raise ValueError(
-            f"purchases: expected {num_customers} customers (as in the embeddings), "
-            f"got {purchases.num_customers}"
-        )
-    index = purchases.product_index
-    if index.numel() and not 0 <= int(index.min()) <= int(index.max()) < num_products:
-        raise ValueError(f"purchases: product indices must lie in [0, {num_products})")
-    return purchases
+from pricegraph.gnn.text_projection import TEXT_DIM, ProductFromText, project_text
 
 
 def _check_k(k: int) -> None:
@@ -145,9 +86,10 @@ class Recommender:
             (:func:`winner_first_scores`). (default: ``None``, the encoder ranks)
         top_scores: float32 ``[num_customers, n]``, the scores of ``top_products``.
 
-    Precomputed: key -> position maps (``pandas.Index``), the binary purchase
+    Precomputed: key -> position maps (``pandas.Index``), the purchase evidence
+    (:class:`~pricegraph.gnn.purchase_history.PurchaseHistory`: the binary purchase
     matrix ``[num_customers, num_products]`` and the co-purchase counts
-    ``[num_products, num_products]`` (scipy CSR), buyers per product, and unit
+    ``[num_products, num_products]`` (scipy CSR), buyers per product), and unit
     customer and product vectors.
     """
 
@@ -182,15 +124,7 @@ class Recommender:
         self._unit_customer = unit_rows(self._customer)
         self._unit_product = unit_rows(self._product)
         self._has_vector = np.any(self._customer != 0, axis=1)
-        self._items = _purchases(purchases, num_customers, num_products)
-        indptr, index = self._items.indptr.numpy(), self._items.product_index.numpy()
-        self._interactions = sp.csr_array(
-            (np.ones(index.size, dtype=np.float32), index, indptr),
-            shape=(num_customers, num_products),
-        )
-        self._co_purchases = co_purchase_matrix(self._interactions)
-        self._buyers = np.diff(self._interactions.tocsc().indptr)  # distinct buyers
-        self._has_history = np.diff(indptr) > 0
+        self._history = PurchaseHistory(purchases, num_customers, num_products)
         self._names = display_names(self._product_keys.to_numpy(), product_names)
         self._product_from_text = product_from_text
         self._text_dim = text_dim
@@ -257,14 +191,14 @@ class Recommender:
         positions = self._positions(customer_ids, "customer")
         scores = self._customer[positions] @ self._product.T  # [batch_size, num_products]
         no_vector = ~self._has_vector[positions]
-        scores[no_vector] = self._buyers.astype(np.float32)
+        scores[no_vector] = self._history.buyers.astype(np.float32)
         if self._top_products is not None and self._top_scores is not None:
             for row, position in enumerate(positions):
                 scores[row] = winner_first_scores(
                     scores[row], self._top_products[position], self._top_scores[position]
                 )
         if not include_bought:
-            pairs = self._items.pairs(torch.from_numpy(positions)).numpy()
+            pairs = self._history.bought_pairs(positions)
             scores[pairs[0], pairs[1]] = -np.inf
         results = []
         for row, position in enumerate(positions):
@@ -278,24 +212,24 @@ class Recommender:
         return results
 
     def _explain_customer(self, position: int, recommended: np.ndarray) -> list[Explanation]:
-        bought = self._bought(position)
+        bought = self._history.bought(position)
         neighbour_buyers, num_neighbours = None, 0
         if bought.size == 0 and self._has_vector[position]:
             neighbour_buyers, num_neighbours = nearest_customer_buyers(
                 self._unit_customer,
-                self._interactions,
+                self._history.interactions,
                 position,
                 recommended,
-                candidates=self._has_history,
+                candidates=self._history.has_history,
                 num_neighbours=self._num_similar_customers,
             )
         return explain_for_customer(
             recommended,
             bought,
-            co_purchases=self._co_purchases,
+            co_purchases=self._history.co_purchases,
             unit_product=self._unit_product,
             names=self._names,
-            buyers=self._buyers,
+            buyers=self._history.buyers,
             min_co_purchases=self._min_co_purchases,
             neighbour_buyers=neighbour_buyers,
             num_neighbours=num_neighbours,
@@ -327,7 +261,7 @@ class Recommender:
         """
         _check_k(k)
         query = int(self._positions([product_id], "product")[0])
-        counts = self._co_purchases[[query]].toarray().ravel().astype(np.int64)
+        counts = self._history.co_purchases[[query]].toarray().ravel().astype(np.int64)
         counts[counts < self._min_co_purchases] = 0
         cosine = self._unit_product @ self._unit_product[query]
         scores = counts + (1.0 + cosine.astype(np.float64)) / 3.0
@@ -388,7 +322,7 @@ class Recommender:
         scores = self._customer @ vector
         chosen = top_k_positions(scores, k)
         cosine_to_new = self._unit_product @ unit_rows(vector)
-        bought = [self._bought(int(position)) for position in chosen]
+        bought = [self._history.bought(int(position)) for position in chosen]
         explanations = explain_customers_for_new_product(bought, cosine_to_new, self._names, name)
         keys, product_keys = self._customer_keys.to_numpy(), self._product_keys.to_numpy()
         return to_results(
@@ -396,31 +330,23 @@ class Recommender:
         )
 
     def _project(self, text_vector: np.ndarray | Tensor) -> np.ndarray:
-        """Product-space vector float32 ``[embedding_dim]`` of one text vector."""
+        """Product-space vector float32 ``[embedding_dim]`` of one text vector.
+
+        Raises:
+            ConfigError: The recommender has no ``product_from_text``.
+            ValueError, ModelError: As :func:`project_text`.
+        """
         if self._product_from_text is None:
             raise ConfigError(
                 "new-product recommendations need product_from_text: pass "
                 "Recommender(..., product_from_text=<text -> product vector callable>)"
             )
-        if isinstance(text_vector, Tensor):
-            x = text_vector.detach().cpu().to(torch.float32)
-        else:
-            x = torch.from_numpy(np.asarray(text_vector, dtype=np.float32))
-        if x.dim() == 2 and x.shape[0] == 1:
-            x = x[0]
-        if x.shape != (self._text_dim,):
-            raise ValueError(f"text_vector: expected shape [{self._text_dim}], got {list(x.shape)}")
-        if not bool(torch.isfinite(x).all()):
-            raise ValueError("text_vector: expected finite values, got NaN or inf")
-        with torch.no_grad():
-            projected = self._product_from_text(x[None])
-        expected = (1, self._product.shape[1])
-        if not isinstance(projected, Tensor) or tuple(projected.shape) != expected:
-            got = list(projected.shape) if isinstance(projected, Tensor) else type(projected)
-            raise ModelError(
-                f"product_from_text: expected a tensor of shape {list(expected)}, got {got}"
-            )
-        return projected[0].detach().cpu().to(torch.float32).numpy()
+        return project_text(
+            text_vector,
+            self._product_from_text,
+            text_dim=self._text_dim,
+            embedding_dim=self._product.shape[1],
+        )
 
     def _positions(self, keys: Sequence[str], kind: str) -> np.ndarray:
         """Positions int64 ``[len(keys)]`` of graph keys; raises on the first unknown key."""
@@ -433,11 +359,6 @@ class Recommender:
         if missing.size:
             raise NotFoundError(kind, keys[int(missing[0])])
         return positions.astype(np.int64)
-
-    def _bought(self, position: int) -> np.ndarray:
-        """Distinct products of customer ``position``, int64 ``[num_bought]``."""
-        indptr = self._items.indptr
-        return self._items.product_index[int(indptr[position]) : int(indptr[position + 1])].numpy()
 
     def _products(
         self, positions: np.ndarray, scores: np.ndarray, explanations: list[Explanation]

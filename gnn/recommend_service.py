@@ -20,7 +20,8 @@ from torch import Tensor
 
 from pricegraph.errors import ModelError
 from pricegraph.gnn.checkpoint import EncoderCheckpoint, new_product_activity
-from pricegraph.gnn.recommend import NodeEmbeddings, Recommender
+from pricegraph.gnn.node_embeddings import NodeEmbeddings
+from pricegraph.gnn.recommend import Recommender
 from pricegraph.graph.base import GraphStore
 
 

@@ -8,8 +8,9 @@ import torch
 
 from pricegraph.errors import ConfigError, ModelError, NotFoundError
 from pricegraph.gnn.baselines import interaction_matrix
-from pricegraph.gnn.reasons import co_purchase_matrix
-from pricegraph.gnn.recommend import NodeEmbeddings, Recommendation, Recommender
+from pricegraph.gnn.node_embeddings import NodeEmbeddings
+from pricegraph.gnn.reasons import Recommendation, co_purchase_matrix
+from pricegraph.gnn.recommend import Recommender
 from pricegraph.gnn.split import CustomerItems
 
 # Two clusters in 2-d: "red" products along x, "blue" along y.
