@@ -34,6 +34,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ..outliers import OutlierLines
 from .world import World
 
 UNICODE_PRODUCT_NAME = "Écharpe « Nœud » 围巾 🧣"
@@ -123,4 +124,82 @@ def nasty_world(
     )
 
 
-__all__ = ["UNICODE_BRAND_NAME", "UNICODE_CUSTOMER_ID", "UNICODE_PRODUCT_NAME", "nasty_world"]
+def _non_ascii(values: pd.Series) -> list[str]:
+    return [value for value in values.dropna().astype(str) if not value.isascii()]
+
+
+def nasty_quirks(world: World) -> list[str]:
+    """The quirks of the module docstring that ``world``'s tables hold, in words.
+
+    Each quirk is counted on the tables themselves (not taken from the arguments of
+    :func:`nasty_world`), so the words hold for any world; a quirk the world does not
+    hold is left out. Huge quantities use the loader's rule
+    (:class:`~pricegraph.outliers.OutlierLines`).
+
+    Returns:
+        One line per quirk, e.g. ``"free items: 2 purchase lines with a unit price of
+        0"``, in the order of the module docstring, then recurring category names.
+    """
+    products, events, customers = world.products, world.events, world.customers
+    quirks = []
+    names = products["name"].dropna().value_counts()
+    shared = names[names > 1]
+    if len(shared):
+        quirks.append(
+            f"duplicated names: {int(shared.sum())} products share {len(shared)} name(s) "
+            f"(ids stay distinct), e.g. {int(shared.iloc[0])} are named {shared.index[0]!r}"
+        )
+    is_unpriced = products[["list_price", "max_price", "cost"]].isna().all(axis=1)
+    if is_unpriced.any():
+        unpriced = products.loc[is_unpriced, "product_id"]
+        list_prices = world.prices[world.prices["kind"] == "list"]
+        has_points = list_prices["product_id"].isin(unpriced).any()
+        quirks.append(
+            f"missing list prices: {int(is_unpriced.sum())} products have no list price, "
+            "maximum price or cost" + ("" if has_points else ", and no list price points")
+        )
+    has_no_text = products["description"].fillna("").astype(str).str.strip() == ""
+    if has_no_text.any():
+        quirks.append(f"products without text: {int(has_no_text.sum())} without a description")
+    unicode = [
+        f"{what} {value!r}"
+        for what, values in (
+            ("product name", products["name"]),
+            ("brand name", world.brands["name"]),
+            ("customer id", customers["customer_id"]),
+        )
+        for value in _non_ascii(values)
+    ]
+    if unicode:
+        quirks.append("unicode: " + ", ".join(unicode))
+    purchases = events[events["event_type"] == "purchase"]
+    outliers = OutlierLines.of(purchases[["product_id", "qty"]])
+    if outliers.is_outlier.any():
+        quirks.append(
+            f"huge quantities: {int(outliers.is_outlier.sum())} purchase lines above "
+            f"{outliers.limit:g} units (the loader's outlier limit), up to "
+            f"{purchases['qty'].max():,.0f}"
+        )
+    num_free = int((purchases["unit_price"] == 0).sum())
+    if num_free:
+        quirks.append(f"free items: {num_free} purchase lines with a unit price of 0")
+    is_idle = ~customers["customer_id"].isin(events["customer_id"])
+    if is_idle.any():
+        quirks.append(f"customers without purchases: {int(is_idle.sum())} without any event")
+    parents = world.categories.groupby("name")["parent_id"].nunique()
+    recurring = sorted(parents.index[parents > 1])
+    if recurring:
+        quirks.append(
+            "recurring categories: " + ", ".join(map(repr, recurring)) + " under several "
+            "parents, with distinct ids"
+        )
+    return quirks
+
+
+__all__ = [
+    "UNICODE_BRAND_NAME",
+    "UNICODE_CUSTOMER_ID",
+    "UNICODE_PRODUCT_NAME",
+    "nasty_quirks",
+    "nasty_world",
+]
