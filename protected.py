@@ -4,7 +4,7 @@ A leaf module (it imports no other part of pricegraph), because three layers nee
 same lists and the same matching rule:
 
 * pricing refuses personalization inputs whose *names* are protected attributes or
-  proxies (:mod:`pricegraph.pricing.fairness`; the guardrail settings default to
+  proxies (:mod:`pricegraph.pricing.guardrails.fairness`; the guardrail settings default to
   :data:`DEFAULT_PROTECTED_ATTRIBUTES` and :data:`DEFAULT_PROXY_ATTRIBUTES`);
 * the loaders flag customer *attributes* with such names, plus
   :data:`DEMOGRAPHIC_ATTRIBUTES`, and count *profile texts* that state a demographic

@@ -2,7 +2,7 @@
 
 Entry points (a training run, a benchmark, a DDP rank) call it once before they
 draw anything. It changes no thread counts: the caller decides those where it needs
-them (e.g. :func:`pricegraph.pricing.train_pricing.one_torch_thread`).
+them (e.g. :func:`pricegraph.pricing.policies.training.one_torch_thread`).
 """
 
 from __future__ import annotations

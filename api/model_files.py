@@ -2,7 +2,7 @@
 
 The encoder checkpoint (recommendations) and the demand model (what-if) are optional:
 a fresh install has neither. The rule, the same as for the pricing policy
-(:func:`~pricegraph.pricing.quote_factory.load_policy`), is no silent fallback:
+(:func:`~pricegraph.pricing.quotes.factory.load_policy`), is no silent fallback:
 
 - a path set in the settings that holds no readable file is an error at start that
   names the setting and the file;
@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..pricing.demand import DemandModel
+from ..pricing.demand.model import DemandModel
 
 logger = logging.getLogger("pricegraph.api")
 

@@ -42,19 +42,19 @@ from ..gnn.recommend_service import build_recommender
 from ..graph.base import READ_METHODS, GraphStore, concurrent_readers
 from ..graph.factory import make_graph_store
 from ..loaders.record_validation import SMALL_BATCH_ROWS
-from ..pricing.approvals import ApprovalQueue
-from ..pricing.audit import AuditLog
 from ..pricing.config import PricingConfig
-from ..pricing.demand import DemandModel
-from ..pricing.guardrail_config import GuardrailConfig
+from ..pricing.demand.model import DemandModel
+from ..pricing.guardrails.config import GuardrailConfig
 from ..pricing.policy import QuotePolicy
-from ..pricing.quote_factory import build_quote_service, load_policy, open_recorders
+from ..pricing.quotes.approvals import ApprovalQueue
+from ..pricing.quotes.audit import AuditLog
+from ..pricing.quotes.factory import build_quote_service, load_policy, open_recorders
 from . import model_files
 from .config import ApiConfig
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from ..pricing.quote import QuoteService
+    from ..pricing.quotes.service import QuoteService
 
 logger = logging.getLogger("pricegraph.api")
 
@@ -207,7 +207,7 @@ class Services:
     def set_guardrails(self, guardrails: GuardrailConfig, changed_by: str) -> GuardrailConfig:
         """Quote with ``guardrails`` from now on and save them for the next start
         (write thread); ``changed_by`` is the principal's name."""
-        from ..pricing.guardrail_store import save_guardrails
+        from ..pricing.guardrails.store import save_guardrails
 
         save_guardrails(self.quotes.config.guardrails_path, guardrails, changed_by)
         pricing = self.quotes.config.model_copy(update={"guardrails": guardrails})

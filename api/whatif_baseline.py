@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from ..errors import NotFoundError
-from ..pricing.demand import DemandModel
-from ..pricing.demand_data import ALL_SEGMENTS
+from ..pricing.demand.model import DemandModel
+from ..pricing.demand.panel import ALL_SEGMENTS
 
 
 def demand_baseline(

@@ -30,8 +30,8 @@ from rich.progress import Progress
 
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders.online_retail import load_online_retail, read_online_retail, to_canonical
-from pricegraph.pricing.demand_data import build_panel, panel_from_store
-from pricegraph.pricing.forecast import ForecastConfig, evaluate_forecasts
+from pricegraph.pricing.demand.forecast import ForecastConfig, evaluate_forecasts
+from pricegraph.pricing.demand.panel import build_panel, panel_from_store
 
 DEFAULT_FILE = (
     Path(__file__).resolve().parents[2] / "shared/data/online_retail/online_retail.csv.gz"

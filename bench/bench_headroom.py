@@ -5,7 +5,7 @@ stock ratio (``inventory_scale``), the world's true market is built
 (``customers_per_segment`` representative customers per segment) and its certified
 oracle is solved twice on expected demand inside ``0.5 .. 1.5 x list``: one price per
 segment, and one price per representative customer
-(:func:`~pricegraph.pricing.headroom.personalisation_headroom`). The headroom is the
+(:func:`~pricegraph.pricing.evaluation.headroom.personalisation_headroom`). The headroom is the
 second profit over the first, minus one: what a perfect personal level could add over
 a perfect segment level. ``--link`` is ``beta_tier_link``: how much a customer's
 sensitivity shows in the brand tiers it favours (0 for the default world).
@@ -28,11 +28,10 @@ from pathlib import Path
 import numpy as np
 from rich.progress import Progress
 
-from pricegraph.pricing.evaluation import format_ci95, mean_ci95
-from pricegraph.pricing.headroom import personalisation_headroom
-from pricegraph.pricing.market import MarketModel
-from pricegraph.pricing.market_builders import GroundTruthMarketConfig
-from pricegraph.pricing.simulator import PriceBounds, SimulatorConfig
+from pricegraph.pricing.evaluation.compare import format_ci95, mean_ci95
+from pricegraph.pricing.evaluation.headroom import personalisation_headroom
+from pricegraph.pricing.market.builders import GroundTruthMarketConfig, market_from_world_dir
+from pricegraph.pricing.market.simulator import PriceBounds, SimulatorConfig
 from pricegraph.synthetic import WorldConfig, generate_world, write_world
 
 
@@ -71,7 +70,7 @@ def main() -> None:
                     beta_log_sd=spread, beta_tier_link=args.link,
                 )  # fmt: skip
                 write_world(generate_world(config), folder)
-            market = MarketModel.from_ground_truth(
+            market = market_from_world_dir(
                 folder,
                 config=GroundTruthMarketConfig(
                     inventory_scale=scale, customers_per_segment=args.customers_per_segment,

@@ -11,7 +11,7 @@ model on the text vectors; an ablation, quotes read graph vectors) and, with
 ``--states``, ``true`` (the model on the world's hidden log sensitivity: what a
 perfect state would allow, a reference). Each is played per
 representative customer, expected demand, through the deployed guardrails
-(:func:`~pricegraph.pricing.personal.personal_evaluation`): the world's headroom
+(:func:`~pricegraph.pricing.policies.personal.personal_evaluation`): the world's headroom
 (group oracle over segment oracle), the headroom inside the deployed personal band
 (the group oracle moving the segment oracle's prices only as a personal price may)
 and the share of each the personal level captures (full over macro + meso, priced
@@ -23,7 +23,7 @@ Prints one table; writes ``bench/out/personal.json``.
 
 World seeds 7 and 101 were used to develop the gate, the band's headroom, micro's
 training budget and its plan-relative slope
-(:func:`~pricegraph.pricing.micro.personal_slope`); the defaults report on others.
+(:func:`~pricegraph.pricing.policies.micro.personal_slope`); the defaults report on others.
 
 Worlds can run in separate processes (``--seeds 11 --out out/a``, ``--seeds 303 --out
 out/b``) and be reported together: ``--merge out/a/personal.json out/b/personal.json``.
@@ -52,19 +52,18 @@ from rich.progress import Progress
 from rich.table import Table
 
 from pricegraph.errors import DataValidationError
-from pricegraph.pricing.customer_sensitivity import fit_sensitivity
-from pricegraph.pricing.customer_states import behaviour_basis
-from pricegraph.pricing.evaluation import format_ci95, mean_ci95
-from pricegraph.pricing.guardrail_config import GuardrailConfig
-from pricegraph.pricing.macro import MacroConfig
-from pricegraph.pricing.market import MarketModel
-from pricegraph.pricing.market_builders import GroundTruthMarketConfig
-from pricegraph.pricing.market_segments import regroup_by_segments
-from pricegraph.pricing.meso import MesoConfig
-from pricegraph.pricing.micro import MicroConfig
-from pricegraph.pricing.personal import group_signal, personal_evaluation
-from pricegraph.pricing.simulator import SimulatorConfig
-from pricegraph.pricing.train_pricing import PricingTrainConfig, train_pricing
+from pricegraph.pricing.customers.sensitivity import fit_sensitivity
+from pricegraph.pricing.customers.states import behaviour_basis
+from pricegraph.pricing.evaluation.compare import format_ci95, mean_ci95
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.market.builders import GroundTruthMarketConfig, market_from_world_dir
+from pricegraph.pricing.market.segments import regroup_by_segments
+from pricegraph.pricing.market.simulator import SimulatorConfig
+from pricegraph.pricing.policies.macro import MacroConfig
+from pricegraph.pricing.policies.meso import MesoConfig
+from pricegraph.pricing.policies.micro import MicroConfig
+from pricegraph.pricing.policies.personal import group_signal, personal_evaluation
+from pricegraph.pricing.policies.training import PricingTrainConfig, train_pricing
 from pricegraph.synthetic import WorldConfig
 
 STATES = ("none", "graph", "text", "true")
@@ -127,7 +126,7 @@ def world_rows(config: WorldConfig, args: argparse.Namespace, folder: Path) -> l
     train = train_config(args)
     samples = (train.market, replace(train.market, seed=train.market.seed + 1))
     market, validation = (
-        MarketModel.from_ground_truth(folder / "world", config=sample) for sample in samples
+        market_from_world_dir(folder / "world", config=sample) for sample in samples
     )
     if len(segment_of):
         market = regroup_by_segments(market, segment_of.to_dict())

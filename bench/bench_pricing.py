@@ -53,15 +53,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from pricegraph.pricing.baselines import (
+from pricegraph.pricing.evaluation.baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
     MyopicPolicy,
     PricingPolicy,
     StaticListPolicy,
 )
-from pricegraph.pricing.deployed import GuardedPolicy, deployed_bounds
-from pricegraph.pricing.evaluation import (
+from pricegraph.pricing.evaluation.compare import (
     compare_policies,
     format_ci95,
     mean_ci95,
@@ -70,16 +69,21 @@ from pricegraph.pricing.evaluation import (
     reference_notes,
     run_episode,
 )
-from pricegraph.pricing.guardrail_config import GuardrailConfig
-from pricegraph.pricing.macro import MacroConfig
-from pricegraph.pricing.market import MarketModel
-from pricegraph.pricing.market_builders import GroundTruthMarketConfig, market_from_demand
-from pricegraph.pricing.market_from_store import FittedDemandCurve
-from pricegraph.pricing.meso import MesoConfig
-from pricegraph.pricing.micro import MicroConfig
-from pricegraph.pricing.oracle import OraclePolicy, season_profit_bound, solve_oracle
-from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
-from pricegraph.pricing.train_pricing import EVAL_SEED_START, PricingTrainConfig, train_pricing
+from pricegraph.pricing.evaluation.deployed import GuardedPolicy, deployed_bounds
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.market.builders import (
+    GroundTruthMarketConfig,
+    market_from_demand,
+    market_from_world_dir,
+)
+from pricegraph.pricing.market.from_store import FittedDemandCurve
+from pricegraph.pricing.market.model import MarketModel
+from pricegraph.pricing.market.oracle import OraclePolicy, season_profit_bound, solve_oracle
+from pricegraph.pricing.market.simulator import MarketEnv, PriceBounds, SimulatorConfig
+from pricegraph.pricing.policies.macro import MacroConfig
+from pricegraph.pricing.policies.meso import MesoConfig
+from pricegraph.pricing.policies.micro import MicroConfig
+from pricegraph.pricing.policies.training import EVAL_SEED_START, PricingTrainConfig, train_pricing
 from pricegraph.synthetic import WorldConfig, generate_world, write_world
 
 DEFAULT_FILE = (
@@ -110,9 +114,9 @@ def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, MarketModel
     work = Path(tempfile.mkdtemp(prefix="pricegraph-pricing-"))
     try:
         write_world(generate_world(world_config), work)
-        market = MarketModel.from_ground_truth(work, config=market_config)
+        market = market_from_world_dir(work, config=market_config)
         other = replace(market_config, seed=market_config.seed + 1)
-        validation = MarketModel.from_ground_truth(work, config=other)
+        validation = market_from_world_dir(work, config=other)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return market, validation, {"world": asdict(world_config), "market": asdict(market_config)}
@@ -121,8 +125,8 @@ def synthetic_market(args: argparse.Namespace) -> tuple[MarketModel, MarketModel
 def retail_market(args: argparse.Namespace) -> tuple[MarketModel, dict]:
     """The Online Retail market: fitted demand of the top products (module docstring)."""
     from pricegraph.loaders.online_retail import read_online_retail, to_canonical
-    from pricegraph.pricing.demand_data import build_panel, calendar_features
-    from pricegraph.pricing.demand_fit import fit_demand
+    from pricegraph.pricing.demand.fit import fit_demand
+    from pricegraph.pricing.demand.panel import build_panel, calendar_features
 
     frames, _ = to_canonical(read_online_retail(args.retail_file))
     panel = build_panel(frames["events"], catalog=frames["products"])

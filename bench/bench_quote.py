@@ -4,7 +4,7 @@ The default synthetic world is generated, loaded into the embedded graph store a
 segmented (purchases only); the GNN ``graph`` vectors are random 64-d vectors written
 to the embedded vector store (no text embedding or GNN training: the quote path reads
 the vectors the same way, and training them would only slow the benchmark). The quote
-service is built by :func:`~pricegraph.pricing.quote_factory.build_quote_service`, as
+service is built by :func:`~pricegraph.pricing.quotes.factory.build_quote_service`, as
 the CLI's and the API's are (no demand model: quotes do not use one). Quotes use a
 small segment policy, the default guardrails, the approval queue and the SQLite audit
 log (every quote recorded).
@@ -18,7 +18,7 @@ Measured in the same run: one quote (p50/p99 over ``--single`` quotes of random
 pairs), a batch of ``--batch`` random pairs (median of ``--repeats``), and the bare
 ``apply_guardrails_batch`` call on the same number of rows; the batch is also given
 as a ratio to the bare call. The quote service caches a snapshot of the graph store
-(see :mod:`pricegraph.pricing.state`); the warm-up batch loads it, and reloading it,
+(see :mod:`pricegraph.pricing.quotes.state`); the warm-up batch loads it, and reloading it,
 which a request pays once per cache lifetime, is timed apart (``snapshot_load_ms``,
 median of ``--repeats``). Prints the figures; writes ``bench/out/quote_<policy>.json``.
 
@@ -46,12 +46,12 @@ from pricegraph.embeddings.pipeline import collection_specs
 from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.graph import GraphConfig, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.pricing.approvals import ApprovalQueue
-from pricegraph.pricing.audit import AuditLog
 from pricegraph.pricing.config import PricingConfig
-from pricegraph.pricing.guardrails_batch import apply_guardrails_batch
+from pricegraph.pricing.guardrails.batch import apply_guardrails_batch
 from pricegraph.pricing.policy import LevelDecision, QuoteState
-from pricegraph.pricing.quote_factory import build_quote_service
+from pricegraph.pricing.quotes.approvals import ApprovalQueue
+from pricegraph.pricing.quotes.audit import AuditLog
+from pricegraph.pricing.quotes.factory import build_quote_service
 from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig
@@ -76,7 +76,7 @@ def trained_policy(work: Path):
     """A hierarchical policy trained on ``work/world`` with small budgets (about a minute)."""
     from dataclasses import replace
 
-    from pricegraph.pricing.train_pricing import PricingTrainConfig, train_pricing
+    from pricegraph.pricing.policies.training import PricingTrainConfig, train_pricing
 
     base = PricingTrainConfig()
     config = replace(

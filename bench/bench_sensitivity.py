@@ -5,8 +5,8 @@ pipeline runs as a user runs it, on the embedded stores in a temporary folder:
 generate, load, ``embed`` (all-MiniLM-L6-v2, Qdrant Edge), ``train-gnn`` (no
 evaluation), ``segments`` (on the graph vectors). Exposures are read from the graph
 (views priced by the price points in force, purchases of the same day:
-:func:`~pricegraph.pricing.customer_states.exposures_from_store`), and the
-customer-conditioned slope (:mod:`pricegraph.pricing.customer_sensitivity`) is fitted
+:func:`~pricegraph.pricing.customers.states.exposures_from_store`), and the
+customer-conditioned slope (:mod:`pricegraph.pricing.customers.sensitivity`) is fitted
 once per state block: ``graph`` (read through the encoder's price-behaviour head, as
 ``train-pricing`` does), ``text``, ``rfm``, ``segment``. Each fit's estimates
 are compared with the world's true :math:`\\beta_c` by Spearman's rank correlation
@@ -55,14 +55,14 @@ from pricegraph.gnn.train import EncoderConfig
 from pricegraph.graph.config import GraphConfig
 from pricegraph.graph.factory import make_graph_store
 from pricegraph.loaders import load_files, read_mapping
-from pricegraph.pricing.customer_sensitivity import fit_sensitivity
-from pricegraph.pricing.customer_states import (
+from pricegraph.pricing.customers.sensitivity import fit_sensitivity
+from pricegraph.pricing.customers.states import (
     behaviour_basis,
     customer_states,
     exposures_from_store,
 )
-from pricegraph.pricing.evaluation import format_ci95, mean_ci95
-from pricegraph.pricing.state_snapshot import customer_segments
+from pricegraph.pricing.evaluation.compare import format_ci95, mean_ci95
+from pricegraph.pricing.snapshot import customer_segments
 from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import World, WorldConfig, generate_world, write_world
 

@@ -29,22 +29,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pricegraph.pricing.baselines import (
+from pricegraph.pricing.evaluation.baselines import (
     CompetitorMatchPolicy,
     CostPlusPolicy,
     MyopicPolicy,
     StaticListPolicy,
 )
-from pricegraph.pricing.evaluation import (
+from pricegraph.pricing.evaluation.compare import (
     compare_policies,
     format_ci95,
     plot_profit_vs_oracle,
     reference_notes,
 )
-from pricegraph.pricing.market import MarketModel
-from pricegraph.pricing.market_builders import GroundTruthMarketConfig
-from pricegraph.pricing.oracle import OraclePolicy, season_profit_bound, solve_oracle
-from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
+from pricegraph.pricing.market.builders import GroundTruthMarketConfig, market_from_world_dir
+from pricegraph.pricing.market.model import MarketModel
+from pricegraph.pricing.market.oracle import OraclePolicy, season_profit_bound, solve_oracle
+from pricegraph.pricing.market.simulator import MarketEnv, PriceBounds, SimulatorConfig
 from pricegraph.synthetic import WorldConfig, generate_world, write_world
 from pricegraph.synthetic.prices import daily_price_matrix
 
@@ -98,7 +98,7 @@ def main() -> None:
         world = generate_world(world_config)
         write_world(world, work)
         started = time.perf_counter()
-        market = MarketModel.from_ground_truth(work, config=market_config)
+        market = market_from_world_dir(work, config=market_config)
         build_s = time.perf_counter() - started
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -11,26 +11,29 @@ from typing import TYPE_CHECKING
 from pricegraph import lazy_exports
 
 if TYPE_CHECKING:
-    from .baselines import (
+    from .demand.fit import fit_demand
+    from .demand.forecast import ForecastConfig, evaluate_forecasts
+    from .demand.model import DemandConfig, DemandModel
+    from .demand.panel import build_panel, panel_from_store
+    from .demand.whatif import Scenario, WhatIfConfig, what_if
+    from .evaluation.baselines import (
         CompetitorMatchPolicy,
         CostPlusPolicy,
         MyopicPolicy,
         PricingPolicy,
         StaticListPolicy,
     )
-    from .demand import DemandConfig, DemandModel
-    from .demand_data import build_panel, panel_from_store
-    from .demand_fit import fit_demand
-    from .evaluation import compare_policies, evaluate_policy
-    from .fairness import check_personalization_inputs
-    from .forecast import ForecastConfig, evaluate_forecasts
-    from .guardrail_config import GuardrailConfig, GuardrailRule
-    from .guardrail_result import GuardrailResult, RuleBinding, RuleConflict
-    from .guardrails import PriceContext, apply_guardrails, explain_guardrails, needs_approval
-    from .guardrails_batch import apply_guardrails_batch
-    from .market import MarketModel, MarketOutcome
-    from .market_builders import market_from_demand, market_from_ground_truth
-    from .oracle import OraclePolicy, solve_oracle
+    from .evaluation.compare import compare_policies, evaluate_policy
+    from .guardrails.apply import PriceContext, apply_guardrails, explain_guardrails, needs_approval
+    from .guardrails.batch import apply_guardrails_batch
+    from .guardrails.config import GuardrailConfig, GuardrailRule
+    from .guardrails.fairness import check_personalization_inputs
+    from .guardrails.memory import PriceMemory, announced_discount
+    from .guardrails.result import GuardrailResult, RuleBinding, RuleConflict
+    from .market.builders import market_from_demand, market_from_ground_truth
+    from .market.model import MarketModel, MarketOutcome
+    from .market.oracle import OraclePolicy, solve_oracle
+    from .market.simulator import MarketEnv, PriceBounds, SimulatorConfig
     from .policy import (
         LevelDecision,
         ListPricePolicy,
@@ -38,33 +41,35 @@ if TYPE_CHECKING:
         QuotePolicy,
         QuoteState,
     )
-    from .price_memory import PriceMemory, announced_discount
-    from .simulator import MarketEnv, PriceBounds, SimulatorConfig
-    from .whatif import Scenario, WhatIfConfig, what_if
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        ".baselines": (
+        ".evaluation.baselines": (
             "CompetitorMatchPolicy",
             "CostPlusPolicy",
             "MyopicPolicy",
             "PricingPolicy",
             "StaticListPolicy",
         ),
-        ".demand": ("DemandConfig", "DemandModel"),
-        ".demand_data": ("build_panel", "panel_from_store"),
-        ".demand_fit": ("fit_demand",),
-        ".evaluation": ("compare_policies", "evaluate_policy"),
-        ".fairness": ("check_personalization_inputs",),
-        ".forecast": ("ForecastConfig", "evaluate_forecasts"),
-        ".guardrail_config": ("GuardrailConfig", "GuardrailRule"),
-        ".guardrail_result": ("GuardrailResult", "RuleBinding", "RuleConflict"),
-        ".guardrails": ("PriceContext", "apply_guardrails", "explain_guardrails", "needs_approval"),
-        ".guardrails_batch": ("apply_guardrails_batch",),
-        ".market": ("MarketModel", "MarketOutcome"),
-        ".market_builders": ("market_from_demand", "market_from_ground_truth"),
-        ".oracle": ("OraclePolicy", "solve_oracle"),
+        ".demand.model": ("DemandConfig", "DemandModel"),
+        ".demand.panel": ("build_panel", "panel_from_store"),
+        ".demand.fit": ("fit_demand",),
+        ".evaluation.compare": ("compare_policies", "evaluate_policy"),
+        ".guardrails.fairness": ("check_personalization_inputs",),
+        ".demand.forecast": ("ForecastConfig", "evaluate_forecasts"),
+        ".guardrails.config": ("GuardrailConfig", "GuardrailRule"),
+        ".guardrails.result": ("GuardrailResult", "RuleBinding", "RuleConflict"),
+        ".guardrails.apply": (
+            "PriceContext",
+            "apply_guardrails",
+            "explain_guardrails",
+            "needs_approval",
+        ),
+        ".guardrails.batch": ("apply_guardrails_batch",),
+        ".market.model": ("MarketModel", "MarketOutcome"),
+        ".market.builders": ("market_from_demand", "market_from_ground_truth"),
+        ".market.oracle": ("OraclePolicy", "solve_oracle"),
         ".policy": (
             "LevelDecision",
             "ListPricePolicy",
@@ -72,9 +77,9 @@ __getattr__, __dir__ = lazy_exports(
             "QuotePolicy",
             "QuoteState",
         ),
-        ".price_memory": ("PriceMemory", "announced_discount"),
-        ".simulator": ("MarketEnv", "PriceBounds", "SimulatorConfig"),
-        ".whatif": ("Scenario", "WhatIfConfig", "what_if"),
+        ".guardrails.memory": ("PriceMemory", "announced_discount"),
+        ".market.simulator": ("MarketEnv", "PriceBounds", "SimulatorConfig"),
+        ".demand.whatif": ("Scenario", "WhatIfConfig", "what_if"),
     },
 )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from .guardrail_config import GuardrailConfig
+from .guardrails.config import GuardrailConfig
 
 DEFAULT_POLICY_DIR = Path("models/pricing")
 """Where ``pricegraph train-pricing`` writes policy checkpoints, under the data directory."""
@@ -32,14 +32,14 @@ class PricingConfig(BaseModel):
         guardrails_path: Where the API's ``setGuardrails`` saves the guardrails it
             sets (default ``pricing/guardrails.json`` in the data directory); when
             the file exists its guardrails are in force instead of ``guardrails``
-            (:mod:`~pricegraph.pricing.guardrail_store`).
+            (:mod:`~pricegraph.pricing.guardrails.store`).
         period_days: Length of a pricing period in days, in ``[1, 366]``; the
             quote state's ``period`` is ``(day of year - 1) // period_days``.
         default_cost_ratio: Unit cost as a fraction of the list price, in ``(0, 1]``,
             for products without a cost; the rationale then says the cost was estimated.
         holiday_country: Whose public holidays the demand calendar flags: ``GB``
             (default), ``US``, ``none``, or another ISO code with the ``holidays``
-            package installed (:mod:`~pricegraph.pricing.holidays`).
+            package installed (:mod:`~pricegraph.pricing.demand.holidays`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -55,7 +55,7 @@ class PricingConfig(BaseModel):
     @field_validator("holiday_country")
     @classmethod
     def _known_country(cls, value: str) -> str:
-        from .holidays import check_country
+        from .demand.holidays import check_country
 
         return check_country(value)
 
@@ -93,7 +93,7 @@ class PricingConfig(BaseModel):
         Raises:
             ConfigError: The saved file is unreadable or invalid (names the file).
         """
-        from .guardrail_store import read_guardrails
+        from .guardrails.store import read_guardrails
 
         saved = read_guardrails(self.guardrails_path)
         return self if saved is None else self.model_copy(update={"guardrails": saved[0]})

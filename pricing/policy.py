@@ -14,7 +14,7 @@ levels, each recorded so that the quote can explain itself:
 
     p^{policy} = p^{list} \\cdot m_{zone} \\cdot m_{segment} \\cdot (1 + a_{personal})
 
-Guardrails (:mod:`pricegraph.pricing.guardrails`) are applied afterwards by the
+Guardrails (:mod:`pricegraph.pricing.guardrails.apply`) are applied afterwards by the
 quote service, never by the policy.
 """
 
@@ -81,7 +81,7 @@ class MarketObservation:
 class QuoteState:
     """What a policy may look at for one (customer, product) quote.
 
-    No protected attribute (see :mod:`pricegraph.pricing.fairness`) is ever here.
+    No protected attribute (see :mod:`pricegraph.pricing.guardrails.fairness`) is ever here.
 
     Attributes:
         customer_id: Graph key of the customer.
@@ -122,7 +122,7 @@ class LevelDecision:
     """A policy's answer for one quote and the numbers each level used (the decision record).
 
     The rationale of a quote is written from these fields only
-    (:func:`~pricegraph.pricing.explain.rationale`), so it states nothing the decision
+    (:func:`~pricegraph.pricing.quotes.explain.rationale`), so it states nothing the decision
     did not use.
 
     Attributes:

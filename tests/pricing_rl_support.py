@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pricegraph.pricing.macro import MacroConfig
-from pricegraph.pricing.market import MarketModel
-from pricegraph.pricing.meso import MesoConfig
-from pricegraph.pricing.micro import MicroConfig
-from pricegraph.pricing.simulator import MarketEnv, PriceBounds, SimulatorConfig
-from pricegraph.pricing.train_pricing import PricingTrainConfig
+from pricegraph.pricing.market.model import MarketModel
+from pricegraph.pricing.market.simulator import MarketEnv, PriceBounds, SimulatorConfig
+from pricegraph.pricing.policies.macro import MacroConfig
+from pricegraph.pricing.policies.meso import MesoConfig
+from pricegraph.pricing.policies.micro import MicroConfig
+from pricegraph.pricing.policies.training import PricingTrainConfig
 
 torch.set_num_threads(1)  # small MLPs on a shared CPU
 

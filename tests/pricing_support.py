@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pricegraph.pricing.demand_data import calendar_features
-from pricegraph.pricing.market import MarketModel
+from pricegraph.pricing.demand.panel import calendar_features
+from pricegraph.pricing.market.model import MarketModel
 
 
 def simulate_panel(

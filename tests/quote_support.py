@@ -17,10 +17,10 @@ from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import load_files, read_mapping
 from pricegraph.pricing.config import PricingConfig
-from pricegraph.pricing.demand_fit import fit_demand
-from pricegraph.pricing.guardrail_config import GuardrailConfig
+from pricegraph.pricing.demand.fit import fit_demand
+from pricegraph.pricing.guardrails.config import GuardrailConfig
 from pricegraph.pricing.policy import LevelDecision, QuoteState
-from pricegraph.pricing.quote import QuoteService
+from pricegraph.pricing.quotes.service import QuoteService
 from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig

@@ -24,7 +24,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from pricegraph.pricing.guardrail_config import GuardrailConfig
+from pricegraph.pricing.guardrails.config import GuardrailConfig
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NOTEBOOKS = (

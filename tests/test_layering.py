@@ -48,8 +48,8 @@ def _module_parts(path: Path) -> tuple[list[str], bool]:
     return parts, False
 
 
-def imported_packages(path: Path) -> set[str]:
-    """The top-level pricegraph modules and packages that ``path`` imports."""
+def imported_modules(path: Path) -> set[str]:
+    """The dotted ``pricegraph`` modules (or packages) that ``path`` imports."""
     parts, is_package = _module_parts(path)
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
@@ -59,16 +59,25 @@ def imported_packages(path: Path) -> set[str]:
             if node.level:
                 base = parts if is_package else parts[:-1]
                 base = base[: len(base) - (node.level - 1)]
-                modules = [".".join([*base, *([node.module] if node.module else [])])]
+                module = ".".join([*base, *([node.module] if node.module else [])])
             else:
-                modules = [node.module or ""]
+                module = node.module or ""
+            # ``from package import module`` imports the module
+            modules = [module, *(f"{module}.{alias.name}" for alias in node.names)]
         else:
             continue
-        for module in modules:
-            names = module.split(".")
-            if names[0] == "pricegraph" and len(names) > 1:
-                found.add(names[1])
+        found.update(m for m in modules if m.startswith("pricegraph.") and _is_module(m))
     return found
+
+
+def _is_module(dotted: str) -> bool:
+    relative = Path(*dotted.split(".")[1:])
+    return (ROOT / relative).with_suffix(".py").is_file() or (ROOT / relative).is_dir()
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level pricegraph modules and packages that ``path`` imports."""
+    return {module.split(".")[1] for module in imported_modules(path)}
 
 
 def _sources(package: str) -> list[Path]:
@@ -110,3 +119,86 @@ def test_relative_imports_resolve_to_the_package() -> None:
     """The reader itself: ``..x`` from a module, ``.x`` from a package's ``__init__``."""
     assert imported_packages(ROOT / "api" / "pages.py") >= {"graph"}
     assert "graph" in imported_packages(ROOT / "graph" / "__init__.py")
+
+
+PRICING_ALLOWED: dict[str, set[str]] = {
+    "guardrails": set(),
+    "demand": set(),
+    "snapshot": set(),
+    "policy": set(),
+    "config": {"demand", "guardrails"},
+    "market": {"demand"},
+    "customers": {"snapshot"},
+    "evaluation": {"guardrails", "market"},
+    "policies": {"customers", "evaluation", "guardrails", "market", "policy"},
+    "quotes": {"config", "customers", "guardrails", "policies", "policy", "snapshot"},
+}
+"""Inside ``pricing``: subpackage or top module -> the ones it may import."""
+
+
+def test_pricing_subpackages_import_in_one_direction() -> None:
+    units = {p.stem for p in (ROOT / "pricing").iterdir() if p.suffix == ".py" or p.is_dir()}
+    assert units - {"__init__", "__pycache__"} == set(PRICING_ALLOWED)
+    wrong = []
+    for path in _sources("pricing"):
+        unit = path.relative_to(ROOT / "pricing").parts[0].removesuffix(".py")
+        if unit == "__init__":
+            continue
+        for module in sorted(imported_modules(path)):
+            names = module.split(".")
+            if names[1] != "pricing" or len(names) < 3 or names[2] == unit:
+                continue
+            if names[2] not in PRICING_ALLOWED[unit]:
+                wrong.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert not wrong, "; ".join(wrong)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (package ``__init__`` files left out: their
+    lazy exports name every module below them)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        top = path.relative_to(ROOT).parts[0]
+        if top in {"tests", "bench", "examples", "scripts", ".venv"} or path.name == "__init__.py":
+            continue
+        if top.endswith(".egg-info") or top.startswith("."):
+            continue
+        name = ".".join(_module_parts(path)[0])
+        graph[name] = {m for m in imported_modules(path) if m != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``graph`` (module names, first repeated at the end), or ``[]``."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in graph:
+                continue
+            if state.get(target) == 1:
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return []
+
+
+def test_find_cycle_finds_one() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import circles between modules, lazy and ``TYPE_CHECKING`` imports included."""
+    cycle = find_cycle(_import_graph())
+    assert not cycle, " -> ".join(cycle)

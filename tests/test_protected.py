@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pricegraph.pricing.fairness import find_protected_inputs
-from pricegraph.pricing.guardrail_config import GuardrailConfig
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.guardrails.fairness import find_protected_inputs
 from pricegraph.protected import (
     DEFAULT_PROTECTED_ATTRIBUTES,
     demographic_terms,

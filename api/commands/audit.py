@@ -2,7 +2,7 @@
 
 ``--replay QUOTE_ID`` recomputes a recorded quote from its stored inputs with the
 quote service every entry point builds
-(:func:`~pricegraph.pricing.quote_factory.build_quote_service`) and says whether it
+(:func:`~pricegraph.pricing.quotes.factory.build_quote_service`) and says whether it
 matches: exit code 0 when it does, 1 when it does not (the differing fields are
 listed), 2 for an unknown quote id (one line, as every data error).
 """
@@ -18,7 +18,7 @@ import typer
 from ._common import app, clear_errors, console, frame_table, load_settings
 
 if TYPE_CHECKING:
-    from ...pricing.audit import AuditRecord, ReplayResult
+    from ...pricing.quotes.audit import AuditRecord, ReplayResult
     from ..settings import Settings
 
 
@@ -29,7 +29,7 @@ def run_replay(settings: Settings, quote_id: str) -> ReplayResult:
         NotFoundError: No quote ``quote_id`` in the audit log (checked before the
             stores and the policy are opened).
     """
-    from ...pricing.audit import AuditLog
+    from ...pricing.quotes.audit import AuditLog
     from .quote import open_quote_service
 
     with AuditLog(settings.pricing.audit_path) as log:
@@ -76,7 +76,7 @@ def audit(
     """List recorded quotes, oldest first, filtered by customer, product and time."""
     import pandas as pd
 
-    from ...pricing.audit import AuditLog
+    from ...pricing.quotes.audit import AuditLog
 
     settings = load_settings()
     if replay is not None:

@@ -89,7 +89,7 @@ def demo(
     from ...loaders.mapping import read_mapping
     from ...loaders.service import load_files
     from ...pricing.config import DEFAULT_POLICY_DIR
-    from ...pricing.train_pricing import PricingTrainConfig
+    from ...pricing.policies.training import PricingTrainConfig
     from ...segments.clustering import SegmentConfig
     from ...synthetic.config import WorldConfig
     from ..services import api_section

@@ -10,7 +10,7 @@ import typer
 from ._common import app, clear_errors, console, frame_table, load_settings, open_store, stage
 
 if TYPE_CHECKING:
-    from ...pricing.demand import DemandModel
+    from ...pricing.demand.model import DemandModel
     from ..settings import Settings
 
 
@@ -20,8 +20,8 @@ def run_fit_demand(
     """Fit on the store's purchases, save where the API reads it, print a summary."""
     import pandas as pd
 
-    from ...pricing.demand_data import FREE_LINES, PanelConfig
-    from ...pricing.demand_store import fit_demand_from_store, save_demand
+    from ...pricing.demand.panel import FREE_LINES, PanelConfig
+    from ...pricing.demand.store import fit_demand_from_store, save_demand
 
     panel_config = PanelConfig(holiday_country=settings.pricing.holiday_country)
     with stage("fitting the demand model on the purchase history"), open_store(settings) as store:

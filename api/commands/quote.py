@@ -1,6 +1,6 @@
 """``pricegraph quote``: one guarded, explained, audited price (``--json``: the record).
 
-The quote service comes from :func:`~pricegraph.pricing.quote_factory.build_quote_service`,
+The quote service comes from :func:`~pricegraph.pricing.quotes.factory.build_quote_service`,
 as the API's does, so the CLI and the API quote a pair alike.
 """
 
@@ -17,7 +17,7 @@ from ._common import app, clear_errors, console, frame_table, load_settings, ope
 from .embed import collection_names, open_vectors
 
 if TYPE_CHECKING:
-    from ...pricing.quote import Quote, QuoteService
+    from ...pricing.quotes.service import Quote, QuoteService
     from ..settings import Settings
 
 
@@ -31,9 +31,9 @@ def open_quote_service(settings: Settings, *, is_recorded: bool = True) -> Itera
             queue (``False`` for replays, which only recompute).
 
     Raises:
-        ConfigError, ModelError: As :func:`~pricegraph.pricing.quote_factory.build_quote_service`.
+        ConfigError, ModelError: As :func:`~pricegraph.pricing.quotes.factory.build_quote_service`.
     """
-    from ...pricing.quote_factory import build_quote_service, open_recorders
+    from ...pricing.quotes.factory import build_quote_service, open_recorders
 
     with ExitStack() as stack:
         store = stack.enter_context(open_store(settings))
@@ -64,7 +64,7 @@ def quote_record(quote: Quote) -> dict[str, Any]:
     The dataclass is dumped as a whole, so fields added to the quote or its decision
     appear here without a change.
     """
-    from ...pricing.quote_result import to_plain
+    from ...pricing.quotes.result import to_plain
 
     record = to_plain(quote, is_json=True)
     record["ts"] = quote.ts.isoformat()

@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ...pricing.customer_sensitivity import SensitivityModel
-    from ...pricing.guardrail_config import GuardrailConfig
-    from ...pricing.market import MarketModel
-    from ...pricing.market_builders import GroundTruthMarketConfig
-    from ...pricing.train_pricing import PricingTrainConfig, PricingTrainResult
+    from ...pricing.customers.sensitivity import SensitivityModel
+    from ...pricing.guardrails.config import GuardrailConfig
+    from ...pricing.market.builders import GroundTruthMarketConfig
+    from ...pricing.market.model import MarketModel
+    from ...pricing.policies.training import PricingTrainConfig, PricingTrainResult
     from ..settings import Settings
 
 
@@ -45,8 +45,8 @@ def run_train_pricing(
     ``signal`` (model, graph vectors by customer), the personal level per customer.
     The micro gate plays on ``validation_market`` (see :func:`train_pricing`)."""
     from ...loaders.service import new_progress
-    from ...pricing.evaluation import summary_table
-    from ...pricing.train_pricing import train_pricing
+    from ...pricing.evaluation.compare import summary_table
+    from ...pricing.policies.training import train_pricing
 
     model, vectors = signal if signal is not None else (None, None)
     with new_progress() as progress:
@@ -95,13 +95,13 @@ def world_markets(
     when ``pricegraph segments`` has run (so quotes price with their own segment's plan);
     else by the world's latent segments, which quotes never see (said on the console).
     And the same with other representative customers (sample seed + 1), where the
-    micro gate plays (:func:`~pricegraph.pricing.train_pricing.train_pricing`)."""
-    from ...pricing.market import MarketModel
-    from ...pricing.market_segments import regroup_by_segments
-    from ...pricing.state_snapshot import customer_segments
+    micro gate plays (:func:`~pricegraph.pricing.policies.training.train_pricing`)."""
+    from ...pricing.market.builders import market_from_world_dir
+    from ...pricing.market.segments import regroup_by_segments
+    from ...pricing.snapshot import customer_segments
 
     samples = (config, replace(config, seed=config.seed + 1))
-    markets = [MarketModel.from_ground_truth(world, config=sample) for sample in samples]
+    markets = [market_from_world_dir(world, config=sample) for sample in samples]
     with open_store(settings) as store:
         segment_of = customer_segments(store).to_dict()
     if not segment_of:
@@ -125,11 +125,11 @@ def segment_version(segment_of: pd.Series) -> str | None:
 
 def graph_signal(settings: Settings) -> tuple[SensitivityModel, dict[str, np.ndarray]] | None:
     """Fit the customer sensitivity model on the graph's views and the graph vectors
-    (:mod:`~pricegraph.pricing.customer_sensitivity`); ``None``, with the reason on the
+    (:mod:`~pricegraph.pricing.customers.sensitivity`); ``None``, with the reason on the
     console, when the data cannot identify it (the personal level then uses the
     segment's slope, and quotes say so)."""
-    from ...pricing.customer_sensitivity import fit_sensitivity
-    from ...pricing.customer_states import (
+    from ...pricing.customers.sensitivity import fit_sensitivity
+    from ...pricing.customers.states import (
         behaviour_basis,
         customer_ids,
         exposures_from_store,
@@ -205,12 +205,12 @@ def train_pricing_command(
     from the Product nodes). The policy learns from interaction either way.
     """
     from ...pricing.config import DEFAULT_POLICY_DIR
-    from ...pricing.demand_data import PanelConfig
-    from ...pricing.demand_store import fit_demand_from_store
-    from ...pricing.market import MarketModel
-    from ...pricing.market_from_store import market_from_store
-    from ...pricing.state_snapshot import customer_segments
-    from ...pricing.train_pricing import PricingTrainConfig
+    from ...pricing.demand.panel import PanelConfig
+    from ...pricing.demand.store import fit_demand_from_store
+    from ...pricing.market.from_store import market_from_store
+    from ...pricing.market.model import MarketModel
+    from ...pricing.policies.training import PricingTrainConfig
+    from ...pricing.snapshot import customer_segments
 
     settings = load_settings()
     source: Path | MarketModel

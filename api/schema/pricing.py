@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
-from ...pricing.whatif import Scenario, WhatIfConfig, what_if
+from ...pricing.demand.whatif import Scenario, WhatIfConfig, what_if
 from ..context import Context
 from ..errors import invalid, unavailable
 from ..permissions import IsPricing, IsReader

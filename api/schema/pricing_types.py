@@ -10,12 +10,12 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from ...pricing.approvals import PriceChange as PriceChangeModel
-from ...pricing.audit import AuditRecord
-from ...pricing.guardrail_config import GuardrailConfig
+from ...pricing.guardrails.config import GuardrailConfig
+from ...pricing.quotes.approvals import PriceChange as PriceChangeModel
+from ...pricing.quotes.audit import AuditRecord
 
 if TYPE_CHECKING:
-    from ...pricing.quote import Quote
+    from ...pricing.quotes.service import Quote
 
 
 @strawberry.type(description="A model and the version in force.")
@@ -118,7 +118,7 @@ class PersonalizedPrice:
 
 
 def personalized_price(quote: Quote) -> PersonalizedPrice:
-    """The GraphQL view of a :class:`~pricegraph.pricing.quote.Quote`."""
+    """The GraphQL view of a :class:`~pricegraph.pricing.quotes.service.Quote`."""
     decision = quote.decision
     return PersonalizedPrice(
         quote_id=quote.quote_id,

@@ -16,7 +16,7 @@ import pricegraph.api.commands.quote  # noqa: F401  (registers the commands)
 from pricegraph.api.cli import app
 from pricegraph.api.services import open_services
 from pricegraph.api.settings import Settings
-from pricegraph.pricing.state_snapshot import customer_segments
+from pricegraph.pricing.snapshot import customer_segments
 
 
 def test_quote_and_audit_commands(env: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -17,7 +17,7 @@ from pricegraph.gnn.service import graph_vectors
 from pricegraph.gnn.train import customer_features
 from pricegraph.graph.config import GraphConfig
 from pricegraph.graph.factory import make_graph_store
-from pricegraph.pricing.customer_states import behaviour_basis
+from pricegraph.pricing.customers.states import behaviour_basis
 
 
 def test_train_gnn_needs_text_vectors_first(env: Path) -> None:

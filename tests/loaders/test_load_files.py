@@ -13,7 +13,7 @@ from pricegraph.errors import ConfigError, DataValidationError
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import FileMapping, formats, load_files, read_mapping
 from pricegraph.loaders import writer as writer_module
-from pricegraph.pricing import guardrails_batch
+from pricegraph.pricing.guardrails import batch as guardrails_batch
 
 
 def _write_catalog(folder: Path) -> Path:

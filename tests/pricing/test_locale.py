@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from pricegraph.errors import ConfigError
-from pricegraph.pricing.action_wrappers import ZONE_NAMES
 from pricegraph.pricing.config import PricingConfig
-from pricegraph.pricing.demand_data import PanelConfig, build_panel, calendar_features
-from pricegraph.pricing.explain import cost_sentence
-from pricegraph.pricing.holidays import holiday_dates
-from pricegraph.pricing.quote_input import ProductFacts
+from pricegraph.pricing.demand.holidays import holiday_dates
+from pricegraph.pricing.demand.panel import PanelConfig, build_panel, calendar_features
+from pricegraph.pricing.market.actions import ZONE_NAMES
+from pricegraph.pricing.quotes.explain import cost_sentence
+from pricegraph.pricing.quotes.inputs import ProductFacts
 
 
 def _days(country: str, year: int) -> set[str]:

@@ -1,0 +1,10 @@
+"""Quotes: state, policy, guardrails, rationale and audit for one customer and product.
+
+* :mod:`.factory`: the one way to build a :class:`~.service.QuoteService`.
+* :mod:`.service`: state -> policy -> guardrails -> explanation -> audit.
+* :mod:`.state`: quote states from the graph and vector stores; :mod:`.inputs`: what a
+  quote is computed from; :mod:`.result`: what it returns.
+* :mod:`.explain`: rationales from the decision record.
+* :mod:`.audit`: the append-only audit log; :mod:`.approvals`: human approval of large
+  changes; :mod:`.sqlite`: their SQLite file's connections and timestamps.
+"""

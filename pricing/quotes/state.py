@@ -1,0 +1,309 @@
+"""Build :class:`~pricegraph.pricing.policy.QuoteState` objects from the graph and vector stores.
+
+Graph reads are set-based and cached per builder. The first request reads each kind of
+fact once for the whole store, one protocol call each (``node_frame`` of ``Product``,
+``PricePoint`` and ``Segment``; ``existing_keys("Customer")``; ``edge_arrays`` of
+``IN_CATEGORY``, ``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays.
+Every request, one quote or a batch, is then answered from the snapshot with vectorised
+code and no graph round trip. The snapshot is reloaded when it is older than
+``cache_ttl_s`` seconds, or at the next request after :meth:`StateBuilder.invalidate`:
+call it after writing prices, purchases, products or segments to the store
+(``cache_ttl_s=0`` reads the store on every request). Until then, quotes use the facts
+of the snapshot, and a customer or product added since raises ``NotFoundError``. The
+GNN vectors are read from the vector store per request.
+
+Prices come from the ``PricePoint`` nodes: the own price in force at ``now`` (a markdown
+over the list price), the cheapest competitor price in force at ``now``, and the lowest
+own price in force during the 30 days before ``now`` (the Omnibus reference). Times are
+UTC; the store's naive timestamps are UTC. Amounts are gross, in the shop currency.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ...embeddings.base import VectorStore
+from ...errors import NotFoundError
+from ...graph.base import GraphStore
+from ..config import PricingConfig
+from ..guardrails.fairness import check_personalization_inputs
+from ..policy import MarketObservation, QuoteState
+from ..snapshot import StoreSnapshot, datetimes_us, price_windows
+from .inputs import CustomerFacts, ProductFacts, QuoteInput
+
+OMNIBUS_WINDOW_DAYS = 30
+"""Window of the lowest previous price (EU Omnibus directive)."""
+DEFAULT_CACHE_TTL_S = 60.0
+"""Default age, in seconds, after which the builder reads the graph store again."""
+QUOTE_STATE_FEATURES: tuple[str, ...] = tuple(
+    spec.name for spec in fields(QuoteState) if spec.name not in ("customer_id", "product_id")
+)
+"""The inputs a policy may personalise on: every ``QuoteState`` field but the ids."""
+
+
+def period_of(now: datetime, period_days: int) -> int:
+    """Pricing period of ``now`` within its UTC year: ``(day of year - 1) // period_days``."""
+    return (now.astimezone(UTC).timetuple().tm_yday - 1) // period_days
+
+
+def own_prices(
+    points: pd.DataFrame, now: datetime, window_days: float = OMNIBUS_WINDOW_DAYS
+) -> tuple[float | None, float | None]:
+    """The own price in force at ``now`` and the lowest one in force in the window before.
+
+    One product's case of :func:`~pricegraph.pricing.snapshot.price_windows`.
+
+    Args:
+        points: One product's price points (``kind, price, valid_from, valid_to``; naive
+            UTC, ``valid_to`` NaT = open); only ``list`` and ``markdown`` count. A markdown
+            in force overrides the list price; among points of one kind the latest start
+            wins, then the later row.
+        now: End of the window (aware or naive UTC).
+        window_days: Window length in days.
+
+    Returns:
+        ``(price at now, lowest price in force at any moment of [now - window_days,
+        now])``, ``None`` where no price was in force.
+    """
+    own = points[points["kind"].isin(["list", "markdown"])]
+    end = _naive(now)
+    current, lowest = price_windows(
+        np.zeros(len(own), dtype=np.int64),
+        1,
+        (own["kind"].to_numpy() == "markdown").astype(np.int64),
+        datetimes_us(own["valid_from"]),
+        datetimes_us(own["valid_to"]),
+        own["price"].to_numpy(float),
+        start_us=_to_micros(end - timedelta(days=window_days)),
+        end_us=_to_micros(end),
+    )
+    return _optional(current[0]), _optional(lowest[0])
+
+
+class StateBuilder:
+    """Builds quote states and facts for (customer, product) pairs.
+
+    Args:
+        store: The graph store.
+        vectors: The vector store with the GNN ``graph`` vectors, or ``None`` (no vectors).
+        config: The pricing section (guardrails for the input check, period length,
+            default cost ratio).
+        collections: ``{"customers": name, "products": name}`` of the vector store.
+        feature_names: Extra inputs the policy declares beyond :data:`QUOTE_STATE_FEATURES`.
+        period_start_stock: Product -> stock units at the period start; without it the
+            inventory ratio is 1.0 (unknown).
+        segment_version: Use ``IN_SEGMENT`` edges to ``SEG-<version>-*`` only; ``None``:
+            the customer's segment with the greatest key.
+        cache_ttl_s: Age in seconds (monotonic clock) after which the graph snapshot is
+            read again; ``0``: on every request; ``None``: only after :meth:`invalidate`.
+
+    Raises:
+        GuardrailError: A policy input is a protected attribute or a proxy of one.
+    """
+
+    def __init__(
+        self,
+        store: GraphStore,
+        vectors: VectorStore | None,
+        config: PricingConfig,
+        *,
+        collections: Mapping[str, str] | None = None,
+        feature_names: Sequence[str] = (),
+        period_start_stock: Mapping[str, float] | None = None,
+        segment_version: str | None = None,
+        cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
+    ) -> None:
+        self.feature_names = (*QUOTE_STATE_FEATURES, *feature_names)
+        check_personalization_inputs(self.feature_names, config.guardrails)
+        self.store, self.vectors, self.config = store, vectors, config
+        self.collections = dict(collections or {})
+        self.period_start_stock = dict(period_start_stock or {})
+        self.segment_version = segment_version
+        self.cache_ttl_s = cache_ttl_s
+        self._snapshot: StoreSnapshot | None = None
+        self._loaded_at = 0.0
+        self._market: tuple[tuple[int, int], MarketObservation] | None = None
+
+    def invalidate(self) -> None:
+        """Drop the cached graph snapshot: the next request reads the store again."""
+        self._snapshot = None
+
+    def snapshot(self) -> StoreSnapshot:
+        """The cached graph snapshot, read again when invalidated or older than the TTL."""
+        ttl, age = self.cache_ttl_s, time.monotonic() - self._loaded_at
+        if self._snapshot is None or (ttl is not None and (ttl <= 0 or age > ttl)):
+            self._snapshot = StoreSnapshot.load(self.store, self.segment_version)
+            self._loaded_at = time.monotonic()
+        return self._snapshot
+
+    def build(self, pairs: Sequence[tuple[str, str]], now: datetime) -> list[QuoteInput]:
+        """Inputs for every ``(customer_id, product_id)`` pair, aligned with ``pairs``.
+
+        Raises:
+            NotFoundError: A customer or product does not exist (``kind`` is
+                ``"customer"`` or ``"product"``, ``key`` the id).
+        """
+        snapshot = self.snapshot()
+        customer_ids = list(dict.fromkeys(c for c, _ in pairs))
+        product_ids = list(dict.fromkeys(p for _, p in pairs))
+        products = self._products(snapshot, product_ids, now)
+        customers = self._customers(snapshot, customer_ids, now)
+        vectors = {
+            "customer": self._vectors("customers", customer_ids),
+            "product": self._vectors("products", product_ids),
+        }
+        period = period_of(now, self.config.period_days)
+        market = self.market(now)
+        out = []
+        for customer_id, product_id in pairs:
+            product, customer = products[product_id], customers[customer_id]
+            state = QuoteState(
+                customer_id=customer_id,
+                product_id=product_id,
+                category_id=product.category_id,
+                segment_id=customer.segment_id,
+                period=period,
+                list_price=product.list_price,
+                unit_cost=product.unit_cost,
+                inventory_ratio=self._inventory_ratio(product),
+                competitor_price_ratio=(
+                    product.competitor_price / product.list_price
+                    if product.competitor_price is not None and product.list_price > 0
+                    else 1.0
+                ),
+                days_since_last_purchase=customer.days_since_last_purchase,
+                customer_vector=vectors["customer"].get(customer_id),
+                product_vector=vectors["product"].get(product_id),
+                market=market,
+            )
+            out.append(QuoteInput(state, product, customer))
+        return out
+
+    def market(self, now: datetime) -> MarketObservation:
+        """Stock and the cheapest competitor price in force at ``now`` of every product
+        (the policy's market observation), from the snapshot."""
+        snapshot = self.snapshot()
+        key = (id(snapshot), _to_micros(_naive(now)))
+        if self._market is None or self._market[0] != key:
+            rows = np.arange(len(snapshot.list_price), dtype=np.int64)
+            observation = MarketObservation(
+                snapshot.product_rows, snapshot.stock_units, snapshot.competitor_at(rows, key[1])
+            )
+            self._market = (key, observation)
+        return self._market[1]
+
+    def vectors_for(self, customer_id: str, product_id: str) -> dict[str, np.ndarray | None]:
+        """The current ``customer_vector`` and ``product_vector`` of one pair (for replays)."""
+        return {
+            "customer_vector": self._vectors("customers", [customer_id]).get(customer_id),
+            "product_vector": self._vectors("products", [product_id]).get(product_id),
+        }
+
+    def _inventory_ratio(self, product: ProductFacts) -> float:
+        start = self.period_start_stock.get(product.product_id)
+        if start is None or start <= 0 or product.stock_units is None:
+            return 1.0
+        return max(product.stock_units, 0.0) / start
+
+    def _vectors(self, kind: str, keys: list[str]) -> dict[str, np.ndarray]:
+        if self.vectors is None or kind not in self.collections:
+            return {}
+        # the GNN's named vector, as gnn.service.write_graph_vectors stores it
+        return self.vectors.vectors(self.collections[kind], keys, "graph")
+
+    def _products(
+        self, snapshot: StoreSnapshot, ids: list[str], now: datetime
+    ) -> dict[str, ProductFacts]:
+        rows = _require(snapshot.product_rows, ids, "product")
+        end, n = _naive(now), len(rows)
+        # the products and their cheaper and dearer ladder neighbours, in one pass
+        neighbours = [side[rows] for side in snapshot.ladder]
+        asked = np.concatenate([rows, *(np.maximum(side, 0) for side in neighbours)])
+        current, lowest, competitor = snapshot.prices_at(
+            asked,
+            start_us=_to_micros(end - timedelta(days=OMNIBUS_WINDOW_DAYS)),
+            end_us=_to_micros(end),
+        )
+        in_force = np.where(np.isnan(current), snapshot.list_price[asked], current)
+        ladder = [
+            np.where(side >= 0, in_force[(k + 1) * n : (k + 2) * n], np.nan)
+            for k, side in enumerate(neighbours)
+        ]  # price in force of each neighbour; NaN where none (the ladder rule is off)
+        list_prices = snapshot.list_price[rows]
+        costs, stocks = snapshot.cost[rows], snapshot.stock_units[rows]
+        ratio = self.config.default_cost_ratio
+        facts = {}
+        for at, pid in enumerate(ids):
+            list_price, cost = float(list_prices[at]), float(costs[at])
+            is_estimated = not np.isfinite(cost)
+            facts[pid] = ProductFacts(
+                product_id=pid,
+                category_id=snapshot.category_id[rows[at]],
+                list_price=list_price,
+                unit_cost=ratio * list_price if is_estimated else cost,
+                is_cost_estimated=is_estimated,
+                stock_units=_optional(stocks[at]),
+                current_price=list_price if np.isnan(current[at]) else float(current[at]),
+                competitor_price=_optional(competitor[at]),
+                lowest_price_30d=_optional(lowest[at]),
+                ladder_lower=_optional(ladder[0][at]),
+                ladder_upper=_optional(ladder[1][at]),
+                ceiling_price=_optional(snapshot.max_price[rows[at]]),
+            )
+        return facts
+
+    def _customers(
+        self, snapshot: StoreSnapshot, ids: list[str], now: datetime
+    ) -> dict[str, CustomerFacts]:
+        rows = _require(snapshot.customer_rows, ids, "customer")
+        end_us = _to_micros(_naive(now))
+        last_us = snapshot.last_purchase_us(rows, end_us)
+        facts = {}
+        for at, cid in enumerate(ids):
+            segment = snapshot.segment_id[rows[at]]
+            name, description = snapshot.segments.get(segment, (None, None))
+            days = None
+            if last_us[at] is not None:
+                days = max((end_us - last_us[at]) / 1e6, 0.0) / 86_400.0
+            facts[cid] = CustomerFacts(cid, segment, name, description, days)
+        return facts
+
+
+def _require(positions: Mapping[str, int], ids: list[str], kind: str) -> np.ndarray:
+    found = []
+    for key in ids:
+        at = positions.get(key)
+        if at is None:
+            raise NotFoundError(kind, key)
+        found.append(at)
+    return np.asarray(found, dtype=np.int64)
+
+
+def _optional(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
+
+
+def _to_micros(moment: datetime) -> int:
+    return int(np.datetime64(moment, "us").astype(np.int64))
+
+
+def _naive(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+__all__ = [
+    "DEFAULT_CACHE_TTL_S",
+    "OMNIBUS_WINDOW_DAYS",
+    "QUOTE_STATE_FEATURES",
+    "StateBuilder",
+    "own_prices",
+    "period_of",
+]

@@ -1,0 +1,90 @@
+"""Scoring as deployed: the quote guardrails applied in the simulator."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from pricing_rl_support import TINY, tiny_env, tiny_market
+
+from pricegraph.pricing.evaluation.baselines import StaticListPolicy
+from pricegraph.pricing.evaluation.deployed import GuardedPolicy, deployed_bounds
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.policies.training import train_pricing
+
+
+class DoubleListPolicy:
+    name = "double list"
+
+    def __init__(self, list_price: np.ndarray) -> None:
+        self.list_price = list_price
+
+    def prices(self, state) -> np.ndarray:
+        return 2.0 * self.list_price
+
+
+def test_deployed_bounds_are_the_guardrails_floor_and_ceiling() -> None:
+    market = tiny_market()
+    bounds = deployed_bounds(market, GuardrailConfig())
+    np.testing.assert_allclose(bounds.floor, market.unit_cost * 1.1)
+    np.testing.assert_allclose(bounds.ceiling, market.list_price * 1.3)
+    loose = deployed_bounds(market, GuardrailConfig(max_markup_over_list_pct=None))
+    assert np.all(loose.ceiling == 1e9)
+
+
+def test_guarded_prices_are_the_guardrails_prices() -> None:
+    market = tiny_market()
+    env = tiny_env(market)
+    env.reset(seed=0)
+    config = GuardrailConfig()
+    doubled = GuardedPolicy(DoubleListPolicy(market.list_price), market, config)
+    np.testing.assert_allclose(doubled.prices(env.state), market.list_price * 1.3)
+    listed = GuardedPolicy(StaticListPolicy(market), market, config)
+    np.testing.assert_allclose(listed.prices(env.state), market.list_price)
+    assert listed.name == "static list"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    return train_pricing(tiny_market(inventory=30.0), TINY, tmp_path_factory.mktemp("d"))
+
+
+def test_personalised_rows_stay_in_the_personal_band(trained) -> None:
+    market = tiny_market(inventory=30.0)
+    policy = trained.policy.with_micro(trained.policy.micro.with_scale(1.0))
+    # the trained policy decides inside the deployed band (15 %): its personal prices
+    # already lie in it, and where the segment price does not, it does not personalise
+    env = tiny_env(market)
+    env.reset(seed=0)
+    raw, flags = policy.prices_and_flags(env.state)
+    assert np.all((np.abs(raw - market.list_price) <= 0.15 * market.list_price + 1e-9)[flags])
+    # a policy without the band: the guardrails clamp what it personalises
+    policy.public = replace(policy.public, personal_band=None)
+    guarded = GuardedPolicy(policy, market, GuardrailConfig(max_personal_deviation_pct=2.0))
+    env = tiny_env(market)
+    env.reset(seed=0)
+    raw, flags = policy.prices_and_flags(env.state)
+    assert flags.any() and np.array_equal(raw, policy.prices(env.state))
+    prices = guarded.prices(env.state)
+    band = np.abs(prices - market.list_price) <= 0.02 * market.list_price + 0.005
+    assert np.all(band[flags])
+    assert not np.all((np.abs(raw - market.list_price) <= 0.02 * market.list_price)[flags])
+
+
+def test_train_pricing_reports_both_tables(trained) -> None:
+    free, deployed = (
+        trained.summary.set_index("policy"),
+        trained.deployed_summary.set_index("policy"),
+    )
+    assert list(free.index) == list(deployed.index)
+    # list prices lie inside both sets of bounds: the same prices, the same episodes
+    assert deployed.loc["static list", "profit_mean"] == free.loc["static list", "profit_mean"]
+    # the hierarchy prices above 1.3 x list somewhere (its zones go to 1.3, meso beyond)
+    assert deployed.loc["macro + meso", "profit_mean"] != free.loc["macro + meso", "profit_mean"]
+    folder = trained.checkpoint_path
+    assert (folder / "results_as_deployed.csv").is_file()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["guardrails_as_deployed"]["min_margin_pct"] == 10.0
+    assert len(manifest["metrics_as_deployed"]) == len(deployed)

@@ -1,0 +1,66 @@
+"""Tests of saved guardrails: round trip, precedence over the settings, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pricegraph.errors import ConfigError
+from pricegraph.pricing.config import PricingConfig
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.guardrails.store import read_guardrails, save_guardrails
+
+
+def test_saved_guardrails_round_trip_and_take_precedence(tmp_path: Path) -> None:
+    pricing = PricingConfig().resolved(tmp_path)
+    assert pricing.guardrails_path == tmp_path / "pricing" / "guardrails.json"
+    assert pricing.with_saved_guardrails() == pricing  # nothing saved: the settings
+    changed = GuardrailConfig().updated(min_margin_pct=17.5, max_personal_deviation_pct=5.0)
+    save_guardrails(pricing.guardrails_path, changed, "ops-desk")
+    guardrails, record = read_guardrails(pricing.guardrails_path)  # type: ignore[misc]
+    assert guardrails == changed
+    assert record["changed_by"] == "ops-desk" and record["changed_at"]
+    in_force = pricing.with_saved_guardrails().guardrails
+    assert in_force.min_margin_pct == 17.5 and in_force.max_personal_deviation_pct == 5.0
+    assert not list(pricing.guardrails_path.parent.glob(".*partial"))
+
+
+def test_a_broken_file_names_the_file_and_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "guardrails.json"
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match=r"guardrails\.json: cannot read"):
+        read_guardrails(path)
+    save_guardrails(path, GuardrailConfig(), "ops-desk")
+    record = json.loads(path.read_text())
+    record["guardrails"]["min_margin_pct"] = -3
+    path.write_text(json.dumps(record))
+    with pytest.raises(ConfigError, match=r"guardrails\.json: .*min_margin_pct"):
+        read_guardrails(path)
+
+
+def test_a_directory_at_the_path_is_an_error_naming_it(tmp_path: Path) -> None:
+    pricing = PricingConfig().resolved(tmp_path)
+    pricing.guardrails_path.mkdir(parents=True)  # e.g. a volume mounted at the file's path
+    with pytest.raises(ConfigError) as caught:
+        pricing.with_saved_guardrails()
+    message = str(caught.value)
+    assert str(pricing.guardrails_path) in message and "found a directory" in message
+    assert "\n" not in message
+
+
+def test_quotes_use_the_newest_trained_policy_by_default(tmp_path: Path) -> None:
+    from pricegraph.pricing.config import DEFAULT_POLICY_DIR
+    from pricegraph.pricing.policies.training import point_latest
+
+    out = tmp_path / DEFAULT_POLICY_DIR
+    assert PricingConfig().resolved(tmp_path).policy_path is None  # nothing trained: list price
+    for version in ("pricing-a", "pricing-b"):
+        (out / version).mkdir(parents=True)
+        (out / version / "manifest.json").write_text("{}")
+        point_latest(out, version)
+        path = PricingConfig().resolved(tmp_path).policy_path
+        assert path is not None and path.resolve() == (out / version).resolve()
+    explicit = PricingConfig(policy_path=Path("models/pricing/pricing-a")).resolved(tmp_path)
+    assert explicit.policy_path == out / "pricing-a"

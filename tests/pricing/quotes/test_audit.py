@@ -1,0 +1,113 @@
+"""The append-only quote audit log: queries, immutability and replays."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from quote_support import (
+    COLLECTIONS,
+    SPECS,
+    DeepDiscountPolicy,
+    World,
+    build_world,
+    make_service,
+)
+
+from pricegraph.errors import NotFoundError
+from pricegraph.gnn.service import write_graph_vectors
+from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
+from pricegraph.pricing.quotes.sqlite import format_ts, parse_ts
+
+T0 = datetime(2025, 4, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("audit-world"))
+    yield built
+    built.vectors.close()
+    built.store.close()
+
+
+def _record(index: int, customer: str, product: str) -> AuditRecord:
+    return AuditRecord(
+        quote_id=f"q{index:03d}",
+        ts=T0 + timedelta(hours=index),
+        requested_by="key-1",
+        customer_id=customer,
+        product_id=product,
+        inputs={"n": index},
+        model_versions={"policy": "p"},
+        output={"price": float(index)},
+    )
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[AuditLog]:
+    with AuditLog(tmp_path / "audit" / "quotes.sqlite") as audit:
+        audit.append([_record(i, f"C{i % 3}", f"P{i % 2}") for i in range(12)])
+        yield audit
+
+
+def test_queries_by_customer_product_and_time(log: AuditLog) -> None:
+    assert [r.quote_id for r in log.query(customer_id="C1")] == ["q001", "q004", "q007", "q010"]
+    assert [r.quote_id for r in log.query(customer_id="C1", product_id="P0")] == ["q004", "q010"]
+    window = log.query(since=T0 + timedelta(hours=3), until=T0 + timedelta(hours=6))
+    assert [r.quote_id for r in window] == ["q003", "q004", "q005"]
+    assert [r.quote_id for r in log.query(limit=2, offset=5)] == ["q005", "q006"]
+    assert log.count(product_id="P1") == 6 and log.count() == 12
+    record = log.get("q007")
+    assert record.ts == T0 + timedelta(hours=7) and record.inputs == {"n": 7}
+    with pytest.raises(NotFoundError, match="quote 'nope' not found"):
+        log.get("nope")
+
+
+def test_sqlite_refuses_update_and_delete(log: AuditLog) -> None:
+    db = sqlite3.connect(log.path, isolation_level=None)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE quote_audit SET price = 0 WHERE quote_id = 'q001'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM quote_audit")
+    db.close()
+    assert not hasattr(log, "update") and not hasattr(log, "delete")
+    assert log.count() == 12
+    mode = sqlite3.connect(log.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_timestamps_round_trip_in_utc() -> None:
+    moment = datetime(2025, 4, 1, 14, 30, 5, 123456, tzinfo=UTC)
+    assert (
+        format_ts(moment) == "2025-04-01T14:30:05.123456Z" and parse_ts(format_ts(moment)) == moment
+    )
+
+
+def test_quotes_replay_to_the_same_result(world: World, tmp_path: Path) -> None:
+    with AuditLog(tmp_path / "quotes.sqlite") as audit:
+        service = make_service(world, audit=audit)
+        quotes = service.quote_batch(
+            [(c, p) for c in world.customers[:3] for p in world.products[:3]], requested_by="k"
+        )
+        first = audit.query(customer_id=world.customers[0])
+        assert len(first) == 3 and first[0].requested_by == "k"
+        assert first[0].inputs["state"]["customer_vector_hash"] is not None
+        assert "customer_vector" not in first[0].inputs["state"]
+        assert first[0].output["rationale"] == quotes[0].rationale
+        for quote in quotes:
+            result = audit.replay(quote.quote_id, service)
+            assert result.is_match, result.differences
+
+        other = make_service(world, DeepDiscountPolicy(), audit=None, min_margin_pct=50)
+        assert audit.replay(quotes[0].quote_id, other).is_match  # the stored config is used
+
+        changed = np.ones((1, 8), dtype=np.float32)
+        customer = world.customers[0]
+        write_graph_vectors(world.vectors, SPECS["customers"], np.array([customer]), changed, "v2")
+        result = audit.replay(quotes[0].quote_id, service)
+        assert not result.is_match and "customer_vector" in result.differences[0]
+        assert COLLECTIONS["customers"] == SPECS["customers"].name

@@ -1,0 +1,157 @@
+"""Quotes with a trained hierarchy: rationales state the decision record's numbers, and the
+guardrails in force (ladder from the graph, the catalogue's ceiling) are those of
+``apply_guardrails`` for the same context."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pricing_rl_support import TINY, tiny_market
+from quote_support import COLLECTIONS, NOW, World
+
+from pricegraph.pricing.config import PricingConfig
+from pricegraph.pricing.guardrails.apply import PriceContext, apply_guardrails
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.policies.hierarchy import HierarchicalPolicy
+from pricegraph.pricing.policies.training import train_pricing
+from pricegraph.pricing.quotes.service import Quote, QuoteService
+
+MINUS = "\u2212"
+GUARDRAILS = GuardrailConfig(
+    is_ladder_enabled=True, ladder_min_gap_pct=5.0, approval_threshold_pct=None
+)
+
+
+@pytest.fixture(scope="module")
+def policy(world: World, tmp_path_factory: pytest.TempPathFactory) -> HierarchicalPolicy:
+    """The tiny market's trained hierarchy, put on six of the world's products and two of
+    its graph segments (the third segment is one the policy does not know)."""
+    trained = train_pricing(tiny_market(inventory=30.0), TINY, tmp_path_factory.mktemp("p"))
+    segments = sorted(set(world.store.node_frame("Segment")["id"]))
+    public = replace(
+        trained.policy.public,
+        product_ids=tuple(world.products[:6]),
+        segment_names=tuple(segments[:2]),
+    )
+    micro = trained.policy.micro.with_scale(1.0)
+    return HierarchicalPolicy(trained.policy.macro, trained.policy.meso, micro, public, "hier-t")
+
+
+@pytest.fixture(scope="module")
+def quotes(world: World, policy: HierarchicalPolicy) -> tuple[QuoteService, list[Quote]]:
+    world.store.upsert_nodes(
+        "Product", pd.DataFrame({"id": [world.products[1]], "max_price": [100.0]})
+    )
+    service = QuoteService(
+        world.store, world.vectors, policy, PricingConfig(guardrails=GUARDRAILS),
+        collections=COLLECTIONS, clock=lambda: NOW,
+    )  # fmt: skip
+    pairs = [(c, p) for c in world.customers[:15] for p in world.products]
+    return service, service.quote_batch(pairs, requested_by="t")
+
+
+def _signed(sign: str, value: str) -> float:
+    return -float(value) if sign == MINUS else float(value)
+
+
+def test_every_number_of_a_rationale_is_the_decision_records(quotes) -> None:
+    _, batch = quotes
+    seen = {"clamped": 0, "own": 0, "mean": 0, "personal": 0, "unknown": 0}
+    for quote in batch:
+        d, text = quote.decision, quote.rationale
+        assert "elasticity" not in text
+        period = re.search(r"Plan period (\d+)( \(the quote's period (\d+) lies outside)?", text)
+        assert period and int(period[1]) == d.period
+        if d.requested_period != d.period:
+            assert int(period[3]) == d.requested_period
+            seen["clamped"] += 1
+        zone = re.search(r"Zone '([^']+)' \(([\d.]+) \u00d7 list\)", text)
+        assert zone and zone[1] == d.zone and float(zone[2]) == round(d.zone_multiplier, 2)
+        if d.priced_segments == ():
+            assert "the product is not in the policy's plan" in text
+            assert d.segment_multiplier == 1.0 and not quote.is_personalized
+            seen["unknown"] += 1
+            continue
+        inputs = re.search(r"stock at (\d+) % of the season's start, competitor prices at "
+                           r"(\d+) % of list", text)  # fmt: skip
+        assert inputs and int(inputs[1]) == round(100 * d.category_stock_ratio)
+        assert int(inputs[2]) == round(100 * d.category_competitor_ratio)
+        multiplier = re.search(r"Segment multiplier ([+\u2212\u00b1])([\d.]+) %", text)
+        assert multiplier
+        assert _signed(multiplier[1], multiplier[2]) == pytest.approx(
+            100 * (d.segment_multiplier - 1), abs=0.05
+        )
+        slopes = re.findall(r"'([^']+)' \(estimated price slope ([\d.]+)\)", text)
+        assert [name for name, _ in slopes] == list(d.priced_segments)
+        assert [float(s) for _, s in slopes] == [round(s, 2) for s in d.segment_slopes]
+        seen["own" if len(slopes) == 1 else "mean"] += 1
+        personal = re.search(r"Personal adjustment ([+\u2212])([\d.]+) %", text)
+        assert quote.is_personalized == (personal is not None) == (d.personal_adjustment != 0)
+        if personal:
+            seen["personal"] += 1
+            assert _signed(personal[1], personal[2]) == pytest.approx(
+                100 * d.personal_adjustment, abs=0.05
+            )
+            used = re.search(r"gate ([\d.]+); inputs: price slope ([\d.]+) of", text)
+            assert used and float(used[1]) == d.micro_scale
+            assert float(used[2]) == round(d.micro_slope, 2)
+        for rule in quote.bound_rules:
+            if rule.name != "rounding":
+                verb = "raised" if rule.delta > 0 else "lowered"
+                assert f"{rule.name}: {verb} by {abs(rule.delta):.2f}" in text
+    assert seen["own"] and seen["mean"] and seen["unknown"] and seen["clamped"]
+
+
+def test_quoted_guardrails_equal_apply_guardrails_on_the_same_context(quotes) -> None:
+    service, batch = quotes
+    items = service.builder.build([(q.customer_id, q.product_id) for q in batch], NOW)
+    laddered, ceilings = 0, 0
+    for quote, item in zip(batch, items, strict=True):
+        facts = item.product
+        context = PriceContext(
+            facts.product_id, facts.list_price, facts.unit_cost,
+            previous_price=facts.current_price, competitor_price=facts.competitor_price,
+            ladder_lower=facts.ladder_lower, ladder_upper=facts.ladder_upper,
+            ceiling_price=facts.ceiling_price, lowest_price_30d=facts.lowest_price_30d,
+            is_personalized=quote.decision.is_personalized,
+        )  # fmt: skip
+        alone = apply_guardrails(quote.proposed_price, context, GUARDRAILS)
+        assert alone.price == quote.price == quote.guarded_price
+        assert [(b.rule.label, b.delta, b.reason) for b in alone.bindings] == [
+            (b.name, b.delta, b.reason) for b in quote.bound_rules
+        ]
+        assert [c.describe() for c in alone.conflicts] == list(quote.conflicts)
+        laddered += facts.ladder_lower is not None or facts.ladder_upper is not None
+        if quote.product_id == batch[1].product_id:  # the catalogue's ceiling (max_price)
+            assert facts.ceiling_price == 100.0 and quote.price <= 100.0
+            ceilings += quote.proposed_price > 100.0
+            if quote.proposed_price > 100.0:
+                assert "ceiling: lowered by" in quote.rationale
+                assert "to the product's price ceiling 100.00" in quote.rationale
+    assert laddered > 0 and ceilings > 0
+    assert any(
+        "ladder" in [b.name for b in q.bound_rules] or any("ladder" in c for c in q.conflicts)
+        for q in batch
+    )
+
+
+def test_replay_of_a_recorded_quote_matches(quotes, tmp_path: Path) -> None:
+    service, batch = quotes
+    quote = batch[3]
+    from pricegraph.pricing.quotes.audit import AuditLog
+
+    with AuditLog(tmp_path / "a.sqlite") as audit:
+        recording = QuoteService(
+            service.builder.store, service.builder.vectors, service.policy, service.config,
+            audit=audit, collections=COLLECTIONS, clock=lambda: NOW,
+        )  # fmt: skip
+        again = recording.quote(quote.customer_id, quote.product_id, requested_by="t")
+        (record,) = audit.query(customer_id=quote.customer_id, product_id=quote.product_id)
+        output, differences = recording.recompute(record.inputs)
+    assert differences == []
+    assert output["price"] == again.price == quote.price
+    assert output["rationale"] == again.rationale == quote.rationale
