@@ -71,20 +71,27 @@ class PricingConfig(BaseModel):
         return self._default_policy_path
 
     def resolved(self, data_dir: Path) -> PricingConfig:
-        """A copy whose relative paths are resolved against ``data_dir``."""
+        """A copy whose relative paths are resolved against ``data_dir`` (no disk access)."""
         changes: dict[str, Path] = {}
         for name in ("audit_path", "guardrails_path"):
             if not getattr(self, name).is_absolute():
                 changes[name] = data_dir / getattr(self, name)
-        latest = data_dir / DEFAULT_POLICY_DIR / "latest"
-        if self.policy_path is None:
-            if (latest / "manifest.json").is_file():
-                changes["policy_path"] = latest
-        elif not self.policy_path.is_absolute():
+        if self.policy_path is not None and not self.policy_path.is_absolute():
             changes["policy_path"] = data_dir / self.policy_path
         copy = self.model_copy(update=changes)
-        copy._default_policy_path = latest
+        copy._default_policy_path = data_dir / DEFAULT_POLICY_DIR / "latest"
         return copy
+
+    def policy_folder(self) -> Path | None:
+        """The checkpoint folder quotes load: ``policy_path`` when set, else the newest
+        one ``train-pricing`` wrote (:attr:`default_policy_path`) when it holds a
+        ``manifest.json`` (looked up now, on disk), else ``None`` (list price)."""
+        if self.policy_path is not None:
+            return self.policy_path
+        latest = self._default_policy_path
+        if latest is not None and (latest / "manifest.json").is_file():
+            return latest
+        return None
 
     def with_saved_guardrails(self) -> PricingConfig:
         """A copy with the guardrails saved at :attr:`guardrails_path` (by the API's

@@ -42,7 +42,7 @@ def load_policy(pricing: PricingConfig) -> QuotePolicy:
     """The trained hierarchical policy at ``pricing.policy_path``, else list price.
 
     ``policy_path`` unset (and no ``latest`` checkpoint under the data directory, see
-    :meth:`PricingConfig.resolved`) is a normal first run: a warning names the folder
+    :meth:`PricingConfig.policy_folder`) is a normal first run: a warning names the folder
     looked at and quotes are at list price. A path that is set but holds no
     checkpoint is an error, never a silent fall back to list price.
 
@@ -54,7 +54,7 @@ def load_policy(pricing: PricingConfig) -> QuotePolicy:
             or this build has no hierarchical policy.
         ModelError: The checkpoint is there but cannot be read.
     """
-    path = pricing.policy_path
+    path = pricing.policy_folder()
     if path is None:
         where = pricing.default_policy_path or "the data directory's models/pricing/latest"
         logger.warning(

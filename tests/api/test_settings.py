@@ -19,9 +19,9 @@ def test_relative_store_paths_resolve_against_the_data_dir(env: Path) -> None:
 def test_validation_needs_no_folder_and_creates_none(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Validating settings looks only at its own sources (``.env``, the TOML file) and at
-    the pricing section's trained-policy manifest (``PricingConfig.resolved``); the
-    graph, vector and API paths are checked where their stores and files are opened."""
+    """Validating settings looks only at its own sources (``.env``, the TOML file); the
+    graph, vector, API and policy paths are checked where their stores and files are
+    opened (the trained policy by ``PricingConfig.policy_folder``, when quotes load it)."""
     Settings()  # imports what validation imports, before anything is recorded
     looked_at: list[str] = []
     real_stat = os.stat
@@ -34,8 +34,7 @@ def test_validation_needs_no_folder_and_creates_none(
         patch.setattr(os, "stat", recording_stat)
         settings = Settings(data_dir=env / "absent")
 
-    manifest = env / "absent" / "models" / "pricing" / "latest" / "manifest.json"
     sources = {".env", str(env / "absent.toml")}
-    assert set(looked_at) <= sources | {str(manifest)}, looked_at
+    assert set(looked_at) <= sources, looked_at
     assert settings.graph.path == env / "absent" / "graph"
     assert sorted(p.name for p in env.iterdir()) == []

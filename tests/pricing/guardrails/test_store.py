@@ -55,12 +55,12 @@ def test_quotes_use_the_newest_trained_policy_by_default(tmp_path: Path) -> None
     from pricegraph.pricing.policies.training import point_latest
 
     out = tmp_path / DEFAULT_POLICY_DIR
-    assert PricingConfig().resolved(tmp_path).policy_path is None  # nothing trained: list price
+    assert PricingConfig().resolved(tmp_path).policy_folder() is None  # nothing trained: list price
     for version in ("pricing-a", "pricing-b"):
         (out / version).mkdir(parents=True)
         (out / version / "manifest.json").write_text("{}")
         point_latest(out, version)
-        path = PricingConfig().resolved(tmp_path).policy_path
+        path = PricingConfig().resolved(tmp_path).policy_folder()
         assert path is not None and path.resolve() == (out / version).resolve()
     explicit = PricingConfig(policy_path=Path("models/pricing/pricing-a")).resolved(tmp_path)
-    assert explicit.policy_path == out / "pricing-a"
+    assert explicit.policy_path == explicit.policy_folder() == out / "pricing-a"
