@@ -17,7 +17,8 @@ simulator's ``PricingPolicy`` (``prices``: training, validation and evaluation) 
 quote service's ``QuotePolicy`` (``decide_many``); they differ only in how the market
 is observed (:meth:`HierarchicalPolicy.observe`). :meth:`save` writes a
 versioned checkpoint folder: ``macro.zip``, ``micro.zip`` (SB3), ``meso.npz``
-(the plan and the public arrays) and ``manifest.json``.
+(the plan and the public arrays) and ``manifest.json`` (with the SB3 models' spaces,
+so that :meth:`load` reads the zips without unpickling: :mod:`~.sb3_files`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from ..policy import LevelDecision, MarketObservation, QuoteState
 from .macro import MacroPolicy, macro_features
 from .meso import MesoConfig, MesoPlanner
 from .micro import MicroPolicy, micro_features, personal_within_band
+from .sb3_files import load_model, space_to_json
 
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3
 """Version of the checkpoint folder layout (2: the personal level reads the customer
 signal; format 1 checkpoints are refused, retrain with ``pricegraph train-pricing``)."""
 Levels = Literal["macro", "macro+meso", "full"]
@@ -457,6 +459,13 @@ class HierarchicalPolicy:
             "segment_names": list(pub.segment_names),
             "category_names": list(pub.category_names),
             "product_ids": list(pub.product_ids),
+            "spaces": {
+                name: {
+                    "observation": space_to_json(model.observation_space),
+                    "action": space_to_json(model.action_space),
+                }
+                for name, model in (("macro", self.macro.model), ("micro", self.micro.model))
+            },
         }
         if self.signal is not None:
             self.signal.save(folder / "customer_signal")
@@ -475,8 +484,6 @@ class HierarchicalPolicy:
         try:
             info = json.loads((folder / "manifest.json").read_text())
             arrays = dict(np.load(folder / "meso.npz"))
-            macro_model = PPO.load(folder / "macro.zip", device=device)
-            micro_model = TD3.load(folder / "micro.zip", device=device)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read pricing checkpoint {folder}: {exc}") from exc
         if info.get("format") != CHECKPOINT_FORMAT:
@@ -484,6 +491,12 @@ class HierarchicalPolicy:
                 f"pricing checkpoint {folder} has format {info.get('format')!r}, expected "
                 f"{CHECKPOINT_FORMAT}: retrain it with pricegraph train-pricing"
             )
+        try:
+            spaces = info["spaces"]
+            macro_model = load_model(PPO, folder / "macro.zip", spaces["macro"], device)
+            micro_model = load_model(TD3, folder / "micro.zip", spaces["micro"], device)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot read pricing checkpoint {folder}: {exc}") from exc
         config = replace(MesoConfig(), meso_low=info["meso"]["low"], meso_high=info["meso"]["high"])
         meso = MesoPlanner.from_arrays(arrays["plan_prices"], arrays["shadow_price"], config)
         public = PublicMarket(
