@@ -19,6 +19,7 @@ from ..errors import DataValidationError
 from ..graph._frames import isin
 from ..graph.base import GraphStore
 from ..outliers import OUTLIER_FACTOR, OutlierLines
+from ..plain import plain_value
 from ..protected import flagged_attributes, texts_with_demographics
 from .derive import evaluate, inputs_shown, is_numeric
 from .formats import KINDS, FieldSpec
@@ -305,7 +306,8 @@ def _attribute_values(kind: str, values: dict[str, pd.Series], index: pd.Index) 
     names = list(frame.columns)
     rows: list[str | None] = []
     for record in frame.itertuples(index=False, name=None):
-        items = {n: _plain(v) for n, v in zip(names, record, strict=True) if _present(v)}
+        plain = {n: _attribute_value(v) for n, v in zip(names, record, strict=True)}
+        items = {n: v for n, v in plain.items() if v is not None}
         if not items:
             rows.append(None)
         elif kind == "customers":
@@ -315,14 +317,11 @@ def _attribute_values(kind: str, values: dict[str, pd.Series], index: pd.Index) 
     return pd.Series(rows, index=index, dtype=object)
 
 
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and np.isnan(value))
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return int(value)
-    return value.item() if isinstance(value, np.generic) else value
+def _attribute_value(value: object) -> object:
+    """:func:`~pricegraph.plain.plain_value` (``None`` for nulls), a whole number as an
+    ``int`` (``size=3``, not ``size=3.0``)."""
+    value = plain_value(value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _customer_attributes(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
