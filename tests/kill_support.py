@@ -14,7 +14,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,13 +52,11 @@ class StoppedLoad:
     Attributes:
         returncode: Its exit code (negative: killed by that signal).
         stderr: Its standard error.
-        exit_s: Seconds from the signal to its exit.
         events_shown: Events its last progress line showed written.
     """
 
     returncode: int
     stderr: str
-    exit_s: float
     events_shown: int
 
 
@@ -86,12 +83,10 @@ def stop_once_events_are_written(
             seen = (seen + _ANSI.sub(b"", chunk))[-4096:]
             shown = [(int(d), int(t)) for d, t in _EVENTS_PROGRESS.findall(seen)]
             if shown and 0 < shown[-1][0] < shown[-1][1]:
-                sent = time.monotonic()
                 os.kill(process.pid, signum)
                 _, stderr = process.communicate(timeout=120)
                 assert process.returncode is not None
-                exit_s = time.monotonic() - sent
-                return StoppedLoad(process.returncode, stderr.decode(), exit_s, shown[-1][0])
+                return StoppedLoad(process.returncode, stderr.decode(), shown[-1][0])
         raise AssertionError(f"no progress line with events half-written; last output {seen!r}")
     finally:
         if process.poll() is None:

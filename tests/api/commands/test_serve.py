@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,7 @@ def servers_down(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("servers_down")
 def test_workers_refuse_to_start_naming_every_server_that_is_down() -> None:
-    started = time.monotonic()
     result = runner.invoke(app, ["serve", "--workers", "2", "--port", "18766"])
-    assert time.monotonic() - started < 30
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output  # one error line, no example queries, no workers
