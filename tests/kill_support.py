@@ -14,6 +14,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +85,12 @@ def stop_once_events_are_written(
             shown = [(int(d), int(t)) for d, t in _EVENTS_PROGRESS.findall(seen)]
             if shown and 0 < shown[-1][0] < shown[-1][1]:
                 os.kill(process.pid, signum)
+                # keep reading the terminal, as a real one does: a full pseudo-terminal
+                # blocks the progress bars' writes, and the load would never exit
+                reader = threading.Thread(target=_drain, args=(terminal,), daemon=True)
+                reader.start()
                 _, stderr = process.communicate(timeout=120)
+                reader.join(timeout=10)
                 assert process.returncode is not None
                 return StoppedLoad(process.returncode, stderr.decode(), shown[-1][0])
         raise AssertionError(f"no progress line with events half-written; last output {seen!r}")
@@ -93,6 +99,15 @@ def stop_once_events_are_written(
             process.kill()
             process.wait(timeout=60)
         os.close(terminal)
+
+
+def _drain(terminal: int) -> None:
+    """Read ``terminal`` until the load closes it."""
+    try:
+        while os.read(terminal, 65536):
+            pass
+    except OSError:  # the load ended and closed the terminal
+        return
 
 
 def stored_counts(data_dir: Path) -> dict[str, int]:
