@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from cli_support import build_world
 from pydantic import SecretStr
+from support.cli import build_world
 
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app

@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import build_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema, nodes
 from pydantic import SecretStr
 from starlette.testclient import TestClient
+from support.cli import build_world
 
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.errors import ErrorCode

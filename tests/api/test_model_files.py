@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from cli_support import runner
+from support.cli import runner
 
 from pricegraph.api.cli import app
 from pricegraph.api.config import ApiConfig

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cli_support import build_world
 from pydantic import SecretStr
 from starlette.testclient import TestClient
+from support.cli import build_world
 
 from pricegraph.api.config import ApiConfig, ApiKey
 from pricegraph.api.server import create_app

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
-from tests_support import ONLINE_RETAIL, requires_online_retail
+from support.data import ONLINE_RETAIL, requires_online_retail
 
 from pricegraph.embeddings.config import EmbeddingConfig, VectorConfig
 from pricegraph.embeddings.edge_store import EdgeVectorStore

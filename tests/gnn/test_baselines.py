@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tests_support import ONLINE_RETAIL, requires_online_retail
+from support.data import ONLINE_RETAIL, requires_online_retail
 
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.gnn.baselines import (

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import torch
-from recs_support import FAST, SNAPSHOT, SPLIT
+from support.recs import FAST, SNAPSHOT, SPLIT
 
 from pricegraph.gnn.baselines import item_knn_scores, random_scores
 from pricegraph.gnn.compare import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recs_support import FAST, SNAPSHOT, SPLIT
+from support.recs import FAST, SNAPSHOT, SPLIT
 
 from pricegraph.gnn.lightgcn import LightGCNConfig
 from pricegraph.gnn.recs_comparison import ENCODER, HYBRID, compare_recommenders

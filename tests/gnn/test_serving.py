@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from recs_support import FAST, SNAPSHOT, SPLIT
+from support.recs import FAST, SNAPSHOT, SPLIT
 
 from pricegraph.gnn.compare import baselines, serving_window, tune_and_test
 from pricegraph.gnn.data import PURCHASED

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests_support import ONLINE_RETAIL, requires_online_retail
+from support.data import ONLINE_RETAIL, requires_online_retail
 
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders.online_retail import load_online_retail

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli as _run
-from cli_support import runner
+from support.cli import run_cli as _run
+from support.cli import runner
 
 from pricegraph.api.cli import app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli as _run
+from support.cli import run_cli as _run
 
 import pricegraph.api.commands.fit_demand  # noqa: F401  (registers the command)
 

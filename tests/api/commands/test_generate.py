@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_support import run_cli as _run
-from cli_support import runner
+from support.cli import run_cli as _run
+from support.cli import runner
 
 import pricegraph.api.commands.segments  # noqa: F401  (registers the command)
 from pricegraph.api.cli import app

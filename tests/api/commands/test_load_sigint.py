@@ -8,7 +8,7 @@ import re
 import signal
 from pathlib import Path
 
-from kill_support import start_load, stop_once_events_are_written, stored_counts
+from support.kill import start_load, stop_once_events_are_written, stored_counts
 
 from pricegraph.graph.schema import EVENT_RELS
 from pricegraph.synthetic import generate_world, write_world

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from kill_support import start_load, stop_once_events_are_written, stored_counts
+from support.kill import start_load, stop_once_events_are_written, stored_counts
 
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig

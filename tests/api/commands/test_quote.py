@@ -9,8 +9,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli as _run
-from cli_support import runner
+from support.cli import run_cli as _run
+from support.cli import runner
 
 import pricegraph.api.commands.quote  # noqa: F401  (registers the commands)
 from pricegraph.api.cli import app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import runner
+from support.cli import runner
 
 from pricegraph.api.cli import app
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from cli_support import run_cli as _run
-from cli_support import runner
+from support.cli import run_cli as _run
+from support.cli import runner
 
 from pricegraph.api.cli import app
 from pricegraph.embeddings.edge_store import EdgeVectorStore

@@ -10,9 +10,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from pricing_rl_support import TINY, tiny_market
-from quote_support import COLLECTIONS, NOW, World
 from scipy.stats import spearmanr
+from support.pricing_rl import TINY, tiny_market
+from support.quotes import COLLECTIONS, NOW, World
 
 from pricegraph.errors import DataValidationError
 from pricegraph.pricing.config import PricingConfig

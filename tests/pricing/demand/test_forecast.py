@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from pricing_support import simulate_panel
-from tests_support import ONLINE_RETAIL, requires_online_retail
+from support.data import ONLINE_RETAIL, requires_online_retail
+from support.pricing import simulate_panel
 
 from pricegraph.errors import DataValidationError
 from pricegraph.loaders.online_retail import read_online_retail, to_canonical

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pricing_support import simulate_panel
+from support.pricing import simulate_panel
 
 from pricegraph.errors import DataValidationError, ModelError, NotFoundError
 from pricegraph.graph import GraphConfig, make_graph_store

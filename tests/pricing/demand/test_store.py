@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from quote_support import World
+from support.quotes import World
 
 from pricegraph.errors import DataValidationError
 from pricegraph.graph import GraphConfig, make_graph_store
@@ -44,7 +44,7 @@ def test_an_empty_graph_gets_a_clear_error(tmp_path) -> None:
 
 
 def test_market_from_the_store_prices_the_graphs_own_products(world: World, tmp_path) -> None:
-    from pricing_rl_support import TINY
+    from support.pricing_rl import TINY
 
     from pricegraph.pricing.market.from_store import market_from_store
     from pricegraph.pricing.policies.training import train_pricing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from pricing_support import simulate_panel
+from support.pricing import simulate_panel
 
 from pricegraph.errors import DataValidationError
 from pricegraph.pricing.demand.fit import fit_demand

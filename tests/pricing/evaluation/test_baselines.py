@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pricing_support import three_product_market
+from support.pricing import three_product_market
 
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.evaluation.baselines import (

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pricing_support import one_product_market
 from scipy.optimize import brentq
+from support.pricing import one_product_market
 
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.evaluation.baselines import CostPlusPolicy, StaticListPolicy

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from pricing_rl_support import TINY, tiny_env, tiny_market
+from support.pricing_rl import TINY, tiny_env, tiny_market
 
 from pricegraph.pricing.evaluation.baselines import StaticListPolicy
 from pricegraph.pricing.evaluation.deployed import GuardedPolicy, deployed_bounds

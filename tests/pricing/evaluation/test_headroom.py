@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from pricing_rl_support import tiny_market
+from support.pricing_rl import tiny_market
 
 from pricegraph.pricing.evaluation.headroom import Headroom, band_bounds, personalisation_headroom
 from pricegraph.pricing.market.simulator import PriceBounds, SimulatorConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pricing_support import one_product_market, three_product_market
+from support.pricing import one_product_market, three_product_market
 
 from pricegraph.pricing.evaluation.baselines import (
     CompetitorMatchPolicy,

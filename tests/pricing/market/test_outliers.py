@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pricing_support import simulate_panel
+from support.pricing import simulate_panel
 
 from pricegraph.graph import GraphConfig, GraphStore, make_graph_store
 from pricegraph.loaders import FileMapping, load_files, read_mapping

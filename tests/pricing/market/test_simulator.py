@@ -8,7 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from pricing_support import three_product_market
+from support.pricing import three_product_market
 
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.market.model import MarketModel

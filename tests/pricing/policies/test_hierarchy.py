@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pricing_rl_support import TINY, tiny_env, tiny_market
+from support.pricing_rl import TINY, tiny_env, tiny_market
 
 from pricegraph.pricing.market.actions import ZoneActionWrapper
 from pricegraph.pricing.market.simulator import MarketState

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from pricing_rl_support import tiny_env, tiny_market
+from support.pricing_rl import tiny_env, tiny_market
 
 from pricegraph.pricing.market.actions import ZONE_LEVELS, zone_multipliers
 from pricegraph.pricing.policies.macro import MacroConfig, MacroPolicy, macro_features, train_macro

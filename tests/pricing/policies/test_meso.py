@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pricing_rl_support import tiny_env, tiny_market
+from support.pricing_rl import tiny_env, tiny_market
 
 from pricegraph.pricing.policies.meso import MesoConfig, MesoPlanner, explore, fit_market
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from pricing_rl_support import tiny_env, tiny_market  # noqa: F401  (sets torch threads)
+from support.pricing_rl import tiny_env, tiny_market  # noqa: F401  (sets torch threads)
 
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.policies.micro import (

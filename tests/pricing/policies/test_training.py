@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
-from pricing_rl_support import TINY, tiny_market
+from support.pricing_rl import TINY, tiny_market
 
 from pricegraph.pricing.policies.training import train_pricing
 
@@ -86,7 +86,7 @@ class _Constant:
 
 
 def test_micro_gate_needs_a_gain_beyond_noise(tmp_path) -> None:
-    from pricing_rl_support import tiny_env
+    from support.pricing_rl import tiny_env
 
     from pricegraph.pricing.policies.personal import choose_micro_scale
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from quote_support import World, build_world, make_service
+from support.quotes import World, build_world, make_service
 
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.policy import LevelDecision, QuoteState

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from quote_support import (
+from support.quotes import (
     COLLECTIONS,
     SPECS,
     DeepDiscountPolicy,

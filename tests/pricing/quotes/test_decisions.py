@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from pricing_rl_support import TINY, tiny_market
-from quote_support import COLLECTIONS, NOW, World
+from support.pricing_rl import TINY, tiny_market
+from support.quotes import COLLECTIONS, NOW, World
 
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrails.apply import PriceContext, apply_guardrails

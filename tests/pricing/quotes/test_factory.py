@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from quote_support import COLLECTIONS, NOW, DeepDiscountPolicy, World
+from support.quotes import COLLECTIONS, NOW, DeepDiscountPolicy, World
 
 from pricegraph.embeddings.pipeline import collection_specs
 from pricegraph.errors import ConfigError

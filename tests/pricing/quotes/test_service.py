@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from quote_support import (
+from support.quotes import (
     NOW,
     DeepDiscountPolicy,
     World,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from quote_support import COLLECTIONS, NOW, World, build_world
+from support.quotes import COLLECTIONS, NOW, World, build_world
 
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.config import PricingConfig

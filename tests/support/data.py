@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail.csv.gz"
 
 requires_online_retail = pytest.mark.skipif(

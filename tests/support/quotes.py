@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pricing_support import simulate_panel
 
 from pricegraph.embeddings.edge_store import EdgeVectorStore
 from pricegraph.embeddings.pipeline import collection_specs
@@ -24,6 +23,7 @@ from pricegraph.pricing.quotes.service import QuoteService
 from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig
+from support.pricing import simulate_panel
 
 NOW = datetime(2025, 4, 28, 12, tzinfo=UTC)
 SPECS = collection_specs("t_", 384, 8)

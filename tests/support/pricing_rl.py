@@ -1,4 +1,4 @@
-"""A tiny hand-made market for the RL pricing tests (shared by tests/pricing/test_*)."""
+"""A tiny hand-made market for the RL pricing tests (shared by the tests under tests/pricing/)."""
 
 from __future__ import annotations
 
