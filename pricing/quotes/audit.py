@@ -80,7 +80,7 @@ class AuditRecord:
     customer_id: str
     product_id: str
     inputs: dict[str, Any]
-    """The quote inputs (see :func:`~.state.input_to_dict`) plus
+    """The quote inputs (see :func:`~.inputs.input_to_dict`) plus
     ``guardrails`` (the config) and ``approval`` (the queue state at quote time)."""
     model_versions: dict[str, str]
     """``policy``, ``encoder``, ``demand``."""
