@@ -10,7 +10,8 @@ rest of the system writes:
 * ``text``: the customer's ``text`` vector (``pricegraph embed``: the recency-weighted
   mean of the texts of the products they interacted with, plus their profile text);
 * ``rfm``: ``log1p`` of recency (days), frequency (orders) and net spend, as
-  ``pricegraph segments`` computes them (:func:`~pricegraph.gnn.segments.behaviour_features`);
+  ``pricegraph segments`` computes them
+  (:func:`~pricegraph.segments.clustering.behaviour_features`);
 * ``segment``: a one-hot of the customer's graph segment (``IN_SEGMENT``).
 
 And the exposure table of :mod:`~.sensitivity` from the graph: ``VIEWED``
