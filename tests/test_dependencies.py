@@ -35,7 +35,11 @@ def _declared(*extras: str) -> set[str]:
 def _imported(folders: list[Path]) -> dict[str, Path]:
     """Top-level third-party module -> one file importing it (at any depth)."""
     found: dict[str, Path] = {}
-    local = LOCAL | {p.stem for folder in folders for p in folder.glob("*.py")}  # pythonpath
+    local = LOCAL | {  # the modules and packages on the pythonpath (e.g. tests/support)
+        p.parent.name if p.name == "__init__.py" else p.stem
+        for folder in folders
+        for p in [*folder.glob("*.py"), *folder.glob("*/__init__.py")]
+    }
     for folder in folders:
         for path in folder.rglob("*.py"):
             if ".venv" in path.parts:
