@@ -33,28 +33,39 @@ def toy_world(seed: int = 0) -> GraphSnapshot:
             rows.append((customer, first + int(rng.integers(0, 12)), int(rng.integers(0, 200))))
         if rng.random() < 0.5:
             rows.append((customer, 23, int(rng.integers(160, 200))))
-    edge_index = torch.tensor([[c for c, _, _ in rows], [p for _, p, _ in rows]])
-    time_s = torch.tensor([d * DAY_S for _, _, d in rows])
-    data = HeteroData()
-    data["customer"].num_nodes, data["product"].num_nodes = 120, 24
-    data["customer"].is_anonymous = torch.zeros(120, dtype=torch.bool)
     x = torch.from_numpy(rng.normal(size=(24, 8)).astype(np.float32)) * 0.1
     x[:12, 0] += 1.0
     x[12:, 1] += 1.0
-    data["product"].x, data["product"].has_text = x, torch.ones(24, dtype=torch.bool)
-    data["customer", "purchased", "product"].edge_index = edge_index
-    data["customer", "purchased", "product"].time = time_s
-    data["product", "rev_purchased", "customer"].edge_index = edge_index.flip(0)
-    data["product", "rev_purchased", "customer"].time = time_s
+    return purchase_snapshot(rows, 120, x, f"world{seed}")
+
+
+def purchase_snapshot(
+    rows: list[tuple[int, int, int]], num_customers: int, x: torch.Tensor, name: str
+) -> GraphSnapshot:
+    """A snapshot of ``(customer, product, day)`` purchases: ``x`` the products' text
+    vectors (every product has text), ids ``c0..``/``p0..`` zero-padded to one width."""
+    edge_index = torch.tensor([[c for c, _, _ in rows], [p for _, p, _ in rows]])
+    time_s = torch.tensor([d * DAY_S for _, _, d in rows])
+    num_products = x.shape[0]
+    data = HeteroData()
+    data["customer"].num_nodes, data["product"].num_nodes = num_customers, num_products
+    data["customer"].is_anonymous = torch.zeros(num_customers, dtype=torch.bool)
+    data["product"].x, data["product"].has_text = x, torch.ones(num_products, dtype=torch.bool)
+    for source, rel, target, index in (
+        ("customer", "purchased", "product", edge_index),
+        ("product", "rev_purchased", "customer", edge_index.flip(0)),
+    ):
+        data[source, rel, target].edge_index = index
+        data[source, rel, target].time = time_s
     ids = {
-        "customer": np.array([f"c{i:03d}" for i in range(120)], dtype=object),
-        "product": np.array([f"p{i:02d}" for i in range(24)], dtype=object),
+        kind: np.array([f"{kind[0]}{i:0{len(str(n - 1))}d}" for i in range(n)], dtype=object)
+        for kind, n in (("customer", num_customers), ("product", num_products))
     }
-    return GraphSnapshot(data, ids, f"world{seed}")
+    return GraphSnapshot(data, ids, name)
 
 
 SNAPSHOT = toy_world()
 SPLIT = temporal_split(SNAPSHOT, test_days=28, val_days=28)
 
 
-__all__ = ["DAY_S", "FAST", "SNAPSHOT", "SPLIT", "toy_world"]
+__all__ = ["DAY_S", "FAST", "SNAPSHOT", "SPLIT", "purchase_snapshot", "toy_world"]
