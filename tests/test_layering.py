@@ -157,11 +157,9 @@ def _import_graph() -> dict[str, set[str]]:
     """Module -> the project modules it imports (package ``__init__`` files left out: their
     lazy exports name every module below them)."""
     graph: dict[str, set[str]] = {}
-    for path in sorted(ROOT.rglob("*.py")):
-        top = path.relative_to(ROOT).parts[0]
-        if top in {"tests", "bench", "examples", "scripts", ".venv"} or path.name == "__init__.py":
-            continue
-        if top.endswith(".egg-info") or top.startswith("."):
+    paths = [*(ROOT / f"{name}.py" for name in LEAVES), *(p for k in ALLOWED for p in _sources(k))]
+    for path in paths:
+        if path.name == "__init__.py":
             continue
         name = ".".join(_module_parts(path)[0])
         graph[name] = {m for m in imported_modules(path) if m != name}
