@@ -85,7 +85,7 @@ class AuditRecord:
     model_versions: dict[str, str]
     """``policy``, ``encoder``, ``demand``."""
     output: dict[str, Any]
-    """The quote as :meth:`~.service.Quote.output` gives it."""
+    """The quote as :meth:`~.result.Quote.output` gives it."""
 
 
 @dataclass(frozen=True)
