@@ -57,6 +57,10 @@ SMALL_WRITE_ROWS = 256
 """Upserts of at most this many rows use primary-key look-ups and parameterised
 ``CREATE`` / ``MATCH ... SET`` statements; larger ones bulk-load with ``COPY``."""
 
+CLEAR_BATCH = 100_000
+"""Elements :meth:`EmbeddedGraph.clear` deletes per statement (one transaction): what
+a Ctrl-C can roll back, and a bound on one transaction's memory."""
+
 
 def _writes(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run ``method`` holding the store's write lock, on the write connection."""
@@ -358,12 +362,36 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
 
     @_writes
     def clear(self) -> None:
-        """Delete every node and edge; the tables stay."""
-        for label in NODES:
-            self._execute(f"MATCH (n:{label}) DETACH DELETE n")
+        """Delete every node and edge; the tables stay.
+
+        Edges go first, each event with its id in the event-id table, then the event
+        ids left without an event, then nodes: at most :data:`CLEAR_BATCH` elements per
+        statement, each statement its own transaction. LadybugDB stops a statement on
+        an interrupt (Ctrl-C) and rolls it back, so a stopped clear has deleted whole
+        batches only, every stored event still has its id, and running it again
+        finishes it.
+        """
+        from ._neo4j_cypher import clear_label, clear_relationships, drain
+
+        statements: list[str] = []
         for rel in RELS.values():
-            if rel.is_event:
-                self._execute(f"MATCH (k:{cypher.event_key_table(rel)}) DELETE k")
+            if not rel.is_event:
+                statements.append(clear_relationships(rel))
+                continue
+            keys = cypher.event_key_table(rel)
+            statements += [
+                f"MATCH (:{rel.source})-[r:{rel.type}]->(:{rel.target}) WITH r LIMIT $limit "
+                f"OPTIONAL MATCH (k:{keys} {{id: r.event_id}}) DELETE r, k "
+                "RETURN count(*) AS deleted",
+                f"MATCH (k:{keys}) WITH k LIMIT $limit DELETE k RETURN count(*) AS deleted",
+            ]
+        statements += [clear_label(label) for label in NODES]
+        for statement in statements:
+
+            def delete_batch(limit: int, statement: str = statement) -> int:
+                return int(self._run(statement, {"limit": limit}).iloc[0, 0])
+
+            drain(delete_batch, CLEAR_BATCH)
 
     # -- reads --------------------------------------------------------------------
 
