@@ -21,8 +21,9 @@ excluded. Printed per origin: each method's test mean with its 95 % bootstrap
 interval over test customers, validation recall, the chosen setting and the
 seconds of the refit; the validation winner and the paired verdicts. Then, per
 data set, the mean over its origins with a stratified bootstrap interval
-(customers resampled within each origin), and the encoder and the hybrid against
-the best baseline (by mean validation recall): the ratio of the means and the
+(customers resampled within each origin), and each of the project's models (the
+encoder, the encoder + EASE^R blend, the re-ranker without and with the encoder)
+against the best baseline (by mean validation recall): the ratio of the means and the
 interval of the difference. Each origin's per-customer results are pickled to
 ``--out`` (``<data>-origin<i>.pkl``), so origins can run in parallel processes
 (``--origin-index``) and be summarized together (``--merge-only``); the summary
@@ -53,7 +54,7 @@ from pricegraph.gnn import export_hetero
 from pricegraph.gnn.bootstrap import bootstrap_strata
 from pricegraph.gnn.compare import CompareConfig, MethodRun, validation_winner
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
-from pricegraph.gnn.recs_comparison import ENCODER, HYBRID, NEURAL, Comparison, compare_recommenders
+from pricegraph.gnn.recs_comparison import NEURAL, OURS, Comparison, compare_recommenders
 from pricegraph.gnn.split import SECONDS_PER_DAY, temporal_split
 from pricegraph.gnn.train import EncoderConfig
 from pricegraph.gnn.verdict import comparison_table
@@ -154,7 +155,7 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
         )
     baselines = [m for m in methods if m not in NEURAL]
     best = max(baselines, key=lambda m: summary[m]["val_recall"])
-    for ours in (ENCODER, HYBRID):
+    for ours in OURS:
         parts = []
         for metric in ("recall", "ndcg"):
             firsts = [getattr(c.run(ours).test, metric) for c in comparisons]
@@ -177,7 +178,7 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
 
 def _stripped(comparison: Comparison) -> list[MethodRun]:
     """The runs without their score functions (picklable, small)."""
-    return [replace(run, val_scores=None, test_scores=None) for run in comparison.runs]
+    return [replace(run, val_scores=None, test_scores=None, serve=None) for run in comparison.runs]
 
 
 def _reloaded(runs: list[MethodRun], config: CompareConfig) -> Comparison:

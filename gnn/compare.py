@@ -20,7 +20,7 @@ test window never chooses anything.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,14 @@ class CompareConfig:
     """Neighbours per customer of the recent-neighbour baseline."""
     hybrid_weights: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
     """Weights of the encoder in the encoder + EASE^R hybrid tried on validation."""
+    rerank_sources: tuple[str, ...] = (
+        "ease",
+        "recent_neighbors",
+        "popularity_7d",
+        "item_knn",
+        "als",
+    )
+    """Baselines whose candidates and scores the re-rankers read (:mod:`pricegraph.gnn.rerank`)."""
     num_resamples: int = 1000
     """Bootstrap resamples of the test customers."""
     level: float = 0.95
@@ -95,6 +103,9 @@ class MethodRun:
         test_scores: The test-fitted scores; not saved.
         cold: Test metrics on cold-start products only (:func:`cold_start_ranking`),
             ``None`` until computed or when no test customer bought one.
+        serve: For stacked runs (:func:`~pricegraph.gnn.learned_runs.rerank_run`):
+            given its sources fitted on every purchase (by name), the scores that
+            serve; not saved.
     """
 
     name: str
@@ -107,6 +118,7 @@ class MethodRun:
     val_scores: ScoreFn | None = field(default=None, repr=False)
     test_scores: ScoreFn | None = field(default=None, repr=False)
     cold: CustomerMetrics | None = None
+    serve: Callable[[Mapping[str, ScoreFn]], ScoreFn] | None = field(default=None, repr=False)
 
 
 def _better(first: RankingResult, second: RankingResult | None) -> bool:

@@ -1,23 +1,30 @@
-"""LightGCN and the encoder under the protocol of :mod:`pricegraph.gnn.compare`.
+"""LightGCN, the encoder and the re-ranker under the protocol of :mod:`pricegraph.gnn.compare`.
 
 A learned model picks its number of epochs (and, for the encoder, any setting of
 a grid) by early stopping on the validation window, trained on the purchases
 before it; the chosen setting is refitted up to the test window for exactly that
 many epochs and ranks the test window once.
+
+The re-ranker (:mod:`pricegraph.gnn.rerank`) learns from a *labelled* window:
+the one just before validation for its validation score (its sources refitted
+before that window), the validation window itself for the test (sources fitted
+before validation), and the test window for serving (sources fitted on every
+purchase). Each step only reads purchases before the window it ranks.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from pricegraph.gnn.compare import MethodRun
 from pricegraph.gnn.data import GraphSnapshot
 from pricegraph.gnn.lightgcn import LightGCNConfig, TrainResult, train_lightgcn
-from pricegraph.gnn.metrics import evaluate_ranking, rank_customers
-from pricegraph.gnn.split import Split
+from pricegraph.gnn.metrics import ScoreFn, evaluate_ranking, rank_customers
+from pricegraph.gnn.rerank import RerankConfig, fit_reranker, rerank_inputs, reranked_scores
+from pricegraph.gnn.split import EvalWindow, Split, window_before
 from pricegraph.gnn.train import EncoderConfig, EncoderResult, train_encoder
 
 OnEpoch = Callable[[str, dict[str, float]], None]
@@ -122,4 +129,95 @@ def encoder_run(
     return run, tuned
 
 
-__all__ = ["OnEpoch", "encoder_run", "lightgcn_run"]
+def encoder_refit(
+    snapshot: GraphSnapshot, config: EncoderConfig, run: MethodRun
+) -> Callable[[EvalWindow], ScoreFn]:
+    """Refit the encoder's chosen setting (``run.params``) before any window."""
+    params = {key: value for key, value in run.params.items() if key != "epochs"}
+
+    def refit(window: EvalWindow) -> ScoreFn:
+        result = train_encoder(
+            snapshot,
+            replace(config, **params),
+            cutoff_s=window.start_s,
+            epochs=int(run.params["epochs"]),
+        )
+        return result.scores()
+
+    return refit
+
+
+def rerank_run(
+    name: str,
+    snapshot: GraphSnapshot,
+    split: Split,
+    sources: Sequence[MethodRun],
+    refit: Mapping[str, Callable[[EvalWindow], ScoreFn]],
+    config: RerankConfig,
+    *,
+    k: int = 20,
+) -> MethodRun:
+    """The re-ranker over tuned ``sources``, validated and tested once.
+
+    Args:
+        name: Row name.
+        snapshot: The exported graph.
+        split: Its temporal split.
+        sources: Tuned runs (with their score functions) whose candidates and
+            scores the re-ranker reads, in feature order.
+        refit: Source name -> fits that source's chosen setting on the history of a
+            window (used for the labelled window before validation).
+        config: Re-ranker settings.
+        k: Cut-off. (default: ``20``)
+
+    Returns:
+        The run; ``params``: each source's setting and the candidates per source;
+        ``serve`` ranks with sources fitted on every purchase, learning from the
+        test window.
+    """
+    if not sources:
+        raise ValueError(f"{name}: expected at least one source run")
+    names = [run.name for run in sources]
+
+    def stacked(
+        labelled: EvalWindow, before: dict[str, ScoreFn], after: dict[str, ScoreFn], cutoff_s: int
+    ) -> ScoreFn:
+        inputs = rerank_inputs(snapshot, labelled.start_s, before, config)
+        model = fit_reranker(inputs, labelled, config)
+        if model is None:  # nothing bought among the candidates: the first source ranks
+            return next(iter(after.values()))
+        return reranked_scores(model, rerank_inputs(snapshot, cutoff_s, after, config), config)
+
+    started = time.perf_counter()
+    earlier = window_before(snapshot, split.val)
+    fitted_earlier = {source: refit[source](earlier) for source in names}
+    val_sources = {run.name: _scores(run.val_scores, run.name) for run in sources}
+    val_scores = stacked(earlier, fitted_earlier, val_sources, split.val.start_s)
+    val = evaluate_ranking(val_scores, split.val, k=k)
+    tune_s = time.perf_counter() - started
+    started = time.perf_counter()
+    test_sources = {run.name: _scores(run.test_scores, run.name) for run in sources}
+    test_scores = stacked(split.val, val_sources, test_sources, split.test.start_s)
+    fit_s = time.perf_counter() - started + sum(run.fit_s for run in sources)
+    test = rank_customers(test_scores, split.test, k=k)
+
+    def serve(everything: Mapping[str, ScoreFn]) -> ScoreFn:
+        ordered = {source: everything[source] for source in names}
+        cutoff_s = int(snapshot.edge_time().max()) + 1
+        return stacked(split.test, test_sources, ordered, cutoff_s)
+
+    params = {"sources": {run.name: dict(run.params) for run in sources}}
+    params["candidates"] = config.candidates
+    note = f"gradient-boosted re-ranker over {', '.join(names)}"
+    run = MethodRun(name, params, val, test, fit_s, tune_s, note, val_scores, test_scores)
+    run.serve = serve
+    return run
+
+
+def _scores(scores: ScoreFn | None, name: str) -> ScoreFn:
+    if scores is None:
+        raise ValueError(f"rerank_run: source {name!r} has no score functions")
+    return scores
+
+
+__all__ = ["OnEpoch", "encoder_refit", "encoder_run", "lightgcn_run", "rerank_run"]

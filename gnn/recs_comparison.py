@@ -18,21 +18,36 @@ from pricegraph.gnn.compare import (
     CompareConfig,
     MethodRun,
     baseline_runs,
+    baselines,
     cold_start_ranking,
     hybrid_run,
     validation_winner,
 )
 from pricegraph.gnn.data import GraphSnapshot
-from pricegraph.gnn.learned_runs import OnEpoch, encoder_run, lightgcn_run
+from pricegraph.gnn.learned_runs import (
+    OnEpoch,
+    encoder_refit,
+    encoder_run,
+    lightgcn_run,
+    rerank_run,
+)
 from pricegraph.gnn.lightgcn import LightGCNConfig
-from pricegraph.gnn.split import Split
+from pricegraph.gnn.metrics import ScoreFn
+from pricegraph.gnn.rerank import RerankConfig
+from pricegraph.gnn.split import EvalWindow, Split
 from pricegraph.gnn.train import EncoderConfig
 from pricegraph.gnn.verdict import Verdict, comparison_table, verdict
 
 ENCODER = "encoder"
 HYBRID = "encoder+ease"
-NEURAL = ("lightgcn", ENCODER, HYBRID)
+RERANK = "rerank"
+"""The re-ranker over the baselines alone (what the encoder adds is the difference)."""
+ENCODER_RERANK = "encoder+rerank"
+"""The re-ranker over the baselines and the encoder."""
+NEURAL = ("lightgcn", ENCODER, HYBRID, RERANK, ENCODER_RERANK)
 """Learned rows; every other row is a baseline."""
+OURS = (ENCODER, HYBRID, RERANK, ENCODER_RERANK)
+"""The project's own models, each compared with the best baseline."""
 
 
 @dataclass
@@ -87,6 +102,7 @@ def compare_recommenders(
     lightgcn: LightGCNConfig | None = None,
     encoder: EncoderConfig | None = None,
     encoder_grid: Sequence[dict[str, Any]] = ({},),
+    rerank: RerankConfig | None = None,
     on_epoch: OnEpoch | None = None,
     on_method: Callable[[str], None] | None = None,
 ) -> Comparison:
@@ -100,6 +116,7 @@ def compare_recommenders(
         encoder: Encoder settings; ``None`` = ``EncoderConfig()``.
         encoder_grid: Encoder settings tried on validation (see
             :func:`~pricegraph.gnn.learned_runs.encoder_run`).
+        rerank: Re-ranker settings. (default: ``RerankConfig()``)
         on_epoch: Encoder progress.
         on_method: Called with each method's name before it runs.
     """
@@ -126,6 +143,9 @@ def compare_recommenders(
     hybrid = hybrid_run(HYBRID, encoder_result, ease, split, compare.hybrid_weights, k=k)
     hybrid.params |= {"ease_l2": ease.params["l2"], "epochs": encoder_result.params["epochs"]}
     runs.append(hybrid)
+    runs += _rerank_runs(
+        snapshot, split, runs, compare, rerank or RerankConfig(), encoder, starting
+    )
     for run in runs:
         if run.test_scores is not None:
             run.cold = cold_start_ranking(run.test_scores, split.test, snapshot.num_products, k=k)
@@ -145,4 +165,51 @@ def compare_recommenders(
     )
 
 
-__all__ = ["ENCODER", "HYBRID", "NEURAL", "Comparison", "compare_recommenders"]
+def _rerank_runs(
+    snapshot: GraphSnapshot,
+    split: Split,
+    runs: list[MethodRun],
+    compare: CompareConfig,
+    config: RerankConfig,
+    encoder: EncoderConfig | None,
+    starting: Callable[[str], None],
+) -> list[MethodRun]:
+    """``rerank`` and ``encoder+rerank``; the sources' refits before validation are shared."""
+    by_name = {run.name: run for run in runs}
+    sources = [by_name[name] for name in compare.rerank_sources if name in by_name]
+    builders = baselines(snapshot, compare)
+    fitted: dict[tuple[str, int], ScoreFn] = {}
+
+    def refit_of(run: MethodRun) -> Callable[[EvalWindow], ScoreFn]:
+        if run.name == ENCODER:
+            fit = encoder_refit(snapshot, encoder or EncoderConfig(), run)
+        else:
+            build = builders[run.name].build
+            fit = lambda window: build(snapshot, window, dict(run.params))  # noqa: E731
+
+        def refit(window: EvalWindow) -> ScoreFn:
+            key = (run.name, window.start_s)
+            if key not in fitted:
+                fitted[key] = fit(window)
+            return fitted[key]
+
+        return refit
+
+    refits = {run.name: refit_of(run) for run in [*sources, by_name[ENCODER]]}
+    out = []
+    for name, chosen in ((RERANK, sources), (ENCODER_RERANK, [*sources, by_name[ENCODER]])):
+        starting(name)
+        out.append(rerank_run(name, snapshot, split, chosen, refits, config, k=compare.k))
+    return out
+
+
+__all__ = [
+    "ENCODER",
+    "ENCODER_RERANK",
+    "HYBRID",
+    "NEURAL",
+    "OURS",
+    "RERANK",
+    "Comparison",
+    "compare_recommenders",
+]

@@ -39,13 +39,23 @@ def winner_scores(
     Args:
         snapshot: The exported graph.
         winner: The validation winner's run (its ``name`` and ``params``).
-        encoder: The encoder trained on everything (used by ``encoder`` and the hybrid).
+        encoder: The encoder trained on everything (used by ``encoder``, the blend
+            and ``encoder+rerank``).
         compare: The settings the baselines were compared with.
         lightgcn: The LightGCN settings.
     """
     if winner.name == ENCODER:
         return encoder.scores()
     window = serving_window(snapshot)
+    if winner.serve is not None:  # a re-ranker: its sources refitted on every purchase
+        builders = baselines(snapshot, compare)
+        sources = {
+            name: encoder.scores()
+            if name == ENCODER
+            else builders[name].build(snapshot, window, dict(params))
+            for name, params in winner.params["sources"].items()
+        }
+        return winner.serve(sources)
     if winner.name == HYBRID:
         ease = baselines(snapshot, compare)["ease"].build(
             snapshot, window, {"l2": winner.params["ease_l2"]}

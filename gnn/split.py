@@ -206,6 +206,26 @@ def temporal_split(
     )
 
 
+def window_before(snapshot: GraphSnapshot, window: EvalWindow) -> EvalWindow:
+    """The window of the same length just before ``window``, with its own history.
+
+    What a stacked model learns from before it is evaluated on ``window``
+    (:mod:`pricegraph.gnn.rerank`): its customers, new products and history are
+    built exactly like those of :func:`temporal_split`.
+
+    Raises:
+        ValueError: No purchase happened before that earlier window.
+    """
+    edge_index, time_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
+    start_s = window.start_s - (window.end_s - window.start_s)
+    if not bool((time_s < start_s).any()):
+        raise ValueError(
+            f"window_before: no purchase before {start_s} epoch s, the start of the window "
+            f"before the one starting at {window.start_s}"
+        )
+    return _window(edge_index, time_s, start_s, window.start_s, snapshot.num_customers)
+
+
 def message_passing_data(snapshot: GraphSnapshot, before_s: int) -> HeteroData:
     """A copy of ``snapshot.data`` whose event edges all happened before ``before_s``.
 
@@ -232,4 +252,5 @@ __all__ = [
     "Split",
     "message_passing_data",
     "temporal_split",
+    "window_before",
 ]

@@ -5,7 +5,14 @@ from __future__ import annotations
 from support.recs import FAST, SNAPSHOT, SPLIT
 
 from pricegraph.gnn.lightgcn import LightGCNConfig
-from pricegraph.gnn.recs_comparison import ENCODER, HYBRID, compare_recommenders
+from pricegraph.gnn.recs_comparison import (
+    ENCODER,
+    ENCODER_RERANK,
+    HYBRID,
+    NEURAL,
+    RERANK,
+    compare_recommenders,
+)
 from pricegraph.gnn.train import EncoderConfig
 
 TINY_ENCODER = EncoderConfig(
@@ -24,7 +31,8 @@ def test_the_winner_is_chosen_on_validation_and_compared_with_every_method() -> 
         on_method=started.append,
     )
     names = list(comparison.table.index)
-    assert names[-3:] == ["lightgcn", ENCODER, HYBRID] and started == names
+    assert names[-5:] == ["lightgcn", ENCODER, HYBRID, RERANK, ENCODER_RERANK]
+    assert started == names
     winner = comparison.run(comparison.winner)
     assert all(
         (winner.val.recall, winner.val.ndcg) >= (run.val.recall, run.val.ndcg)
@@ -34,11 +42,19 @@ def test_the_winner_is_chosen_on_validation_and_compared_with_every_method() -> 
     assert hybrid.params["weight"] in FAST.hybrid_weights
     assert hybrid.params["ease_l2"] == comparison.run("ease").params["l2"]
     assert 1 <= comparison.encoder_epochs <= 2
+    # The re-rankers read the tuned baselines (and the encoder) with their chosen settings.
+    rerank, both = comparison.run(RERANK), comparison.run(ENCODER_RERANK)
+    assert list(rerank.params["sources"]) == list(FAST.rerank_sources)
+    assert list(both.params["sources"]) == [*FAST.rerank_sources, ENCODER]
+    assert both.params["sources"]["ease"] == comparison.run("ease").params
+    assert both.params["sources"][ENCODER] == comparison.run(ENCODER).params
+    assert rerank.serve is not None and both.serve is not None
+    assert rerank.test.recall.size == comparison.run("ease").test.recall.size
     lines = comparison.summary_lines()
     assert lines[0].startswith(f"validation winner: {comparison.winner} (")
     # The winner against each of the others, plus the encoder against the best baseline.
     others = len(names) - 1 + (comparison.winner != ENCODER)
     assert len(comparison.verdicts) == others == len(lines) - 1
     best = comparison.best_baseline().name
-    assert best not in ("lightgcn", ENCODER, HYBRID)
+    assert best not in NEURAL
     assert set(comparison.curves) == {"tuning", "lightgcn"}

@@ -11,6 +11,7 @@ from pricegraph.gnn.compare import baselines, serving_window, tune_and_test
 from pricegraph.gnn.data import PURCHASED
 from pricegraph.gnn.lightgcn import LightGCNConfig
 from pricegraph.gnn.metrics import RankingResult
+from pricegraph.gnn.recs_comparison import ENCODER_RERANK, compare_recommenders
 from pricegraph.gnn.serving import ranked_lists, serving_record, winner_first_scores
 from pricegraph.gnn.split import CustomerItems
 from pricegraph.gnn.train import EncoderConfig, train_encoder
@@ -68,3 +69,39 @@ def test_the_serving_record_refits_a_winning_baseline_on_every_purchase() -> Non
         lightgcn=LightGCNConfig(),
     )
     assert set(encoder_record) == {"method", "params", "val_recall", "val_ndcg"}
+
+
+def test_a_winning_reranker_serves_with_its_sources_refitted_on_every_purchase() -> None:
+    comparison = compare_recommenders(
+        SNAPSHOT,
+        SPLIT,
+        compare=FAST,
+        lightgcn=LightGCNConfig(embedding_dim=8, max_epochs=1),
+        encoder=TINY_ENCODER,
+    )
+    run = comparison.run(ENCODER_RERANK)
+    last_s = int(SNAPSHOT.edge_time(PURCHASED).max()) + 1
+    encoder = train_encoder(SNAPSHOT, TINY_ENCODER, cutoff_s=last_s, epochs=1)
+    record = serving_record(
+        SNAPSHOT, run, encoder, compare=FAST, lightgcn=LightGCNConfig(), num_ranked=5
+    )
+    assert record["method"] == ENCODER_RERANK
+    assert list(record["params"]["sources"]) == [*FAST.rerank_sources, "encoder"]
+    top = record["top_products"]
+    assert top.shape == (120, 5)
+    history = CustomerItems.from_edge_index(SNAPSHOT.edge_index(PURCHASED), 120)
+    for customer in range(120):
+        bought = set(history.pairs(torch.tensor([customer]))[1].tolist())
+        assert not bought & set(top[customer].tolist())
+    # The lists are the re-ranker over its sources fitted on every purchase.
+    window = serving_window(SNAPSHOT)
+    builders = baselines(SNAPSHOT, FAST)
+    sources = {
+        name: encoder.scores() if name == "encoder" else builders[name].build(SNAPSHOT, window, p)
+        for name, p in run.params["sources"].items()
+    }
+    assert run.serve is not None
+    expected = run.serve(sources)(torch.tensor([7]))[0]
+    bought = set(history.pairs(torch.tensor([7]))[1].tolist())
+    ranked = [p for p in torch.argsort(expected, descending=True).tolist() if p not in bought]
+    assert top[7].tolist() == ranked[:5]

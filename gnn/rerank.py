@@ -1,0 +1,327 @@
+"""Stacked re-ranking: gradient-boosted trees over the candidates of several recommenders.
+
+Each *source* (a fitted score function: EASE^R, recent neighbours, 7-day
+popularity, ..., the encoder) proposes its ``candidates`` best products per
+customer, bought products excluded. Every candidate gets the same features
+(:func:`candidate_features`):
+
+* per source, the row-wise z-score of its score and the log of its rank
+  (ranks past ``4 * candidates`` are cut there);
+* what the graph knows beyond co-purchases: the cosine between the product's
+  text vector and the customer's recency-weighted text profile (the mean text
+  vector of their purchases, half-life ``profile_half_life_days``), and time: the
+  product's purchases in the last 7 and 28 days and in all, days since its first
+  and its last purchase (new products are young), the customer's distinct
+  products, days since their last purchase and purchases in the last 28 days.
+
+Everything is computed from purchases strictly before the window's cut-off
+(:func:`rerank_inputs`). A ``HistGradientBoostingClassifier`` (scikit-learn)
+learns from one labelled window which candidates were bought
+(:func:`fit_reranker`); :func:`reranked_scores` ranks a later window with the
+same feature function, so training, evaluation and serving read the same
+features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.ensemble import HistGradientBoostingClassifier
+from torch import Tensor
+
+from pricegraph.gnn.data import PURCHASED, GraphSnapshot
+from pricegraph.gnn.metrics import ScoreFn
+from pricegraph.gnn.split import CustomerItems, EvalWindow
+
+SECONDS_PER_DAY = 86_400.0
+NEVER_DAYS = 999.0
+"""Age given to a product or customer without a purchase before the cut-off."""
+CONTEXT_FEATURES = (
+    "text_profile_cosine",
+    "product_log_purchases",
+    "product_log_purchases_7d",
+    "product_log_purchases_28d",
+    "product_days_since_first",
+    "product_days_since_last",
+    "customer_log_products",
+    "customer_days_since_last",
+    "customer_log_purchases_28d",
+)
+"""Features of every candidate after the per-source ones, in column order."""
+
+
+@dataclass(frozen=True)
+class RerankConfig:
+    """Candidate generation and the gradient-boosted model."""
+
+    candidates: int = 50
+    """Candidates each source proposes per customer."""
+    profile_half_life_days: float = 30.0
+    """Half-life of a purchase's weight in the customer's text profile, days."""
+    max_iter: int = 300
+    """Boosting iterations (scikit-learn stops earlier on its held-out 10 %)."""
+    learning_rate: float = 0.05
+    """Shrinkage of each tree."""
+    max_leaf_nodes: int = 31
+    """Leaves per tree."""
+    min_samples_leaf: int = 50
+    """Smallest leaf."""
+    batch_size: int = 512
+    """Customers whose features are built at once."""
+    seed: int = 0
+    """Seed of the model's held-out split."""
+
+    def __post_init__(self) -> None:
+        for name in ("candidates", "max_iter", "max_leaf_nodes", "min_samples_leaf", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"RerankConfig.{name}: expected >= 1, got {getattr(self, name)}")
+        if not self.profile_half_life_days > 0:
+            raise ValueError(
+                f"RerankConfig.profile_half_life_days: expected > 0, got "
+                f"{self.profile_half_life_days}"
+            )
+
+
+@dataclass(frozen=True)
+class RerankInputs:
+    """What the features of one cut-off read (see :func:`rerank_inputs`).
+
+    Attributes:
+        sources: Source name -> score function fitted on purchases before ``cutoff_s``.
+        cutoff_s: The cut-off, UTC epoch seconds.
+        history: Products bought before the cut-off per customer (never candidates).
+        profiles: float32 ``[num_customers, dim]`` unit-norm recency-weighted text
+            profiles (zeros without purchases of products with text).
+        text: float32 ``[num_products, dim]`` unit-norm product text vectors.
+        product_stats: float32 ``[num_products, 5]``.
+        customer_stats: float32 ``[num_customers, 3]``.
+    """
+
+    sources: Mapping[str, ScoreFn]
+    cutoff_s: int
+    history: CustomerItems
+    profiles: np.ndarray
+    text: np.ndarray
+    product_stats: np.ndarray
+    customer_stats: np.ndarray
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def rerank_inputs(
+    snapshot: GraphSnapshot,
+    cutoff_s: int,
+    sources: Mapping[str, ScoreFn],
+    config: RerankConfig,
+) -> RerankInputs:
+    """Everything :func:`candidate_features` needs at ``cutoff_s`` besides the sources.
+
+    Args:
+        snapshot: The exported graph (product ``x`` = text vectors).
+        cutoff_s: Only purchases strictly before it are read.
+        sources: Score functions fitted on purchases before ``cutoff_s``, in a fixed
+            order (the feature columns follow it).
+        config: Settings.
+    """
+    if not sources:
+        raise ValueError("rerank_inputs: sources is empty, expected at least one")
+    num_customers, num_products = snapshot.num_customers, snapshot.num_products
+    purchases, purchase_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
+    before = purchase_s < cutoff_s
+    customer = purchases[0, before].numpy()
+    product = purchases[1, before].numpy()
+    age_days = (cutoff_s - purchase_s[before].numpy()).astype(np.float64) / SECONDS_PER_DAY
+
+    def counts(index: np.ndarray, size: int, keep: np.ndarray | None = None) -> np.ndarray:
+        chosen = index if keep is None else index[keep]
+        return np.log1p(np.bincount(chosen, minlength=size)).astype(np.float32)
+
+    oldest = np.zeros(num_products)
+    np.maximum.at(oldest, product, np.minimum(age_days, NEVER_DAYS))
+    latest = np.full(num_products, NEVER_DAYS)
+    np.minimum.at(latest, product, np.minimum(age_days, NEVER_DAYS))
+    bought = np.bincount(product, minlength=num_products) > 0
+    product_stats = np.column_stack(
+        [
+            counts(product, num_products),
+            counts(product, num_products, age_days < 7),
+            counts(product, num_products, age_days < 28),
+            np.where(bought, oldest, NEVER_DAYS),
+            latest,
+        ]
+    ).astype(np.float32)
+    history = CustomerItems.from_edge_index(purchases[:, before], num_customers)
+    last_seen = np.full(num_customers, NEVER_DAYS)
+    np.minimum.at(last_seen, customer, np.minimum(age_days, NEVER_DAYS))
+    customer_stats = np.column_stack(
+        [
+            np.log1p(history.counts().numpy()).astype(np.float32),
+            last_seen,
+            counts(customer, num_customers, age_days < 28),
+        ]
+    ).astype(np.float32)
+    text = _unit_rows(snapshot.data["product"].x.numpy().astype(np.float32))
+    weight = np.exp2(-age_days / config.profile_half_life_days)
+    recency = sp.csr_array((weight, (customer, product)), shape=(num_customers, num_products))
+    profiles = _unit_rows(np.asarray(recency @ text))
+    return RerankInputs(
+        dict(sources), cutoff_s, history, profiles, text, product_stats, customer_stats
+    )
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate (customer, product) pairs of a batch and their features.
+
+    Attributes:
+        row: int64 ``[n]`` position of the customer in the batch.
+        product: int64 ``[n]`` product index.
+        features: float32 ``[n, num_features]``.
+    """
+
+    row: np.ndarray
+    product: np.ndarray
+    features: np.ndarray
+
+
+def feature_names(source_names: list[str]) -> list[str]:
+    """Column names of :func:`candidate_features` for sources in this order."""
+    names = [f"{source}_{kind}" for source in source_names for kind in ("z", "log_rank")]
+    return [*names, *CONTEXT_FEATURES]
+
+
+def _standardized_rows(scores: np.ndarray) -> np.ndarray:
+    """Row-wise z-scores over the finite entries (others stay ``-inf``)."""
+    finite = np.isfinite(scores)
+    count = np.maximum(finite.sum(axis=1, keepdims=True), 1)
+    values = np.where(finite, scores, 0.0)
+    mean = values.sum(axis=1, keepdims=True) / count
+    spread = np.sqrt((np.where(finite, scores - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / count)
+    return np.where(finite, (scores - mean) / np.maximum(spread, 1e-12), -np.inf)
+
+
+def candidate_features(inputs: RerankInputs, batch: Tensor, config: RerankConfig) -> Candidates:
+    """Candidates of the customers ``batch`` and their features (see the module docs).
+
+    Args:
+        inputs: :func:`rerank_inputs` at the window's cut-off.
+        batch: int64 ``[batch_size]`` customer indices.
+        config: Settings.
+    """
+    customers = batch.numpy()
+    history = inputs.history.pairs(batch).numpy()
+    is_candidate: np.ndarray | None = None
+    columns: list[np.ndarray] = []
+    z_scores, ranks = [], []
+    depth = 4 * config.candidates
+    for scores_fn in inputs.sources.values():
+        scores = scores_fn(batch).to(torch.float32).numpy().astype(np.float64, copy=True)
+        scores[history[0], history[1]] = -np.inf
+        take = min(depth, scores.shape[1])
+        top = np.argpartition(-scores, take - 1, axis=1)[:, :take]
+        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        rank = np.full(scores.shape, float(depth), dtype=np.float32)
+        np.put_along_axis(rank, top, np.arange(take, dtype=np.float32)[None, :], axis=1)
+        proposals = np.zeros(scores.shape, dtype=bool)
+        np.put_along_axis(proposals, top[:, : config.candidates], True, axis=1)
+        is_candidate = proposals if is_candidate is None else is_candidate | proposals
+        z_scores.append(_standardized_rows(scores))
+        ranks.append(rank)
+    assert is_candidate is not None
+    is_candidate[history[0], history[1]] = False
+    row, product = np.nonzero(is_candidate)
+    for z, rank in zip(z_scores, ranks, strict=True):
+        columns += [np.nan_to_num(z[row, product], neginf=-10.0), np.log1p(rank[row, product])]
+    cosine = np.einsum("ij,ij->i", inputs.profiles[customers[row]], inputs.text[product])
+    features = np.column_stack(
+        [
+            *columns,
+            cosine,
+            inputs.product_stats[product],
+            inputs.customer_stats[customers[row]],
+        ]
+    ).astype(np.float32)
+    return Candidates(row.astype(np.int64), product.astype(np.int64), features)
+
+
+def fit_reranker(
+    inputs: RerankInputs, window: EvalWindow, config: RerankConfig
+) -> HistGradientBoostingClassifier | None:
+    """Learn which candidates ``window``'s customers bought.
+
+    Args:
+        inputs: :func:`rerank_inputs` at ``window.start_s``.
+        window: The labelled window (its evaluated customers and their new products).
+        config: Settings.
+
+    Returns:
+        The fitted classifier, or ``None`` when the candidates hold no purchase (or
+        only purchases): nothing to learn from.
+    """
+    if inputs.cutoff_s != window.start_s:
+        raise ValueError(
+            f"fit_reranker: inputs are cut at {inputs.cutoff_s}, the window starts at "
+            f"{window.start_s}"
+        )
+    features, labels = [], []
+    for batch in torch.split(window.customer_index, config.batch_size):
+        found = candidate_features(inputs, batch, config)
+        bought = window.positives.pairs(batch).numpy()
+        is_bought = np.zeros((batch.numel(), inputs.text.shape[0]), dtype=bool)
+        is_bought[bought[0], bought[1]] = True
+        features.append(found.features)
+        labels.append(is_bought[found.row, found.product])
+    if not features:
+        return None
+    label = np.concatenate(labels)
+    if label.all() or not label.any():
+        return None
+    model = HistGradientBoostingClassifier(
+        max_iter=config.max_iter,
+        learning_rate=config.learning_rate,
+        max_leaf_nodes=config.max_leaf_nodes,
+        min_samples_leaf=config.min_samples_leaf,
+        random_state=config.seed,
+    )
+    return model.fit(np.concatenate(features), label)
+
+
+def reranked_scores(
+    model: HistGradientBoostingClassifier, inputs: RerankInputs, config: RerankConfig
+) -> ScoreFn:
+    """Scores of ``model`` over the candidates at ``inputs``' cut-off.
+
+    Candidates score their predicted purchase probability (in [0, 1]); every other
+    product scores below them, ordered by the first source's z-score.
+    """
+    first = next(iter(inputs.sources.values()))
+
+    def scores(batch: Tensor) -> Tensor:
+        found = candidate_features(inputs, batch, config)
+        fallback = first(batch).to(torch.float32).numpy().astype(np.float64)
+        out = np.nan_to_num(_standardized_rows(fallback), neginf=-10.0) - 100.0
+        if found.row.size:
+            out[found.row, found.product] = model.predict_proba(found.features)[:, 1]
+        return torch.from_numpy(out.astype(np.float32))
+
+    return scores
+
+
+__all__ = [
+    "Candidates",
+    "RerankConfig",
+    "RerankInputs",
+    "candidate_features",
+    "feature_names",
+    "fit_reranker",
+    "rerank_inputs",
+    "reranked_scores",
+]
