@@ -30,7 +30,7 @@ interval of the difference. Each origin's per-customer results are pickled to
 goes to ``recs.json`` there.
 
 Usage: ``python bench/bench_recs.py [--data online-retail world] [--origins 3]
-[--origin-index I ...] [--merge-only] [--max-epochs 30] [--threads 1] [--out bench/out]``.
+[--origin-index I ...] [--merge-only] [--no-lightgcn] [--max-epochs 30] [--threads 1] [--out bench/out]``.
 """
 
 from __future__ import annotations
@@ -202,6 +202,7 @@ def run_origins(
             split,
             compare=config,
             encoder=encoder,
+            with_lightgcn=not args.no_lightgcn,
             on_method=lambda method, at=origin: print(f"{name} origin {at}: {method}", flush=True),
         )
         label = f"{name} origin {origin} (test ends {pd.Timestamp(end_s, unit='s'):%Y-%m-%d})"
@@ -256,11 +257,18 @@ def main() -> None:
     parser.add_argument("--world-products", type=int, default=600)
     parser.add_argument("--world-days", type=int, default=180)
     parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument(
+        "--no-lightgcn",
+        action="store_true",
+        help="leave LightGCN out (quick runs; said in the output)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on shared cores)")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"windows: test {TEST_DAYS} days, validation {VAL_DAYS} days before it", flush=True)
+    if args.no_lightgcn:
+        print("LightGCN left out of this run (--no-lightgcn)", flush=True)
     names = []
     if "online-retail" in args.data:
         names.append("online-retail")

@@ -103,6 +103,7 @@ def compare_recommenders(
     encoder: EncoderConfig | None = None,
     encoder_grid: Sequence[dict[str, Any]] = ({},),
     rerank: RerankConfig | None = None,
+    with_lightgcn: bool = True,
     on_epoch: OnEpoch | None = None,
     on_method: Callable[[str], None] | None = None,
 ) -> Comparison:
@@ -117,6 +118,8 @@ def compare_recommenders(
         encoder_grid: Encoder settings tried on validation (see
             :func:`~pricegraph.gnn.learned_runs.encoder_run`).
         rerank: Re-ranker settings. (default: ``RerankConfig()``)
+        with_lightgcn: ``False`` leaves LightGCN out (the slowest row; quick runs of
+            the benchmark only). (default: ``True``)
         on_epoch: Encoder progress.
         on_method: Called with each method's name before it runs.
     """
@@ -128,11 +131,14 @@ def compare_recommenders(
             on_method(name)
 
     runs = baseline_runs(snapshot, split, compare, on_method)
-    starting("lightgcn")
-    lightgcn_result, lightgcn_tuned = lightgcn_run(
-        snapshot, split, lightgcn or LightGCNConfig(), k=k
-    )
-    runs.append(lightgcn_result)
+    curves: dict[str, list[dict[str, float]]] = {}
+    if with_lightgcn:
+        starting("lightgcn")
+        lightgcn_result, lightgcn_tuned = lightgcn_run(
+            snapshot, split, lightgcn or LightGCNConfig(), k=k
+        )
+        runs.append(lightgcn_result)
+        curves["lightgcn"] = lightgcn_tuned.history
     starting(ENCODER)
     encoder_result, encoder_tuned = encoder_run(
         snapshot, split, encoder or EncoderConfig(), grid=encoder_grid, k=k, on_epoch=on_epoch
@@ -161,7 +167,7 @@ def compare_recommenders(
         winner=winner.name,
         verdicts=verdicts,
         encoder_epochs=int(encoder_result.params["epochs"]),
-        curves={"tuning": encoder_tuned.history, "lightgcn": lightgcn_tuned.history},
+        curves={"tuning": encoder_tuned.history, **curves},
     )
 
 

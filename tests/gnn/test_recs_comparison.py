@@ -58,3 +58,12 @@ def test_the_winner_is_chosen_on_validation_and_compared_with_every_method() -> 
     best = comparison.best_baseline().name
     assert best not in NEURAL
     assert set(comparison.curves) == {"tuning", "lightgcn"}
+
+
+def test_lightgcn_can_be_left_out_of_a_quick_comparison() -> None:
+    comparison = compare_recommenders(
+        SNAPSHOT, SPLIT, compare=FAST, encoder=TINY_ENCODER, with_lightgcn=False
+    )
+    names = list(comparison.table.index)
+    assert "lightgcn" not in names and names[-4:] == [ENCODER, HYBRID, RERANK, ENCODER_RERANK]
+    assert set(comparison.curves) == {"tuning"}
