@@ -10,12 +10,12 @@ null, Python scalars instead of NumPy ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from ..plain import plain_value as _clean
+from ._batched_clear import clear_label, clear_relationships, drain
 from ._frames import plain_rows, plain_value
 from .schema import NODES, RELS, NodeSpec, RelSpec
 
@@ -65,51 +65,12 @@ def node_merge(spec: NodeSpec, names: list[str]) -> str:
     )
 
 
-def clear_label(label: str) -> str:
-    """Delete up to ``$limit`` nodes of ``label`` with their edges; returns ``deleted``.
-
-    :func:`clear_statements` deletes the schema's relationships first, so the
-    ``DETACH`` only ever meets the few edges outside the schema and a batch stays
-    ``$limit`` nodes, not ``$limit`` nodes and all their purchases.
-    """
-    return f"MATCH (n:{label}) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted"
-
-
-def clear_relationships(spec: RelSpec) -> str:
-    """Delete up to ``$limit`` edges of one type; returns ``deleted``."""
-    return (
-        f"MATCH (:{spec.source})-[r:{spec.type}]->(:{spec.target}) "
-        "WITH r LIMIT $limit DELETE r RETURN count(*) AS deleted"
-    )
-
-
 def clear_statements() -> list[str]:
     """The statements that empty the graph, in order: every relationship type, then
     every label. Each deletes at most ``$limit`` elements; run each until it deletes
     fewer (see :func:`drain`), one transaction per run, so no transaction holds more
     than ``$limit`` deletions however large the graph."""
     return [clear_relationships(s) for s in RELS.values()] + [clear_label(n) for n in NODES]
-
-
-def drain(delete_batch: Callable[[int], int], limit: int) -> int:
-    """Call ``delete_batch(limit)`` until it deletes fewer than ``limit``; the total.
-
-    Args:
-        delete_batch: Deletes at most its argument's number of elements in one
-            transaction and returns how many it deleted.
-        limit: Elements per transaction (>= 1).
-
-    Raises:
-        ValueError: ``limit`` < 1.
-    """
-    if limit < 1:
-        raise ValueError(f"drain limit: expected an integer >= 1, got {limit}")
-    total = 0
-    while True:
-        deleted = delete_batch(limit)
-        total += deleted
-        if deleted < limit:
-            return total
 
 
 # -- edges ----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import pyarrow as pa
 
 from ..errors import GraphStoreError, ReadOnlyQueryError
 from . import _ladybug_cypher as cypher
+from ._batched_clear import clear_label, clear_relationships, drain
 from ._frames import changed_rows, check_read_only, clean_record, isin, node_frame, to_arrow
 from ._ladybug_edges import EdgeWrites, Step
 from ._records import Record, node_records, split_nodes
@@ -371,8 +372,6 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
         batches only, every stored event still has its id, and running it again
         finishes it.
         """
-        from ._neo4j_cypher import clear_label, clear_relationships, drain
-
         statements: list[str] = []
         for rel in RELS.values():
             if not rel.is_event:
