@@ -74,11 +74,14 @@ class CompareConfig:
     rerank_sources: tuple[str, ...] = (
         "ease",
         "recent_neighbors",
+        "popularity",
         "popularity_7d",
         "item_knn",
         "als",
+        "text",
     )
-    """Baselines whose candidates and scores the re-rankers read (:mod:`pricegraph.gnn.rerank`)."""
+    """Baselines whose candidates and scores the re-rankers read (:mod:`pricegraph.gnn.rerank`);
+    ``text`` only where products have text vectors."""
     num_resamples: int = 1000
     """Bootstrap resamples of the test customers."""
     level: float = 0.95

@@ -1,7 +1,7 @@
 """Stacked re-ranking: gradient-boosted trees over the candidates of several recommenders.
 
-Each *source* (a fitted score function: EASE^R, recent neighbours, 7-day
-popularity, ..., the encoder) proposes its ``candidates`` best products per
+Each *source* (a fitted score function: EASE^R, recent neighbours, popularity,
+text similarity, ..., the encoder) proposes its ``candidates`` best products per
 customer, bought products excluded. Every candidate gets the same features
 (:func:`candidate_features`):
 
