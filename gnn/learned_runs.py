@@ -170,6 +170,9 @@ def rerank_run(
         config: Re-ranker settings.
         k: Cut-off. (default: ``20``)
 
+    When the sources cannot be refitted before the validation window (too little
+    history), the validation score is the first source's, and the note says why.
+
     Returns:
         The run; ``params``: each source's setting and the candidates per source;
         ``serve`` ranks with sources fitted on every purchase, learning from the
@@ -189,10 +192,16 @@ def rerank_run(
         return reranked_scores(model, rerank_inputs(snapshot, cutoff_s, after, config), config)
 
     started = time.perf_counter()
-    earlier = window_before(snapshot, split.val)
-    fitted_earlier = {source: refit[source](earlier) for source in names}
     val_sources = {run.name: _scores(run.val_scores, run.name) for run in sources}
-    val_scores = stacked(earlier, fitted_earlier, val_sources, split.val.start_s)
+    note = f"gradient-boosted re-ranker over {', '.join(names)}"
+    try:
+        earlier = window_before(snapshot, split.val)
+        fitted_earlier = {source: refit[source](earlier) for source in names}
+    except ValueError as exc:  # too little history before validation to learn from
+        val_scores = val_sources[names[0]]
+        note += f"; validated as {names[0]} alone: {exc}"
+    else:
+        val_scores = stacked(earlier, fitted_earlier, val_sources, split.val.start_s)
     val = evaluate_ranking(val_scores, split.val, k=k)
     tune_s = time.perf_counter() - started
     started = time.perf_counter()
@@ -208,7 +217,6 @@ def rerank_run(
 
     params = {"sources": {run.name: dict(run.params) for run in sources}}
     params["candidates"] = config.candidates
-    note = f"gradient-boosted re-ranker over {', '.join(names)}"
     run = MethodRun(name, params, val, test, fit_s, tune_s, note, val_scores, test_scores)
     run.serve = serve
     return run

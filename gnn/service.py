@@ -7,8 +7,9 @@ One run:
 2. unless ``evaluate`` is off: split by time, tune every recommender on the
    validation window only (the encoder and LightGCN by early stopping, the
    baselines' settings on a grid: random, popularity, popularity of the last 7
-   days, item-kNN, text, recent neighbours, ALS, EASE^R, and the encoder + EASE^R
-   hybrid), refit each up to the test window and rank it once, with bootstrap
+   days, item-kNN, text, recent neighbours, ALS, EASE^R, the encoder + EASE^R
+   blend and the two re-rankers), refit each up to the test window and rank it
+   once, with bootstrap
    intervals over the test customers (:mod:`pricegraph.gnn.recs_comparison`);
 3. train the production encoder on everything (cut-off after the last event)
    for the tuned number of epochs; when another method won on validation, refit

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from support.recs import DAY_S, SNAPSHOT, SPLIT, purchase_snapshot
+from support.recs import DAY_S, FAST, SNAPSHOT, SPLIT, purchase_snapshot
 from torch import Tensor
 
+from pricegraph.gnn.compare import baselines, tune_and_test
+from pricegraph.gnn.learned_runs import rerank_run
 from pricegraph.gnn.metrics import ScoreFn, evaluate_ranking
 from pricegraph.gnn.rerank import (
     NEVER_DAYS,
@@ -138,3 +140,18 @@ def test_the_window_before_has_the_same_length_and_its_own_history() -> None:
     )
     with pytest.raises(ValueError, match="no purchase before"):
         window_before(SNAPSHOT, very_early)
+
+
+def test_too_little_history_before_validation_is_said_not_hidden() -> None:
+    ease = baselines(SNAPSHOT, FAST)["ease"]
+    run = tune_and_test("ease", ease.build, ease.grid, SNAPSHOT, SPLIT, k=FAST.k)
+
+    def cannot_refit(window: EvalWindow) -> ScoreFn:
+        raise ValueError("nothing to train on")
+
+    stacked = rerank_run("rerank", SNAPSHOT, SPLIT, [run], {"ease": cannot_refit}, SMALL, k=5)
+    assert stacked.val.recall == pytest.approx(run.val.recall)
+    assert "validated as ease alone: nothing to train on" in stacked.note
+    # The test ranking still learns from the validation window.
+    assert stacked.test.recall.size == run.test.recall.size
+    assert stacked.params["sources"] == {"ease": run.params}
