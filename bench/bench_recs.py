@@ -30,7 +30,8 @@ interval of the difference. Each origin's per-customer results are pickled to
 goes to ``recs.json`` there.
 
 Usage: ``python bench/bench_recs.py [--data online-retail world] [--origins 3]
-[--origin-index I ...] [--merge-only] [--no-lightgcn] [--max-epochs 30] [--threads 1] [--out bench/out]``.
+[--origin-index I ...] [--merge-only] [--no-lightgcn] [--max-epochs 30] [--threads 1]
+[--out bench/out]``.
 """
 
 from __future__ import annotations
