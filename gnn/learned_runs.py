@@ -166,27 +166,32 @@ def rerank_run(
         sources: Tuned runs (with their score functions) whose candidates and
             scores the re-ranker reads, in feature order.
         refit: Source name -> fits that source's chosen setting on the history of a
-            window (used for the labelled window before validation).
+            window (used for the labelled windows before validation).
         config: Re-ranker settings.
         k: Cut-off. (default: ``20``)
 
-    When the sources cannot be refitted before the validation window (too little
-    history), the validation score is the first source's, and the note says why.
+    The trees learn from the ``config.labelled_windows`` windows before the one
+    they rank: before validation with every source refitted before each window
+    (``refit``), before the test from validation and the windows before it, and to
+    serve from the test window and those before it. When there is too little
+    history before validation to refit the sources, the note says so and the
+    validation score is the first source's.
 
     Returns:
         The run; ``params``: each source's setting and the candidates per source;
-        ``serve`` ranks with sources fitted on every purchase, learning from the
-        test window.
+        ``serve`` ranks with sources fitted on every purchase.
     """
     if not sources:
         raise ValueError(f"{name}: expected at least one source run")
     names = [run.name for run in sources]
+    Labelled = list[tuple[EvalWindow, dict[str, ScoreFn]]]
 
-    def stacked(
-        labelled: EvalWindow, before: dict[str, ScoreFn], after: dict[str, ScoreFn], cutoff_s: int
-    ) -> ScoreFn:
-        inputs = rerank_inputs(snapshot, labelled.start_s, before, config)
-        model = fit_reranker(inputs, labelled, config)
+    def stacked(labelled: Labelled, after: dict[str, ScoreFn], cutoff_s: int) -> ScoreFn:
+        examples = [
+            (rerank_inputs(snapshot, window.start_s, before, config), window)
+            for window, before in labelled
+        ]
+        model = fit_reranker(examples, config)
         if model is None:  # nothing bought among the candidates: the first source ranks
             return next(iter(after.values()))
         return reranked_scores(model, rerank_inputs(snapshot, cutoff_s, after, config), config)
@@ -194,26 +199,33 @@ def rerank_run(
     started = time.perf_counter()
     val_sources = {run.name: _scores(run.val_scores, run.name) for run in sources}
     note = f"gradient-boosted re-ranker over {', '.join(names)}"
+    earlier: Labelled = []  # the windows before validation, latest first
     try:
-        earlier = window_before(snapshot, split.val)
-        fitted_earlier = {source: refit[source](earlier) for source in names}
+        window = split.val
+        for _ in range(config.labelled_windows):
+            window = window_before(snapshot, window)
+            earlier.append((window, {source: refit[source](window) for source in names}))
     except ValueError as exc:  # too little history before validation to learn from
-        val_scores = val_sources[names[0]]
-        note += f"; validated as {names[0]} alone: {exc}"
+        note += f"; {len(earlier)} labelled window(s) before validation: {exc}"
+    if earlier:
+        val_scores = stacked(earlier, val_sources, split.val.start_s)
     else:
-        val_scores = stacked(earlier, fitted_earlier, val_sources, split.val.start_s)
+        val_scores = val_sources[names[0]]
+        note += f"; validated as {names[0]} alone"
     val = evaluate_ranking(val_scores, split.val, k=k)
     tune_s = time.perf_counter() - started
     started = time.perf_counter()
     test_sources = {run.name: _scores(run.test_scores, run.name) for run in sources}
-    test_scores = stacked(split.val, val_sources, test_sources, split.test.start_s)
+    before_test: Labelled = [(split.val, val_sources), *earlier]
+    test_scores = stacked(before_test[: config.labelled_windows], test_sources, split.test.start_s)
     fit_s = time.perf_counter() - started + sum(run.fit_s for run in sources)
     test = rank_customers(test_scores, split.test, k=k)
 
     def serve(everything: Mapping[str, ScoreFn]) -> ScoreFn:
         ordered = {source: everything[source] for source in names}
         cutoff_s = int(snapshot.edge_time().max()) + 1
-        return stacked(split.test, test_sources, ordered, cutoff_s)
+        labelled = [(split.test, test_sources), *before_test][: config.labelled_windows]
+        return stacked(labelled, ordered, cutoff_s)
 
     params = {"sources": {run.name: dict(run.params) for run in sources}}
     params["candidates"] = config.candidates

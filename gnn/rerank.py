@@ -16,7 +16,7 @@ customer, bought products excluded. Every candidate gets the same features
 
 Everything is computed from purchases strictly before the window's cut-off
 (:func:`rerank_inputs`). A ``HistGradientBoostingClassifier`` (scikit-learn)
-learns from one labelled window which candidates were bought
+learns from labelled windows which candidates were bought
 (:func:`fit_reranker`); :func:`reranked_scores` ranks a later window with the
 same feature function, so training, evaluation and serving read the same
 features.
@@ -24,7 +24,7 @@ features.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +60,9 @@ class RerankConfig:
 
     candidates: int = 50
     """Candidates each source proposes per customer."""
+    labelled_windows: int = 1
+    """Labelled windows (of the evaluation window's length) the trees learn from,
+    the latest before the ranked window first."""
     profile_half_life_days: float = 30.0
     """Half-life of a purchase's weight in the customer's text profile, days."""
     max_iter: int = 300
@@ -76,7 +79,14 @@ class RerankConfig:
     """Seed of the model's held-out split."""
 
     def __post_init__(self) -> None:
-        for name in ("candidates", "max_iter", "max_leaf_nodes", "min_samples_leaf", "batch_size"):
+        for name in (
+            "candidates",
+            "labelled_windows",
+            "max_iter",
+            "max_leaf_nodes",
+            "min_samples_leaf",
+            "batch_size",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"RerankConfig.{name}: expected >= 1, got {getattr(self, name)}")
         if not self.profile_half_life_days > 0:
@@ -253,32 +263,34 @@ def candidate_features(inputs: RerankInputs, batch: Tensor, config: RerankConfig
 
 
 def fit_reranker(
-    inputs: RerankInputs, window: EvalWindow, config: RerankConfig
+    labelled: Sequence[tuple[RerankInputs, EvalWindow]], config: RerankConfig
 ) -> HistGradientBoostingClassifier | None:
-    """Learn which candidates ``window``'s customers bought.
+    """Learn which candidates the customers of labelled windows bought.
 
     Args:
-        inputs: :func:`rerank_inputs` at ``window.start_s``.
-        window: The labelled window (its evaluated customers and their new products).
+        labelled: ``(inputs, window)`` pairs: :func:`rerank_inputs` at
+            ``window.start_s`` and the window (its evaluated customers and their new
+            products). Their candidates are pooled.
         config: Settings.
 
     Returns:
         The fitted classifier, or ``None`` when the candidates hold no purchase (or
         only purchases): nothing to learn from.
     """
-    if inputs.cutoff_s != window.start_s:
-        raise ValueError(
-            f"fit_reranker: inputs are cut at {inputs.cutoff_s}, the window starts at "
-            f"{window.start_s}"
-        )
     features, labels = [], []
-    for batch in torch.split(window.customer_index, config.batch_size):
-        found = candidate_features(inputs, batch, config)
-        bought = window.positives.pairs(batch).numpy()
-        is_bought = np.zeros((batch.numel(), inputs.text.shape[0]), dtype=bool)
-        is_bought[bought[0], bought[1]] = True
-        features.append(found.features)
-        labels.append(is_bought[found.row, found.product])
+    for inputs, window in labelled:
+        if inputs.cutoff_s != window.start_s:
+            raise ValueError(
+                f"fit_reranker: inputs are cut at {inputs.cutoff_s}, the window starts at "
+                f"{window.start_s}"
+            )
+        for batch in torch.split(window.customer_index, config.batch_size):
+            found = candidate_features(inputs, batch, config)
+            bought = window.positives.pairs(batch).numpy()
+            is_bought = np.zeros((batch.numel(), inputs.text.shape[0]), dtype=bool)
+            is_bought[bought[0], bought[1]] = True
+            features.append(found.features)
+            labels.append(is_bought[found.row, found.product])
     if not features:
         return None
     label = np.concatenate(labels)

@@ -85,7 +85,7 @@ def test_the_reranker_learns_from_one_window_and_ranks_the_next() -> None:
     train = rerank_inputs(
         SNAPSHOT, earlier.start_s, {"noise": _noise(2), "oracle": _oracle(earlier)}, SMALL
     )
-    model = fit_reranker(train, earlier, SMALL)
+    model = fit_reranker([(train, earlier)], SMALL)
     assert model is not None
     sources = {"noise": _noise(3), "oracle": _oracle(SPLIT.val)}
     scores = reranked_scores(
@@ -96,7 +96,7 @@ def test_the_reranker_learns_from_one_window_and_ranks_the_next() -> None:
     # The trees found the source that tells the truth, although the noise comes first.
     assert learned.recall > 0.95 and noise.recall < 0.6
     with pytest.raises(ValueError, match="cut at"):
-        fit_reranker(train, SPLIT.val, SMALL)
+        fit_reranker([(train, SPLIT.val)], SMALL)
 
 
 def test_nothing_to_learn_gives_no_model() -> None:
@@ -122,7 +122,7 @@ def test_nothing_to_learn_gives_no_model() -> None:
     )
     config = RerankConfig(candidates=1)
     inputs = rerank_inputs(SNAPSHOT, window.start_s, {"away": away_from_five}, config)
-    assert fit_reranker(inputs, window, config) is None
+    assert fit_reranker([(inputs, window)], config) is None
 
 
 def test_the_window_before_has_the_same_length_and_its_own_history() -> None:
@@ -151,7 +151,25 @@ def test_too_little_history_before_validation_is_said_not_hidden() -> None:
 
     stacked = rerank_run("rerank", SNAPSHOT, SPLIT, [run], {"ease": cannot_refit}, SMALL, k=5)
     assert stacked.val.recall == pytest.approx(run.val.recall)
-    assert "validated as ease alone: nothing to train on" in stacked.note
+    assert "0 labelled window(s) before validation: nothing to train on" in stacked.note
+    assert "validated as ease alone" in stacked.note
     # The test ranking still learns from the validation window.
     assert stacked.test.recall.size == run.test.recall.size
     assert stacked.params["sources"] == {"ease": run.params}
+
+
+def test_two_labelled_windows_refit_the_sources_before_each() -> None:
+    ease = baselines(SNAPSHOT, FAST)["ease"]
+    run = tune_and_test("ease", ease.build, ease.grid, SNAPSHOT, SPLIT, k=FAST.k)
+    starts: list[int] = []
+
+    def refit(window: EvalWindow) -> ScoreFn:
+        starts.append(window.start_s)
+        return ease.build(SNAPSHOT, window, run.params)
+
+    config = RerankConfig(candidates=6, labelled_windows=2, max_iter=20, min_samples_leaf=5)
+    stacked = rerank_run("rerank", SNAPSHOT, SPLIT, [run], {"ease": refit}, config, k=5)
+    length = SPLIT.val.end_s - SPLIT.val.start_s
+    assert starts == [SPLIT.val.start_s - length, SPLIT.val.start_s - 2 * length]
+    assert "labelled window" not in stacked.note
+    assert 0.0 <= stacked.val.recall <= 1.0 and stacked.test.recall.size > 0
