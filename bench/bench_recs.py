@@ -27,11 +27,13 @@ against the best baseline (by mean validation recall): the ratio of the means an
 interval of the difference. Each origin's per-customer results are pickled to
 ``--out`` (``<data>-origin<i>.pkl``), so origins can run in parallel processes
 (``--origin-index``) and be summarized together (``--merge-only``); the summary
-goes to ``recs.json`` there.
+goes to ``recs.json`` there. LightGCN, the slowest row, can run in processes of its
+own (``--lightgcn-only`` writes ``<data>-lightgcn<i>.pkl``, the rest run with
+``--no-lightgcn``); the merge puts it back into its origin's table.
 
 Usage: ``python bench/bench_recs.py [--data online-retail world] [--origins 3]
-[--origin-index I ...] [--merge-only] [--no-lightgcn] [--max-epochs 30] [--threads 1]
-[--out bench/out]``.
+[--origin-index I ...] [--merge-only] [--no-lightgcn | --lightgcn-only] [--max-epochs 30]
+[--threads 1] [--out bench/out]``.
 """
 
 from __future__ import annotations
@@ -53,8 +55,15 @@ from rich.progress import Progress
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.gnn import export_hetero
 from pricegraph.gnn.bootstrap import bootstrap_strata
-from pricegraph.gnn.compare import CompareConfig, MethodRun, validation_winner
+from pricegraph.gnn.compare import (
+    CompareConfig,
+    MethodRun,
+    cold_start_ranking,
+    validation_winner,
+)
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
+from pricegraph.gnn.learned_runs import lightgcn_run
+from pricegraph.gnn.lightgcn import LightGCNConfig
 from pricegraph.gnn.recs_comparison import NEURAL, OURS, Comparison, compare_recommenders
 from pricegraph.gnn.split import SECONDS_PER_DAY, temporal_split
 from pricegraph.gnn.train import EncoderConfig
@@ -198,6 +207,21 @@ def run_origins(
         end_s = last_s - origin * step_days * SECONDS_PER_DAY
         split = temporal_split(snapshot, test_days=TEST_DAYS, val_days=VAL_DAYS, end_s=end_s)
         started = time.perf_counter()
+        if args.lightgcn_only:
+            run, _ = lightgcn_run(snapshot, split, LightGCNConfig(), k=config.k)
+            assert run.test_scores is not None
+            run.cold = cold_start_ranking(
+                run.test_scores, split.test, snapshot.num_products, k=config.k
+            )
+            print(
+                f"{name} origin {origin}: lightgcn recall@20 {run.test.recall.mean():.4f}, "
+                f"{time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+            args.out.mkdir(parents=True, exist_ok=True)
+            record = {"end_s": end_s, "runs": [replace(run, val_scores=None, test_scores=None)]}
+            (args.out / f"{name}-lightgcn{origin}.pkl").write_bytes(pickle.dumps(record))
+            continue
         comparison = compare_recommenders(
             snapshot,
             split,
@@ -220,6 +244,14 @@ def merge(name: str, args: argparse.Namespace) -> None:
     if not paths:
         return
     records = [pickle.loads(path.read_bytes()) for path in paths]
+    for path, record in zip(paths, records, strict=True):  # LightGCN run on its own
+        separate = path.with_name(path.name.replace("-origin", "-lightgcn"))
+        names = [run.name for run in record["runs"]]
+        if separate.exists() and "lightgcn" not in names:
+            lightgcn = pickle.loads(separate.read_bytes())
+            if lightgcn["end_s"] != record["end_s"]:
+                raise ValueError(f"{separate}: another origin than {path}")
+            record["runs"].insert(names.index("encoder"), lightgcn["runs"][0])
     comparisons = [_reloaded(record["runs"], config) for record in records]
     per_origin = [
         {
@@ -262,6 +294,11 @@ def main() -> None:
         "--no-lightgcn",
         action="store_true",
         help="leave LightGCN out (quick runs; said in the output)",
+    )
+    parser.add_argument(
+        "--lightgcn-only",
+        action="store_true",
+        help="run LightGCN alone (<data>-lightgcn<i>.pkl); merged into the origin's table",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 on shared cores)")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))

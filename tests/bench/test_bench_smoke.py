@@ -93,3 +93,14 @@ def test_bench_recs(tmp_path: Path) -> None:
     ratio = summary["methods"]["encoder"][f"recall_vs_{best}"]["ratio"]
     assert f"recall@20 {ratio:.3f}x" in out  # the printed ratio is the stored one
     assert "windows: test 28 days, validation 28 days" in out
+    # LightGCN in a process of its own, merged back into its origin's table.
+    split_out = tmp_path / "split"
+    common = ("--file", str(data), "--max-epochs", "1", "--origins", "1", "--data",
+              "online-retail", "--out", str(split_out))  # fmt: skip
+    quick = _run("bench/bench_recs.py", *common, "--no-lightgcn")
+    assert "LightGCN left out of this run" in quick
+    _run("bench/bench_recs.py", *common, "--lightgcn-only")
+    merged = json.loads((split_out / "recs.json").read_text(encoding="utf-8"))["online-retail"]
+    methods = [row["method"] for row in merged["origins"][0]["table"]]
+    assert methods.index("lightgcn") == methods.index("encoder") - 1
+    assert merged["summary"]["methods"]["lightgcn"]["recall"]["mean"] >= 0
