@@ -69,6 +69,9 @@ class CompareConfig:
     """Half-lives of the recent-neighbour baseline tried on validation."""
     recent_neighbors: int = 100
     """Neighbours per customer of the recent-neighbour baseline."""
+    encoder_prior_hidden: tuple[int, ...] = (0, 32)
+    """Hidden units of the encoder's product-activity prior tried on validation
+    (``EncoderConfig.prior_hidden``; ``0`` = linear)."""
     hybrid_weights: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
     """Weights of the encoder in the encoder + EASE^R hybrid tried on validation."""
     rerank_sources: tuple[str, ...] = (

@@ -101,7 +101,7 @@ def compare_recommenders(
     compare: CompareConfig | None = None,
     lightgcn: LightGCNConfig | None = None,
     encoder: EncoderConfig | None = None,
-    encoder_grid: Sequence[dict[str, Any]] = ({},),
+    encoder_grid: Sequence[dict[str, Any]] | None = None,
     rerank: RerankConfig | None = None,
     with_lightgcn: bool = True,
     on_epoch: OnEpoch | None = None,
@@ -116,7 +116,8 @@ def compare_recommenders(
         lightgcn: LightGCN settings. (default: ``LightGCNConfig()``)
         encoder: Encoder settings; ``None`` = ``EncoderConfig()``.
         encoder_grid: Encoder settings tried on validation (see
-            :func:`~pricegraph.gnn.learned_runs.encoder_run`).
+            :func:`~pricegraph.gnn.learned_runs.encoder_run`). (default: each
+            ``prior_hidden`` of ``compare.encoder_prior_hidden``)
         rerank: Re-ranker settings. (default: ``RerankConfig()``)
         with_lightgcn: ``False`` leaves LightGCN out (the slowest row; quick runs of
             the benchmark only). (default: ``True``)
@@ -141,7 +142,12 @@ def compare_recommenders(
         curves["lightgcn"] = lightgcn_tuned.history
     starting(ENCODER)
     encoder_result, encoder_tuned = encoder_run(
-        snapshot, split, encoder or EncoderConfig(), grid=encoder_grid, k=k, on_epoch=on_epoch
+        snapshot,
+        split,
+        encoder or EncoderConfig(),
+        grid=encoder_grid or [{"prior_hidden": h} for h in compare.encoder_prior_hidden],
+        k=k,
+        on_epoch=on_epoch,
     )
     runs.append(encoder_result)
     starting(HYBRID)

@@ -38,7 +38,7 @@ from pricegraph.gnn.compare import CompareConfig
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot, export_hetero
 from pricegraph.gnn.learning_curve import plot_learning_curves
 from pricegraph.gnn.lightgcn import LightGCNConfig
-from pricegraph.gnn.recs_comparison import Comparison, compare_recommenders
+from pricegraph.gnn.recs_comparison import ENCODER, Comparison, compare_recommenders
 from pricegraph.gnn.serving import serving_record
 from pricegraph.gnn.split import temporal_split
 from pricegraph.gnn.train import EncoderConfig, train_encoder
@@ -221,14 +221,17 @@ def train_gnn(
     metrics = pd.DataFrame()
     curves: dict[str, list[dict[str, float]]] = {}
     epochs = config.encoder.max_epochs
+    encoder = config.encoder
     comparison = None
     if config.evaluate:
         comparison = evaluate_encoder(snapshot, config, on_epoch)
         metrics, epochs, curves = comparison.table, comparison.encoder_epochs, comparison.curves
+        chosen = comparison.run(ENCODER).params  # the setting validation chose
+        encoder = replace(encoder, **{k: v for k, v in chosen.items() if k != "epochs"})
     last_s = int(snapshot.edge_time(PURCHASED).max()) if snapshot.edge_time().numel() else 0
     final = train_encoder(
         snapshot,
-        config.encoder,
+        encoder,
         cutoff_s=last_s + 1,
         epochs=epochs,
         on_epoch=None if on_epoch is None else (lambda row: on_epoch("final", row)),

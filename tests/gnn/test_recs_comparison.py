@@ -42,6 +42,8 @@ def test_the_winner_is_chosen_on_validation_and_compared_with_every_method() -> 
     assert hybrid.params["weight"] in FAST.hybrid_weights
     assert hybrid.params["ease_l2"] == comparison.run("ease").params["l2"]
     assert 1 <= comparison.encoder_epochs <= 2
+    # The encoder's prior is chosen on validation like every other setting.
+    assert comparison.run(ENCODER).params["prior_hidden"] in FAST.encoder_prior_hidden
     # The re-rankers read the tuned baselines (and the encoder) with their chosen settings.
     rerank, both = comparison.run(RERANK), comparison.run(ENCODER_RERANK)
     assert list(rerank.params["sources"]) == list(FAST.rerank_sources)

@@ -60,6 +60,10 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
         "encoder",
     } <= methods
     assert set(checkpoint.history) == {"tuning", "lightgcn", "final"}
+    # The production encoder has the prior that validation chose.
+    assert rows["encoder"]["params"].startswith(
+        f"prior_hidden={checkpoint.config['prior_hidden']},"
+    )
     assert checkpoint.settings["device"] == "cpu"
     # Every customer and product has a 64-d graph vector, and texts survived.
     vectors = EdgeVectorStore(env / "var" / "vectors")
