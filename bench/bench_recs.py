@@ -54,7 +54,7 @@ from rich.progress import Progress
 
 from pricegraph.embeddings.encoder import SentenceEncoder
 from pricegraph.gnn import export_hetero
-from pricegraph.gnn.bootstrap import bootstrap_strata
+from pricegraph.gnn.bootstrap import Interval, bootstrap_strata
 from pricegraph.gnn.compare import (
     CompareConfig,
     MethodRun,
@@ -167,23 +167,41 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
     best = max(baselines, key=lambda m: summary[m]["val_recall"])
     for ours in OURS:
         parts = []
+        paired_cold = [
+            (c.run(ours).cold, c.run(best).cold)
+            for c in comparisons
+            if c.run(ours).cold is not None and c.run(best).cold is not None
+        ]
         for metric in ("recall", "ndcg"):
             firsts = [getattr(c.run(ours).test, metric) for c in comparisons]
             seconds = [getattr(c.run(best).test, metric) for c in comparisons]
             difference = bootstrap_strata(firsts, seconds, seed=config.seed)
             ratio = summary[ours][metric]["mean"] / max(summary[best][metric]["mean"], 1e-12)
-            word = "beats" if difference.low > 0 else (
-                "loses" if difference.high < 0 else "no difference"
-            )  # fmt: skip
             parts.append(
-                f"{metric}@20 {ratio:.3f}x, {word} ({difference.mean:+.4f} "
+                f"{metric}@20 {ratio:.3f}x, {_word(difference)} ({difference.mean:+.4f} "
                 f"[{difference.low:+.4f}, {difference.high:+.4f}])"
             )
             summary[ours][f"{metric}_vs_{best}"] = {"ratio": ratio, **difference.__dict__}
+        if paired_cold:  # the same customers (buyers of cold products) in both
+            firsts = [first.recall for first, _ in paired_cold]
+            seconds = [second.recall for _, second in paired_cold]
+            difference = bootstrap_strata(firsts, seconds, seed=config.seed)
+            parts.append(
+                f"cold-start recall@20 {_word(difference)} ({difference.mean:+.4f} "
+                f"[{difference.low:+.4f}, {difference.high:+.4f}])"
+            )
+            summary[ours][f"cold_recall_vs_{best}"] = difference.__dict__
         print(f"  {ours} vs best baseline {best}: " + "; ".join(parts))
     winners = [validation_winner(c.runs).name for c in comparisons]
     print(f"  validation winners per origin: {', '.join(winners)}", flush=True)
     return {"methods": summary, "best_baseline": best, "winners": winners}
+
+
+def _word(difference: Interval) -> str:
+    """What a paired interval of a difference says."""
+    if difference.low > 0:
+        return "beats"
+    return "loses" if difference.high < 0 else "no difference"
 
 
 def _stripped(comparison: Comparison) -> list[MethodRun]:
