@@ -99,6 +99,7 @@ def evaluate_encoder(
     snapshot: GraphSnapshot,
     config: GnnRunConfig,
     on_epoch: Callable[[str, dict[str, float]], None] | None = None,
+    on_method: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Tune every recommender on the validation window, test each once on the test window.
 
@@ -113,6 +114,7 @@ def evaluate_encoder(
         lightgcn=config.lightgcn,
         encoder=config.encoder,
         on_epoch=on_epoch,
+        on_method=on_method,
     )
 
 
@@ -187,6 +189,7 @@ def train_gnn(
     out_dir: Path,
     settings: dict[str, Any] | None = None,
     on_epoch: Callable[[str, dict[str, float]], None] | None = None,
+    on_method: Callable[[str], None] | None = None,
 ) -> GnnRunReport:
     """Run the whole pipeline of the module docstring.
 
@@ -200,6 +203,7 @@ def train_gnn(
             ``out_dir/latest.pt``, curves to ``out_dir/<model_version>.png``.
         settings: The application settings (secrets masked), saved as provenance.
         on_epoch: Called with ``(stage, row)`` after every epoch (progress).
+        on_method: Called with each compared method's name before it runs.
 
     Raises:
         ConfigError: No product text vectors (run ``pricegraph embed`` first), or
@@ -224,7 +228,7 @@ def train_gnn(
     encoder = config.encoder
     comparison = None
     if config.evaluate:
-        comparison = evaluate_encoder(snapshot, config, on_epoch)
+        comparison = evaluate_encoder(snapshot, config, on_epoch, on_method)
         metrics, epochs, curves = comparison.table, comparison.encoder_epochs, comparison.curves
         chosen = comparison.run(ENCODER).params  # the setting validation chose
         encoder = replace(encoder, **{k: v for k, v in chosen.items() if k != "epochs"})

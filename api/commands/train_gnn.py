@@ -75,6 +75,13 @@ def run_train_gnn(
             description=f"encoder {stage} (loss {row['loss']:.4f}{note})",
         )
 
+    methods: list[int] = []
+
+    def on_method(method: str) -> None:
+        if not methods:
+            methods.append(progress.add_task("comparing recommenders", total=None))
+        progress.update(methods[0], advance=1, description=f"comparing recommenders: {method}")
+
     with open_store(settings) as store, open_vectors(settings) as vectors, progress:
         report = train_gnn(
             store,
@@ -84,6 +91,7 @@ def run_train_gnn(
             out_dir=out_dir,
             settings=settings.describe(),
             on_epoch=on_epoch,
+            on_method=on_method,
         )
     if report.comparison is not None:
         console.print(
@@ -114,7 +122,12 @@ def run_train_gnn(
 @app.command("train-gnn")
 @clear_errors
 def train_gnn_command(
-    max_epochs: Annotated[int, typer.Option(min=1, help="Most epochs (early stopping).")] = 30,
+    max_epochs: Annotated[
+        int, typer.Option(min=1, help="Most epochs of the encoder (early stopping).")
+    ] = 30,
+    lightgcn_epochs: Annotated[
+        int, typer.Option(min=1, help="Most epochs of the LightGCN baseline (early stopping).")
+    ] = 60,
     evaluate: Annotated[
         bool, typer.Option(help="Tune on validation and compare with the baselines first.")
     ] = True,
@@ -131,9 +144,11 @@ def train_gnn_command(
 
     Needs `pricegraph embed` first (products' text vectors are its input). With
     --evaluate (the default) it is compared on the last 28 days with popularity,
-    item-kNN, text similarity and LightGCN trained in the same run; the table goes
-    into the checkpoint.
+    item-kNN, text similarity, recent neighbours, ALS, EASE^R, LightGCN, an encoder
+    + EASE^R blend and two re-rankers, each tuned on the 28 days before; the table
+    goes into the checkpoint and the validation winner serves.
     """
+    from ...gnn.lightgcn import LightGCNConfig
     from ...gnn.service import GnnRunConfig
     from ...gnn.train import EncoderConfig
 
@@ -148,7 +163,8 @@ def train_gnn_command(
         )
     except ValueError as exc:
         raise ConfigError(f"train-gnn options: {exc}") from None
-    config = GnnRunConfig(encoder=encoder, evaluate=evaluate)
+    lightgcn = replace(LightGCNConfig(), max_epochs=lightgcn_epochs)
+    config = GnnRunConfig(encoder=encoder, evaluate=evaluate, lightgcn=lightgcn)
     run_train_gnn(settings, config, out or settings.data_dir / "models" / "encoder")
 
 

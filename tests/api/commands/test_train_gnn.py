@@ -31,7 +31,7 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     _run("generate", "--customers", "300", "--products", "60", "--days", "150", "--seed", "4")
     _run("load", str(env / "var" / "world" / "mapping.toml"))
     _run("embed")
-    out = _run("train-gnn", "--max-epochs", "3", "--seed", "1")
+    out = _run("train-gnn", "--max-epochs", "3", "--lightgcn-epochs", "2", "--seed", "1")
     for method in ("popularity_7d", "item_knn", "recent_neighbors", "als", "ease", "lightgcn"):
         assert method in out
     assert "encoder+ease" in out and "validation winner:" in out
@@ -60,6 +60,8 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
         "encoder",
     } <= methods
     assert set(checkpoint.history) == {"tuning", "lightgcn", "final"}
+    # Each learned model is limited by its own flag.
+    assert rows["lightgcn"]["params"] in ("epochs=1", "epochs=2")
     # The production encoder has the prior that validation chose.
     assert rows["encoder"]["params"].startswith(
         f"prior_hidden={checkpoint.config['prior_hidden']},"
