@@ -35,9 +35,8 @@ from torch import Tensor
 
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.metrics import ScoreFn
-from pricegraph.gnn.split import CustomerItems, EvalWindow
+from pricegraph.gnn.split import SECONDS_PER_DAY, CustomerItems, EvalWindow
 
-SECONDS_PER_DAY = 86_400.0
 NEVER_DAYS = 999.0
 """Age given to a product or customer without a purchase before the cut-off."""
 CONTEXT_FEATURES = (
