@@ -76,7 +76,10 @@ class RerankConfig:
     leaves of at least 50 candidates they scored equal on Online Retail and higher on
     both worlds, where under 400 customers per window overfit bigger trees."""
     batch_size: int = 512
-    """Customers whose features are built at once."""
+    """Customers whose candidates are learned from at once."""
+    max_batch_cells: int = 1 << 24
+    """Most scores per source held at once (customers x products): larger batches
+    are built in chunks."""
     seed: int = 0
     """Seed of the model's held-out split."""
 
@@ -88,9 +91,12 @@ class RerankConfig:
             "max_leaf_nodes",
             "min_samples_leaf",
             "batch_size",
+            "max_batch_cells",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"RerankConfig.{name}: expected >= 1, got {getattr(self, name)}")
+        if self.candidates > 16_000:  # ranks are uint16 up to 4 * candidates
+            raise ValueError(f"RerankConfig.candidates: expected <= 16000, got {self.candidates}")
         if not self.profile_half_life_days > 0:
             raise ValueError(
                 f"RerankConfig.profile_half_life_days: expected > 0, got "
@@ -222,36 +228,64 @@ def _standardized_rows(scores: np.ndarray) -> np.ndarray:
 def candidate_features(inputs: RerankInputs, batch: Tensor, config: RerankConfig) -> Candidates:
     """Candidates of the customers ``batch`` and their features (see the module docs).
 
+    Customers are taken in chunks of at most ``config.max_batch_cells`` scores per
+    source, so memory stays bounded on large catalogues.
+
     Args:
         inputs: :func:`rerank_inputs` at the window's cut-off.
         batch: int64 ``[batch_size]`` customer indices.
         config: Settings.
     """
+    rows_per_chunk = max(1, config.max_batch_cells // max(inputs.text.shape[0], 1))
+    parts = [_chunk_features(inputs, chunk, config) for chunk in torch.split(batch, rows_per_chunk)]
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0] + [chunk.numel() for chunk in torch.split(batch, rows_per_chunk)])
+    return Candidates(
+        np.concatenate([part.row + offset for part, offset in zip(parts, offsets, strict=False)]),
+        np.concatenate([part.product for part in parts]),
+        np.concatenate([part.features for part in parts]),
+    )
+
+
+def _row_moments(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each row's finite entries (float64 ``[rows]``)."""
+    finite = np.isfinite(scores)
+    count = np.maximum(finite.sum(axis=1), 1)
+    values = np.where(finite, scores, 0.0).astype(np.float64)
+    mean = values.sum(axis=1) / count
+    squares = np.where(finite, (values - mean[:, None]) ** 2, 0.0).sum(axis=1) / count
+    return mean, np.maximum(np.sqrt(squares), 1e-12)
+
+
+def _chunk_features(inputs: RerankInputs, batch: Tensor, config: RerankConfig) -> Candidates:
     customers = batch.numpy()
     history = inputs.history.pairs(batch).numpy()
-    is_candidate: np.ndarray | None = None
-    columns: list[np.ndarray] = []
-    z_scores, ranks = [], []
+    num_products = inputs.text.shape[0]
     depth = 4 * config.candidates
+    take = min(depth, num_products)
+    is_candidate = np.zeros((customers.size, num_products), dtype=bool)
+    per_source = []
     for scores_fn in inputs.sources.values():
-        scores = scores_fn(batch).to(torch.float32).numpy().astype(np.float64, copy=True)
+        scores = scores_fn(batch).to(torch.float32).numpy().copy()
         scores[history[0], history[1]] = -np.inf
-        take = min(depth, scores.shape[1])
         top = np.argpartition(-scores, take - 1, axis=1)[:, :take]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
         top = np.take_along_axis(top, order, axis=1)
-        rank = np.full(scores.shape, float(depth), dtype=np.float32)
-        np.put_along_axis(rank, top, np.arange(take, dtype=np.float32)[None, :], axis=1)
-        proposals = np.zeros(scores.shape, dtype=bool)
-        np.put_along_axis(proposals, top[:, : config.candidates], True, axis=1)
-        is_candidate = proposals if is_candidate is None else is_candidate | proposals
-        z_scores.append(_standardized_rows(scores))
-        ranks.append(rank)
-    assert is_candidate is not None
+        np.put_along_axis(is_candidate, top[:, : config.candidates], True, axis=1)
+        per_source.append((scores, top, *_row_moments(scores)))
     is_candidate[history[0], history[1]] = False
     row, product = np.nonzero(is_candidate)
-    for z, rank in zip(z_scores, ranks, strict=True):
-        columns += [np.nan_to_num(z[row, product], neginf=-10.0), np.log1p(rank[row, product])]
+    del is_candidate
+    columns: list[np.ndarray] = []
+    rank = np.empty((customers.size, num_products), dtype=np.uint16)
+    positions = np.arange(take, dtype=np.uint16)[None, :]
+    for scores, top, mean, spread in per_source:
+        value = scores[row, product].astype(np.float64)
+        z = np.where(np.isfinite(value), (value - mean[row]) / spread[row], -10.0)
+        rank.fill(depth)
+        np.put_along_axis(rank, top, positions, axis=1)
+        columns += [z, np.log1p(rank[row, product].astype(np.float32))]
     cosine = np.einsum("ij,ij->i", inputs.profiles[customers[row]], inputs.text[product])
     features = np.column_stack(
         [

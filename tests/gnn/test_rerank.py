@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,21 @@ def test_candidates_leave_out_bought_products_and_carry_every_feature() -> None:
     # Every product the oracle scores 1 (bought in the window) is a candidate.
     positives = set(map(tuple, SPLIT.val.positives.pairs(batch).T.tolist()))
     assert positives <= pairs
+
+
+def test_features_built_in_chunks_equal_those_built_at_once() -> None:
+    def per_customer(batch: Tensor) -> Tensor:  # the same scores whatever the batch
+        products = torch.arange(SNAPSHOT.num_products, dtype=torch.float32)
+        return torch.sin(batch[:, None].float() * 1.7 + products[None, :] * 0.31)
+
+    sources = {"oracle": _oracle(SPLIT.val), "fixed": per_customer}
+    inputs = rerank_inputs(SNAPSHOT, SPLIT.val.start_s, sources, SMALL)
+    batch = SPLIT.val.customer_index[:30]
+    whole = candidate_features(inputs, batch, SMALL)
+    chunked = candidate_features(inputs, batch, replace(SMALL, max_batch_cells=7 * 24))
+    assert np.array_equal(whole.row, chunked.row)
+    assert np.array_equal(whole.product, chunked.product)
+    assert np.allclose(whole.features, chunked.features)
 
 
 def test_the_reranker_learns_from_one_window_and_ranks_the_next() -> None:
