@@ -1,9 +1,12 @@
 """Every recommender on one temporal split, with intervals, verdicts and the winner.
 
 What ``pricegraph train-gnn`` and ``bench/bench_recs.py`` run: the baselines of
-:func:`~pricegraph.gnn.compare.baseline_runs`, LightGCN, the encoder and the
-encoder + EASE^R hybrid, each tuned on the validation window only and tested
-once (:mod:`pricegraph.gnn.compare`). The validation winner is what serves.
+:func:`~pricegraph.gnn.compare.baseline_runs`, LightGCN, the encoder, the
+encoder + EASE^R blend and two stacked re-rankers (:mod:`pricegraph.gnn.rerank`):
+``rerank`` over the baselines of ``CompareConfig.rerank_sources`` and
+``encoder+rerank`` over them and the encoder. Each is tuned on the validation
+window only and tested once (:mod:`pricegraph.gnn.compare`). The validation
+winner is what serves.
 """
 
 from __future__ import annotations
