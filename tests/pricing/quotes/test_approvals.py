@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from support.quotes import World, build_world, make_service
+from support.quotes import World, make_service
 
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.policy import LevelDecision, QuoteState
@@ -25,14 +25,6 @@ class RaisePolicy:
 
     def decide(self, state: QuoteState) -> LevelDecision:
         return LevelDecision("premium", 1.25)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    built = build_world(tmp_path_factory.mktemp("approval-world"))
-    yield built
-    built.vectors.close()
-    built.store.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from support.quotes import (
     SPECS,
     DeepDiscountPolicy,
     World,
-    build_world,
     make_service,
 )
 
@@ -24,14 +23,6 @@ from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
 from pricegraph.pricing.quotes.sqlite import format_ts, parse_ts
 
 T0 = datetime(2025, 4, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    built = build_world(tmp_path_factory.mktemp("audit-world"))
-    yield built
-    built.vectors.close()
-    built.store.close()
 
 
 def _record(index: int, customer: str, product: str) -> AuditRecord:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
-from support.quotes import COLLECTIONS, NOW, World, build_world
+from support.quotes import COLLECTIONS, NOW, World
 
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.config import PricingConfig
@@ -20,14 +19,6 @@ from pricegraph.pricing.quotes.state import (
     own_prices,
     period_of,
 )
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    built = build_world(tmp_path_factory.mktemp("state-world"))
-    yield built
-    built.vectors.close()
-    built.store.close()
 
 
 def _builder(world: World, **kwargs) -> StateBuilder:
