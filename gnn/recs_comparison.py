@@ -200,7 +200,9 @@ def _rerank_runs(
             fit = encoder_refit(snapshot, encoder or EncoderConfig(), run)
         else:
             build = builders[run.name].build
-            fit = lambda window: build(snapshot, window, dict(run.params))  # noqa: E731
+
+            def fit(window: EvalWindow) -> ScoreFn:
+                return build(snapshot, window, dict(run.params))
 
         def refit(window: EvalWindow) -> ScoreFn:
             key = (run.name, window.start_s)

@@ -215,16 +215,6 @@ def feature_names(source_names: list[str]) -> list[str]:
     return [*names, *CONTEXT_FEATURES]
 
 
-def _standardized_rows(scores: np.ndarray) -> np.ndarray:
-    """Row-wise z-scores over the finite entries (others stay ``-inf``)."""
-    finite = np.isfinite(scores)
-    count = np.maximum(finite.sum(axis=1, keepdims=True), 1)
-    values = np.where(finite, scores, 0.0)
-    mean = values.sum(axis=1, keepdims=True) / count
-    spread = np.sqrt((np.where(finite, scores - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / count)
-    return np.where(finite, (scores - mean) / np.maximum(spread, 1e-12), -np.inf)
-
-
 def candidate_features(inputs: RerankInputs, batch: Tensor, config: RerankConfig) -> Candidates:
     """Candidates of the customers ``batch`` and their features (see the module docs).
 
@@ -355,7 +345,9 @@ def reranked_scores(
     def scores(batch: Tensor) -> Tensor:
         found = candidate_features(inputs, batch, config)
         fallback = first(batch).to(torch.float32).numpy().astype(np.float64)
-        out = np.nan_to_num(_standardized_rows(fallback), neginf=-10.0) - 100.0
+        mean, spread = _row_moments(fallback)
+        z = (fallback - mean[:, None]) / spread[:, None]
+        out = np.where(np.isfinite(fallback), z, -10.0) - 100.0
         if found.row.size:
             out[found.row, found.product] = model.predict_proba(found.features)[:, 1]
         return torch.from_numpy(out.astype(np.float32))
