@@ -204,9 +204,9 @@ def _word(difference: Interval) -> str:
     return "loses" if difference.high < 0 else "no difference"
 
 
-def _stripped(comparison: Comparison) -> list[MethodRun]:
+def _stripped(runs: list[MethodRun]) -> list[MethodRun]:
     """The runs without their score functions (picklable, small)."""
-    return [replace(run, val_scores=None, test_scores=None, serve=None) for run in comparison.runs]
+    return [replace(run, val_scores=None, test_scores=None, serve=None) for run in runs]
 
 
 def _reloaded(runs: list[MethodRun], config: CompareConfig) -> Comparison:
@@ -237,7 +237,7 @@ def run_origins(
                 flush=True,
             )
             args.out.mkdir(parents=True, exist_ok=True)
-            record = {"end_s": end_s, "runs": [replace(run, val_scores=None, test_scores=None)]}
+            record = {"end_s": end_s, "runs": _stripped([run])}
             (args.out / f"{name}-lightgcn{origin}.pkl").write_bytes(pickle.dumps(record))
             continue
         comparison = compare_recommenders(
@@ -251,7 +251,7 @@ def run_origins(
         label = f"{name} origin {origin} (test ends {pd.Timestamp(end_s, unit='s'):%Y-%m-%d})"
         _print_origin(f"{label}, {time.perf_counter() - started:.0f} s", comparison)
         args.out.mkdir(parents=True, exist_ok=True)
-        record = {"end_s": end_s, "runs": _stripped(comparison)}
+        record = {"end_s": end_s, "runs": _stripped(comparison.runs)}
         (args.out / f"{name}-origin{origin}.pkl").write_bytes(pickle.dumps(record))
 
 
