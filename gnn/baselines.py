@@ -1,4 +1,5 @@
-"""Recommenders to beat: random, popularity, item-kNN, text, EASE^R, ALS and recent neighbours.
+"""Recommenders to beat: random, popularity, item-kNN, text, recently viewed, EASE^R, ALS
+and recent neighbours.
 
 Each builder is fitted on history purchase edges (customer, product) and returns a
 :data:`~pricegraph.gnn.metrics.ScoreFn`: int64 ``[batch_size]`` customer indices ->
@@ -79,6 +80,64 @@ def recent_popularity_scores(
 
     def scores(customer_index: Tensor) -> Tensor:
         return counts.expand(customer_index.numel(), num_products)
+
+    return scores
+
+
+def viewed_scores(
+    browsing_index: Tensor,
+    browsing_s: Tensor,
+    history_index: Tensor,
+    num_customers: int,
+    num_products: int,
+    cutoff_s: int,
+    *,
+    half_life_days: float = 7.0,
+) -> ScoreFn:
+    r"""Recently viewed: what you looked at (or carted) lately first, then the best sellers.
+
+    The baseline a recommender that reads browsing events must beat. Score of product :math:`p`
+    for customer :math:`u` with browsing times :math:`T_{up} < t_c` (``cutoff_s``):
+
+    .. math::
+        s_{up} = 1 + \sum_{t \in T_{up}} 2^{-(t_c - t) / h}
+        \quad\text{if } T_{up} \neq \emptyset, \qquad
+        s_{up} = \frac{n_p}{1 + \max_q n_q} \text{ otherwise,}
+
+    with :math:`n_p` the product's purchases in ``history_index``, so browsed
+    products come first and popularity orders the rest.
+
+    Args:
+        browsing_index: int64 ``[2, num_events]`` (customer, product) views and carts;
+            only those before ``cutoff_s`` are used.
+        browsing_s: int64 ``[num_events]`` UTC epoch seconds.
+        history_index: int64 ``[2, num_purchases]`` purchases before ``cutoff_s``.
+        num_customers: Rows of the score matrix.
+        num_products: Width of the score matrix.
+        cutoff_s: Start of the ranked window.
+        half_life_days: Half-life of a view's weight, days. (default: ``7``)
+    """
+    if not half_life_days > 0:
+        raise ValueError(f"half_life_days: expected > 0, got {half_life_days}")
+    before = browsing_s < cutoff_s
+    age_days = (cutoff_s - browsing_s[before].numpy()).astype(np.float64) / 86_400
+    recent = sp.csr_array(
+        (
+            np.exp2(-age_days / half_life_days),
+            (browsing_index[0, before].numpy(), browsing_index[1, before].numpy()),
+        ),
+        shape=(num_customers, num_products),
+    )
+    recent.sum_duplicates()
+    counts = np.bincount(history_index[1].numpy(), minlength=num_products).astype(np.float64)
+    popular = counts / (1.0 + counts.max(initial=0.0))
+
+    def scores(customer_index: Tensor) -> Tensor:
+        batch = recent[customer_index.numpy()]
+        out = np.tile(popular, (customer_index.numel(), 1))
+        rows, cols = batch.nonzero()
+        out[rows, cols] = 1.0 + batch.toarray()[rows, cols]
+        return torch.from_numpy(out.astype(np.float32))
 
     return scores
 
@@ -366,4 +425,5 @@ __all__ = [
     "recent_neighbour_scores",
     "recent_popularity_scores",
     "text_scores",
+    "viewed_scores",
 ]

@@ -36,8 +36,9 @@ from pricegraph.gnn.baselines import (
     recent_neighbour_scores,
     recent_popularity_scores,
     text_scores,
+    viewed_scores,
 )
-from pricegraph.gnn.data import PURCHASED, GraphSnapshot
+from pricegraph.gnn.data import CARTED, PURCHASED, VIEWED, GraphSnapshot
 from pricegraph.gnn.metrics import (
     CustomerMetrics,
     RankingResult,
@@ -69,6 +70,8 @@ class CompareConfig:
     """Half-lives of the recent-neighbour baseline tried on validation."""
     recent_neighbors: int = 100
     """Neighbours per customer of the recent-neighbour baseline."""
+    viewed_half_life_days: tuple[float, ...] = (3.0, 14.0, 60.0)
+    """Half-lives of the recently-viewed baseline tried on validation."""
     encoder_prior_hidden: tuple[int, ...] = (0, 32)
     """Hidden units of the encoder's product-activity prior tried on validation
     (``EncoderConfig.prior_hidden``; ``0`` = linear)."""
@@ -82,9 +85,11 @@ class CompareConfig:
         "item_knn",
         "als",
         "text",
+        "viewed",
     )
     """Baselines whose candidates and scores the re-rankers read (:mod:`pricegraph.gnn.rerank`);
-    ``text`` only where products have text vectors."""
+    ``text`` only where products have text vectors, ``viewed`` only where the graph
+    has views or carts."""
     num_resamples: int = 1000
     """Bootstrap resamples of the test customers."""
     level: float = 0.95
@@ -240,7 +245,8 @@ def baselines(snapshot: GraphSnapshot, config: CompareConfig) -> dict[str, Basel
     """Every non-neural baseline by name, in table order.
 
     ``random``, ``popularity``, ``popularity_7d``, ``item_knn``, ``text`` (when
-    products have text vectors), ``recent_neighbors``, ``als``, ``ease``.
+    products have text vectors), ``viewed`` (when the graph has views or carts),
+    ``recent_neighbors``, ``als``, ``ease``.
     """
     num_customers, num_products = snapshot.num_customers, snapshot.num_products
     purchases, purchase_s = snapshot.edge_index(PURCHASED), snapshot.edge_time(PURCHASED)
@@ -263,6 +269,23 @@ def baselines(snapshot: GraphSnapshot, config: CompareConfig) -> dict[str, Basel
             lambda s, w, p: text_scores(
                 w.history_edge_index, product.x, product.has_text, num_customers
             )
+        )
+    edge_types = snapshot.data.edge_types
+    browsing = [t for t in (VIEWED, CARTED) if t in edge_types and snapshot.edge_time(t).numel()]
+    if browsing:
+        browsing_index = torch.cat([snapshot.edge_index(t) for t in browsing], dim=1)
+        browsing_s = torch.cat([snapshot.edge_time(t) for t in browsing])
+        methods["viewed"] = Baseline(
+            lambda s, w, p: viewed_scores(
+                browsing_index,
+                browsing_s,
+                w.history_edge_index,
+                num_customers,
+                num_products,
+                w.start_s,
+                **p,
+            ),
+            tuple({"half_life_days": h} for h in config.viewed_half_life_days),
         )
     methods["recent_neighbors"] = Baseline(
         lambda s, w, p: recent_neighbour_scores(

@@ -49,6 +49,10 @@ EVENT_EDGE_TYPES: tuple[tuple[str, str, str], ...] = (
 
 PURCHASED: tuple[str, str, str] = ("customer", "purchased", "product")
 """The supervision edge type of recommendation."""
+VIEWED: tuple[str, str, str] = ("customer", "viewed", "product")
+"""Product views (browsing events)."""
+CARTED: tuple[str, str, str] = ("customer", "carted", "product")
+"""Products added to a cart."""
 
 
 @dataclass(frozen=True)

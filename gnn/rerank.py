@@ -12,9 +12,15 @@ customer, bought products excluded. Every candidate gets the same features
   vector of their purchases, half-life ``profile_half_life_days``), and time: the
   product's purchases in the last 7 and 28 days and in all, days since its first
   and its last purchase (new products are young), the customer's distinct
-  products, days since their last purchase and purchases in the last 28 days.
+  products, days since their last purchase and purchases in the last 28 days;
+* the graph around the pair: the share of the customer's purchases, and of their
+  views and carts, that went to the product's brand and to its category (the
+  ``customer -> product -> brand/category`` paths), how often the customer viewed
+  and carted the product itself and how many days ago they last viewed it, and
+  the product's views in the last 28 days. Graphs without views, brands or
+  categories give these columns one value, which the trees cannot split on.
 
-Everything is computed from purchases strictly before the window's cut-off
+Everything is computed from events strictly before the window's cut-off
 (:func:`rerank_inputs`). A ``HistGradientBoostingClassifier`` (scikit-learn)
 learns from labelled windows which candidates were bought
 (:func:`fit_reranker`); :func:`reranked_scores` ranks a later window with the
@@ -33,7 +39,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 from torch import Tensor
 
-from pricegraph.gnn.data import PURCHASED, GraphSnapshot
+from pricegraph.gnn.data import CARTED, PURCHASED, VIEWED, GraphSnapshot
 from pricegraph.gnn.metrics import ScoreFn
 from pricegraph.gnn.split import SECONDS_PER_DAY, CustomerItems, EvalWindow
 
@@ -46,11 +52,21 @@ CONTEXT_FEATURES = (
     "product_log_purchases_28d",
     "product_days_since_first",
     "product_days_since_last",
+    "product_log_views_28d",
     "customer_log_products",
     "customer_days_since_last",
     "customer_log_purchases_28d",
+    "brand_share_purchases",
+    "category_share_purchases",
+    "brand_share_browsing",
+    "category_share_browsing",
+    "customer_log_views",
+    "customer_log_carts",
+    "customer_days_since_viewed",
 )
 """Features of every candidate after the per-source ones, in column order."""
+OF_BRAND = ("product", "of_brand", "brand")
+IN_CATEGORY = ("product", "in_category", "category")
 
 
 @dataclass(frozen=True)
@@ -115,8 +131,10 @@ class RerankInputs:
         profiles: float32 ``[num_customers, dim]`` unit-norm recency-weighted text
             profiles (zeros without purchases of products with text).
         text: float32 ``[num_products, dim]`` unit-norm product text vectors.
-        product_stats: float32 ``[num_products, 5]``.
+        product_stats: float32 ``[num_products, 6]``.
         customer_stats: float32 ``[num_customers, 3]``.
+        pair_stats: The customer-product tables, in the order of
+            :data:`CONTEXT_FEATURES` after the customer's features.
     """
 
     sources: Mapping[str, ScoreFn]
@@ -126,6 +144,134 @@ class RerankInputs:
     text: np.ndarray
     product_stats: np.ndarray
     customer_stats: np.ndarray
+    pair_stats: tuple[PairTable, ...]
+
+
+@dataclass(frozen=True)
+class PairTable:
+    """A customer x group table read at (customer, product) pairs.
+
+    Attributes:
+        values: ``[num_customers, num_groups]`` sparse; absent entries are 0.
+        group_of: int64 ``[num_products]`` group of each product (-1: none), or
+            ``None`` when the groups are the products themselves.
+        offset: Value read as ``offset - stored`` when not ``None`` (lets ages be
+            stored sparsely as ``NEVER_DAYS - age``), else the stored value.
+    """
+
+    values: sp.csr_array
+    group_of: np.ndarray | None = None
+    offset: float | None = None
+
+    def read(self, customer: np.ndarray, product: np.ndarray) -> np.ndarray:
+        """float32 ``[n]`` values at the pairs (absent pairs and products without a
+        group read 0, or ``offset``)."""
+        group = product if self.group_of is None else self.group_of[product]
+        out = np.zeros(customer.size, dtype=np.float64)
+        has = group >= 0
+        if has.any() and self.values.nnz:
+            out[has] = np.asarray(self.values[customer[has], group[has]]).ravel()
+        if self.offset is not None:
+            out = self.offset - out
+        return out.astype(np.float32)
+
+
+def _first_target(snapshot: GraphSnapshot, edge_type: tuple[str, str, str]) -> np.ndarray:
+    """Product -> the target of its first ``edge_type`` edge (-1 without one)."""
+    out = np.full(snapshot.num_products, -1, dtype=np.int64)
+    if edge_type in snapshot.data.edge_types:
+        edges = snapshot.edge_index(edge_type).numpy()
+        out[edges[0, ::-1]] = edges[1, ::-1]  # the last write is the first edge
+    return out
+
+
+def _events_before(
+    snapshot: GraphSnapshot, edge_type: tuple[str, str, str], cutoff_s: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(customer, product, age in days) of the ``edge_type`` events before the cut-off."""
+    if edge_type not in snapshot.data.edge_types:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    time_s = snapshot.edge_time(edge_type).numpy()
+    before = time_s < cutoff_s
+    edges = snapshot.edge_index(edge_type).numpy()[:, before]
+    return edges[0], edges[1], (cutoff_s - time_s[before]) / SECONDS_PER_DAY
+
+
+def _shares(
+    customer: np.ndarray, group: np.ndarray, num_customers: int, num_groups: int
+) -> sp.csr_array:
+    """Share of each customer's events in each group (events without a group count
+    in the total)."""
+    total = np.bincount(customer, minlength=num_customers).astype(np.float64)
+    has = group >= 0
+    counts = sp.csr_array(
+        (np.ones(int(has.sum())), (customer[has], group[has])),
+        shape=(num_customers, max(num_groups, 1)),
+    )
+    counts.sum_duplicates()
+    return sp.csr_array(sp.diags_array(1.0 / np.maximum(total, 1.0)) @ counts)
+
+
+def _pair_stats(
+    snapshot: GraphSnapshot,
+    cutoff_s: int,
+    bought: tuple[np.ndarray, np.ndarray],
+) -> tuple[tuple[PairTable, ...], np.ndarray]:
+    """The customer-product tables of :data:`CONTEXT_FEATURES` and the product's log
+    views in the last 28 days."""
+    num_customers, num_products = snapshot.num_customers, snapshot.num_products
+    brand_of, category_of = _first_target(snapshot, OF_BRAND), _first_target(snapshot, IN_CATEGORY)
+    num_brands = int(brand_of.max()) + 1
+    num_categories = int(category_of.max()) + 1
+    view_customer, view_product, view_age = _events_before(snapshot, VIEWED, cutoff_s)
+    cart_customer, cart_product, _ = _events_before(snapshot, CARTED, cutoff_s)
+    browse_customer = np.concatenate([view_customer, cart_customer])
+    browse_product = np.concatenate([view_product, cart_product])
+
+    def log_counts(customer: np.ndarray, product: np.ndarray) -> sp.csr_array:
+        table = sp.csr_array(
+            (np.ones(customer.size), (customer, product)), shape=(num_customers, num_products)
+        )
+        table.sum_duplicates()
+        return sp.csr_array((np.log1p(table.data), table.indices, table.indptr), shape=table.shape)
+
+    freshest = _max_duplicates(
+        view_customer, view_product, NEVER_DAYS - view_age, (num_customers, num_products)
+    )
+    tables = (
+        PairTable(_shares(bought[0], brand_of[bought[1]], num_customers, num_brands), brand_of),
+        PairTable(
+            _shares(bought[0], category_of[bought[1]], num_customers, num_categories), category_of
+        ),
+        PairTable(
+            _shares(browse_customer, brand_of[browse_product], num_customers, num_brands),
+            brand_of,
+        ),
+        PairTable(
+            _shares(browse_customer, category_of[browse_product], num_customers, num_categories),
+            category_of,
+        ),
+        PairTable(log_counts(view_customer, view_product)),
+        PairTable(log_counts(cart_customer, cart_product)),
+        PairTable(freshest, offset=NEVER_DAYS),
+    )
+    recent_views = np.log1p(np.bincount(view_product[view_age < 28], minlength=num_products))
+    return tables, recent_views.astype(np.float32)
+
+
+def _max_duplicates(
+    row: np.ndarray, column: np.ndarray, value: np.ndarray, shape: tuple[int, int]
+) -> sp.csr_array:
+    """A sparse table holding the largest ``value`` per (row, column)."""
+    if not row.size:
+        return sp.csr_array(shape)
+    key = row.astype(np.int64) * shape[1] + column
+    order = np.lexsort((-value, key))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    keep = order[first]
+    return sp.csr_array((np.maximum(value[keep], 1e-6), (row[keep], column[keep])), shape=shape)
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -175,6 +321,8 @@ def rerank_inputs(
             latest,
         ]
     ).astype(np.float32)
+    pair_stats, recent_views = _pair_stats(snapshot, cutoff_s, (customer, product))
+    product_stats = np.column_stack([product_stats, recent_views])
     history = CustomerItems.from_edge_index(purchases[:, before], num_customers)
     last_seen = np.full(num_customers, NEVER_DAYS)
     np.minimum.at(last_seen, customer, np.minimum(age_days, NEVER_DAYS))
@@ -190,7 +338,7 @@ def rerank_inputs(
     recency = sp.csr_array((weight, (customer, product)), shape=(num_customers, num_products))
     profiles = _unit_rows(np.asarray(recency @ text))
     return RerankInputs(
-        dict(sources), cutoff_s, history, profiles, text, product_stats, customer_stats
+        dict(sources), cutoff_s, history, profiles, text, product_stats, customer_stats, pair_stats
     )
 
 
@@ -283,6 +431,7 @@ def _chunk_features(inputs: RerankInputs, batch: Tensor, config: RerankConfig) -
             cosine,
             inputs.product_stats[product],
             inputs.customer_stats[customers[row]],
+            *(table.read(customers[row], product) for table in inputs.pair_stats),
         ]
     ).astype(np.float32)
     return Candidates(row.astype(np.int64), product.astype(np.int64), features)

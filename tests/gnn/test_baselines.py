@@ -199,3 +199,20 @@ def test_recent_neighbours_weigh_a_neighbour_purchase_by_its_age() -> None:
     assert scores[2] == pytest.approx(cosine * 0.25)  # two half-lives old
     assert scores[3] == 0.0 and scores[4] == 0.0  # not a neighbour; after the cut-off
     assert scores[0] == pytest.approx(2 * cosine * 2 ** (-100 / 7))
+
+
+def test_viewed_puts_recent_browsing_first_then_the_best_sellers() -> None:
+    from pricegraph.gnn.baselines import viewed_scores
+
+    day = 86_400
+    # c0 viewed 2 on days 8 and 9, carted 4 on day 2 and viewed 1 after the cut-off (day 10).
+    browsing = torch.tensor([[0, 0, 0, 0], [2, 2, 4, 1]])
+    browsing_s = torch.tensor([8, 9, 2, 12]) * day
+    scores = viewed_scores(browsing, browsing_s, PURCHASES, 7, 5, 10 * day, half_life_days=1.0)
+    out = scores(torch.tensor([0, 3]))
+    popular = [3 / 5, 2 / 5, 1 / 5, 4 / 5, 0.0]  # purchases / (1 + the most bought's 4)
+    expected = [popular[0], popular[1], 1 + 2**-2 + 2**-1, popular[3], 1 + 2**-8]
+    assert out[0].tolist() == pytest.approx(expected)
+    assert out[1].tolist() == pytest.approx(popular)  # c3 browsed nothing
+    with pytest.raises(ValueError, match="half_life_days"):
+        viewed_scores(browsing, browsing_s, PURCHASES, 7, 5, 10 * day, half_life_days=0.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support.recs import FAST, SNAPSHOT, SPLIT
+from support.recs import FAST, SNAPSHOT, SOURCES, SPLIT
 
 from pricegraph.gnn.lightgcn import LightGCNConfig
 from pricegraph.gnn.recs_comparison import (
@@ -46,8 +46,8 @@ def test_the_winner_is_chosen_on_validation_and_compared_with_every_method() -> 
     assert comparison.run(ENCODER).params["prior_hidden"] in FAST.encoder_prior_hidden
     # The re-rankers read the tuned baselines (and the encoder) with their chosen settings.
     rerank, both = comparison.run(RERANK), comparison.run(ENCODER_RERANK)
-    assert list(rerank.params["sources"]) == list(FAST.rerank_sources)
-    assert list(both.params["sources"]) == [*FAST.rerank_sources, ENCODER]
+    assert list(rerank.params["sources"]) == SOURCES
+    assert list(both.params["sources"]) == [*SOURCES, ENCODER]
     assert both.params["sources"]["ease"] == comparison.run("ease").params
     assert both.params["sources"][ENCODER] == comparison.run(ENCODER).params
     assert rerank.serve is not None and both.serve is not None

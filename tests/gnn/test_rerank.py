@@ -11,6 +11,7 @@ from support.recs import DAY_S, FAST, SNAPSHOT, SPLIT, purchase_snapshot
 from torch import Tensor
 
 from pricegraph.gnn.compare import baselines, tune_and_test
+from pricegraph.gnn.data import GraphSnapshot
 from pricegraph.gnn.learned_runs import rerank_run
 from pricegraph.gnn.metrics import ScoreFn, evaluate_ranking
 from pricegraph.gnn.rerank import (
@@ -53,9 +54,10 @@ def test_inputs_read_only_purchases_before_the_cut_off() -> None:
     inputs = rerank_inputs(snapshot, 10 * DAY_S, {"noise": _noise(0)}, RerankConfig())
     log = np.log1p
     # product 1: bought on days 5 and 9 (ages 5 and 1); product 2 only after the cut-off.
-    assert inputs.product_stats[1].tolist() == pytest.approx([log(2), log(2), log(2), 5.0, 1.0])
-    assert inputs.product_stats[2].tolist() == pytest.approx([0, 0, 0, NEVER_DAYS, NEVER_DAYS])
-    assert inputs.product_stats[0].tolist() == pytest.approx([log(1), 0, log(1), 9.0, 9.0])
+    # (the last column, views in 28 days, is 0: this graph has no views)
+    assert inputs.product_stats[1].tolist() == pytest.approx([log(2), log(2), log(2), 5.0, 1.0, 0])
+    assert inputs.product_stats[2].tolist() == pytest.approx([0, 0, 0, NEVER_DAYS, NEVER_DAYS, 0])
+    assert inputs.product_stats[0].tolist() == pytest.approx([log(1), 0, log(1), 9.0, 9.0, 0])
     # customer 0: two products, last bought 5 days ago; customer 2 nothing yet.
     assert inputs.customer_stats[0].tolist() == pytest.approx([log(2), 5.0, log(2)])
     assert inputs.customer_stats[2].tolist() == pytest.approx([0.0, NEVER_DAYS, 0.0])
@@ -63,6 +65,53 @@ def test_inputs_read_only_purchases_before_the_cut_off() -> None:
     assert inputs.profiles[1].tolist() == pytest.approx([0.0, 1.0, 0.0])
     assert inputs.profiles[2].tolist() == [0.0, 0.0, 0.0]
     assert inputs.history.pairs(torch.tensor([2])).shape[1] == 0
+
+
+def _add_edges(snapshot: GraphSnapshot, edge_type: tuple[str, str, str], rows: list) -> None:
+    """Add ``(source, target[, day])`` edges of ``edge_type`` to the snapshot."""
+    index = torch.tensor([[row[0] for row in rows], [row[1] for row in rows]])
+    snapshot.data[edge_type].edge_index = index
+    if len(rows[0]) == 3:
+        snapshot.data[edge_type].time = torch.tensor([row[2] * DAY_S for row in rows])
+
+
+def test_pair_features_read_views_carts_brands_and_categories_before_the_cut_off() -> None:
+    # customer 0 bought products 0, 2, 3 before day 10 and product 1 after it.
+    purchases = [(0, 0, 1), (0, 2, 2), (0, 3, 3), (0, 1, 12), (1, 2, 4)]
+    snapshot = purchase_snapshot(purchases, 2, torch.eye(4), "pairs")
+    _add_edges(snapshot, ("product", "of_brand", "brand"), [(0, 0), (1, 0), (2, 1)])  # 3: none
+    _add_edges(snapshot, ("product", "in_category", "category"), [(0, 0), (1, 1), (2, 1), (3, 1)])
+    views = [(0, 1, 4), (0, 1, 8), (0, 2, 5), (0, 3, 11), (1, 0, 9)]
+    _add_edges(snapshot, ("customer", "viewed", "product"), views)
+    _add_edges(snapshot, ("customer", "carted", "product"), [(0, 1, 8)])
+    every = {"flat": lambda batch: torch.zeros(batch.numel(), 4)}
+    config = RerankConfig(candidates=4)
+    inputs = rerank_inputs(snapshot, 10 * DAY_S, every, config)
+    found = candidate_features(inputs, torch.tensor([0, 1]), config)
+    names = feature_names(["flat"])
+    pairs = list(zip(found.row.tolist(), found.product.tolist(), strict=True))
+    assert pairs == [(0, 1), (1, 0), (1, 1), (1, 3)]  # bought products are never candidates
+
+    def feature(pair: tuple[int, int], name: str) -> float:
+        return float(found.features[pairs.index(pair), names.index(name)])
+
+    # Customer 0, product 1 (brand 0, category 1): purchases 0, 2, 3 -> brand 0 once,
+    # category 1 twice; views and carts before day 10: 1, 1, 2 and a cart of 1.
+    assert feature((0, 1), "brand_share_purchases") == pytest.approx(1 / 3)
+    assert feature((0, 1), "category_share_purchases") == pytest.approx(2 / 3)
+    assert feature((0, 1), "brand_share_browsing") == pytest.approx(3 / 4)
+    assert feature((0, 1), "category_share_browsing") == pytest.approx(1.0)
+    assert feature((0, 1), "customer_log_views") == pytest.approx(np.log(3))
+    assert feature((0, 1), "customer_log_carts") == pytest.approx(np.log(2))
+    assert feature((0, 1), "customer_days_since_viewed") == pytest.approx(2.0)
+    assert feature((0, 1), "product_log_views_28d") == pytest.approx(np.log(3))
+    # Customer 1 viewed product 0 only; product 3 has no brand; the view of
+    # product 3 on day 11 comes after the cut-off.
+    assert feature((1, 0), "customer_days_since_viewed") == pytest.approx(1.0)
+    assert feature((1, 3), "customer_days_since_viewed") == NEVER_DAYS
+    assert feature((1, 3), "brand_share_purchases") == 0.0
+    assert feature((1, 3), "category_share_purchases") == pytest.approx(1.0)
+    assert feature((1, 3), "product_log_views_28d") == 0.0
 
 
 def test_candidates_leave_out_bought_products_and_carry_every_feature() -> None:

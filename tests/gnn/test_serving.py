@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from support.recs import FAST, SNAPSHOT, SPLIT
+from support.recs import FAST, SNAPSHOT, SOURCES, SPLIT
 
 from pricegraph.gnn.compare import baselines, serving_window, tune_and_test
 from pricegraph.gnn.data import PURCHASED
@@ -86,7 +86,7 @@ def test_a_winning_reranker_serves_with_its_sources_refitted_on_every_purchase()
         SNAPSHOT, run, encoder, compare=FAST, lightgcn=LightGCNConfig(), num_ranked=5
     )
     assert record["method"] == ENCODER_RERANK
-    assert list(record["params"]["sources"]) == [*FAST.rerank_sources, "encoder"]
+    assert list(record["params"]["sources"]) == [*SOURCES, "encoder"]
     top = record["top_products"]
     assert top.shape == (120, 5)
     history = CustomerItems.from_edge_index(SNAPSHOT.edge_index(PURCHASED), 120)

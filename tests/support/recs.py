@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from pricegraph.gnn.compare import CompareConfig
+from pricegraph.gnn.compare import CompareConfig, baselines
 from pricegraph.gnn.data import GraphSnapshot
 from pricegraph.gnn.split import temporal_split
 
@@ -66,6 +66,8 @@ def purchase_snapshot(
 
 SNAPSHOT = toy_world()
 SPLIT = temporal_split(SNAPSHOT, test_days=28, val_days=28)
+SOURCES = [name for name in FAST.rerank_sources if name in baselines(SNAPSHOT, FAST)]
+"""The re-rankers' sources on the toy world (no ``viewed``: it has no views)."""
 
 
-__all__ = ["DAY_S", "FAST", "SNAPSHOT", "SPLIT", "purchase_snapshot", "toy_world"]
+__all__ = ["DAY_S", "FAST", "SNAPSHOT", "SOURCES", "SPLIT", "purchase_snapshot", "toy_world"]
