@@ -3,11 +3,13 @@ r"""Recommendation results, and the evidence and wording of their reasons.
 A reason names the strongest link a person can check for themselves, in this
 order of preference (see :class:`~pricegraph.gnn.recommend.Recommender`):
 
-1. ``co_purchase``: other customers bought the recommended product together with
+1. ``viewed``: the customer viewed the recommended product (counted on the
+   graph's views);
+2. ``co_purchase``: other customers bought the recommended product together with
    one of the customer's own purchases (counted on the purchase history);
-2. ``similar_bought``: the recommended product lies close, by cosine in the
+3. ``similar_bought``: the recommended product lies close, by cosine in the
    learned space, to one of the customer's purchases;
-3. ``similar_customers`` / ``profile`` / ``popular``: fallbacks for customers
+4. ``similar_customers`` / ``profile`` / ``popular``: fallbacks for customers
    without purchases (or without any usable link).
 
 Everything here is pure NumPy / scipy on integer positions; mapping positions
@@ -24,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 ReasonKind = Literal[
+    "viewed",
     "co_purchase",
     "similar_bought",
     "bought_before",
@@ -35,6 +38,7 @@ ReasonKind = Literal[
 ]
 """What a reason rests on:
 
+* ``viewed``: the customer viewed the product (the count is in the text);
 * ``co_purchase``: customers who bought both products (the count is in the text);
 * ``similar_bought``: cosine in the learned space to a product the customer bought;
 * ``bought_before``: the customer already bought it (only with ``include_bought``);
@@ -240,10 +244,12 @@ def explain_for_customer(
     min_co_purchases: int = 1,
     neighbour_buyers: np.ndarray | None = None,
     num_neighbours: int = 0,
+    views: np.ndarray | None = None,
 ) -> list[Explanation]:
     """Reasons for products recommended to one customer, best evidence first.
 
-    Per product: ``bought_before`` if it is in ``bought``; else ``co_purchase`` if
+    Per product: ``bought_before`` if it is in ``bought``; else ``viewed`` if the
+    customer viewed it (``views``); else ``co_purchase`` if
     some bought product shares at least ``min_co_purchases`` buyers with it (the
     largest count wins); else ``similar_bought`` if the nearest bought product
     has a positive cosine; else, for a customer with a vector,
@@ -262,12 +268,18 @@ def explain_for_customer(
             ``num_neighbours`` nearest customers bought each product, or ``None``
             when the customer has no usable vector.
         num_neighbours: Size of that neighbourhood.
+        views: int64 ``[k]``: how often the customer viewed each product, or
+            ``None`` when the graph holds no views.
 
     Returns:
         One ``(kind, text, via_position)`` per recommended product.
     """
     k = recommended.size
     explanations: list[Explanation | None] = [None] * k
+    if views is not None:
+        for i in np.flatnonzero(views > 0):
+            times = "once" if views[i] == 1 else f"{int(views[i])} times"
+            explanations[i] = ("viewed", f"you viewed it {times}", int(recommended[i]))
     if bought.size:
         is_bought = np.isin(recommended, bought)
         count, co_via, cosine, cos_via = strongest_links(
@@ -276,6 +288,8 @@ def explain_for_customer(
         for i in range(k):
             if is_bought[i]:
                 explanations[i] = ("bought_before", "you bought this before", int(recommended[i]))
+            elif explanations[i] is not None:
+                continue
             elif count[i] > 0:
                 via = int(co_via[i])
                 text = f"bought by {_customers(int(count[i]))} who also bought {names[via]}"

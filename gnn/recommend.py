@@ -26,6 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch import Tensor
 
@@ -85,6 +86,9 @@ class Recommender:
             positions, best first, ``-1`` = empty; customers get these first
             (:func:`winner_first_scores`). (default: ``None``, the encoder ranks)
         top_scores: float32 ``[num_customers, n]``, the scores of ``top_products``.
+        views: int64 ``edge_index`` ``[2, num_views]`` (customer, product) positions of
+            product views, duplicates counted: a viewed product's reason says how
+            often the customer viewed it. (default: ``None``, no view reasons)
 
     Precomputed: key -> position maps (``pandas.Index``), the purchase evidence
     (:class:`~pricegraph.gnn.purchase_history.PurchaseHistory`: the binary purchase
@@ -106,6 +110,7 @@ class Recommender:
         served_by: str = "encoder",
         top_products: np.ndarray | None = None,
         top_scores: np.ndarray | None = None,
+        views: Tensor | None = None,
     ) -> None:
         if min(min_co_purchases, num_similar_customers) < 1:
             raise ValueError(
@@ -143,6 +148,14 @@ class Recommender:
                 f" and {None if top_scores is None else np.shape(top_scores)}"
             )
         self._top_products, self._top_scores = top_products, top_scores
+        self._views: sp.csr_array | None = None
+        if views is not None and views.shape[1]:
+            counts = np.ones(views.shape[1], dtype=np.int64)
+            self._views = sp.csr_array(
+                (counts, (views[0].numpy(), views[1].numpy())),
+                shape=(num_customers, num_products),
+            )
+            self._views.sum_duplicates()
 
     def __repr__(self) -> str:
         has_text = self._product_from_text is not None
@@ -169,8 +182,9 @@ class Recommender:
         popularity (distinct buyers) instead. When another recommender won on
         validation (``top_products``), its list comes first and ``score`` is its
         score. Reasons are chosen by
-        :func:`~pricegraph.gnn.reasons.explain_for_customer`: co-purchase path, else
-        nearest bought product, else nearest customers / profile / popularity.
+        :func:`~pricegraph.gnn.reasons.explain_for_customer`: the customer's views,
+        else co-purchase path, else nearest bought product, else nearest customers /
+        profile / popularity.
 
         Args:
             customer_ids: Graph keys; one list comes back per key, in the same order.
@@ -213,6 +227,9 @@ class Recommender:
 
     def _explain_customer(self, position: int, recommended: np.ndarray) -> list[Explanation]:
         bought = self._history.bought(position)
+        views = None
+        if self._views is not None:
+            views = self._views[[position]][:, recommended].toarray()[0]
         neighbour_buyers, num_neighbours = None, 0
         if bought.size == 0 and self._has_vector[position]:
             neighbour_buyers, num_neighbours = nearest_customer_buyers(
@@ -233,6 +250,7 @@ class Recommender:
             min_co_purchases=self._min_co_purchases,
             neighbour_buyers=neighbour_buyers,
             num_neighbours=num_neighbours,
+            views=views,
         )
 
     def for_product(self, product_id: str, k: int = 10) -> list[Recommendation]:

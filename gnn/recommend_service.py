@@ -43,13 +43,20 @@ def _augmented(checkpoint: EncoderCheckpoint) -> NodeEmbeddings:
     )
 
 
-def purchase_positions(store: GraphStore, checkpoint: EncoderCheckpoint) -> Tensor:
-    """Purchases of ``store`` as positions in the checkpoint's key order: ``[2, n]``.
+def event_positions(
+    store: GraphStore, checkpoint: EncoderCheckpoint, rel_type: str = "PURCHASED"
+) -> Tensor:
+    """Events of ``store`` as positions in the checkpoint's key order: ``[2, n]``.
 
-    Purchases of customers or products the checkpoint does not know (added after
+    Events of customers or products the checkpoint does not know (added after
     training) are left out.
+
+    Args:
+        store: The graph.
+        checkpoint: Gives the key order.
+        rel_type: The customer -> product event type. (default: ``"PURCHASED"``)
     """
-    arrays = store.edge_arrays("PURCHASED")
+    arrays = store.edge_arrays(rel_type)
     customers = pd.Index(checkpoint.node_ids["customer"], dtype=object).get_indexer(
         np.asarray(arrays.source_ids, dtype=object)[arrays.edge_index[0]]
     )
@@ -61,7 +68,7 @@ def purchase_positions(store: GraphStore, checkpoint: EncoderCheckpoint) -> Tens
 
 
 def build_recommender(store: GraphStore, checkpoint: EncoderCheckpoint) -> Recommender:
-    """A recommender over the checkpoint's vectors, the store's purchases and names."""
+    """A recommender over the checkpoint's vectors, the store's purchases, views and names."""
     products = store.node_frame("Product")
     names = dict(zip(products["id"].astype(str), products["name"].fillna(""), strict=True))
     from_text = checkpoint.product_from_text()
@@ -76,14 +83,15 @@ def build_recommender(store: GraphStore, checkpoint: EncoderCheckpoint) -> Recom
     top_products, top_scores = serving.get("top_products"), serving.get("top_scores")
     return Recommender(
         _augmented(checkpoint),
-        purchase_positions(store, checkpoint),
+        event_positions(store, checkpoint),
         product_names={k: v for k, v in names.items() if v},
         product_from_text=augmented_from_text,
         text_dim=checkpoint.text_dim,
         served_by=checkpoint.served_by,
         top_products=None if top_products is None else top_products.numpy(),
         top_scores=None if top_scores is None else top_scores.numpy(),
+        views=event_positions(store, checkpoint, "VIEWED"),
     )
 
 
-__all__ = ["build_recommender", "purchase_positions"]
+__all__ = ["build_recommender", "event_positions"]

@@ -146,6 +146,21 @@ def test_customer_without_history_uses_its_vector_and_nearest_customers() -> Non
     )
 
 
+def test_a_viewed_product_says_how_often_the_customer_viewed_it() -> None:
+    # c5 viewed Red Plate twice and Red Mug (bought) once; c7 (no history) viewed Blue Lamp.
+    views = torch.tensor([[5, 5, 5, 7], [1, 1, 0, 3]])
+    recommender = Recommender(_embeddings(), PURCHASES, product_names=NAMES, views=views)
+    by_id = {r.product_id: r for r in recommender.for_customer("c5", k=4)}
+    assert (by_id["p1"].reason_kind, by_id["p1"].reason) == ("viewed", "you viewed it 2 times")
+    assert by_id["p1"].via_product_id == "p1"
+    # Without a view, the co-purchase path stays the reason.
+    assert by_id["p5"].reason == "bought by 2 customers who also bought Red Mug"
+    mug = recommender.for_customer("c5", k=1, include_bought=True)[0]
+    assert (mug.product_id, mug.reason_kind) == ("p0", "bought_before")  # bought beats viewed
+    lamp = {r.product_id: r for r in recommender.for_customer("c7", k=3)}["p3"]
+    assert (lamp.reason_kind, lamp.reason) == ("viewed", "you viewed it once")
+
+
 def test_customer_without_vector_or_history_gets_popular_products(
     recommender: Recommender,
 ) -> None:
