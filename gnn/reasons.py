@@ -277,7 +277,7 @@ def explain_for_customer(
     k = recommended.size
     explanations: list[Explanation | None] = [None] * k
     if views is not None:
-        for i in np.flatnonzero(views > 0):
+        for i in np.flatnonzero(views > 0).tolist():
             times = "once" if views[i] == 1 else f"{int(views[i])} times"
             explanations[i] = ("viewed", f"you viewed it {times}", int(recommended[i]))
     if bought.size:
