@@ -144,8 +144,9 @@ def train_gnn_command(
 
     Needs `pricegraph embed` first (products' text vectors are its input). With
     --evaluate (the default) it is compared on the last 28 days with popularity,
-    item-kNN, text similarity, recent neighbours, ALS, EASE^R, LightGCN, an encoder
-    + EASE^R blend and two re-rankers, each tuned on the 28 days before; the table
+    item-kNN, text similarity, recently viewed (where the graph has views), recent
+    neighbours, ALS, EASE^R, LightGCN, an encoder + EASE^R blend and two re-rankers,
+    each tuned on the 28 days before; the table
     goes into the checkpoint and the validation winner serves.
     """
     from ...gnn.lightgcn import LightGCNConfig
