@@ -130,14 +130,13 @@ def viewed_scores(
     )
     recent.sum_duplicates()
     counts = np.bincount(history_index[1].numpy(), minlength=num_products).astype(np.float64)
-    popular = counts / (1.0 + counts.max(initial=0.0))
+    popular = (counts / (1.0 + counts.max(initial=0.0))).astype(np.float32)
 
     def scores(customer_index: Tensor) -> Tensor:
-        batch = recent[customer_index.numpy()]
+        batch = recent[customer_index.numpy()].tocoo()
         out = np.tile(popular, (customer_index.numel(), 1))
-        rows, cols = batch.nonzero()
-        out[rows, cols] = 1.0 + batch.toarray()[rows, cols]
-        return torch.from_numpy(out.astype(np.float32))
+        out[batch.row, batch.col] = 1.0 + batch.data
+        return torch.from_numpy(out)
 
     return scores
 
