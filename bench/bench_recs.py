@@ -64,7 +64,14 @@ from pricegraph.gnn.compare import (
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.learned_runs import lightgcn_run
 from pricegraph.gnn.lightgcn import LightGCNConfig
-from pricegraph.gnn.recs_comparison import NEURAL, OURS, Comparison, compare_recommenders
+from pricegraph.gnn.recs_comparison import (
+    ENCODER_RERANK,
+    NEURAL,
+    OURS,
+    RERANK,
+    Comparison,
+    compare_recommenders,
+)
 from pricegraph.gnn.split import SECONDS_PER_DAY, temporal_split
 from pricegraph.gnn.train import EncoderConfig
 from pricegraph.gnn.verdict import comparison_table
@@ -192,6 +199,18 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
             )
             summary[ours][f"cold_recall_vs_{best}"] = difference.__dict__
         print(f"  {ours} vs best baseline {best}: " + "; ".join(parts))
+    if {RERANK, ENCODER_RERANK} <= set(methods):  # the encoder as one more source
+        parts = []
+        for metric in ("recall", "ndcg"):
+            firsts = [getattr(c.run(ENCODER_RERANK).test, metric) for c in comparisons]
+            seconds = [getattr(c.run(RERANK).test, metric) for c in comparisons]
+            difference = bootstrap_strata(firsts, seconds, seed=config.seed)
+            parts.append(
+                f"{metric}@20 {_word(difference)} ({difference.mean:+.4f} "
+                f"[{difference.low:+.4f}, {difference.high:+.4f}])"
+            )
+            summary[ENCODER_RERANK][f"{metric}_vs_{RERANK}"] = difference.__dict__
+        print(f"  {ENCODER_RERANK} vs {RERANK} (what the encoder adds): " + "; ".join(parts))
     winners = [validation_winner(c.runs).name for c in comparisons]
     print(f"  validation winners per origin: {', '.join(winners)}", flush=True)
     return {"methods": summary, "best_baseline": best, "winners": winners}
