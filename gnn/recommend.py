@@ -366,6 +366,14 @@ class Recommender:
             embedding_dim=self._product.shape[1],
         )
 
+    def product_names(self, product_ids: Sequence[str]) -> list[str]:
+        """Display names of products (the key where a product has no name).
+
+        Raises:
+            NotFoundError: A key is not a product of the embeddings.
+        """
+        return [str(name) for name in self._names[self._positions(product_ids, "product")]]
+
     def _positions(self, keys: Sequence[str], kind: str) -> np.ndarray:
         """Positions int64 ``[len(keys)]`` of graph keys; raises on the first unknown key."""
         if isinstance(keys, str):

@@ -11,7 +11,8 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -92,6 +93,37 @@ def frame_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 5
     if len(frame) > max_rows:
         table.caption = f"{max_rows} of {len(frame)} rows shown"
     return table
+
+
+class Format(StrEnum):
+    """How a command prints its rows."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="table (for people), csv or json (every row, nothing else, for files and pipes).",
+    ),
+]
+
+
+def print_rows(
+    frame: pd.DataFrame, format: Format, title: str | None = None, max_rows: int = 50
+) -> None:
+    """Print ``frame`` as a table of its first ``max_rows`` rows, or all of it as CSV or
+    as a JSON list of records (dates in ISO 8601, no title)."""
+    if format is Format.table:
+        console.print(frame_table(frame, title=title, max_rows=max_rows))
+    elif format is Format.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    else:
+        records = frame.to_json(orient="records", date_format="iso", force_ascii=False)
+        sys.stdout.write(records + "\n")
 
 
 def _cell(value: Any) -> str:

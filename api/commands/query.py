@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ...errors import ConfigError
-from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from ._common import Format, FormatOption, app, clear_errors, load_settings, open_store, print_rows
 
 _TYPES = ("str", "int", "float", "bool", "json")
 _BOOLS = {"true": True, "false": False}
@@ -59,11 +59,12 @@ def query(
             "or json; repeatable. E.g. --param id=17850 --param n:int=10.",
         ),
     ] = None,
-    max_rows: Annotated[int, typer.Option(help="Rows to print.")] = 50,
+    max_rows: Annotated[int, typer.Option(help="Rows of the table.")] = 50,
+    format: FormatOption = Format.table,
 ) -> None:
-    """Run read-only Cypher against the graph (writes are refused) and print a table."""
+    """Run read-only Cypher against the graph (writes are refused) and print the rows."""
     settings = load_settings()
     params = dict(parse_param(p) for p in param or [])
     with open_store(settings) as store:
         rows = store.read_cypher(cypher, params)
-    console.print(frame_table(rows, max_rows=max_rows))
+    print_rows(rows, format, max_rows=max_rows)

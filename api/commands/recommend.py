@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ...errors import ConfigError
-from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from ._common import Format, FormatOption, app, clear_errors, load_settings, open_store, print_rows
 
 
 @app.command()
@@ -24,6 +24,7 @@ def recommend(
         bool, typer.Option("--include-bought", help="Customer: keep products already bought.")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results.")] = 10,
+    format: FormatOption = Format.table,
     model: Annotated[
         Path | None,
         typer.Option(help="Encoder checkpoint (default <data_dir>/models/encoder/latest.pt)."),
@@ -61,6 +62,7 @@ def recommend(
         title = "Like the new product"
     rows = pd.DataFrame([asdict(p) for p in picks])
     if len(rows):
-        rows = rows[["rank", "product_id", "score", "reason"]].round({"score": 3})
+        rows["name"] = recommender.product_names(list(rows["product_id"]))
+        rows = rows[["rank", "product_id", "name", "score", "reason"]].round({"score": 3})
     served = f", ranked by {checkpoint.served_by}" if customer else ""
-    console.print(frame_table(rows, title=f"{title} (model {checkpoint.model_version}{served})"))
+    print_rows(rows, format, title=f"{title} (model {checkpoint.model_version}{served})")

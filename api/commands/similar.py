@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ...errors import ConfigError
-from ._common import app, clear_errors, console, frame_table, load_settings
+from ._common import Format, FormatOption, app, clear_errors, load_settings, print_rows
 from .embed import collection_names, open_vectors
 
 
@@ -29,6 +29,7 @@ def similar(
     max_price: Annotated[float | None, typer.Option(help="Highest list price.")] = None,
     in_stock: Annotated[bool, typer.Option("--in-stock", help="Only products in stock.")] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results.")] = 10,
+    format: FormatOption = Format.table,
 ) -> None:
     """Find similar products (by id, text or examples) or similar customers."""
     import pandas as pd
@@ -80,4 +81,4 @@ def similar(
         }
         for h in hits
     ]
-    console.print(frame_table(pd.DataFrame(rows), max_rows=limit))
+    print_rows(pd.DataFrame(rows), format, max_rows=limit)

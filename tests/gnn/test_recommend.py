@@ -161,6 +161,12 @@ def test_a_viewed_product_says_how_often_the_customer_viewed_it() -> None:
     assert (lamp.reason_kind, lamp.reason) == ("viewed", "you viewed it once")
 
 
+def test_product_names_are_display_names_in_the_order_asked(recommender: Recommender) -> None:
+    assert recommender.product_names(["p3", "p0"]) == ["Blue Lamp", "Red Mug"]
+    with pytest.raises(NotFoundError):
+        recommender.product_names(["nobody"])
+
+
 def test_customer_without_vector_or_history_gets_popular_products(
     recommender: Recommender,
 ) -> None:

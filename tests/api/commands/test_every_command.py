@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -35,6 +36,14 @@ def test_generate_load_stats_query_reset(env: Path) -> None:
         "min:float=0",
     )
     assert "30" in rows
+    # csv and json: every row and nothing else, past the table's --max-rows
+    listing = "MATCH (c:Customer) RETURN c.id AS id ORDER BY id"
+    csv = _run("query", listing, "--max-rows", "5", "--format", "csv")
+    assert csv.splitlines()[0] == "id" and len(csv.splitlines()) == 61
+    records = json.loads(_run("query", listing, "--max-rows", "5", "--format", "json"))
+    assert len(records) == 60 and records[0] == {"id": csv.splitlines()[1]}
+    table = _run("query", listing, "--max-rows", "5")
+    assert "C00005" in table and "C00006" not in table and "5 of 60" in table
     _run("load", str(mapping))
     assert _run("stats") == stats  # idempotent
     _run("reset", "--yes")
@@ -110,6 +119,12 @@ def test_embed_and_similar(env: Path) -> None:
     assert "model calls: 0" in _run("embed")  # nothing changed: no model work
     hits = _run("similar", "--text", "leather bag", "--limit", "3")
     assert "score" in hits and "P000" in hits
+    result = runner.invoke(
+        app, ["similar", "--text", "leather bag", "--limit", "3", "--format", "json"]
+    )
+    records = json.loads(result.stdout)  # the model's load messages go to standard error
+    assert len(records) == 3 and all(r["key"] in hits for r in records)
+    assert records[0]["score"] >= records[1]["score"] >= records[2]["score"]
     customers = _run("similar", "--customer", "C00001", "--limit", "2")
     assert "C000" in customers
     result = runner.invoke(app, ["similar"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from support.cli import run_cli as _run
 from support.cli import runner
 
@@ -119,8 +121,11 @@ def test_recommend_after_training(env: Path) -> None:
     checkpoint = load_checkpoint(env / "var" / "models" / "encoder" / "latest.pt")
     assert checkpoint.metrics == [] and set(checkpoint.vectors) >= {"customer", "product"}
     customer = str(checkpoint.node_ids["customer"][0])
-    out = _run("recommend", "--customer", customer, "--limit", "5")
-    assert "For customer" in out and out.count("\n") > 5
+    out = _run("recommend", "--customer", customer, "--limit", "5", "--format", "csv")
+    assert "For customer" not in out  # csv: the rows only
+    picks = pd.read_csv(io.StringIO(out))
+    assert list(picks.columns) == ["rank", "product_id", "name", "score", "reason"]
+    assert len(picks) == 5 and picks["name"].str.len().min() > 0
     product = str(checkpoint.node_ids["product"][0])
     out = _run("recommend", "--product", product, "--limit", "3")
     assert "bought together" in out or "similar in the learned space" in out
