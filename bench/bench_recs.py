@@ -24,7 +24,8 @@ data set, the mean over its origins with a stratified bootstrap interval
 (customers resampled within each origin), and each of the project's models (the
 encoder, the encoder + EASE^R blend, the re-ranker without and with the encoder)
 against the best baseline (by mean validation recall): the ratio of the means and the
-interval of the difference. Each origin's per-customer results are pickled to
+interval of the difference; and the re-ranker with the encoder against the one
+without it (what the encoder adds as a source). Each origin's per-customer results are pickled to
 ``--out`` (``<data>-origin<i>.pkl``), so origins can run in parallel processes
 (``--origin-index``) and be summarized together (``--merge-only``); the summary
 goes to ``recs.json`` there. LightGCN, the slowest row, can run in processes of its
