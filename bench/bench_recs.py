@@ -28,7 +28,8 @@ interval of the difference; and the re-ranker with the encoder against the one
 without it (what the encoder adds as a source). Each origin's per-customer results are pickled to
 ``--out`` (``<data>-origin<i>.pkl``), so origins can run in parallel processes
 (``--origin-index``) and be summarized together (``--merge-only``); the summary
-goes to ``recs.json`` there. LightGCN, the slowest row, can run in processes of its
+goes to ``recs.json`` there, and a bar plot of every method's means and
+intervals to ``<data>-recs.png``. LightGCN, the slowest row, can run in processes of its
 own (``--lightgcn-only`` writes ``<data>-lightgcn<i>.pkl``, the rest run with
 ``--no-lightgcn``); the merge puts it back into its origin's table.
 
@@ -301,6 +302,44 @@ def merge(name: str, args: argparse.Namespace) -> None:
     ]
     summary = summarize(name, comparisons, config)
     _write(args.out, name, {"origins": per_origin, "summary": summary})
+    print(f"  plot: {plot_summary(name, summary, len(comparisons), args.out / f'{name}-recs.png')}")
+
+
+def plot_summary(name: str, summary: dict, num_origins: int, path: Path) -> Path:
+    """Bars of every method's mean recall@20 and NDCG@20 over the origins with their
+    95 % stratified bootstrap intervals; the best baseline on validation in grey."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(summary["methods"])
+    figure, axes = plt.subplots(1, 2, figsize=(11, 0.35 * len(methods) + 1.5), sharey=True)
+    for axis, metric in zip(axes, ("recall", "ndcg"), strict=True):
+        stats = [summary["methods"][m][metric] for m in methods]
+        means = [s["mean"] for s in stats]
+        errors = [[s["mean"] - s["low"] for s in stats], [s["high"] - s["mean"] for s in stats]]
+        colours = [
+            "tab:grey"
+            if m == summary["best_baseline"]
+            else "tab:orange"
+            if m in OURS
+            else "tab:blue"
+            for m in methods
+        ]
+        axis.barh(methods, means, xerr=errors, color=colours, capsize=2)
+        axis.set_xlabel(f"{'recall' if metric == 'recall' else 'NDCG'}@20 (95 % interval)")
+        axis.invert_yaxis()
+    figure.suptitle(
+        f"{name}, mean over {num_origins} origin(s); orange: the project's models, "
+        "grey: the best baseline on validation",
+        fontsize=10,
+    )
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
 
 
 def _write(out: Path, name: str, result: dict) -> None:

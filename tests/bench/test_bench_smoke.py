@@ -93,6 +93,9 @@ def test_bench_recs(tmp_path: Path) -> None:
     ratio = summary["methods"]["encoder"][f"recall_vs_{best}"]["ratio"]
     assert f"recall@20 {ratio:.3f}x" in out  # the printed ratio is the stored one
     assert "windows: test 28 days, validation 28 days" in out
+    assert "encoder+rerank vs rerank (what the encoder adds): recall@20" in out
+    for name in ("online-retail", "world-1"):  # one bar plot per data set
+        assert (tmp_path / f"{name}-recs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # LightGCN in a process of its own, merged back into its origin's table.
     split_out = tmp_path / "split"
     common = ("--file", str(data), "--max-epochs", "1", "--origins", "1", "--data",
