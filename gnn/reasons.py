@@ -164,6 +164,26 @@ def top_k_positions(scores: np.ndarray, k: int) -> np.ndarray:
     return candidates[order]
 
 
+def top_k_discounted(
+    scores: np.ndarray, buyers: np.ndarray, k: int, discount: float, depth: int = 100
+) -> np.ndarray:
+    r"""Like :func:`top_k_positions`, with popularity discounted by ``discount`` (α >= 0).
+
+    The best ``max(depth, k)`` products by ``scores`` are re-ordered by
+    :math:`\log r + \alpha \log(1 + b)`, with :math:`r` the product's rank in that list
+    and :math:`b` its distinct buyers, smallest first: with α = 1 a product ten
+    places lower comes first when it has ten times fewer buyers. α = 0 keeps the
+    order; the scale of ``scores`` does not matter, so it works for any recommender.
+    """
+    if discount < 0:
+        raise ValueError(f"popularity discount: expected >= 0, got {discount}")
+    pool = top_k_positions(scores, max(depth, k))
+    if discount == 0 or pool.size == 0:
+        return pool[:k]
+    key = np.log(np.arange(1, pool.size + 1)) + discount * np.log1p(buyers[pool])
+    return pool[np.argsort(key, kind="stable")[:k]]
+
+
 def nearest_customer_buyers(
     unit_customer: np.ndarray,
     interactions: sp.csr_array,
@@ -199,10 +219,16 @@ def strongest_links(
     unit_product: np.ndarray,
     recommended: np.ndarray,
     bought: np.ndarray,
+    buyers: np.ndarray,
     *,
     min_count: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For each recommended product, its strongest links to the customer's purchases.
+    r"""For each recommended product, its strongest links to the customer's purchases.
+
+    The co-purchase anchor is the bought product most specific to the pick: the
+    largest cosine of their buyer sets, :math:`n_{ij} / \sqrt{b_i b_j}` (shared buyers
+    over the geometric mean of their buyers), so a best seller everybody buys does
+    not anchor every pick; ties go to the nearer one in the learned space.
 
     Args:
         co_purchases: int32 ``[num_products, num_products]`` from
@@ -210,19 +236,21 @@ def strongest_links(
         unit_product: float32 ``[num_products, embedding_dim]``, unit rows.
         recommended: int64 ``[k]`` product positions.
         bought: int64 ``[num_bought]`` product positions (``num_bought >= 1``).
+        buyers: int64 ``[num_products]`` distinct buyers per product.
         min_count: Counts below this are treated as no evidence. (default: ``1``)
 
     Returns:
-        ``(count, co_via, cosine, cos_via)``, each ``[k]``: the largest co-purchase
-        count and the bought product it is with (ties go to the nearer one by
-        cosine; ``co_via`` is ``-1`` where ``count`` is 0), and the largest cosine
-        and the bought product it is to.
+        ``(count, co_via, cosine, cos_via)``, each ``[k]``: the co-purchase count
+        with the anchor and the anchor (``co_via`` is ``-1`` where ``count`` is 0),
+        and the largest cosine in the learned space and the bought product it is to.
     """
     counts = co_purchases[recommended][:, bought].toarray().astype(np.int64)
     counts[counts < max(min_count, 1)] = 0
+    spread = np.sqrt(np.outer(buyers[recommended], buyers[bought]).astype(np.float64))
+    specific = counts / np.maximum(spread, 1.0)  # [k, num_bought], in [0, 1]
     cosine = unit_product[recommended] @ unit_product[bought].T  # [k, num_bought]
     rows = np.arange(recommended.size)
-    best_co = np.argmax(counts + (1.0 + cosine) / 3.0, axis=1)  # count first, then cosine
+    best_co = np.lexsort((-cosine, -specific), axis=1)[:, 0]
     best_cos = np.argmax(cosine, axis=1)
     count = counts[rows, best_co]
     co_via = np.where(count > 0, bought[best_co], -1)
@@ -249,10 +277,10 @@ def explain_for_customer(
     """Reasons for products recommended to one customer, best evidence first.
 
     Per product: ``bought_before`` if it is in ``bought``; else ``viewed`` if the
-    customer viewed it (``views``); else ``co_purchase`` if
-    some bought product shares at least ``min_co_purchases`` buyers with it (the
-    largest count wins); else ``similar_bought`` if the nearest bought product
-    has a positive cosine; else, for a customer with a vector,
+    customer viewed it (``views``); else ``co_purchase`` if some bought product
+    shares at least ``min_co_purchases`` buyers with it (the most specific one
+    wins, see :func:`strongest_links`); else ``similar_bought`` if the nearest
+    bought product has a positive cosine; else, for a customer with a vector,
     ``similar_customers`` when some of the nearest customers bought it and
     ``profile`` otherwise; else ``popular``.
 
@@ -283,7 +311,7 @@ def explain_for_customer(
     if bought.size:
         is_bought = np.isin(recommended, bought)
         count, co_via, cosine, cos_via = strongest_links(
-            co_purchases, unit_product, recommended, bought, min_count=min_co_purchases
+            co_purchases, unit_product, recommended, bought, buyers, min_count=min_co_purchases
         )
         for i in range(k):
             if is_bought[i]:
@@ -408,6 +436,7 @@ __all__ = [
     "nearest_customer_buyers",
     "strongest_links",
     "to_results",
+    "top_k_discounted",
     "top_k_positions",
     "unit_rows",
 ]

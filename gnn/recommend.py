@@ -44,6 +44,7 @@ from pricegraph.gnn.reasons import (
     explain_for_product,
     nearest_customer_buyers,
     to_results,
+    top_k_discounted,
     top_k_positions,
     unit_rows,
 )
@@ -167,13 +168,25 @@ class Recommender:
         )
 
     def for_customer(
-        self, customer_id: str, k: int = 10, *, include_bought: bool = False
+        self,
+        customer_id: str,
+        k: int = 10,
+        *,
+        include_bought: bool = False,
+        popularity_discount: float = 0.0,
     ) -> list[Recommendation]:
         """Top-``k`` products for one customer; see :meth:`for_customers`."""
-        return self.for_customers([customer_id], k, include_bought=include_bought)[0]
+        return self.for_customers(
+            [customer_id], k, include_bought=include_bought, popularity_discount=popularity_discount
+        )[0]
 
     def for_customers(
-        self, customer_ids: Sequence[str], k: int = 10, *, include_bought: bool = False
+        self,
+        customer_ids: Sequence[str],
+        k: int = 10,
+        *,
+        include_bought: bool = False,
+        popularity_discount: float = 0.0,
     ) -> list[list[Recommendation]]:
         r"""Top-``k`` products for each customer, by :math:`\mathbf{z}_c^\top \mathbf{z}_p`.
 
@@ -192,6 +205,9 @@ class Recommender:
                 (default: ``10``)
             include_bought: Also rank products the customer already bought.
                 (default: ``False``)
+            popularity_discount: α of :func:`~pricegraph.gnn.reasons.top_k_discounted`:
+                how far best sellers give way to less bought products among the 100
+                best. (default: ``0``, the ranking as it is)
 
         Returns:
             Per customer, up to ``k`` recommendations, best first; ``score`` is the
@@ -216,7 +232,9 @@ class Recommender:
             scores[pairs[0], pairs[1]] = -np.inf
         results = []
         for row, position in enumerate(positions):
-            recommended = top_k_positions(scores[row], k)
+            recommended = top_k_discounted(
+                scores[row], self._history.buyers, k, popularity_discount
+            )
             explanations = self._explain_customer(int(position), recommended)
             picks = self._products(recommended, scores[row, recommended], explanations)
             if self._top_products is not None:
@@ -253,7 +271,9 @@ class Recommender:
             views=views,
         )
 
-    def for_product(self, product_id: str, k: int = 10) -> list[Recommendation]:
+    def for_product(
+        self, product_id: str, k: int = 10, *, popularity_discount: float = 0.0
+    ) -> list[Recommendation]:
         r"""Products "also bought" with ``product_id``: co-purchase first, then cosine.
 
         Score of candidate :math:`j` for query :math:`q`:
@@ -267,6 +287,7 @@ class Recommender:
         Args:
             product_id: Graph key of the query product (excluded from the list).
             k: Cut-off. (default: ``10``)
+            popularity_discount: As in :meth:`for_customers`. (default: ``0``)
 
         Returns:
             Up to ``k`` recommendations; reasons ``"bought together by N
@@ -284,7 +305,7 @@ class Recommender:
         cosine = self._unit_product @ self._unit_product[query]
         scores = counts + (1.0 + cosine.astype(np.float64)) / 3.0
         scores[query] = -np.inf
-        recommended = top_k_positions(scores, k)
+        recommended = top_k_discounted(scores, self._history.buyers, k, popularity_discount)
         explanations = explain_for_product(counts[recommended], cosine[recommended], query)
         return self._products(recommended, scores[recommended], explanations)
 

@@ -24,6 +24,15 @@ def recommend(
         bool, typer.Option("--include-bought", help="Customer: keep products already bought.")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Results.")] = 10,
+    popularity_discount: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=5.0,
+            help="0: the ranking as it is; larger: best sellers give way to less bought "
+            "products among the 100 best (at 1, ten places for ten times fewer buyers).",
+        ),
+    ] = 0.0,
     format: FormatOption = Format.table,
     model: Annotated[
         Path | None,
@@ -51,10 +60,12 @@ def recommend(
     with open_store(settings) as store:
         recommender = build_recommender(store, checkpoint)
     if customer:
-        picks = recommender.for_customer(customer, limit, include_bought=include_bought)
+        picks = recommender.for_customer(
+            customer, limit, include_bought=include_bought, popularity_discount=popularity_discount
+        )
         title = f"For customer {customer}"
     elif product:
-        picks = recommender.for_product(product, limit)
+        picks = recommender.for_product(product, limit, popularity_discount=popularity_discount)
         title = f"Bought with {product}"
     else:
         vector = encoder_factory(settings.embeddings)().encode([text or ""])[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -36,6 +38,7 @@ def recommend(
     text: str | None,
     k: int,
     include_bought: bool,
+    popularity_discount: float = 0.0,
 ) -> list[RecommendationModel]:
     """The recommender's picks (a read thread); UNAVAILABLE before ``train-gnn``."""
     recommender = services.recommender
@@ -45,9 +48,11 @@ def recommend(
             "(run 'pricegraph train-gnn')"
         )
     if customer_id is not None:
-        return recommender.for_customer(customer_id, k, include_bought=include_bought)
+        return recommender.for_customer(
+            customer_id, k, include_bought=include_bought, popularity_discount=popularity_discount
+        )
     if product_id is not None:
-        return recommender.for_product(product_id, k)
+        return recommender.for_product(product_id, k, popularity_discount=popularity_discount)
     return recommender.for_new_product(encode_text(services, text or ""), k)
 
 
@@ -68,6 +73,14 @@ class RecommendQuery:
         new_product_text: str | None = None,
         first: int | None = None,
         include_bought: bool = False,
+        popularity_discount: Annotated[
+            float,
+            strawberry.argument(
+                description="0 (default): the ranking as it is; larger: best sellers give "
+                "way to less bought products among the 100 best (at 1, ten places for ten "
+                "times fewer buyers). Customer and product lists; at most 5."
+            ),
+        ] = 0.0,
     ) -> list[Recommendation]:
         services = info.context.services
         k = page_size(first, services.config.limits)
@@ -76,6 +89,8 @@ class RecommendQuery:
             raise invalid("customerId", "give exactly one of customerId, productId, newProductText")
         if new_product_text is not None and not new_product_text.strip():
             raise invalid("newProductText", "expected a non-empty text", new_product_text)
+        if not 0.0 <= popularity_discount <= 5.0:
+            raise invalid("popularityDiscount", "expected 0 to 5", popularity_discount)
         picks = await services.read(
             recommend,
             services,
@@ -84,6 +99,7 @@ class RecommendQuery:
             new_product_text,
             k,
             include_bought,
+            popularity_discount,
         )
         return [
             Recommendation(

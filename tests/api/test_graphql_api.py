@@ -768,6 +768,19 @@ def test_similarity_and_recommendations(client: httpx.Client, services: Services
         client, '{ recommendations(customerId: "a", productId: "b") { key } }', role="reader"
     )
     assert codes(both) == ["INVALID_INPUT"]
+    query = (
+        "query($c: String!, $a: Float!) { recommendations(customerId: $c, first: 4, "
+        "popularityDiscount: $a) { key } }"
+    )
+    discounted = gql(client, query, role="reader", c=customer, a=2.0)["data"]["recommendations"]
+    assert len(discounted) == 4
+    recommender = services.recommender
+    assert recommender is not None
+    expected = recommender.for_customer(customer, 4, popularity_discount=2.0)
+    assert [r["key"] for r in discounted] == [p.product_id for p in expected]
+    negative = gql(client, query, role="reader", c=customer, a=-1.0)
+    assert codes(negative) == ["INVALID_INPUT"]
+    assert "popularityDiscount" in negative["errors"][0]["message"]
     versions = gql(client, "{ modelVersions { encoder policy demand } }")["data"]["modelVersions"]
     assert versions["encoder"] == services.checkpoint.model_version  # type: ignore[union-attr]
     assert versions["policy"] == "list-price" and versions["demand"] is None

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
 from pricegraph.errors import ConfigError, ModelError, NotFoundError
 from pricegraph.gnn.baselines import interaction_matrix
 from pricegraph.gnn.node_embeddings import NodeEmbeddings
-from pricegraph.gnn.reasons import Recommendation, co_purchase_matrix
+from pricegraph.gnn.reasons import (
+    Recommendation,
+    co_purchase_matrix,
+    strongest_links,
+    top_k_discounted,
+)
 from pricegraph.gnn.recommend import Recommender
 from pricegraph.gnn.split import CustomerItems
 
@@ -159,6 +165,41 @@ def test_a_viewed_product_says_how_often_the_customer_viewed_it() -> None:
     assert (mug.product_id, mug.reason_kind) == ("p0", "bought_before")  # bought beats viewed
     lamp = {r.product_id: r for r in recommender.for_customer("c7", k=3)}["p3"]
     assert (lamp.reason_kind, lamp.reason) == ("viewed", "you viewed it once")
+
+
+def test_the_co_purchase_anchor_is_the_most_specific_purchase_not_the_best_seller() -> None:
+    # The customer bought a best seller (product 0, 20 buyers) and a niche product
+    # (1, 2 buyers); the pick (2, 5 buyers) shares 4 buyers with 0 and 2 with 1.
+    co = sp.csr_array(np.array([[0, 0, 4], [0, 0, 2], [4, 2, 0]], dtype=np.int32))
+    unit = np.eye(3, dtype=np.float32)
+    buyers = np.array([20, 2, 5])
+    count, via, _, _ = strongest_links(co, unit, np.array([2]), np.array([0, 1]), buyers)
+    # 2 / sqrt(5 * 2) = 0.63 beats 4 / sqrt(5 * 20) = 0.40: the niche product anchors
+    assert (int(via[0]), int(count[0])) == (1, 2)
+
+
+def test_top_k_discounted_trades_rank_against_buyers() -> None:
+    scores = np.array([5.0, 4.0, 3.0, 2.0, 1.0, -np.inf])
+    buyers = np.array([1000, 10, 10, 1, 0, 0])
+    assert top_k_discounted(scores, buyers, 3, 0.0).tolist() == [0, 1, 2]
+    # log(rank) + log(1 + buyers): 6.91, 3.09, 3.50, 2.08, 1.61; excluded never comes back
+    assert top_k_discounted(scores, buyers, 6, 1.0).tolist() == [4, 3, 1, 2, 0]
+    with pytest.raises(ValueError, match="expected >= 0"):
+        top_k_discounted(scores, buyers, 3, -0.5)
+
+
+def test_popularity_discount_reaches_customer_and_product_lists(recommender: Recommender) -> None:
+    # c7 has no vector: ranked by buyers (p0 5; p1, p3, p4, p5 2; p2 0). With α = 1.5
+    # log(rank) + 1.5 log(1 + buyers) puts p2 (never bought, rank 6) first.
+    plain = _ids(recommender.for_customer("c7", k=6))
+    assert plain == ["p0", "p1", "p3", "p4", "p5", "p2"]
+    discounted = recommender.for_customer("c7", k=6, popularity_discount=1.5)
+    assert _ids(discounted) == ["p2", "p1", "p0", "p3", "p4", "p5"]
+    assert {r.product_id: r.score for r in discounted}["p0"] == 5.0  # scores stay
+    # Bought with p0: p1, p5 (2 shared buyers), p4, p3 (1), p2 (never bought, last).
+    assert _ids(recommender.for_product("p0", k=5)) == ["p1", "p5", "p4", "p3", "p2"]
+    also = _ids(recommender.for_product("p0", k=5, popularity_discount=1.5))
+    assert also == ["p2", "p1", "p5", "p4", "p3"]
 
 
 def test_product_names_are_display_names_in_the_order_asked(recommender: Recommender) -> None:

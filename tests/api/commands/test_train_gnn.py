@@ -126,6 +126,8 @@ def test_recommend_after_training(env: Path) -> None:
     picks = pd.read_csv(io.StringIO(out))
     assert list(picks.columns) == ["rank", "product_id", "name", "score", "reason"]
     assert len(picks) == 5 and picks["name"].str.len().min() > 0
+    out = _run("recommend", "--customer", customer, "--popularity-discount", "2", "--format", "csv")
+    assert len(pd.read_csv(io.StringIO(out))) == 10
     product = str(checkpoint.node_ids["product"][0])
     out = _run("recommend", "--product", product, "--limit", "3")
     assert "bought together" in out or "similar in the learned space" in out
