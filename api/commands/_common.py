@@ -8,6 +8,7 @@ the command, see ``tests/api/test_cli_imports.py``).
 from __future__ import annotations
 
 import functools
+import numbers
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -126,13 +127,31 @@ def print_rows(
         sys.stdout.write(records + "\n")
 
 
+def format_number(value: Any) -> str:
+    """One way to print a number in every table: integers and values of 1,000 and
+    more with thousands separators and no decimals, smaller values with four
+    significant digits, never in scientific notation above 0.0001."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return "" if number != number else str(number)
+    if abs(number) >= 1_000:
+        return f"{number:,.0f}"
+    if number == 0 or abs(number) >= 1e-4:
+        return f"{number:.4g}" if abs(number) < 1 else f"{number:,.4g}"
+    return f"{number:.2e}"
+
+
 def _cell(value: Any) -> str:
     import pandas as pd
 
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+    if value is None or value is pd.NaT:
         return ""
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return format_number(value)
     return str(value)
 
 

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ...errors import ConfigError
-from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from ._common import (
+    Format,
+    FormatOption,
+    app,
+    clear_errors,
+    console,
+    err_console,
+    frame_table,
+    load_settings,
+    open_store,
+    print_rows,
+)
 from .embed import collection_names, open_vectors
 
 if TYPE_CHECKING:
@@ -16,11 +27,18 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 
-def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -> SegmentResult:
+def run_segments(
+    settings: Settings,
+    config: SegmentConfig,
+    plot: Path | None,
+    format: Format = Format.table,
+) -> SegmentResult:
     """Build, print, store and plot the segments.
 
     Progress (reading the features, each k tried) is a live display on a terminal,
-    plain lines on standard error otherwise (logs, pipes, ``nohup``).
+    plain lines on standard error otherwise (logs, pipes, ``nohup``). With ``format``
+    csv or json, standard output holds only the segment profiles (descriptions
+    included) and everything else goes to standard error.
     """
     import pandas as pd
     from rich.progress import Progress
@@ -42,15 +60,19 @@ def run_segments(settings: Settings, config: SegmentConfig, plot: Path | None) -
     scores = pd.DataFrame(
         {"k": list(result.silhouette_by_k), "silhouette": list(result.silhouette_by_k.values())}
     )
-    console.print(frame_table(scores, title="Silhouette per k"))
-    console.print(f"chosen k: {result.k} (silhouette {result.silhouette_by_k[result.k]:.3f})")
-    console.print(frame_table(result.profiles.drop(columns="description"), title="Segments"))
-    console.print(
+    notes = console if format is Format.table else err_console
+    notes.print(frame_table(scores, title="Silhouette per k"))
+    notes.print(f"chosen k: {result.k} (silhouette {result.silhouette_by_k[result.k]:.3f})")
+    if format is Format.table:
+        console.print(frame_table(result.profiles.drop(columns="description"), title="Segments"))
+    else:
+        print_rows(result.profiles, format)
+    notes.print(
         f"IN_SEGMENT edges ({config.version}): {upserts.created} created, {upserts.updated} "
         f"updated, {upserts.unchanged} unchanged, {deleted} stale deleted"
     )
     if plot is not None:
-        console.print(f"map: {plot_segments(result, plot)}")
+        notes.print(f"map: {plot_segments(result, plot)}")
     return result
 
 
@@ -68,6 +90,7 @@ def segments(
     plot: Annotated[
         Path | None, typer.Option(help="PNG map of the segments (default <data_dir>/segments.png).")
     ] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Segment the customers (RFM, price sensitivity, vectors) and store the segments.
 
@@ -89,4 +112,4 @@ def segments(
         )
     except ValueError as exc:
         raise ConfigError(f"segments options: {exc}") from None
-    run_segments(settings, config, plot or settings.data_dir / "segments.png")
+    run_segments(settings, config, plot or settings.data_dir / "segments.png", format)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pandas as pd
 from support.cli import run_cli as _run
 from support.cli import runner
 
@@ -27,6 +29,14 @@ def test_segments_command(env: Path) -> None:
     again = _run("segments", "--k-max", "4", "--vector-weight", "0", "--seed", "1")
     assert "0 created, 0 updated, 80 unchanged, 0 stale deleted" in again
     assert "Segment" in _run("stats")
+    # csv: standard output holds the profiles only, every column, descriptions too
+    result = runner.invoke(
+        app, ["segments", "--k-max", "4", "--vector-weight", "0", "--seed", "1", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    profiles = pd.read_csv(io.StringIO(result.stdout))
+    assert "description" in profiles.columns and profiles["size"].sum() == 80
+    assert "chosen k:" in result.stderr and "chosen k:" not in result.stdout
 
 
 def test_segments_command_errors(env: Path) -> None:
