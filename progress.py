@@ -18,7 +18,12 @@ every ``every_s`` seconds while it advances, and when it completes::
     macro: PPO: done in 95 s
 
 Tasks added together (a list of stages) are announced one at a time: the next one
-when the one before completes.
+when the one before completes. A task without a total (an open list of steps, e.g.
+the recommenders ``train-gnn`` compares) prints a line at each new description::
+
+    comparing recommenders: started
+    comparing recommenders: popularity
+    comparing recommenders: ease
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ class LinePrinter(Progress):
         self._last: dict[TaskID, float] = {}
         self._finished: set[TaskID] = set()
         self._order: list[TaskID] = []
+        self._said: dict[TaskID, str] = {}
 
     def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
         """Add a task; announce it unless an earlier one is still running."""
@@ -94,6 +100,7 @@ class LinePrinter(Progress):
     def _start(self, task_id: TaskID) -> None:
         self._started[task_id] = self._last[task_id] = self._clock()
         task = self._tasks[task_id]
+        self._said[task_id] = task.description
         if task.total in (None, 1):
             print(f"{task.description}: started", file=self._stream or sys.stderr, flush=True)
         else:
@@ -112,6 +119,10 @@ class LinePrinter(Progress):
             self._finished.add(task_id)
             self._say(task_id)
             self._announce_next()
+        elif task.total is None and task.description != self._said.get(task_id):
+            self._said[task_id] = task.description
+            self._last[task_id] = now
+            print(task.description, file=self._stream or sys.stderr, flush=True)
         elif now - self._last[task_id] >= self.every_s:
             self._last[task_id] = now
             self._say(task_id)

@@ -46,6 +46,20 @@ def test_stages_are_announced_one_at_a_time_and_counts_at_most_every_interval() 
     ]
 
 
+def test_an_open_list_of_steps_names_each_step_at_once() -> None:
+    out, clock = io.StringIO(), Clock()
+    printer = LinePrinter(out, every_s=30.0, clock=clock)
+    task = printer.add_task("comparing recommenders", total=None)
+    for method in ("popularity", "ease", "ease"):  # a step under 30 s is named too
+        clock.now += 1.0
+        printer.update(task, advance=1, description=f"comparing recommenders: {method}")
+    assert out.getvalue().splitlines() == [
+        "comparing recommenders: started",
+        "comparing recommenders: popularity",
+        "comparing recommenders: ease",
+    ]
+
+
 def test_a_load_reports_each_files_stages(embedded: GraphStore, tmp_path: Path) -> None:
     (tmp_path / "brands.csv").write_text(
         "brand_id,name\nB1,Verne\nB2,\nB3,Aldo\n", encoding="utf-8"

@@ -37,6 +37,9 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     for method in ("popularity_7d", "item_knn", "recent_neighbors", "als", "ease", "lightgcn"):
         assert method in out
     assert "encoder+ease" in out and "validation winner:" in out
+    lines = out.splitlines()  # not a terminal: each compared method is named as it starts
+    for method in ("ease", "viewed", "lightgcn", "encoder+rerank"):
+        assert f"comparing recommenders: {method}" in lines
     models = env / "var" / "models" / "encoder"
     checkpoint = load_checkpoint(models / "latest.pt")
     # The winner is the best validation recall of the table, and it serves.
