@@ -85,3 +85,12 @@ def test_tests_and_benches_import_only_declared_packages() -> None:
 def test_the_neo4j_driver_is_an_extra_and_dev_installs_it() -> None:
     assert "neo4j" not in {_name(r) for r in PROJECT["dependencies"]}
     assert "pricegraph[neo4j]" in PROJECT["optional-dependencies"]["dev"]
+
+
+def test_the_holidays_package_is_a_default_dependency() -> None:
+    # pricing/demand/holidays.py shares the package's name, so the scan above takes its
+    # ``import holidays`` for a sibling module: this checks that import by itself.
+    tree = ast.parse((ROOT / "pricing/demand/holidays.py").read_text(encoding="utf-8"))
+    imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import)]
+    assert "holidays" in {alias.name for node in imports for alias in node.names}
+    assert "holidays" in _declared()

@@ -3,8 +3,6 @@ names claim no exclusivity, an estimated cost says so."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,8 +20,8 @@ def _days(country: str, year: int) -> set[str]:
     return set(holiday_dates(country, [year]).strftime("%Y-%m-%d"))
 
 
-def test_built_in_calendars() -> None:
-    assert _days("GB", 2024) == {
+def test_every_calendar_is_the_holidays_packages() -> None:
+    assert _days("GB", 2024) == {  # England and Wales
         "2024-01-01", "2024-03-29", "2024-04-01", "2024-05-06", "2024-05-27", "2024-08-26",
         "2024-12-25", "2024-12-26",
     }  # fmt: skip
@@ -32,6 +30,15 @@ def test_built_in_calendars() -> None:
         "2025-09-01", "2025-10-13", "2025-11-11", "2025-11-27", "2025-12-25",
     }  # fmt: skip
     assert _days("none", 2025) == set()
+    assert {"2025-10-03", "2025-12-25", "2025-12-26"} <= _days("DE", 2025)  # German Unity Day
+    assert {"2025-07-14", "2025-11-11"} <= _days("FR", 2025)
+    assert "2025-07-14" not in _days("DE", 2025) and "2025-10-03" not in _days("FR", 2025)
+    # the package's substitute and one-off days: Christmas on a Sunday, the state funeral
+    gb_2022 = _days("GB", 2022)
+    assert {"2022-12-25", "2022-12-26", "2022-12-27", "2022-09-19"} <= gb_2022
+    assert "2022-05-30" not in gb_2022 and "2022-06-02" in gb_2022  # the Jubilee moved it
+    assert holiday_dates("DE", [2026, 2025]).is_monotonic_increasing
+    assert holiday_dates("DE", [2025, 2026]).year.unique().tolist() == [2025, 2026]
 
 
 def test_the_calendar_follows_the_country() -> None:
@@ -56,13 +63,17 @@ def test_the_panel_uses_the_configured_country() -> None:
 
 
 def test_an_unknown_country_is_refused_naming_the_setting() -> None:
-    if importlib.util.find_spec("holidays") is None:  # optional: other countries need it
-        with pytest.raises(ConfigError, match="PRICEGRAPH_PRICING__HOLIDAY_COUNTRY='DE'"):
-            PricingConfig(holiday_country="DE")
+    for settings in ({"holiday_country": "XX"}, {"holiday_country": "de"}):
+        with pytest.raises(ConfigError) as refused:
+            PricingConfig(**settings)
+        value = settings["holiday_country"]
+        assert str(refused.value).startswith(f"PRICEGRAPH_PRICING__HOLIDAY_COUNTRY={value!r}: ")
+        assert "\n" not in str(refused.value)
     with pytest.raises(ConfigError, match="PRICEGRAPH_PRICING__HOLIDAY_COUNTRY='XX'"):
-        PricingConfig(holiday_country="XX")
+        holiday_dates("XX", [2025])
     assert PricingConfig().holiday_country == "GB"
-    assert PricingConfig(holiday_country="US").holiday_country == "US"
+    for country in ("US", "DE", "FR", "none"):
+        assert PricingConfig(holiday_country=country).holiday_country == country
 
 
 def test_zone_names_claim_no_exclusivity() -> None:
