@@ -64,6 +64,8 @@ class FileMapping:
         delimiter: CSV field separator.
         currency: ISO 4217 code of rows without a currency (``None``: the canonical
             default, ``EUR``).
+        source: Where the mapping was written, e.g. ``mapping.toml [[files]] #4``
+            (``None`` for one built in code or from ``--map``); errors name it.
     """
 
     path: Path
@@ -76,6 +78,7 @@ class FileMapping:
     timezone: str = "UTC"
     delimiter: str = ","
     currency: str | None = None
+    source: str | None = None
 
     def __post_init__(self) -> None:
         if self.currency is not None and not re.fullmatch(r"[A-Z]{3}", self.currency):
@@ -230,6 +233,7 @@ def read_mapping(path: str | Path) -> list[FileMapping]:
                 timezone=entry.get("timezone", defaults.get("timezone", "UTC")),
                 delimiter=entry.get("delimiter", defaults.get("delimiter", ",")),
                 currency=entry.get("currency", defaults.get("currency")),
+                source=where,
             )
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from exc

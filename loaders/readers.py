@@ -73,8 +73,9 @@ def check_mapped_columns(mapping: FileMapping, columns: Iterable[str]) -> None:
     typo, and loading on with the default would store wrong values silently.
 
     Raises:
-        DataValidationError: Naming the file, the mapping key, the missing column, the
-            closest column names of the file and all of its columns.
+        DataValidationError: Naming the mapping entry (``FileMapping.source``), the
+            file, the mapping key, the missing column, the closest column names of the
+            file and all of its columns.
     """
     given = [c for c in columns if c != LINE]
     named = [(canonical, column) for canonical, column in mapping.columns.items()]
@@ -86,9 +87,10 @@ def check_mapped_columns(mapping: FileMapping, columns: Iterable[str]) -> None:
             continue
         close = difflib.get_close_matches(column, given, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        where = f"{mapping.source}: " if mapping.source else ""
         raise DataValidationError(
-            f"mapping key {canonical!r} names column {column!r}, which the file does not "
-            f"have{hint} (its columns: {', '.join(given)})",
+            f"{where}mapping key {canonical!r} names column {column!r}, which the file does "
+            f"not have{hint} (its columns: {', '.join(given)})",
             path=mapping.path,
             field=canonical,
             value=column,

@@ -62,6 +62,7 @@ def test_a_misspelled_column_is_refused_before_anything_is_written(
     message = str(info.value)
     assert "events.csv" in message and "'qty'" in message and "'quantty'" in message
     assert "did you mean 'quantity'?" in message
+    assert f"{mapping} [[files]] #4: mapping key 'qty'" in message  # the line to fix
     assert info.value.field == "qty" and info.value.value == "quantty"
     assert info.value.path == str(tmp_path / "events.csv")
     assert embedded.counts() == before  # the brands and products files came first
