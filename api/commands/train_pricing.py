@@ -201,8 +201,9 @@ def train_pricing_command(
 
     The simulator comes from a synthetic world's ground truth (`pricegraph generate`
     first), or with --from-graph from the demand model fitted on the purchases in the
-    graph, over your best-selling products and the coming 12 weeks (costs and stock
-    from the Product nodes). The policy learns from interaction either way.
+    graph, over your best-selling products with a list price (quotes refuse the others)
+    and the coming 12 weeks (costs and stock from the Product nodes). The policy learns
+    from interaction either way.
     """
     from ...pricing.config import DEFAULT_POLICY_DIR
     from ...pricing.demand.panel import PanelConfig
@@ -254,6 +255,11 @@ def train_pricing_command(
                 f"left out of the best sellers: {meta['outlier_lines']:,} purchase lines above "
                 f"{meta['outlier_qty_limit']:g} units and {meta['outlier_products']} products "
                 "sold mostly in such quantities"
+            )
+        if meta["no_list_price"]:
+            console.print(
+                f"{meta['no_list_price']} products without a list price left out of the market "
+                "(quotes refuse them too)"
             )
     else:
         source = world or settings.data_dir / "world"

@@ -5,11 +5,17 @@ The demand model (:func:`~pricegraph.pricing.demand.store.fit_demand_from_store`
 :class:`FittedDemandCurve` over the coming season (the ``num_periods`` weeks after
 the last week with sales, with their calendar effects) and matched to a logit market
 by :func:`~.builders.market_from_demand`. The products are the
-``max_products`` with the highest revenue whose elasticity at list price is negative;
-their list price, unit cost and stock come from the ``Product`` nodes (a missing cost
-is ``default_cost_ratio`` times the list price, a missing stock unlimited) and their
-category from ``IN_CATEGORY``. Product ids are the graph's, so quotes for these
-products use the trained plan.
+``max_products`` with the highest revenue whose elasticity at list price is negative
+and whose ``Product`` node has a list price (> 0); their list price, unit cost and stock
+come from the ``Product`` nodes (a missing cost is ``default_cost_ratio`` times the list
+price, a missing stock unlimited) and their category from ``IN_CATEGORY``. Product ids
+are the graph's, so quotes for these products use the trained plan.
+
+Products without a list price are left out of the market, as quotes refuse them
+(a quote is a multiple of the list price, see
+:func:`~pricegraph.pricing.quotes.service.QuoteService.quote`): the market's ``meta``
+counts those that would otherwise have been candidates (sold, negative elasticity, not
+outliers) as ``no_list_price``.
 
 Outlier quantities are kept out of the ranking: a purchase line whose quantity is more
 than ``outlier_factor`` times the catalogue's norm (the median over products of their
@@ -98,7 +104,8 @@ def market_from_store(
             (:mod:`~pricegraph.pricing.demand.holidays`; the settings' ``pricing.holiday_country``).
 
     Raises:
-        DataValidationError: No product has a negative elasticity at list price.
+        DataValidationError: No product has a negative elasticity at list price, or
+            none of those has a list price.
     """
     if model is None:
         panel_config = PanelConfig(holiday_country=holiday_country)
@@ -126,12 +133,22 @@ def market_from_store(
             field="elasticity",
         )
     products = store.node_frame("Product").set_index("id")
+    products.index = products.index.astype(str)
+    node_price = pd.to_numeric(products.get("list_price"), errors="coerce")
+    priced = node_price.index[np.isfinite(node_price) & (node_price > 0)]
+    has_price = est["product_id"].astype(str).isin(priced)
+    no_list_price = int((~has_price).sum())
+    est = est[has_price]
+    if est.empty:
+        raise DataValidationError(
+            f"none of the {no_list_price} products with a negative elasticity at list price "
+            "has a list price: nothing to price (load the products with a list_price > 0)",
+            field="list_price",
+        )
     revenue = lines.groupby("product_id")["revenue"].sum().reindex(est["product_id"]).fillna(0)
     chosen = revenue.sort_values(ascending=False).index[:max_products].to_numpy(object)
-    nodes = products.reindex(chosen)
+    nodes = products.reindex([str(p) for p in chosen])
     list_price = pd.to_numeric(nodes.get("list_price"), errors="coerce").to_numpy(float)
-    fallback = est.set_index("product_id")["list_price"].reindex(chosen).to_numpy(float)
-    list_price = np.where(np.isfinite(list_price) & (list_price > 0), list_price, fallback)
     cost = pd.to_numeric(nodes.get("cost"), errors="coerce").to_numpy(float)
     estimated_cost = ~(np.isfinite(cost) & (cost > 0))
     cost = np.where(estimated_cost, default_cost_ratio * list_price, cost)
@@ -167,6 +184,7 @@ def market_from_store(
         "outlier_qty_limit": outliers.limit,
         "outlier_lines": int(outliers.is_outlier.sum()),
         "outlier_products": len(outliers.products),
+        "no_list_price": no_list_price,
     }
     market = replace(
         market, product_ids=tuple(str(p) for p in chosen), category_names=names, meta=meta
