@@ -91,6 +91,8 @@ def quote(
     rows = [
         ("price", f"{result.price:.2f}"),
         ("list price", f"{result.list_price:.2f}"),
+        ("currency", result.currency or "none stored"),
+        ("cost", "estimated (none stored)" if result.cost_estimated else "stored"),
         ("zone", f"{result.decision.zone} ({result.decision.zone_multiplier:.2f})"),
         ("plan period", "-" if result.decision.period is None else str(result.decision.period)),
         ("segment multiplier", f"{result.decision.segment_multiplier:.3f}"),

@@ -97,11 +97,20 @@ class PersonalizedPrice:
     ts: datetime = strawberry.field(description="UTC.")
     price: float = strawberry.field(description="Price to show, gross, whole cents.")
     list_price: float
+    currency: str | None = strawberry.field(
+        description="ISO 4217 code of the quote's amounts: the product's stored currency; "
+        "null when the product has none stored."
+    )
     proposed_price: float = strawberry.field(description="The policy's price before guardrails.")
     decision: LevelDecision
     bound_rules: list[BoundRule]
     conflicts: list[str]
     rationale: str
+    cost_estimated: bool = strawberry.field(
+        description="The product has no stored cost: the guardrails took "
+        "`PRICEGRAPH_PRICING__DEFAULT_COST_RATIO` (default 0.6) times the list price "
+        "for it, and the rationale says so."
+    )
     is_personalized: bool = strawberry.field(
         description="Disclosure: the shown price was personalised for this customer."
     )
@@ -127,6 +136,7 @@ def personalized_price(quote: Quote) -> PersonalizedPrice:
         ts=quote.ts,
         price=quote.price,
         list_price=quote.list_price,
+        currency=quote.currency,
         proposed_price=quote.proposed_price,
         decision=LevelDecision(
             **{name: getattr(decision, name) for name in LevelDecision.__annotations__}
@@ -136,6 +146,7 @@ def personalized_price(quote: Quote) -> PersonalizedPrice:
         ],
         conflicts=list(quote.conflicts),
         rationale=quote.rationale,
+        cost_estimated=quote.cost_estimated,
         is_personalized=quote.is_personalized,
         reference_price=quote.reference_price,
         announced_discount_pct=quote.announced_discount_pct,

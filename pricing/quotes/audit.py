@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import NotFoundError, PricegraphError
+from .result import LATER_OUTPUT
 from .sqlite import ThreadConnections, format_ts, parse_ts
 
 _SCHEMA = """
@@ -198,7 +199,9 @@ class AuditLog:
         """Recompute ``quote_id`` from its stored inputs with ``service``'s policy.
 
         The vectors are read again and must hash as recorded; the policy version must
-        equal the recorded one. Everything else comes from the record.
+        equal the recorded one. Everything else comes from the record. Output fields
+        added since a record was made (:data:`~.result.LATER_OUTPUT`) are compared only
+        where the record has them.
 
         Raises:
             NotFoundError: No such quote.
@@ -211,8 +214,8 @@ class AuditLog:
                 f"now {service.model_versions.get('policy')!r}"
             )
         for key in sorted(set(record.output) | set(recomputed)):
-            if key in ("approval_id",):
-                continue
+            if key in ("approval_id",) or (key in LATER_OUTPUT and key not in record.output):
+                continue  # the id a replay cannot file; a field older records lack
             if record.output.get(key) != recomputed.get(key):
                 recorded, now = record.output.get(key), recomputed.get(key)
                 differences.append(f"{key}: recorded {recorded!r}, recomputed {now!r}")

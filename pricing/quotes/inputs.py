@@ -47,6 +47,9 @@ class ProductFacts:
     """Price in force of the dearer neighbour in the brand/category price ladder."""
     ceiling_price: float | None = None
     """The catalogue's absolute price ceiling (``Product.max_price``)."""
+    currency: str | None = None
+    """The product's stored ISO 4217 currency (``Product.currency``); ``None``: none stored
+    (and in the inputs of quotes recorded before it was)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What the quote service returns: a :class:`Quote` and the guardrails that bound it.
 
 :meth:`Quote.output` is the JSON-ready part recorded in the audit log and compared by
-replays. Amounts are gross, in the shop currency; times are aware UTC.
+replays. Amounts are gross, in the quote's ``currency`` (the product's); times are
+aware UTC.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 from ..policy import LevelDecision
 
 _NOT_OUTPUT = ("quote_id", "ts", "customer_id", "product_id", "model_versions")
+LATER_OUTPUT = ("currency", "cost_estimated")
+"""Output fields added after the audit log first recorded quotes: a replay compares them
+only where the record has them."""
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
@@ -40,6 +44,9 @@ class Quote:
     price: float
     """The price to show: whole cents (the current price while a change is pending)."""
     list_price: float
+    currency: str | None
+    """ISO 4217 code of the quote's amounts: the product's stored currency (``None``:
+    the product has none stored)."""
     proposed_price: float
     """The policy's price before the guardrails."""
     guarded_price: float
@@ -48,6 +55,9 @@ class Quote:
     bound_rules: tuple[BoundRule, ...]
     conflicts: tuple[str, ...]
     rationale: str
+    cost_estimated: bool
+    """The product has no stored cost: the guardrails used ``default_cost_ratio`` times
+    the list price, and the rationale says so."""
     is_personalized: bool
     """Disclosure flag: the shown price was personalised for this customer."""
     reference_price: float | None
@@ -102,4 +112,4 @@ def to_plain(value: Any, *, is_json: bool = False) -> Any:
     return value
 
 
-__all__ = ["BoundRule", "Quote", "to_plain"]
+__all__ = ["LATER_OUTPUT", "BoundRule", "Quote", "to_plain"]

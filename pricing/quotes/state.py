@@ -3,7 +3,8 @@
 Graph reads are set-based and cached per builder. The first request reads each kind of
 fact once for the whole store, one protocol call each (``node_frame`` of ``Product``,
 ``PricePoint`` and ``Segment``; ``existing_keys("Customer")``; ``edge_arrays`` of
-``IN_CATEGORY``, ``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays.
+``IN_CATEGORY``, ``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays,
+and the products' stored currencies with one ``read_cypher``.
 Every request, one quote or a batch, is then answered from the snapshot with vectorised
 code and no graph round trip. The snapshot is reloaded when it is older than
 ``cache_ttl_s`` seconds, or at the next request after :meth:`StateBuilder.invalidate`:
@@ -127,6 +128,7 @@ class StateBuilder:
         self.segment_version = segment_version
         self.cache_ttl_s = cache_ttl_s
         self._snapshot: StoreSnapshot | None = None
+        self._currencies: dict[str, str] = {}
         self._loaded_at = 0.0
         self._market: tuple[tuple[int, int], MarketObservation] | None = None
 
@@ -139,6 +141,7 @@ class StateBuilder:
         ttl, age = self.cache_ttl_s, time.monotonic() - self._loaded_at
         if self._snapshot is None or (ttl is not None and (ttl <= 0 or age > ttl)):
             self._snapshot = StoreSnapshot.load(self.store, self.segment_version)
+            self._currencies = stored_currencies(self.store)
             self._loaded_at = time.monotonic()
         return self._snapshot
 
@@ -255,6 +258,7 @@ class StateBuilder:
                 ladder_lower=_optional(ladder[0][at]),
                 ladder_upper=_optional(ladder[1][at]),
                 ceiling_price=_optional(snapshot.max_price[rows[at]]),
+                currency=self._currencies.get(pid),
             )
         return facts
 
@@ -285,6 +289,17 @@ def _require(positions: Mapping[str, int], ids: list[str], kind: str) -> np.ndar
     return np.asarray(found, dtype=np.int64)
 
 
+def stored_currencies(store: GraphStore) -> dict[str, str]:
+    """Product key -> its stored ``currency`` (ISO 4217), for every product that has one."""
+    rows = store.read_cypher(
+        "MATCH (p:Product) WHERE p.currency IS NOT NULL RETURN p.id AS id, p.currency AS currency"
+    )
+    if rows.empty:
+        return {}
+    pairs = zip(rows["id"], rows["currency"], strict=True)
+    return {str(key): code.strip() for key, code in pairs if isinstance(code, str) and code.strip()}
+
+
 def _optional(value: float) -> float | None:
     return None if value is None or np.isnan(value) else float(value)
 
@@ -306,4 +321,5 @@ __all__ = [
     "StateBuilder",
     "own_prices",
     "period_of",
+    "stored_currencies",
 ]

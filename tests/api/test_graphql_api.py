@@ -647,6 +647,42 @@ def test_upsert_products_and_prices(client: httpx.Client, services: Services) ->
     assert quote["data"]["personalizedPrice"]["listPrice"] == pytest.approx(120.0)
 
 
+def test_a_quote_says_its_currency_and_whether_its_cost_is_estimated(
+    client: httpx.Client, services: Services
+) -> None:
+    mutation = (
+        "mutation($p: [ProductInput!]!) { upsertProducts(products: $p) { created rejected } }"
+    )
+    products = [
+        dict(productId="P-CUR-1", name="Kettle", listPrice=80.0, cost=30.0, currency="GBP"),
+        dict(productId="P-CUR-2", name="Toaster", listPrice=50.0),  # no cost; EUR by default
+    ]
+    body = gql(client, mutation, role="admin", p=products)["data"]["upsertProducts"]
+    assert body == {"created": 2, "rejected": 0}
+    store = store_of(services)
+    stored = store.get_node("Product", "P-CUR-2")
+    assert stored is not None and stored["cost"] is None and stored["currency"] == "EUR"
+    customer = str(store.node_frame("Customer")["id"].iloc[0])
+    world_product = world_products(services)[0]
+    pairs = [
+        {"customerId": customer, "productId": p} for p in ("P-CUR-1", "P-CUR-2", world_product)
+    ]
+    query = (
+        "query($pairs: [PricePairInput!]!) { personalizedPrices(pairs: $pairs) "
+        "{ productId currency costEstimated rationale } }"
+    )
+    quotes = gql(client, query, role="reader", pairs=pairs)["data"]["personalizedPrices"]
+    by_product = {q["productId"]: q for q in quotes}
+    kettle, toaster, world = (by_product[p["productId"]] for p in pairs)
+    assert (kettle["currency"], kettle["costEstimated"]) == ("GBP", False)
+    assert "Cost: estimated" not in kettle["rationale"]
+    assert (toaster["currency"], toaster["costEstimated"]) == ("EUR", True)
+    assert "Cost: estimated at 30.00 (60 % of list; none stored)." in toaster["rationale"]
+    world_node = store.get_node("Product", world_product)
+    assert world_node is not None and world_node["currency"] == "EUR"
+    assert (world["currency"], world["costEstimated"]) == ("EUR", False)
+
+
 def test_small_batches_are_validated_as_pandas_would(
     client: httpx.Client, services: Services
 ) -> None:

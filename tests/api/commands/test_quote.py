@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ def test_quote_and_audit_commands(env: Path, caplog: pytest.LogCaptureFixture) -
     with caplog.at_level(logging.WARNING, logger="pricegraph.pricing"):
         out = _run("quote", "C00001", "P00001", "--requested-by", "key-7")
     assert "Quote" in out and "Zone 'list'" in out and "Not personalised." in out
+    assert re.search(r"currency\s*│\s*EUR", out) and re.search(r"cost\s*│\s*stored", out)
     latest = env / "var" / "models" / "pricing" / "latest"
     assert [r.getMessage() for r in caplog.records if r.name == "pricegraph.pricing"] == [
         f"no trained pricing policy at {latest}: quotes use list prices; "
@@ -83,12 +85,14 @@ def test_quote_json_is_the_whole_record_and_the_api_quotes_the_same(env: Path) -
         "quote_id", "ts", "customer_id", "product_id", "price", "list_price", "proposed_price",
         "decision", "bound_rules", "conflicts", "rationale", "is_personalized",
         "reference_price", "announced_discount_pct", "needs_approval", "is_approval_pending",
-        "approval_id", "model_versions",
+        "approval_id", "model_versions", "currency", "cost_estimated",
     }  # fmt: skip
     assert expected <= set(cli)  # every field of the API's PersonalizedPrice
     assert (cli["customer_id"], cli["product_id"]) == ("C00002", "P00003")
     assert cli["decision"]["zone"] == "list" and cli["is_personalized"] is False
     assert cli["price"] == pytest.approx(cli["list_price"]) and cli["rationale"]
+    assert (cli["currency"], cli["cost_estimated"]) == ("EUR", False)  # the world's, stored
+    assert "Cost: estimated" not in cli["rationale"]
     versions = cli["model_versions"]
     assert (versions["policy"], versions["encoder"]) == ("list-price", "none")
     assert versions.get("demand", "none") == "none"  # quotes do not use the demand model
@@ -101,7 +105,8 @@ def test_quote_json_is_the_whole_record_and_the_api_quotes_the_same(env: Path) -
         )
     finally:
         services.close()
-    for name in ("price", "proposed_price", "rationale", "is_personalized", "model_versions"):
+    names = ("price", "proposed_price", "rationale", "is_personalized", "model_versions")
+    for name in (*names, "currency", "cost_estimated"):
         assert getattr(api, name) == cli[name], name  # ... and quotes exactly as the CLI
     assert api.decision.zone == cli["decision"]["zone"]
     assert [b.name for b in api.bound_rules] == [b["name"] for b in cli["bound_rules"]]

@@ -102,3 +102,31 @@ def test_quotes_replay_to_the_same_result(world: World, tmp_path: Path) -> None:
         result = audit.replay(quotes[0].quote_id, service)
         assert not result.is_match and "customer_vector" in result.differences[0]
         assert COLLECTIONS["customers"] == SPECS["customers"].name
+
+
+def test_records_older_than_the_currency_fields_still_replay(world: World, tmp_path: Path) -> None:
+    with AuditLog(tmp_path / "quotes.sqlite") as audit:
+        service = make_service(world, audit=audit)
+        quote = service.quote(world.customers[0], world.products[0], requested_by="k")
+        record = audit.get(quote.quote_id)
+        assert record.output["currency"] == "EUR" and record.output["cost_estimated"] is False
+        assert record.inputs["product"]["currency"] == "EUR"
+        old_output = {
+            k: v for k, v in record.output.items() if k not in ("currency", "cost_estimated")
+        }
+        old_inputs = {**record.inputs, "product": dict(record.inputs["product"])}
+        del old_inputs["product"]["currency"]
+        wrong = {**record.output, "currency": "USD"}
+        keys = (record.ts, "k", record.customer_id, record.product_id)
+        audit.append(
+            [
+                AuditRecord("old", *keys, old_inputs, record.model_versions, old_output),
+                AuditRecord("wrong", *keys, record.inputs, record.model_versions, wrong),
+            ]
+        )
+        old = audit.replay("old", service)
+        assert old.is_match, old.differences
+        assert old.recomputed["currency"] is None  # the old inputs have no currency
+        assert old.recomputed["cost_estimated"] is False
+        mismatch = audit.replay("wrong", service)
+        assert mismatch.differences == ("currency: recorded 'USD', recomputed 'EUR'",)
