@@ -38,8 +38,9 @@ class PricingConfig(BaseModel):
         default_cost_ratio: Unit cost as a fraction of the list price, in ``(0, 1]``,
             for products without a cost; the rationale then says the cost was estimated.
         holiday_country: Whose public holidays the demand calendar flags: ``GB``
-            (default), ``US``, ``none``, or another ISO code with the ``holidays``
-            package installed (:mod:`~pricegraph.pricing.demand.holidays`).
+            (default, England and Wales), ``none``, or any ISO 3166 code the
+            ``holidays`` package knows, e.g. ``US``, ``DE``, ``FR``
+            (:mod:`~pricegraph.pricing.demand.holidays`).
     """
 
     model_config = ConfigDict(extra="forbid")

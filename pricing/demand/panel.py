@@ -141,7 +141,7 @@ def _validate_transactions(tx: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def uk_holidays(years: np.ndarray) -> pd.DatetimeIndex:
-    """England and Wales bank holidays of ``years`` (rules, not substitute days):
+    """England and Wales bank holidays of ``years``, substitute days included:
     :func:`~.holidays.holiday_dates` of ``GB``."""
     return holiday_dates("GB", years)
 
