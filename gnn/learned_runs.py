@@ -32,9 +32,17 @@ OnEpoch = Callable[[str, dict[str, float]], None]
 
 
 def lightgcn_run(
-    snapshot: GraphSnapshot, split: Split, config: LightGCNConfig, *, k: int = 20
+    snapshot: GraphSnapshot,
+    split: Split,
+    config: LightGCNConfig,
+    *,
+    k: int = 20,
+    on_epoch: OnEpoch | None = None,
 ) -> tuple[MethodRun, TrainResult]:
     """LightGCN tuned on validation (epochs), refitted, tested once.
+
+    ``on_epoch`` gets ``("lightgcn validation", row)`` and ``("lightgcn refit", row)``
+    after each epoch.
 
     Returns:
         The run (``params``: ``epochs``) and the validation training (its curve).
@@ -46,6 +54,7 @@ def lightgcn_run(
         snapshot.num_products,
         config,
         validation=split.val,
+        on_epoch=None if on_epoch is None else (lambda row: on_epoch("lightgcn validation", row)),
     )
     val_scores = tuned.scores()
     val = evaluate_ranking(val_scores, split.val, k=k)
@@ -57,6 +66,7 @@ def lightgcn_run(
         snapshot.num_products,
         config,
         epochs=max(tuned.best_epoch, 1),
+        on_epoch=None if on_epoch is None else (lambda row: on_epoch("lightgcn refit", row)),
     )
     fit_s = time.perf_counter() - started
     test_scores = refit.scores()

@@ -20,6 +20,7 @@ Node ids: customers ``0..C-1``, products ``C..C+P-1``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -107,6 +108,7 @@ def train_lightgcn(
     *,
     validation: EvalWindow | None = None,
     epochs: int | None = None,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Train LightGCN on purchases, early-stopping on ``validation`` recall@k.
 
@@ -118,6 +120,8 @@ def train_lightgcn(
         validation: Window for early stopping (its history must be ``edge_index``).
         epochs: Train exactly this many epochs instead (for the refit before the
             test, with the best epoch found on validation).
+        on_epoch: Called with each epoch's row (epoch, loss, validation recall and
+            NDCG when evaluated), for progress.
 
     Returns:
         The best model (by validation recall, or the last one without validation).
@@ -160,6 +164,8 @@ def train_lightgcn(
             if stopping.check(metrics.recall, epoch):
                 result.best_epoch = epoch
         result.history.append(row)
+        if on_epoch is not None:
+            on_epoch(row)
         if validation is not None and stopping.should_stop:
             break
     if validation is not None:

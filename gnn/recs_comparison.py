@@ -124,7 +124,7 @@ def compare_recommenders(
         rerank: Re-ranker settings. (default: ``RerankConfig()``)
         with_lightgcn: ``False`` leaves LightGCN out (the slowest row; quick runs of
             the benchmark only). (default: ``True``)
-        on_epoch: Encoder progress.
+        on_epoch: Encoder and LightGCN progress, ``(stage, row)`` after each epoch.
         on_method: Called with each method's name before it runs.
     """
     compare = compare or CompareConfig()
@@ -139,7 +139,7 @@ def compare_recommenders(
     if with_lightgcn:
         starting("lightgcn")
         lightgcn_result, lightgcn_tuned = lightgcn_run(
-            snapshot, split, lightgcn or LightGCNConfig(), k=k
+            snapshot, split, lightgcn or LightGCNConfig(), k=k, on_epoch=on_epoch
         )
         runs.append(lightgcn_result)
         curves["lightgcn"] = lightgcn_tuned.history

@@ -65,14 +65,16 @@ def run_train_gnn(
     tasks: dict[str, int] = {}
 
     def on_epoch(stage: str, row: dict[str, float]) -> None:
+        is_lightgcn = stage.startswith("lightgcn")
+        name = stage if is_lightgcn else f"encoder {stage}"
         if stage not in tasks:
-            total = config.encoder.max_epochs
-            tasks[stage] = progress.add_task(f"encoder {stage}", total=total)
+            total = (config.lightgcn if is_lightgcn else config.encoder).max_epochs
+            tasks[stage] = progress.add_task(name, total=total)
         note = f" val recall {row['val_recall']:.4f}" if "val_recall" in row else ""
         progress.update(
             tasks[stage],
             advance=1,
-            description=f"encoder {stage} (loss {row['loss']:.4f}{note})",
+            description=f"{name} (loss {row['loss']:.4f}{note})",
         )
 
     methods: list[int] = []

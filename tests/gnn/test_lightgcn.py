@@ -77,7 +77,11 @@ def test_early_stopping_keeps_the_best_validation_model() -> None:
         k=1,
         seed=1,
     )
-    result = train_lightgcn(edge_index, customers, products, config, validation=window)
+    seen: list[dict[str, float]] = []
+    result = train_lightgcn(
+        edge_index, customers, products, config, validation=window, on_epoch=seen.append
+    )
+    assert seen == result.history  # progress gets every epoch's row as it ends
     recalls = [row["val_recall"] for row in result.history if "val_recall" in row]
     best = max(recalls)
     assert result.best_epoch in [row["epoch"] for row in result.history if "val_recall" in row]

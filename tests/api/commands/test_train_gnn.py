@@ -40,6 +40,7 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     lines = out.splitlines()  # not a terminal: each compared method is named as it starts
     for method in ("ease", "viewed", "lightgcn", "encoder+rerank"):
         assert f"comparing recommenders: {method}" in lines
+    assert any(line.startswith("lightgcn validation (loss ") for line in lines)  # its epochs
     models = env / "var" / "models" / "encoder"
     checkpoint = load_checkpoint(models / "latest.pt")
     # The winner is the best validation recall of the table, and it serves.
