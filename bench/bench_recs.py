@@ -186,19 +186,13 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
             seconds = [getattr(c.run(best).test, metric) for c in comparisons]
             difference = bootstrap_strata(firsts, seconds, seed=config.seed)
             ratio = summary[ours][metric]["mean"] / max(summary[best][metric]["mean"], 1e-12)
-            parts.append(
-                f"{metric}@20 {ratio:.3f}x, {_word(difference)} ({difference.mean:+.4f} "
-                f"[{difference.low:+.4f}, {difference.high:+.4f}])"
-            )
+            parts.append(f"{metric}@20 {ratio:.3f}x, {_verdict(difference)}")
             summary[ours][f"{metric}_vs_{best}"] = {"ratio": ratio, **difference.__dict__}
         if paired_cold:  # the same customers (buyers of cold products) in both
             firsts = [first.recall for first, _ in paired_cold]
             seconds = [second.recall for _, second in paired_cold]
             difference = bootstrap_strata(firsts, seconds, seed=config.seed)
-            parts.append(
-                f"cold-start recall@20 {_word(difference)} ({difference.mean:+.4f} "
-                f"[{difference.low:+.4f}, {difference.high:+.4f}])"
-            )
+            parts.append(f"cold-start recall@20 {_verdict(difference)}")
             summary[ours][f"cold_recall_vs_{best}"] = difference.__dict__
         print(f"  {ours} vs best baseline {best}: " + "; ".join(parts))
     if {RERANK, ENCODER_RERANK} <= set(methods):  # the encoder as one more source
@@ -207,10 +201,7 @@ def summarize(name: str, comparisons: list[Comparison], config: CompareConfig) -
             firsts = [getattr(c.run(ENCODER_RERANK).test, metric) for c in comparisons]
             seconds = [getattr(c.run(RERANK).test, metric) for c in comparisons]
             difference = bootstrap_strata(firsts, seconds, seed=config.seed)
-            parts.append(
-                f"{metric}@20 {_word(difference)} ({difference.mean:+.4f} "
-                f"[{difference.low:+.4f}, {difference.high:+.4f}])"
-            )
+            parts.append(f"{metric}@20 {_verdict(difference)}")
             summary[ENCODER_RERANK][f"{metric}_vs_{RERANK}"] = difference.__dict__
         print(f"  {ENCODER_RERANK} vs {RERANK} (what the encoder adds): " + "; ".join(parts))
     winners = [validation_winner(c.runs).name for c in comparisons]
@@ -223,6 +214,14 @@ def _word(difference: Interval) -> str:
     if difference.low > 0:
         return "beats"
     return "loses" if difference.high < 0 else "no difference"
+
+
+def _verdict(difference: Interval) -> str:
+    """``beats (+0.0276 [+0.0227, +0.0326])``: the word and the paired interval."""
+    return (
+        f"{_word(difference)} ({difference.mean:+.4f} "
+        f"[{difference.low:+.4f}, {difference.high:+.4f}])"
+    )
 
 
 def _stripped(runs: list[MethodRun]) -> list[MethodRun]:

@@ -181,7 +181,8 @@ def _first_target(snapshot: GraphSnapshot, edge_type: tuple[str, str, str]) -> n
     out = np.full(snapshot.num_products, -1, dtype=np.int64)
     if edge_type in snapshot.data.edge_types:
         edges = snapshot.edge_index(edge_type).numpy()
-        out[edges[0, ::-1]] = edges[1, ::-1]  # the last write is the first edge
+        sources, first = np.unique(edges[0], return_index=True)
+        out[sources] = edges[1, first]
     return out
 
 
@@ -312,6 +313,7 @@ def rerank_inputs(
     latest = np.full(num_products, NEVER_DAYS)
     np.minimum.at(latest, product, np.minimum(age_days, NEVER_DAYS))
     bought = np.bincount(product, minlength=num_products) > 0
+    pair_stats, recent_views = _pair_stats(snapshot, cutoff_s, (customer, product))
     product_stats = np.column_stack(
         [
             counts(product, num_products),
@@ -319,10 +321,9 @@ def rerank_inputs(
             counts(product, num_products, age_days < 28),
             np.where(bought, oldest, NEVER_DAYS),
             latest,
+            recent_views,
         ]
     ).astype(np.float32)
-    pair_stats, recent_views = _pair_stats(snapshot, cutoff_s, (customer, product))
-    product_stats = np.column_stack([product_stats, recent_views])
     history = CustomerItems.from_edge_index(purchases[:, before], num_customers)
     last_seen = np.full(num_customers, NEVER_DAYS)
     np.minimum.at(last_seen, customer, np.minimum(age_days, NEVER_DAYS))

@@ -148,7 +148,7 @@ def market_from_store(
     revenue = lines.groupby("product_id")["revenue"].sum().reindex(est["product_id"]).fillna(0)
     chosen = revenue.sort_values(ascending=False).index[:max_products].to_numpy(object)
     nodes = products.reindex([str(p) for p in chosen])
-    list_price = pd.to_numeric(nodes.get("list_price"), errors="coerce").to_numpy(float)
+    list_price = node_price.reindex(nodes.index).to_numpy(float)
     cost = pd.to_numeric(nodes.get("cost"), errors="coerce").to_numpy(float)
     estimated_cost = ~(np.isfinite(cost) & (cost > 0))
     cost = np.where(estimated_cost, default_cost_ratio * list_price, cost)
