@@ -379,10 +379,14 @@ def main() -> None:
     from rich.table import Table
 
     # Every measured process is forked from a server that imported torch and PyG once
-    # (about 10 s per import on 2 shared cores) and ran nothing else.
+    # (about 10 s per import on 2 shared cores) and ran nothing else. Importing them
+    # asks the CUDA driver for its devices, after which a forked child cannot use CUDA
+    # ("CUDA error: initialization error", even Adam on the CPU asks): with a GPU
+    # every process starts fresh instead.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
+    fork = "forkserver" in methods and all(d == "cpu" for d in args.device)
+    context = multiprocessing.get_context("forkserver" if fork else "spawn")
+    if fork:
         context.set_forkserver_preload(["torch", "pricegraph.gnn.train", "pricegraph.gnn.lightgcn"])
     console = Console(width=max(Console().width, 160))
     text = "random unit vectors" if args.random_text else "all-MiniLM-L6-v2 on product names"

@@ -231,9 +231,7 @@ class HeteroEncoder(nn.Module):
             "product"
         ] * keep.unsqueeze(1).to(x["product"].dtype)
         x["customer"] = self.customer_in(inputs.customer_activity) + x["customer"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "sparse CSR is in beta"
-            return self.gnn(x, inputs.adj_t)
+        return self._propagate(x, inputs.adj_t)
 
     def encode_new_products(
         self, product_x: Tensor, product_activity: Tensor, adj_t: EdgeDict
@@ -253,9 +251,16 @@ class HeteroEncoder(nn.Module):
         """
         x = {t: embedding.weight[:0] for t, embedding in self.embeddings.items()}
         x["product"] = self.product_input(product_x, product_activity)
-        with warnings.catch_warnings():
+        return self._propagate(x, adj_t)["product"]
+
+    def _propagate(self, x: NodeDict, adj_t: EdgeDict) -> NodeDict:
+        """The SAGE layers in float32, also under ``torch.autocast``: cuSPARSE has no
+        product of a float32 sparse matrix with bfloat16 vectors, which the backward
+        pass of an autocast step would ask for."""
+        device_type = next(iter(x.values())).device.type
+        with warnings.catch_warnings(), torch.autocast(device_type, enabled=False):
             warnings.simplefilter("ignore", UserWarning)  # "sparse CSR is in beta"
-            return self.gnn(x, adj_t)["product"]
+            return self.gnn({key: value.float() for key, value in x.items()}, adj_t)
 
     def customer_behaviour(self, customer: Tensor) -> Tensor:
         """The price behaviour read back from customer vectors ``[n, d]``: ``[n, 6]``

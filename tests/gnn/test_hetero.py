@@ -171,3 +171,19 @@ def test_reset_parameters_draws_id_embeddings_with_std_0_1() -> None:
     weight = model.embeddings["customer"].weight
     assert weight.std().item() == pytest.approx(0.1, abs=0.005)
     assert weight.mean().item() == pytest.approx(0.0, abs=0.005)
+
+
+def test_message_passing_stays_float32_under_bfloat16_autocast() -> None:
+    # On CUDA, cuSPARSE has no float32-sparse x bfloat16-dense product: the backward
+    # pass of an autocast training step failed there until the SAGE layers ran in float32.
+    inputs = _inputs()
+    model = _encoder(inputs, embedding_dim=5, num_layers=2)
+    model.train()
+    with torch.no_grad():
+        expected = model.eval()(inputs)["product"]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(inputs)
+    assert all(value.dtype == torch.float32 for value in out.values())
+    torch.testing.assert_close(out["product"], expected, atol=0.05, rtol=0.05)
+    out["product"].sum().backward()
+    assert model.product_in.weight.grad is not None
