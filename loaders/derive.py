@@ -1,208 +1,80 @@
 """Derived columns: a canonical value computed from the file's columns, declared in the
 mapping (``[files.derive]``, ``--derive``) so that no preparation step is needed.
 
-An expression is parsed once (a small recursive-descent parser; nothing is passed to
-``eval``) and evaluated column-wise on the whole file. The grammar::
+An expression is a SQL expression as `polars' SQL <https://docs.pola.rs/api/python/stable/reference/sql/index.html>`_
+reads it: arithmetic (``+ - * / %``), ``CASE WHEN … THEN … END``, ``COALESCE``,
+``NULLIF``, ``CAST``, text functions (``CONCAT``, ``CONCAT_WS``, ``||``, ``UPPER``,
+``LOWER``, ``TRIM``, ``SUBSTR``, ``SPLIT_PART``, ``REGEXP_REPLACE``, …) and numeric ones
+(``ABS``, ``ROUND``, …). A column name with spaces, dots or other characters goes in
+double quotes (``"Sales Value"``), text in single quotes (``'/'``). Polars parses it
+once when the mapping is read and evaluates it on the whole file; nothing is passed
+to ``eval`` and an expression cannot read files.
 
-    expr   := term (("+" | "-") term)*
-    term   := unary (("*" | "/") unary)*
-    unary  := "-" unary | atom
-    atom   := NUMBER | STRING | COLUMN | NAME "(" [expr ("," expr)*] ")" | "(" expr ")"
-    COLUMN := a bare name (letters, digits, ``_``, ``.``) or any name in backquotes: `Sales Value`
-    STRING := 'text' or "text" (a backslash escapes the quote)
+How the file's values are typed. CSV and JSONL values arrive as text:
 
-Functions:
+* For a numeric field (``unit_price``, ``qty``, ``discount``, …) every column the
+  expression reads whose values are mostly numbers is read as a number: ``1,5`` and
+  other text in such a column make that row *bad* ("QUANTITY is not a number"), so do
+  a division by zero and any other result that is not a finite number. Columns of
+  text (no more than half of their values are numbers) stay text, so
+  ``CASE WHEN DEPARTMENT = 'DELI' THEN …`` works.
+* For a text field (ids, names) the columns are read as the file's text, trimmed,
+  an empty value missing (a number column of a Parquet file reads as its digits,
+  whole floats without ``.0``).
+* Attributes (``[files.attributes]``) are numbers where the expression computes one
+  with the columns read as numbers, text otherwise.
 
-* ``concat(a, b, ...)``: the values as text, joined; missing when any part is missing
-  (a category id must not silently become ``"GROCERY/"``; use ``coalesce`` to allow it).
-* ``coalesce(a, b, ...)``: the first value that is present.
-* ``lower(a)``, ``upper(a)``, ``trim(a)``: text.
-* ``abs(a)``, ``round(a, digits)``: numbers.
-
-``+ - * /`` work on numbers: a column's text is read as a number (an empty value is
-missing, and a missing input makes the result missing). A value that is not a number,
-and a division by zero, make the row's derived field *bad*: the row is rejected with
-the file, line, field, the inputs and the reason, like any other bad value. Examples::
+A bad row is rejected with the file, line, field, the inputs and the reason, like any
+other bad value. SQL's rules for missing values hold: ``a || '/' || b`` is missing
+when either part is, which a required id then rejects (a category id must not
+silently become ``"GROCERY/"``), while ``CONCAT(a, b)`` skips missing parts. Examples::
 
     [files.derive]
-    name = "concat(COMMODITY_DESC, ' ', CURR_SIZE_OF_PRODUCT)"
-    category_id = "concat(DEPARTMENT, '/', COMMODITY_DESC)"
+    name = "SUB_COMMODITY_DESC || COALESCE(' ' || CURR_SIZE, '')"
+    category_id = "DEPARTMENT || '/' || COMMODITY_DESC"
     unit_price = "(SALES_VALUE - COUPON_DISC) / QUANTITY"
-    brand_id = "upper(trim(MANUFACTURER))"
+    brand_id = "UPPER(TRIM(MANUFACTURER))"
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-_TOKEN = re.compile(
-    r"""\s*(?:
-      (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
-    | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-    | (?P<quoted>`[^`]+`)
-    | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
-    | (?P<op>[-+*/(),])
-    )""",
-    re.VERBOSE,
-)
-
-FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "concat": (1, None),
-    "coalesce": (1, None),
-    "lower": (1, 1),
-    "upper": (1, 1),
-    "trim": (1, 1),
-    "abs": (1, 1),
-    "round": (1, 2),
-}
-"""Function name -> (fewest, most arguments; ``None``: any number)."""
+import polars as pl
 
 
 @dataclass(frozen=True)
-class Node:
-    """One node of a parsed expression.
+class Expression:
+    """A parsed expression.
 
     Attributes:
-        op: ``num``, ``str``, ``col``, ``neg``, ``+``, ``-``, ``*``, ``/`` or a function name.
-        value: The literal (``num``, ``str``) or the column name (``col``).
-        args: Operands.
+        text: What the mapping says.
+        expr: The polars expression.
+        columns: The file columns it reads, in order of appearance, once each.
     """
 
-    op: str
-    value: object = None
-    args: tuple[Node, ...] = ()
-
-    def columns(self) -> list[str]:
-        """The file columns the expression reads, in order of appearance, once each."""
-        found = [str(self.value)] if self.op == "col" else []
-        for arg in self.args:
-            found += [c for c in arg.columns() if c not in found]
-        return found
-
-
-@dataclass
-class _Parser:
     text: str
-    tokens: list[tuple[str, str, int]] = field(default_factory=list)
-    at: int = 0
-
-    def __post_init__(self) -> None:
-        position = 0
-        while position < len(self.text):
-            if not self.text[position:].strip():
-                break
-            match = _TOKEN.match(self.text, position)
-            if match is None or match.end() == position:
-                start = len(self.text) - len(self.text[position:].lstrip())
-                raise self.error(f"unexpected {self.text[start]!r}", start)
-            kind = match.lastgroup or ""
-            self.tokens.append((kind, match.group(kind), match.start(kind)))
-            position = match.end()
-
-    def error(self, message: str, position: int | None = None) -> ValueError:
-        if position is None:
-            position = self.tokens[self.at][2] if self.at < len(self.tokens) else len(self.text)
-        return ValueError(f"{message} at character {position + 1}")
-
-    def peek(self) -> tuple[str, str, int] | None:
-        return self.tokens[self.at] if self.at < len(self.tokens) else None
-
-    def take(self, text: str) -> bool:
-        token = self.peek()
-        if token is not None and token[0] == "op" and token[1] == text:
-            self.at += 1
-            return True
-        return False
-
-    def parse(self) -> Node:
-        if not self.tokens:
-            raise self.error("empty expression", 0)
-        node = self.expr()
-        if self.peek() is not None:
-            raise self.error(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
-        return node
-
-    def expr(self) -> Node:
-        node = self.term()
-        while (token := self.peek()) is not None and token[1] in ("+", "-") and token[0] == "op":
-            self.at += 1
-            node = Node(token[1], args=(node, self.term()))
-        return node
-
-    def term(self) -> Node:
-        node = self.unary()
-        while (token := self.peek()) is not None and token[1] in ("*", "/") and token[0] == "op":
-            self.at += 1
-            node = Node(token[1], args=(node, self.unary()))
-        return node
-
-    def unary(self) -> Node:
-        if self.take("-"):
-            return Node("neg", args=(self.unary(),))
-        return self.atom()
-
-    def atom(self) -> Node:
-        token = self.peek()
-        if token is None:
-            raise self.error("expression ends too early")
-        kind, text, _ = token
-        self.at += 1
-        if kind == "number":
-            return Node("num", float(text))
-        if kind == "string":
-            return Node("str", re.sub(r"\\(.)", r"\1", text[1:-1]))
-        if kind == "quoted":
-            return Node("col", text[1:-1])
-        if kind == "name":
-            if not self.take("("):
-                return Node("col", text)
-            return self.call(text.lower(), token[2])
-        if text == "(":
-            node = self.expr()
-            if not self.take(")"):
-                raise self.error("expected ')'")
-            return node
-        self.at -= 1
-        raise self.error(f"unexpected {text!r}")
-
-    def call(self, name: str, position: int) -> Node:
-        if name not in FUNCTIONS:
-            raise self.error(f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})", position)
-        args: list[Node] = []
-        if not self.take(")"):
-            args.append(self.expr())
-            while self.take(","):
-                args.append(self.expr())
-            if not self.take(")"):
-                raise self.error("expected ',' or ')'")
-        fewest, most = FUNCTIONS[name]
-        if len(args) < fewest or (most is not None and len(args) > most):
-            wanted = str(fewest) if fewest == most else f"{fewest} to {most or 'any number'}"
-            raise self.error(f"{name}() takes {wanted} arguments, got {len(args)}", position)
-        return Node(name, args=tuple(args))
+    expr: pl.Expr
+    columns: tuple[str, ...]
 
 
-def parse_expression(text: str) -> Node:
-    """Parse ``text``; :class:`ValueError` says what is wrong and at which character."""
-    node = _Parser(text).parse()
-    _check_numbers(node)
-    return node
-
-
-def _check_numbers(node: Node) -> None:
-    """Refuse text literals where a number is computed: ``'a' * 2``."""
-    if node.op in ("neg", "+", "-", "*", "/", "abs", "round"):
-        for arg in node.args:
-            if arg.op == "str":
-                raise ValueError(f"text {arg.value!r} used as a number in {node.op!r}")
-    if node.op == "round" and len(node.args) == 2 and node.args[1].op != "num":
-        raise ValueError("round(): the number of digits must be a number")
-    for arg in node.args:
-        _check_numbers(arg)
+def parse_expression(text: str) -> Expression:
+    """Parse ``text`` as a SQL expression; :class:`ValueError` says what is wrong."""
+    if not text.strip():
+        raise ValueError("empty expression")
+    try:
+        expr = pl.sql_expr(text)
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(_first_line(exc)) from exc
+    if not expr.meta.eq(expr.meta.undo_aliases()):
+        raise ValueError(
+            f"{expr.meta.output_name()!r} reads as a name given to the value before it; "
+            'put a column name with spaces in double quotes: "Sales Value"'
+        )
+    columns = tuple(dict.fromkeys(expr.meta.root_names()))
+    return Expression(text, expr, columns)
 
 
 @dataclass(frozen=True)
@@ -210,152 +82,182 @@ class Derived:
     """A column computed by :func:`evaluate`.
 
     Attributes:
-        values: One value per row (``float`` for arithmetic, ``object`` text otherwise;
+        values: One value per row (``float`` for numbers, ``object`` text otherwise;
             missing is ``NaN`` / ``None``).
         bad: Rows whose value could not be computed.
         reasons: Why, per row (empty where not bad).
+        is_numeric: Whether the values are numbers.
     """
 
     values: pd.Series
     bad: np.ndarray
     reasons: pd.Series
+    is_numeric: bool
 
 
-class _Eval:
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self.bad = np.zeros(len(frame), bool)
-        self.reasons = pd.Series("", index=frame.index, dtype=object)
+def evaluate(expression: Expression, frame: pd.DataFrame, numeric: bool | None) -> Derived:
+    """Compute ``expression`` on every row of ``frame`` (the file's columns).
 
-    def fail(self, mask: np.ndarray, reason: str) -> None:
-        new = mask & ~self.bad
-        self.reasons[new] = reason
-        self.bad |= mask
+    Args:
+        expression: From :func:`parse_expression`.
+        frame: The file's rows; every column of ``expression.columns`` is in it.
+        numeric: ``True`` for a numeric field, ``False`` for a text field, ``None``
+            to decide from the expression (module docstring).
 
-    def text(self, node: Node) -> pd.Series:
-        if node.op == "str":
-            return pd.Series(str(node.value), index=self.frame.index, dtype=object)
-        if node.op == "col":
-            return _as_text(self.frame[str(node.value)])
-        if node.op in ("concat", "coalesce", "lower", "upper", "trim"):
-            parts = [self.text(arg) for arg in node.args]
-            if node.op == "concat":
-                out = parts[0].astype(object)
-                for part in parts[1:]:
-                    out = out + part
-                return out.where(pd.concat(parts, axis=1).notna().all(axis=1), None)
-            if node.op == "coalesce":
-                out = parts[0]
-                for part in parts[1:]:
-                    out = out.where(out.notna(), part)
-                return out
-            method = {"lower": "lower", "upper": "upper", "trim": "strip"}[node.op]
-            result = getattr(parts[0].astype("string").str, method)()
-            result = result.mask(result == "")
-            return result.astype(object).where(result.notna(), None)
-        return _as_text(self.number(node))
-
-    def number(self, node: Node) -> pd.Series:
-        index = self.frame.index
-        if node.op == "num":
-            return pd.Series(float(node.value), index=index)  # type: ignore[arg-type]
-        if node.op == "str":
-            text = pd.Series(str(node.value), index=index, dtype=object)
-            number = pd.to_numeric(text, errors="coerce")
-            self.fail(number.isna().to_numpy(), f"{node.value!r} is not a number")
-            return number.astype("float64")
-        if node.op == "col":
-            raw = self.frame[str(node.value)]
-            if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-                return raw.astype("float64")
-            text = _as_text(raw)
-            number = pd.to_numeric(text, errors="coerce")  # "1,5" is refused, not read as 15
-            self.fail((text.notna() & number.isna()).to_numpy(), f"{node.value} is not a number")
-            return number.astype("float64")
-        if node.op == "coalesce":
-            parts = [self.number(arg) for arg in node.args]
-            out = parts[0]
-            for part in parts[1:]:
-                out = out.where(out.notna(), part)
-            return out
-        if node.op in ("concat", "lower", "upper", "trim"):
-            text = self.text(node)
-            number = pd.to_numeric(text, errors="coerce")
-            self.fail((text.notna() & number.isna()).to_numpy(), f"{node.op}() is not a number")
-            return number.astype("float64")
-        args = [self.number(arg) for arg in node.args]
-        if node.op == "neg":
-            return -args[0]
-        if node.op == "abs":
-            return args[0].abs()
-        if node.op == "round":
-            digits = node.args[1].value if len(node.args) == 2 else 0
-            return args[0].round(int(digits))  # type: ignore[call-overload]
-        left, right = args
-        if node.op == "+":
-            return left + right
-        if node.op == "-":
-            return left - right
-        if node.op == "*":
-            return left * right
-        zero = (right == 0).to_numpy() & left.notna().to_numpy()
-        self.fail(zero, "division by zero")
-        return (left / right.where(right != 0)).astype("float64")
+    Raises:
+        ValueError: The expression cannot be computed on these columns at all (text
+            where a number is needed in every row, a function given the wrong type).
+    """
+    source = pl.from_pandas(frame[list(expression.columns)]) if expression.columns else None
+    height = len(frame)
+    if numeric is None:
+        try:
+            derived = _numbers(expression, source, height)
+        except ValueError:
+            derived = None
+        if (
+            derived is not None
+            and derived.is_numeric
+            and not derived.reasons.str.endswith(" is not a number").any()
+        ):
+            return _indexed(derived, frame.index)
+        try:
+            return _indexed(_texts(expression, source, height), frame.index)
+        except ValueError:
+            if derived is None or not derived.is_numeric:
+                raise
+            return _indexed(derived, frame.index)
+    if numeric:
+        derived = _numbers(expression, source, height)
+        if not derived.is_numeric:
+            raise ValueError(f"computes text ({derived.values.iloc[:1].tolist()}), not a number")
+        return _indexed(derived, frame.index)
+    try:
+        return _indexed(_texts(expression, source, height), frame.index)
+    except ValueError:
+        return _indexed(_numbers(expression, source, height, as_text=True), frame.index)
 
 
-def is_numeric(node: Node) -> bool:
-    """Whether ``node`` computes a number (arithmetic, a number, ``abs``, ``round``)."""
-    return node.op in ("num", "neg", "+", "-", "*", "/", "abs", "round") or (
-        node.op == "coalesce" and all(is_numeric(a) for a in node.args)
+def _numbers(
+    expression: Expression, source: pl.DataFrame | None, height: int, *, as_text: bool = False
+) -> Derived:
+    """The expression with the columns of numbers read as numbers."""
+    bad = np.zeros(height, bool)
+    reasons = np.full(height, "", dtype=object)
+    columns: list[pl.Series] = []
+    for series in source.get_columns() if source is not None else []:
+        number, not_number = _as_number(series)
+        if number is None:
+            columns.append(_as_text(series))
+            continue
+        new = not_number & ~bad
+        reasons[new] = f"{series.name} is not a number"
+        bad |= not_number
+        columns.append(number)
+    result = _run(expression, columns, height)
+    if not result.dtype.is_numeric():
+        return _derived(result.cast(pl.String), bad, reasons, is_numeric=False)
+    values = result.cast(pl.Float64)
+    finite = values.is_finite().fill_null(True).to_numpy()
+    new = ~finite & ~bad
+    reasons[new] = "division by zero" if "/" in expression.text else "not a finite number"
+    bad |= ~finite
+    if as_text:
+        return _derived(_number_text(values), bad, reasons, is_numeric=False)
+    return _derived(values, bad, reasons, is_numeric=True)
+
+
+def _texts(expression: Expression, source: pl.DataFrame | None, height: int) -> Derived:
+    """The expression with every column read as the file's text."""
+    columns = [_as_text(s) for s in (source.get_columns() if source is not None else [])]
+    result = _run(expression, columns, height)
+    text = _number_text(result) if result.dtype.is_numeric() else result.cast(pl.String)
+    return _derived(text, np.zeros(height, bool), np.full(height, "", dtype=object), False)
+
+
+def _run(expression: Expression, columns: list[pl.Series], height: int) -> pl.Series:
+    frame = pl.DataFrame(columns) if columns else pl.DataFrame({"_": np.zeros(height)})
+    try:
+        result = frame.select(expression.expr.alias("value")).to_series()
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(_first_line(exc)) from exc
+    if not expression.columns and len(result) == 1 and height != 1:  # a constant
+        result = result.extend_constant(result[0], height - 1)
+    if len(result) != height:
+        raise ValueError(f"gives {len(result)} values for {height} rows (an aggregate?)")
+    return result
+
+
+def _as_number(series: pl.Series) -> tuple[pl.Series | None, np.ndarray]:
+    """``series`` as numbers and the rows whose value is text, or ``None`` where none
+    of its values is a number (a column of text)."""
+    if series.dtype.is_numeric():
+        return series.cast(pl.Float64), np.zeros(len(series), bool)
+    text = _as_text(series)
+    number = text.cast(pl.Float64, strict=False)
+    number = pl.select(pl.when(number.is_finite()).then(number)).to_series().alias(series.name)
+    if number.is_null().all() and text.is_not_null().any():
+        return None, np.zeros(len(series), bool)
+    return number, text.is_not_null().to_numpy() & number.is_null().to_numpy()
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    """Trimmed text, missing where empty; numbers as digits, whole floats without ``.0``."""
+    if series.dtype.is_numeric() or series.dtype == pl.Boolean:
+        return _number_text(series)
+    text = series.cast(pl.String).str.strip_chars()
+    return pl.select(pl.when(text != "").then(text)).to_series().alias(series.name)
+
+
+def _number_text(series: pl.Series) -> pl.Series:
+    if series.dtype == pl.Boolean:
+        return series.cast(pl.String).alias(series.name)
+    if not series.dtype.is_float():
+        return series.cast(pl.String)
+    whole = (series % 1 == 0) & (series.abs() < 2**53)
+    return (
+        pl.select(
+            pl.when(whole)
+            .then(series.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(series.cast(pl.String))
+        )
+        .to_series()
+        .alias(series.name)
     )
 
 
-def evaluate(node: Node, frame: pd.DataFrame) -> Derived:
-    """Compute ``node`` on every row of ``frame`` (the file's columns)."""
-    run = _Eval(frame)
-    values = run.number(node) if is_numeric(node) else run.text(node)
-    values = values.where(~run.bad, np.nan if is_numeric(node) else None)
-    return Derived(values, run.bad, run.reasons)
+def _derived(values: pl.Series, bad: np.ndarray, reasons: np.ndarray, is_numeric: bool) -> Derived:
+    if is_numeric:
+        array = values.to_numpy().astype("float64", copy=True)
+        array[bad] = np.nan
+        return Derived(pd.Series(array), bad, pd.Series(reasons, dtype=object), True)
+    text = pd.Series(values.to_list(), dtype=object)
+    text[bad] = None
+    return Derived(text, bad, pd.Series(reasons, dtype=object), False)
 
 
-def inputs_shown(node: Node, frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
+def _indexed(derived: Derived, index: pd.Index) -> Derived:
+    derived.values.index = index
+    derived.reasons.index = index
+    return derived
+
+
+def inputs_shown(expression: Expression, frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
     """``"QUANTITY=0, SALES_VALUE=2.5"`` for the rows in ``mask``: what a reject shows."""
-    columns = node.columns()
     shown = pd.Series("", index=frame.index, dtype=object)
-    if not columns or not mask.any():
+    if not expression.columns or not mask.any():
         return shown
-    parts = [
-        column + "=" + _as_text(frame.loc[mask, column]).fillna("").astype(str)
-        for column in columns
-    ]
+    rows = pl.from_pandas(frame.loc[mask, list(expression.columns)])
+    parts = [f"{series.name}=" + _as_text(series).fill_null("") for series in rows.get_columns()]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + ", " + part
-    shown[mask] = joined
+    shown[mask] = joined.to_list()
     return shown
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """Values as trimmed text, ``None`` where missing or empty; whole floats without ``.0``."""
-    if pd.api.types.is_float_dtype(series):
-        whole = series.notna() & (series % 1 == 0) & (series.abs() < 2**53)
-        text = series.astype(object).where(series.notna(), None)
-        text[whole] = series[whole].astype("int64").astype(str)
-        text[series.notna() & ~whole] = series[series.notna() & ~whole].astype(str)
-        return text
-    if pd.api.types.is_bool_dtype(series):
-        return series.map({True: "true", False: "false"}).astype(object)
-    text = series.astype("string").str.strip()
-    text = text.mask(text == "")
-    return text.astype(object).where(text.notna(), None)
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-__all__ = [
-    "FUNCTIONS",
-    "Derived",
-    "Node",
-    "evaluate",
-    "inputs_shown",
-    "is_numeric",
-    "parse_expression",
-]
+__all__ = ["Derived", "Expression", "evaluate", "inputs_shown", "parse_expression"]

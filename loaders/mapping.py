@@ -16,13 +16,14 @@ A mapping is a small TOML file; paths are relative to it::
     [files.constants]                # fixed values for columns the file lacks
     currency = "GBP"
     [files.derive]                   # canonical name = expression over the file's columns
-    name = "concat(type, ' ', size)"
+    name = "type || ' ' || size"     # SQL, read by polars
     [files.attributes]               # customers: attribute name = expression, stored as JSON
     household_size = "HH_SIZE"
 
-Expressions (:mod:`pricegraph.loaders.derive`) compute a value from several columns:
-concatenations, arithmetic, ``coalesce``. One file may be listed several times with
-different kinds (categories, brands or customers from the file of products or events).
+Expressions are SQL expressions evaluated by polars (:mod:`pricegraph.loaders.derive`):
+concatenations, arithmetic, ``CASE``, ``COALESCE``, text and number functions. One file
+may be listed several times with different kinds (categories, brands or customers from
+the file of products or events).
 
 The same can be given on the command line:
 ``pricegraph load products.csv --kind products --map product_id=sku --derive name=...``.
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
-from .derive import Node, parse_expression
+from .derive import Expression, parse_expression
 from .formats import ATTRIBUTE_KINDS, KINDS, FieldSpec
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
@@ -120,19 +121,19 @@ class FileMapping:
                     ) from exc
 
     @property
-    def expressions(self) -> dict[str, Node]:
+    def expressions(self) -> dict[str, Expression]:
         """Parsed ``derived`` expressions by canonical name."""
         return {name: parse_expression(text) for name, text in self.derived.items()}
 
     @property
-    def attribute_expressions(self) -> dict[str, Node]:
+    def attribute_expressions(self) -> dict[str, Expression]:
         """Parsed ``attributes`` expressions by attribute name."""
         return {name: parse_expression(text) for name, text in self.attributes.items()}
 
     def referenced_columns(self) -> dict[str, list[str]]:
         """Mapping entry (``derive.name``, ``attributes.age``) -> the file columns it reads."""
-        found = {f"derive.{n}": e.columns() for n, e in self.expressions.items()}
-        found |= {f"attributes.{n}": e.columns() for n, e in self.attribute_expressions.items()}
+        found = {f"derive.{n}": list(e.columns) for n, e in self.expressions.items()}
+        found |= {f"attributes.{n}": list(e.columns) for n, e in self.attribute_expressions.items()}
         return found
 
     @property

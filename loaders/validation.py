@@ -21,7 +21,7 @@ from ..graph.base import GraphStore
 from ..outliers import OUTLIER_FACTOR, OutlierLines
 from ..plain import plain_value
 from ..protected import flagged_attributes, texts_with_demographics
-from .derive import evaluate, inputs_shown, is_numeric
+from .derive import Derived, Expression, evaluate, inputs_shown
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
 from .readers import LINE, check_mapped_columns
@@ -270,25 +270,49 @@ def _computed(
 ) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:
     """The derived columns (``[files.derive]``) and attributes built from columns
     (``[files.attributes]``), as raw values, and the masks of rows that could not be
-    computed (rejects naming the field, the inputs and why)."""
+    computed (rejects naming the field, the inputs and why).
+
+    Raises:
+        DataValidationError: An expression cannot be computed on this file at all.
+    """
     out: dict[str, pd.Series] = {}
     bad: dict[str, np.ndarray] = {}
-    for name, node in mapping.expressions.items():
-        derived = evaluate(node, raw)
-        shown = inputs_shown(node, raw, derived.bad)
+    types = {spec.name: spec.type for spec in KINDS[mapping.kind].fields}
+    for name, expression in mapping.expressions.items():
+        derived = _evaluate(expression, raw, types[name] in ("float", "int"), mapping, name)
+        shown = inputs_shown(expression, raw, derived.bad)
         errors.add(derived.bad, name, shown, "cannot compute: " + derived.reasons)
         out[name], bad[name] = derived.values, derived.bad
     if mapping.attributes:
         values: dict[str, pd.Series] = {}
-        for name, node in mapping.attribute_expressions.items():
-            derived = evaluate(node, raw)
-            shown = inputs_shown(node, raw, derived.bad)
-            errors.add(
-                derived.bad, f"attributes.{name}", shown, "cannot compute: " + derived.reasons
-            )
-            values[name] = derived.values if is_numeric(node) else _typed_text(derived.values)
+        for name, expression in mapping.attribute_expressions.items():
+            entry = f"attributes.{name}"
+            derived = _evaluate(expression, raw, None, mapping, entry)
+            shown = inputs_shown(expression, raw, derived.bad)
+            errors.add(derived.bad, entry, shown, "cannot compute: " + derived.reasons)
+            values[name] = derived.values if derived.is_numeric else _typed_text(derived.values)
         out["attributes"] = _attribute_values(mapping.kind, values, raw.index)
     return out, bad
+
+
+def _evaluate(
+    expression: Expression,
+    raw: pd.DataFrame,
+    numeric: bool | None,
+    mapping: FileMapping,
+    entry: str,
+) -> Derived:
+    try:
+        return evaluate(expression, raw, numeric)
+    except ValueError as exc:
+        table, _, name = entry.rpartition(".")
+        where = f"{mapping.source}: " if mapping.source else ""
+        raise DataValidationError(
+            f"{where}[files.{table or 'derive'}] {name} = {expression.text!r} "
+            f"cannot be computed on this file: {exc}",
+            path=mapping.path,
+            field=name,
+        ) from exc
 
 
 def _typed_text(values: pd.Series) -> pd.Series:

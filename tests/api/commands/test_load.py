@@ -15,7 +15,7 @@ def test_derived_columns_and_attributes_from_the_command_line(env: Path) -> None
     (env / "p.csv").write_text("sku,type,size\nA,Milk,1 L\nB,Eggs,\n", encoding="utf-8")
     out = _run(
         "load", str(env / "p.csv"), "--kind", "products", "--map", "product_id=sku",
-        "--derive", "name=concat(type, coalesce(concat(' ', size), ''))",
+        "--derive", "name=type || COALESCE(' ' || size, '')",
         "--attribute", "size=size",
     )  # fmt: skip
     assert "Load report" in out
@@ -36,7 +36,10 @@ def test_a_bad_expression_is_one_line_with_exit_code_2(env: Path) -> None:
     args = ["load", str(env / "p.csv"), "--kind", "products", "--map", "product_id=sku"]
     result = runner.invoke(app, [*args, "--derive", "name=concat(type"])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "[files.derive] name = 'concat(type': expected ',' or ')'" in result.output
+    assert "[files.derive] name = 'concat(type': unable to parse" in result.output
+    result = runner.invoke(app, [*args, "--derive", "list_price=type * 2"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "list_price = 'type * 2' cannot be computed on this file" in result.output
     result = runner.invoke(app, [*args, "--derive", "name=upper(typ)"])
     assert result.exit_code == 2
     assert "mapping key 'derive.name' names column 'typ'" in result.output
