@@ -144,41 +144,64 @@ def _numbers(
     """The expression with the columns of numbers read as numbers."""
     bad = np.zeros(height, bool)
     reasons = np.full(height, "", dtype=object)
-    columns: list[pl.Series] = []
-    for series in source.get_columns() if source is not None else []:
-        number, not_number = _as_number(series)
-        if number is None:
-            columns.append(_as_text(series))
-            continue
-        new = not_number & ~bad
-        reasons[new] = f"{series.name} is not a number"
-        bad |= not_number
-        columns.append(number)
-    result = _run(expression, columns, height)
+    columns: list[pl.Expr] = []
+    if source is not None:
+        text = [c for c in source.columns if not source[c].dtype.is_numeric()]
+        read = source.select(
+            *(_text(c, source[c].dtype) for c in text), *(_number(c).alias(f"#{c}") for c in text)
+        )
+        for name in source.columns:
+            if name not in text:
+                columns.append(pl.col(name).cast(pl.Float64))
+                continue
+            number, value = read[f"#{name}"], read[name]
+            if number.null_count() == height and value.null_count() < height:
+                columns.append(_text(name, source[name].dtype))  # a column of text
+                continue
+            not_number = (value.is_not_null() & number.is_null()).to_numpy()
+            reasons[not_number & ~bad] = f"{name} is not a number"
+            bad |= not_number
+            columns.append(pl.lit(number).alias(name))
+    result = _run(expression, source, columns, height)
     if not result.dtype.is_numeric():
         return _derived(result.cast(pl.String), bad, reasons, is_numeric=False)
     values = result.cast(pl.Float64)
     finite = values.is_finite().fill_null(True).to_numpy()
-    new = ~finite & ~bad
-    reasons[new] = "division by zero" if "/" in expression.text else "not a finite number"
+    reasons[~finite & ~bad] = (
+        "division by zero" if "/" in expression.text else "not a finite number"
+    )
     bad |= ~finite
     if as_text:
-        return _derived(_number_text(values), bad, reasons, is_numeric=False)
+        return _derived(
+            values.to_frame().select(_number_text(pl.col(values.name), pl.Float64())).to_series(),
+            bad,
+            reasons,
+            is_numeric=False,
+        )
     return _derived(values, bad, reasons, is_numeric=True)
 
 
 def _texts(expression: Expression, source: pl.DataFrame | None, height: int) -> Derived:
     """The expression with every column read as the file's text."""
-    columns = [_as_text(s) for s in (source.get_columns() if source is not None else [])]
-    result = _run(expression, columns, height)
-    text = _number_text(result) if result.dtype.is_numeric() else result.cast(pl.String)
-    return _derived(text, np.zeros(height, bool), np.full(height, "", dtype=object), False)
+    columns = [_text(c, source[c].dtype) for c in source.columns] if source is not None else []
+    result = _run(expression, source, columns, height)
+    if result.dtype.is_numeric():
+        result = (
+            result.to_frame().select(_number_text(pl.col(result.name), result.dtype)).to_series()
+        )
+    return _derived(
+        result.cast(pl.String), np.zeros(height, bool), np.full(height, "", dtype=object), False
+    )
 
 
-def _run(expression: Expression, columns: list[pl.Series], height: int) -> pl.Series:
-    frame = pl.DataFrame(columns) if columns else pl.DataFrame({"_": np.zeros(height)})
+def _run(
+    expression: Expression, source: pl.DataFrame | None, columns: list[pl.Expr], height: int
+) -> pl.Series:
+    """Read the columns as ``columns`` say, then compute the expression, in one query."""
+    frame = source if source is not None else pl.DataFrame({"_": np.zeros(height)})
     try:
-        result = frame.select(expression.expr.alias("value")).to_series()
+        query = frame.lazy().select(columns or pl.col("_"))
+        result = query.select(expression.expr.alias("value")).collect().to_series()
     except pl.exceptions.PolarsError as exc:
         raise ValueError(_first_line(exc)) from exc
     if not expression.columns and len(result) == 1 and height != 1:  # a constant
@@ -188,41 +211,29 @@ def _run(expression: Expression, columns: list[pl.Series], height: int) -> pl.Se
     return result
 
 
-def _as_number(series: pl.Series) -> tuple[pl.Series | None, np.ndarray]:
-    """``series`` as numbers and the rows whose value is text, or ``None`` where none
-    of its values is a number (a column of text)."""
-    if series.dtype.is_numeric():
-        return series.cast(pl.Float64), np.zeros(len(series), bool)
-    text = _as_text(series)
-    number = text.cast(pl.Float64, strict=False)
-    number = pl.select(pl.when(number.is_finite()).then(number)).to_series().alias(series.name)
-    if number.is_null().all() and text.is_not_null().any():
-        return None, np.zeros(len(series), bool)
-    return number, text.is_not_null().to_numpy() & number.is_null().to_numpy()
+def _number(name: str) -> pl.Expr:
+    """A text column as numbers; missing where the value is not a finite number."""
+    number = pl.col(name).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    return pl.when(number.is_finite()).then(number)
 
 
-def _as_text(series: pl.Series) -> pl.Series:
+def _text(name: str, dtype: pl.DataType) -> pl.Expr:
     """Trimmed text, missing where empty; numbers as digits, whole floats without ``.0``."""
-    if series.dtype.is_numeric() or series.dtype == pl.Boolean:
-        return _number_text(series)
-    text = series.cast(pl.String).str.strip_chars()
-    return pl.select(pl.when(text != "").then(text)).to_series().alias(series.name)
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        return _number_text(pl.col(name), dtype).alias(name)
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text != "").then(text).alias(name)
 
 
-def _number_text(series: pl.Series) -> pl.Series:
-    if series.dtype == pl.Boolean:
-        return series.cast(pl.String).alias(series.name)
-    if not series.dtype.is_float():
-        return series.cast(pl.String)
-    whole = (series % 1 == 0) & (series.abs() < 2**53)
+def _number_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Numbers as digits, whole floats without ``.0``."""
+    if not dtype.is_float():
+        return column.cast(pl.String)
+    whole = (column % 1 == 0) & (column.abs() < 2**53)
     return (
-        pl.select(
-            pl.when(whole)
-            .then(series.cast(pl.Int64, strict=False).cast(pl.String))
-            .otherwise(series.cast(pl.String))
-        )
-        .to_series()
-        .alias(series.name)
+        pl.when(whole)
+        .then(column.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(column.cast(pl.String))
     )
 
 
@@ -231,7 +242,7 @@ def _derived(values: pl.Series, bad: np.ndarray, reasons: np.ndarray, is_numeric
         array = values.to_numpy().astype("float64", copy=True)
         array[bad] = np.nan
         return Derived(pd.Series(array), bad, pd.Series(reasons, dtype=object), True)
-    text = pd.Series(values.to_list(), dtype=object)
+    text = pd.Series(values.to_numpy(), dtype=object)
     text[bad] = None
     return Derived(text, bad, pd.Series(reasons, dtype=object), False)
 
@@ -248,11 +259,10 @@ def inputs_shown(expression: Expression, frame: pd.DataFrame, mask: np.ndarray) 
     if not expression.columns or not mask.any():
         return shown
     rows = pl.from_pandas(frame.loc[mask, list(expression.columns)])
-    parts = [f"{series.name}=" + _as_text(series).fill_null("") for series in rows.get_columns()]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + ", " + part
-    shown[mask] = joined.to_list()
+    parts = [
+        pl.lit(f"{name}=") + _text(name, rows[name].dtype).fill_null("") for name in rows.columns
+    ]
+    shown[mask] = rows.select(pl.concat_str(parts, separator=", ")).to_series().to_list()
     return shown
 
 

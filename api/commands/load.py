@@ -38,7 +38,8 @@ def load(
         list[str] | None,
         typer.Option(
             help="CANONICAL=EXPRESSION, repeatable: a value computed from columns, e.g. "
-            '"unit_price=(sales - discount) / qty" (see loaders/derive.py).'
+            '"unit_price=(sales - discount) / qty" (a SQL expression read by polars; see '
+            "loaders/derive.py)."
         ),
     ] = None,
     attribute: Annotated[
