@@ -111,31 +111,40 @@ def evaluate(expression: Expression, frame: pd.DataFrame, numeric: bool | None) 
     source = pl.from_pandas(frame[list(expression.columns)]) if expression.columns else None
     height = len(frame)
     if numeric is None:
-        try:
-            derived = _numbers(expression, source, height)
-        except ValueError:
-            derived = None
-        if (
-            derived is not None
-            and derived.is_numeric
-            and not derived.reasons.str.endswith(" is not a number").any()
-        ):
-            return _indexed(derived, frame.index)
-        try:
-            return _indexed(_texts(expression, source, height), frame.index)
-        except ValueError:
-            if derived is None or not derived.is_numeric:
-                raise
-            return _indexed(derived, frame.index)
-    if numeric:
+        derived = _number_or_text(expression, source, height)
+    elif numeric:
         derived = _numbers(expression, source, height)
         if not derived.is_numeric:
             raise ValueError(f"computes text ({derived.values.iloc[:1].tolist()}), not a number")
-        return _indexed(derived, frame.index)
+    else:
+        try:
+            derived = _texts(expression, source, height)
+        except ValueError:  # arithmetic on the file's text: read its numbers
+            derived = _numbers(expression, source, height, as_text=True)
+    derived.values.index = frame.index
+    derived.reasons.index = frame.index
+    return derived
+
+
+def _number_or_text(expression: Expression, source: pl.DataFrame | None, height: int) -> Derived:
+    """Numbers where the expression computes one and every value it reads is a number
+    (``"5+"`` keeps a household size text); the file's text otherwise."""
     try:
-        return _indexed(_texts(expression, source, height), frame.index)
+        numbers: Derived | None = _numbers(expression, source, height)
     except ValueError:
-        return _indexed(_numbers(expression, source, height, as_text=True), frame.index)
+        numbers = None
+    if (
+        numbers is not None
+        and numbers.is_numeric
+        and not numbers.reasons.str.endswith(" is not a number").any()
+    ):
+        return numbers
+    try:
+        return _texts(expression, source, height)
+    except ValueError:
+        if numbers is None or not numbers.is_numeric:
+            raise
+        return numbers
 
 
 def _numbers(
@@ -148,13 +157,14 @@ def _numbers(
     if source is not None:
         text = [c for c in source.columns if not source[c].dtype.is_numeric()]
         read = source.select(
-            *(_text(c, source[c].dtype) for c in text), *(_number(c).alias(f"#{c}") for c in text)
+            *(_text(c, source[c].dtype) for c in text),
+            *(_number(c).alias(f"{c}\0number") for c in text),
         )
         for name in source.columns:
             if name not in text:
                 columns.append(pl.col(name).cast(pl.Float64))
                 continue
-            number, value = read[f"#{name}"], read[name]
+            number, value = read[f"{name}\0number"], read[name]
             if number.null_count() == height and value.null_count() < height:
                 columns.append(_text(name, source[name].dtype))  # a column of text
                 continue
@@ -245,12 +255,6 @@ def _derived(values: pl.Series, bad: np.ndarray, reasons: np.ndarray, is_numeric
     text = pd.Series(values.to_numpy(), dtype=object)
     text[bad] = None
     return Derived(text, bad, pd.Series(reasons, dtype=object), False)
-
-
-def _indexed(derived: Derived, index: pd.Index) -> Derived:
-    derived.values.index = index
-    derived.reasons.index = index
-    return derived
 
 
 def inputs_shown(expression: Expression, frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
