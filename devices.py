@@ -23,7 +23,9 @@ def resolve_device(name: str) -> torch.device:
         The device; ``str()`` of it gives back the name (``"cuda"``, ``"cpu"``).
 
     Raises:
-        ValueError: ``name`` asks for CUDA but torch sees no CUDA device.
+        ValueError: ``name`` asks for CUDA but torch sees no CUDA device, or for
+            ``cuda:N`` with ``N`` past the devices it sees (which would otherwise
+            fail only when the first tensor moves there, as "invalid device ordinal").
         RuntimeError: ``name`` is not a torch device name (raised by torch).
     """
     import torch
@@ -33,6 +35,11 @@ def resolve_device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f'device "{name}" asked for, but torch sees no CUDA device')
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f'device "{name}" asked for, but torch sees {torch.cuda.device_count()} CUDA '
+            "device(s), numbered from 0"
+        )
     return device
 
 

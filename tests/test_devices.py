@@ -27,6 +27,17 @@ def test_cuda_without_a_gpu_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_device("cuda:1")
 
 
+def test_a_gpu_index_past_the_visible_ones_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a one-GPU machine "cuda:1" used to pass and fail later, at the first tensor
+    # moved there ("CUDA error: invalid device ordinal").
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("cuda") == torch.device("cuda")
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match=r'device "cuda:1" asked for, but torch sees 1 CUDA'):
+        resolve_device("cuda:1")
+
+
 def test_unknown_names_are_refused_by_torch() -> None:
     with pytest.raises(RuntimeError):
         resolve_device("gpu")

@@ -29,6 +29,14 @@ def test_train_gnn_needs_text_vectors_first(env: Path) -> None:
     assert result.exit_code == 2 and "pricegraph embed" in result.output
 
 
+def test_train_gnn_refuses_a_bad_device_before_any_work(env: Path) -> None:
+    # The encoder resolves its device only after the baselines ran (minutes on real
+    # data): a device torch cannot use is refused first, before the graph is read.
+    result = runner.invoke(app, ["train-gnn", "--device", "gpu"])
+    assert result.exit_code == 2 and "train-gnn options:" in result.output
+    assert "device string: gpu" in result.output
+
+
 def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     _run("generate", "--customers", "300", "--products", "60", "--days", "150", "--seed", "4")
     _run("load", str(env / "var" / "world" / "mapping.toml"))
