@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+import torch
 from support.cli import run_cli as _run
 from support.cli import runner
 
@@ -35,6 +37,23 @@ def test_train_gnn_refuses_a_bad_device_before_any_work(env: Path) -> None:
     result = runner.invoke(app, ["train-gnn", "--device", "gpu"])
     assert result.exit_code == 2 and "train-gnn options:" in result.output
     assert "device string: gpu" in result.output
+
+
+def test_pricing_refuses_a_bad_device_before_any_work(env: Path) -> None:
+    result = runner.invoke(app, ["train-pricing", "--device", "cuda:7"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert 'train-pricing options: device "cuda:7" asked for' in result.output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_the_demo_refuses_cuda_without_a_gpu_before_any_work(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRICEGRAPH_DEVICE", "cuda")
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert 'PRICEGRAPH_DEVICE: device "cuda" asked for, but torch sees no' in result.output
+    assert not (env / "var" / "world").exists()  # nothing generated
 
 
 def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
