@@ -8,7 +8,7 @@ sizes empty), computed
 
 * by :func:`~pricegraph.loaders.derive.evaluate`: values, and per row what is bad
   (not a number, division by zero);
-* by DuckDB (when installed: ``pip install duckdb``): one ``SELECT`` over the same
+* by DuckDB (a dev dependency; skipped when not installed): one ``SELECT`` over the same
   frame giving the same values and the same per-row flags;
 * by pandas, as a preparation step written by hand would (``pd.to_numeric``, string
   concatenation): the baseline, values only.
@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from pricegraph.loaders.derive import evaluate, parse_expression
+from pricegraph.loaders.derive import as_polars, evaluate, parse_expression
 
 EXPRESSIONS = {
     "unit_price": ("(SALES_VALUE + COUPON_DISC) / QUANTITY", True),
@@ -69,8 +69,10 @@ def transactions(rows: int, seed: int = 0) -> pd.DataFrame:
 def run_loader(frame: pd.DataFrame) -> dict[str, pd.Series]:
     """What the loader computes: values and the bad-row mask per field."""
     out: dict[str, pd.Series] = {}
-    for name, (text, numeric) in EXPRESSIONS.items():
-        derived = evaluate(parse_expression(text), frame, numeric)
+    parsed = {name: parse_expression(text) for name, (text, _) in EXPRESSIONS.items()}
+    columns = as_polars(frame, parsed.values())  # once per file, as the loader does
+    for name, (_, numeric) in EXPRESSIONS.items():
+        derived = evaluate(parsed[name], frame, numeric, columns=columns)
         out[name], out[f"{name}_bad"] = derived.values, pd.Series(derived.bad)
     return out
 

@@ -38,6 +38,7 @@ silently become ``"GROCERY/"``), while ``CONCAT(a, b)`` skips missing parts. Exa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +96,19 @@ class Derived:
     is_numeric: bool
 
 
-def evaluate(expression: Expression, frame: pd.DataFrame, numeric: bool | None) -> Derived:
+def as_polars(frame: pd.DataFrame, expressions: Iterable[Expression]) -> pl.DataFrame:
+    """The columns ``expressions`` read, converted once for all of them."""
+    columns = dict.fromkeys(c for expression in expressions for c in expression.columns)
+    return pl.from_pandas(frame[list(columns)]) if columns else pl.DataFrame()
+
+
+def evaluate(
+    expression: Expression,
+    frame: pd.DataFrame,
+    numeric: bool | None,
+    *,
+    columns: pl.DataFrame | None = None,
+) -> Derived:
     """Compute ``expression`` on every row of ``frame`` (the file's columns).
 
     Args:
@@ -103,12 +116,19 @@ def evaluate(expression: Expression, frame: pd.DataFrame, numeric: bool | None) 
         frame: The file's rows; every column of ``expression.columns`` is in it.
         numeric: ``True`` for a numeric field, ``False`` for a text field, ``None``
             to decide from the expression (module docstring).
+        columns: ``frame``'s columns from :func:`as_polars`, when several expressions
+            read the same frame (converted here otherwise).
 
     Raises:
         ValueError: The expression cannot be computed on these columns at all (text
             where a number is needed in every row, a function given the wrong type).
     """
-    source = pl.from_pandas(frame[list(expression.columns)]) if expression.columns else None
+    if not expression.columns:
+        source = None
+    elif columns is not None:
+        source = columns.select(expression.columns)
+    else:
+        source = as_polars(frame, [expression])
     height = len(frame)
     if numeric is None:
         derived = _number_or_text(expression, source, height)
@@ -274,4 +294,11 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-__all__ = ["Derived", "Expression", "evaluate", "inputs_shown", "parse_expression"]
+__all__ = [
+    "Derived",
+    "Expression",
+    "as_polars",
+    "evaluate",
+    "inputs_shown",
+    "parse_expression",
+]

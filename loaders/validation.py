@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from ..errors import DataValidationError
 from ..graph._frames import isin
@@ -21,7 +22,7 @@ from ..graph.base import GraphStore
 from ..outliers import OUTLIER_FACTOR, OutlierLines
 from ..plain import plain_value
 from ..protected import flagged_attributes, texts_with_demographics
-from .derive import Derived, Expression, evaluate, inputs_shown
+from .derive import Derived, Expression, as_polars, evaluate, inputs_shown
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
 from .readers import LINE, check_mapped_columns
@@ -278,16 +279,19 @@ def _computed(
     out: dict[str, pd.Series] = {}
     bad: dict[str, np.ndarray] = {}
     types = {spec.name: spec.type for spec in KINDS[mapping.kind].fields}
-    for name, expression in mapping.expressions.items():
-        derived = _evaluate(expression, raw, types[name] in ("float", "int"), mapping, name)
+    expressions, attributes = mapping.expressions, mapping.attribute_expressions
+    columns = as_polars(raw, [*expressions.values(), *attributes.values()])
+    for name, expression in expressions.items():
+        numeric = types[name] in ("float", "int")
+        derived = _evaluate(expression, raw, columns, numeric, mapping, name)
         shown = inputs_shown(expression, raw, derived.bad)
         errors.add(derived.bad, name, shown, "cannot compute: " + derived.reasons)
         out[name], bad[name] = derived.values, derived.bad
     if mapping.attributes:
         values: dict[str, pd.Series] = {}
-        for name, expression in mapping.attribute_expressions.items():
+        for name, expression in attributes.items():
             entry = f"attributes.{name}"
-            derived = _evaluate(expression, raw, None, mapping, entry)
+            derived = _evaluate(expression, raw, columns, None, mapping, entry)
             shown = inputs_shown(expression, raw, derived.bad)
             errors.add(derived.bad, entry, shown, "cannot compute: " + derived.reasons)
             values[name] = derived.values if derived.is_numeric else _typed_text(derived.values)
@@ -298,12 +302,13 @@ def _computed(
 def _evaluate(
     expression: Expression,
     raw: pd.DataFrame,
+    columns: pl.DataFrame,
     numeric: bool | None,
     mapping: FileMapping,
     entry: str,
 ) -> Derived:
     try:
-        return evaluate(expression, raw, numeric)
+        return evaluate(expression, raw, numeric, columns=columns)
     except ValueError as exc:
         table, _, name = entry.rpartition(".")
         where = f"{mapping.source}: " if mapping.source else ""
