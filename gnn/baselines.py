@@ -158,14 +158,15 @@ def item_similarity(interactions: sp.csr_array, *, num_neighbors: int = 50) -> s
     """
     norms = np.sqrt(np.asarray(interactions.sum(axis=0), dtype=np.float64)).ravel()
     inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    normalized = (interactions @ sp.diags_array(inverse.astype(np.float32))).tocsc()
-    similarity = (normalized.T @ normalized).tocsr().astype(np.float32)
-    similarity.setdiag(0.0)
-    similarity.eliminate_zeros()
-    num_products = similarity.shape[0]
+    normalized = sp.csc_array(interactions @ sp.diags_array(inverse.astype(np.float32)))
+    transposed = sp.csr_array(normalized.T)
+    num_products = normalized.shape[1]
     rows, cols, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.float32)]
-    for start in range(0, num_products, 1024):  # dense blocks of 1024 rows at a time
-        block = similarity[start : start + 1024].toarray()
+    # One block of 1024 rows of S at a time, never the whole of it: S of 34 k customers
+    # who share best sellers holds most of its 34 k x 34 k entries (over 13 GB).
+    for start in range(0, num_products, 1024):
+        block = (transposed[start : start + 1024] @ normalized).toarray().astype(np.float32)
+        block[np.arange(block.shape[0]), np.arange(start, start + block.shape[0])] = 0.0
         keep = min(num_neighbors, block.shape[1])
         top = np.argpartition(-block, keep - 1, axis=1)[:, :keep]
         top_values = np.take_along_axis(block, top, axis=1)
