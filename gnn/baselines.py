@@ -11,6 +11,7 @@ matrices (no graph store, no I/O).
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 import torch
 from torch import Tensor
@@ -255,17 +256,19 @@ def ease_weights(interactions: sp.csr_array, l2: float) -> np.ndarray:
         l2: :math:`\lambda > 0`.
 
     Returns:
-        float32 ``[num_items, num_items]`` (dense: memory is ``8 num_items^2`` bytes
-        while solving).
+        float32 ``[num_items, num_items]`` (dense: one float64 matrix of ``8
+        num_items^2`` bytes while solving, inverted and scaled in place).
     """
     if not l2 > 0:
         raise ValueError(f"EASE l2: expected > 0, got {l2}")
     gram = (interactions.T @ interactions).toarray().astype(np.float64)
     gram[np.diag_indices_from(gram)] += l2
-    precision = np.linalg.inv(gram)
-    weights = precision / -np.diag(precision)[None, :]
-    weights[np.diag_indices_from(weights)] = 0.0
-    return weights.astype(np.float32)
+    # In place: at 20,000 items each float64 copy is 3.2 GB (numpy's inv took three).
+    precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+    del gram
+    precision /= -np.diag(precision).copy()[None, :]
+    np.fill_diagonal(precision, 0.0)
+    return precision.astype(np.float32)
 
 
 def ease_scores(
