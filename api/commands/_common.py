@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ...errors import PricegraphError
+from ...errors import ConfigError, PricegraphError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,6 +60,21 @@ def clear_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=2) from None
 
     return wrapper
+
+
+def check_device(name: str, what: str) -> None:
+    """Refuse a torch device this machine cannot use, before a command does any work
+    (the trainers resolve it only when they start, after minutes of preparation).
+
+    Raises:
+        ConfigError: ``"{what}: ..."``, what :func:`~pricegraph.devices.resolve_device` said.
+    """
+    from ...devices import resolve_device
+
+    try:
+        resolve_device(name)
+    except (ValueError, RuntimeError) as exc:  # RuntimeError: torch knows no such device
+        raise ConfigError(f"{what}: {exc}") from None
 
 
 def load_settings() -> Settings:

@@ -14,9 +14,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ...devices import resolve_device
-from ...errors import ConfigError
-from ._common import app, clear_errors, console, load_settings, open_store, print_report
+from ._common import (
+    app,
+    check_device,
+    clear_errors,
+    console,
+    load_settings,
+    open_store,
+    print_report,
+)
 from .embed import run_embed
 from .fit_demand import run_fit_demand
 from .generate import generate_to
@@ -97,10 +103,7 @@ def demo(
     from ..services import api_section
 
     settings = load_settings()
-    try:  # checked now: the encoder reads it only after the world is loaded and embedded
-        resolve_device(settings.device)
-    except (ValueError, RuntimeError) as exc:  # RuntimeError: torch knows no such device
-        raise ConfigError(f"PRICEGRAPH_DEVICE: {exc}") from None
+    check_device(settings.device, "PRICEGRAPH_DEVICE")
     train = train and embed  # the encoder reads the text vectors
     total = 1 + embed + 4 * train + serve
     number = 1

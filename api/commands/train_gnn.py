@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ...errors import ConfigError
-from ._common import app, clear_errors, console, frame_table, load_settings, open_store
+from ._common import (
+    app,
+    check_device,
+    clear_errors,
+    console,
+    frame_table,
+    load_settings,
+    open_store,
+)
 from .embed import open_vectors
 
 if TYPE_CHECKING:
@@ -151,15 +159,13 @@ def train_gnn_command(
     each tuned on the 28 days before; the table
     goes into the checkpoint and the validation winner serves.
     """
-    from ...devices import resolve_device
     from ...gnn.lightgcn import LightGCNConfig
     from ...gnn.service import GnnRunConfig
     from ...gnn.train import EncoderConfig
 
     settings = load_settings()
+    check_device(device or settings.device, "train-gnn options")
     try:
-        # Checked now: the encoder resolves it only after the baselines were compared.
-        resolve_device(device or settings.device)
         encoder = replace(
             EncoderConfig(),
             max_epochs=max_epochs,
@@ -167,7 +173,7 @@ def train_gnn_command(
             seed=settings.seed if seed is None else seed,
             embedding_dim=settings.vectors.graph_dim,
         )
-    except (ValueError, RuntimeError) as exc:  # RuntimeError: torch knows no such device
+    except ValueError as exc:
         raise ConfigError(f"train-gnn options: {exc}") from None
     lightgcn = replace(LightGCNConfig(), max_epochs=lightgcn_epochs)
     config = GnnRunConfig(encoder=encoder, evaluate=evaluate, lightgcn=lightgcn)

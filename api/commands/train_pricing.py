@@ -11,6 +11,7 @@ import typer
 from ...errors import ConfigError, DataValidationError, VectorStoreError
 from ._common import (
     app,
+    check_device,
     clear_errors,
     console,
     frame_table,
@@ -205,7 +206,6 @@ def train_pricing_command(
     and the coming 12 weeks (costs and stock from the Product nodes). The policy learns
     from interaction either way.
     """
-    from ...devices import resolve_device
     from ...pricing.config import DEFAULT_POLICY_DIR
     from ...pricing.demand.panel import PanelConfig
     from ...pricing.demand.store import fit_demand_from_store
@@ -215,10 +215,7 @@ def train_pricing_command(
     from ...pricing.snapshot import customer_segments
 
     settings = load_settings()
-    try:  # checked now: PPO reads it only after the market is built
-        resolve_device(device or settings.device)
-    except (ValueError, RuntimeError) as exc:  # RuntimeError: torch knows no such device
-        raise ConfigError(f"train-pricing options: {exc}") from None
+    check_device(device or settings.device, "train-pricing options")
     source: Path | MarketModel
     if from_graph:
         building = stage("building the market from the graph's demand model")
