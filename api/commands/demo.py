@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ...errors import ConfigError
 from ._common import (
     app,
     check_device,
@@ -33,6 +34,7 @@ from .train_gnn import run_train_gnn
 from .train_pricing import graph_signal, run_train_pricing, world_markets
 
 if TYPE_CHECKING:
+    from ...pricing.market.builders import GroundTruthMarketConfig
     from ..config import ApiConfig
 
 
@@ -63,6 +65,23 @@ def demo_keys(config: ApiConfig) -> tuple[ApiConfig, str | None]:
     return config.model_copy(update={"keys": demo}), keys["pricing"]
 
 
+def check_days(days: int, market: GroundTruthMarketConfig) -> None:
+    """Refuse a world too short for the pricing market, before the demo does any work
+    (train-pricing, its last step, would stop on it after every other step ran).
+
+    Raises:
+        ConfigError: ``"--days N: ..."``, naming the minimum: ``start_day`` plus
+            ``num_periods * period_days`` of ``market``.
+    """
+    needed = market.start_day + market.num_periods * market.period_days
+    if days < needed:
+        raise ConfigError(
+            f"--days {days}: the demo trains pricing on {market.num_periods} periods of "
+            f"{market.period_days} days from day {market.start_day}, so it needs --days "
+            f"{needed} or more (or --no-train)"
+        )
+
+
 @app.command()
 @clear_errors
 def demo(
@@ -90,7 +109,10 @@ def demo(
     policy, then serve GraphQL and print example queries to try.
 
     Safe to run again: the world is the same for the same seed, the load is
-    idempotent, and models get new versions.
+    idempotent, the encoder and the pricing policy get new versions, and the demand
+    model and the segments (version v1) are rewritten. Training needs ``--days`` of
+    at least the pricing market's periods (84 with the defaults); fewer are refused
+    before the first step.
     """
     from ...gnn.service import GnnRunConfig
     from ...gnn.train import EncoderConfig
@@ -105,6 +127,9 @@ def demo(
     settings = load_settings()
     check_device(settings.device, "PRICEGRAPH_DEVICE")
     train = train and embed  # the encoder reads the text vectors
+    base = PricingTrainConfig()
+    if train:
+        check_days(days, base.market)
     total = 1 + embed + 4 * train + serve
     number = 1
     _step(number, total, "generate the synthetic world and load it into the graph")
@@ -155,7 +180,6 @@ def demo(
         run_fit_demand(settings)
         number += 1
         _step(number, total, "train the hierarchical pricing policy")
-        base = PricingTrainConfig()
         pricing = replace(
             base,
             macro=replace(base.macro, total_timesteps=pricing_steps),

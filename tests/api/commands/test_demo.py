@@ -18,8 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support.cli import runner
 
+from pricegraph.api.cli import app
 from pricegraph.embeddings.edge_store import EdgeVectorStore
+from pricegraph.pricing.market.builders import GroundTruthMarketConfig
 
 
 def _free_port() -> int:
@@ -121,3 +124,14 @@ def test_demo_runs_the_chain_and_serves_trained_quotes(tmp_path: Path) -> None:
         assert all(p.get("graph_model") for p in payloads.values())
     finally:
         vectors.close()
+
+
+def test_too_few_days_are_refused_before_the_first_step(env: Path) -> None:
+    market = GroundTruthMarketConfig()
+    needed = market.start_day + market.num_periods * market.period_days
+    result = runner.invoke(app, ["demo", "--days", str(needed - 1), "--no-serve"])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert f"--days {needed - 1}" in lines[0] and f"--days {needed} or more" in lines[0]
+    assert not (env / "var" / "world").exists()  # nothing generated, nothing loaded
