@@ -148,7 +148,7 @@ class FileMapping:
         if last in (".jsonl", ".ndjson", ".json"):
             return "jsonl"
         raise ConfigError(
-            f"{self.path}: cannot tell the format; use .csv, .parquet or .jsonl (.gz)"
+            f"{self.path}: cannot tell the format; use .csv or .jsonl (.gz too), or .parquet"
         )
 
     def with_defaults(self, spec: FieldSpec) -> FieldSpec:

@@ -1,4 +1,5 @@
-"""Read CSV, Parquet and JSONL files (gzip too) into frames of raw values.
+"""Read CSV and JSONL files (gzip-compressed or not) and Parquet files into frames of
+raw values (Parquet is compressed inside; a ``.parquet.gz`` is refused).
 
 CSV and JSONL values are read as strings (empty string = missing) so that the
 validator, not the reader, decides what is malformed and can name the line. Each
@@ -22,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ..errors import DataValidationError
-from .mapping import FileMapping
+from .mapping import FileFormat, FileMapping
 
 LINE = "_line"
 
@@ -30,9 +31,7 @@ LINE = "_line"
 def read_raw(mapping: FileMapping) -> pd.DataFrame:
     """The file's rows with its own column names, plus ``_line``."""
     path = mapping.path
-    if not path.exists():
-        raise DataValidationError("file does not exist", path=path)
-    fmt = mapping.file_format
+    fmt = _readable_format(mapping)
     try:
         if fmt == "csv":
             frame, first_line = _read_csv(mapping), 2
@@ -49,9 +48,7 @@ def read_raw(mapping: FileMapping) -> pd.DataFrame:
 def read_columns(mapping: FileMapping) -> list[str]:
     """The file's column names, read without loading its rows (JSONL: every key seen)."""
     path = mapping.path
-    if not path.exists():
-        raise DataValidationError("file does not exist", path=path)
-    fmt = mapping.file_format
+    fmt = _readable_format(mapping)
     try:
         if fmt == "csv":
             with pacsv.open_csv(
@@ -95,6 +92,27 @@ def check_mapped_columns(mapping: FileMapping, columns: Iterable[str]) -> None:
             field=canonical,
             value=column,
         )
+
+
+def _readable_format(mapping: FileMapping) -> FileFormat:
+    """The file's format, once it is known to exist and to be readable in it.
+
+    Raises:
+        DataValidationError: The file does not exist, or it is a gzip-compressed
+            Parquet file (``.parquet.gz``): Parquet compresses its pages inside, and
+            the reader takes the ``.parquet`` file itself.
+    """
+    path = mapping.path
+    if not path.exists():
+        raise DataValidationError("file does not exist", path=path)
+    fmt = mapping.file_format
+    if fmt == "parquet" and path.suffix.lower() == ".gz":
+        raise DataValidationError(
+            "a gzip-compressed Parquet file cannot be read: Parquet is compressed inside, "
+            "so load the .parquet file itself (gunzip it)",
+            path=path,
+        )
+    return fmt
 
 
 def _read_csv(mapping: FileMapping) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pandas as pd
@@ -105,3 +106,23 @@ def test_a_mapped_column_missing_from_a_frame_is_refused_by_validation(tmp_path:
     mapping = FileMapping(tmp_path / "b.csv", "brands", columns={"brand_id": "cod"})
     with pytest.raises(DataValidationError, match=r"did you mean 'code'\?"):
         validate(raw, mapping, refs=None)  # type: ignore[arg-type]
+
+
+def test_a_gzipped_parquet_file_is_refused_before_anything_is_written(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    (tmp_path / "brands.csv").write_text("brand_id,name\nB1,Verne\n", encoding="utf-8")
+    parquet = tmp_path / "products.parquet"
+    pd.DataFrame({"product_id": ["P1"], "name": ["Tote"], "brand_id": ["B1"]}).to_parquet(parquet)
+    gzipped = tmp_path / "products.parquet.gz"
+    gzipped.write_bytes(gzip.compress(parquet.read_bytes()))
+    mappings = [FileMapping(tmp_path / "brands.csv", "brands"), FileMapping(gzipped, "products")]
+    with pytest.raises(DataValidationError) as info:
+        load_files(embedded, mappings, rejects_dir=tmp_path / "rejects")
+    message = str(info.value)
+    assert message.startswith(f"{gzipped}: ") and "\n" not in message
+    assert "Parquet is compressed inside" in message and "load the .parquet file" in message
+    assert "magic bytes" not in message
+    assert not any(embedded.counts().values())  # brands.csv came first, not written
+    report = load_files(embedded, [FileMapping(parquet, "products")], rejects_dir=tmp_path)
+    assert report.files[0].rejected == 1  # the plain .parquet reads (its brand is unknown)
