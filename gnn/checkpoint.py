@@ -2,8 +2,8 @@
 
 A checkpoint is one ``torch.save`` file holding the model version, the data
 snapshot it was trained on (``snapshot_id`` and cut-off), the config, the
-metrics table of its evaluation run, the learning curves, the (masked) settings,
-the node keys, and the weights. :func:`load_checkpoint` rebuilds the encoder
+metrics table of its evaluation run and its verdicts, the learning curves, the
+(masked) settings, the node keys, and the weights. :func:`load_checkpoint` rebuilds the encoder
 without the graph, so a new product's vector can be computed from its text alone
 (:meth:`EncoderCheckpoint.product_from_text`).
 """
@@ -57,6 +57,10 @@ class EncoderCheckpoint:
             ``val_recall``, ``val_ndcg`` and, when it is not the encoder, its
             ``top_products`` int32 / ``top_scores`` float32 ``[num_customers, n]``.
             Empty when the run did not evaluate: the encoder serves.
+        verdicts: The comparison's verdicts (:meth:`~pricegraph.gnn.verdict.Verdict.to_dict`:
+            ``first``, ``second``, ``differences`` per metric with ``mean``, ``low``,
+            ``high``, ``level``, and ``text``). Empty when the run did not evaluate
+            and in checkpoints written before verdicts were stored.
     """
 
     model_version: str
@@ -74,6 +78,7 @@ class EncoderCheckpoint:
     state_dict: dict[str, Tensor] = field(repr=False)
     vectors: dict[str, Tensor] = field(default_factory=dict, repr=False)
     serving: dict[str, Any] = field(default_factory=dict, repr=False)
+    verdicts: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def served_by(self) -> str:
@@ -191,6 +196,7 @@ def make_checkpoint(
     history: dict[str, list[dict[str, float]]] | None = None,
     settings: dict[str, Any] | None = None,
     serving: dict[str, Any] | None = None,
+    verdicts: list[dict[str, Any]] | None = None,
 ) -> EncoderCheckpoint:
     """Bundle a training result with its provenance (weights moved to the CPU)."""
     created = datetime.now(UTC)
@@ -211,6 +217,7 @@ def make_checkpoint(
         state_dict=state,
         vectors=result.embeddings(),
         serving=dict(serving or {}),
+        verdicts=list(verdicts or []),
     )
 
 

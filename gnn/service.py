@@ -261,6 +261,7 @@ def train_gnn(
         history=curves,
         settings=settings,
         serving=serving,
+        verdicts=[] if comparison is None else [item.to_dict() for item in comparison.verdicts],
     )
     path = save_checkpoint(checkpoint, out_dir / f"{checkpoint.model_version}.pt")
     save_checkpoint(checkpoint, out_dir / "latest.pt")

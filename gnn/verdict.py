@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,24 @@ class Verdict:
     first: str
     second: str
     differences: dict[str, Interval]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``first``, ``second``, ``differences`` (metric -> ``mean``,
+        ``low``, ``high``, ``level``) and ``text`` (the line ``train-gnn`` prints)."""
+        return {
+            "first": self.first,
+            "second": self.second,
+            "differences": {
+                metric: {
+                    "mean": interval.mean,
+                    "low": interval.low,
+                    "high": interval.high,
+                    "level": interval.level,
+                }
+                for metric, interval in self.differences.items()
+            },
+            "text": str(self),
+        }
 
     def beats(self, metric: str) -> bool:
         """``first`` beats ``second`` on ``metric``: the difference interval is above zero."""

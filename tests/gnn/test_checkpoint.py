@@ -11,9 +11,12 @@ import torch
 from pricegraph.errors import ModelError
 from pricegraph.gnn.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from pricegraph.gnn.data import GraphSnapshot
+from pricegraph.gnn.bootstrap import Interval
 from pricegraph.gnn.train import EncoderConfig, build_inputs, train_encoder
+from pricegraph.gnn.verdict import Verdict
 
 DAY_S = 86_400
+VERDICT = Verdict("rerank", "ease", {"recall@20": Interval(0.03, 0.01, 0.05, 0.95)})
 
 
 def test_checkpoint_round_trip_and_cold_start(
@@ -26,12 +29,21 @@ def test_checkpoint_round_trip_and_cold_start(
         snapshot_id=snapshot.snapshot_id,
         node_ids=dict(snapshot.node_ids),
         metrics=[{"method": "encoder", "recall@20": 0.5}],
+        verdicts=[VERDICT.to_dict()],
     )
     assert checkpoint.model_version.startswith("encoder-")
     path = save_checkpoint(checkpoint, tmp_path / "enc.pt")
     loaded = load_checkpoint(path)
     assert loaded.model_version == checkpoint.model_version
     assert loaded.snapshot_id == "toy0" and loaded.metrics[0]["recall@20"] == 0.5
+    assert loaded.verdicts == [
+        {
+            "first": "rerank",
+            "second": "ease",
+            "differences": {"recall@20": {"mean": 0.03, "low": 0.01, "high": 0.05, "level": 0.95}},
+            "text": "rerank: recall@20 beats ease (+0.0300 [+0.0100, +0.0500])",
+        }
+    ]
     assert list(loaded.node_ids["product"]) == list(snapshot.node_ids["product"])
     model = loaded.build_model()
     inputs = build_inputs(snapshot, 200 * DAY_S)
@@ -47,6 +59,21 @@ def test_checkpoint_round_trip_and_cold_start(
     assert scores[:20].mean() > scores[20:].mean()
     with pytest.raises(ModelError, match=r"\[n, 16\]"):
         loaded.product_from_text()(torch.zeros(1, 5))
+
+
+def test_checkpoint_written_before_verdicts_were_stored_still_loads(
+    tmp_path: Path, community: GraphSnapshot, small_config: EncoderConfig
+) -> None:
+    result = train_encoder(community, small_config, cutoff_s=200 * DAY_S, epochs=1)
+    checkpoint = make_checkpoint(
+        result, snapshot_id=community.snapshot_id, node_ids=dict(community.node_ids)
+    )
+    path = save_checkpoint(checkpoint, tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=True)
+    del payload["verdicts"]  # what an older train-gnn wrote
+    torch.save(payload, path)
+    loaded = load_checkpoint(path)
+    assert loaded.verdicts == [] and loaded.model_version == checkpoint.model_version
 
 
 def test_bad_checkpoint_file_is_a_model_error(tmp_path: Path) -> None:

@@ -75,6 +75,15 @@ def test_train_gnn_trains_compares_and_publishes(env: Path) -> None:
     winner = max(rows.values(), key=lambda row: (row["val_recall@20"], row["val_ndcg@20"]))
     assert checkpoint.served_by == winner["method"] == checkpoint.serving["method"]
     assert f"validation winner: {winner['method']}" in out
+    # The verdicts printed under the table are stored in the checkpoint too.
+    assert checkpoint.verdicts, "no verdicts stored"
+    for stored in checkpoint.verdicts:
+        assert stored["text"] in out
+        assert stored["first"] in rows and stored["second"] in rows
+        for interval in stored["differences"].values():
+            assert interval["low"] <= interval["mean"] <= interval["high"]
+    assert checkpoint.verdicts[0]["first"] == winner["method"]  # the winner against the rest
+    assert len(checkpoint.verdicts) >= len(rows) - 1
     for row in rows.values():
         assert row["recall@20_low"] <= row["recall@20"] <= row["recall@20_high"]
     if checkpoint.served_by != "encoder":
