@@ -45,6 +45,27 @@ def read_raw(mapping: FileMapping) -> pd.DataFrame:
     return frame
 
 
+def read_head(mapping: FileMapping, rows: int) -> pd.DataFrame:
+    """The file's first ``rows`` rows (all of them when it has fewer), as
+    :func:`read_raw` reads them, plus ``_line``; the rest of the file is not read."""
+    path = mapping.path
+    fmt = _readable_format(mapping)
+    try:
+        if fmt == "csv":
+            frame, first_line = _read_csv(mapping, limit=rows), 2
+        elif fmt == "parquet":
+            parquet = pq.ParquetFile(path)
+            first = next(parquet.iter_batches(batch_size=rows), None)
+            table = parquet.schema_arrow.empty_table() if first is None else pa.table(first)
+            frame, first_line = table.to_pandas(), 1
+        else:
+            frame, first_line = _read_jsonl(mapping, limit=rows), 1
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataValidationError(f"cannot read as {fmt}: {exc}", path=path) from exc
+    frame[LINE] = np.arange(first_line, first_line + len(frame), dtype=np.int64)
+    return frame
+
+
 def read_columns(mapping: FileMapping) -> list[str]:
     """The file's column names, read without loading its rows (JSONL: every key seen)."""
     path = mapping.path
@@ -115,30 +136,43 @@ def _readable_format(mapping: FileMapping) -> FileFormat:
     return fmt
 
 
-def _read_csv(mapping: FileMapping) -> pd.DataFrame:
+def _read_csv(mapping: FileMapping, limit: int | None = None) -> pd.DataFrame:
     # All columns as strings; pyarrow decompresses .gz by extension and parses in threads.
     with pacsv.open_csv(
         mapping.path, parse_options=pacsv.ParseOptions(delimiter=mapping.delimiter)
     ) as reader:
         names = reader.schema.names
-    table = pacsv.read_csv(
-        mapping.path,
-        read_options=pacsv.ReadOptions(block_size=1 << 22),
-        parse_options=pacsv.ParseOptions(delimiter=mapping.delimiter, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
+    options: dict[str, Any] = {
+        "parse_options": pacsv.ParseOptions(delimiter=mapping.delimiter, newlines_in_values=False),
+        "convert_options": pacsv.ConvertOptions(
             column_types={name: pa.string() for name in names},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
-    )
-    return table.to_pandas()
+    }
+    if limit is None:
+        table = pacsv.read_csv(
+            mapping.path, read_options=pacsv.ReadOptions(block_size=1 << 22), **options
+        )
+        return table.to_pandas()
+    batches, count = [], 0
+    with pacsv.open_csv(mapping.path, **options) as reader:  # streamed: stops at the limit
+        for batch in reader:
+            batches.append(batch)
+            count += batch.num_rows
+            if count >= limit:
+                break
+        schema = reader.schema
+    return pa.Table.from_batches(batches, schema).slice(0, limit).to_pandas()
 
 
-def _read_jsonl(mapping: FileMapping) -> pd.DataFrame:
+def _read_jsonl(mapping: FileMapping, limit: int | None = None) -> pd.DataFrame:
     opener = gzip.open if mapping.path.suffix.lower() == ".gz" else open
     records: list[dict[str, Any]] = []
     with opener(mapping.path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
+            if limit is not None and number > limit:
+                break
             if not line.strip():
                 records.append({})
                 continue
@@ -166,4 +200,4 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-__all__ = ["LINE", "check_mapped_columns", "read_columns", "read_raw"]
+__all__ = ["LINE", "check_mapped_columns", "read_columns", "read_head", "read_raw"]

@@ -27,7 +27,7 @@ from .formats import KINDS, LOAD_ORDER
 from .mapping import FileMapping
 from .readers import check_mapped_columns, read_columns, read_raw
 from .record_validation import SMALL_BATCH_ROWS, validate_records
-from .validation import RefIndex, Validated, rejects_message, validate
+from .validation import RefIndex, Validated, check_computable, rejects_message, validate
 from .writer import NODE_LABEL, write_rows
 
 _ALWAYS_FULL = {"prices", "competitor_prices", "events"}
@@ -141,12 +141,16 @@ def load_files(
         chunk_rows: Rows per write transaction.
 
     Raises:
-        DataValidationError: A file is missing or unreadable, or the mapping names a
-            column a file does not have; checked for every file before any is written.
+        DataValidationError: A file is missing or unreadable, the mapping names a
+            column a file does not have, or an expression of the mapping cannot be
+            computed on its file at all; checked for every file before any is written
+            (:func:`~pricegraph.loaders.validation.check_computable` says which
+            expressions are left to the file's own validation, after earlier files).
     """
     order = sorted(mappings, key=lambda m: LOAD_ORDER.index(m.kind))
-    for mapping in order:  # every file's columns before anything is written
+    for mapping in order:  # every file's columns and expressions before anything is written
         check_mapped_columns(mapping, read_columns(mapping))
+        check_computable(mapping)
     refs = RefIndex(store)
     reports = []
     own_progress = progress is None

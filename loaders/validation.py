@@ -25,13 +25,15 @@ from ..protected import flagged_attributes, texts_with_demographics
 from .derive import Derived, Expression, as_polars, evaluate, inputs_shown
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
-from .readers import LINE, check_mapped_columns
+from .readers import LINE, check_mapped_columns, read_head, read_raw
 
 REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
 """Words read as ``true`` (after trimming, any case)."""
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
 """Words read as ``false`` (after trimming, any case)."""
+HEAD_ROWS = 1_000
+"""Rows of each file :func:`check_computable` computes the expressions on first."""
 
 
 class RefIndex:
@@ -264,6 +266,37 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
     return Validated(
         good.reset_index(drop=True), errors.frame().reset_index(drop=True), skipped, notes
     )
+
+
+def check_computable(mapping: FileMapping, head_rows: int = HEAD_ROWS) -> None:
+    """Refuse a mapping whose expressions (``[files.derive]``, ``[files.attributes]``)
+    cannot be computed on the file at all, before any file of a load is written.
+
+    Every expression is computed on the file's first ``head_rows`` rows, as validation
+    computes it. When one fails there, it is computed on the whole file, which decides
+    (a column of text in the first rows may hold numbers further on): an aggregate,
+    or text where every row needs a number, fails on both. An expression that computes
+    on the first rows but not on the whole file (a column empty there that holds only
+    text further on) is left to validation, which stops the load at that file.
+
+    Raises:
+        DataValidationError: The error :func:`validate` gives for the expression on the
+            whole file (mapping entry, expression, why), and a file that cannot be read.
+    """
+    if not mapping.derived and not mapping.attributes:
+        return
+    head = read_head(mapping, head_rows)
+    for columns in mapping.referenced_columns().values():
+        for column in columns:  # a JSONL key first seen further on: missing in the head
+            if column not in head.columns:
+                head[column] = ""
+    try:
+        _computed(head, mapping, _Errors(mapping.path.name, head[LINE].to_numpy()))
+    except DataValidationError:
+        if len(head) < head_rows:  # the head is the whole file
+            raise
+        raw = read_raw(mapping)
+        _computed(raw, mapping, _Errors(mapping.path.name, raw[LINE].to_numpy()))
 
 
 def _computed(
@@ -581,11 +614,13 @@ def rejects_message(rejects: pd.DataFrame, limit: int = 5) -> list[str]:
 __all__ = [
     "EVENT_ID_COLUMNS",
     "FALSE_WORDS",
+    "HEAD_ROWS",
     "MAX_QUOTED_CHARS",
     "REJECT_COLUMNS",
     "TRUE_WORDS",
     "RefIndex",
     "Validated",
+    "check_computable",
     "derived_event_ids",
     "describe_field",
     "empty_rejects",

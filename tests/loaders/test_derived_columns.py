@@ -19,6 +19,7 @@ from pricegraph.errors import ConfigError, DataValidationError
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import FileMapping, load_files, read_mapping
 from pricegraph.loaders.derive import evaluate, parse_expression
+from pricegraph.loaders.validation import HEAD_ROWS
 
 PRODUCTS = (
     "PRODUCT_ID,MANUFACTURER,DEPARTMENT,COMMODITY_DESC,SUB_COMMODITY_DESC,CURR_SIZE\n"
@@ -343,3 +344,98 @@ def test_the_mappings_currency_fills_rows_without_one(embedded: GraphStore, tmp_
     assert stored["c"].tolist() == ["USD", "GBP"]
     with pytest.raises(ConfigError, match="currency 'usd' is not an ISO 4217 code"):
         FileMapping(tmp_path / "p.csv", "products", currency="usd")
+
+
+DEPARTMENTS_THEN_SALES = """
+[[files]]
+path = "dept.csv"
+kind = "categories"
+[files.derive]
+category_id = "DEPARTMENT"
+name = "DEPARTMENT"
+
+[[files]]
+path = "sales.csv"
+kind = "events"
+[files.columns]
+customer_id = "household_key"
+product_id = "PRODUCT_ID"
+qty = "QUANTITY"
+ts = "DAY"
+[files.derive]
+unit_price = "{expression}"
+[files.constants]
+event_type = "purchase"
+"""
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("DEPARTMENT * 2", "cannot be computed on this file"),  # text where a number is needed
+        ("SUM(QUANTITY)", "gives 1 values for 2 rows (an aggregate?)"),
+        ("DEPARTMENT", "computes text (['GROCERY']), not a number"),
+    ],
+)
+def test_an_expression_that_cannot_be_computed_stops_the_load_before_anything_is_written(
+    embedded: GraphStore, tmp_path: Path, expression: str, error: str
+) -> None:
+    (tmp_path / "dept.csv").write_text("DEPARTMENT\nGROCERY\nDELI\n", encoding="utf-8")
+    (tmp_path / "sales.csv").write_text(
+        "household_key,PRODUCT_ID,DEPARTMENT,QUANTITY,DAY\n"
+        "7,1,GROCERY,2,2025-01-02\n8,2,DELI,1,2025-01-03\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "mapping.toml"
+    path.write_text(DEPARTMENTS_THEN_SALES.format(expression=expression), encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        load_files(embedded, read_mapping(path), rejects_dir=tmp_path / "rej")
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'sales.csv'}")
+    assert f"[[files]] #2: [files.derive] unit_price = '{expression}'" in message
+    assert error in message and "\n" not in message
+    assert not any(embedded.counts().values())  # dept.csv, loaded first, is not written
+
+
+def _products(path: Path, prices: list[str]) -> None:
+    rows = [f"P{i},Tote {i},{price}" for i, price in enumerate(prices)]
+    path.write_text("sku,title,price\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_text_in_the_first_rows_of_a_column_that_holds_numbers_is_rejected_per_row(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    _products(tmp_path / "p.csv", ["n/a"] * HEAD_ROWS + ["5"] * 3)  # numbers after the head
+    mapping = FileMapping(
+        tmp_path / "p.csv",
+        "products",
+        columns={"product_id": "sku", "name": "title"},
+        derived={"list_price": "price * 2"},
+    )
+    report = load_files(embedded, [mapping], rejects_dir=tmp_path / "rej").files[0]
+    assert (report.loaded, report.rejected) == (3, HEAD_ROWS)
+    assert report.first_rejects[0] == (
+        'p.csv row 2, field "list_price": cannot compute: price is not a number, got "price=n/a"'
+    )
+    stored = embedded.read_cypher("MATCH (p:Product) RETURN p.list_price AS price")
+    assert stored["price"].tolist() == [10.0] * 3
+
+
+def test_a_column_empty_in_the_first_rows_and_text_further_on_stops_at_its_file(
+    embedded: GraphStore, tmp_path: Path
+) -> None:
+    (tmp_path / "b.csv").write_text("brand_id,name\nB1,Verne\n", encoding="utf-8")
+    _products(tmp_path / "p.csv", [""] * HEAD_ROWS + ["ask"])
+    mappings = [
+        FileMapping(tmp_path / "b.csv", "brands"),
+        FileMapping(
+            tmp_path / "p.csv",
+            "products",
+            columns={"product_id": "sku", "name": "title"},
+            derived={"list_price": "price * 2"},
+        ),
+    ]
+    with pytest.raises(DataValidationError, match="list_price = 'price \\* 2' cannot be computed"):
+        load_files(embedded, mappings, rejects_dir=tmp_path / "rej")
+    counts = embedded.counts()  # what the README says: the files before it are written
+    assert counts["Brand"] == 1 and counts.get("Product", 0) == 0

@@ -11,7 +11,7 @@ import pytest
 from pricegraph.errors import DataValidationError
 from pricegraph.graph import GraphStore
 from pricegraph.loaders import FileMapping, load_files, read_mapping
-from pricegraph.loaders.readers import read_columns
+from pricegraph.loaders.readers import read_columns, read_head, read_raw
 
 EVENTS = (
     "event_type,customer_id,product_id,ts,order_id,quantity,unit_price\n"
@@ -126,3 +126,21 @@ def test_a_gzipped_parquet_file_is_refused_before_anything_is_written(
     assert not any(embedded.counts().values())  # brands.csv came first, not written
     report = load_files(embedded, [FileMapping(parquet, "products")], rejects_dir=tmp_path)
     assert report.files[0].rejected == 1  # the plain .parquet reads (its brand is unknown)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz"])
+def test_the_head_is_the_first_rows_as_the_whole_file_reads_them(
+    tmp_path: Path, suffix: str
+) -> None:
+    frame = pd.DataFrame({"brand_id": [f"B{i}" for i in range(5)], "tier": [1, 2, 3, 4, 5]})
+    path = tmp_path / f"brands{suffix}"
+    if suffix.startswith(".csv"):
+        frame.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_json(path, orient="records", lines=True)
+    mapping = FileMapping(path, "brands")
+    whole = read_raw(mapping)
+    pd.testing.assert_frame_equal(read_head(mapping, 2), whole.head(2))
+    pd.testing.assert_frame_equal(read_head(mapping, 50), whole)  # fewer rows: all of them
