@@ -454,9 +454,10 @@ def _outlier_notes(mapping: FileMapping, good: pd.DataFrame) -> tuple[str, ...]:
     noun = "line has a quantity" if count == 1 else "lines have quantities"
     return (
         f"{count:,} purchase {noun} above {outliers.limit:,.0f} ({OUTLIER_FACTOR:g} times "
-        f"the catalogue's median line), e.g. {mapping.path.name} line {int(example[LINE])}: "
-        f"product {example['product_id']}, qty {int(example['qty']):,}; they are stored, "
-        "and train-pricing --from-graph leaves them out of its market",
+        "the median over this file's products of their median line quantity), e.g. "
+        f"{mapping.path.name} line {int(example[LINE])}: product {example['product_id']}, "
+        f"qty {int(example['qty']):,}; they are stored, and train-pricing --from-graph "
+        "applies the same rule to every stored purchase",
     )
 
 

@@ -37,9 +37,10 @@ def test_outlier_quantities_are_counted_with_the_largest_line(
     events = report.files[-1]
     assert (events.kind, events.loaded) == ("events", 6)
     assert events.notes == (
-        "2 purchase lines have quantities above 40 (20 times the catalogue's median line), "
-        "e.g. events.csv line 6: product FUEL, qty 5,000; they are stored, and "
-        "train-pricing --from-graph leaves them out of its market",
+        "2 purchase lines have quantities above 40 (20 times the median over this file's "
+        "products of their median line quantity), e.g. events.csv line 6: product FUEL, "
+        "qty 5,000; they are stored, and train-pricing --from-graph applies the same rule "
+        "to every stored purchase",
     )
     assert embedded.counts()["PURCHASED"] == 6  # flagged, not refused
 
