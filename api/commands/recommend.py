@@ -30,7 +30,8 @@ def recommend(
             min=0.0,
             max=5.0,
             help="0: the ranking as it is; larger: best sellers give way to less bought "
-            "products among the 100 best (at 1, ten places for ten times fewer buyers).",
+            "products among the 100 best (at 1, ten places for ten times fewer buyers). "
+            "--customer and --product only.",
         ),
     ] = 0.0,
     format: FormatOption = Format.table,
@@ -52,6 +53,11 @@ def recommend(
     chosen = [x for x in (customer, product, text) if x]
     if len(chosen) != 1:
         raise ConfigError("give exactly one of --customer, --product or --text")
+    if text and popularity_discount:
+        raise ConfigError(
+            f"--popularity-discount {popularity_discount:g} applies to --customer and "
+            "--product lists only, not to --text (a new product has no buyers to discount by)"
+        )
     settings = load_settings()
     path = model or settings.data_dir / "models" / "encoder" / "latest.pt"
     if not path.exists():

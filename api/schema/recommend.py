@@ -91,6 +91,12 @@ class RecommendQuery:
             raise invalid("newProductText", "expected a non-empty text", new_product_text)
         if not 0.0 <= popularity_discount <= 5.0:
             raise invalid("popularityDiscount", "expected 0 to 5", popularity_discount)
+        if new_product_text is not None and popularity_discount:
+            raise invalid(
+                "popularityDiscount",
+                "applies to customerId and productId lists only, not to newProductText",
+                popularity_discount,
+            )
         picks = await services.read(
             recommend,
             services,
