@@ -7,8 +7,9 @@ One run:
 2. unless ``evaluate`` is off: split by time, tune every recommender on the
    validation window only (the encoder and LightGCN by early stopping, the
    baselines' settings on a grid: random, popularity, popularity of the last 7
-   days, item-kNN, text, recent neighbours, ALS, EASE^R, the encoder + EASE^R
-   blend and the two re-rankers), refit each up to the test window and rank it
+   days, item-kNN, text, recently viewed (where the graph has views or carts),
+   recent neighbours, ALS, EASE^R, the encoder + EASE^R blend and the two
+   re-rankers), refit each up to the test window and rank it
    once, with bootstrap
    intervals over the test customers (:mod:`pricegraph.gnn.recs_comparison`);
 3. train the production encoder on everything (cut-off after the last event)
@@ -16,7 +17,7 @@ One run:
    it on everything too and store its ranked lists (:mod:`pricegraph.gnn.serving`);
 4. write every customer and product vector to the ``graph`` named vector of the
    vector store, and save the checkpoint (model version, snapshot id, metrics,
-   learning curves, settings) and a learning-curve PNG.
+   verdicts, learning curves, settings, the serving record) and a learning-curve PNG.
 
 Pricing reads the vectors back through :func:`graph_vectors`.
 """

@@ -6,10 +6,15 @@ product, random product) triples, BPR loss plus the read-back of the batch
 customers' price behaviour (``behaviour_weight``), step; every ``eval_every`` epochs the
 validation window is ranked and the best model is kept (early stopping).
 
-Positive pairs are drawn with probability proportional to
-:math:`2^{-\\mathrm{age}/h}` (``recency_half_life_days`` :math:`h`, age of the pair's
-latest purchase at the cut-off), so the model learns what customers buy *now*;
-``None`` draws every pair equally often.
+With ``target_days > 0`` (the default) the positives are the customers' new
+products in each of up to ``num_windows`` windows of ``target_days`` before the
+cut-off (as many as the purchase history holds; see :func:`training_tasks`), drawn
+uniformly within their window, with steps shared among the windows in proportion
+to their pairs (at least one each). Only with ``target_days = 0`` (one task: every pair
+before the cut-off) are positive pairs drawn with probability proportional to
+:math:`2^{-\\mathrm{age}/h}` (``recency_half_life_days`` :math:`h`, age of the
+pair's latest purchase at the cut-off), so the model learns what customers buy
+*now*; ``None`` draws every pair equally often.
 
 Device: CUDA when available (``device="auto"``) with bfloat16 autocast when
 ``amp``; CPU otherwise, deterministic for a given seed. Under ``torchrun`` the
@@ -254,7 +259,9 @@ def training_tasks(
     r"""What to train on before ``cutoff_s``.
 
     With ``target_days`` :math:`T > 0` (the default), the model learns the task it
-    is judged on: window :math:`j = 1..` ``num_windows`` covers
+    is judged on: window :math:`j = 1..` ``num_windows`` (fewer when window
+    :math:`j` would start at or before the first purchase: the loop stops there; a
+    window without new purchases is skipped) covers
     :math:`[t_c - jT, t_c - (j-1)T)`, its positives are the customers' *new*
     products bought in it, and its inputs (message passing, activity) are built at
     the window's start, so no positive leaks into what the model sees. Otherwise
