@@ -8,7 +8,8 @@ reads it: arithmetic (``+ - * / %``), ``CASE WHEN … THEN … END``, ``COALESCE
 (``ABS``, ``ROUND``, …). A column name with spaces, dots or other characters goes in
 double quotes (``"Sales Value"``), text in single quotes (``'/'``). Polars parses it
 once when the mapping is read and evaluates it on the whole file; nothing is passed
-to ``eval`` and an expression cannot read files.
+to ``eval``, an expression cannot read files, and a subquery (``IN (SELECT …)``,
+``EXISTS``) is refused when it is parsed.
 
 How the file's values are typed. CSV and JSONL values arrive as text:
 
@@ -69,6 +70,11 @@ def parse_expression(text: str) -> Expression:
         expr = pl.sql_expr(text)
     except pl.exceptions.PolarsError as exc:
         raise ValueError(_first_line(exc)) from exc
+    if _has_subquery(expr):
+        raise ValueError(
+            "a subquery (SELECT ...) is not supported: an expression computes each row "
+            "from that row's columns"
+        )
     if not expr.meta.eq(expr.meta.undo_aliases()):
         raise ValueError(
             f"{expr.meta.output_name()!r} reads as a name given to the value before it; "
@@ -76,6 +82,16 @@ def parse_expression(text: str) -> Expression:
         )
     columns = tuple(dict.fromkeys(expr.meta.root_names()))
     return Expression(text, expr, columns)
+
+
+def _has_subquery(expr: pl.Expr) -> bool:
+    """Whether polars planned part of ``expr`` as a query of its own (``IN (SELECT 1)``,
+    ``EXISTS (...)``, ``IN (VALUES ...)``): a ``SubPlan`` node of its tree."""
+    try:
+        tree = expr.meta.serialize(format="json")
+    except pl.exceptions.PolarsError:  # not serializable: read its printed plan
+        return ".subplan(" in str(expr)
+    return '{"SubPlan":' in tree  # a name or text holding it is escaped: {\"SubPlan\":
 
 
 @dataclass(frozen=True)

@@ -439,3 +439,22 @@ def test_a_column_empty_in_the_first_rows_and_text_further_on_stops_at_its_file(
         load_files(embedded, mappings, rejects_dir=tmp_path / "rej")
     counts = embedded.counts()  # what the README says: the files before it are written
     assert counts["Brand"] == 1 and counts.get("Product", 0) == 0
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["CASE WHEN n IN (SELECT 1) THEN 1 ELSE 0 END", "EXISTS (SELECT 1)", "n IN (VALUES (1))"],
+)
+def test_a_subquery_is_refused_naming_the_mapping_entry(tmp_path: Path, expression: str) -> None:
+    path = tmp_path / "mapping.toml"
+    path.write_text(
+        "[[files]]\npath = 'p.csv'\nkind = 'products'\n"
+        f"[files.derive]\nlist_price = '''{expression}'''\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        read_mapping(path)
+    message = str(info.value)
+    assert "[[files]] #1" in message and "\n" not in message
+    assert f"[files.derive] list_price = {expression!r}: a subquery (SELECT ...)" in message
+    assert "_POLARS_TMP_SQL" not in message
+    assert parse_expression('"SubPlan" || n').columns == ("SubPlan", "n")  # a name, not a plan
