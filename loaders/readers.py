@@ -54,10 +54,7 @@ def read_head(mapping: FileMapping, rows: int) -> pd.DataFrame:
         if fmt == "csv":
             frame, first_line = _read_csv(mapping, limit=rows), 2
         elif fmt == "parquet":
-            parquet = pq.ParquetFile(path)
-            first = next(parquet.iter_batches(batch_size=rows), None)
-            table = parquet.schema_arrow.empty_table() if first is None else pa.table(first)
-            frame, first_line = table.to_pandas(), 1
+            frame, first_line = _parquet_head(mapping, rows).to_pandas(), 1
         else:
             frame, first_line = _read_jsonl(mapping, limit=rows), 1
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -134,6 +131,18 @@ def _readable_format(mapping: FileMapping) -> FileFormat:
             path=path,
         )
     return fmt
+
+
+def _parquet_head(mapping: FileMapping, rows: int) -> pa.Table:
+    # batches stop at row-group ends: gather them up to ``rows``
+    with pq.ParquetFile(mapping.path) as parquet:
+        batches, count = [], 0
+        for batch in parquet.iter_batches(batch_size=rows):
+            batches.append(batch)
+            count += batch.num_rows
+            if count >= rows:
+                break
+        return pa.Table.from_batches(batches, parquet.schema_arrow).slice(0, rows)
 
 
 def _read_csv(mapping: FileMapping, limit: int | None = None) -> pd.DataFrame:
