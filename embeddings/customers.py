@@ -15,14 +15,15 @@ from scipy import sparse
 from ..graph.base import GraphStore
 from ..plain import plain_value as _plain
 from ..protected import texts_with_demographics
+from . import pipeline as _pipeline
 from .base import CollectionSpec, VectorPoint, VectorStore
 from .catalog import customer_table
 from .pipeline import (
     EVENT_WEIGHTS,
     KEPT_PAYLOAD,
+    WRITE_BATCH,
     CollectionReport,
     LazyEncoder,
-    _write,
     kept_payload,
     other_vectors,
 )
@@ -95,12 +96,32 @@ def sync_customers(
     *,
     half_life_days: float,
     allow_demographic_text: bool = False,
+    limit: int | None = None,
 ) -> CollectionReport:
     """Bring the customers collection in line with the graph and the product vectors.
+
+    Customers whose point would change (new or changed profile text, history or
+    payload) are written :data:`~pricegraph.embeddings.pipeline.EMBED_CHUNK` at a
+    time, in key order: the profile texts of a chunk are encoded, then the chunk is
+    written, then the next chunk is encoded. Only profile texts whose stored
+    ``profile_hash`` differs are encoded; the others reuse the stored ``profile``
+    vector. A stopped run keeps the chunks it wrote and the next run does the rest.
 
     Profile texts that state demographics (:func:`~pricegraph.protected.
     texts_with_demographics`) are left out unless ``allow_demographic_text``; the
     report counts them (``withheld``).
+
+    Args:
+        store: The graph (customers, their events).
+        vectors: The vector store.
+        spec: The customers collection.
+        products_collection: Where the product text vectors are read from.
+        encoder: Encodes profile texts; loaded on first use.
+        progress: Gets one task, advanced after each written chunk.
+        half_life_days: Half-life of the history weights, in days.
+        allow_demographic_text: Embed profile texts that state demographics too.
+        limit: At most this many customers written by this run (``None``: all);
+            the rest are counted in ``left`` and written by a later run.
     """
     vectors.ensure_collection(spec)
     dimension = spec.vector_sizes["text"]
@@ -110,7 +131,6 @@ def sync_customers(
     keys, history, events = history_vectors(
         store, product_vectors, half_life_days=half_life_days, dimension=dimension
     )
-    combined = pd.DataFrame({"events": events}, index=pd.Index(keys, name="id"))
     profiles = pd.Series(
         [
             customer_profile_text(p, c)
@@ -125,45 +145,13 @@ def sync_customers(
         withheld = len(stating)
         profiles = profiles.drop(stating.index)
     stored = vectors.payloads(spec.name, ["profile_hash", "content_hash", *KEPT_PAYLOAD])
-    profile_vectors = _profile_vectors(vectors, spec.name, profiles, stored, encoder, progress)
-    with_vector = sorted(set(keys) | set(profiles.index))
-    history_of = dict(zip(keys, _normalise(history), strict=True)) if len(keys) else {}
-    points = []
-    unchanged = 0
-    for key in with_vector:
-        parts = [v for v in (history_of.get(key), profile_vectors.get(key)) if v is not None]
-        vector = _normalise(np.sum(parts, axis=0, keepdims=True))[0]
-        row = customers.loc[key] if key in customers.index else None
-        payload = {
-            "country": _plain(row["country"]) if row is not None else None,
-            "segment": _plain(row["segment_id"]) if row is not None else None,
-            "is_anonymous": bool(_plain(row["is_anonymous"])) if row is not None else False,
-            "events": int(combined["events"].get(key, 0)),
-            "profile_hash": text_hash(profiles[key], encoder.model_name)
-            if key in profiles.index
-            else None,
-        }
-        digest = hashlib.sha1(
-            vector.astype(np.float16).tobytes() + repr(sorted(payload.items())).encode()
-        ).hexdigest()[:20]
-        if stored.get(key, {}).get("content_hash") == digest:
-            unchanged += 1
-            continue
-        named = {"text": vector}
-        if key in profile_vectors:
-            named["profile"] = profile_vectors[key]
-        points.append(VectorPoint(key, named, {**payload, "content_hash": digest}))
-    graph_vectors = other_vectors(
-        vectors, spec, [p.key for p in points if p.key in stored], "text", "profile"
+    parts = _CustomerParts(
+        customers,
+        dict(zip(keys, _normalise(history), strict=True)) if len(keys) else {},
+        dict(zip(keys, events.tolist(), strict=True)) if len(keys) else {},
+        {k: text_hash(t, encoder.model_name) for k, t in profiles.items()},
     )
-    points = [
-        VectorPoint(
-            p.key,
-            {**graph_vectors.get(p.key, {}), **p.vectors},
-            {**kept_payload(stored.get(p.key, {}), graph_vectors.get(p.key, {})), **p.payload},
-        )
-        for p in points
-    ]
+    with_vector = sorted(set(keys) | set(profiles.index))
     # points that only the encoder wrote (no text to embed) keep their graph vectors
     gone = sorted(
         k
@@ -172,38 +160,100 @@ def sync_customers(
     )
     if gone:
         vectors.delete(spec.name, gone)
-    _write(vectors, spec.name, points, progress)
-    encoded = sum(
-        1
-        for k in profiles.index
-        if stored.get(k, {}).get("profile_hash") != text_hash(profiles[k], encoder.model_name)
-    )
+    needs_text = {
+        k for k, h in parts.profile_hashes.items() if stored.get(k, {}).get("profile_hash") != h
+    }
+    chunk = _pipeline.EMBED_CHUNK  # read at call time, like sync_collection's
+    todo, unchanged = [], 0
+    for start in range(0, len(with_vector), chunk):  # what changed, without the model
+        block = with_vector[start : start + chunk]
+        reuse = [k for k in block if k in parts.profile_hashes and k not in needs_text]
+        kept = vectors.vectors(spec.name, reuse, "profile")
+        for key in block:
+            if key in parts.profile_hashes and key not in needs_text and key not in kept:
+                needs_text.add(key)  # a stored hash without its vector: encode again
+            if key in needs_text:
+                todo.append(key)
+                continue
+            digest = parts.point(key, kept.get(key)).payload["content_hash"]
+            if stored.get(key, {}).get("content_hash") == digest:
+                unchanged += 1
+            else:
+                todo.append(key)
+    left = 0
+    if limit is not None and len(todo) > limit:
+        todo, left = todo[:limit], len(todo) - limit
+    task = progress.add_task(f"embedding {spec.name}", total=len(todo))
+    encoded = 0
+    for start in range(0, len(todo), chunk):
+        part = todo[start : start + chunk]
+        fresh_keys = [k for k in part if k in needs_text]
+        fresh = encoder.encode_quietly([profiles[k] for k in fresh_keys])
+        encoded += len(fresh_keys)
+        reused = [k for k in part if k in parts.profile_hashes and k not in needs_text]
+        profile_of = vectors.vectors(spec.name, reused, "profile") | dict(
+            zip(fresh_keys, fresh, strict=True)
+        )
+        others = other_vectors(vectors, spec, [k for k in part if k in stored], "text", "profile")
+        points = []
+        for key in part:
+            point = parts.point(key, profile_of.get(key))
+            kept_vectors = others.get(key, {})
+            points.append(
+                VectorPoint(
+                    key,
+                    {**kept_vectors, **point.vectors},
+                    {**kept_payload(stored.get(key, {}), kept_vectors), **point.payload},
+                )
+            )
+        for at in range(0, len(points), WRITE_BATCH):
+            vectors.upsert(spec.name, points[at : at + WRITE_BATCH])
+        progress.advance(task, len(points))
+    if todo:
+        vectors.optimize(spec.name)
     return CollectionReport(
         len(customers),
         encoded,
-        len(points),
+        len(todo),
         len(gone),
         unchanged,
         len(customers) - len(with_vector),
+        left,
         withheld=withheld,
     )
 
 
-def _profile_vectors(
-    vectors: VectorStore,
-    collection: str,
-    profiles: pd.Series,
-    stored: dict[str, dict],
-    encoder: LazyEncoder,
-    progress: Progress,
-) -> dict[str, np.ndarray]:
-    """Profile text vectors: stored ones where the text is unchanged, encoded otherwise."""
-    hashes = {k: text_hash(t, encoder.model_name) for k, t in profiles.items()}
-    same = [k for k in profiles.index if stored.get(k, {}).get("profile_hash") == hashes[k]]
-    kept = vectors.vectors(collection, same, "profile")
-    todo = [k for k in profiles.index if k not in kept]
-    fresh = encoder.encode([profiles[k] for k in todo], progress, "customer profiles")
-    return kept | dict(zip(todo, fresh, strict=True))
+class _CustomerParts:
+    """What a customer's point is made of: history vector, events, profile hash, table row."""
+
+    def __init__(
+        self,
+        customers: pd.DataFrame,
+        history_of: dict[str, np.ndarray],
+        events_of: dict[str, int],
+        profile_hashes: dict[str, str],
+    ) -> None:
+        self.customers, self.history_of = customers, history_of
+        self.events_of, self.profile_hashes = events_of, profile_hashes
+
+    def point(self, key: str, profile: np.ndarray | None) -> VectorPoint:
+        """The point of ``key`` with ``profile`` (its profile text vector, if any):
+        ``text`` (and ``profile``) vectors, payload with its ``content_hash``."""
+        parts = [v for v in (self.history_of.get(key), profile) if v is not None]
+        vector = _normalise(np.sum(parts, axis=0, keepdims=True))[0]
+        row = self.customers.loc[key] if key in self.customers.index else None
+        payload = {
+            "country": _plain(row["country"]) if row is not None else None,
+            "segment": _plain(row["segment_id"]) if row is not None else None,
+            "is_anonymous": bool(_plain(row["is_anonymous"])) if row is not None else False,
+            "events": int(self.events_of.get(key, 0)),
+            "profile_hash": self.profile_hashes.get(key),
+        }
+        digest = hashlib.sha1(
+            vector.astype(np.float16).tobytes() + repr(sorted(payload.items())).encode()
+        ).hexdigest()[:20]
+        named = {"text": vector} if profile is None else {"text": vector, "profile": profile}
+        return VectorPoint(key, named, {**payload, "content_hash": digest})
 
 
 __all__ = ["history_vectors", "sync_customers"]

@@ -10,7 +10,8 @@ and writes nothing.
 Texts are encoded and written :data:`EMBED_CHUNK` items at a time, so a run that is
 stopped keeps what it wrote and the next run resumes with the rest (a point is
 written only with its hashes). ``limit`` caps the items a run encodes or rewrites per
-collection; those left are counted (``left``) for a later run.
+collection, customers included; those left are counted (``left``) for a later run.
+Customers are synced only once every product with a text has its current text vector.
 
 Customer vectors come from their history: with :math:`v_p` the text vector of
 product :math:`p`, event weights :math:`w_e` (purchase 1.0, cart 0.5, view 0.25)
@@ -49,7 +50,8 @@ EVENT_WEIGHTS = {"PURCHASED": 1.0, "ADDED_TO_CART": 0.5, "VIEWED": 0.25}
 WRITE_BATCH = 1024
 """Points per vector-store upsert."""
 EMBED_CHUNK = 2048
-"""Items encoded, then written, per step of :func:`sync_collection`."""
+"""Items encoded, then written, per step of :func:`sync_collection` and of
+:func:`~pricegraph.embeddings.customers.sync_customers`."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class EmbedReport:
     collections: dict[str, CollectionReport] = field(default_factory=dict)
     model_calls: int = 0
     texts_encoded: int = 0
+    products_without_vector: int = 0
+    """Products with a text but no current text vector when customers were asked for;
+    above 0, the customers were not synced."""
 
     def as_frame(self) -> pd.DataFrame:
         """One row per collection."""
@@ -305,19 +310,6 @@ def other_vectors(
         for key, vector in vectors.vectors(spec.name, keys, name).items():
             kept.setdefault(key, {})[name] = vector
     return kept
-
-
-def _write(
-    vectors: VectorStore, collection: str, points: list[VectorPoint], progress: Progress
-) -> None:
-    if not points:
-        return
-    task = progress.add_task(f"writing {collection}", total=len(points))
-    for start in range(0, len(points), WRITE_BATCH):
-        batch = points[start : start + WRITE_BATCH]
-        vectors.upsert(collection, batch)
-        progress.advance(task, len(batch))
-    vectors.optimize(collection)
 
 
 def product_items(store: GraphStore) -> pd.DataFrame:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 
+import pandas as pd
 from rich.progress import Progress
 
 from ..errors import ConfigError, ModelError
 from ..graph.base import GraphStore
-from .base import TextEncoder, VectorStore
+from .base import CollectionSpec, TextEncoder, VectorStore
 from .config import EmbeddingConfig, VectorConfig
 from .customers import sync_customers
 from .encoder import DEFAULT_MODEL, SentenceEncoder
@@ -21,6 +22,7 @@ from .pipeline import (
     product_items,
     sync_collection,
 )
+from .texts import text_hash
 
 
 def encoder_factory(config: EmbeddingConfig) -> Callable[[], TextEncoder]:
@@ -57,8 +59,10 @@ def embed_catalog(
 
     Each collection is written in chunks as it goes, so a stopped run keeps its work
     and the next run encodes only the rest (items whose stored ``text_hash`` matches
-    are skipped). Customers are embedded only once no product is left for a later
-    run, since their vectors are sums of product vectors.
+    are skipped). Customers are synced only while every product with a text has its
+    current text vector stored, since their vectors are sums of product vectors;
+    otherwise the report counts those products (``products_without_vector``) and the
+    customers are left as they are.
 
     Args:
         store: The graph to read items from.
@@ -69,8 +73,8 @@ def embed_catalog(
             if some text needs encoding.
         progress: A rich progress display to add tasks to (:class:`~pricegraph.progress.LinePrinter`
             where no terminal shows a live display).
-        limit: At most this many items encoded or rewritten per text collection by
-            this run (``None``: all); the rest are reported as ``left``.
+        limit: At most this many items encoded or rewritten per collection by this
+            run, customers included (``None``: all); the rest are reported as ``left``.
         collections: Which of :data:`COLLECTIONS` to sync.
 
     Returns:
@@ -94,13 +98,23 @@ def embed_catalog(
     progress = progress or Progress()
     with progress if own else contextlib.nullcontext():
         reports = {}
+        products = None
         for kind, items in (("products", product_items), ("brands", brand_items)):
             if kind in collections:
+                frame = items(store)
+                products = frame if kind == "products" else products
                 reports[kind] = sync_collection(
-                    vectors, specs[kind], items(store), encoder, progress, limit=limit
+                    vectors, specs[kind], frame, encoder, progress, limit=limit
                 )
-        products_left = reports["products"].left if "products" in reports else 0
-        if "customers" in collections and not products_left:
+        waiting = 0
+        if "customers" in collections:
+            waiting = products_without_vector(
+                product_items(store) if products is None else products,
+                vectors,
+                specs["products"],
+                model_name,
+            )
+        if "customers" in collections and not waiting:
             reports["customers"] = sync_customers(
                 store,
                 vectors,
@@ -110,8 +124,36 @@ def embed_catalog(
                 progress,
                 half_life_days=embedding.half_life_days,
                 allow_demographic_text=embedding.allow_demographic_text,
+                limit=limit,
             )
-    return EmbedReport(reports, model_calls=encoder.calls, texts_encoded=encoder.texts_encoded)
+    return EmbedReport(
+        reports,
+        model_calls=encoder.calls,
+        texts_encoded=encoder.texts_encoded,
+        products_without_vector=waiting,
+    )
 
 
-__all__ = ["COLLECTIONS", "embed_catalog", "encoder_factory"]
+def products_without_vector(
+    items: pd.DataFrame, vectors: VectorStore, spec: CollectionSpec, model_name: str
+) -> int:
+    """Products with a text whose current text vector is not stored (missing or stale).
+
+    Args:
+        items: :func:`~pricegraph.embeddings.pipeline.product_items` of the graph.
+        vectors: The vector store.
+        spec: The products collection.
+        model_name: The encoder's model (part of each stored ``text_hash``).
+    """
+    vectors.ensure_collection(spec)
+    stored = vectors.payloads(spec.name, ["text_hash"])
+    return sum(
+        1
+        for key, text in zip(items["key"], items["text"], strict=True)
+        if isinstance(text, str)
+        and text.strip()
+        and stored.get(key, {}).get("text_hash") != text_hash(text, model_name)
+    )
+
+
+__all__ = ["COLLECTIONS", "embed_catalog", "encoder_factory", "products_without_vector"]

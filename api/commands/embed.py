@@ -77,7 +77,12 @@ def run_embed(
             console.print(
                 "left for the next run (--limit): "
                 + ", ".join(f"{n} {name}" for name, n in left.items())
-                + ("; customers wait until every product is embedded" if "products" in left else "")
+            )
+        if report.products_without_vector:
+            console.print(
+                f"customers not embedded: {report.products_without_vector:,} products have no "
+                "current text vector yet; run `pricegraph embed --collection products` first "
+                "(customer vectors are built from product vectors)"
             )
         customers = report.collections.get("customers")
         withheld = customers.withheld if customers is not None else 0
@@ -109,7 +114,8 @@ def embed(
         int | None,
         typer.Option(
             min=1,
-            help="Encode or rewrite at most N items per collection; a later run does the rest.",
+            help="Encode or rewrite at most N items per collection (customers too); a later "
+            "run does the rest.",
         ),
     ] = None,
     collection: Annotated[

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -258,3 +260,134 @@ def test_only_the_collections_asked_for_are_synced(graph, vectors, encoder) -> N
         collections=["brands"],
     )
     assert list(report.collections) == ["brands"] and report.texts_encoded == 8
+
+
+def _customer_points(vectors: EdgeVectorStore) -> tuple[dict[str, dict], np.ndarray, np.ndarray]:
+    """Payloads (without the content hash), text and profile vectors, in key order."""
+    name = NAMES["customers"]
+    payloads = vectors.payloads(name)
+    keys = sorted(payloads)
+    texts = vectors.vectors(name, keys, "text")
+    profiles = vectors.vectors(name, keys, "profile")
+    return (
+        {k: {f: v for f, v in payloads[k].items() if f != "content_hash"} for k in keys},
+        np.stack([texts[k] for k in keys]),
+        np.stack([profiles.get(k, np.zeros(384, np.float32)) for k in keys]),
+    )
+
+
+def test_customers_in_limited_runs_end_as_one_whole_run(graph, vectors, encoder, tmp_path) -> None:
+    _embed(graph, vectors, CountingLoader(encoder))  # one whole run
+    whole = _customer_points(vectors)
+    split = EdgeVectorStore(tmp_path / "split")
+    try:
+        embed_catalog(  # products and brands first, then customers 40 at a time
+            graph,
+            split,
+            embedding=EMBEDDING,
+            vector_config=VECTORS,
+            load_encoder=CountingLoader(encoder),
+            collections=["products", "brands"],
+        )
+        written, runs = [], 0
+        while True:
+            report = embed_catalog(
+                graph,
+                split,
+                embedding=EMBEDDING,
+                vector_config=VECTORS,
+                load_encoder=CountingLoader(encoder),
+                limit=40,
+                collections=["customers"],
+            )
+            customers = report.collections["customers"]
+            assert customers.written <= 40 and customers.encoded <= customers.written
+            assert split.count(NAMES["customers"]) == sum(written) + customers.written
+            written.append(customers.written)
+            runs += 1
+            if not customers.left:
+                break
+            assert customers.left == len(whole[0]) - sum(written)
+        assert written[:-1] == [40] * (len(written) - 1) and sum(written) == len(whole[0])
+        assert runs == -(-len(whole[0]) // 40)
+        payloads, texts, profiles = _customer_points(split)
+        # the same points; profile texts encoded in other batches differ in float rounding
+        assert payloads == whole[0]
+        np.testing.assert_allclose(texts, whole[1], atol=1e-5)
+        np.testing.assert_allclose(profiles, whole[2], atol=1e-5)
+    finally:
+        split.close()
+
+
+def test_customer_chunks_are_written_before_the_next_is_encoded(
+    graph, vectors, encoder, monkeypatch
+) -> None:
+    import pricegraph.embeddings.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_CHUNK", 16)
+    events: list[tuple[str, int]] = []
+
+    class LoggingStore(EdgeVectorStore):
+        def upsert(self, collection, points):
+            if collection == NAMES["customers"]:
+                events.append(("write", len(points)))
+            super().upsert(collection, points)
+
+    class LoggingEncoder:  # the real model; logs each call
+        def __init__(self, inner: SentenceEncoder) -> None:
+            self.inner, self.dimension = inner, inner.dimension
+
+        def encode(self, texts):
+            events.append(("encode", len(texts)))
+            return self.inner.encode(texts)
+
+    logging = LoggingStore(vectors.path.parent / "logged")
+    try:
+        embed_catalog(
+            graph,
+            logging,
+            embedding=EMBEDDING,
+            vector_config=VECTORS,
+            load_encoder=CountingLoader(encoder),
+            collections=["products"],
+        )
+        report = embed_catalog(
+            graph,
+            logging,
+            embedding=EMBEDDING,
+            vector_config=VECTORS,
+            load_encoder=lambda: LoggingEncoder(encoder),
+            collections=["customers"],
+        )
+    finally:
+        logging.close()
+    customers = report.collections["customers"]
+    writes = [n for kind, n in events if kind == "write"]
+    assert sum(writes) == customers.written and max(writes) <= 16
+    assert len(writes) == -(-customers.written // 16)  # one write per chunk
+    encodes = [i for i, (kind, _) in enumerate(events) if kind == "encode"]
+    assert len(encodes) > 1 and customers.encoded == sum(events[i][1] for i in encodes)
+    # between two encodes of profile texts there is always a written chunk
+    assert all(any(kind == "write" for kind, _ in events[a + 1 : b]) for a, b in pairwise(encodes))
+
+
+def test_customers_wait_for_every_product_vector(graph, vectors, encoder) -> None:
+    def run(collections, limit=None):
+        return embed_catalog(
+            graph,
+            vectors,
+            embedding=EMBEDDING,
+            vector_config=VECTORS,
+            load_encoder=CountingLoader(encoder),
+            limit=limit,
+            collections=collections,
+        )
+
+    run(["products"], limit=10)
+    report = run(["customers"])
+    assert "customers" not in report.collections and report.products_without_vector == 70
+    assert vectors.count(NAMES["customers"]) == 0
+    run(["products"])
+    report = run(["customers"])
+    assert report.products_without_vector == 0
+    assert report.collections["customers"].written > 100

@@ -103,9 +103,21 @@ def test_embed_limited_then_resumed_with_plain_progress(env: Path) -> None:
     out = _run("embed", "--limit", "12", "--collection", "products")
     assert "left for the next run (--limit): 8 products" in out
     assert "embedding pricegraph_products: 12/12 (100.0 %)" in out  # plain, no terminal
+    # customers are built from product vectors: none while 8 products have none
+    out = _run("embed", "--collection", "customers")
+    assert "customers not embedded: 8 products have no current text vector yet; run " in out
+    assert "`pricegraph embed --collection products` first" in out
+    assert "pricegraph_customers" not in out
+    out = _run("embed", "--limit", "5")
+    assert "left for the next run (--limit): 3 products" in out
+    assert "customers not embedded: 3 products" in out
+    out = _run("embed", "--collection", "products")
+    assert "embedding pricegraph_products: 3/3 (100.0 %)" in out  # only the rest
+    out = _run("embed", "--limit", "5", "--collection", "customers")
+    assert "embedding pricegraph_customers: 5/5 (100.0 %)" in out  # at most 5 customers
+    assert "left for the next run (--limit): " in out and " customers" in out
     out = _run("embed")
-    assert "embedding pricegraph_products: 8/8 (100.0 %)" in out  # only the rest
-    assert "left for the next run" not in out and "writing pricegraph_customers" in out
+    assert "left for the next run" not in out and "embedding pricegraph_customers" in out
     assert "model calls: 0" in _run("embed")
     result = runner.invoke(app, ["embed", "--collection", "widgets"])
     assert result.exit_code == 2 and "unknown collections ['widgets']" in result.output
