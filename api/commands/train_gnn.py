@@ -154,10 +154,10 @@ def train_gnn_command(
 
     Needs `pricegraph embed` first (products' text vectors are its input). With
     --evaluate (the default) it is compared on the last 28 days with popularity,
-    item-kNN, text similarity, recently viewed (where the graph has views), recent
-    neighbours, ALS, EASE^R, LightGCN, an encoder + EASE^R blend and two re-rankers,
-    each tuned on the 28 days before; the table
-    goes into the checkpoint and the validation winner serves.
+    item-kNN, text similarity, recently viewed (where the graph has views or carts),
+    recent neighbours, ALS, EASE^R, LightGCN, an encoder + EASE^R blend and two
+    re-rankers, each tuned on the 28 days before; the table and the verdicts go
+    into the checkpoint and the validation winner serves.
     """
     from ...gnn.lightgcn import LightGCNConfig
     from ...gnn.service import GnnRunConfig
