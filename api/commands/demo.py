@@ -110,8 +110,8 @@ def demo(
 
     Safe to run again: the world is the same for the same seed, the load is
     idempotent, the encoder and the pricing policy get new versions, and the demand
-    model and the segments (version v1) are rewritten. Training needs ``--days`` of
-    at least the pricing market's periods (84 with the defaults); fewer are refused
+    model and the segments (version v1) are rewritten. Training needs --days of at
+    least the pricing market's periods (84 with the defaults); fewer are refused
     before the first step.
     """
     from ...gnn.service import GnnRunConfig
