@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from pricegraph.errors import ModelError
+from pricegraph.gnn.bootstrap import Interval
 from pricegraph.gnn.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
 from pricegraph.gnn.data import GraphSnapshot
-from pricegraph.gnn.bootstrap import Interval
 from pricegraph.gnn.train import EncoderConfig, build_inputs, train_encoder
 from pricegraph.gnn.verdict import Verdict
 
