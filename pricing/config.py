@@ -33,8 +33,11 @@ class PricingConfig(BaseModel):
             sets (default ``pricing/guardrails.json`` in the data directory); when
             the file exists its guardrails are in force instead of ``guardrails``
             (:mod:`~pricegraph.pricing.guardrails.store`).
-        period_days: Length of a pricing period in days, in ``[1, 366]``; the
-            quote state's ``period`` is ``(day of year - 1) // period_days``.
+        period_days: Length of a pricing period in days, in ``[1, 366]``, for a
+            policy without a season calendar (list price, or a policy trained on a
+            market without dates): the quote state's ``period`` is then ``(day of
+            year - 1) // period_days``; a trained policy counts periods from its
+            season's first day (:class:`~pricegraph.pricing.policy.Season`).
         default_cost_ratio: Unit cost as a fraction of the list price, in ``(0, 1]``,
             for products without a cost; the rationale then says the cost was estimated.
         holiday_country: Whose public holidays the demand calendar flags: ``GB``

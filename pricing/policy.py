@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
@@ -78,6 +79,26 @@ class MarketObservation:
 
 
 @dataclass(frozen=True)
+class Season:
+    """The calendar of a policy's plan: period ``t`` is the ``period_days`` days from
+    ``start + t * period_days`` (UTC).
+
+    Attributes:
+        start: First day of the season's period 0.
+        period_days: Days per period.
+    """
+
+    start: date
+    period_days: int = 7
+
+    def period_of(self, now: datetime) -> int:
+        """The season period ``now`` falls in: negative before the season starts, past
+        its last period after it ends (a policy clamps it into its plan)."""
+        day = (now.astimezone(UTC) if now.tzinfo else now).date()
+        return (day - self.start).days // self.period_days
+
+
+@dataclass(frozen=True)
 class QuoteState:
     """What a policy may look at for one (customer, product) quote.
 
@@ -88,7 +109,9 @@ class QuoteState:
         product_id: Graph key of the product.
         category_id: The product's category key (``""`` when it has none).
         segment_id: The customer's segment key, ``None`` when not segmented.
-        period: Index of the pricing period (e.g. ISO week number - 1), >= 0.
+        period: Index of the pricing period: in the policy's :class:`Season` when it
+            has one (negative before it starts), else ``(day of year - 1) //
+            period_days``.
         list_price: Current list price, shop currency, gross.
         unit_cost: Unit cost, same currency (may be an estimate).
         inventory_ratio: Stock left / stock at the period start, in ``[0, inf)``;
@@ -226,4 +249,5 @@ __all__ = [
     "MarketObservation",
     "QuotePolicy",
     "QuoteState",
+    "Season",
 ]

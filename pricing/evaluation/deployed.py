@@ -14,8 +14,13 @@ the same policies are played again "as deployed":
   personal level moved the price (:meth:`~.HierarchicalPolicy.prices_and_flags`),
   the previous period's prices as the current price and the period's competitor prices.
 
-Approval thresholds do not apply (no human approves simulated prices). Amounts are in
-the shop currency.
+A change the guardrails send for approval (beyond ``approval_threshold_pct`` of the
+current price) waits one period, as a merchant approving each week's changes would:
+the period keeps the current price, and the requested price is the current one from
+the next period on, when the policy's next price is guarded against it. The catalogue
+ceiling (a product's ``max_price``) applies where the market records one
+(``meta["max_price"]``); the price ladder, off by default, is not simulated. Amounts are
+in the shop currency.
 """
 
 from __future__ import annotations
@@ -43,7 +48,17 @@ def deployed_bounds(market: MarketModel, guardrails: GuardrailConfig) -> PriceBo
         if markup is None
         else market.list_price * (1.0 + markup / 100.0)
     )
+    ceiling = np.fmin(ceiling, catalog_ceiling(market))
     return PriceBounds(floor, np.maximum(ceiling, floor))
+
+
+def catalog_ceiling(market: MarketModel) -> np.ndarray:
+    """``[P]`` each product's catalogue ``max_price`` (``meta["max_price"]``), NaN where
+    none is recorded."""
+    recorded = market.meta.get("max_price")
+    if recorded is None or len(recorded) != market.num_products:
+        return np.full(market.num_products, np.nan)
+    return np.array([np.nan if v is None else v for v in recorded], float)
 
 
 class GuardedPolicy:
@@ -59,12 +74,14 @@ class GuardedPolicy:
     def __init__(
         self, policy: PricingPolicy, market: MarketModel, guardrails: GuardrailConfig
     ) -> None:
-        self.policy, self.market = policy, market
-        self.guardrails = guardrails.model_copy(update={"approval_threshold_pct": None})
+        self.policy, self.market, self.guardrails = policy, market, guardrails
         self.name = policy.name
+        self._ceiling = catalog_ceiling(market)
+        self._approved: np.ndarray | None = None  # requested last period, approved since
 
     def prices(self, state: MarketState) -> np.ndarray:
-        """The policy's prices of the period after the guardrails, same shape."""
+        """The policy's prices of the period after the guardrails, same shape; a change
+        that needs approval keeps the current price this period (module docstring)."""
         flags = getattr(self.policy, "prices_and_flags", None)
         if flags is not None:
             raw, is_personalized = flags(state)
@@ -73,18 +90,25 @@ class GuardedPolicy:
             is_personalized = np.zeros(raw.shape, dtype=bool)
         shape = raw.shape
         rows = 1 if raw.ndim == 1 else shape[0]
-        previous = np.asarray(state.last_prices, float)  # [R_env, P]
-        if previous.shape != shape:  # other rows than the env's: the mean price per product
-            previous = np.broadcast_to(previous.mean(axis=0), shape)
+        current = np.asarray(state.last_prices, float)  # [R_env, P]
+        if current.shape != shape:  # other rows than the env's: the mean price per product
+            current = np.broadcast_to(current.mean(axis=0), shape)
+        approved = self._approved if state.period > 0 else None  # a new episode: none
+        if approved is not None and approved.shape == shape:
+            current = np.where(np.isnan(approved), current, approved)
         columns = {
             "list_price": np.tile(self.market.list_price, rows),
             "unit_cost": np.tile(self.market.unit_cost, rows),
-            "previous_price": np.broadcast_to(previous, shape).ravel(),
+            "previous_price": np.broadcast_to(current, shape).ravel(),
             "competitor_price": np.tile(state.competitor_price, rows),
+            "ceiling_price": np.tile(self._ceiling, rows),
             "is_personalized": np.broadcast_to(is_personalized, shape).ravel(),
         }
-        guarded = apply_guardrails_batch(raw.ravel(), columns, self.guardrails).prices
-        return guarded.reshape(shape)
+        result = apply_guardrails_batch(raw.ravel(), columns, self.guardrails)
+        waits = result.needs_approval.reshape(shape)
+        guarded = result.prices.reshape(shape)
+        self._approved = np.where(waits, guarded, np.nan)
+        return np.where(waits, current, guarded)
 
 
-__all__ = ["GuardedPolicy", "deployed_bounds"]
+__all__ = ["GuardedPolicy", "catalog_ceiling", "deployed_bounds"]

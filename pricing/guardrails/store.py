@@ -3,7 +3,7 @@
 The saved file holds the whole :class:`~.config.GuardrailConfig` with who
 changed it and when. When it exists it is in force instead of the guardrails of the
 settings: a change made through the API is the later, explicit decision. Delete the
-file (or ``pricegraph guardrails --reset``) to go back to the settings.
+file to go back to the settings.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -215,6 +216,7 @@ def market_from_ground_truth(
         meta={
             "source": "ground_truth",
             "world_seed": params.get("seed"),
+            "season_start": str(pd.Timestamp(world["start"]).date() + timedelta(days=first)),
             **asdict(config),
             **catalog_stock,
             "group_customer_ids": group["customer_id"].astype(str).tolist(),

@@ -152,6 +152,7 @@ def market_from_store(
     cost = pd.to_numeric(nodes.get("cost"), errors="coerce").to_numpy(float)
     estimated_cost = ~(np.isfinite(cost) & (cost > 0))
     cost = np.where(estimated_cost, default_cost_ratio * list_price, cost)
+    max_price = pd.to_numeric(nodes.get("max_price"), errors="coerce").to_numpy(float)
     stock = pd.to_numeric(nodes.get("stock_units"), errors="coerce").to_numpy(float)
     stock = np.where(np.isfinite(stock), np.maximum(stock, 0.0), np.inf)
     edges = store.edge_arrays("IN_CATEGORY")
@@ -180,6 +181,9 @@ def market_from_store(
         "source": "graph",
         "products": int(chosen.size),
         "weeks": [str(w.date()) for w in weeks],
+        "season_start": str(start.date()),
+        # the catalogue ceilings quotes apply (None: none), for the as-deployed evaluation
+        "max_price": [None if not np.isfinite(v) else float(v) for v in max_price],
         "cost_estimated": int(estimated_cost.sum()),
         "outlier_qty_limit": outliers.limit,
         "outlier_lines": int(outliers.is_outlier.sum()),

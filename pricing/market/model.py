@@ -40,7 +40,8 @@ is ``period_days`` days. Everything here is pure NumPy (no I/O, no randomness).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -302,6 +303,40 @@ class MarketModel:
             segment_revenue=_segment_sum(revenue.sum(axis=1), start),
             segment_profit=_segment_sum(profit.sum(axis=1), start),
         )
+
+    # ------------------------------------------------------------- saving
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """``(arrays, info)``: every array field by name, and the other fields as JSON.
+
+        :meth:`from_arrays` rebuilds an equal market (e.g. from ``np.savez`` and a
+        JSON manifest).
+        """
+        arrays, info = {}, {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, np.ndarray):
+                arrays[spec.name] = value
+            else:
+                info[spec.name] = list(value) if isinstance(value, tuple) else value
+        return arrays, info
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], info: Mapping[str, Any]) -> MarketModel:
+        """The market :meth:`to_arrays` described.
+
+        Raises:
+            DataValidationError: A field is missing or has the wrong shape.
+        """
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            source = arrays if spec.name in arrays else info
+            if spec.name not in source:
+                if spec.name in ("meta", "segment_names", "category_names", "product_ids"):
+                    continue
+                raise DataValidationError("missing from the saved market", field=spec.name)
+            value = source[spec.name]
+            values[spec.name] = tuple(value) if isinstance(value, list) else value
+        return cls(**values)
 
     def expected_outcome(
         self, prices: np.ndarray, period: int, inventory: np.ndarray | None = None

@@ -8,6 +8,7 @@ currency; stock in units.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -47,6 +48,12 @@ class PublicMarket:
     reference_stock: np.ndarray | None = None
     """``[P]`` catalogue stock units the season's ``initial_inventory`` stands for (the
     world's stock before ``inventory_scale``); ``None``: ``initial_inventory`` itself."""
+
+    season_start: date | None = None
+    """First day (UTC) of the season's period 0, when the market's calendar is known;
+    quotes then read their period from it (:class:`~pricegraph.pricing.policy.Season`)."""
+    period_days: int = 7
+    """Days per period."""
 
     @property
     def stock_reference(self) -> np.ndarray:

@@ -13,19 +13,23 @@
 
 ``levels`` turns the lower levels off for ablations (``"macro"``, ``"macro+meso"``,
 ``"full"``). One decision function, :meth:`HierarchicalPolicy.levels_at`, serves the
-simulator's ``PricingPolicy`` (``prices``: training, validation and evaluation) and the
-quote service's ``QuotePolicy`` (``decide_many``); they differ only in how the market
-is observed (:meth:`HierarchicalPolicy.observe`). :meth:`save` writes a
-versioned checkpoint folder: ``macro.zip``, ``micro.zip`` (SB3), ``meso.npz``
-(the plan and the public arrays) and ``manifest.json`` (with the SB3 models' spaces,
-so that :meth:`load` reads the zips without unpickling: :mod:`~.sb3_files`).
+simulator's ``PricingPolicy`` (``prices``: the micro gate's validation and every
+evaluation) and the quote service's ``QuotePolicy`` (``decide_many``); they differ only
+in how the market is observed (:meth:`HierarchicalPolicy.observe`). The learned levels
+train in their own environments (:mod:`~.macro`, :mod:`~.micro`) with the same feature
+functions. :meth:`save` writes a versioned checkpoint folder: ``macro.zip``,
+``micro.zip`` (SB3), ``meso.npz`` (the plan, the estimated market the meso level
+re-plans on, and the public arrays) and ``manifest.json`` (with the SB3 models' spaces,
+so that :meth:`load` reads the zips without unpickling: :mod:`~.sb3_files`, and the
+season's first day).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,17 +39,22 @@ from stable_baselines3 import PPO, TD3
 from ...errors import ModelError
 from ..customers.sensitivity import CustomerSignal
 from ..market.actions import ZONE_LEVELS, ZONE_NAMES
+from ..market.model import MarketModel
+from ..market.oracle import PricePlan
 from ..market.public import PublicMarket
-from ..market.simulator import MarketState
-from ..policy import LevelDecision, MarketObservation, QuoteState
+from ..market.simulator import MarketState, PriceBounds, SimulatorConfig
+from ..policy import LevelDecision, MarketObservation, QuoteState, Season
 from .macro import MacroPolicy, macro_features
 from .meso import MesoConfig, MesoPlanner
 from .micro import MicroPolicy, micro_features, personal_within_band
 from .sb3_files import load_model, space_to_json
 
-CHECKPOINT_FORMAT = 3
-"""Version of the checkpoint folder layout (2: the personal level reads the customer
-signal; format 1 checkpoints are refused, retrain with ``pricegraph train-pricing``)."""
+CHECKPOINT_FORMAT = 4
+"""Version of the checkpoint folder layout (4: the meso level's estimated market, so that
+a loaded policy re-plans from the stock on hand as in training, and the season's first
+day; older checkpoints are refused, retrain with ``pricegraph train-pricing``)."""
+_ESTIMATED = "estimated__"
+"""Prefix of the estimated market's arrays in ``meso.npz``."""
 Levels = Literal["macro", "macro+meso", "full"]
 
 
@@ -128,6 +137,13 @@ class HierarchicalPolicy:
         """Version of the policy and its models."""
         return self._version
 
+    @property
+    def season(self) -> Season | None:
+        """The calendar of the plan (``None``: the market it was trained on had none)."""
+        if self.public.season_start is None:
+            return None
+        return Season(self.public.season_start, self.public.period_days)
+
     def with_levels(self, levels: Levels, name: str) -> HierarchicalPolicy:
         """The same models with only ``levels`` on (for ablations)."""
         return HierarchicalPolicy(
@@ -138,6 +154,24 @@ class HierarchicalPolicy:
             self._version,
             levels,
             name,
+            self.signal,
+        )
+
+    def with_personal_band(self, band: float | None) -> HierarchicalPolicy:
+        """The same policy deciding inside another personal band (the guardrails in force
+        when they differ from those it was trained with), so that it never proposes a
+        personal price the guardrails would clamp."""
+        if band == self.public.personal_band:
+            return self
+        public = replace(self.public, personal_band=band)
+        return HierarchicalPolicy(
+            self.macro,
+            self.meso,
+            self.micro,
+            public,
+            self._version,
+            self.levels,
+            self.name,
             self.signal,
         )
 
@@ -431,10 +465,15 @@ class HierarchicalPolicy:
         self.macro.model.save(folder / "macro.zip")
         self.micro.model.save(folder / "micro.zip")
         pub = self.public
+        plan_env = self.meso.plan_env
+        estimated, estimated_info = self.meso.estimated.to_arrays()
         np.savez(
             folder / "meso.npz",
             plan_prices=self.meso.plan.prices,
             shadow_price=self.meso.plan.shadow_price,
+            plan_floor=plan_env.bounds.floor,
+            plan_ceiling=plan_env.bounds.ceiling,
+            **{f"{_ESTIMATED}{name}": value for name, value in estimated.items()},
             list_price=pub.list_price,
             unit_cost=pub.unit_cost,
             product_category=pub.product_category,
@@ -453,9 +492,17 @@ class HierarchicalPolicy:
             "max_adjustment": self.micro.max_adjustment,
             "personal_band": pub.personal_band,
             "micro_scale": self.micro.scale,
-            "meso": {"low": self.meso.config.meso_low, "high": self.meso.config.meso_high},
+            "meso": {
+                "low": self.meso.config.meso_low,
+                "high": self.meso.config.meso_high,
+                "is_closed_loop": self.meso.config.is_closed_loop,
+                "simulator": asdict(plan_env.config),
+                "estimated": estimated_info,
+            },
             "delta": pub.delta,
             "horizon": pub.horizon,
+            "season_start": None if pub.season_start is None else pub.season_start.isoformat(),
+            "period_days": pub.period_days,
             "segment_names": list(pub.segment_names),
             "category_names": list(pub.category_names),
             "product_ids": list(pub.product_ids),
@@ -497,8 +544,23 @@ class HierarchicalPolicy:
             micro_model = load_model(TD3, folder / "micro.zip", spaces["micro"], device)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read pricing checkpoint {folder}: {exc}") from exc
-        config = replace(MesoConfig(), meso_low=info["meso"]["low"], meso_high=info["meso"]["high"])
-        meso = MesoPlanner.from_arrays(arrays["plan_prices"], arrays["shadow_price"], config)
+        saved = info["meso"]
+        config = replace(
+            MesoConfig(),
+            meso_low=saved["low"],
+            meso_high=saved["high"],
+            is_closed_loop=saved["is_closed_loop"],
+        )
+        estimated = MarketModel.from_arrays(
+            {k[len(_ESTIMATED) :]: v for k, v in arrays.items() if k.startswith(_ESTIMATED)},
+            saved["estimated"],
+        )
+        shadow = arrays["shadow_price"]
+        plan = PricePlan(arrays["plan_prices"], shadow, float("nan"), np.zeros_like(shadow), 0.0)
+        bounds = PriceBounds(arrays["plan_floor"], arrays["plan_ceiling"])
+        meso = MesoPlanner.restore(
+            plan, estimated, bounds, SimulatorConfig(**saved["simulator"]), config
+        )
         public = PublicMarket(
             list_price=arrays["list_price"],
             unit_cost=arrays["unit_cost"],
@@ -514,6 +576,10 @@ class HierarchicalPolicy:
             product_ids=tuple(info["product_ids"]),
             reference_stock=arrays.get("reference_stock"),
             personal_band=info["personal_band"],
+            season_start=(
+                None if info["season_start"] is None else date.fromisoformat(info["season_start"])
+            ),
+            period_days=int(info["period_days"]),
         )
         signal = None
         if info.get("customer_signal"):

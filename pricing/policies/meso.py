@@ -60,7 +60,7 @@ from scipy.stats import poisson
 from ...errors import ModelError
 from ..market.model import MarketModel
 from ..market.oracle import PricePlan, solve_oracle
-from ..market.simulator import MarketEnv, SimulatorConfig
+from ..market.simulator import MarketEnv, PriceBounds, SimulatorConfig
 
 _START_INSIDE_SHARE = 0.15
 """Share of a period's visits that buy anything, where the fit starts."""
@@ -91,7 +91,7 @@ class MesoConfig:
     """Re-plan every period from the stock actually on hand (model predictive control)
     instead of playing the first plan: the estimated model errs, so stock runs out
     early or is left over, and the rest of the season is re-planned. Needs the
-    estimated market (kept while training; a loaded checkpoint plays its saved plan)."""
+    estimated market, which checkpoints keep (quotes re-plan as training did)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,34 +313,45 @@ class MesoPlanner:
 
     def __init__(self, estimated: MarketModel, env: MarketEnv, config: MesoConfig) -> None:
         sim = env.config
-        plan_env = MarketEnv(
-            estimated,
-            env.bounds,
-            SimulatorConfig(
-                horizon_periods=sim.horizon_periods,
-                start_period=sim.start_period,
-                min_multiplier=sim.min_multiplier,
-                max_multiplier=sim.max_multiplier,
-                is_stochastic=False,
-                holding_cost_pct=sim.holding_cost_pct,
-                salvage_value_pct=sim.salvage_value_pct,
-            ),
+        simulator = SimulatorConfig(
+            horizon_periods=sim.horizon_periods,
+            start_period=sim.start_period,
+            min_multiplier=sim.min_multiplier,
+            max_multiplier=sim.max_multiplier,
+            is_stochastic=False,
+            holding_cost_pct=sim.holding_cost_pct,
+            salvage_value_pct=sim.salvage_value_pct,
         )
-        self.plan: PricePlan = solve_oracle(plan_env)
+        plan_env = MarketEnv(estimated, env.bounds, simulator)
+        self._set(solve_oracle(plan_env), estimated, plan_env, config)
+
+    def _set(
+        self, plan: PricePlan, estimated: MarketModel, plan_env: MarketEnv, config: MesoConfig
+    ) -> None:
+        self.plan = plan
         self.estimated = estimated
         self.config = config
         self._plan_env = plan_env
         self._replans: dict[tuple[int, bytes], np.ndarray] = {}
 
+    @property
+    def plan_env(self) -> MarketEnv:
+        """The deterministic environment on the estimated market that the planner solves."""
+        return self._plan_env
+
     @classmethod
-    def from_arrays(cls, plan_prices: np.ndarray, shadow: np.ndarray, config: MesoConfig):
-        """Rebuild a planner from a saved plan (no estimated market attached)."""
+    def restore(
+        cls,
+        plan: PricePlan,
+        estimated: MarketModel,
+        bounds: PriceBounds,
+        simulator: SimulatorConfig,
+        config: MesoConfig,
+    ) -> MesoPlanner:
+        """A planner from its saved parts (a checkpoint): the same plan, and the same
+        re-plans from the stock on hand as the planner that was saved."""
         planner = cls.__new__(cls)
-        planner.plan = PricePlan(plan_prices, shadow, float("nan"), np.zeros_like(shadow), 0.0)
-        planner.estimated = None
-        planner.config = config
-        planner._plan_env = None
-        planner._replans = {}
+        planner._set(plan, estimated, MarketEnv(estimated, bounds, simulator), config)
         return planner
 
     def period_prices(self, period: int, inventory: np.ndarray | None = None) -> np.ndarray:
@@ -348,7 +359,7 @@ class MesoPlanner:
         (units on hand) for the rest of the season when closed loop (see
         :attr:`MesoConfig.is_closed_loop`), else the first plan's."""
         t = int(np.clip(period, 0, self.plan.prices.shape[0] - 1))
-        if inventory is None or self._plan_env is None or not self.config.is_closed_loop or t == 0:
+        if inventory is None or not self.config.is_closed_loop or t == 0:
             return self.plan.prices[t]
         stock = np.asarray(inventory, dtype=float)
         key = (t, stock.tobytes())

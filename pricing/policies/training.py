@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -279,6 +279,8 @@ def _train_pricing(
         market.product_ids or tuple(str(j) for j in range(market.num_products)),
         reference_stock=reference_stock(market),
         personal_band=band,
+        season_start=season_start(market, config.simulator.start_period),
+        period_days=market.period_days,
     )
     policy = HierarchicalPolicy(
         MacroPolicy(macro.model),
@@ -414,6 +416,16 @@ def evaluate_as_deployed(
     guarded = [GuardedPolicy(p, market, guardrails) for p in others]
     bound = season_profit_bound(oracle.plan, env)
     return compare_policies(env_factory, [oracle, *guarded], seeds, profit_bound=bound)
+
+
+def season_start(market: MarketModel, start_period: int) -> date | None:
+    """First day of the trained season (episode period 0): the market's first day
+    (``meta["season_start"]``) plus ``start_period`` periods; ``None`` when the market
+    has no calendar."""
+    first = market.meta.get("season_start")
+    if first is None:
+        return None
+    return date.fromisoformat(str(first)) + timedelta(days=start_period * market.period_days)
 
 
 def reference_stock(market: MarketModel) -> np.ndarray:

@@ -56,11 +56,10 @@ def period_sentence(decision: LevelDecision) -> str:
     if decision.period is None:
         return ""
     text = f"Plan period {decision.period}"
-    if decision.requested_period is not None and decision.requested_period != decision.period:
-        text += (
-            f" (the quote's period {decision.requested_period} lies outside the plan, "
-            "so its nearest period is used)"
-        )
+    requested = decision.requested_period
+    if requested is not None and requested != decision.period:
+        where = "before the plan's first" if requested < decision.period else "past the plan's last"
+        text += f" (the quote's period {requested} lies {where}, so its nearest period is used)"
     return text + "."
 
 

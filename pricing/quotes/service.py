@@ -104,7 +104,8 @@ class QuoteService:
     ) -> None:
         if not isinstance(policy, QuotePolicy):
             raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide_many)")
-        self.policy, self.config, self.audit = policy, config, audit
+        self.policy = _deciding_within(policy, config.guardrails)
+        self.config, self.audit = config, audit
         self.price_memory, self.approvals = price_memory, approvals
         self.clock = clock or (lambda: datetime.now(UTC))
         self.builder = StateBuilder(
@@ -115,6 +116,7 @@ class QuoteService:
             feature_names=tuple(getattr(policy, "feature_names", ())),
             period_start_stock=period_start_stock,
             cache_ttl_s=store_cache_ttl_s,
+            season=getattr(policy, "season", None),
         )
         self.model_versions = {
             "policy": str(policy.version),
@@ -273,7 +275,7 @@ class QuoteService:
             pending=None if pending is None else PendingApproval(**pending),
         )
         config = GuardrailConfig.model_validate(inputs["guardrails"])
-        decision = self._decide([row.item.state])[0]
+        decision = self._decide([row.item.state], _deciding_within(self.policy, config))[0]
         result = _guard([row], [decision], config)[0]
         waiting = row.pending
         if waiting is None and result.needs_approval and inputs["has_approvals"]:
@@ -362,14 +364,27 @@ class QuoteService:
         known = [p for p in found if p is not None]
         return min(known) if known else None
 
-    def _decide(self, states: Sequence[Any]) -> list[LevelDecision]:
-        decisions = list(self.policy.decide_many(states))
+    def _decide(
+        self, states: Sequence[Any], policy: QuotePolicy | None = None
+    ) -> list[LevelDecision]:
+        policy = self.policy if policy is None else policy
+        decisions = list(policy.decide_many(states))
         if len(decisions) != len(states):
             raise ModelError(
-                f"policy {self.policy.version!r}: decide_many returned {len(decisions)} "
+                f"policy {policy.version!r}: decide_many returned {len(decisions)} "
                 f"decisions for {len(states)} states"
             )
         return decisions
+
+
+def _deciding_within(policy: QuotePolicy, guardrails: GuardrailConfig) -> QuotePolicy:
+    """``policy`` deciding inside the personal band of ``guardrails`` (a policy whose
+    personal level knows the band: :meth:`~.HierarchicalPolicy.with_personal_band`)."""
+    with_band = getattr(policy, "with_personal_band", None)
+    if with_band is None:
+        return policy
+    deviation = guardrails.max_personal_deviation_pct
+    return with_band(None if deviation is None else deviation / 100.0)
 
 
 def _require_list_prices(items: Sequence[QuoteInput]) -> None:

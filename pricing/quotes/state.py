@@ -34,7 +34,7 @@ from ...errors import NotFoundError
 from ...graph.base import GraphStore
 from ..config import PricingConfig
 from ..guardrails.fairness import check_personalization_inputs
-from ..policy import MarketObservation, QuoteState
+from ..policy import MarketObservation, QuoteState, Season
 from ..snapshot import StoreSnapshot, datetimes_us, price_windows
 from .inputs import CustomerFacts, ProductFacts, QuoteInput
 
@@ -103,6 +103,8 @@ class StateBuilder:
             the customer's segment with the greatest key.
         cache_ttl_s: Age in seconds (monotonic clock) after which the graph snapshot is
             read again; ``0``: on every request; ``None``: only after :meth:`invalidate`.
+        season: The policy's season: a quote's ``period`` is the season period of its
+            time; ``None``: :func:`period_of` the year with ``config.period_days``.
 
     Raises:
         GuardrailError: A policy input is a protected attribute or a proxy of one.
@@ -119,8 +121,10 @@ class StateBuilder:
         period_start_stock: Mapping[str, float] | None = None,
         segment_version: str | None = None,
         cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
+        season: Season | None = None,
     ) -> None:
         self.feature_names = (*QUOTE_STATE_FEATURES, *feature_names)
+        self.season = season
         check_personalization_inputs(self.feature_names, config.guardrails)
         self.store, self.vectors, self.config = store, vectors, config
         self.collections = dict(collections or {})
@@ -161,7 +165,8 @@ class StateBuilder:
             "customer": self._vectors("customers", customer_ids),
             "product": self._vectors("products", product_ids),
         }
-        period = period_of(now, self.config.period_days)
+        season = self.season
+        period = season.period_of(now) if season else period_of(now, self.config.period_days)
         market = self.market(now)
         out = []
         for customer_id, product_id in pairs:

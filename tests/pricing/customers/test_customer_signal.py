@@ -198,9 +198,9 @@ def test_quote_price_moves_with_the_customer_graph_vector(world: World, tmp_path
         trained.macro, trained.meso, trained.micro.with_scale(1.0), public, "hier-s",
         signal=signal,
     )  # fmt: skip
+    unbanded = GuardrailConfig(approval_threshold_pct=None, max_personal_deviation_pct=None)
     service = QuoteService(
-        world.store, world.vectors, policy,
-        PricingConfig(guardrails=GuardrailConfig(approval_threshold_pct=None)),
+        world.store, world.vectors, policy, PricingConfig(guardrails=unbanded),
         collections=COLLECTIONS, clock=lambda: NOW,
     )  # fmt: skip
     segment_of = customer_segments(world.store)

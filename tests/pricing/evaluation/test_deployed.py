@@ -38,12 +38,45 @@ def test_guarded_prices_are_the_guardrails_prices() -> None:
     market = tiny_market()
     env = tiny_env(market)
     env.reset(seed=0)
-    config = GuardrailConfig()
+    config = GuardrailConfig(approval_threshold_pct=None)
     doubled = GuardedPolicy(DoubleListPolicy(market.list_price), market, config)
     np.testing.assert_allclose(doubled.prices(env.state), market.list_price * 1.3)
     listed = GuardedPolicy(StaticListPolicy(market), market, config)
     np.testing.assert_allclose(listed.prices(env.state), market.list_price)
     assert listed.name == "static list"
+
+
+def test_a_change_that_needs_approval_waits_one_period() -> None:
+    """As quotes do: the period keeps the current price, the approved one holds after."""
+    market = tiny_market()
+    env = tiny_env(market)
+    env.reset(seed=0)
+    doubled = GuardedPolicy(DoubleListPolicy(market.list_price), market, GuardrailConfig())
+    seen = []
+    for _ in range(3):
+        prices = doubled.prices(env.state)
+        seen.append(prices / market.list_price)
+        env.step(env.action_from_prices(prices))
+    # +30 % (the markup ceiling) is more than the 20 % that needs approval
+    np.testing.assert_allclose(seen, [np.ones(6), np.full(6, 1.3), np.full(6, 1.3)])
+    env.reset(seed=1)  # a new episode starts from list price, nothing approved
+    np.testing.assert_allclose(doubled.prices(env.state), market.list_price)
+
+
+def test_the_catalogue_ceiling_bounds_deployed_prices() -> None:
+    market = tiny_market()
+    ceiling = [None, 90.0, None, 55.0, None, None]
+    capped = replace(market, meta={"max_price": ceiling})
+    bounds = deployed_bounds(capped, GuardrailConfig())
+    expected = np.where(
+        [c is None for c in ceiling], 1.3 * market.list_price, [c or 0 for c in ceiling]
+    )
+    np.testing.assert_allclose(bounds.ceiling, expected)
+    env = tiny_env(capped)
+    env.reset(seed=0)
+    free = GuardrailConfig(approval_threshold_pct=None)
+    prices = GuardedPolicy(DoubleListPolicy(market.list_price), capped, free).prices(env.state)
+    np.testing.assert_allclose(prices, expected)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from support.pricing import simulate_panel
 
@@ -46,6 +47,11 @@ def test_products_without_a_list_price_are_left_out_and_counted(store: GraphStor
     market = market_from_store(store, max_products=20, num_periods=4, model=demand_of(products))
     assert set(market.product_ids) == set(products) - set(unpriced)
     assert market.meta["no_list_price"] == 5 and market.meta["products"] == 15
+    # the season starts the week after the last sale: its first day is the first week's
+    assert market.meta["season_start"] == market.meta["weeks"][0]
+    last_sale = pd.to_datetime(pd.Series(store.edge_arrays("PURCHASED").properties["ts"])).max()
+    first = pd.Timestamp(market.meta["season_start"])
+    assert first.weekday() == 0 and 0 < (first - last_sale.tz_localize(None)).days <= 7
     priced = nodes.loc[list(market.product_ids), "list_price"].to_numpy(float)
     assert market.list_price == pytest.approx(priced)  # the catalog's, never the model's
 

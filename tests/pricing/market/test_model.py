@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,20 @@ def test_from_ground_truth_builds_a_consistent_market(world_dir: Path) -> None:
     assert np.isfinite(market.competitor_price).any()
     out = market.expected_outcome(market.list_price, 0)
     assert 0 < out.total_units < 300 * 7  # fewer than one unit per customer-day
+
+
+def test_the_market_knows_its_first_day_and_saves_whole(world_dir: Path) -> None:
+    later = GroundTruthMarketConfig(customers_per_segment=5, num_periods=4, start_day=10)
+    market = market_from_world_dir(world_dir, config=later)
+    assert market.meta["season_start"] == "2025-01-11"  # the world starts on 2025-01-01
+    arrays, info = market.to_arrays()
+    again = MarketModel.from_arrays(arrays, json.loads(json.dumps(info)))
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(getattr(again, name), value)
+    assert again.segment_names == market.segment_names and again.delta == market.delta
+    assert again.meta == market.meta
+    with pytest.raises(DataValidationError, match="visits"):
+        MarketModel.from_arrays({k: v for k, v in arrays.items() if k != "visits"}, info)
 
 
 def test_from_ground_truth_rejects_a_horizon_past_the_world(world_dir: Path) -> None:

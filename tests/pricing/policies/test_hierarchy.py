@@ -15,6 +15,7 @@ from pricegraph.pricing.market.actions import ZoneActionWrapper
 from pricegraph.pricing.market.simulator import MarketState
 from pricegraph.pricing.policies.hierarchy import DecisionRows, HierarchicalPolicy
 from pricegraph.pricing.policies.macro import MacroObservation
+from pricegraph.pricing.policies.meso import MesoConfig, MesoPlanner
 from pricegraph.pricing.policies.training import train_pricing
 from pricegraph.pricing.policy import LevelDecision, MarketObservation, QuotePolicy, QuoteState
 
@@ -49,6 +50,60 @@ def test_checkpoint_round_trip(trained) -> None:
         state = MarketState(period, period, np.full(6, 10.0), np.ones((2, 6)), np.full(6, np.nan))
         assert np.array_equal(loaded.prices(state), policy.prices(state))
         assert loaded.decide(quote(period=period)) == policy.decide(quote(period=period))
+
+
+def test_a_loaded_policy_replans_from_the_stock_on_hand_as_trained(trained, tmp_path) -> None:
+    """Quotes use a loaded checkpoint: its meso level re-plans the rest of the season from
+    the stock on hand exactly as the policy in training did (it used to play the first
+    plan whatever the stock)."""
+    policy, _ = trained
+    market = tiny_market(beta=2.5, inventory=30.0)  # price-sensitive: stock moves the plan
+    planner = MesoPlanner(market, tiny_env(market, is_stochastic=False), MesoConfig())
+    steep = HierarchicalPolicy(policy.macro, planner, policy.micro, policy.public, "v-steep")
+    loaded = HierarchicalPolicy.load(steep.save(tmp_path / "steep"))
+    replanned = 0
+    for period in range(1, 4):
+        for units in (2.0, 12.0, 30.0):
+            stock = np.full(6, units)
+            state = MarketState(period, period, stock, np.ones((2, 6)), np.full(6, np.nan))
+            assert np.array_equal(loaded.prices(state), steep.prices(state))
+            assert np.array_equal(
+                loaded.meso.period_prices(period, stock), planner.period_prices(period, stock)
+            )
+            replanned += not np.allclose(
+                planner.period_prices(period, stock), planner.plan.prices[period]
+            )
+    assert replanned >= 3  # the stock on hand changed the plan, and the loaded policy followed
+
+
+def test_the_personal_level_decides_inside_the_band_in_force(trained) -> None:
+    """A narrower band than the one trained with (guardrails changed since): the personal
+    level keeps every personal price inside it, as the guardrails will."""
+    policy, _ = trained
+    market = tiny_market(beta=2.5, inventory=30.0)  # plans near list: inside the band
+    planner = MesoPlanner(market, tiny_env(market, is_stochastic=False), MesoConfig())
+    micro = policy.micro.with_scale(1.0)
+    wide = HierarchicalPolicy(policy.macro, planner, micro, policy.public, "v-band")
+    narrow = wide.with_personal_band(0.02)
+    assert wide.with_personal_band(wide.public.personal_band) is wide
+    rows = DecisionRows(
+        segment=np.repeat(np.arange(2), 6),
+        product=np.tile(np.arange(6), 2),
+        category=np.tile(wide.public.product_category, 2),
+        customer_ratio=np.repeat([0.5, 2.0], 6),  # customers unlike their segment
+    )
+    moved_beyond = 0
+    for period in range(4):
+        stock, competitor = np.full(6, 30.0), np.full(6, np.nan)
+        free = wide.levels_at(period, stock, competitor, rows)
+        kept = narrow.levels_at(period, stock, competitor, rows)
+        personal = kept.adjustment != 0
+        base = kept.zone_multiplier * kept.segment_multiplier
+        assert np.all(np.abs(kept.multiplier[personal] - 1) <= 0.02 + 1e-12)
+        assert np.all(np.abs(base[personal] - 1) <= 0.02 + 1e-12)  # acts only inside it
+        beyond = (np.abs(free.multiplier - 1) > 0.02 + 1e-12) & (free.adjustment != 0)
+        moved_beyond += int(beyond.sum())
+    assert moved_beyond  # with the trained band it would have gone further
 
 
 @settings(

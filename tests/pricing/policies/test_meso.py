@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.pricing_rl import tiny_env, tiny_market
 
+from pricegraph.pricing.market.oracle import PricePlan
 from pricegraph.pricing.policies.meso import MesoConfig, MesoPlanner, explore, fit_market
 
 CONFIG = MesoConfig(explore_episodes=60)
@@ -56,7 +57,9 @@ def test_exploration_moves_a_segment_s_prices_together() -> None:
 def test_multipliers_in_range(zone: list[float], period: int) -> None:
     market = tiny_market(inventory=20.0)
     plan = np.random.default_rng(0).uniform(10, 200, size=(4, 2, 6))
-    planner = MesoPlanner.from_arrays(plan, np.zeros(6), CONFIG)
+    env = tiny_env(market)
+    saved = PricePlan(plan, np.zeros(6), float("nan"), np.zeros(6), 0.0)
+    planner = MesoPlanner.restore(saved, market, env.bounds, env.config, CONFIG)
     multipliers = planner.multipliers(period, np.array(zone), market.list_price)
     assert multipliers.shape == (2, 6)
     assert np.all((multipliers >= CONFIG.meso_low) & (multipliers <= CONFIG.meso_high))

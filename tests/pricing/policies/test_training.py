@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 from support.pricing_rl import TINY, tiny_market
 
+from pricegraph.pricing.policies.hierarchy import HierarchicalPolicy
 from pricegraph.pricing.policies.training import train_pricing
+from pricegraph.pricing.policy import Season
 
 
 def test_train_pricing_writes_everything_and_is_seeded(tmp_path) -> None:
@@ -61,6 +64,16 @@ def test_no_evaluation_when_eval_episodes_is_zero(tmp_path) -> None:
     result = train_pricing(tiny_market(), replace(TINY, eval_episodes=0), tmp_path)
     assert result.summary.empty and set(result.plots) == {"learning_curves"}
     assert (result.checkpoint_path / "manifest.json").is_file()
+    assert result.policy.season is None  # the hand-made market has no calendar
+
+
+def test_the_policy_s_season_starts_at_the_trained_episode_s_first_day(tmp_path) -> None:
+    """Quotes count periods from the first day of the season the policy was trained on."""
+    market = replace(tiny_market(periods=8), meta={"season_start": "2011-12-12"})
+    config = replace(TINY, eval_episodes=0, simulator=replace(TINY.simulator, start_period=2))
+    policy = train_pricing(market, config, tmp_path).policy
+    assert policy.season == Season(date(2011, 12, 26), 7)  # two weeks after the market's
+    assert HierarchicalPolicy.load(policy.save(tmp_path / "saved")).season == policy.season
 
 
 def test_training_gives_the_process_its_torch_threads_back(tmp_path) -> None:

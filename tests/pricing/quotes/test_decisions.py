@@ -64,7 +64,9 @@ def test_every_number_of_a_rationale_is_the_decision_records(quotes) -> None:
     for quote in batch:
         d, text = quote.decision, quote.rationale
         assert "elasticity" not in text
-        period = re.search(r"Plan period (\d+)( \(the quote's period (\d+) lies outside)?", text)
+        period = re.search(
+            r"Plan period (\d+)( \(the quote's period (-?\d+) lies (before|past))?", text
+        )
         assert period and int(period[1]) == d.period
         if d.requested_period != d.period:
             assert int(period[3]) == d.requested_period
@@ -155,3 +157,17 @@ def test_replay_of_a_recorded_quote_matches(quotes, tmp_path: Path) -> None:
     assert differences == []
     assert output["price"] == again.price == quote.price
     assert output["rationale"] == again.rationale == quote.rationale
+
+
+def test_the_service_decides_inside_the_personal_band_in_force(world: World, policy) -> None:
+    """The guardrails in force (settings or setGuardrails) may narrow the band the policy
+    was trained with; the service's policy decides inside the band in force (what that
+    does to the levels: tests/pricing/policies/test_hierarchy.py)."""
+    narrow = GUARDRAILS.model_copy(update={"max_personal_deviation_pct": 5.0})
+    service = QuoteService(
+        world.store, world.vectors, policy, PricingConfig(guardrails=narrow),
+        collections=COLLECTIONS, clock=lambda: NOW,
+    )  # fmt: skip
+    assert service.policy.public.personal_band == 0.05 and policy.public.personal_band == 0.15
+    same = QuoteService(world.store, world.vectors, policy, PricingConfig(guardrails=GUARDRAILS))
+    assert same.policy is policy  # the band it was trained with: nothing to change

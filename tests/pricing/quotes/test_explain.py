@@ -8,7 +8,12 @@ import pytest
 from pricegraph.pricing.guardrails.apply import PriceContext, apply_guardrails, explain_guardrails
 from pricegraph.pricing.guardrails.config import GuardrailConfig, GuardrailRule
 from pricegraph.pricing.policy import LevelDecision, QuoteState
-from pricegraph.pricing.quotes.explain import PendingApproval, SegmentProfile, rationale
+from pricegraph.pricing.quotes.explain import (
+    PendingApproval,
+    SegmentProfile,
+    period_sentence,
+    rationale,
+)
 from pricegraph.pricing.quotes.inputs import ProductFacts
 
 STATE = QuoteState("C1", "P1", "CAT1", "loyal", 3, 20.0, 17.0, 0.92, 0.96)
@@ -66,7 +71,12 @@ def test_clamped_period_fallback_segment_and_gated_micro() -> None:
     text = rationale(
         state, decision, _result(20.66), segment=SegmentProfile("SEG-v1-2", "big spenders")
     )
-    assert "Plan period 11 (the quote's period 48 lies outside the plan" in text
+    assert "Plan period 11 (the quote's period 48 lies past the plan's last, so its nearest" in text
+    early = period_sentence(_record(period=0, requested_period=-3))
+    assert early == (
+        "Plan period 0 (the quote's period -3 lies before the plan's first, so its nearest "
+        "period is used)."
+    )
     assert (
         "Segment multiplier +3.3 %, the mean of the plans of segments 'loyal' (estimated "
         "price slope 4.27), 'bargain' (estimated price slope 0.86): the customer's segment "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ from support.quotes import COLLECTIONS, NOW, World
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.policy import Season
 from pricegraph.pricing.quotes.inputs import input_from_dict, input_to_dict, vector_hash
 from pricegraph.pricing.quotes.state import (
     QUOTE_STATE_FEATURES,
@@ -47,6 +48,26 @@ def test_batch_and_single_reads_give_the_same_inputs(world: World) -> None:
     assert item.customer.segment_id.startswith("SEG-v1-") and item.customer.segment_name
     assert any(i.product.competitor_price is not None for i in bulk)
     assert all(0.0 <= i.state.competitor_price_ratio < 3 for i in bulk)
+
+
+def test_a_policy_s_season_sets_the_quote_period(world: World) -> None:
+    pair = [(world.customers[0], world.products[0])]
+    started = _builder(world, season=Season((NOW - timedelta(days=20)).date(), 7))
+    assert started.build(pair, NOW)[0].state.period == 2
+    coming = _builder(world, season=Season((NOW + timedelta(days=1)).date(), 7))
+    assert coming.build(pair, NOW)[0].state.period == -1  # before it: the policy clamps
+
+
+def test_season_periods_count_utc_days_from_the_first() -> None:
+    season = Season(date(2011, 12, 12), 7)
+    assert season.period_of(datetime(2011, 12, 12, tzinfo=UTC)) == 0
+    assert season.period_of(datetime(2011, 12, 18, 23, 59, tzinfo=UTC)) == 0
+    assert season.period_of(datetime(2011, 12, 19, tzinfo=UTC)) == 1
+    assert season.period_of(datetime(2011, 12, 11, 23, tzinfo=UTC)) == -1
+    paris = timezone(timedelta(hours=2))
+    assert season.period_of(datetime(2011, 12, 12, 0, 30, tzinfo=paris)) == -1  # UTC: the 11th
+    assert season.period_of(datetime(2011, 12, 26)) == 2  # naive: UTC
+    assert Season(date(2011, 12, 12), 1).period_of(datetime(2012, 1, 1, tzinfo=UTC)) == 20
 
 
 def test_inputs_round_trip_without_vectors(world: World) -> None:
