@@ -104,6 +104,9 @@ class ApiConfig(BaseModel):
         demand_path: Demand model JSON for what-if (default ``models/demand.json``;
             missing there: what-if answers UNAVAILABLE, with a warning at start;
             missing at a configured path: an error at start).
+        max_body_bytes: Largest request body, checked before it is parsed (default
+            2 MiB; the largest legal write, 500 items, is about 0.2 MiB): a larger one
+            is answered 413.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -117,6 +120,7 @@ class ApiConfig(BaseModel):
     is_graphiql_enabled: bool = False
     encoder_path: Path = Path("models/encoder/latest.pt")
     demand_path: Path = Path("models/demand.json")
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _check(self) -> ApiConfig:

@@ -21,9 +21,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from .config import ApiConfig, Role
 from .context import API_KEY_HEADER, Context, make_context, principal_of
@@ -38,6 +40,74 @@ logger = logging.getLogger("pricegraph.api")
 PATHS = frozenset({"/graphql", "/healthz", "/metrics"})
 HEALTH_TIMEOUT_S = 5.0
 """How long ``/healthz`` waits for the graph store's cheap read."""
+MAX_QUERY_STRING_BYTES = 32 * 1024
+"""Longest query string (a GET query with its variables); longer: 414."""
+
+
+def error_response(status: int, message: str, **facts: Any) -> JSONResponse:
+    """A request-level GraphQL error (no ``data``): ``{"errors": [{"message", "extensions":
+    {"code": "INVALID_INPUT", ...}}]}`` with HTTP ``status``."""
+    extensions = {"code": "INVALID_INPUT", **facts}
+    return JSONResponse({"errors": [{"message": message, "extensions": extensions}]}, status)
+
+
+class RequestSizeLimit:
+    """ASGI middleware bounding a request before the app reads it: a query string over
+    ``max_query_bytes`` is answered 414, a body over ``max_body_bytes`` 413, by its
+    ``Content-Length`` or by the bytes as they arrive (the body is read here, up to the
+    limit, and handed to the app whole).
+
+    Args:
+        app: The app.
+        max_body_bytes: Largest body (``api.max_body_bytes``).
+        max_query_bytes: Longest query string (:data:`MAX_QUERY_STRING_BYTES`).
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_query_bytes: int) -> None:
+        self.app, self.max_body_bytes, self.max_query_bytes = app, max_body_bytes, max_query_bytes
+
+    def _too_large(self) -> JSONResponse:
+        return error_response(
+            413,
+            f"Request body: larger than {self.max_body_bytes} bytes (api.max_body_bytes)",
+            limit=self.max_body_bytes,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query_bytes:
+            response = error_response(
+                414,
+                f"Query string: longer than {self.max_query_bytes} bytes; send the query "
+                "as a POST body",
+                limit=self.max_query_bytes,
+            )
+            await response(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await self._too_large()(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            size += len(message.get("body", b""))
+            if size > self.max_body_bytes:
+                await self._too_large()(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body: list[Message] = [{"type": "http.request", "body": b"".join(chunks)}]
+
+        async def replay() -> Message:
+            return body.pop() if body else await receive()
+
+        await self.app(scope, replay, send)
 
 
 class PricegraphGraphQL(GraphQL):
@@ -48,17 +118,30 @@ class PricegraphGraphQL(GraphQL):
         self._holder = holder
         self._metrics = metrics
 
-    def decode_json(self, data: str | bytes) -> object:
-        """A request body (or GET ``variables``) as JSON: a 400, never a 500, for bytes
-        that are not UTF-8 and for JSON that is not an object (or a batch list)."""
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """strawberry's view, with the requests it refuses answered as JSON GraphQL
+        errors (strawberry answers plain text)."""
         try:
-            text = data.decode("utf-8") if isinstance(data, bytes) else data
-        except UnicodeDecodeError as exc:
-            raise HTTPException(400, "Request body: expected UTF-8 encoded JSON") from exc
-        value = json.loads(text)
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            return error_response(exc.status_code, exc.reason)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body as JSON: a 400, never a 500, for bytes that are not UTF-8, JSON
+        nested too deeply to parse, and JSON that is not an object (or a batch list)."""
+        value = _json_of(data, "Request body")
         if not isinstance(value, dict | list):
             raise HTTPException(400, "Request body: expected a JSON object")
         return value
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """A GET request's parameters; ``variables`` and ``extensions`` as JSON (``null``
+        allowed; strawberry checks they are objects)."""
+        parsed = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = _json_of(parsed[name], f"Query parameter {name!r}")
+        return parsed
 
     async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
         return make_context(self._holder["services"], request, response)
@@ -70,6 +153,19 @@ class PricegraphGraphQL(GraphQL):
             for error in result.errors:
                 self._metrics.count_error(str((error.extensions or {}).get("code")))
         return await super().process_result(request, result)
+
+
+def _json_of(data: str | bytes, where: str) -> Any:
+    """``data`` parsed as JSON; HTTP 400 naming ``where`` when it is not."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"{where}: expected UTF-8 encoded JSON") from exc
+    except RecursionError as exc:
+        raise HTTPException(400, f"{where}: the JSON is nested too deeply") from exc
+    except ValueError as exc:
+        raise HTTPException(400, f"{where}: expected JSON ({exc.args[0][:80]})") from exc
 
 
 def create_app(
@@ -144,7 +240,14 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics, paths=PATHS)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics, paths=PATHS),
+            Middleware(
+                RequestSizeLimit,
+                max_body_bytes=config.max_body_bytes,
+                max_query_bytes=MAX_QUERY_STRING_BYTES,
+            ),
+        ],
         lifespan=lifespan,
     )
 
@@ -154,4 +257,11 @@ def app_from_environment() -> Starlette:
     return create_app(load_settings())
 
 
-__all__ = ["PricegraphGraphQL", "app_from_environment", "create_app"]
+__all__ = [
+    "MAX_QUERY_STRING_BYTES",
+    "PricegraphGraphQL",
+    "RequestSizeLimit",
+    "app_from_environment",
+    "create_app",
+    "error_response",
+]
