@@ -3,14 +3,19 @@
 Every error of a response carries ``extensions.code``:
 
 * ``NOT_FOUND``: an id names nothing (``kind`` and ``key`` say what was looked up);
-* ``INVALID_INPUT``: an argument breaks a rule (``field`` names it), or the query
-  itself was refused (syntax, validation, depth, tokens, aliases, cost);
+* ``INVALID_INPUT``: an argument breaks a rule (``field`` names it, by its GraphQL
+  name), or the query itself was refused (syntax, validation, depth, tokens, aliases,
+  cost);
 * ``CONFLICT``: a write names a stored entity with other content, e.g. an event id
   re-sent with another payload (``kind``, ``key`` and ``field`` say which); nothing of
   the write is stored;
 * ``FORBIDDEN``: the API key's role may not use the field;
 * ``UNAVAILABLE``: a model or store the field needs is not there (yet);
 * ``INTERNAL``: anything else; the message is masked and the error is logged.
+
+A message of ours never tells where the server keeps files (:func:`without_paths`;
+the path goes to the log) and quotes at most :data:`MAX_VALUE_CHARS` characters of a
+value or key (:func:`quoted`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.utils.str_converters import to_camel_case
 
 from ..errors import (
     ConfigError,
@@ -73,33 +79,79 @@ def invalid(field: str, message: str, value: Any = None) -> ApiError:
     return ApiError(ErrorCode.INVALID_INPUT, f"{field}: {message}", field=field, value=_json(value))
 
 
+def not_found(field: str, kind: str, key: str, why: str = "not found") -> ApiError:
+    """A ``NOT_FOUND`` error naming the argument ``field`` and the (quoted) ``key``."""
+    key = quoted(key)
+    return ApiError(
+        ErrorCode.NOT_FOUND, f"{field}: {kind} {key!r} {why}", kind=kind, key=key, field=field
+    )
+
+
+def graphql_name(name: str) -> str:
+    """The GraphQL name of a Python field name (``list_price`` -> ``listPrice``; several,
+    comma-separated, each converted), as strawberry's name converter makes it."""
+    return ",".join(to_camel_case(part.strip()) for part in name.split(","))
+
+
 def unavailable(message: str) -> ApiError:
     """An ``UNAVAILABLE`` error."""
     return ApiError(ErrorCode.UNAVAILABLE, message)
 
 
 _GUARDRAIL_FIELD = re.compile(r"pricing\.guardrails\.([A-Za-z_]+)")
+_GUARDRAIL_INPUT = "input"
+"""The argument of ``setGuardrails`` that guardrail errors name."""
+
+
+def _guardrail_message(message: str) -> str:
+    """``message`` with guardrail settings named as ``setGuardrails``' input fields
+    (``pricing.guardrails.min_margin_pct`` -> ``input.minMarginPct``)."""
+    from ..pricing.guardrails.config import GuardrailConfig
+
+    message = _GUARDRAIL_FIELD.sub(
+        lambda m: f"{_GUARDRAIL_INPUT}.{graphql_name(m.group(1))}", message
+    )
+    message = message.replace("pricing.guardrails", _GUARDRAIL_INPUT)
+    names = "|".join(sorted(GuardrailConfig.model_fields, key=len, reverse=True))
+    return re.sub(rf"\b({names})\b", lambda m: graphql_name(m.group(1)), message)
+
+
+def _cut_key(message: str, key: Any) -> str:
+    """``message`` with a long ``key`` quoted by its prefix (:func:`quoted`)."""
+    text = str(key)
+    return message.replace(text, quoted(text)) if len(text) > MAX_VALUE_CHARS else message
 
 
 def from_pricegraph(exc: PricegraphError) -> ApiError:
-    """The coded error of one of our exceptions (see the module docstring)."""
+    """The coded error of one of our exceptions (see the module docstring): keys quoted
+    by a short prefix, fields by their GraphQL names."""
     if isinstance(exc, NotFoundError):
-        return ApiError(ErrorCode.NOT_FOUND, str(exc), kind=exc.kind, key=exc.key)
+        return ApiError(
+            ErrorCode.NOT_FOUND, _cut_key(str(exc), exc.key), kind=exc.kind, key=_json(exc.key)
+        )
     if isinstance(exc, ConflictError):
         return ApiError(
             ErrorCode.CONFLICT,
-            without_paths(str(exc)),
+            _cut_key(str(exc), exc.key),
             kind=exc.kind,
             key=_json(exc.key),
-            field=exc.field,
+            field=graphql_name(exc.field) if exc.field else None,
         )
     if isinstance(exc, DataValidationError):
-        return ApiError(ErrorCode.INVALID_INPUT, str(exc), field=exc.field, value=_json(exc.value))
-    if isinstance(exc, ConfigError):
-        fields = _GUARDRAIL_FIELD.findall(str(exc))
         return ApiError(
             ErrorCode.INVALID_INPUT,
             str(exc),
+            field=graphql_name(exc.field) if exc.field else None,
+            value=_json(exc.value),
+        )
+    if isinstance(exc, ConfigError):
+        fields = [
+            f"{_GUARDRAIL_INPUT}.{graphql_name(name)}"
+            for name in _GUARDRAIL_FIELD.findall(str(exc))
+        ]
+        return ApiError(
+            ErrorCode.INVALID_INPUT,
+            _guardrail_message(str(exc)),
             field=fields[0] if fields else None,
             fields=fields or None,
         )
@@ -146,7 +198,7 @@ def coded(error: GraphQLError, mask: Callable[[GraphQLError], GraphQLError]) -> 
         original = from_pricegraph(original)
     if isinstance(original, ApiError):  # expected: one line in the log, with its code
         logger.info("%s at %s: %s", original.code.value, error.path, str(original)[:200])
-        return _with_extensions(error, str(original), original.extensions)
+        return _with_extensions(error, without_paths(str(original)), original.extensions)
     if original is None or isinstance(original, GraphQLError):
         if (error.extensions or {}).get("code"):
             return error
@@ -213,8 +265,10 @@ __all__ = [
     "ErrorCode",
     "coded",
     "from_pricegraph",
+    "graphql_name",
     "invalid",
     "mask_error",
+    "not_found",
     "quoted",
     "unavailable",
     "without_paths",

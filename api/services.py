@@ -185,15 +185,15 @@ class Services:
         """Which models are in force, for ``/healthz``.
 
         ``policy``, ``encoder`` and ``demand`` are versions (``"none"`` when not
-        loaded); ``guardrails`` is ``"settings"``, or the path of the file saved by
-        ``setGuardrails`` when that is in force.
+        loaded); ``guardrails`` is ``"settings"``, or ``"saved"`` when the file saved
+        by ``setGuardrails`` is in force (its path is never shown to clients).
         """
         saved = self.pricing.guardrails_path
         return {
             "policy": str(self.policy.version),
             "encoder": self.checkpoint.model_version if self.checkpoint else "none",
             "demand": self.demand_version,
-            "guardrails": str(saved) if saved.is_file() else "settings",
+            "guardrails": "saved" if saved.is_file() else "settings",
         }
 
     def encoder(self) -> TextEncoder:

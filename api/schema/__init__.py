@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
+from ..arguments import ArgumentChecks
 from ..config import ApiLimits
 from ..errors import CodedMaskErrors
 from ..limits import limit_extensions
@@ -26,7 +27,8 @@ class Query(CatalogQuery, CustomerQuery, RecommendQuery, PricingQuery):
 def build_schema(
     limits: ApiLimits | None = None, *, is_introspection_enabled: bool = True
 ) -> strawberry.Schema:
-    """The schema with its extensions: limits, coded/masked errors, parser and validation caches.
+    """The schema with its extensions: limits, coded/masked errors, parser and validation caches,
+    argument checks (:mod:`pricegraph.api.arguments`).
 
     Args:
         limits: Query limits (default: :class:`ApiLimits` defaults).
@@ -39,6 +41,7 @@ def build_schema(
         CodedMaskErrors,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        lambda: ArgumentChecks(limits.max_request_items),  # after validation (cached)
     ]
     if not is_introspection_enabled:
         extensions.insert(0, DisableIntrospection)

@@ -9,12 +9,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from ...embeddings.base import ScoredItem
+from ...embeddings.similarity import ProductFilter
 from ..context import Context
-from ..errors import invalid
-from ..loaders import plain_row
+from ..errors import invalid, not_found
 from ..pages import product_page
-from .inputs import ProductFilterInput, check_key, check_keys, require
-from .nodes import Brand, Category, PriceKind, PricePoint, Product, StoreNode, price_point
+from ..services import Services
+from .inputs import ProductFilterInput, check_key, check_keys, check_text, require
+from .nodes import Brand, Category, PriceKind, PricePoint, Product, StoreNode, price_points
 from .pagination import (
     decode_cursor,
     decode_offset,
@@ -35,6 +36,24 @@ class ScoredProduct:
     @strawberry.field
     async def product(self, info: Info[Context, None]) -> Product | None:
         return await Product.load(info, self.key)
+
+
+def recommend_examples(
+    services: Services, good: list[str], bad: list[str], limit: int, where: ProductFilter
+) -> list[ScoredItem]:
+    """``recommend_products`` of examples that all have a text vector (a read thread).
+
+    Raises:
+        ApiError: NOT_FOUND naming ``positive`` or ``negative`` and the first example
+            without a vector (the vector store would answer that as its own failure).
+    """
+    collection = services.collections["products"]
+    for field, keys in (("positive", good), ("negative", bad)):
+        found = services.vectors.vectors(collection, keys, "text") if keys else {}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            raise not_found(field, "Product", missing[0], "has no text vector")
+    return services.similarity.recommend_products(good, bad, limit=limit, where=where)
 
 
 def scored(hits: list[ScoredItem]) -> list[ScoredProduct]:
@@ -83,8 +102,7 @@ class CatalogQuery:
         limit = page_size(first, services.config.limits)
         where = (filter or ProductFilterInput()).checked()
         if search is not None:
-            if not search.strip():
-                raise invalid("search", "expected a non-empty text", search)
+            check_text(search, "search")
             offset = decode_offset(after)
             depth = min(offset + limit + 1, MAX_RANKED)
             hits = await services.read(
@@ -136,9 +154,7 @@ class CatalogQuery:
                 services.similarity.similar_products, key, limit=limit, where=where
             )
         else:
-            text = text or ""  # given: exactly one of the two is
-            if not text.strip():
-                raise invalid("text", "expected a non-empty text", text)
+            text = check_text(text or "", "text")  # given: exactly one of the two is
             hits = await services.read(
                 services.similarity.products_matching, text, limit=limit, where=where
             )
@@ -160,22 +176,29 @@ class CatalogQuery:
         good = check_keys(positive, "positive")
         bad = check_keys(negative, "negative") if negative else []
         where = (filter or ProductFilterInput()).checked().to_product_filter()
-        hits = await services.read(
-            services.similarity.recommend_products, good, bad, limit=limit, where=where
-        )
+        for field, keys in (("positive", good), ("negative", bad)):
+            rows = await info.context.loaders.node(Product.LABEL).load_many(keys)
+            missing = [key for key, row in zip(keys, rows, strict=True) if row is None]
+            if missing:
+                raise not_found(field, Product.LABEL, missing[0])
+        hits = await services.read(recommend_examples, services, good, bad, limit, where)
         return scored(hits)
 
-    @strawberry.field(description="A product's price points; NOT_FOUND for an unknown product.")
-    async def price_history(
-        self, info: Info[Context, None], product_id: str, kinds: list[PriceKind] | None = None
-    ) -> list[PricePoint]:
-        services = info.context.services
-        await load_required(info, Product, product_id, "productId")
-        wanted = [k.value for k in kinds] if kinds else None
-        frame = await services.read(
-            services.store.price_history, check_key(product_id, "productId"), kinds=wanted
+    @strawberry.field(
+        description=(
+            "A product's price points, newest `validFrom` first, at most `first` (default and "
+            "largest: the configured page sizes); NOT_FOUND for an unknown product."
         )
-        return [price_point(plain_row(r)) for r in frame.to_dict("records")]
+    )
+    async def price_history(
+        self,
+        info: Info[Context, None],
+        product_id: str,
+        kinds: list[PriceKind] | None = None,
+        first: int | None = None,
+    ) -> list[PricePoint]:
+        await load_required(info, Product, product_id, "productId")
+        return await price_points(info, check_key(product_id, "productId"), kinds, first)
 
 
-__all__ = ["CatalogQuery", "ScoredProduct", "load_required", "scored"]
+__all__ = ["CatalogQuery", "ScoredProduct", "load_required", "recommend_examples", "scored"]

@@ -12,6 +12,8 @@ from ..errors import invalid
 
 MAX_KEY_LENGTH = 200
 MAX_FILTER_VALUES = 100
+MAX_TEXT_CHARS = 1000
+"""Longest search or product text (the encoder reads a few hundred words at most)."""
 
 
 def check_key(value: str, field: str) -> str:
@@ -24,6 +26,21 @@ def check_key(value: str, field: str) -> str:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise invalid(field, f"expected a key of 1 to {MAX_KEY_LENGTH} printable characters", value)
     return key
+
+
+def check_text(value: str, field: str) -> str:
+    """A search or product text: not blank, at most :data:`MAX_TEXT_CHARS` characters.
+
+    Raises:
+        ApiError: INVALID_INPUT naming ``field``.
+    """
+    if not value.strip():
+        raise invalid(field, "expected a non-empty text", value)
+    if len(value) > MAX_TEXT_CHARS:
+        raise invalid(
+            field, f"expected at most {MAX_TEXT_CHARS} characters, got {len(value)}", value
+        )
+    return value
 
 
 def check_keys(values: list[str], field: str, max_count: int = MAX_FILTER_VALUES) -> list[str]:
@@ -86,4 +103,11 @@ class ProductFilterInput:
         )
 
 
-__all__ = ["ProductFilterInput", "check_key", "check_keys", "require"]
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "ProductFilterInput",
+    "check_key",
+    "check_keys",
+    "check_text",
+    "require",
+]

@@ -29,8 +29,9 @@ from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
 from ...loaders.readers import LINE
 from ...loaders.service import load_records
 from ...loaders.validation import RefIndex, Validated
+from ..arguments import REQUEST_ITEMS
 from ..context import Context
-from ..errors import ErrorCode, quoted
+from ..errors import ErrorCode, graphql_name, quoted
 from ..permissions import IsAdmin, IsPricing
 from ..services import Services
 from .nodes import PriceKind
@@ -140,7 +141,9 @@ class ItemError:
             "earlier item of the request with other values."
         )
     )
-    field: str | None = strawberry.field(description="The input field at fault (snake_case).")
+    field: str | None = strawberry.field(
+        description="The input field at fault, by its GraphQL name (e.g. listPrice)."
+    )
     value: str | None
     message: str
 
@@ -258,7 +261,7 @@ def _item_errors(checked: Validated) -> list[ItemError]:
         ItemError(
             index=int(line) - 1,
             code=item_error_code(str(reason)),
-            field=str(field),
+            field=graphql_name(str(field)),
             value=quoted(str(value)),
             message=str(reason),
         )
@@ -293,6 +296,7 @@ class Mutation:
             "recorded with another payload fails the request with CONFLICT; nothing is written."
         ),
         permission_classes=[IsPricing],
+        metadata={REQUEST_ITEMS: "events"},
     )
     async def record_events(
         self, info: Info[Context, None], events: list[EventInput]
@@ -300,7 +304,9 @@ class Mutation:
         return await _write(info, "events", list(events), "events")
 
     @strawberry.mutation(
-        description="Create or update products (role admin).", permission_classes=[IsAdmin]
+        description="Create or update products (role admin).",
+        permission_classes=[IsAdmin],
+        metadata={REQUEST_ITEMS: "products"},
     )
     async def upsert_products(
         self, info: Info[Context, None], products: list[ProductInput]
@@ -308,7 +314,9 @@ class Mutation:
         return await _write(info, "products", list(products), "products")
 
     @strawberry.mutation(
-        description="Add or update price points (role pricing).", permission_classes=[IsPricing]
+        description="Add or update price points (role pricing).",
+        permission_classes=[IsPricing],
+        metadata={REQUEST_ITEMS: "prices"},
     )
     async def upsert_prices(
         self, info: Info[Context, None], prices: list[PriceInput]

@@ -161,14 +161,32 @@ class Product(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: St
         key = await info.context.loaders.targets["category_of_product"].load(self.id)
         return await Category.load(info, key)
 
-    @strawberry.field(description="Price points, ordered by validFrom then kind.")
+    @strawberry.field(
+        description=(
+            "Price points, newest `validFrom` first, at most `first` (default and largest: "
+            "the configured page sizes)."
+        )
+    )
     async def price_history(
-        self, info: Info[Context, None], kinds: list[PriceKind] | None = None
+        self,
+        info: Info[Context, None],
+        kinds: list[PriceKind] | None = None,
+        first: int | None = None,
     ) -> list[PricePoint]:
-        services = info.context.services
-        wanted = [k.value for k in kinds] if kinds else None
-        frame = await services.read(services.store.price_history, self.id, kinds=wanted)
-        return [price_point(plain_row(r)) for r in frame.to_dict("records")]
+        return await price_points(info, self.id, kinds, first)
+
+
+async def price_points(
+    info: Info[Context, None], product_id: str, kinds: list[PriceKind] | None, first: int | None
+) -> list[PricePoint]:
+    """The newest ``first`` price points of ``product_id`` (``first`` checked as a page
+    size), newest ``valid_from`` first."""
+    services = info.context.services
+    limit = page_size(first, services.config.limits)
+    wanted = [k.value for k in kinds] if kinds else None
+    frame = await services.read(services.store.price_history, product_id, kinds=wanted)
+    newest = frame.tail(limit).iloc[::-1]  # the store orders by valid_from, kind
+    return [price_point(plain_row(r)) for r in newest.to_dict("records")]
 
 
 def price_point(row: Row) -> PricePoint:
@@ -424,5 +442,6 @@ __all__ = [
     "SegmentProfile",
     "node_types",
     "price_point",
+    "price_points",
     "segment_profile",
 ]

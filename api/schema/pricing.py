@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import Enum
 
@@ -11,6 +12,7 @@ from strawberry.types import Info
 
 from ...loaders.formats import MAX_AMOUNT, MIN_PRICE
 from ...pricing.demand.whatif import Scenario, WhatIfConfig, what_if
+from ..arguments import REQUEST_ITEMS
 from ..context import Context
 from ..errors import invalid, unavailable
 from ..permissions import IsPricing, IsReader
@@ -29,6 +31,8 @@ from .pricing_types import (
     price_change,
     versions,
 )
+
+logger = logging.getLogger("pricegraph.api")
 
 MAX_WHATIF_WEEKS = 52
 MAX_SCENARIO_PCT = 1000.0
@@ -118,9 +122,10 @@ def run_what_if(
     """What-if on the loaded demand model (a read thread)."""
     model = services.demand
     if model is None:
+        logger.warning("what-if: no demand model at %s", services.config.demand_path)
         raise unavailable(
-            f"what-if needs a demand model: none at {services.config.demand_path} "
-            "(set PRICEGRAPH_API__DEMAND_PATH)"
+            "what-if needs a demand model: none is loaded (train one, or set "
+            "PRICEGRAPH_API__DEMAND_PATH)"
         )
     baseline = demand_baseline(model, product_ids, weeks)
     new_prices = {}
@@ -185,6 +190,7 @@ class PricingQuery:
     @strawberry.field(
         description="A guarded, explained price for a customer; recorded in the audit log.",
         permission_classes=[IsReader],
+        metadata={REQUEST_ITEMS: ""},
     )
     async def personalized_price(
         self, info: Info[Context, None], customer_id: str, product_id: str
@@ -204,6 +210,7 @@ class PricingQuery:
     @strawberry.field(
         description="Prices for several pairs in one batch (at most the configured batch size).",
         permission_classes=[IsReader],
+        metadata={REQUEST_ITEMS: "pairs"},
     )
     async def personalized_prices(
         self, info: Info[Context, None], pairs: list[PricePairInput]

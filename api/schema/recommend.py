@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import strawberry
@@ -12,9 +13,11 @@ from ..context import Context
 from ..errors import invalid, unavailable
 from ..permissions import IsReader
 from ..services import Services, encode_text
-from .inputs import check_key
+from .inputs import check_key, check_text
 from .nodes import Product
 from .pagination import page_size
+
+logger = logging.getLogger("pricegraph.api")
 
 
 @strawberry.type(description="A recommended product and why.")
@@ -43,9 +46,10 @@ def recommend(
     """The recommender's picks (a read thread); UNAVAILABLE before ``train-gnn``."""
     recommender = services.recommender
     if recommender is None:
+        logger.warning("recommendations: no encoder at %s", services.config.encoder_path)
         raise unavailable(
-            f"recommendations need a trained encoder: none at {services.config.encoder_path} "
-            "(run 'pricegraph train-gnn')"
+            "recommendations need a trained encoder: none is loaded (run 'pricegraph "
+            "train-gnn', or set PRICEGRAPH_API__ENCODER_PATH)"
         )
     if customer_id is not None:
         return recommender.for_customer(
@@ -87,8 +91,8 @@ class RecommendQuery:
         given = [x for x in (customer_id, product_id, new_product_text) if x is not None]
         if len(given) != 1:
             raise invalid("customerId", "give exactly one of customerId, productId, newProductText")
-        if new_product_text is not None and not new_product_text.strip():
-            raise invalid("newProductText", "expected a non-empty text", new_product_text)
+        if new_product_text is not None:
+            check_text(new_product_text, "newProductText")
         if not 0.0 <= popularity_discount <= 5.0:
             raise invalid("popularityDiscount", "expected 0 to 5", popularity_discount)
         if new_product_text is not None and popularity_discount:

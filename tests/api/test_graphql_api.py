@@ -419,16 +419,16 @@ def test_admin_sets_guardrails_and_bad_values_name_the_field(client: httpx.Clien
     saved = Settings().pricing.with_saved_guardrails()
     assert saved.guardrails.min_margin_pct == 12.0
     assert json.loads(saved.guardrails_path.read_text())["changed_by"] == "admin-desk"
-    assert client.get("/healthz").json()["models"]["guardrails"] == str(saved.guardrails_path)
+    assert client.get("/healthz").json()["models"]["guardrails"] == "saved"  # never its path
     body = gql(client, mutation, role="admin", m=-5.0)
     assert codes(body) == ["INVALID_INPUT"]
-    assert body["errors"][0]["extensions"]["field"] == "min_margin_pct"
-    assert "min_margin_pct" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["field"] == "input.minMarginPct"
+    assert "input.minMarginPct" in body["errors"][0]["message"]
     both = "mutation { setGuardrails(input: {minMarginPct: 1000, maxMarkupOverListPct: 0}) { minMarginPct } }"
     body = gql(client, both, role="admin")
     assert codes(body) == ["INVALID_INPUT"]
-    assert "min_margin_pct (1000)" in body["errors"][0]["message"]
-    assert "max_markup_over_list_pct (0)" in body["errors"][0]["message"]
+    assert "minMarginPct (1000)" in body["errors"][0]["message"]
+    assert "maxMarkupOverListPct (0)" in body["errors"][0]["message"]
     assert Settings().pricing.with_saved_guardrails().guardrails.min_margin_pct == 12.0
     gql(client, mutation, role="admin", m=10.0)
 
@@ -561,7 +561,7 @@ def test_record_events_validates_and_is_idempotent(
     )
     first = gql(client, mutation, role="pricing", events=events)["data"]["recordEvents"]
     assert (first["created"], first["rejected"]) == (2, 1)
-    assert first["errors"][0]["index"] == 2 and first["errors"][0]["field"] == "product_id"
+    assert first["errors"][0]["index"] == 2 and first["errors"][0]["field"] == "productId"
     again = gql(client, mutation, role="pricing", events=events)["data"]["recordEvents"]
     assert (again["created"], again["unchanged"], again["rejected"]) == (0, 2, 1)
     bought = store.purchase_history(customer)
@@ -615,7 +615,7 @@ def test_upsert_products_and_prices(client: httpx.Client, services: Services) ->
         {"productId": "P-API-2", "name": "Bad", "listPrice": -1.0},
     ]
     body = gql(client, mutation, role="admin", p=products)["data"]["upsertProducts"]
-    assert body["created"] == 1 and body["errors"] == [{"index": 1, "field": "list_price"}]
+    assert body["created"] == 1 and body["errors"] == [{"index": 1, "field": "listPrice"}]
     assert codes(gql(client, mutation, role="pricing", p=products)) == ["FORBIDDEN"]
     node = gql(client, '{ product(id: "P-API-1") { name listPrice brand { key } } }')
     assert node["data"]["product"] == {
@@ -710,10 +710,10 @@ def test_small_batches_are_validated_as_pandas_would(
     assert plain["errors"] == by_pandas["errors"] and plain["rejected"] == 4
     assert plain["unchanged"] == by_pandas["created"] == 1 and plain["created"] == 0
     assert [(e["index"], e["field"]) for e in plain["errors"]] == [
-        (1, "list_price"),
+        (1, "listPrice"),
         (1, "name"),
-        (2, "brand_id"),
-        (4, "stock_units"),
+        (2, "brandId"),
+        (4, "stockUnits"),
         (5, "cost"),
     ]
     assert plain["errors"][2]["value"] == "B-" + "x" * 37 + "\u2026"  # a short prefix
@@ -737,8 +737,8 @@ def test_amounts_are_bounded_where_they_enter(client: httpx.Client, services: Se
     )["data"]["upsertProducts"]
     assert body["created"] == 1 and body["rejected"] == 3
     assert [(e["index"], e["field"], e["value"]) for e in body["errors"]] == [
-        (0, "list_price", "5e-324"),
-        (1, "list_price", "1e+308"),
+        (0, "listPrice", "5e-324"),
+        (1, "listPrice", "1e+308"),
         (2, "cost", "2000000000.0"),
     ]
     assert {e["message"] for e in body["errors"]} == {"expected a number in [0.01, 1e+09]"}
@@ -757,7 +757,7 @@ def test_amounts_are_bounded_where_they_enter(client: httpx.Client, services: Se
         e=events,
     )["data"]["recordEvents"]
     assert body["created"] == 1 and [(e["index"], e["field"]) for e in body["errors"]] == [
-        (1, "unit_price")
+        (1, "unitPrice")
     ]
     assert body["errors"][0]["message"] == "expected a number in [0, 1e+09]"
     price = {"productId": "P-BOUND-4", "price": 0.001, "kind": "MARKDOWN",

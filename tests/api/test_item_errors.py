@@ -66,7 +66,7 @@ def test_products_invalid_and_missing_references(client: TestClient) -> None:
         ],
     )
     assert result["created"] == 1 and result["rejected"] == 2
-    assert _codes(result) == [(1, "INVALID_INPUT", "list_price"), (2, "NOT_FOUND", "brand_id")]
+    assert _codes(result) == [(1, "INVALID_INPUT", "listPrice"), (2, "NOT_FOUND", "brandId")]
 
 
 def test_prices_of_unknown_products_are_not_found(client: TestClient) -> None:
@@ -82,14 +82,14 @@ def test_prices_of_unknown_products_are_not_found(client: TestClient) -> None:
             }
         ],
     )
-    assert _codes(result) == [(0, "NOT_FOUND", "product_id")]
+    assert _codes(result) == [(0, "NOT_FOUND", "productId")]
     assert result["errors"][0]["value"] and "P-NOPE" in result["errors"][0]["value"]
 
 
 def test_a_key_repeated_with_other_values_is_a_conflict(client: TestClient) -> None:
     product = {"productId": "P-ITEM-1", "name": "Scarf", "listPrice": 25.0}
     result = _write(client, PRODUCTS, [product, {**product, "listPrice": 30.0}])
-    assert _codes(result) == [(1, "CONFLICT", "product_id")]
+    assert _codes(result) == [(1, "CONFLICT", "productId")]
     assert "duplicate" in result["errors"][0]["message"]
 
 

@@ -163,7 +163,7 @@ def test_an_event_id_resent_with_another_payload_is_a_conflict(
         "code": "CONFLICT",
         "kind": "VIEWED",
         "key": "E-CLASH-1",
-        "field": "event_id",
+        "field": "eventId",
     }
     assert f"product: stored '{products[0]}', sent '{products[1]}'" in error["message"]
     count = "MATCH ()-[r:VIEWED]->() WHERE r.event_id = $e RETURN count(r) AS n"
