@@ -7,7 +7,7 @@
 #
 # The embedded stores (LadybugDB, Qdrant Edge) live in the volume /var/lib/pricegraph
 # (PRICEGRAPH_DATA_DIR); with Neo4j and a Qdrant server (infra/docker-compose.yml) it
-# holds only model files, the audit log and the approval queue.
+# holds only model files, the saved guardrails, the audit log and the approval queue.
 
 ARG PYTHON_VERSION=3.11
 

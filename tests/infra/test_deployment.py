@@ -9,7 +9,10 @@ files the image build needs are in the build context.
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import re
+import secrets
 import shlex
 import tomllib
 from pathlib import Path
@@ -18,9 +21,10 @@ from typing import Any
 import pytest
 import typer
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from pricegraph.api.cli import app
+from pricegraph.api.config import Role
 from pricegraph.api.server import PATHS
 from pricegraph.api.settings import Settings
 
@@ -240,5 +244,162 @@ def test_gnn_job_exports_the_snapshot_that_torchrun_trains_on() -> None:
     assert train["command"][0] == "torchrun" and "pricegraph.gnn.ddp" in train["command"]
     assert train["command"][train["command"].index("--snapshot") + 1] == snapshot
     mounts = {m["name"]: m["mountPath"] for m in export["volumeMounts"]}
-    assert snapshot.startswith(mounts["artifacts"] + "/")
+    assert snapshot.startswith(mounts["data"] + "/")
     assert shlex.join(train["command"])  # plain strings only
+
+
+# -- state: the data directory on shared claims -------------------------------------
+
+
+def _pod(document: dict[str, Any]) -> dict[str, Any]:
+    return document["spec"]["template"]["spec"]
+
+
+def _claims() -> dict[str, dict[str, Any]]:
+    return {
+        d["metadata"]["name"]: d
+        for documents in MANIFESTS.values()
+        for d in documents
+        if d["kind"] == "PersistentVolumeClaim"
+    }
+
+
+def _mounted_claims(document: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+    """Mount path -> claim name of the container's volumes that are claims."""
+    volumes = {
+        v["name"]: v["persistentVolumeClaim"]["claimName"]
+        for v in _pod(document).get("volumes", [])
+        if "persistentVolumeClaim" in v
+    }
+    return {
+        m["mountPath"]: volumes[m["name"]]
+        for m in container.get("volumeMounts", [])
+        if m["name"] in volumes
+    }
+
+
+def _env(container: dict[str, Any]) -> dict[str, Any]:
+    return {v["name"]: v.get("value", v.get("valueFrom")) for v in container.get("env", [])}
+
+
+def test_api_and_gnn_job_mount_the_same_claim_at_the_data_dir() -> None:
+    (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    (job,) = MANIFESTS["gnn-train-job.yaml"]
+    claims = _claims()
+    data_claims = set()
+    for document in (deployment, job):
+        for container in containers(document):
+            data_dir = _env(container)["PRICEGRAPH_DATA_DIR"]
+            mounted = _mounted_claims(document, container)
+            assert data_dir in mounted, f"{container['name']}: no claim at {data_dir}"
+            data_claims.add(mounted[data_dir])
+            for mount in container["volumeMounts"]:  # no scratch space under it
+                if Path(mount["mountPath"]).is_relative_to(data_dir):
+                    assert mount["mountPath"] in mounted, f"{container['name']}: {mount}"
+    (claim,) = data_claims
+    # the GNN Job runs where the GPU is, maybe not on the API's node
+    assert claims[claim]["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_the_gnn_job_writes_under_the_data_dir() -> None:
+    (job,) = MANIFESTS["gnn-train-job.yaml"]
+    (train,) = job["spec"]["template"]["spec"]["containers"]
+    data_dir = _env(train)["PRICEGRAPH_DATA_DIR"]
+    out = train["command"][train["command"].index("--out") + 1]
+    assert out.startswith(data_dir + "/models/")
+
+
+def test_the_audit_log_is_on_a_read_write_once_claim_of_one_pod() -> None:
+    """The audit log and approval queue are one SQLite file in WAL mode: one host only,
+    not on a network file system; so one replica, and never two pods at once."""
+    from pricegraph.pricing.config import PricingConfig
+
+    (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    (container,) = containers(deployment)
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    data_dir = Path(_env(container)["PRICEGRAPH_DATA_DIR"])
+    audit = PricingConfig().resolved(data_dir).audit_path
+    mounted = _mounted_claims(deployment, container)
+    (folder,) = [p for p in mounted if audit.is_relative_to(p) and p != str(data_dir)]
+    assert _claims()[mounted[folder]]["spec"]["accessModes"] == ["ReadWriteOnce"]
+    paths = [m["mountPath"] for m in container["volumeMounts"]]
+    assert paths.index(str(data_dir)) < paths.index(folder)  # the parent mounted first
+    (job,) = MANIFESTS["gnn-train-job.yaml"]
+    for job_container in containers(job):
+        assert mounted[folder] not in _mounted_claims(job, job_container).values()
+
+
+# -- API keys and production -----------------------------------------------------------
+
+
+def _secret_value(ref: dict[str, str]) -> str:
+    (secret,) = [
+        d
+        for d in MANIFESTS["secret.yaml"]
+        if d["kind"] == "Secret" and d["metadata"]["name"] == ref["name"]
+    ]
+    return str(secret["stringData"][ref["key"]])
+
+
+def _settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """The real settings model over exactly ``env`` (no .env or TOML file around)."""
+    for name in list(os.environ):
+        if name.startswith("PRICEGRAPH_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+def test_api_manifest_runs_in_prod_with_keys_from_a_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    (container,) = containers(deployment)
+    env = _env(container)
+    assert env["PRICEGRAPH_API__ENVIRONMENT"] == "prod"
+    keys_ref = env["PRICEGRAPH_API__KEYS"]["secretKeyRef"]
+    template = _secret_value(keys_ref)
+    values = {
+        name: value if isinstance(value, str) else _secret_value(value["secretKeyRef"])
+        for name, value in env.items()
+    }
+    # The template's placeholder is refused in prod: the API does not start with it.
+    with pytest.raises(ValidationError, match="shorter than 24 characters"):
+        _settings(values, monkeypatch, tmp_path)
+    # The same list with real keys (as `openssl rand -hex 24` makes) parses as keys.
+    keys = json.loads(template)
+    for key in keys:
+        key["key"] = secrets.token_hex(24)
+    settings = _settings(values | {"PRICEGRAPH_API__KEYS": json.dumps(keys)}, monkeypatch, tmp_path)
+    assert settings.api.environment == "prod"
+    assert [(k.name, k.role) for k in settings.api.keys] == [(k["name"], k["role"]) for k in keys]
+    assert settings.api.keys[0].level == Role.ADMIN
+
+
+def _interpolate(value: str, shell: dict[str, str]) -> str:
+    """Compose's ``${NAME:-default}`` interpolation."""
+    pattern = r"\$\{(\w+):-([^}]*)\}"
+    return re.sub(pattern, lambda m: shell.get(m.group(1)) or m.group(2), value)
+
+
+def test_compose_api_has_an_admin_key_the_settings_parse(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = COMPOSE["services"]["pricegraph"]["environment"]
+    values = {name: _interpolate(str(value), {}) for name, value in env.items()}
+    settings = _settings(values, monkeypatch, tmp_path)
+    assert settings.api.environment == "dev"
+    (key,) = settings.api.keys
+    assert key.role == "admin" and key.key.get_secret_value() == "change-me"
+    # prod refuses the placeholder, and takes a key of 24+ characters from the shell
+    prod = {"PRICEGRAPH_API__ENVIRONMENT": "prod"}
+    with pytest.raises(ValidationError, match="shorter than 24 characters"):
+        _settings({n: _interpolate(str(v), prod) for n, v in env.items()}, monkeypatch, tmp_path)
+    shell = prod | {"API_ADMIN_KEY": secrets.token_hex(24)}
+    values = {name: _interpolate(str(value), shell) for name, value in env.items()}
+    settings = _settings(values, monkeypatch, tmp_path)
+    assert settings.api.environment == "prod"
+    assert settings.api.keys[0].key.get_secret_value() == shell["API_ADMIN_KEY"]
