@@ -354,11 +354,13 @@ def test_a_request_over_the_item_limit_does_nothing(client: TestClient, services
          "productId": product, "ts": "2024-03-01T00:00:00Z"}
         for i in range(500)
     ]  # fmt: skip
-    writes = (
+    writes = (  # batches of legal size, 1,001 items in all
         "mutation($v: [EventInput!]!, $w: [EventInput!]!) { a: recordEvents(events: $v) "
-        "{ created } b: recordEvents(events: $w) { created } }"
+        "{ created } b: recordEvents(events: $v) { created } "
+        "c: recordEvents(events: $w) { created } }"
     )
     before = services.store.counts()
-    body = post(client, writes, v=events, w=[*events, events[0]])  # 1,001 items
-    assert error(body)[:2] == ("INVALID_INPUT", "events") and body["data"] is None
-    assert services.store.counts() == before
+    body = post(client, writes, v=events, w=[{**events[0], "eventId": "limit-last"}])
+    code, field, message = error(body)
+    assert (code, field) == ("INVALID_INPUT", "events") and body["data"] is None
+    assert "more than 1000" in message and services.store.counts() == before
