@@ -21,11 +21,10 @@ GraphQL names, e.g. ``prices[0].validFrom``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-import dateutil.parser
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -76,16 +75,24 @@ def utf8_error(text: str) -> str | None:
     return None
 
 
-def date_error(text: str) -> str | None:
+def date_error(text: str, parse: Callable[[str], Any] = datetime.fromisoformat) -> str | None:
     """Why the ``DateTime`` ``text`` is refused (a year outside the range), or ``None``
-    (also when it does not parse: the scalar reports that)."""
+    (also when it does not parse: the scalar reports that).
+
+    Args:
+        text: The value as sent.
+        parse: The scalar's own parser, for the forms ``datetime.fromisoformat`` (tried
+            first: it is fast) does not read.
+    """
     try:
-        moment = datetime.fromisoformat(text)  # fast; the scalar's parser for other forms
+        moment = datetime.fromisoformat(text)
     except ValueError:
         try:
-            moment = dateutil.parser.isoparse(text)
-        except (ValueError, OverflowError):
+            moment = parse(text)
+        except Exception:  # not a date-time: the scalar says so
             return None
+    if not isinstance(moment, datetime):
+        return None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         return f"expected a date-time in the years {MIN_YEAR} to {MAX_YEAR}, got {quoted(text)}"
     return None
@@ -187,7 +194,7 @@ class _Walk:
                 return
             why = utf8_error(text)
             if why is None and type_.name == "DateTime":
-                why = date_error(text)
+                why = date_error(text, type_.parse_value)
             if why is not None:
                 self.report(path, why, node, None if "surrogate" in why else text)
 
