@@ -60,7 +60,9 @@ class Context:
     """Quotes and written items this request has asked for so far (:meth:`spend`)."""
 
     def spend(self, count: int, field_name: str) -> None:
-        """Count ``count`` quotes or written items against ``api.limits.max_request_items``.
+        """Count ``count`` quotes or written items against ``api.limits.max_request_items``
+        as a field runs: a backstop, since :mod:`pricegraph.api.arguments` refuses a
+        request over the limit before anything of it runs.
 
         Raises:
             ApiError: INVALID_INPUT naming ``field_name`` when the request would go over.
