@@ -403,3 +403,12 @@ def test_compose_api_has_an_admin_key_the_settings_parse(
     settings = _settings(values, monkeypatch, tmp_path)
     assert settings.api.environment == "prod"
     assert settings.api.keys[0].key.get_secret_value() == shell["API_ADMIN_KEY"]
+
+
+def test_setup_and_the_image_take_torch_from_the_same_cpu_index() -> None:
+    setup = (ROOT / "scripts" / "setup").read_text(encoding="utf-8")
+    (default,) = re.findall(r'TORCH_INDEX_URL="\$\{TORCH_INDEX_URL-([^}]*)\}"', setup)
+    args = dict(a.split("=", 1) for a in _instructions("ARG") if "=" in a)
+    assert default == args["TORCH_INDEX_URL"]
+    (spec,) = re.findall(r'TORCH_SPEC="\$\{TORCH_SPEC-torch==([^}]*)\}"', setup)
+    assert spec == args["TORCH_VERSION"]
