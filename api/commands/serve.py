@@ -75,7 +75,9 @@ def check_servers(settings: Settings) -> None:
 
 def run_server(settings: Settings, config: ApiConfig) -> None:
     """Run uvicorn in the foreground: one process over ``settings``' stores, or several
-    stateless workers (Neo4j and a Qdrant server) built from the environment.
+    workers (over Neo4j and a Qdrant server) built from the environment; the workers
+    share the data directory (audit log, approvals, saved guardrails, models), and each
+    loads the models and guardrails when it starts.
 
     The services open before uvicorn starts, so that a configured model, policy or
     guardrails file that is missing is a one-line error with exit code 2 (through the
