@@ -25,8 +25,9 @@ given in % of the dual bound (``profit_pct_bound``, :func:`season_profit_bound`)
 an upper bound on every policy's expected profit.
 **Expected, as deployed**: the same, with every price through the quote service's
 default guardrails (floor 1.1 x cost, ceiling 1.3 x list, list +- 15 % where the
-personal level moved the price; ``pricing.deployed``) and the oracle solved inside
-that floor and ceiling; profit in % of that oracle's dual bound.
+personal level moved the price, a change of more than 20 % kept at the current price
+for one period until approved; ``pricing.evaluation.deployed``) and the oracle solved
+inside that floor and ceiling (no approvals); profit in % of that oracle's dual bound.
 Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
 static list, cost plus 100 %, competitor match, myopic on the estimated and on
 the true model. Columns: profit in % of the dual bound, profit, revenue, units
@@ -269,8 +270,12 @@ def evaluate_market(
         "guardrails": GUARDRAILS.model_dump(mode="json"),
     }
     print(
-        f"{label}, as deployed (floor 1.1 x cost, ceiling 1.3 x list, personal band +-15 %):"
-        f" oracle {oracle_report['as_deployed']['oracle_profit']:,.0f} (expected demand)"
+        f"{label}, as deployed (floor {1 + GUARDRAILS.min_margin_pct / 100:g} x cost, ceiling "
+        f"{1 + GUARDRAILS.max_markup_over_list_pct / 100:g} x list, personal band "
+        f"+-{GUARDRAILS.max_personal_deviation_pct:g} %, changes over "
+        f"{GUARDRAILS.approval_threshold_pct:g} % wait one period for approval; the oracle "
+        f"without approvals): oracle {oracle_report['as_deployed']['oracle_profit']:,.0f} "
+        "(expected demand)"
     )
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + args.eval_seeds))
     per_seed: dict[str, list[pd.DataFrame]] = {name: [] for name in (*envs, DEPLOYED)}
