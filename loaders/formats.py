@@ -26,6 +26,22 @@ rounded to; below it a price cannot be quoted."""
 MAX_AMOUNT = 1e9
 """Largest price, cost or unit price accepted (shop currency): the guardrails refuse
 larger amounts (``pricing.guardrails_batch.MAX_AMOUNT``), so a larger one is a mistake."""
+MIN_YEAR = 1900
+"""Earliest year of a stored date-time (UTC), files and API writes alike."""
+MAX_YEAR = 2199
+"""Latest year of a stored date-time (UTC): outside, a date moved to another zone or
+formatted may overflow, and no retailer's data lies there."""
+MAX_KEY_LENGTH = 200
+"""Longest id (``*_id`` columns): a key is 1 to 200 printable characters, the rule the
+API reads keys by (``api.schema.inputs.check_key``), so every stored row can be fetched."""
+MAX_NAME_LENGTH = 500
+"""Longest name (of a brand, category, product or competitor)."""
+MAX_CODE_LENGTH = 200
+"""Longest short text: tier, country, price source, event channel."""
+MAX_TEXT_LENGTH = 10_000
+"""Longest description, profile text or attributes value (a few pages)."""
+CURRENCY_PATTERN = "[A-Z]{3}"
+"""The shape of an ISO 4217 code (``EUR``), matched whole; lower case is refused."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,9 @@ class FieldSpec:
         choices: Allowed values (strings).
         references: ``Label`` whose ``id`` this column must name.
         default: Value used when the column is absent or empty.
+        is_key: Whether values are ids: 1 to :data:`MAX_KEY_LENGTH` printable characters.
+        max_length: Longest text value, in characters (after trimming).
+        pattern: Regular expression a text value must match whole.
     """
 
     name: str
@@ -53,6 +72,9 @@ class FieldSpec:
     choices: tuple[str, ...] | None = None
     references: str | None = None
     default: object = None
+    is_key: bool = False
+    max_length: int | None = None
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,11 @@ class KindSpec:
 
 
 _PRICE = dict(type="float", min_value=MIN_PRICE, max_value=MAX_AMOUNT)
+_KEY = dict(is_key=True, max_length=MAX_KEY_LENGTH)
+_NAME = dict(max_length=MAX_NAME_LENGTH)
+_CODE = dict(max_length=MAX_CODE_LENGTH)
+_TEXT = dict(max_length=MAX_TEXT_LENGTH)
+_CURRENCY = dict(default="EUR", pattern=CURRENCY_PATTERN)
 
 KINDS: dict[str, KindSpec] = {
     k.name: k
@@ -85,10 +112,10 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "brands",
             (
-                FieldSpec("brand_id", is_required=True),
-                FieldSpec("name", is_required=True),
-                FieldSpec("tier"),
-                FieldSpec("description"),
+                FieldSpec("brand_id", is_required=True, **_KEY),  # type: ignore[arg-type]
+                FieldSpec("name", is_required=True, **_NAME),  # type: ignore[arg-type]
+                FieldSpec("tier", **_CODE),  # type: ignore[arg-type]
+                FieldSpec("description", **_TEXT),  # type: ignore[arg-type]
             ),
             key="brand_id",
             description="Brands: id, name, tier (e.g. mass, premium, luxury), description.",
@@ -96,9 +123,9 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "categories",
             (
-                FieldSpec("category_id", is_required=True),
-                FieldSpec("name", is_required=True),
-                FieldSpec("parent_id", references="Category"),
+                FieldSpec("category_id", is_required=True, **_KEY),  # type: ignore[arg-type]
+                FieldSpec("name", is_required=True, **_NAME),  # type: ignore[arg-type]
+                FieldSpec("parent_id", references="Category", **_KEY),  # type: ignore[arg-type]
             ),
             key="category_id",
             description="Category tree: id, name, parent_id (empty for a root).",
@@ -106,16 +133,16 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "products",
             (
-                FieldSpec("product_id", is_required=True),
-                FieldSpec("name", is_required=True),
-                FieldSpec("description"),
-                FieldSpec("brand_id", references="Brand"),
-                FieldSpec("category_id", references="Category"),
-                FieldSpec("attributes"),
+                FieldSpec("product_id", is_required=True, **_KEY),  # type: ignore[arg-type]
+                FieldSpec("name", is_required=True, **_NAME),  # type: ignore[arg-type]
+                FieldSpec("description", **_TEXT),  # type: ignore[arg-type]
+                FieldSpec("brand_id", references="Brand", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("category_id", references="Category", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("attributes", **_TEXT),  # type: ignore[arg-type]
                 FieldSpec("cost", **_PRICE),  # type: ignore[arg-type]
                 FieldSpec("list_price", **_PRICE),  # type: ignore[arg-type]
                 FieldSpec("max_price", **_PRICE),  # type: ignore[arg-type]
-                FieldSpec("currency", default="EUR"),
+                FieldSpec("currency", **_CURRENCY),  # type: ignore[arg-type]
                 FieldSpec("stock_units", type="int", min_value=0.0),
             ),
             key="product_id",
@@ -124,12 +151,12 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "customers",
             (
-                FieldSpec("customer_id", is_required=True),
-                FieldSpec("country"),
+                FieldSpec("customer_id", is_required=True, **_KEY),  # type: ignore[arg-type]
+                FieldSpec("country", **_CODE),  # type: ignore[arg-type]
                 FieldSpec("signup_ts", type="datetime"),
                 FieldSpec("is_anonymous", type="bool", default=False),
-                FieldSpec("profile_text"),
-                FieldSpec("attributes"),
+                FieldSpec("profile_text", **_TEXT),  # type: ignore[arg-type]
+                FieldSpec("attributes", **_TEXT),  # type: ignore[arg-type]
             ),
             key="customer_id",
             description=(
@@ -143,17 +170,20 @@ KINDS: dict[str, KindSpec] = {
         ),
         KindSpec(
             "competitors",
-            (FieldSpec("competitor_id", is_required=True), FieldSpec("name", is_required=True)),
+            (
+                FieldSpec("competitor_id", is_required=True, **_KEY),  # type: ignore[arg-type]
+                FieldSpec("name", is_required=True, **_NAME),  # type: ignore[arg-type]
+            ),
             key="competitor_id",
             description="Competitors whose prices are tracked.",
         ),
         KindSpec(
             "prices",
             (
-                FieldSpec("price_point_id"),
-                FieldSpec("product_id", is_required=True, references="Product"),
+                FieldSpec("price_point_id", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("product_id", is_required=True, references="Product", **_KEY),  # type: ignore[arg-type]
                 FieldSpec("price", is_required=True, **_PRICE),  # type: ignore[arg-type]
-                FieldSpec("currency", default="EUR"),
+                FieldSpec("currency", **_CURRENCY),  # type: ignore[arg-type]
                 FieldSpec(
                     "kind",
                     is_required=True,
@@ -161,8 +191,8 @@ KINDS: dict[str, KindSpec] = {
                 ),
                 FieldSpec("valid_from", type="datetime", is_required=True),
                 FieldSpec("valid_to", type="datetime"),
-                FieldSpec("source"),
-                FieldSpec("competitor_id", references="Competitor"),
+                FieldSpec("source", **_CODE),  # type: ignore[arg-type]
+                FieldSpec("competitor_id", references="Competitor", **_KEY),  # type: ignore[arg-type]
             ),
             key="price_point_id",
             description=(
@@ -174,13 +204,13 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "competitor_prices",
             (
-                FieldSpec("competitor_id", is_required=True, references="Competitor"),
-                FieldSpec("product_id", is_required=True, references="Product"),
+                FieldSpec("competitor_id", is_required=True, references="Competitor", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("product_id", is_required=True, references="Product", **_KEY),  # type: ignore[arg-type]
                 FieldSpec("price", is_required=True, **_PRICE),  # type: ignore[arg-type]
-                FieldSpec("currency", default="EUR"),
+                FieldSpec("currency", **_CURRENCY),  # type: ignore[arg-type]
                 FieldSpec("valid_from", type="datetime", is_required=True),
                 FieldSpec("valid_to", type="datetime"),
-                FieldSpec("source"),
+                FieldSpec("source", **_CODE),  # type: ignore[arg-type]
             ),
             key=None,
             description="Competitor prices: stored as price points of kind 'competitor'.",
@@ -188,21 +218,21 @@ KINDS: dict[str, KindSpec] = {
         KindSpec(
             "events",
             (
-                FieldSpec("event_id"),
+                FieldSpec("event_id", **_KEY),  # type: ignore[arg-type]
                 FieldSpec(
                     "event_type", is_required=True, choices=("purchase", "return", "view", "cart")
                 ),
-                FieldSpec("customer_id", is_required=True, references="Customer"),
-                FieldSpec("product_id", is_required=True, references="Product"),
+                FieldSpec("customer_id", is_required=True, references="Customer", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("product_id", is_required=True, references="Product", **_KEY),  # type: ignore[arg-type]
                 FieldSpec("ts", type="datetime", is_required=True),
-                FieldSpec("order_id"),
+                FieldSpec("order_id", **_KEY),  # type: ignore[arg-type]
                 FieldSpec("qty", type="int", min_value=1.0, default=1),
                 FieldSpec("unit_price", type="float", min_value=0.0, max_value=MAX_AMOUNT),
-                FieldSpec("currency", default="EUR"),
+                FieldSpec("currency", **_CURRENCY),  # type: ignore[arg-type]
                 FieldSpec("discount", type="float", min_value=0.0, max_value=MAX_AMOUNT),
-                FieldSpec("promotion_id"),
-                FieldSpec("store_id"),
-                FieldSpec("channel"),
+                FieldSpec("promotion_id", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("store_id", **_KEY),  # type: ignore[arg-type]
+                FieldSpec("channel", **_CODE),  # type: ignore[arg-type]
             ),
             key="event_id",
             description=(
@@ -238,10 +268,17 @@ customers as a JSON object (values typed: numbers stay numbers), products as the
 
 __all__ = [
     "ATTRIBUTE_KINDS",
+    "CURRENCY_PATTERN",
     "KINDS",
     "LOAD_ORDER",
     "MAX_AMOUNT",
+    "MAX_CODE_LENGTH",
+    "MAX_KEY_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "MAX_YEAR",
     "MIN_PRICE",
+    "MIN_YEAR",
     "FieldSpec",
     "FieldType",
     "KindSpec",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import gzip
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from ..errors import DataValidationError
 from .mapping import FileFormat, FileMapping
+from .value_rules import is_utf8
 
 LINE = "_line"
 
@@ -194,7 +195,35 @@ def _read_jsonl(mapping: FileMapping, limit: int | None = None) -> pd.DataFrame:
             if not isinstance(value, dict):
                 raise DataValidationError("expected a JSON object", path=mapping.path, row=number)
             records.append({k: _as_text(v) for k, v in value.items()})
-    return pd.DataFrame.from_records(records).fillna("")
+    return records_frame(records).fillna("")
+
+
+def records_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """``pd.DataFrame.from_records(records)``, also where a string does not encode as
+    UTF-8 (a lone surrogate): its column is then of ``object`` dtype, holding it as
+    given, for validation to refuse (Arrow-backed text cannot hold it)."""
+    try:
+        return pd.DataFrame.from_records(list(records))
+    except UnicodeEncodeError:
+        pass
+    bad = [
+        (row, name)
+        for row, record in enumerate(records)
+        for name, value in record.items()
+        if type(value) is str and not is_utf8(value)
+    ]
+    cells = set(bad)
+    frame = pd.DataFrame.from_records(
+        [
+            {name: None if (row, name) in cells else value for name, value in record.items()}
+            for row, record in enumerate(records)
+        ]
+    )
+    for name in {name for _, name in bad}:
+        frame[name] = frame[name].astype(object)
+    for row, name in bad:
+        frame.at[frame.index[row], name] = records[row][name]
+    return frame
 
 
 def _as_text(value: object) -> str:
@@ -209,4 +238,11 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-__all__ = ["LINE", "check_mapped_columns", "read_columns", "read_head", "read_raw"]
+__all__ = [
+    "LINE",
+    "check_mapped_columns",
+    "read_columns",
+    "read_head",
+    "read_raw",
+    "records_frame",
+]

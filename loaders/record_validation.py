@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import DataValidationError
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
-from .readers import LINE
+from .readers import LINE, records_frame
 from .validation import (
     FALSE_WORDS,
     REJECT_COLUMNS,
@@ -43,6 +43,16 @@ from .validation import (
     empty_rejects,
     is_out_of_range,
     validate,
+)
+from .value_rules import (
+    GROSS_AMOUNT_REASON,
+    LINE_AMOUNT_REASON,
+    NOT_UTF8,
+    is_outside_date,
+    is_utf8,
+    line_amount_masks,
+    shown,
+    text_reason,
 )
 
 SMALL_BATCH_ROWS = 256
@@ -86,7 +96,7 @@ def validate_records(
         checked = validate_plain(records, mapping, refs)
         if checked is not None:
             return checked
-    return validate(pd.DataFrame.from_records(list(records)), mapping, refs)
+    return validate(records_frame(records), mapping, refs)
 
 
 def validate_plain(
@@ -152,20 +162,31 @@ class _PlainValidation:
             )
         else:
             raw, is_object = [spec.default] * n, True
-        parsed = [_parse(spec, value) for value in raw]
+        not_text = [type(value) is str and not is_utf8(value) for value in raw]
+        parsed = [
+            _parse(spec, None if is_not_text else value)
+            for value, is_not_text in zip(raw, not_text, strict=True)
+        ]
         typed: list[Any] = [value if value is not None else spec.default for value, _ in parsed]
         shown = _Shown(raw, is_object)
         expected = f"expected {describe_field(spec)}"
         is_bounded = spec.min_value is not None or spec.max_value is not None
         for row, ((_, is_bad), value) in enumerate(zip(parsed, typed, strict=True)):
+            if not_text[row]:
+                self._error(row, spec.name, shown[row], NOT_UTF8)
             if is_bad:
                 self._error(row, spec.name, shown[row], expected)
             if value is None:
-                if spec.is_required and not is_bad:
+                if spec.is_required and not is_bad and not not_text[row]:
                     self._error(row, spec.name, shown[row], "missing required value")
                 continue
             if is_bounded and is_out_of_range(spec, np.array([float(value)]))[0]:
                 self._error(row, spec.name, shown[row], expected)
+            if spec.type == "datetime" and is_outside_date(value):
+                self._error(row, spec.name, shown[row], expected)
+            reason = text_reason(spec, value) if spec.type == "str" else None
+            if reason is not None:
+                self._error(row, spec.name, shown[row], reason)
             if spec.choices is not None and value not in spec.choices:
                 self._error(
                     row, spec.name, shown[row], f"expected one of {', '.join(spec.choices)}"
@@ -184,6 +205,15 @@ class _PlainValidation:
                 for row, event_type in enumerate(columns["event_type"]):
                     if event_type in ("purchase", "return") and columns[name][row] is None:
                         self._error(row, name, "", "required for purchase and return events")
+            numbers = [
+                np.array([math.nan if v is None else v for v in columns[name]], float)
+                for name in ("qty", "unit_price", "discount")
+            ]
+            too_large, too_large_gross = line_amount_masks(*numbers)
+            for row in np.flatnonzero(too_large).tolist():
+                self._error(row, "qty", str(columns["qty"][row]), LINE_AMOUNT_REASON)
+            for row in np.flatnonzero(too_large_gross).tolist():
+                self._error(row, "discount", str(columns["discount"][row]), GROSS_AMOUNT_REASON)
         if self.mapping.kind == "prices":
             for row, kind in enumerate(columns["kind"]):
                 if kind == "competitor" and columns["competitor_id"][row] is None:
@@ -393,7 +423,7 @@ class _Shown:
         value = self.raw[row]
         if _is_missing(value):
             return ""
-        return str(float(value)) if self.as_float else str(value)
+        return str(float(value)) if self.as_float else shown(value)
 
 
 def _is_missing(value: Any) -> bool:

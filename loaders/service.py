@@ -25,7 +25,7 @@ from ..graph.base import GraphStore, UpsertResult
 from ..progress import new_progress
 from .formats import KINDS, LOAD_ORDER
 from .mapping import FileMapping
-from .readers import check_mapped_columns, read_columns, read_raw
+from .readers import check_mapped_columns, read_columns, read_raw, records_frame
 from .record_validation import SMALL_BATCH_ROWS, validate_records
 from .validation import RefIndex, Validated, check_computable, rejects_message, validate
 from .writer import NODE_LABEL, write_rows
@@ -119,7 +119,7 @@ def write_rejects(validated: Validated, raw: pd.DataFrame, path: Path) -> Path |
     path.parent.mkdir(parents=True, exist_ok=True)
     raw_rows = raw.rename(columns={"_line": "line"})
     merged = validated.rejects.merge(raw_rows, on="line", how="left", suffixes=("", "_raw"))
-    merged.to_csv(path, index=False)
+    merged.to_csv(path, index=False, errors="backslashreplace")  # lone surrogates
     return path
 
 
@@ -266,7 +266,7 @@ def load_records(
         if validated.rejects.empty:
             rejects_path.unlink(missing_ok=True)
         else:
-            write_rejects(validated, pd.DataFrame.from_records(list(records)), rejects_path)
+            write_rejects(validated, records_frame(records), rejects_path)
     columns = {name for record in records for name in record}
     return _write_validated(store, mapping, validated, columns, refs), validated
 

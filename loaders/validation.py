@@ -26,6 +26,17 @@ from .derive import Derived, Expression, as_polars, evaluate, inputs_shown
 from .formats import KINDS, FieldSpec
 from .mapping import FileMapping
 from .readers import LINE, check_mapped_columns, read_head, read_raw
+from .value_rules import (
+    DATE_RANGE,
+    GROSS_AMOUNT_REASON,
+    LINE_AMOUNT_REASON,
+    NOT_UTF8,
+    is_outside_dates,
+    is_utf8,
+    line_amount_masks,
+    shown,
+    text_rejects,
+)
 
 REJECT_COLUMNS = ["file", "line", "field", "value", "reason"]
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
@@ -93,7 +104,8 @@ class _Errors:
         if not mask.any():
             return
         lines = self.lines if lines is None else lines
-        shown = values[mask].astype("object").where(values[mask].notna(), "").astype(str)
+        picked = values[mask].astype("object").where(values[mask].notna(), "")
+        texts = [shown(value) for value in picked.to_numpy()]
         why = reason[mask].to_numpy() if isinstance(reason, pd.Series) else reason
         self.parts.append(
             pd.DataFrame(
@@ -101,7 +113,7 @@ class _Errors:
                     "file": self.source,
                     "line": lines[mask],
                     "field": field,
-                    "value": shown.to_numpy(),
+                    "value": np.array(texts, dtype=object),
                     "reason": why,
                 }
             )
@@ -171,13 +183,21 @@ def _parse_datetime(raw: pd.Series, mapping: FileMapping) -> tuple[pd.Series, np
     return utc, present & utc.isna().to_numpy()
 
 
+def _non_utf8(values: pd.Series) -> np.ndarray:
+    """Mask of strings that do not encode as UTF-8; only ``object`` columns (API
+    records, JSON lines) can hold them, Arrow-backed text cannot."""
+    if values.dtype != object:
+        return np.zeros(len(values), bool)
+    return np.array([type(v) is str and not is_utf8(v) for v in values.to_numpy()], bool)
+
+
 def describe_field(spec: FieldSpec) -> str:
     """What ``spec`` expects, as error messages say it: ``a number > 0``."""
     names = {
         "int": "a whole number",
         "float": "a number",
         "bool": "true or false",
-        "datetime": "a date-time" + ("" if spec.type != "datetime" else " (ISO 8601)"),
+        "datetime": f"a date-time (ISO 8601) {DATE_RANGE}",
     }
     text = names.get(spec.type, "a value")
     if spec.min_value is not None and spec.max_value is not None:
@@ -233,6 +253,10 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
             )
         else:
             values = pd.Series([spec.default] * len(raw), index=raw.index, dtype=object)
+        not_text = _non_utf8(values)
+        if not_text.any():  # refused, then parsed as missing (pandas cannot hold them)
+            errors.add(not_text, spec.name, values, NOT_UTF8)
+            values = values.astype(object).where(~not_text, None)
         typed, bad = _parse(spec, values.astype(object) if spec.type == "str" else values, mapping)
         if spec.default is not None:
             typed = (
@@ -243,12 +267,17 @@ def validate(raw: pd.DataFrame, mapping: FileMapping, refs: RefIndex) -> Validat
         errors.add(bad, spec.name, values, f"expected {describe_field(spec)}")
         ok = typed.notna().to_numpy()
         if spec.is_required:
-            unset = ~ok & ~bad & ~not_computed.get(spec.name, np.zeros(len(raw), bool))
+            unset = ~ok & ~bad & ~not_text & ~not_computed.get(spec.name, np.zeros(len(raw), bool))
             errors.add(unset, spec.name, values, "missing required value")
         if spec.min_value is not None or spec.max_value is not None:
             number = pd.to_numeric(typed, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             outside = is_out_of_range(spec, number)
             errors.add(ok & outside, spec.name, values, f"expected {describe_field(spec)}")
+        if spec.type == "datetime":
+            outside = ok & is_outside_dates(typed.to_numpy())
+            errors.add(outside, spec.name, values, f"expected {describe_field(spec)}")
+        for broken, reason in text_rejects(spec, typed) if spec.type == "str" else ():
+            errors.add(broken, spec.name, values, reason)
         if spec.choices is not None:
             wrong = ok & ~typed.isin(spec.choices).to_numpy()
             errors.add(wrong, spec.name, values, f"expected one of {', '.join(spec.choices)}")
@@ -479,6 +508,13 @@ def _kind_rules(
         for name in ("order_id", "unit_price"):
             missing = is_order & out[name].isna().to_numpy()
             errors.add(missing, name, out[name], "required for purchase and return events")
+        numbers = [
+            pd.to_numeric(out[name]).to_numpy(dtype=float, na_value=np.nan)
+            for name in ("qty", "unit_price", "discount")
+        ]
+        too_large, too_large_gross = line_amount_masks(*numbers)
+        errors.add(too_large, "qty", out["qty"], LINE_AMOUNT_REASON)
+        errors.add(too_large_gross, "discount", out["discount"], GROSS_AMOUNT_REASON)
     if kind == "prices":
         missing = (out["kind"] == "competitor").to_numpy() & out["competitor_id"].isna().to_numpy()
         errors.add(
