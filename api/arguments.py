@@ -9,8 +9,9 @@ variables, so its answer depends on the variables without spoiling the cache:
 * **text**: every string argument and input item must encode as UTF-8 (a lone UTF-16
   surrogate such as JSON ``"\\udc00"`` does not);
 * **dates**: every ``DateTime`` argument and input item lies in the years
-  :data:`MIN_YEAR` to :data:`MAX_YEAR` (a stored date outside would overflow when it
-  is moved to UTC or formatted);
+  :data:`MIN_YEAR` to :data:`MAX_YEAR`, the loaders' range
+  (:data:`pricegraph.loaders.formats.MIN_YEAR`; a stored date outside would overflow
+  when it is moved to UTC or formatted);
 * **items**: the quotes and written items of every field of the operation, aliases
   and fragments included, add up to at most ``api.limits.max_request_items``, so a
   request over the limit does nothing at all.
@@ -50,12 +51,9 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from ..loaders.formats import MAX_YEAR, MIN_YEAR
 from .errors import ErrorCode, quoted
 
-MIN_YEAR = 1900
-"""Earliest year a ``DateTime`` argument may name."""
-MAX_YEAR = 2199
-"""Latest year a ``DateTime`` argument may name."""
 REQUEST_ITEMS = "request_items"
 """Field metadata key: the argument whose list items a field quotes or writes (``""``:
 the field is one item), counted against ``api.limits.max_request_items``."""

@@ -8,23 +8,25 @@ import strawberry
 
 from ...embeddings.similarity import ProductFilter
 from ...errors import NotFoundError
+from ...loaders.value_rules import KEY_REASON, is_key
 from ..errors import invalid
 
-MAX_KEY_LENGTH = 200
 MAX_FILTER_VALUES = 100
 MAX_TEXT_CHARS = 1000
 """Longest search or product text (the encoder reads a few hundred words at most)."""
 
 
 def check_key(value: str, field: str) -> str:
-    """A natural key: 1-200 printable characters, surrounding blanks removed.
+    """A natural key: 1-200 printable characters, surrounding blanks removed; the rule
+    the loaders write ids by
+    (:func:`pricegraph.loaders.value_rules.is_key`).
 
     Raises:
         ApiError: INVALID_INPUT naming ``field``.
     """
     key = value.strip()
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise invalid(field, f"expected a key of 1 to {MAX_KEY_LENGTH} printable characters", value)
+    if not is_key(key):
+        raise invalid(field, KEY_REASON, value)
     return key
 
 

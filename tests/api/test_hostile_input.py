@@ -364,3 +364,58 @@ def test_a_request_over_the_item_limit_does_nothing(client: TestClient, services
     code, field, message = error(body)
     assert (code, field) == ("INVALID_INPUT", "events") and body["data"] is None
     assert "more than 1000" in message and services.store.counts() == before
+
+
+# -- 14. written values the loaders refuse, item by item ---------------------------------
+
+WRITE = "{ created updated unchanged rejected errors { index code field message } }"
+
+
+def test_written_keys_texts_amounts_and_currencies_are_item_errors(
+    client: TestClient, services: Services
+) -> None:
+    """Ids the API could not read back, over-long texts, lines over the largest amount
+    and currencies that are not ISO 4217 codes are refused per item, naming the field;
+    the good items are stored and readable; sending them again changes nothing."""
+    customer, product = first_ids(services)
+    products = [
+        {"productId": "X\u00004", "name": "Nul"},
+        {"productId": "X\n5", "name": "Newline"},
+        {"productId": "X\u202e6", "name": "Right-to-left"},
+        {"productId": "P" * 300, "name": "Long id"},
+        {"productId": "P-HOSTILE-1", "name": "n" * 501},
+        {"productId": "P-HOSTILE-2", "name": "Tote", "description": "d" * 10_001},
+        {"productId": "P-HOSTILE-3", "name": "Tote", "currency": "usd"},
+        {"productId": "P-HOSTILE-4", "name": "Tote", "currency": "GBP", "listPrice": 20.0},
+    ]
+    upsert = "mutation($v: [ProductInput!]!) { upsertProducts(products: $v) " + WRITE + " }"
+    result = post(client, upsert, v=products)["data"]["upsertProducts"]
+    fields = ["productId"] * 4 + ["name", "description", "currency"]
+    assert [(e["index"], e["code"], e["field"]) for e in result["errors"]] == [
+        (i, "INVALID_INPUT", field) for i, field in enumerate(fields)
+    ]
+    assert "printable characters" in result["errors"][0]["message"]
+    assert (result["created"], result["rejected"]) == (1, 7)
+    again = post(client, upsert, v=products)["data"]["upsertProducts"]
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
+    found = post(client, '{ product(id: "P-HOSTILE-4") { key currency } }')["data"]
+    assert found == {"product": {"key": "P-HOSTILE-4", "currency": "GBP"}}
+
+    line = {"eventType": "PURCHASE", "customerId": customer, "productId": product,
+            "ts": "2024-04-01T10:00:00Z", "orderId": "O-HOSTILE", "qty": 1, "unitPrice": 100.0}  # fmt: skip
+    events = [
+        {**line, "eventId": "E\u0000N"},
+        {**line, "eventId": "E" * 10_000},
+        {**line, "eventId": "E-HOSTILE-3", "qty": 2, "unitPrice": 6e8},
+        {**line, "eventId": "E-HOSTILE-4", "discount": 1e9},
+        {**line, "eventId": "E-HOSTILE-5", "currency": "not-a-currency"},
+        {**line, "eventId": "E-HOSTILE-6", "channel": "c" * 201},
+        {**line, "eventId": "E-HOSTILE-7", "discount": 150.0, "channel": "web"},
+    ]
+    record = "mutation($v: [EventInput!]!) { recordEvents(events: $v) " + WRITE + " }"
+    result = post(client, record, v=events)["data"]["recordEvents"]
+    fields = ["eventId", "eventId", "qty", "discount", "currency", "channel"]
+    assert [(e["index"], e["field"]) for e in result["errors"]] == list(enumerate(fields))
+    assert (result["created"], result["rejected"]) == (1, 6)
+    again = post(client, record, v=events)["data"]["recordEvents"]
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
