@@ -11,6 +11,9 @@ Amounts are bounded where they enter (files and API writes alike): prices and co
 :data:`MAX_AMOUNT`] = [0.01, 1e9], a cent to the largest amount the guardrails accept;
 an event's ``unit_price`` lies in [0, :data:`MAX_AMOUNT`], since free items (0) and
 fractions of a cent (the UCI Online Retail file has a few) are real transactions.
+Dates lie in the years :data:`MIN_YEAR` to :data:`MAX_YEAR`; ids are keys (1 to
+:data:`MAX_KEY_LENGTH` printable characters) and texts have a longest length per field
+(``FieldSpec.max_length``); :mod:`~pricegraph.loaders.value_rules` checks them.
 """
 
 from __future__ import annotations
