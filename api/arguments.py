@@ -23,7 +23,7 @@ GraphQL names, e.g. ``prices[0].validFrom``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -52,6 +52,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from ..loaders.formats import MAX_YEAR, MIN_YEAR
+from ..loaders.value_rules import is_outside_date
 from .errors import ErrorCode, quoted
 
 REQUEST_ITEMS = "request_items"
@@ -91,9 +92,15 @@ def date_error(text: str, parse: Callable[[str], Any] = datetime.fromisoformat) 
             return None
     if not isinstance(moment, datetime):
         return None
+    refused = f"expected a date-time in the years {MIN_YEAR} to {MAX_YEAR}, got {quoted(text)}"
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        return f"expected a date-time in the years {MIN_YEAR} to {MAX_YEAR}, got {quoted(text)}"
-    return None
+        return refused
+    if moment.tzinfo is not None:  # the loaders store UTC: check the year there too
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            return refused
+    return refused if is_outside_date(moment) else None
 
 
 class _Walk:

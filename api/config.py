@@ -105,8 +105,11 @@ class ApiConfig(BaseModel):
             missing there: what-if answers UNAVAILABLE, with a warning at start;
             missing at a configured path: an error at start).
         max_body_bytes: Largest request body, checked before it is parsed (default
-            2 MiB; the largest legal write, 500 items, is about 0.2 MiB): a larger one
-            is answered 413.
+            16 MiB: 500 products whose description and attributes are at their
+            10,000-character maximum, in ASCII, take about 10 MiB); a larger one is
+            answered 413 (e.g. 1,000 such products in one request, or such texts in
+            scripts that take several bytes a character): send fewer items per request,
+            or raise it.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -120,7 +123,7 @@ class ApiConfig(BaseModel):
     is_graphiql_enabled: bool = False
     encoder_path: Path = Path("models/encoder/latest.pt")
     demand_path: Path = Path("models/demand.json")
-    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _check(self) -> ApiConfig:

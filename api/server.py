@@ -69,7 +69,8 @@ class RequestSizeLimit:
     def _too_large(self) -> JSONResponse:
         return error_response(
             413,
-            f"Request body: larger than {self.max_body_bytes} bytes (api.max_body_bytes)",
+            f"Request body: larger than {self.max_body_bytes:,} bytes "
+            "(PRICEGRAPH_API__MAX_BODY_BYTES): send fewer items per request, or raise it",
             limit=self.max_body_bytes,
         )
 

@@ -20,7 +20,10 @@ pairs), a batch of ``--batch`` random pairs (median of ``--repeats``), and the b
 as a ratio to the bare call. The quote service caches a snapshot of the graph store
 (see :mod:`pricegraph.pricing.quotes.state`); the warm-up batch loads it, and reloading it,
 which a request pays once per cache lifetime, is timed apart (``snapshot_load_ms``,
-median of ``--repeats``). Prints the figures; writes ``bench/out/quote_<policy>.json``.
+median of ``--repeats``), and so is one quote of a trained policy whose meso level
+re-plans the rest of the season from the stock on hand, which the first quote of each
+period and stock pays (``quote_with_replan_median_ms``). Prints the figures; writes
+``bench/out/quote_<policy>.json``.
 
 Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]
 [--policy segment|trained]``.
@@ -170,6 +173,13 @@ def main() -> None:
             service.invalidate()
             service.builder.snapshot()
             load_ms.append(1000 * (time.perf_counter() - t))
+        replan_ms = []  # a trained policy re-plans the season once per period and stock
+        planner = getattr(policy, "meso", None)
+        for customer, product in pairs(args.repeats if planner is not None else 0):
+            planner.forget_replans()
+            t = time.perf_counter()
+            service.quote(customer, product, requested_by="bench")
+            replan_ms.append(1000 * (time.perf_counter() - t))
         proposed = np.array([q.proposed_price for q in quotes])
         columns = {
             "list_price": np.array([q.list_price for q in quotes]),
@@ -203,6 +213,9 @@ def main() -> None:
         "batch_quote_median_ms": round(batch, 1),
         "batch_state_build_median_ms": round(float(np.median(build_ms)), 1),
         "snapshot_load_ms": round(float(np.median(load_ms)), 1),
+        "quote_with_replan_median_ms": (
+            round(float(np.median(replan_ms)), 1) if replan_ms else "n/a (no meso level)"
+        ),
         "bare_guardrail_batch_median_ms": round(bare, 3),
         "batch_to_bare_guardrails_ratio": round(batch / bare, 1),
         "audit_records": records,

@@ -95,8 +95,9 @@ def text_rejects(spec: FieldSpec, typed: pd.Series) -> list[tuple[np.ndarray, st
     if spec.is_key:
         plain = text.str.fullmatch(_ASCII_KEY).fillna(False).to_numpy(bool)
         bad = left & ~plain  # the rest, mostly non-ASCII ids, one by one
-        for row in np.flatnonzero(bad):
-            bad[row] = not is_key(typed.iloc[row])
+        rows = np.flatnonzero(bad)
+        values = typed.to_numpy(object)[rows]
+        bad[rows] = [not is_key(value) for value in values]
         out.append((bad, KEY_REASON))
         left &= ~bad
     if spec.max_length is not None:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -233,6 +233,16 @@ class QuotePolicy(Protocol):
         ...
 
 
+def deciding_within(policy: Any, band: float | None) -> Any:
+    """``policy`` deciding inside the personal ``band`` (a fraction of list price, ``None``:
+    no band) when its personal level takes one
+    (:meth:`~pricegraph.pricing.policies.hierarchy.HierarchicalPolicy.with_personal_band`),
+    else ``policy`` itself: quotes and the as-deployed evaluation both decide inside the
+    band of the guardrails in force."""
+    with_band = getattr(policy, "with_personal_band", None)
+    return policy if with_band is None else with_band(band)
+
+
 class ListPricePolicy:
     """The fallback policy: list price, no segment or personal adjustment."""
 
@@ -250,4 +260,5 @@ __all__ = [
     "QuotePolicy",
     "QuoteState",
     "Season",
+    "deciding_within",
 ]

@@ -129,7 +129,7 @@ PRICING_ALLOWED: dict[str, set[str]] = {
     "config": {"demand", "guardrails"},
     "market": {"demand"},
     "customers": {"snapshot"},
-    "evaluation": {"guardrails", "market"},
+    "evaluation": {"guardrails", "market", "policy"},
     "policies": {"customers", "evaluation", "guardrails", "market", "policy"},
     "quotes": {"config", "customers", "guardrails", "policies", "policy", "snapshot"},
 }

@@ -187,7 +187,8 @@ class CatalogQuery:
     @strawberry.field(
         description=(
             "A product's price points, newest `validFrom` first, at most `first` (default and "
-            "largest: the configured page sizes); NOT_FOUND for an unknown product."
+            "largest: the configured page sizes) after the `skip` newest (page back with "
+            "`skip`); NOT_FOUND for an unknown product."
         )
     )
     async def price_history(
@@ -196,9 +197,11 @@ class CatalogQuery:
         product_id: str,
         kinds: list[PriceKind] | None = None,
         first: int | None = None,
+        skip: int = 0,
     ) -> list[PricePoint]:
         await load_required(info, Product, product_id, "productId")
-        return await price_points(info, check_key(product_id, "productId"), kinds, first)
+        key = check_key(product_id, "productId")
+        return await price_points(info, key, kinds, first, skip)
 
 
 __all__ = ["CatalogQuery", "ScoredProduct", "load_required", "recommend_examples", "scored"]

@@ -20,6 +20,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ..context import Context
+from ..errors import invalid
 from ..loaders import Row, plain_row
 from ..pages import customer_page
 from ..permissions import IsAdmin, IsPricing, IsReader
@@ -164,7 +165,7 @@ class Product(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: St
     @strawberry.field(
         description=(
             "Price points, newest `validFrom` first, at most `first` (default and largest: "
-            "the configured page sizes)."
+            "the configured page sizes) after the `skip` newest (page back with `skip`)."
         )
     )
     async def price_history(
@@ -172,20 +173,27 @@ class Product(StoreNode, relay.Node):  # type: ignore[misc]  # resolve_nodes: St
         info: Info[Context, None],
         kinds: list[PriceKind] | None = None,
         first: int | None = None,
+        skip: int = 0,
     ) -> list[PricePoint]:
-        return await price_points(info, self.id, kinds, first)
+        return await price_points(info, self.id, kinds, first, skip)
 
 
 async def price_points(
-    info: Info[Context, None], product_id: str, kinds: list[PriceKind] | None, first: int | None
+    info: Info[Context, None],
+    product_id: str,
+    kinds: list[PriceKind] | None,
+    first: int | None,
+    skip: int = 0,
 ) -> list[PricePoint]:
-    """The newest ``first`` price points of ``product_id`` (``first`` checked as a page
-    size), newest ``valid_from`` first."""
+    """Price points of ``product_id``, newest ``valid_from`` first: ``first`` (checked as a
+    page size) after the ``skip`` newest, so that every point can be paged to."""
+    if skip < 0:
+        raise invalid("skip", "expected 0 or more", skip)
     services = info.context.services
     limit = page_size(first, services.config.limits)
     wanted = [k.value for k in kinds] if kinds else None
     frame = await services.read(services.store.price_history, product_id, kinds=wanted)
-    newest = frame.tail(limit).iloc[::-1]  # the store orders by valid_from, kind
+    newest = frame.iloc[::-1].iloc[skip : skip + limit]  # the store orders by valid_from, kind
     return [price_point(plain_row(r)) for r in newest.to_dict("records")]
 
 

@@ -31,6 +31,7 @@ from ..guardrails.batch import MAX_AMOUNT, apply_guardrails_batch
 from ..guardrails.config import GuardrailConfig
 from ..market.model import MarketModel
 from ..market.simulator import MarketState, PriceBounds
+from ..policy import deciding_within
 from .baselines import PricingPolicy
 
 
@@ -74,7 +75,9 @@ class GuardedPolicy:
     def __init__(
         self, policy: PricingPolicy, market: MarketModel, guardrails: GuardrailConfig
     ) -> None:
-        self.policy, self.market, self.guardrails = policy, market, guardrails
+        # the personal level decides inside the band in force, as in quotes
+        self.policy = deciding_within(policy, guardrails.personal_band)
+        self.market, self.guardrails = market, guardrails
         self.name = policy.name
         self._ceiling = catalog_ceiling(market)
         self._approved: np.ndarray | None = None  # requested last period, approved since

@@ -151,6 +151,12 @@ class GuardrailConfig(BaseModel):
         return self
 
     @property
+    def personal_band(self) -> float | None:
+        """``max_personal_deviation_pct`` as a fraction of list price (``None``: no band)."""
+        deviation = self.max_personal_deviation_pct
+        return None if deviation is None else deviation / 100.0
+
+    @property
     def ending_cents(self) -> tuple[int, ...]:
         """The allowed endings in whole cents, ascending, e.g. ``(90, 95, 99)``."""
         return tuple(round(ending * 100) for ending in self.price_endings)

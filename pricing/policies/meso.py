@@ -51,6 +51,7 @@ spread +-30 % within a category), hence the per-product refinement.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -333,6 +334,12 @@ class MesoPlanner:
         self.config = config
         self._plan_env = plan_env
         self._replans: dict[tuple[int, bytes], np.ndarray] = {}
+        self._replan_lock = threading.Lock()  # quotes decide on several read threads
+
+    def forget_replans(self) -> None:
+        """Drop the cached re-plans (the next period's prices are solved again)."""
+        with self._replan_lock:
+            self._replans.clear()
 
     @property
     def plan_env(self) -> MarketEnv:
@@ -363,18 +370,21 @@ class MesoPlanner:
             return self.plan.prices[t]
         stock = np.asarray(inventory, dtype=float)
         key = (t, stock.tobytes())
-        if key not in self._replans:
-            if len(self._replans) > 256:  # one episode's periods, a few episodes
-                self._replans.clear()
-            env = self._plan_env
-            rest = replace(
-                env.config,
-                horizon_periods=env.config.horizon_periods - t,
-                start_period=env.config.start_period + t,
-            )
-            market = replace(self.estimated, initial_inventory=stock)
-            self._replans[key] = solve_oracle(MarketEnv(market, env.bounds, rest)).prices[0]
-        return self._replans[key]
+        with self._replan_lock:  # one solve per (period, stock), whichever thread asks
+            prices = self._replans.get(key)
+            if prices is None:
+                if len(self._replans) > 256:  # one episode's periods, a few episodes
+                    self._replans.clear()
+                env = self._plan_env
+                rest = replace(
+                    env.config,
+                    horizon_periods=env.config.horizon_periods - t,
+                    start_period=env.config.start_period + t,
+                )
+                market = replace(self.estimated, initial_inventory=stock)
+                prices = solve_oracle(MarketEnv(market, env.bounds, rest)).prices[0]
+                self._replans[key] = prices
+        return prices
 
     def multipliers(
         self,

@@ -99,8 +99,7 @@ def personal_evaluation(
     """
     bounds = deployed_bounds(market, guardrails)
     config = replace(simulator, is_stochastic=False, price_level="group")
-    deviation = guardrails.max_personal_deviation_pct
-    band = None if deviation is None else deviation / 100
+    band = guardrails.personal_band
     headroom = personalisation_headroom(market, bounds, config, band=band)
     profits = {}
     for levels in ("macro+meso", "full"):

@@ -240,8 +240,7 @@ def _train_pricing(
     period = slice(config.simulator.start_period, None)
     comp = estimated.competitor_price[:, period][:, : config.simulator.horizon_periods]
     guardrails = guardrails or GuardrailConfig()
-    deviation = guardrails.max_personal_deviation_pct
-    band = None if deviation is None else deviation / 100.0
+    band = guardrails.personal_band
     signal, group_ratio = None, np.ones(market.num_groups)
     if sensitivity is not None:
         signal, group_ratio = group_signal(market, sensitivity, customer_vectors or {})

@@ -40,7 +40,7 @@ from ..guardrails.apply import PriceContext, explain_guardrails
 from ..guardrails.config import GuardrailConfig
 from ..guardrails.memory import PriceMemory, announced_discount
 from ..guardrails.result import GuardrailResult
-from ..policy import LevelDecision, QuotePolicy
+from ..policy import LevelDecision, QuotePolicy, deciding_within
 from .approvals import ApprovalQueue, ChangeRequest, PriceChange
 from .audit import AuditLog, AuditRecord
 from .explain import PendingApproval, SegmentProfile, rationale
@@ -104,7 +104,7 @@ class QuoteService:
     ) -> None:
         if not isinstance(policy, QuotePolicy):
             raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide_many)")
-        self.policy = _deciding_within(policy, config.guardrails)
+        self.policy = deciding_within(policy, config.guardrails.personal_band)
         self.config, self.audit = config, audit
         self.price_memory, self.approvals = price_memory, approvals
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -275,7 +275,8 @@ class QuoteService:
             pending=None if pending is None else PendingApproval(**pending),
         )
         config = GuardrailConfig.model_validate(inputs["guardrails"])
-        decision = self._decide([row.item.state], _deciding_within(self.policy, config))[0]
+        policy = deciding_within(self.policy, config.personal_band)  # the recorded band
+        decision = self._decide([row.item.state], policy)[0]
         result = _guard([row], [decision], config)[0]
         waiting = row.pending
         if waiting is None and result.needs_approval and inputs["has_approvals"]:
@@ -375,16 +376,6 @@ class QuoteService:
                 f"decisions for {len(states)} states"
             )
         return decisions
-
-
-def _deciding_within(policy: QuotePolicy, guardrails: GuardrailConfig) -> QuotePolicy:
-    """``policy`` deciding inside the personal band of ``guardrails`` (a policy whose
-    personal level knows the band: :meth:`~.HierarchicalPolicy.with_personal_band`)."""
-    with_band = getattr(policy, "with_personal_band", None)
-    if with_band is None:
-        return policy
-    deviation = guardrails.max_personal_deviation_pct
-    return with_band(None if deviation is None else deviation / 100.0)
 
 
 def _require_list_prices(items: Sequence[QuoteInput]) -> None:

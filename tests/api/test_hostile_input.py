@@ -18,6 +18,7 @@ from pricegraph.api.limits import query_cost
 from pricegraph.api.server import MAX_QUERY_STRING_BYTES, create_app
 from pricegraph.api.services import Services, open_services
 from pricegraph.api.settings import Settings
+from pricegraph.loaders.formats import MAX_KEY_LENGTH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH
 
 ADMIN = "hostile-admin-key-0123456789abcdef"
 MAX_BODY = 256 * 1024
@@ -73,7 +74,15 @@ EVENTS = "mutation($v: [EventInput!]!) { recordEvents(events: $v) { created reje
 # -- 1. dates at the calendar's edge ----------------------------------------------------
 
 
-@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "9999-12-31T23:00:00-05:00",
+        "0001-01-01T00:30:00+01:00",
+        "2199-12-31T23:00:00-05:00",  # 2200 in UTC, the year the loaders store
+        "1900-01-01T00:30:00+01:00",  # 1899 in UTC
+    ],
+)
 def test_dates_outside_the_years_are_invalid_input_naming_the_path(
     client: TestClient, services: Services, moment: str
 ) -> None:
@@ -154,7 +163,8 @@ def test_deeply_nested_json_is_a_400_graphql_error(client: TestClient, body: byt
 def test_a_body_over_the_limit_is_413_before_it_is_parsed(client: TestClient) -> None:
     big = json.dumps({"query": "{ __typename }", "variables": {"unused": "x" * MAX_BODY}})
     response = client.post("/graphql", content=big, headers={"Content-Type": "application/json"})
-    assert response.status_code == 413 and "api.max_body_bytes" in error(response.json())[2]
+    assert response.status_code == 413
+    assert "PRICEGRAPH_API__MAX_BODY_BYTES" in error(response.json())[2]
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as the bytes arrive
         yield big[: MAX_BODY // 2].encode()
@@ -167,7 +177,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_parsed(client: TestClient) ->
     assert client.post("/graphql", json={"query": "{ __typename }"}).status_code == 200
 
 
-def test_the_largest_legal_write_fits_the_default_limit(services: Services) -> None:
+def test_the_largest_writes_fit_the_default_limit(services: Services) -> None:
     customer, product = first_ids(services)
     event = {
         "eventId": "e" * 64, "eventType": "PURCHASE", "customerId": customer + "c" * 40,
@@ -178,6 +188,12 @@ def test_the_largest_legal_write_fits_the_default_limit(services: Services) -> N
     }  # fmt: skip
     body = json.dumps({"query": EVENTS, "variables": {"v": [event] * 500}})
     assert len(body) * 4 < ApiConfig().max_body_bytes
+    longest = "x" * MAX_TEXT_LENGTH  # a product's description and attributes at their maximum
+    item = {"productId": "p" * MAX_KEY_LENGTH, "name": "n" * MAX_NAME_LENGTH,
+            "description": longest, "attributes": json.dumps({"a": longest[:-10]})}  # fmt: skip
+    upsert = "mutation($v: [ProductInput!]!) { upsertProducts(products: $v) { created } }"
+    products = json.dumps({"query": upsert, "variables": {"v": [item] * 500}})
+    assert len(products.encode()) < ApiConfig().max_body_bytes
 
 
 def test_a_long_query_string_is_414(client: TestClient) -> None:
@@ -236,6 +252,14 @@ def test_price_history_pages_newest_first(client: TestClient, services: Services
         client, "query($p: String!) { priceHistory(productId: $p, first: 101) { key } }", p=product
     )
     assert error(body)[:2] == ("INVALID_INPUT", "first")
+    paged = "query($p: String!, $s: Int!) { priceHistory(productId: $p, kinds: [MARKDOWN], first: 10, skip: $s) { key } }"
+    seen = [
+        p["key"]
+        for s in (0, 10, 20)
+        for p in post(client, paged, p=product, s=s)["data"]["priceHistory"]
+    ]
+    assert seen == [f"hist-{day}" for day in range(28, 0, -1)]  # every point, once, by paging
+    assert error(post(client, paged, p=product, s=-1))[:2] == ("INVALID_INPUT", "skip")
 
 
 def test_price_history_is_priced_by_its_page(services: Services) -> None:

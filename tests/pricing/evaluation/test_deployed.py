@@ -96,6 +96,7 @@ def test_personalised_rows_stay_in_the_personal_band(trained) -> None:
     # a policy without the band: the guardrails clamp what it personalises
     policy.public = replace(policy.public, personal_band=None)
     guarded = GuardedPolicy(policy, market, GuardrailConfig(max_personal_deviation_pct=2.0))
+    assert guarded.policy.public.personal_band == 0.02  # decides inside the band in force
     env = tiny_env(market)
     env.reset(seed=0)
     raw, flags = policy.prices_and_flags(env.state)
