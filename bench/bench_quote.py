@@ -22,7 +22,8 @@ as a ratio to the bare call. The quote service caches a snapshot of the graph st
 which a request pays once per cache lifetime, is timed apart (``snapshot_load_ms``,
 median of ``--repeats``), and so is one quote of a trained policy whose meso level
 re-plans the rest of the season from the stock on hand, which the first quote of each
-period and stock pays (``quote_with_replan_median_ms``). Prints the figures; writes
+period and stock pays (``quote_with_replan_median_ms``, quoted in the season's second
+week: the longest re-plan). Prints the figures; writes
 ``bench/out/quote_<policy>.json``.
 
 Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]
@@ -38,7 +39,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -174,11 +175,14 @@ def main() -> None:
             service.builder.snapshot()
             load_ms.append(1000 * (time.perf_counter() - t))
         replan_ms = []  # a trained policy re-plans the season once per period and stock
-        planner = getattr(policy, "meso", None)
+        planner, season = getattr(policy, "meso", None), getattr(policy, "season", None)
+        # in the season's second week: the longest re-plan (all but one period left)
+        early = now if season is None else datetime(*season.start.timetuple()[:3], tzinfo=UTC)
+        early += timedelta(days=7 * (season is not None))
         for customer, product in pairs(args.repeats if planner is not None else 0):
             planner.forget_replans()
             t = time.perf_counter()
-            service.quote(customer, product, requested_by="bench")
+            service.quote(customer, product, requested_by="bench", now=early)
             replan_ms.append(1000 * (time.perf_counter() - t))
         proposed = np.array([q.proposed_price for q in quotes])
         columns = {
