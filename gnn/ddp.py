@@ -17,7 +17,12 @@ Usage::
 Outputs (rank 0): ``encoder.pt`` (``state_dict``, ``config``, ``history``,
 ``world_size``, ``cutoff_s``, ``snapshot_id``, ``metadata``, ``num_nodes``,
 ``text_dim``; each history row's ``loss`` is the mean over the ranks, ``rank0_loss``
-rank 0's own) and ``embeddings.pt`` (:meth:`~pricegraph.gnn.train.EncoderResult.embeddings`).
+rank 0's own), ``embeddings.pt`` (:meth:`~pricegraph.gnn.train.EncoderResult.embeddings`)
+and ``checkpoint.pt``, the run as an :class:`~pricegraph.gnn.checkpoint.EncoderCheckpoint`
+(the snapshot's customer and product keys, the same vectors, the history under
+``final``, ``settings`` naming this entry point and the world size; no comparison, so
+the encoder serves, as after ``train-gnn --no-evaluate``), which ``pricegraph
+publish-encoder`` hands to the API and ``recommend``.
 With ``--debug-fingerprint`` every rank also writes ``params_rank{r}.pt``, the sum
 and norm of every parameter, so that a test can check the ranks stayed in sync.
 """
@@ -35,6 +40,7 @@ import torch.distributed as dist
 
 from pricegraph.devices import resolve_device
 from pricegraph.errors import ConfigError
+from pricegraph.gnn.checkpoint import make_checkpoint, save_checkpoint
 from pricegraph.gnn.data import PURCHASED, GraphSnapshot
 from pricegraph.gnn.train import EncoderConfig, EncoderResult, train_encoder
 from pricegraph.seeding import seed_everything
@@ -170,7 +176,7 @@ def _write_outputs(
     env: DistEnv,
     out: Path,
 ) -> None:
-    """Rank 0: the checkpoint and the embeddings."""
+    """Rank 0: ``encoder.pt``, ``embeddings.pt`` and the servable ``checkpoint.pt``."""
     encoder = result.model
     state_dict = {key: value.detach().cpu() for key, value in encoder.state_dict().items()}
     torch.save(
@@ -189,6 +195,19 @@ def _write_outputs(
         out / "encoder.pt",
     )
     torch.save(result.embeddings(), out / "embeddings.pt")
+    checkpoint = make_checkpoint(
+        result,
+        snapshot_id=snapshot.snapshot_id,
+        node_ids={kind: snapshot.node_ids[kind] for kind in ("customer", "product")},
+        history={"final": history},
+        settings={
+            "trainer": "pricegraph.gnn.ddp",
+            "world_size": env.world_size,
+            "epochs": len(history),
+            "device": str(result.config.get("device", "")),
+        },
+    )
+    save_checkpoint(checkpoint, out / "checkpoint.pt")
 
 
 def run(

@@ -21,6 +21,7 @@ from torch_geometric.data import HeteroData
 
 from pricegraph.devices import resolve_device
 from pricegraph.errors import ConfigError
+from pricegraph.gnn.checkpoint import load_checkpoint
 from pricegraph.gnn.data import EVENT_EDGE_TYPES, PURCHASED, GraphSnapshot
 from pricegraph.gnn.ddp import (
     DistEnv,
@@ -218,6 +219,31 @@ def test_one_process_gives_the_same_training_as_two(runs: dict[int, Path]) -> No
     assert double_losses == pytest.approx(single_losses, rel=1e-3)
     embeddings = torch.load(runs[1] / "embeddings.pt")
     assert embeddings["customer"].shape == (NUM_CUSTOMERS, 16)
+
+
+@pytest.mark.parametrize("nproc", [2, 1])
+def test_rank0_writes_a_checkpoint_that_serves_the_same_vectors(
+    runs: dict[int, Path], nproc: int
+) -> None:
+    checkpoint = load_checkpoint(runs[nproc] / "checkpoint.pt")
+    embeddings = torch.load(runs[nproc] / "embeddings.pt")
+    assert checkpoint.vectors.keys() == {"customer", "product", "product_prior"}
+    for name, vectors in checkpoint.vectors.items():
+        assert torch.equal(vectors, embeddings[name]), name
+    assert checkpoint.snapshot_id == "planted"
+    assert list(checkpoint.node_ids["customer"]) == [f"c{i:03d}" for i in range(NUM_CUSTOMERS)]
+    assert list(checkpoint.node_ids["product"]) == [f"p{i:03d}" for i in range(NUM_PRODUCTS)]
+    encoder = torch.load(runs[nproc] / "encoder.pt", weights_only=False)
+    assert checkpoint.history == {"final": encoder["history"]}
+    assert checkpoint.cutoff_s == encoder["cutoff_s"]
+    assert checkpoint.settings["world_size"] == nproc
+    assert checkpoint.settings["trainer"] == "pricegraph.gnn.ddp"
+    # no comparison ran: the encoder serves, as after train-gnn --no-evaluate
+    assert checkpoint.served_by == "encoder"
+    assert checkpoint.metrics == [] and checkpoint.verdicts == [] and checkpoint.serving == {}
+    # the weights are the ones that made the vectors
+    for key, value in checkpoint.build_model().state_dict().items():
+        assert torch.equal(value, encoder["state_dict"][key]), key
 
 
 def test_ddp_trains_on_a_graph_with_brands() -> None:
