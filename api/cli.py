@@ -10,6 +10,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     fit_demand,
     generate,
     load,
+    publish_encoder,
     query,
     quote,
     recommend,

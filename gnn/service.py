@@ -167,6 +167,44 @@ def write_graph_vectors(
     return written
 
 
+def publish_checkpoint(
+    checkpoint: EncoderCheckpoint,
+    vectors: VectorStore,
+    specs: dict[str, CollectionSpec],
+    out_dir: Path,
+) -> tuple[Path, dict[str, int]]:
+    """Serve ``checkpoint``: what ``train-gnn`` ends with and ``publish-encoder`` does.
+
+    Writes the checkpoint's product and customer vectors to the ``graph`` named
+    vector (:func:`write_graph_vectors`, payload ``graph_model`` = its model
+    version), then the checkpoint as ``out_dir/<model_version>.pt`` and
+    ``out_dir/latest.pt``, the file ``recommend`` and the API load. The vectors go
+    first: a ``graph_dim`` that does not fit is refused before any file is written.
+
+    Args:
+        checkpoint: The encoder to serve, with its ``vectors`` and ``node_ids``.
+        vectors: The vector store.
+        specs: The ``products`` and ``customers`` collections
+            (:func:`~pricegraph.embeddings.pipeline.collection_specs`).
+        out_dir: The encoder folder.
+
+    Returns:
+        The versioned checkpoint path and the points written per collection.
+    """
+    written = {}
+    for kind, node_type in (("products", "product"), ("customers", "customer")):
+        written[kind] = write_graph_vectors(
+            vectors,
+            specs[kind],
+            checkpoint.node_ids[node_type],
+            checkpoint.vectors[node_type].numpy(),
+            checkpoint.model_version,
+        )
+    path = save_checkpoint(checkpoint, out_dir / f"{checkpoint.model_version}.pt")
+    save_checkpoint(checkpoint, out_dir / "latest.pt")
+    return path, written
+
+
 def graph_vectors(
     vectors: VectorStore, collection: str, keys: Sequence[str]
 ) -> dict[str, np.ndarray]:
@@ -264,18 +302,7 @@ def train_gnn(
         serving=serving,
         verdicts=[] if comparison is None else [item.to_dict() for item in comparison.verdicts],
     )
-    path = save_checkpoint(checkpoint, out_dir / f"{checkpoint.model_version}.pt")
-    save_checkpoint(checkpoint, out_dir / "latest.pt")
-    embeddings = final.embeddings()
-    written = {}
-    for kind, node_type in (("products", "product"), ("customers", "customer")):
-        written[kind] = write_graph_vectors(
-            vectors,
-            specs[kind],
-            snapshot.node_ids[node_type],
-            embeddings[node_type].numpy(),
-            checkpoint.model_version,
-        )
+    path, written = publish_checkpoint(checkpoint, vectors, specs, out_dir)
     plot = plot_learning_curves(curves, out_dir / f"{checkpoint.model_version}.png")
     return GnnRunReport(checkpoint, path, metrics, plot, written, epochs, comparison)
 
@@ -287,6 +314,7 @@ __all__ = [
     "evaluate_encoder",
     "graph_vectors",
     "product_text_features",
+    "publish_checkpoint",
     "train_gnn",
     "write_graph_vectors",
 ]
