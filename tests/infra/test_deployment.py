@@ -3,7 +3,8 @@
 Every ``PRICEGRAPH_*`` variable they set is a real setting, every image is the one
 the Dockerfile builds, every command they run exists (CLI commands and their
 options, ``-m`` modules and their arguments), the probes ask a real route, and the
-files the image build needs are in the build context.
+files the image build needs are in the build context. The GNN Job exports,
+trains, and publishes the encoder where the API loads it.
 """
 
 from __future__ import annotations
@@ -235,10 +236,17 @@ def test_api_probes_ask_healthz_on_the_served_port() -> None:
         assert get["path"] == "/healthz" and get["path"] in PATHS and get["port"] in ports
 
 
-def test_gnn_job_exports_the_snapshot_that_torchrun_trains_on() -> None:
+def _gnn_job_steps() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The GNN Job's export-graph and train (init containers, in this order) and publish
+    (its one container): each starts only when the one before succeeded."""
     (job,) = MANIFESTS["gnn-train-job.yaml"]
-    (export,) = job["spec"]["template"]["spec"]["initContainers"]
-    (train,) = job["spec"]["template"]["spec"]["containers"]
+    export, train = _pod(job)["initContainers"]
+    (publish,) = _pod(job)["containers"]
+    return export, train, publish
+
+
+def test_gnn_job_exports_the_snapshot_that_torchrun_trains_on() -> None:
+    export, train, _ = _gnn_job_steps()
     snapshot = export["command"][-1]
     assert export["command"][:2] == ["pricegraph", "export-graph"]
     assert train["command"][0] == "torchrun" and "pricegraph.gnn.ddp" in train["command"]
@@ -302,11 +310,51 @@ def test_api_and_gnn_job_mount_the_same_claim_at_the_data_dir() -> None:
 
 
 def test_the_gnn_job_writes_under_the_data_dir() -> None:
-    (job,) = MANIFESTS["gnn-train-job.yaml"]
-    (train,) = job["spec"]["template"]["spec"]["containers"]
+    _, train, _ = _gnn_job_steps()
     data_dir = _env(train)["PRICEGRAPH_DATA_DIR"]
     out = train["command"][train["command"].index("--out") + 1]
     assert out.startswith(data_dir + "/models/")
+
+
+SERVER_VARIABLES = (
+    "PRICEGRAPH_GRAPH__BACKEND",
+    "PRICEGRAPH_GRAPH__NEO4J_URI",
+    "PRICEGRAPH_GRAPH__NEO4J_USER",
+    "PRICEGRAPH_GRAPH__NEO4J_PASSWORD",
+    "PRICEGRAPH_VECTORS__URL",
+    "PRICEGRAPH_DATA_DIR",
+)
+
+
+def test_the_gnn_job_publishes_its_checkpoint_where_the_api_loads_the_encoder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pricegraph.api.commands.publish_encoder import encoder_dir
+    from pricegraph.api.config import ApiConfig
+
+    _, train, publish = _gnn_job_steps()
+    check_command(publish["command"])
+    out = train["command"][train["command"].index("--out") + 1]
+    assert publish["command"] == ["pricegraph", "publish-encoder", f"{out}/checkpoint.pt"]
+    # the graph, the vectors and the data directory the API uses
+    (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    (api,) = containers(deployment)
+    api_env, job_env = _env(api), _env(publish)
+    for variable in SERVER_VARIABLES:
+        assert job_env[variable] == api_env[variable], variable
+    (job,) = MANIFESTS["gnn-train-job.yaml"]
+    data_dir = api_env["PRICEGRAPH_DATA_DIR"]
+    assert _mounted_claims(job, publish)[data_dir] == _mounted_claims(deployment, api)[data_dir]
+    # publish-encoder writes latest.pt where the API's encoder_path default points
+    assert "PRICEGRAPH_API__ENCODER_PATH" not in api_env
+    served = ApiConfig().resolved(Path(data_dir)).encoder_path
+    values = {
+        name: value if isinstance(value, str) else "from-a-secret"
+        for name, value in job_env.items()
+    }
+    settings = _settings(values, monkeypatch, tmp_path)
+    assert encoder_dir(settings) / "latest.pt" == served
+    assert served.is_relative_to(Path(data_dir) / "models" / "encoder")
 
 
 def test_the_audit_log_is_on_a_read_write_once_claim_of_one_pod() -> None:
