@@ -44,7 +44,11 @@ def test_bench_quote_tiny(tmp_path: Path, policy: str) -> None:
     figures = json.loads((tmp_path / f"quote_{policy}.json").read_text(encoding="utf-8"))
     assert figures["world"] == {"customers": 100, "products": 30, "days": 120}
     assert figures["single_quotes"] == 20 and figures["batch_size"] == 50
-    assert figures["audit_records"] == 10 + 20 + 2 * 50  # warm-up, singles, batches
+    replans = 2 if policy == "trained" else 0  # one quote per repeat re-plans the season
+    # warm-up, singles, batches, quotes that re-plan
+    assert figures["audit_records"] == 10 + 20 + 2 * 50 + replans
+    replan = figures["quote_with_replan_median_ms"]
+    assert replan > 0 if policy == "trained" else replan == "n/a (no meso level)"
     for key in (
         "single_quote_p50_ms",
         "single_quote_p99_ms",
