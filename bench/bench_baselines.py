@@ -5,8 +5,9 @@ straightforward formulas in the same run.
   shipped one computes the cosine similarity 1,024 rows at a time and keeps each
   row's best; the formula computes the whole sparse product first.
 * ``ease_weights`` (EASE^R): the shipped one inverts the Gram matrix in place
-  (``scipy.linalg.inv(overwrite_a=True)``); the formula is ``numpy.linalg.inv`` and
-  a new matrix per step.
+  (``scipy.linalg.inv(overwrite_a=True)``) up to ``IN_PLACE_MAX_BYTES`` (1 GiB, 11,585
+  items; above, ``numpy.linalg.inv``); the formula is ``numpy.linalg.inv`` and a new
+  matrix per step.
 
 Each runs in a fresh process on the same purchases (heavy-tailed product choice,
 ``bench_gnn.synthetic_snapshot``); the printout gives seconds, peak resident memory

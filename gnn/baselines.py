@@ -242,6 +242,13 @@ def text_scores(edge_index: Tensor, x: Tensor, has_text: Tensor, num_customers: 
     return scores
 
 
+IN_PLACE_MAX_BYTES = 2**30
+"""Largest EASE^R Gram matrix inverted in place with SciPy (bytes; 11,585 items). On
+this project's machines SciPy's inverse (its OpenBLAS takes 32-bit sizes) died with a
+segmentation fault at 16,300 and 20,000 items (2.1 and 3.2 GB) and ran at 15,500;
+NumPy's (64-bit sizes) inverts larger ones, with its copies."""
+
+
 def ease_weights(interactions: sp.csr_array, l2: float) -> np.ndarray:
     r"""Item-item weights of EASE^R (Steck, "Embarrassingly Shallow Autoencoders for
     Sparse Data", WWW 2019, https://arxiv.org/abs/1905.03375).
@@ -257,14 +264,18 @@ def ease_weights(interactions: sp.csr_array, l2: float) -> np.ndarray:
 
     Returns:
         float32 ``[num_items, num_items]`` (dense: one float64 matrix of ``8
-        num_items^2`` bytes while solving, inverted and scaled in place).
+        num_items^2`` bytes while solving, inverted and scaled in place, up to
+        :data:`IN_PLACE_MAX_BYTES`; above, NumPy's inverse, with its copies).
     """
     if not l2 > 0:
         raise ValueError(f"EASE l2: expected > 0, got {l2}")
     gram = (interactions.T @ interactions).toarray().astype(np.float64)
     gram[np.diag_indices_from(gram)] += l2
-    # In place: at 20,000 items each float64 copy is 3.2 GB (numpy's inv took three).
-    precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+    if gram.nbytes <= IN_PLACE_MAX_BYTES:
+        # in place: each float64 copy of a large catalogue's matrix is gigabytes
+        precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+    else:  # NumPy's OpenBLAS takes 64-bit sizes (see IN_PLACE_MAX_BYTES)
+        precision = np.linalg.inv(gram)
     del gram
     precision /= -np.diag(precision).copy()[None, :]
     np.fill_diagonal(precision, 0.0)

@@ -153,6 +153,19 @@ def test_ease_weights_match_the_closed_form_by_hand() -> None:
         ease_weights(interactions, 0.0)
 
 
+def test_ease_weights_past_the_in_place_limit_are_the_same(monkeypatch) -> None:
+    """Above ``IN_PLACE_MAX_BYTES`` (a 20,000-item matrix crashed SciPy's in-place
+    inverse) NumPy inverts: the same weights."""
+    from pricegraph.gnn import baselines
+
+    rng = np.random.default_rng(4)
+    edges = torch.from_numpy(rng.integers(0, [40, 25], size=(300, 2)).T.astype(np.int64))
+    interactions = interaction_matrix(edges, 40, 25)
+    in_place = baselines.ease_weights(interactions, 5.0)
+    monkeypatch.setattr(baselines, "IN_PLACE_MAX_BYTES", 25 * 25 * 8 - 1)
+    np.testing.assert_allclose(baselines.ease_weights(interactions, 5.0), in_place, atol=1e-6)
+
+
 def test_ease_recommends_the_co_purchased_product_and_truncates_the_catalogue() -> None:
     from pricegraph.gnn.baselines import ease_scores
 
