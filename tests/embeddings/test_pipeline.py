@@ -62,9 +62,10 @@ def vectors(tmp_path: Path) -> Iterator[EdgeVectorStore]:
     store.close()
 
 
-def _embed(graph, vectors, loader):
+def _embed(graph, vectors, loader, **options):
+    """:func:`embed_catalog` with the tests' settings (``options``: limit, collections)."""
     return embed_catalog(
-        graph, vectors, embedding=EMBEDDING, vector_config=VECTORS, load_encoder=loader
+        graph, vectors, embedding=EMBEDDING, vector_config=VECTORS, load_encoder=loader, **options
     )
 
 
@@ -227,14 +228,7 @@ def test_a_limited_run_writes_its_part_and_the_next_run_embeds_only_the_rest(
     graph, vectors, encoder
 ) -> None:
     def run(limit=None):
-        return embed_catalog(
-            graph,
-            vectors,
-            embedding=EMBEDDING,
-            vector_config=VECTORS,
-            load_encoder=CountingLoader(encoder),
-            limit=limit,
-        )
+        return _embed(graph, vectors, CountingLoader(encoder), limit=limit)
 
     first = run(limit=30)
     products = first.collections["products"]
@@ -251,14 +245,7 @@ def test_a_limited_run_writes_its_part_and_the_next_run_embeds_only_the_rest(
 
 
 def test_only_the_collections_asked_for_are_synced(graph, vectors, encoder) -> None:
-    report = embed_catalog(
-        graph,
-        vectors,
-        embedding=EMBEDDING,
-        vector_config=VECTORS,
-        load_encoder=CountingLoader(encoder),
-        collections=["brands"],
-    )
+    report = _embed(graph, vectors, CountingLoader(encoder), collections=["brands"])
     assert list(report.collections) == ["brands"] and report.texts_encoded == 8
 
 
@@ -281,24 +268,12 @@ def test_customers_in_limited_runs_end_as_one_whole_run(graph, vectors, encoder,
     whole = _customer_points(vectors)
     split = EdgeVectorStore(tmp_path / "split")
     try:
-        embed_catalog(  # products and brands first, then customers 40 at a time
-            graph,
-            split,
-            embedding=EMBEDDING,
-            vector_config=VECTORS,
-            load_encoder=CountingLoader(encoder),
-            collections=["products", "brands"],
-        )
+        # products and brands first, then customers 40 at a time
+        _embed(graph, split, CountingLoader(encoder), collections=["products", "brands"])
         written, runs = [], 0
         while True:
-            report = embed_catalog(
-                graph,
-                split,
-                embedding=EMBEDDING,
-                vector_config=VECTORS,
-                load_encoder=CountingLoader(encoder),
-                limit=40,
-                collections=["customers"],
+            report = _embed(
+                graph, split, CountingLoader(encoder), limit=40, collections=["customers"]
             )
             customers = report.collections["customers"]
             assert customers.written <= 40 and customers.encoded <= customers.written
@@ -343,22 +318,8 @@ def test_customer_chunks_are_written_before_the_next_is_encoded(
 
     logging = LoggingStore(vectors.path.parent / "logged")
     try:
-        embed_catalog(
-            graph,
-            logging,
-            embedding=EMBEDDING,
-            vector_config=VECTORS,
-            load_encoder=CountingLoader(encoder),
-            collections=["products"],
-        )
-        report = embed_catalog(
-            graph,
-            logging,
-            embedding=EMBEDDING,
-            vector_config=VECTORS,
-            load_encoder=lambda: LoggingEncoder(encoder),
-            collections=["customers"],
-        )
+        _embed(graph, logging, CountingLoader(encoder), collections=["products"])
+        report = _embed(graph, logging, lambda: LoggingEncoder(encoder), collections=["customers"])
     finally:
         logging.close()
     customers = report.collections["customers"]
@@ -373,15 +334,7 @@ def test_customer_chunks_are_written_before_the_next_is_encoded(
 
 def test_customers_wait_for_every_product_vector(graph, vectors, encoder) -> None:
     def run(collections, limit=None):
-        return embed_catalog(
-            graph,
-            vectors,
-            embedding=EMBEDDING,
-            vector_config=VECTORS,
-            load_encoder=CountingLoader(encoder),
-            limit=limit,
-            collections=collections,
-        )
+        return _embed(graph, vectors, CountingLoader(encoder), limit=limit, collections=collections)
 
     run(["products"], limit=10)
     report = run(["customers"])
