@@ -45,6 +45,7 @@ from ..loaders.record_validation import SMALL_BATCH_ROWS
 from ..pricing.config import PricingConfig
 from ..pricing.demand.model import DemandModel
 from ..pricing.guardrails.config import GuardrailConfig
+from ..pricing.guardrails.store import GuardrailStore
 from ..pricing.policy import QuotePolicy
 from ..pricing.quotes.approvals import ApprovalQueue
 from ..pricing.quotes.audit import AuditLog
@@ -99,6 +100,10 @@ def check_deployment(settings: Settings, config: ApiConfig) -> None:
         )
 
 
+_NOT_BUILT = object()
+"""The saved guardrails' version before the first quote service is built."""
+
+
 @dataclass
 class Services:
     """The stores, models and pricing services behind the API.
@@ -117,9 +122,13 @@ class Services:
         recommender: Recommendations from ``checkpoint`` (``None`` without it).
         audit: The quote audit log.
         approvals: The approval queue of large price changes.
+        guardrail_store: Where ``setGuardrails`` saves guardrails (the file, or the
+            records database's table that every replica shares).
         policy: The pricing policy quotes use.
         demand: The demand model for what-if (``None`` when none is saved).
-        quotes: The quote service (rebuilt when the guardrails change).
+        quotes: The quote service (rebuilt when the saved guardrails change: use
+            :meth:`current_quotes`, which notices a change made by another worker or
+            replica).
         small_batch_rows: Write batches up to this many items are validated without
             pandas (same rules and messages, faster for a few items); 0 validates every
             batch with pandas (the benchmark's baseline).
@@ -135,10 +144,12 @@ class Services:
     recommender: Recommender | None
     audit: AuditLog
     approvals: ApprovalQueue
+    guardrail_store: GuardrailStore
     policy: QuotePolicy
     demand: DemandModel | None
     quotes: QuoteService = field(init=False)
     small_batch_rows: int = field(default=SMALL_BATCH_ROWS, init=False)
+    _guardrails_version: object = field(default=_NOT_BUILT, init=False, repr=False)
     _writer: ThreadPoolExecutor = field(init=False, repr=False)
     _readers: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _encoder: TextEncoder | None = field(default=None, init=False, repr=False)
@@ -185,15 +196,15 @@ class Services:
         """Which models are in force, for ``/healthz``.
 
         ``policy``, ``encoder`` and ``demand`` are versions (``"none"`` when not
-        loaded); ``guardrails`` is ``"settings"``, or ``"saved"`` when the file saved
-        by ``setGuardrails`` is in force (its path is never shown to clients).
+        loaded); ``guardrails`` is ``"settings"``, or ``"saved"`` when guardrails saved
+        by ``setGuardrails`` were in force at the last quote (where they are saved is
+        never shown to clients).
         """
-        saved = self.pricing.guardrails_path
         return {
             "policy": str(self.policy.version),
             "encoder": self.checkpoint.model_version if self.checkpoint else "none",
             "demand": self.demand_version,
-            "guardrails": "saved" if saved.is_file() else "settings",
+            "guardrails": "settings" if self._guardrails_version is None else "saved",
         }
 
     def encoder(self) -> TextEncoder:
@@ -204,15 +215,26 @@ class Services:
                 self._encoder = _SerialEncoder(encoder_factory(self.settings.embeddings)())
             return self._encoder
 
-    def set_guardrails(self, guardrails: GuardrailConfig, changed_by: str) -> GuardrailConfig:
-        """Quote with ``guardrails`` from now on and save them for the next start
-        (write thread); ``changed_by`` is the principal's name."""
-        from ..pricing.guardrails.store import save_guardrails
+    def current_quotes(self) -> QuoteService:
+        """The quote service with the guardrails saved now (write thread).
 
-        save_guardrails(self.quotes.config.guardrails_path, guardrails, changed_by)
-        pricing = self.quotes.config.model_copy(update={"guardrails": guardrails})
-        self.quotes = self._quote_service(pricing)
-        return guardrails
+        One look at the store's :meth:`~GuardrailStore.version` (a ``stat`` of the file,
+        or one indexed query of the database) per call; when another worker or replica
+        saved guardrails since the last call, the service is rebuilt over them first.
+        """
+        version = self.guardrail_store.version()
+        if version != self._guardrails_version:
+            self.quotes = self._quote_service(self.settings.pricing)
+            self._guardrails_version = version
+        return self.quotes
+
+    def set_guardrails(self, guardrails: GuardrailConfig, changed_by: str) -> GuardrailConfig:
+        """Save ``guardrails`` and quote with them from now on, here and, at their next
+        request, in every worker or replica that shares the store (write thread);
+        ``changed_by`` is the principal's name."""
+        self.guardrail_store.save(guardrails, changed_by)
+        self.current_quotes()
+        return self.quotes.config.guardrails
 
     def _quote_service(self, pricing: PricingConfig) -> QuoteService:
         """The quote service over ``pricing`` (saved guardrails applied), as the CLI's."""
@@ -224,6 +246,7 @@ class Services:
             audit=self.audit,
             approvals=self.approvals,
             policy=self.policy,
+            guardrails=self.guardrail_store,
         )
 
     def close(self) -> None:
@@ -231,7 +254,8 @@ class Services:
         and stop the threads."""
 
         def close_all() -> None:
-            for part in (self.audit, self.approvals, self.vectors, self.store):
+            parts = (self.audit, self.approvals, self.guardrail_store, self.vectors, self.store)
+            for part in parts:
                 try:
                     part.close()
                 except Exception:
@@ -302,8 +326,10 @@ def open_services(
 
 def _open(settings: Settings, config: ApiConfig) -> Services:
     store = make_graph_store(settings.graph)
+    opened: list[Any] = [store]  # closed in reverse when opening fails
     try:
         vectors = make_vector_store(settings.vectors)
+        opened.append(vectors)
         specs = collection_specs(
             settings.vectors.collection_prefix,
             settings.embeddings.dimension,
@@ -329,6 +355,9 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
         )
         demand = DemandModel.load(config.demand_path) if has_demand else None
         audit, approvals = open_recorders(settings.pricing)
+        opened.extend([audit, approvals])
+        guardrail_store = settings.pricing.guardrail_store()
+        opened.append(guardrail_store)
         services = Services(
             settings=settings,
             config=config,
@@ -340,12 +369,14 @@ def _open(settings: Settings, config: ApiConfig) -> Services:
             recommender=recommender,
             audit=audit,
             approvals=approvals,
+            guardrail_store=guardrail_store,
             policy=load_policy(settings.pricing),
             demand=demand,
         )
-        services.quotes = services._quote_service(settings.pricing)
+        services.current_quotes()
     except BaseException:
-        store.close()
+        for part in reversed(opened):
+            part.close()
         raise
     return services
 

@@ -6,10 +6,14 @@ Percentages are in percent, money gross in the shop currency, durations in days.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
 from .guardrails.config import GuardrailConfig
+
+if TYPE_CHECKING:
+    from .guardrails.store import GuardrailStore
 
 DEFAULT_POLICY_DIR = Path("models/pricing")
 """Where ``pricegraph train-pricing`` writes policy checkpoints, under the data directory."""
@@ -23,7 +27,12 @@ class PricingConfig(BaseModel):
             (``PRICEGRAPH_PRICING__GUARDRAILS__MIN_MARGIN_PCT=12``).
         audit_path: SQLite file of the quote audit log and the approval queue;
             a relative path is resolved against the data directory
-            (default ``audit/quotes.sqlite``).
+            (default ``audit/quotes.sqlite``). Unused with :attr:`database_url`.
+        database_url: A PostgreSQL server for the audit log, the approval queue and
+            the saved guardrails instead of the SQLite file and the JSON file
+            (``PRICEGRAPH_PRICING__DATABASE_URL=postgresql://user:password@host/db``);
+            what several API replicas need to share them
+            (:mod:`~pricegraph.pricing.records`).
         policy_path: Checkpoint folder of the trained hierarchical policy; relative
             paths are resolved against the data directory. ``None``: the newest one
             ``pricegraph train-pricing`` wrote (``<data_dir>/models/pricing/latest``)
@@ -32,7 +41,8 @@ class PricingConfig(BaseModel):
         guardrails_path: Where the API's ``setGuardrails`` saves the guardrails it
             sets (default ``pricing/guardrails.json`` in the data directory); when
             the file exists its guardrails are in force instead of ``guardrails``
-            (:mod:`~pricegraph.pricing.guardrails.store`).
+            (:mod:`~pricegraph.pricing.guardrails.store`). With :attr:`database_url`
+            they are saved in the database instead.
         period_days: Length of a pricing period in days, in ``[1, 366]``, for a
             policy without a season calendar (list price, or a policy trained on a
             market without dates): the quote state's ``period`` is then ``(day of
@@ -50,11 +60,21 @@ class PricingConfig(BaseModel):
 
     guardrails: GuardrailConfig = Field(default_factory=GuardrailConfig)
     audit_path: Path = Path("audit/quotes.sqlite")
+    database_url: SecretStr | None = None
     policy_path: Path | None = None
     guardrails_path: Path = Path("pricing/guardrails.json")
     period_days: int = Field(default=7, ge=1, le=366)
     default_cost_ratio: float = Field(default=0.6, gt=0, le=1)
     holiday_country: str = "GB"
+
+    @field_validator("database_url")
+    @classmethod
+    def _server_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from .records import URL_SCHEMES
+
+        if value is not None and not value.get_secret_value().startswith(URL_SCHEMES):
+            raise ValueError("expected a postgresql:// URL (unset it to use the SQLite file)")
+        return value
 
     @field_validator("holiday_country")
     @classmethod
@@ -97,16 +117,41 @@ class PricingConfig(BaseModel):
             return latest
         return None
 
-    def with_saved_guardrails(self) -> PricingConfig:
-        """A copy with the guardrails saved at :attr:`guardrails_path` (by the API's
-        ``setGuardrails``) in force, when that file exists.
+    def records_target(self) -> str | Path:
+        """Where the audit log and the approval queue live: :attr:`database_url` when
+        set, else :attr:`audit_path`."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.audit_path
+
+    def guardrail_store(self) -> GuardrailStore:
+        """The store of the guardrails ``setGuardrails`` saves: the records database's
+        table with :attr:`database_url`, else the file at :attr:`guardrails_path`; the
+        caller closes it."""
+        from .guardrails.store import open_guardrail_store
+
+        url = None if self.database_url is None else self.database_url.get_secret_value()
+        return open_guardrail_store(self.guardrails_path, url)
+
+    def with_saved_guardrails(self, store: GuardrailStore | None = None) -> PricingConfig:
+        """A copy with the guardrails saved by the API's ``setGuardrails`` in force, when
+        some are saved.
+
+        Args:
+            store: Where they are saved (default: :meth:`guardrail_store`, opened and
+                closed here).
 
         Raises:
-            ConfigError: The saved file is unreadable or invalid (names the file).
+            ConfigError: What is saved is unreadable or invalid (names the file or the
+                database, and the field).
         """
-        from .guardrails.store import read_guardrails
-
-        saved = read_guardrails(self.guardrails_path)
+        if store is None:
+            own = self.guardrail_store()
+            try:
+                return self.with_saved_guardrails(own)
+            finally:
+                own.close()
+        saved = store.read()
         return self if saved is None else self.model_copy(update={"guardrails": saved[0]})
 
 

@@ -52,3 +52,35 @@ def embedded(tmp_path: Path) -> Iterator[GraphStore]:
     graph = make_graph_store(GraphConfig(path=tmp_path / "graph", buffer_pool_mb=128))
     yield graph
     graph.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A ``postgresql://`` URL whose tables live in a fresh schema of their own, dropped
+    after the test; skipped without ``PRICEGRAPH_TEST_POSTGRES_URL`` (``scripts/test``
+    and CI start a throwaway server and set it when PostgreSQL is installed)."""
+    base = os.environ.get("PRICEGRAPH_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PostgreSQL records tests need PRICEGRAPH_TEST_POSTGRES_URL")
+    import uuid
+
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{joiner}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Every records database backend (:mod:`pricegraph.pricing.records`): a SQLite file
+    always, PostgreSQL when ``PRICEGRAPH_TEST_POSTGRES_URL`` is set."""
+    if request.param == "sqlite":
+        return tmp_path / "records" / "quotes.sqlite"
+    return str(request.getfixturevalue("postgres_url"))

@@ -32,7 +32,7 @@ def run_replay(settings: Settings, quote_id: str) -> ReplayResult:
     from ...pricing.quotes.audit import AuditLog
     from .quote import open_quote_service
 
-    with AuditLog(settings.pricing.audit_path) as log:
+    with AuditLog(settings.pricing.records_target()) as log:
         log.get(quote_id)
         with open_quote_service(settings, is_recorded=False) as service:
             return log.replay(quote_id, service)
@@ -82,7 +82,7 @@ def audit(
     if replay is not None:
         _print_replay(run_replay(settings, replay), as_json)
         return
-    with AuditLog(settings.pricing.audit_path) as log:
+    with AuditLog(settings.pricing.records_target()) as log:
         filters = {"customer_id": customer, "product_id": product, "since": since, "until": until}
         records = log.query(**filters, limit=limit, offset=offset)
         total = log.count(**filters)

@@ -335,7 +335,8 @@ class Mutation:
         changes = _given(input)
 
         def apply() -> Guardrails:
-            updated = services.pricing.guardrails.updated(**changes)
+            # on the guardrails in force now, which another replica may have changed
+            updated = services.current_quotes().config.guardrails.updated(**changes)
             return guardrails(services.set_guardrails(updated, info.context.principal.name))
 
         return await services.run(apply)

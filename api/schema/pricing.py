@@ -199,7 +199,7 @@ class PricingQuery:
         pair = (check_key(customer_id, "customerId"), check_key(product_id, "productId"))
         context.spend(1, "personalizedPrice")
         quotes = await services.run(
-            lambda: services.quotes.quote_batch(
+            lambda: services.current_quotes().quote_batch(
                 [pair],
                 requested_by=context.principal.name,
                 may_file_approvals=context.may_file_approvals,
@@ -227,7 +227,7 @@ class PricingQuery:
         ]
         context = info.context
         quotes = await services.run(
-            lambda: services.quotes.quote_batch(
+            lambda: services.current_quotes().quote_batch(
                 checked,
                 requested_by=context.principal.name,
                 may_file_approvals=context.may_file_approvals,

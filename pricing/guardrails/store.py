@@ -1,9 +1,20 @@
 """Guardrails changed at run time (the API's ``setGuardrails``), kept across restarts.
 
-The saved file holds the whole :class:`~.config.GuardrailConfig` with who
-changed it and when. When it exists it is in force instead of the guardrails of the
-settings: a change made through the API is the later, explicit decision. Delete the
-file to go back to the settings.
+A saved change holds the whole :class:`~.config.GuardrailConfig` with who changed it
+and when. When one is saved it is in force instead of the guardrails of the settings:
+a change made through the API is the later, explicit decision. Two stores, one
+interface (:class:`GuardrailStore`, opened by :func:`open_guardrail_store`):
+
+* :class:`GuardrailFile` (default): a JSON file in the data directory
+  (``pricing.guardrails_path``), replaced atomically. Delete the file to go back to
+  the settings.
+* :class:`GuardrailTable`: with a records database server
+  (``PRICEGRAPH_PRICING__DATABASE_URL``), an append-only table of every change, the
+  newest in force, shared by every API replica (:mod:`~pricegraph.pricing.records`).
+
+Each store has a :meth:`~GuardrailStore.version` that changes with every save, so a
+process that quotes checks it before each request and picks up a change made by
+another worker or replica (``api.services``).
 """
 
 from __future__ import annotations
@@ -12,9 +23,10 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ...errors import ConfigError
+from ..records import Schema, open_database
 from .config import GuardrailConfig, guardrail_config_from
 
 FORMAT_VERSION = 1
@@ -75,4 +87,185 @@ def read_guardrails(path: Path) -> tuple[GuardrailConfig, dict[str, Any]] | None
     return guardrails, {k: v for k, v in record.items() if k != "guardrails"}
 
 
-__all__ = ["FORMAT_VERSION", "read_guardrails", "save_guardrails"]
+Saved = tuple[GuardrailConfig, dict[str, Any]]
+"""The saved guardrails and their record (``changed_by``, ``changed_at``, ...)."""
+
+
+class GuardrailStore(Protocol):
+    """Where ``setGuardrails`` keeps guardrails (module docstring)."""
+
+    where: str
+    """The file, or the database without its password, for messages."""
+
+    def read(self) -> Saved | None:
+        """The guardrails in force by a saved change, or ``None`` when none is saved.
+
+        Raises:
+            ConfigError: What is saved cannot be read (names the store and the field).
+        """
+        ...
+
+    def save(self, guardrails: GuardrailConfig, changed_by: str) -> None:
+        """Save ``guardrails`` as the ones in force from now on."""
+        ...
+
+    def version(self) -> object:
+        """A value that changes with every save (``None`` when nothing is saved)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...
+
+
+class GuardrailFile:
+    """Saved guardrails in one JSON file (:func:`save_guardrails`, :func:`read_guardrails`).
+
+    Args:
+        path: The file (``pricing.guardrails_path``).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.where = str(self.path)
+
+    def read(self) -> Saved | None:
+        """See :meth:`GuardrailStore.read`."""
+        return read_guardrails(self.path)
+
+    def save(self, guardrails: GuardrailConfig, changed_by: str) -> None:
+        """See :meth:`GuardrailStore.save` (atomic replace)."""
+        save_guardrails(self.path, guardrails, changed_by)
+
+    def version(self) -> object:
+        """The file's inode, size and modification time (a save replaces the file)."""
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_SCHEMA: Schema = {
+    "sqlite": """
+CREATE TABLE IF NOT EXISTS guardrail_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    format_version INTEGER NOT NULL,
+    guardrails TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS guardrail_changes_no_update BEFORE UPDATE ON guardrail_changes
+BEGIN SELECT RAISE(ABORT, 'guardrail_changes is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS guardrail_changes_no_delete BEFORE DELETE ON guardrail_changes
+BEGIN SELECT RAISE(ABORT, 'guardrail_changes is append-only'); END;
+""",
+    "postgresql": """
+CREATE TABLE IF NOT EXISTS guardrail_changes (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL,
+    format_version INTEGER NOT NULL,
+    guardrails TEXT NOT NULL
+);
+CREATE OR REPLACE FUNCTION guardrail_changes_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'guardrail_changes is append-only'; END $$;
+CREATE OR REPLACE TRIGGER guardrail_changes_no_change BEFORE UPDATE OR DELETE
+ON guardrail_changes FOR EACH ROW EXECUTE FUNCTION guardrail_changes_append_only();
+CREATE OR REPLACE TRIGGER guardrail_changes_no_truncate BEFORE TRUNCATE
+ON guardrail_changes FOR EACH STATEMENT EXECUTE FUNCTION guardrail_changes_append_only();
+""",
+}
+
+
+class GuardrailTable:
+    """Saved guardrails as an append-only table of changes in the records database;
+    the newest row is in force, the others are the history of who changed what when.
+
+    Args:
+        target: The records database (a ``postgresql://`` URL, or a SQLite file).
+
+    Raises:
+        ConfigError: The database cannot be opened or its table created.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.database = open_database(target)
+        self.where = f"{self.database.where} (table guardrail_changes)"
+        try:
+            self.database.setup(_SCHEMA)
+        except self.database.errors as exc:
+            self.database.close()
+            raise ConfigError(f"saved guardrails {self.where}: {exc}") from exc
+
+    def read(self) -> Saved | None:
+        """See :meth:`GuardrailStore.read`."""
+        rows = self._fetch(
+            "SELECT seq, changed_at, changed_by, format_version, guardrails "
+            "FROM guardrail_changes ORDER BY seq DESC LIMIT 1"
+        )
+        if not rows:
+            return None
+        seq, changed_at, changed_by, version, values = rows[0]
+        where = f"saved guardrails {self.where}, change {seq}"
+        if version != FORMAT_VERSION:
+            raise ConfigError(f"{where}: format_version {version!r}; expected {FORMAT_VERSION}")
+        try:
+            guardrails = guardrail_config_from(json.loads(values))
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        record = {
+            "format_version": version,
+            "changed_by": changed_by,
+            "changed_at": changed_at,
+            "change": seq,
+        }
+        return guardrails, record
+
+    def save(self, guardrails: GuardrailConfig, changed_by: str) -> None:
+        """See :meth:`GuardrailStore.save` (one appended row)."""
+        values = json.dumps(guardrails.model_dump(mode="json"), sort_keys=True)
+        try:
+            self.database.execute(
+                "INSERT INTO guardrail_changes (changed_at, changed_by, format_version, "
+                "guardrails) VALUES (?, ?, ?, ?)",
+                (datetime.now(UTC).isoformat(), changed_by, FORMAT_VERSION, values),
+            )
+        except self.database.errors as exc:
+            raise ConfigError(f"saved guardrails {self.where}: cannot save: {exc}") from exc
+
+    def version(self) -> object:
+        """The newest change's number (``None``: no change saved)."""
+        return self._fetch("SELECT MAX(seq) FROM guardrail_changes")[0][0]
+
+    def close(self) -> None:
+        """Close the database connections."""
+        self.database.close()
+
+    def _fetch(self, query: str) -> list[tuple[Any, ...]]:
+        try:
+            return self.database.fetch(query)
+        except self.database.errors as exc:
+            raise ConfigError(f"saved guardrails {self.where}: {exc}") from exc
+
+
+def open_guardrail_store(path: Path, database_url: str | None) -> GuardrailStore:
+    """The table of the records database server when ``database_url`` is set, else the
+    file at ``path``; the caller closes it."""
+    return GuardrailFile(path) if database_url is None else GuardrailTable(database_url)
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GuardrailFile",
+    "GuardrailStore",
+    "GuardrailTable",
+    "Saved",
+    "open_guardrail_store",
+    "read_guardrails",
+    "save_guardrails",
+]

@@ -1,36 +1,41 @@
-"""Human-in-the-loop approval of large price changes, on the audit log's SQLite file.
+"""Human-in-the-loop approval of large price changes, in the records database.
 
 A quoted price that moves more than ``approval_threshold_pct`` away from the product's
 current price is not published: the change is recorded here as *pending*, and quotes
 for that product return the current price (saying that approval is pending) until a
 person approves or rejects it. At most one change per product is pending at a time.
-A batch of quotes files its changes with :meth:`ApprovalQueue.request_many`: one query
-and one ``executemany`` insert in one transaction, however many products it names.
+A batch of quotes files its changes with :meth:`ApprovalQueue.request_many`: one
+``executemany`` insert in one transaction, however many products it names, that skips
+a product which already has a pending change (``ON CONFLICT ... DO NOTHING`` on the
+one-pending-per-product index), so that replicas filing the same product at once
+record it once; then one query reads what is pending.
 An approved change becomes the product's current price for later quotes (publishing
 it to the shop and the graph is outside this module).
 
-Decided entries are immutable: the table has no delete, and triggers make SQLite
+Decided entries are immutable: the class has no delete, and triggers make the database
 refuse any change to a decided entry, any change other than the decision itself, and
-any delete (``sqlite3.IntegrityError``). Like the audit log, the embedded queue
-belongs to one process, is written by the thread that opens it, and is read by other
-threads on read-only connections of their own (:class:`~.sqlite.ThreadConnections`).
+any delete. A decision is one ``UPDATE ... WHERE status = 'pending'``, so of two people
+deciding the same entry at once exactly one succeeds. Like the audit log, the queue
+lives in the records database (:mod:`~pricegraph.pricing.records`): the SQLite file
+of one machine, or a PostgreSQL server every replica shares.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ...errors import GuardrailError, NotFoundError
-from .sqlite import ThreadConnections, format_ts, parse_ts
+from ..records import Schema, open_database
+from ..records.sqlite import format_ts, parse_ts
 
 ApprovalStatus = Literal["pending", "approved", "rejected"]
-_SCHEMA = """
+_SCHEMA: Schema = {
+    "sqlite": """
 CREATE TABLE IF NOT EXISTS price_approvals (
     approval_id TEXT PRIMARY KEY,
     product_id TEXT NOT NULL,
@@ -59,7 +64,46 @@ BEFORE UPDATE ON price_approvals WHEN
 BEGIN SELECT RAISE(ABORT, 'price_approvals: only the decision of an entry may be set'); END;
 CREATE TRIGGER IF NOT EXISTS price_approvals_no_delete BEFORE DELETE ON price_approvals
 BEGIN SELECT RAISE(ABORT, 'price_approvals: entries cannot be deleted'); END;
-"""
+""",
+    "postgresql": """
+CREATE TABLE IF NOT EXISTS price_approvals (
+    approval_id TEXT PRIMARY KEY,
+    product_id TEXT NOT NULL,
+    current_price DOUBLE PRECISION NOT NULL,
+    proposed_price DOUBLE PRECISION NOT NULL,
+    quote_id TEXT,
+    requested_by TEXT NOT NULL,
+    created_ts TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    decided_by TEXT,
+    decided_ts TEXT,
+    reason TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS price_approvals_one_pending
+    ON price_approvals (product_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS price_approvals_product ON price_approvals (product_id, created_ts);
+CREATE OR REPLACE FUNCTION price_approvals_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'UPDATE' THEN
+        RAISE EXCEPTION 'price_approvals: entries cannot be deleted';
+    END IF;
+    IF OLD.status <> 'pending' THEN
+        RAISE EXCEPTION 'price_approvals: a decided entry is immutable';
+    END IF;
+    IF (NEW.approval_id, NEW.product_id, NEW.current_price, NEW.proposed_price,
+        NEW.quote_id, NEW.requested_by, NEW.created_ts)
+       IS DISTINCT FROM (OLD.approval_id, OLD.product_id, OLD.current_price,
+        OLD.proposed_price, OLD.quote_id, OLD.requested_by, OLD.created_ts) THEN
+        RAISE EXCEPTION 'price_approvals: only the decision of an entry may be set';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER price_approvals_guard BEFORE UPDATE OR DELETE ON price_approvals
+FOR EACH ROW EXECUTE FUNCTION price_approvals_guard();
+CREATE OR REPLACE TRIGGER price_approvals_no_truncate BEFORE TRUNCATE ON price_approvals
+FOR EACH STATEMENT EXECUTE FUNCTION price_approvals_guard();
+""",
+}
 _COLUMNS = (
     "approval_id, product_id, current_price, proposed_price, quote_id, requested_by, "
     "created_ts, status, decided_by, decided_ts, reason"
@@ -109,15 +153,19 @@ class ApprovalQueue:
     """Pending and decided price changes (see the module docstring).
 
     Args:
-        path: The SQLite file (usually the audit log's).
+        target: The SQLite file or ``postgresql://`` URL (usually the audit log's).
+
+    Raises:
+        GuardrailError: The database cannot be opened or its table created.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._connections = ThreadConnections(self.path)
-        self._db = self._connections.writer
-        with self._db:
-            self._db.executescript(_SCHEMA)
+    def __init__(self, target: str | Path) -> None:
+        self.database = open_database(target)
+        try:
+            self.database.setup(_SCHEMA)
+        except self.database.errors as exc:
+            self.database.close()
+            raise GuardrailError(f"approval queue {self.database.where}: {exc}") from exc
 
     def request(
         self,
@@ -140,7 +188,7 @@ class ApprovalQueue:
         requested_by: str,
         now: datetime | None = None,
     ) -> dict[str, PriceChange]:
-        """Record pending changes in one transaction (one query, one ``executemany``).
+        """Record pending changes in one transaction (module docstring).
 
         A product that already has a pending change keeps it, and only the first request
         of a product counts.
@@ -150,55 +198,41 @@ class ApprovalQueue:
             every product of ``requests``.
 
         Raises:
-            GuardrailError: SQLite fails (nothing of the batch is recorded then).
+            GuardrailError: The database fails (nothing of the batch is recorded then).
         """
         first: dict[str, ChangeRequest] = {}
         for request in requests:
             first.setdefault(request.product_id, request)
-        found = self.pending_for(list(first))
-        created_ts = _now(now)
-        new = [
-            PriceChange(
-                approval_id=str(uuid.uuid4()),
-                product_id=r.product_id,
-                current_price=float(r.current_price),
-                proposed_price=float(r.proposed_price),
-                quote_id=r.quote_id,
-                requested_by=requested_by,
-                created_ts=created_ts,
-                status="pending",
-            )
-            for r in first.values()
-            if r.product_id not in found
-        ]
+        if not first:
+            return {}
+        created = format_ts(_now(now))
         rows = [
             (
-                c.approval_id,
-                c.product_id,
-                c.current_price,
-                c.proposed_price,
-                c.quote_id,
+                str(uuid.uuid4()),
+                r.product_id,
+                float(r.current_price),
+                float(r.proposed_price),
+                r.quote_id,
                 requested_by,
-                format_ts(created_ts),
+                created,
                 "pending",
                 None,
                 None,
                 None,
             )
-            for c in new
+            for r in first.values()
         ]
-        if rows:
-            try:
-                with self._db:
-                    self._db.executemany(
-                        f"INSERT INTO price_approvals ({_COLUMNS}) VALUES ({', '.join('?' * 11)})",
-                        rows,
-                    )
-            except sqlite3.Error as exc:
-                raise GuardrailError(
-                    f"approval queue {self.path}: cannot file {len(rows)} changes: {exc}"
-                ) from exc
-        return found | {c.product_id: c for c in new}
+        try:
+            self.database.execute_many(
+                f"INSERT INTO price_approvals ({_COLUMNS}) VALUES ({', '.join('?' * 11)}) "
+                "ON CONFLICT (product_id) WHERE status = 'pending' DO NOTHING",
+                rows,
+            )
+        except self.database.errors as exc:
+            raise GuardrailError(
+                f"approval queue {self.database.where}: cannot file {len(rows)} changes: {exc}"
+            ) from exc
+        return self.pending_for(list(first))
 
     def pending(self) -> list[PriceChange]:
         """Every pending change, oldest first."""
@@ -246,7 +280,7 @@ class ApprovalQueue:
 
     def close(self) -> None:
         """Close the database connections (from the thread that opened the queue)."""
-        self._connections.close()
+        self.database.close()
 
     def __enter__(self) -> ApprovalQueue:
         return self
@@ -262,22 +296,23 @@ class ApprovalQueue:
         reason: str | None,
         now: datetime | None,
     ) -> PriceChange:
+        try:
+            changed = self.database.execute(
+                "UPDATE price_approvals SET status = ?, decided_by = ?, decided_ts = ?, "
+                "reason = ? WHERE approval_id = ? AND status = 'pending'",
+                (status, by, format_ts(_now(now)), reason, approval_id),
+            )
+        except self.database.errors as exc:
+            raise GuardrailError(
+                f"approval queue {self.database.where}: cannot decide: {exc}"
+            ) from exc
         change = self.get(approval_id)
-        if change.status != "pending":
+        if not changed:  # unknown (get raised), or decided before: by whom
             raise GuardrailError(
                 f"approval {approval_id} of product {change.product_id!r} was already "
                 f"{change.status} by {change.decided_by!r}; decided entries are immutable"
             )
-        try:
-            with self._db:
-                self._db.execute(
-                    "UPDATE price_approvals SET status = ?, decided_by = ?, decided_ts = ?, "
-                    "reason = ? WHERE approval_id = ?",
-                    (status, by, format_ts(_now(now)), reason, approval_id),
-                )
-        except sqlite3.Error as exc:
-            raise GuardrailError(f"approval queue {self.path}: cannot decide: {exc}") from exc
-        return self.get(approval_id)
+        return change
 
     def _for(self, product_ids: Sequence[str], status: ApprovalStatus) -> list[PriceChange]:
         ids = list(dict.fromkeys(product_ids))
@@ -288,13 +323,13 @@ class ApprovalQueue:
             found += self._select(f"WHERE status = ? AND product_id IN ({marks})", [status, *chunk])
         return sorted(found, key=lambda c: (c.decided_ts or c.created_ts, c.approval_id))
 
-    def _select(self, where: str, params: list) -> list[PriceChange]:
+    def _select(self, where: str, params: list[Any]) -> list[PriceChange]:
         try:
             order = "ORDER BY created_ts, approval_id"
             query = f"SELECT {_COLUMNS} FROM price_approvals {where} {order}"
-            rows = self._connections.reader().execute(query, params).fetchall()
-        except sqlite3.Error as exc:
-            raise GuardrailError(f"approval queue {self.path}: {exc}") from exc
+            rows = self.database.fetch(query, params)
+        except self.database.errors as exc:
+            raise GuardrailError(f"approval queue {self.database.where}: {exc}") from exc
         return [
             PriceChange(
                 approval_id=r[0],

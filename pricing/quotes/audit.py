@@ -1,4 +1,4 @@
-"""The append-only audit log of quotes, on embedded SQLite.
+"""The append-only audit log of quotes, in the records database.
 
 Every quote is recorded with who asked, its full inputs (the quote state without the
 vectors but with a hash of each, the product and customer facts, the guardrail
@@ -8,22 +8,18 @@ quote can be replayed: :meth:`AuditLog.replay` recomputes it from the stored inp
 and says whether it matches.
 
 Append-only by construction: the class has no update or delete method, and triggers
-make SQLite itself refuse ``UPDATE`` and ``DELETE`` on the table
-(``sqlite3.IntegrityError``). The file uses WAL mode so that readers do not block
-the writer: the thread that opens the log writes (and reads) on its connection, and
-any other thread reads on a read-only connection of its own (:class:`~.sqlite.ThreadConnections`),
-seeing committed appends only.
-
-The embedded log belongs to one process: open it from the process that quotes, and
-read it from others only read-only. Production uses the same schema on a server
-database (PostgreSQL, with the same triggers and a role without UPDATE/DELETE
-grants); that backend is future work.
+make the database itself refuse ``UPDATE`` and ``DELETE`` on the table (and
+``TRUNCATE`` on PostgreSQL). The log lives in the records database
+(:mod:`~pricegraph.pricing.records`): by default an embedded SQLite file in WAL mode,
+written by the thread that opens it and read by any thread without blocking the
+writer, which belongs to the processes of one machine; with
+``PRICEGRAPH_PRICING__DATABASE_URL`` a PostgreSQL server that every API replica
+shares. On the server, grant the API's role ``INSERT`` and ``SELECT`` only, as well.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,10 +27,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import NotFoundError, PricegraphError
+from ..records import Schema, open_database
+from ..records.sqlite import format_ts, parse_ts
 from .result import LATER_OUTPUT
-from .sqlite import ThreadConnections, format_ts, parse_ts
 
-_SCHEMA = """
+_SCHEMA: Schema = {
+    "sqlite": """
 CREATE TABLE IF NOT EXISTS quote_audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     quote_id TEXT NOT NULL UNIQUE,
@@ -54,7 +52,34 @@ CREATE TRIGGER IF NOT EXISTS quote_audit_no_update BEFORE UPDATE ON quote_audit
 BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be updated'); END;
 CREATE TRIGGER IF NOT EXISTS quote_audit_no_delete BEFORE DELETE ON quote_audit
 BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be deleted'); END;
-"""
+""",
+    "postgresql": """
+CREATE TABLE IF NOT EXISTS quote_audit (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    quote_id TEXT NOT NULL UNIQUE,
+    ts TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    price DOUBLE PRECISION NOT NULL,
+    inputs TEXT NOT NULL,
+    model_versions TEXT NOT NULL,
+    output TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quote_audit_customer ON quote_audit (customer_id, ts);
+CREATE INDEX IF NOT EXISTS quote_audit_product ON quote_audit (product_id, ts);
+CREATE INDEX IF NOT EXISTS quote_audit_ts ON quote_audit (ts);
+CREATE OR REPLACE FUNCTION quote_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'quote_audit is append-only: records cannot be %',
+        CASE TG_OP WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END;
+END $$;
+CREATE OR REPLACE TRIGGER quote_audit_no_change BEFORE UPDATE OR DELETE ON quote_audit
+FOR EACH ROW EXECUTE FUNCTION quote_audit_append_only();
+CREATE OR REPLACE TRIGGER quote_audit_no_truncate BEFORE TRUNCATE ON quote_audit
+FOR EACH STATEMENT EXECUTE FUNCTION quote_audit_append_only();
+""",
+}
 _COLUMNS = "quote_id, ts, requested_by, customer_id, product_id, inputs, model_versions, output"
 
 
@@ -101,24 +126,29 @@ class ReplayResult:
 
 
 class AuditLog:
-    """The quote audit log in one SQLite table (see the module docstring).
+    """The quote audit log in one table of the records database (module docstring).
 
     Args:
-        path: The SQLite file (shared with the approval queue, separate table).
+        target: The SQLite file, or a ``postgresql://`` URL (shared with the approval
+            queue and the saved guardrails, in tables of their own).
+
+    Raises:
+        PricegraphError: The database cannot be opened or its table created.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._connections = ThreadConnections(self.path)
-        self._db = self._connections.writer
-        with self._db:
-            self._db.executescript(_SCHEMA)
+    def __init__(self, target: str | Path) -> None:
+        self.database = open_database(target)
+        try:
+            self.database.setup(_SCHEMA)
+        except self.database.errors as exc:
+            self.database.close()
+            raise PricegraphError(f"audit log {self.database.where}: {exc}") from exc
 
     def append(self, records: Sequence[AuditRecord]) -> int:
         """Insert ``records`` in one transaction (all or none); returns how many.
 
         Raises:
-            PricegraphError: A quote id is already recorded, or SQLite fails.
+            PricegraphError: A quote id is already recorded, or the database fails.
         """
         rows = [
             (
@@ -135,15 +165,14 @@ class AuditLog:
             for r in records
         ]
         try:
-            with self._db:
-                self._db.executemany(
-                    "INSERT INTO quote_audit (quote_id, ts, requested_by, customer_id, "
-                    "product_id, price, inputs, model_versions, output) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-        except sqlite3.Error as exc:
-            raise PricegraphError(f"audit log {self.path}: cannot append: {exc}") from exc
+            self.database.execute_many(
+                "INSERT INTO quote_audit (quote_id, ts, requested_by, customer_id, "
+                "product_id, price, inputs, model_versions, output) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        except self.database.errors as exc:
+            raise PricegraphError(f"audit log {self.database.where}: cannot append: {exc}") from exc
         return len(rows)
 
     def get(self, quote_id: str) -> AuditRecord:
@@ -192,8 +221,7 @@ class AuditLog:
     ) -> int:
         """How many records match (same filters as :meth:`query`)."""
         where, params = self._where(customer_id, product_id, since, until)
-        query = f"SELECT COUNT(*) FROM quote_audit {where}"
-        return int(self._connections.reader().execute(query, params).fetchone()[0])
+        return int(self._fetch(f"SELECT COUNT(*) FROM quote_audit {where}", params)[0][0])
 
     def replay(self, quote_id: str, service: Recomputer) -> ReplayResult:
         """Recompute ``quote_id`` from its stored inputs with ``service``'s policy.
@@ -223,7 +251,7 @@ class AuditLog:
 
     def close(self) -> None:
         """Close the database connections (from the thread that opened the log)."""
-        self._connections.close()
+        self.database.close()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -252,8 +280,7 @@ class AuditLog:
 
     def _select(self, where: str, params: list[Any], limit: int, offset: int) -> list[AuditRecord]:
         query = f"SELECT {_COLUMNS} FROM quote_audit {where} ORDER BY ts, seq LIMIT ? OFFSET ?"
-        reader = self._connections.reader()
-        rows = reader.execute(query, [*params, int(limit), int(offset)]).fetchall()
+        rows = self._fetch(query, [*params, int(limit), int(offset)])
         return [
             AuditRecord(
                 quote_id=row[0],
@@ -267,6 +294,12 @@ class AuditLog:
             )
             for row in rows
         ]
+
+    def _fetch(self, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self.database.fetch(query, params)
+        except self.database.errors as exc:
+            raise PricegraphError(f"audit log {self.database.where}: {exc}") from exc
 
 
 __all__ = [

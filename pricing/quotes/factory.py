@@ -6,14 +6,15 @@ versions because both build their :class:`~.service.QuoteService`
 here, from the same settings:
 
 1. the guardrails saved by the API's ``setGuardrails`` replace those of the settings
-   when the file exists (:meth:`PricingConfig.with_saved_guardrails`);
+   when some are saved (:meth:`PricingConfig.with_saved_guardrails`);
 2. the policy is the trained checkpoint at ``pricing.policy_path`` (or the newest one
    ``pricegraph train-pricing`` wrote); with none, quotes are at list price and a
    warning says so (:func:`load_policy`);
 3. the GNN ``graph`` vectors are used only when customers and products both have them
    (:func:`graph_vectors`);
 4. quotes are recorded in the audit log, and large changes wait in the approval
-   queue, both in the SQLite file ``pricing.audit_path`` (:func:`open_recorders`).
+   queue, both in the records database: the SQLite file ``pricing.audit_path``, or
+   the server at ``pricing.database_url`` (:func:`open_recorders`).
 
 No demand model is passed: the policy does not read one, so a rationale citing its
 elasticity would explain something the price did not use.
@@ -30,6 +31,7 @@ from ...embeddings.base import VectorStore
 from ...errors import ConfigError, VectorStoreError
 from ...graph.base import GraphStore
 from ..config import PricingConfig
+from ..guardrails.store import GuardrailStore
 from ..policy import ListPricePolicy, QuotePolicy
 from .approvals import ApprovalQueue
 from .audit import AuditLog
@@ -98,14 +100,15 @@ def graph_vectors(
 
 def open_recorders(pricing: PricingConfig) -> tuple[AuditLog, ApprovalQueue]:
     """The audit log quotes are recorded in and the approval queue large price changes
-    wait in, both in ``pricing.audit_path``; the caller closes them.
+    wait in, both in the records database (:meth:`PricingConfig.records_target`); the
+    caller closes them.
 
     Args:
         pricing: The pricing section, paths resolved.
     """
-    audit = AuditLog(pricing.audit_path)
+    audit = AuditLog(pricing.records_target())
     try:
-        return audit, ApprovalQueue(pricing.audit_path)
+        return audit, ApprovalQueue(pricing.records_target())
     except BaseException:
         audit.close()
         raise
@@ -121,6 +124,7 @@ def build_quote_service(
     approvals: ApprovalQueue | None = None,
     policy: QuotePolicy | None = None,
     clock: Callable[[], datetime] | None = None,
+    guardrails: GuardrailStore | None = None,
 ) -> QuoteService:
     """The quote service every entry point uses (see the module docstring).
 
@@ -135,12 +139,14 @@ def build_quote_service(
         policy: An already loaded policy (default: :func:`load_policy` of ``pricing``);
             the API passes its own so that a guardrail change does not reload it.
         clock: Returns the current aware UTC time (default: the system clock).
+        guardrails: Where saved guardrails are read (default: ``pricing``'s store,
+            opened for this call); the API passes the one it keeps open.
 
     Raises:
         ConfigError: Unreadable saved guardrails, or a configured policy that is missing.
         ModelError: The policy checkpoint cannot be read.
     """
-    pricing = pricing.with_saved_guardrails()
+    pricing = pricing.with_saved_guardrails(guardrails)
     return QuoteService(
         store=store,
         vectors=graph_vectors(vectors, collections),

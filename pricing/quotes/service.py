@@ -41,12 +41,12 @@ from ..guardrails.config import GuardrailConfig
 from ..guardrails.memory import PriceMemory, announced_discount
 from ..guardrails.result import GuardrailResult
 from ..policy import LevelDecision, QuotePolicy, deciding_within
+from ..records.sqlite import format_ts, parse_ts
 from .approvals import ApprovalQueue, ChangeRequest, PriceChange
 from .audit import AuditLog, AuditRecord
 from .explain import PendingApproval, SegmentProfile, rationale
 from .inputs import QuoteInput, input_from_dict, input_to_dict, vector_hash
 from .result import BoundRule, Quote, to_plain
-from .sqlite import format_ts, parse_ts
 from .state import DEFAULT_CACHE_TTL_S, StateBuilder
 
 

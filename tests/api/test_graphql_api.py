@@ -433,6 +433,33 @@ def test_admin_sets_guardrails_and_bad_values_name_the_field(client: httpx.Clien
     gql(client, mutation, role="admin", m=10.0)
 
 
+def test_guardrails_saved_by_another_worker_hold_from_the_next_quote(
+    client: httpx.Client, services: Services
+) -> None:
+    """Another worker or replica saves guardrails through the shared store: the next
+    quote here is made, and audited, with them, without a restart."""
+    store = store_of(services)
+    customer = str(store.node_frame("Customer")["id"].iloc[1])
+    product = str(store.node_frame("Product")["id"].iloc[2])
+    before = services.current_quotes().config.guardrails
+    other = Settings().pricing.guardrail_store()  # as another worker opens it
+    query = (
+        "query($c: String!, $p: String!) { personalizedPrice(customerId: $c, productId: $p) "
+        "{ quoteId } }"
+    )
+    try:
+        other.save(before.updated(min_margin_pct=before.min_margin_pct + 7.0), "replica-2")
+        body = gql(client, query, role="reader", c=customer, p=product)
+        record = services.audit.get(body["data"]["personalizedPrice"]["quoteId"])
+        assert record.inputs["guardrails"]["min_margin_pct"] == before.min_margin_pct + 7.0
+        other.save(before, "replica-2")
+        body = gql(client, query, role="reader", c=customer, p=product)
+        record = services.audit.get(body["data"]["personalizedPrice"]["quoteId"])
+        assert record.inputs["guardrails"]["min_margin_pct"] == before.min_margin_pct
+    finally:
+        other.close()
+
+
 # -- services -----------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Tests of saved guardrails: round trip, precedence over the settings, clear errors."""
+"""Tests of saved guardrails: round trip, precedence over the settings, clear errors, in
+the file and in the records database (SQLite always, PostgreSQL when a test server is set)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ import pytest
 from pricegraph.errors import ConfigError
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrails.config import GuardrailConfig
-from pricegraph.pricing.guardrails.store import read_guardrails, save_guardrails
+from pricegraph.pricing.guardrails.store import (
+    GuardrailFile,
+    GuardrailTable,
+    read_guardrails,
+    save_guardrails,
+)
 
 
 def test_saved_guardrails_round_trip_and_take_precedence(tmp_path: Path) -> None:
@@ -64,3 +70,68 @@ def test_quotes_use_the_newest_trained_policy_by_default(tmp_path: Path) -> None
         assert path is not None and path.resolve() == (out / version).resolve()
     explicit = PricingConfig(policy_path=Path("models/pricing/pricing-a")).resolved(tmp_path)
     assert explicit.policy_path == explicit.policy_folder() == out / "pricing-a"
+
+
+def test_the_table_keeps_every_change_and_the_newest_is_in_force(
+    records_target: str | Path,
+) -> None:
+    table = GuardrailTable(records_target)
+    try:
+        assert table.read() is None and table.version() is None
+        first = GuardrailConfig().updated(min_margin_pct=15.0)
+        table.save(first, "ops-desk")
+        version = table.version()
+        guardrails, record = table.read()  # type: ignore[misc]
+        assert guardrails == first and record["changed_by"] == "ops-desk"
+        second = first.updated(max_personal_deviation_pct=5.0)
+        table.save(second, "risk-desk")
+        assert table.version() != version
+        assert table.read()[0] == second  # type: ignore[index]
+        history = table.database.fetch("SELECT changed_by FROM guardrail_changes ORDER BY seq")
+        assert [row[0] for row in history] == ["ops-desk", "risk-desk"]
+        for statement in (
+            "UPDATE guardrail_changes SET changed_by = 'x'",
+            "DELETE FROM guardrail_changes",
+        ):
+            with pytest.raises(table.database.errors, match="append-only"):
+                table.database.execute(statement)
+        table.database.execute(
+            "INSERT INTO guardrail_changes (changed_at, changed_by, format_version, guardrails) "
+            "VALUES ('now', 'script', 1, ?)",
+            ('{"min_margin_pct": -3}',),
+        )
+        with pytest.raises(ConfigError, match=r"guardrail_changes\), change 3: .*min_margin_pct"):
+            table.read()
+    finally:
+        table.close()
+
+
+def test_with_a_database_url_the_saved_guardrails_come_from_the_table(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    pricing = PricingConfig(database_url=postgres_url).resolved(tmp_path)
+    assert pricing.records_target() == postgres_url
+    store = pricing.guardrail_store()
+    try:
+        assert isinstance(store, GuardrailTable) and "password" not in store.where
+        store.save(GuardrailConfig().updated(min_margin_pct=19.0), "ops-desk")
+    finally:
+        store.close()
+    assert pricing.with_saved_guardrails().guardrails.min_margin_pct == 19.0
+    assert not pricing.guardrails_path.exists()  # nothing written beside the data
+
+
+def test_the_file_version_changes_with_every_save(tmp_path: Path) -> None:
+    store = GuardrailFile(tmp_path / "guardrails.json")
+    assert store.version() is None and store.read() is None
+    versions = set()
+    for margin in (11.0, 12.0, 12.0):
+        store.save(GuardrailConfig().updated(min_margin_pct=margin), "ops-desk")
+        versions.add(store.version())
+    assert len(versions) == 3 and store.read()[0].min_margin_pct == 12.0  # type: ignore[index]
+
+
+def test_a_database_url_must_name_a_server() -> None:
+    with pytest.raises(ValueError, match="postgresql://"):
+        PricingConfig(database_url="sqlite:///tmp/x.db")
+    assert PricingConfig().records_target() == Path("audit/quotes.sqlite")

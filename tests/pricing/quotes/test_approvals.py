@@ -1,9 +1,11 @@
-"""Human-in-the-loop approval of large price changes."""
+"""Human-in-the-loop approval of large price changes, on every records database backend
+(SQLite always, PostgreSQL when a test server is set)."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from support.quotes import World, make_service
 
 from pricegraph.errors import GuardrailError, NotFoundError
 from pricegraph.pricing.policy import LevelDecision, QuoteState
-from pricegraph.pricing.quotes.approvals import ApprovalQueue, ChangeRequest
+from pricegraph.pricing.quotes.approvals import ApprovalQueue, ChangeRequest, PriceChange
 from pricegraph.pricing.quotes.audit import AuditLog
 
 
@@ -28,8 +30,8 @@ class RaisePolicy:
 
 
 @pytest.fixture
-def queue(tmp_path: Path) -> Iterator[ApprovalQueue]:
-    with ApprovalQueue(tmp_path / "quotes.sqlite") as approvals:
+def queue(records_target: str | Path) -> Iterator[ApprovalQueue]:
+    with ApprovalQueue(records_target) as approvals:
         yield approvals
 
 
@@ -53,24 +55,80 @@ def test_pending_approve_reject(queue: ApprovalQueue) -> None:
         queue.approve("x", "alice")
 
 
-def test_sqlite_keeps_decided_entries_immutable(queue: ApprovalQueue) -> None:
+def test_the_database_keeps_decided_entries_immutable(queue: ApprovalQueue) -> None:
     change = queue.request("P1", 10.0, 13.0, requested_by="k")
-    db = sqlite3.connect(queue.path, isolation_level=None)
-    with pytest.raises(sqlite3.IntegrityError, match="only the decision"):
+    db = queue.database
+    with pytest.raises(db.errors, match="only the decision"):
         db.execute("UPDATE price_approvals SET proposed_price = 99 WHERE product_id = 'P1'")
     queue.approve(change.approval_id, "alice")
-    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+    with pytest.raises(db.errors, match="immutable"):
         db.execute("UPDATE price_approvals SET status = 'rejected'")
-    with pytest.raises(sqlite3.IntegrityError, match="cannot be deleted"):
+    with pytest.raises(db.errors, match="cannot be deleted"):
         db.execute("DELETE FROM price_approvals")
-    db.close()
+    if db.dialect == "postgresql":
+        with pytest.raises(db.errors, match="cannot be deleted"):
+            db.execute("TRUNCATE price_approvals")
+    assert queue.get(change.approval_id).status == "approved"
+
+
+def _in_threads(count: int, work: Callable[[int], object]) -> list[object]:
+    """``work(i)`` for ``i < count`` on as many threads, released together; what each
+    returned or raised."""
+    start = threading.Barrier(count)
+
+    def run(index: int) -> object:
+        start.wait()
+        try:
+            return work(index)
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_replicas_filing_one_product_at_once_record_one_pending_change(
+    records_target: str | Path,
+) -> None:
+    """Eight queues (as eight API replicas would open them) file the same product at
+    the same moment: one change is recorded and every replica is given it."""
+
+    def file(index: int) -> object:
+        with ApprovalQueue(records_target) as replica:
+            request = ChangeRequest("P1", 10.0, 13.0 + index, f"q{index}")
+            return replica.request_many([request], requested_by=f"replica-{index}")["P1"]
+
+    filed = _in_threads(8, file)
+    assert all(isinstance(change, PriceChange) for change in filed), filed
+    assert len({change.approval_id for change in filed}) == 1  # type: ignore[attr-defined]
+    with ApprovalQueue(records_target) as queue:
+        (pending,) = queue.pending()
+        assert pending == filed[0]
+
+
+def test_of_two_decisions_at_once_exactly_one_holds(records_target: str | Path) -> None:
+    with ApprovalQueue(records_target) as queue:
+        change = queue.request("P1", 10.0, 13.0, requested_by="k")
+
+    def decide(index: int) -> object:
+        with ApprovalQueue(records_target) as replica:
+            if index % 2:
+                return replica.reject(change.approval_id, f"admin-{index}", "too steep")
+            return replica.approve(change.approval_id, f"admin-{index}")
+
+    results = _in_threads(6, decide)
+    decided = [r for r in results if isinstance(r, PriceChange)]
+    refused = [r for r in results if isinstance(r, GuardrailError)]
+    assert len(decided) == 1 and len(refused) == 5, results
+    assert all("decided entries are immutable" in str(r) for r in refused)
+    with ApprovalQueue(records_target) as queue:
+        assert queue.get(change.approval_id) == decided[0]
 
 
 def test_quote_waits_for_approval_then_uses_the_approved_price(
-    world: World, tmp_path: Path
+    world: World, records_target: str | Path
 ) -> None:
-    path = tmp_path / "quotes.sqlite"
-    with AuditLog(path) as audit, ApprovalQueue(path) as queue:
+    with AuditLog(records_target) as audit, ApprovalQueue(records_target) as queue:
         service = make_service(world, RaisePolicy(), audit=audit)
         service.approvals = queue
         customer, product = world.customers[0], world.products[1]

@@ -1,4 +1,5 @@
-"""The append-only quote audit log: queries, immutability and replays."""
+"""The append-only quote audit log: queries, immutability and replays, on every records
+database backend (SQLite always, PostgreSQL when a test server is set)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from support.quotes import (
     make_service,
 )
 
-from pricegraph.errors import NotFoundError
+from pricegraph.errors import NotFoundError, PricegraphError
 from pricegraph.gnn.service import write_graph_vectors
 from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
-from pricegraph.pricing.quotes.sqlite import format_ts, parse_ts
+from pricegraph.pricing.records.sqlite import format_ts, parse_ts
 
 T0 = datetime(2025, 4, 1, tzinfo=UTC)
 
@@ -39,8 +40,8 @@ def _record(index: int, customer: str, product: str) -> AuditRecord:
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> Iterator[AuditLog]:
-    with AuditLog(tmp_path / "audit" / "quotes.sqlite") as audit:
+def log(records_target: str | Path) -> Iterator[AuditLog]:
+    with AuditLog(records_target) as audit:
         audit.append([_record(i, f"C{i % 3}", f"P{i % 2}") for i in range(12)])
         yield audit
 
@@ -58,17 +59,29 @@ def test_queries_by_customer_product_and_time(log: AuditLog) -> None:
         log.get("nope")
 
 
-def test_sqlite_refuses_update_and_delete(log: AuditLog) -> None:
-    db = sqlite3.connect(log.path, isolation_level=None)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("UPDATE quote_audit SET price = 0 WHERE quote_id = 'q001'")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.execute("DELETE FROM quote_audit")
-    db.close()
+def test_the_database_refuses_update_and_delete(log: AuditLog) -> None:
+    database = log.database
+    statements = [
+        "UPDATE quote_audit SET price = 0 WHERE quote_id = 'q001'",
+        "DELETE FROM quote_audit",
+    ]
+    if database.dialect == "postgresql":
+        statements.append("TRUNCATE quote_audit")
+    for statement in statements:
+        with pytest.raises(database.errors, match="append-only"):
+            database.execute(statement)
     assert not hasattr(log, "update") and not hasattr(log, "delete")
-    assert log.count() == 12
-    mode = sqlite3.connect(log.path).execute("PRAGMA journal_mode").fetchone()[0]
-    assert mode == "wal"
+    assert log.count() == 12 and log.get("q001").output == {"price": 1.0}
+    if database.dialect == "sqlite":
+        where = Path(database.where)
+        mode = sqlite3.connect(where).execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+
+
+def test_a_duplicate_quote_id_records_nothing_of_its_batch(log: AuditLog) -> None:
+    with pytest.raises(PricegraphError, match="cannot append"):
+        log.append([_record(99, "C9", "P9"), _record(1, "C1", "P1")])
+    assert log.count() == 12 and log.count(customer_id="C9") == 0
 
 
 def test_timestamps_round_trip_in_utc() -> None:
@@ -102,6 +115,19 @@ def test_quotes_replay_to_the_same_result(world: World, tmp_path: Path) -> None:
         result = audit.replay(quotes[0].quote_id, service)
         assert not result.is_match and "customer_vector" in result.differences[0]
         assert COLLECTIONS["customers"] == SPECS["customers"].name
+
+
+def test_quotes_read_back_from_every_backend_replay_to_the_same_result(
+    world: World, records_target: str | Path
+) -> None:
+    with AuditLog(records_target) as audit:
+        service = make_service(world, audit=audit)
+        pairs = [(c, p) for c in world.customers[:2] for p in world.products[:4]]
+        quotes = service.quote_batch(pairs, requested_by="k")
+        assert audit.count() == len(pairs)
+        for quote, record in zip(quotes, audit.query(), strict=True):
+            assert record.quote_id == quote.quote_id and record.output["price"] == quote.price
+            assert audit.replay(quote.quote_id, service).is_match
 
 
 def test_records_older_than_the_currency_fields_still_replay(world: World, tmp_path: Path) -> None:

@@ -1,19 +1,22 @@
-"""The SQLite file of the audit log and the approval queue: connections and timestamps.
+"""The embedded backend of the pricing records: one SQLite file, and the timestamps.
 
 The thread that opens the file writes (and reads) on its connection; every other
 thread reads on a read-only connection of its own (:class:`ThreadConnections`), which
 in WAL mode sees committed writes without blocking the writer. Timestamps are stored
-as sortable UTC text (:func:`format_ts`).
+as sortable UTC text (:func:`format_ts`), in both backends.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ...errors import PricegraphError
+from . import Dialect, Schema
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -85,6 +88,48 @@ class ThreadConnections:
         self.writer.close()
 
 
+class SqliteDatabase:
+    """The records in one SQLite file (:class:`~pricegraph.pricing.records.RecordsDatabase`).
+
+    Writes go through the connection of the thread that opened the file (call them from
+    that thread); reads from any thread (:class:`ThreadConnections`).
+
+    Args:
+        path: The SQLite file (parent folders created).
+    """
+
+    dialect: Dialect = "sqlite"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.where = str(self.path)
+        self._connections = ThreadConnections(self.path)
+
+    def setup(self, schema: Schema) -> None:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.setup`."""
+        with self._connections.writer as db:
+            db.executescript(schema["sqlite"])
+
+    def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.fetch`."""
+        return self._connections.reader().execute(query, params).fetchall()
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.execute`."""
+        with self._connections.writer as db:
+            return db.execute(statement, params).rowcount
+
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.execute_many`."""
+        with self._connections.writer as db:
+            db.executemany(statement, rows)
+
+    def close(self) -> None:
+        """Close every connection (call from the thread that opened the file)."""
+        self._connections.close()
+
+
 def format_ts(moment: datetime) -> str:
     """``moment`` as sortable UTC text, e.g. ``2025-06-30T12:00:00.000000Z`` (naive = UTC)."""
     if moment.tzinfo is not None:
@@ -97,4 +142,4 @@ def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
 
 
-__all__ = ["ThreadConnections", "connect_sqlite", "format_ts", "parse_ts"]
+__all__ = ["SqliteDatabase", "ThreadConnections", "connect_sqlite", "format_ts", "parse_ts"]

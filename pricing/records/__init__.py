@@ -1,0 +1,100 @@
+"""The database of the pricing records: the quote audit log, the approval queue and the
+guardrails saved by ``setGuardrails``.
+
+Two backends behind one small interface (:class:`RecordsDatabase`), chosen by
+:func:`open_database` from where the records live:
+
+* a path: an embedded SQLite file (:class:`~.sqlite.SqliteDatabase`), the default
+  (``<data_dir>/audit/quotes.sqlite``). It belongs to the processes of one machine:
+  SQLite in WAL mode must not sit on a network file system.
+* a ``postgresql://`` URL (``PRICEGRAPH_PRICING__DATABASE_URL``): a PostgreSQL server
+  (:class:`~.postgres.PostgresDatabase`, psycopg 3 with a connection pool), shared by
+  every API replica, so that an audit record, a pending approval or a guardrail change
+  made through one replica is seen by all of them.
+
+The modules that own the records (:mod:`~..quotes.audit`, :mod:`~..quotes.approvals`,
+:mod:`~..guardrails.store`) write their SQL once, with ``?`` placeholders, and give the
+schema of each backend (:data:`Schema`): the same tables, indexes and append-only
+triggers in each dialect. Timestamps are sortable UTC text (:func:`~.sqlite.format_ts`)
+and JSON documents are text in both, so a record reads back the same from either
+(JSON text keeps ``NaN``, which PostgreSQL's ``jsonb`` refuses; ``ts::timestamptz`` and
+``inputs::json`` read them in SQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+Schema = Mapping[Dialect, str]
+"""Dialect -> the statements that create a module's tables (idempotent)."""
+URL_SCHEMES = ("postgresql://", "postgres://")
+"""What a server URL starts with; anything else is a SQLite path."""
+
+
+class RecordsDatabase(Protocol):
+    """What the record owners need of a database (module docstring).
+
+    Statements use ``?`` placeholders. Every write runs in a transaction of its own that
+    commits on success and rolls back on error, so a batch is recorded whole or not at all.
+    """
+
+    dialect: Dialect
+    where: str
+    """The SQLite file, or the server URL without its password, for messages."""
+    errors: tuple[type[Exception], ...]
+    """The driver's exception classes (what a caller turns into its own error)."""
+
+    def setup(self, schema: Schema) -> None:
+        """Create the tables, indexes and triggers of ``schema`` when missing."""
+        ...
+
+    def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of ``query``, from any thread."""
+        ...
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement in its own transaction; returns the rows it changed."""
+        ...
+
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``statement`` once per row, all in one transaction."""
+        ...
+
+    def close(self) -> None:
+        """Close the connections."""
+        ...
+
+
+def is_server_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(URL_SCHEMES)
+
+
+def open_database(target: str | Path) -> RecordsDatabase:
+    """The database at ``target``: a SQLite file path or a ``postgresql://`` URL; the
+    caller closes it.
+
+    Raises:
+        PricegraphError: The file cannot be opened, the server cannot be reached, or the
+            PostgreSQL driver is not installed (the message names the extra to install).
+    """
+    if is_server_url(target):
+        from .postgres import PostgresDatabase
+
+        return PostgresDatabase(str(target))
+    from .sqlite import SqliteDatabase
+
+    return SqliteDatabase(Path(target))
+
+
+__all__ = [
+    "URL_SCHEMES",
+    "Dialect",
+    "RecordsDatabase",
+    "Schema",
+    "is_server_url",
+    "open_database",
+]

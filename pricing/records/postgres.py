@@ -1,0 +1,115 @@
+"""The server backend of the pricing records: PostgreSQL through psycopg 3.
+
+Every API replica opens the same database, so the audit log, the approval queue and
+the saved guardrails are one set of tables for all of them. Connections come from a
+:class:`psycopg_pool.ConnectionPool` (any thread may read or write); each statement
+runs in a transaction of its own that commits on success and rolls back on error.
+Creating the schema holds a transaction-level advisory lock, so replicas that start
+together do not race to create the same table. Install with ``pip install
+'pricegraph[postgres]'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ...errors import PricegraphError
+from . import Dialect, Schema
+
+SCHEMA_LOCK = 0x70726963  # "pric": the advisory lock id held while creating tables
+MAX_CONNECTIONS = 8
+"""Connections the pool opens at most (the API's write thread and read threads)."""
+CONNECT_TIMEOUT_S = 10.0
+"""How long opening the pool, or waiting for a free connection, may take."""
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages (``postgresql://user@host:5432/db``)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # an unparsable URL: show its scheme only
+        return url.split("://", 1)[0] + "://..."
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
+
+
+class PostgresDatabase:
+    """The records on a PostgreSQL server (:class:`~pricegraph.pricing.records.RecordsDatabase`).
+
+    Args:
+        url: ``postgresql://user:password@host:port/dbname`` (libpq's URL form; its
+            query parameters, e.g. ``?sslmode=require``, pass through).
+
+    Raises:
+        PricegraphError: psycopg is not installed, or the server cannot be reached within
+            :data:`CONNECT_TIMEOUT_S` (the message names the URL without its password).
+    """
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+            from psycopg_pool import ConnectionPool, PoolTimeout
+        except ImportError as exc:
+            raise PricegraphError(
+                "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
+            ) from exc
+        self.where = redact(url)
+        self.errors: tuple[type[Exception], ...] = (psycopg.Error, PoolTimeout)
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=MAX_CONNECTIONS,
+            timeout=CONNECT_TIMEOUT_S,
+            kwargs={"connect_timeout": int(CONNECT_TIMEOUT_S)},
+            open=False,
+            name="pricegraph-records",
+        )
+        try:
+            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise PricegraphError(
+                f"records database {self.where}: no connection within {CONNECT_TIMEOUT_S:.0f} s; "
+                "is the server up (PRICEGRAPH_PRICING__DATABASE_URL)?"
+            ) from exc
+
+    def setup(self, schema: Schema) -> None:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.setup` (under an
+        advisory lock, so concurrent starts create each object once)."""
+        with self._pool.connection() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            db.execute(schema["postgresql"])  # type: ignore[arg-type]  # our own DDL
+
+    def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.fetch`."""
+        with self._pool.connection() as db:
+            return db.execute(_placeholders(query), params).fetchall()  # type: ignore[arg-type]
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.execute`."""
+        with self._pool.connection() as db:
+            return db.execute(_placeholders(statement), params).rowcount  # type: ignore[arg-type]
+
+    def execute_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.execute_many`."""
+        with self._pool.connection() as db, db.cursor() as cursor:
+            cursor.executemany(_placeholders(statement), rows)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Close the pool (idempotent)."""
+        self._pool.close()
+
+
+def _placeholders(statement: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (the record owners' SQL has no literal
+    ``?`` or ``%``)."""
+    return statement.replace("?", "%s")
+
+
+__all__ = ["CONNECT_TIMEOUT_S", "MAX_CONNECTIONS", "PostgresDatabase", "redact"]
