@@ -20,10 +20,11 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
 # The repository root is the package `pricegraph` (pyproject.toml: package-dir "."),
-# with the Neo4j driver and its Rust extension (faster Bolt decoding, same API).
+# with the Neo4j driver and its Rust extension (faster Bolt decoding, same API) and
+# psycopg for a PostgreSQL records database (PRICEGRAPH_PRICING__DATABASE_URL).
 WORKDIR /src/pricegraph
 COPY . .
-RUN pip install ".[neo4j]" neo4j-rust-ext
+RUN pip install ".[neo4j,postgres]"
 
 FROM python:${PYTHON_VERSION}-slim
 RUN useradd --create-home --uid 10001 pricegraph \
