@@ -99,6 +99,11 @@ class GuardrailError(PricegraphError):
     """A price could not be brought inside the configured guardrails."""
 
 
+class RecordsError(PricegraphError):
+    """The records database (audit log, approval queue, saved guardrails) cannot be
+    opened, read or written."""
+
+
 class NotFoundError(PricegraphError):
     """An entity looked up by id does not exist."""
 

@@ -39,6 +39,7 @@ from ..errors import (
     ModelError,
     NotFoundError,
     PricegraphError,
+    RecordsError,
     VectorStoreError,
 )
 
@@ -157,7 +158,7 @@ def from_pricegraph(exc: PricegraphError) -> ApiError:
         )
     if isinstance(exc, GuardrailError):
         return ApiError(ErrorCode.INVALID_INPUT, without_paths(str(exc)))
-    if isinstance(exc, ModelError | GraphStoreError | VectorStoreError):
+    if isinstance(exc, ModelError | GraphStoreError | VectorStoreError | RecordsError):
         logger.warning("unavailable: %s", exc)  # the detail (paths, driver) stays in the log
         return ApiError(ErrorCode.UNAVAILABLE, _UNAVAILABLE[type(exc).__name__])
     return ApiError(ErrorCode.INVALID_INPUT, without_paths(str(exc)))
@@ -167,6 +168,7 @@ _UNAVAILABLE = {
     "ModelError": "a model this answer needs is unavailable; try again later",
     "GraphStoreError": "the graph store is unavailable; try again later",
     "VectorStoreError": "the vector store is unavailable; try again later",
+    "RecordsError": "the records database (audit log, approvals) is unavailable; try again later",
 }
 _PATH = re.compile(r"(?<![\w.])(?:/[\w.@+-]+){2,}/?")
 MAX_VALUE_CHARS = 40

@@ -1,12 +1,14 @@
 """Pricing: demand models, the market simulator and oracle, guardrails, policies and quotes.
 
 One subpackage per concept, each importing only those listed before it:
-:mod:`.demand` and :mod:`.guardrails` (no other), :mod:`.market` (demand),
-:mod:`.customers`, :mod:`.evaluation` (market, guardrails), :mod:`.policies` (macro,
-meso, micro, the hierarchy and its training) and :mod:`.quotes` (state, service,
-explanations, audit, approvals). :mod:`.policy` is the contract between the policies
-and the quote service, :mod:`.config` the settings, :mod:`.snapshot` the graph facts
-quotes and customer states read (``tests/test_layering.py`` keeps this order).
+:mod:`.records` (the database of the audit log, the approval queue and the saved
+guardrails; no other), :mod:`.demand` (no other), :mod:`.guardrails` (records),
+:mod:`.market` (demand), :mod:`.customers`, :mod:`.evaluation` (market, guardrails),
+:mod:`.policies` (macro, meso, micro, the hierarchy and its training) and
+:mod:`.quotes` (state, service, explanations, audit, approvals). :mod:`.policy` is the
+contract between the policies and the quote service, :mod:`.config` the settings,
+:mod:`.snapshot` the graph facts quotes and customer states read
+(``tests/test_layering.py`` keeps this order).
 
 The public names below are imported on first use (:func:`pricegraph.lazy_exports`):
 ``import pricegraph.pricing.config`` does not load the simulator or stable-baselines3.

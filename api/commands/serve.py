@@ -45,27 +45,34 @@ def example_queries(url: str, key: str | None, customer: str, product: str) -> s
 
 
 def check_servers(settings: Settings) -> None:
-    """Check that the graph and vector servers answer, before any worker starts.
+    """Check that the graph and vector servers, and the records database server when
+    one is configured, answer before any worker starts.
 
-    Each store is opened and closed at once (a connection and a schema check),
-    so a server that is down is one error naming it, instead of uvicorn workers
-    that die at startup and are restarted without a word.
+    Each store is opened and closed at once (a connection and a schema check; one
+    connection to the records database), so a server that is down is one error naming
+    it, instead of uvicorn workers that die at startup and are restarted without a word.
 
     Raises:
-        GraphStoreError, VectorStoreError: One line naming every server that did
-            not answer (of the class of the first).
+        GraphStoreError, VectorStoreError, PricegraphError: One line naming every
+            server that did not answer (of the class of the first).
     """
     from ...embeddings.vector_factory import make_vector_store
     from ...errors import PricegraphError
     from ...graph import make_graph_store
 
+    checks = [
+        lambda: make_graph_store(settings.graph).close(),
+        lambda: make_vector_store(settings.vectors).close(),
+    ]
+    if settings.pricing.database_url is not None:
+        from ...pricing.records.postgres import check_server
+
+        url = settings.pricing.database_url.get_secret_value()
+        checks.append(lambda: check_server(url))
     failures: list[PricegraphError] = []
-    for opener in (
-        lambda: make_graph_store(settings.graph),
-        lambda: make_vector_store(settings.vectors),
-    ):
+    for check in checks:
         try:
-            opener().close()
+            check()
         except PricegraphError as exc:
             failures.append(exc)
     if failures:
@@ -76,8 +83,9 @@ def check_servers(settings: Settings) -> None:
 def run_server(settings: Settings, config: ApiConfig) -> None:
     """Run uvicorn in the foreground: one process over ``settings``' stores, or several
     workers (over Neo4j and a Qdrant server) built from the environment; the workers
-    share the data directory (audit log, approvals, saved guardrails, models), and each
-    loads the models and guardrails when it starts.
+    share the data directory (models, and the audit log, approvals and saved guardrails
+    unless a records database server holds those), each loads the models when it starts
+    and reads the saved guardrails' version before each quote request.
 
     The services open before uvicorn starts, so that a configured model, policy or
     guardrails file that is missing is a one-line error with exit code 2 (through the

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ...errors import ConfigError
+from ...errors import ConfigError, RecordsError
 from ..records import Schema, open_database
 from .config import GuardrailConfig, guardrail_config_from
 
@@ -190,7 +190,7 @@ class GuardrailTable:
         target: The records database (a ``postgresql://`` URL, or a SQLite file).
 
     Raises:
-        ConfigError: The database cannot be opened or its table created.
+        RecordsError: The database cannot be opened or its table created.
     """
 
     def __init__(self, target: str | Path) -> None:
@@ -200,7 +200,7 @@ class GuardrailTable:
             self.database.setup(_SCHEMA)
         except self.database.errors as exc:
             self.database.close()
-            raise ConfigError(f"saved guardrails {self.where}: {exc}") from exc
+            raise RecordsError(f"saved guardrails {self.where}: {exc}") from exc
 
     def read(self) -> Saved | None:
         """See :meth:`GuardrailStore.read`."""
@@ -236,7 +236,7 @@ class GuardrailTable:
                 (datetime.now(UTC).isoformat(), changed_by, FORMAT_VERSION, values),
             )
         except self.database.errors as exc:
-            raise ConfigError(f"saved guardrails {self.where}: cannot save: {exc}") from exc
+            raise RecordsError(f"saved guardrails {self.where}: cannot save: {exc}") from exc
 
     def version(self) -> object:
         """The newest change's number (``None``: no change saved)."""
@@ -250,7 +250,7 @@ class GuardrailTable:
         try:
             return self.database.fetch(query)
         except self.database.errors as exc:
-            raise ConfigError(f"saved guardrails {self.where}: {exc}") from exc
+            raise RecordsError(f"saved guardrails {self.where}: {exc}") from exc
 
 
 def open_guardrail_store(path: Path, database_url: str | None) -> GuardrailStore:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from ...errors import GuardrailError, NotFoundError
+from ...errors import GuardrailError, NotFoundError, RecordsError
 from ..records import Schema, open_database
 from ..records.sqlite import format_ts, parse_ts
 
@@ -156,7 +156,7 @@ class ApprovalQueue:
         target: The SQLite file or ``postgresql://`` URL (usually the audit log's).
 
     Raises:
-        GuardrailError: The database cannot be opened or its table created.
+        RecordsError: The database cannot be opened or its table created.
     """
 
     def __init__(self, target: str | Path) -> None:
@@ -165,7 +165,7 @@ class ApprovalQueue:
             self.database.setup(_SCHEMA)
         except self.database.errors as exc:
             self.database.close()
-            raise GuardrailError(f"approval queue {self.database.where}: {exc}") from exc
+            raise RecordsError(f"approval queue {self.database.where}: {exc}") from exc
 
     def request(
         self,
@@ -198,7 +198,7 @@ class ApprovalQueue:
             every product of ``requests``.
 
         Raises:
-            GuardrailError: The database fails (nothing of the batch is recorded then).
+            RecordsError: The database fails (nothing of the batch is recorded then).
         """
         first: dict[str, ChangeRequest] = {}
         for request in requests:
@@ -229,7 +229,7 @@ class ApprovalQueue:
                 rows,
             )
         except self.database.errors as exc:
-            raise GuardrailError(
+            raise RecordsError(
                 f"approval queue {self.database.where}: cannot file {len(rows)} changes: {exc}"
             ) from exc
         return self.pending_for(list(first))
@@ -303,7 +303,7 @@ class ApprovalQueue:
                 (status, by, format_ts(_now(now)), reason, approval_id),
             )
         except self.database.errors as exc:
-            raise GuardrailError(
+            raise RecordsError(
                 f"approval queue {self.database.where}: cannot decide: {exc}"
             ) from exc
         change = self.get(approval_id)
@@ -329,7 +329,7 @@ class ApprovalQueue:
             query = f"SELECT {_COLUMNS} FROM price_approvals {where} {order}"
             rows = self.database.fetch(query, params)
         except self.database.errors as exc:
-            raise GuardrailError(f"approval queue {self.database.where}: {exc}") from exc
+            raise RecordsError(f"approval queue {self.database.where}: {exc}") from exc
         return [
             PriceChange(
                 approval_id=r[0],

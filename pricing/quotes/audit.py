@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ...errors import NotFoundError, PricegraphError
+from ...errors import NotFoundError, RecordsError
 from ..records import Schema, open_database
 from ..records.sqlite import format_ts, parse_ts
 from .result import LATER_OUTPUT
@@ -133,7 +133,7 @@ class AuditLog:
             queue and the saved guardrails, in tables of their own).
 
     Raises:
-        PricegraphError: The database cannot be opened or its table created.
+        RecordsError: The database cannot be opened or its table created.
     """
 
     def __init__(self, target: str | Path) -> None:
@@ -142,13 +142,13 @@ class AuditLog:
             self.database.setup(_SCHEMA)
         except self.database.errors as exc:
             self.database.close()
-            raise PricegraphError(f"audit log {self.database.where}: {exc}") from exc
+            raise RecordsError(f"audit log {self.database.where}: {exc}") from exc
 
     def append(self, records: Sequence[AuditRecord]) -> int:
         """Insert ``records`` in one transaction (all or none); returns how many.
 
         Raises:
-            PricegraphError: A quote id is already recorded, or the database fails.
+            RecordsError: A quote id is already recorded, or the database fails.
         """
         rows = [
             (
@@ -172,7 +172,7 @@ class AuditLog:
                 rows,
             )
         except self.database.errors as exc:
-            raise PricegraphError(f"audit log {self.database.where}: cannot append: {exc}") from exc
+            raise RecordsError(f"audit log {self.database.where}: cannot append: {exc}") from exc
         return len(rows)
 
     def get(self, quote_id: str) -> AuditRecord:
@@ -299,7 +299,7 @@ class AuditLog:
         try:
             return self.database.fetch(query, params)
         except self.database.errors as exc:
-            raise PricegraphError(f"audit log {self.database.where}: {exc}") from exc
+            raise RecordsError(f"audit log {self.database.where}: {exc}") from exc
 
 
 __all__ = [

@@ -78,8 +78,8 @@ def open_database(target: str | Path) -> RecordsDatabase:
     caller closes it.
 
     Raises:
-        PricegraphError: The file cannot be opened, the server cannot be reached, or the
-            PostgreSQL driver is not installed (the message names the extra to install).
+        RecordsError: The file cannot be opened or the server cannot be reached.
+        ConfigError: The PostgreSQL driver is not installed (names the extra to install).
     """
     if is_server_url(target):
         from .postgres import PostgresDatabase

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...errors import PricegraphError
+from ...errors import ConfigError, RecordsError
 from . import Dialect, Schema
 
 SCHEMA_LOCK = 0x70726963  # "pric": the advisory lock id held while creating tables
 MAX_CONNECTIONS = 8
 """Connections the pool opens at most (the API's write thread and read threads)."""
+_NO_DRIVER = "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
 CONNECT_TIMEOUT_S = 10.0
 """How long opening the pool, or waiting for a free connection, may take."""
 
@@ -37,6 +38,25 @@ def redact(url: str) -> str:
     return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
 
 
+def check_server(url: str, timeout_s: float = 5.0) -> None:
+    """Connect to ``url`` once and close, as a start-up check.
+
+    Raises:
+        RecordsError: The server does not answer or refuses the login (names the
+            URL without its password).
+        ConfigError: psycopg is not installed.
+    """
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ConfigError(_NO_DRIVER) from exc
+    try:
+        psycopg.connect(url, connect_timeout=max(1, int(timeout_s))).close()
+    except psycopg.Error as exc:
+        detail = " ".join(str(exc).split())
+        raise RecordsError(f"records database {redact(url)} does not answer: {detail}") from exc
+
+
 class PostgresDatabase:
     """The records on a PostgreSQL server (:class:`~pricegraph.pricing.records.RecordsDatabase`).
 
@@ -45,8 +65,9 @@ class PostgresDatabase:
             query parameters, e.g. ``?sslmode=require``, pass through).
 
     Raises:
-        PricegraphError: psycopg is not installed, or the server cannot be reached within
-            :data:`CONNECT_TIMEOUT_S` (the message names the URL without its password).
+        RecordsError: The server cannot be reached within :data:`CONNECT_TIMEOUT_S` (the
+            message names the URL without its password).
+        ConfigError: psycopg is not installed.
     """
 
     dialect: Dialect = "postgresql"
@@ -56,7 +77,7 @@ class PostgresDatabase:
             import psycopg
             from psycopg_pool import ConnectionPool, PoolTimeout
         except ImportError as exc:
-            raise PricegraphError(
+            raise ConfigError(
                 "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
             ) from exc
         self.where = redact(url)
@@ -74,7 +95,7 @@ class PostgresDatabase:
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         except PoolTimeout as exc:
             self._pool.close()
-            raise PricegraphError(
+            raise RecordsError(
                 f"records database {self.where}: no connection within {CONNECT_TIMEOUT_S:.0f} s; "
                 "is the server up (PRICEGRAPH_PRICING__DATABASE_URL)?"
             ) from exc
@@ -112,4 +133,4 @@ def _placeholders(statement: str) -> str:
     return statement.replace("?", "%s")
 
 
-__all__ = ["CONNECT_TIMEOUT_S", "MAX_CONNECTIONS", "PostgresDatabase", "redact"]
+__all__ = ["CONNECT_TIMEOUT_S", "MAX_CONNECTIONS", "PostgresDatabase", "check_server", "redact"]

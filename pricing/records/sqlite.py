@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ...errors import PricegraphError
+from ...errors import RecordsError
 from . import Dialect, Schema
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -30,7 +30,7 @@ def connect_sqlite(path: str | Path, *, is_read_only: bool = False) -> sqlite3.C
             thread (one at a time): :class:`ThreadConnections` gives one to each reader.
 
     Raises:
-        PricegraphError: The file cannot be opened.
+        RecordsError: The file cannot be opened.
     """
     path = Path(path)
     try:
@@ -41,7 +41,7 @@ def connect_sqlite(path: str | Path, *, is_read_only: bool = False) -> sqlite3.C
         if is_read_only:
             connection.execute("PRAGMA query_only=ON")
     except (OSError, sqlite3.Error) as exc:
-        raise PricegraphError(f"cannot open the audit database {path}: {exc}") from exc
+        raise RecordsError(f"cannot open the records database {path}: {exc}") from exc
     return connection
 
 

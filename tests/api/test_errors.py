@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from pricegraph.api.errors import MAX_VALUE_CHARS, from_pricegraph, invalid, without_paths
-from pricegraph.errors import GraphStoreError, GuardrailError, ModelError
+from pricegraph.errors import GraphStoreError, GuardrailError, ModelError, RecordsError
 
 
 def test_a_long_value_is_quoted_by_a_short_prefix() -> None:
@@ -22,7 +22,8 @@ def test_a_long_value_is_quoted_by_a_short_prefix() -> None:
     [
         (GraphStoreError("cannot open /var/lib/pricegraph/graph: locked"), "UNAVAILABLE"),
         (ModelError("cannot read pricing checkpoint /srv/models/hier-1: gone"), "UNAVAILABLE"),
-        (GuardrailError("approval queue /tmp/x/quotes.sqlite: disk I/O error"), "INVALID_INPUT"),
+        (GuardrailError("approval a1 of product 'P1' was already approved"), "INVALID_INPUT"),
+        (RecordsError("approval queue /tmp/x/quotes.sqlite: disk I/O error"), "UNAVAILABLE"),
     ],
 )
 def test_store_and_model_failures_name_no_server_path(exc: Exception, code: str) -> None:

@@ -11,6 +11,7 @@ from pricegraph.api.cli import app
 
 GRAPH_URI = "bolt://127.0.0.1:1"  # port 1: closed, refused at once
 VECTORS_URL = "http://127.0.0.1:1"
+RECORDS_URL = "postgresql://pricing:s3cret-pw@127.0.0.1:1/records"
 
 
 @pytest.fixture
@@ -20,6 +21,7 @@ def servers_down(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRICEGRAPH_GRAPH__NEO4J_PASSWORD", "hunter2")
     monkeypatch.setenv("PRICEGRAPH_VECTORS__URL", VECTORS_URL)
     monkeypatch.setenv("PRICEGRAPH_VECTORS__TIMEOUT_S", "2")
+    monkeypatch.setenv("PRICEGRAPH_PRICING__DATABASE_URL", RECORDS_URL)
 
 
 @pytest.mark.usefixtures("servers_down")
@@ -31,6 +33,8 @@ def test_workers_refuse_to_start_naming_every_server_that_is_down() -> None:
     (line,) = lines
     assert line.startswith("error: cannot start the API workers:")
     assert GRAPH_URI in line and VECTORS_URL in line and "hunter2" not in line
+    assert "records database postgresql://pricing@127.0.0.1:1/records" in line
+    assert "s3cret-pw" not in line
 
 
 @pytest.mark.usefixtures("env")
