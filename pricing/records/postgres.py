@@ -65,8 +65,9 @@ class PostgresDatabase:
             query parameters, e.g. ``?sslmode=require``, pass through).
 
     Raises:
-        RecordsError: The server cannot be reached within :data:`CONNECT_TIMEOUT_S` (the
-            message names the URL without its password).
+        RecordsError: The server does not answer or refuses the login, or the pool
+            gets no connection within :data:`CONNECT_TIMEOUT_S` (the message names the
+            URL without its password).
         ConfigError: psycopg is not installed.
     """
 
@@ -81,6 +82,7 @@ class PostgresDatabase:
                 "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
             ) from exc
         self.where = redact(url)
+        check_server(url, CONNECT_TIMEOUT_S)  # a server that is down: one clear line at once
         self.errors: tuple[type[Exception], ...] = (psycopg.Error, PoolTimeout)
         self._pool = ConnectionPool(
             url,

@@ -18,8 +18,9 @@ from support.quotes import (
     make_service,
 )
 
-from pricegraph.errors import NotFoundError, PricegraphError
+from pricegraph.errors import NotFoundError, PricegraphError, RecordsError
 from pricegraph.gnn.service import write_graph_vectors
+from pricegraph.pricing.quotes.approvals import ApprovalQueue
 from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
 from pricegraph.pricing.records.sqlite import format_ts, parse_ts
 
@@ -156,3 +157,15 @@ def test_records_older_than_the_currency_fields_still_replay(world: World, tmp_p
         assert old.recomputed["cost_estimated"] is False
         mismatch = audit.replay("wrong", service)
         assert mismatch.differences == ("currency: recorded 'USD', recomputed 'EUR'",)
+
+
+def test_a_records_server_that_is_down_is_one_line_without_the_password() -> None:
+    url = "postgresql://pricing:s3cret-pw@127.0.0.1:1/records"  # port 1: refused at once
+    for open_records in (AuditLog, ApprovalQueue):
+        with pytest.raises(RecordsError) as caught:
+            open_records(url)
+        message = str(caught.value)
+        assert (
+            "records database postgresql://pricing@127.0.0.1:1/records does not answer" in message
+        )
+        assert "s3cret-pw" not in message and "\n" not in message
