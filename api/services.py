@@ -8,14 +8,16 @@ Store calls run off the event loop on two kinds of threads:
 * **the read threads** (:data:`READ_THREADS`): lookups, lists, similarity, what-if,
   the audit log and the approval queue, concurrently with each other and with the
   write. LadybugDB gives each thread its own read connection beside the write
-  connection, SQLite in WAL mode likewise (readers never wait for the writer), and
-  Qdrant Edge shards may be searched from several threads while one writes (each
+  connection, SQLite in WAL mode likewise (readers never wait for the writer), a
+  PostgreSQL records database gives each a pooled connection, and Qdrant Edge shards may be searched from several threads while one writes (each
   read sees whole committed writes). The text encoder is used by one thread at a time.
 
 When the graph store declares no concurrent readers
 (:func:`~pricegraph.graph.base.concurrent_readers`, e.g. Neo4j today), every call runs
 on the write thread, as before. With ``api.workers > 1`` each worker process opens its
-own stores, which only the server backends (Neo4j, a Qdrant URL) allow.
+own stores, which only the server backends (Neo4j, a Qdrant URL) allow. Every worker
+or replica quotes with the guardrails saved last, by whichever one saved them
+(:meth:`Services.current_quotes`).
 """
 
 from __future__ import annotations

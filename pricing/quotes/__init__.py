@@ -6,5 +6,6 @@
   quote is computed from; :mod:`.result`: what it returns.
 * :mod:`.explain`: rationales from the decision record.
 * :mod:`.audit`: the append-only audit log; :mod:`.approvals`: human approval of large
-  changes; :mod:`.sqlite`: their SQLite file's connections and timestamps.
+  changes; both in the records database (:mod:`~pricegraph.pricing.records`: a SQLite
+  file or a PostgreSQL server).
 """
