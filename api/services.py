@@ -9,8 +9,9 @@ Store calls run off the event loop on two kinds of threads:
   the audit log and the approval queue, concurrently with each other and with the
   write. LadybugDB gives each thread its own read connection beside the write
   connection, SQLite in WAL mode likewise (readers never wait for the writer), a
-  PostgreSQL records database gives each a pooled connection, and Qdrant Edge shards may be searched from several threads while one writes (each
-  read sees whole committed writes). The text encoder is used by one thread at a time.
+  PostgreSQL records database gives each a pooled connection, and Qdrant Edge shards
+  may be searched from several threads while one writes (each read sees whole
+  committed writes). The text encoder is used by one thread at a time.
 
 When the graph store declares no concurrent readers
 (:func:`~pricegraph.graph.base.concurrent_readers`, e.g. Neo4j today), every call runs
