@@ -4,11 +4,15 @@ Every ``PRICEGRAPH_*`` variable they set is a real setting, every image is the o
 the Dockerfile builds, every command they run exists (CLI commands and their
 options, ``-m`` modules and their arguments), the probes ask a real route, and the
 files the image build needs are in the build context. The GNN Job exports,
-trains, and publishes the encoder where the API loads it.
+trains, and publishes the encoder where the API loads it. The API runs as several
+replicas because its records (audit log, approvals, saved guardrails) are in the
+PostgreSQL server beside it, whose URL names that server's service, port, user,
+password and database.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
@@ -18,6 +22,7 @@ import shlex
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import typer
@@ -28,6 +33,7 @@ from pricegraph.api.cli import app
 from pricegraph.api.config import Role
 from pricegraph.api.server import PATHS
 from pricegraph.api.settings import Settings
+from pricegraph.pricing.records import is_server_url
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -38,6 +44,8 @@ MANIFESTS = {
     for path in sorted((INFRA / "k8s").glob("*.yaml"))
 }
 IMAGE = "pricegraph"
+DATABASE_URL = "PRICEGRAPH_PRICING__DATABASE_URL"
+POSTGRES_IMAGE = "postgres:16"
 SPECIAL_VARIABLES = {"PRICEGRAPH_CONFIG"}  # the TOML file's path, read by Settings itself
 CLI = typer.main.get_command(app)
 
@@ -106,6 +114,9 @@ def pricegraph_containers() -> list[tuple[str, dict[str, Any]]]:
         ("PRICEGRAPH_GRAPH__NEO4J_URI", True),
         ("PRICEGRAPH_DATA_DIR", True),
         ("PRICEGRAPH_API__HOST", True),
+        ("PRICEGRAPH_PRICING__DATABASE_URL", True),
+        ("PRICEGRAPH_PRICING__DATABASE_URI", False),
+        ("PRICEGRAPH_DATABASE_URL", False),
         ("PRICEGRAPH_GRAPH__NEO4J_URL", False),
         ("PRICEGRAPH_GRAPH", True),
         ("PRICEGRAPH_DATA_DIR__X", False),
@@ -138,9 +149,9 @@ def test_dockerfile_builds_cpu_torch_by_default_and_takes_a_cuda_index() -> None
     assert args["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
     assert re.fullmatch(r"\d+\.\d+\.\d+", args["TORCH_VERSION"])
     assert len(_instructions("FROM")) == 2 and "AS build" in _instructions("FROM")[0]
-    assert any('pip install ".[neo4j]"' in r for r in _instructions("RUN"))
+    assert any('pip install ".[neo4j,postgres]"' in r for r in _instructions("RUN"))
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "neo4j" in extras["optional-dependencies"]
+    assert {"neo4j", "postgres"} <= set(extras["optional-dependencies"])
 
 
 def test_dockerfile_runs_serve_as_a_non_root_user_with_a_health_check() -> None:
@@ -186,10 +197,13 @@ def test_compose_builds_and_runs_the_image_beside_its_servers() -> None:
     context = (INFRA / service["build"]["context"]).resolve()
     assert (context / service["build"]["dockerfile"]).read_text() == DOCKERFILE
     check_command(service["command"])
-    assert set(service["depends_on"]) == {"neo4j", "qdrant"}
+    assert service["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in ("neo4j", "qdrant", "postgres")
+    }
     env = service["environment"]
     assert env["PRICEGRAPH_GRAPH__NEO4J_URI"].split("//")[1].split(":")[0] == "neo4j"
     assert env["PRICEGRAPH_VECTORS__URL"].split("//")[1].split(":")[0] == "qdrant"
+    assert urlsplit(env[DATABASE_URL]).hostname == "postgres"
     for name in COMPOSE["services"]:
         assert "healthcheck" in COMPOSE["services"][name] or name == "pricegraph"
 
@@ -199,6 +213,54 @@ def test_compose_variables_are_settings() -> None:
         for variable in service.get("environment", {}):
             if variable.startswith("PRICEGRAPH_"):
                 assert is_setting(variable), f"compose service {name}: {variable}"
+
+
+def test_every_pricegraph_variable_named_in_compose_and_k8s_is_a_setting() -> None:
+    """Comments included: what they tell people to set must exist too."""
+    files = [INFRA / "docker-compose.yml", *sorted((INFRA / "k8s").glob("*.yaml"))]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        names = set(re.findall(r"\bPRICEGRAPH_[A-Z0-9_]*[A-Z0-9]", text))
+        for name in names:
+            assert is_setting(name), f"{path.name}: {name}"
+        if path.name in ("docker-compose.yml", "api.yaml"):
+            assert DATABASE_URL in names, path.name
+
+
+def _url_parts(url: str) -> tuple[str | None, int | None, str, str, str]:
+    """Host, port, user, password and database of a ``postgresql://`` URL."""
+    parts = urlsplit(url)
+    assert parts.scheme == "postgresql", url
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    return parts.hostname, parts.port, user, password, parts.path.lstrip("/")
+
+
+@pytest.mark.parametrize("shell", [{}, {"POSTGRES_PASSWORD": secrets.token_hex(24)}])
+def test_compose_api_url_names_the_postgres_service_and_its_credentials(
+    shell: dict[str, str],
+) -> None:
+    postgres = COMPOSE["services"]["postgres"]
+    assert postgres["image"] == POSTGRES_IMAGE
+    db_env = {
+        name: _interpolate(str(value), shell) for name, value in postgres["environment"].items()
+    }
+    assert db_env["POSTGRES_USER"] == db_env["POSTGRES_DB"] == "pricegraph"
+    assert db_env["POSTGRES_PASSWORD"] == shell.get("POSTGRES_PASSWORD", "pricegraph-dev")
+    container_ports = {int(str(p).split(":")[-1]) for p in postgres["ports"]}
+    url = _interpolate(COMPOSE["services"]["pricegraph"]["environment"][DATABASE_URL], shell)
+    assert _url_parts(url) == (
+        "postgres",
+        5432,
+        db_env["POSTGRES_USER"],
+        db_env["POSTGRES_PASSWORD"],
+        db_env["POSTGRES_DB"],
+    )
+    assert 5432 in container_ports
+    # kept across restarts in a named volume; healthy once pg_isready says so
+    (volume,) = postgres["volumes"]
+    name, path = volume.split(":")[:2]
+    assert name in COMPOSE["volumes"] and path == "/var/lib/postgresql/data"
+    assert "pg_isready" in postgres["healthcheck"]["test"]
 
 
 # -- k8s -------------------------------------------------------------------------------
@@ -215,14 +277,42 @@ def test_manifests_are_kubernetes_objects() -> None:
 def test_manifest_containers_use_the_image_settings_and_commands_that_exist() -> None:
     found = pricegraph_containers()
     assert {name for name, _ in found} == {"api.yaml", "gnn-train-job.yaml"}
-    secrets = {d["metadata"]["name"]: d for d in MANIFESTS["secret.yaml"] if d["kind"] == "Secret"}
     for name, container in found:
         check_command(container["command"])
         for variable in container.get("env", []):
             assert is_setting(variable["name"]), f"{name}: {variable['name']}"
-            ref = variable.get("valueFrom", {}).get("secretKeyRef")
-            if ref:
-                assert ref["key"] in secrets[ref["name"]].get("stringData", {}), ref
+
+
+def test_every_secret_reference_names_a_key_of_the_secret_template() -> None:
+    secrets = {d["metadata"]["name"]: d for d in MANIFESTS["secret.yaml"] if d["kind"] == "Secret"}
+    for name, documents in MANIFESTS.items():
+        for document in documents:
+            for container in containers(document):
+                for variable in container.get("env", []):
+                    ref = variable.get("valueFrom", {}).get("secretKeyRef")
+                    if ref:
+                        assert ref["name"] in secrets, f"{name}: {ref}"
+                        assert ref["key"] in secrets[ref["name"]]["stringData"], f"{name}: {ref}"
+
+
+def test_stateful_sets_are_served_by_a_service_and_mount_their_claims() -> None:
+    for name, documents in MANIFESTS.items():
+        services = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Service"}
+        for document in documents:
+            if document["kind"] != "StatefulSet":
+                continue
+            spec = document["spec"]
+            service = services[spec["serviceName"]]
+            labels = spec["template"]["metadata"]["labels"]
+            assert spec["selector"]["matchLabels"].items() <= labels.items(), name
+            assert service["spec"]["selector"].items() <= labels.items(), name
+            ports = {p["name"] for c in containers(document) for p in c.get("ports", [])}
+            assert {p["targetPort"] for p in service["spec"]["ports"]} <= ports, name
+            volumes = {v["name"] for v in _pod(document).get("volumes", [])}
+            volumes |= {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])}
+            for container in containers(document):
+                for mount in container.get("volumeMounts", []):
+                    assert mount["name"] in volumes, f"{name}: {mount}"
 
 
 def test_api_probes_ask_healthz_on_the_served_port() -> None:
@@ -357,25 +447,123 @@ def test_the_gnn_job_publishes_its_checkpoint_where_the_api_loads_the_encoder(
     assert served.is_relative_to(Path(data_dir) / "models" / "encoder")
 
 
-def test_the_audit_log_is_on_a_read_write_once_claim_of_one_pod() -> None:
-    """The audit log and approval queue are one SQLite file in WAL mode: one host only,
-    not on a network file system; so one replica, and never two pods at once."""
-    from pricegraph.pricing.config import PricingConfig
+# -- the records database: API replicas over PostgreSQL --------------------------------
 
+
+def check_replicas(
+    document: dict[str, Any], claims: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Fail when a Deployment of several replicas keeps records of its own: it must set
+    the records database URL, and mount no ReadWriteOnce claim (one node at a time).
+    ``claims``: name -> PersistentVolumeClaim (default: those of the manifests)."""
+    if document["kind"] != "Deployment" or document["spec"].get("replicas", 1) <= 1:
+        return
+    claims = _claims() if claims is None else claims
+    for container in containers(document):
+        if container["image"].split(":")[0] != IMAGE:
+            continue
+        name = f"{document['metadata']['name']}/{container['name']}"
+        assert DATABASE_URL in _env(container), f"{name}: several replicas without {DATABASE_URL}"
+    for volume in _pod(document).get("volumes", []):
+        if "persistentVolumeClaim" in volume:
+            claim = volume["persistentVolumeClaim"]["claimName"]
+            modes = claims[claim]["spec"]["accessModes"]
+            assert "ReadWriteOnce" not in modes, f"several replicas mount ReadWriteOnce {claim}"
+
+
+def test_check_replicas_refuses_records_of_their_own() -> None:
     (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    check_replicas(deployment)
+    no_url = copy.deepcopy(deployment)
+    for container in containers(no_url):
+        container["env"] = [v for v in container["env"] if v["name"] != DATABASE_URL]
+    with pytest.raises(AssertionError, match="several replicas without"):
+        check_replicas(no_url)
+    check_replicas(no_url | {"spec": no_url["spec"] | {"replicas": 1}})
+    on_rwo = copy.deepcopy(deployment)
+    _pod(on_rwo)["volumes"][0]["persistentVolumeClaim"]["claimName"] = "records"
+    rwo = {"records": {"spec": {"accessModes": ["ReadWriteOnce"]}}}
+    with pytest.raises(AssertionError, match="ReadWriteOnce records"):
+        check_replicas(on_rwo, _claims() | rwo)
+
+
+def test_replicated_deployments_keep_no_records_of_their_own() -> None:
+    deployments = [d for docs in MANIFESTS.values() for d in docs if d["kind"] == "Deployment"]
+    assert deployments
+    for deployment in deployments:
+        check_replicas(deployment)
+    # the API mounts the data directory's claim only: none is left for a SQLite audit log
+    (api,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    (container,) = containers(api)
+    mounted = _mounted_claims(api, container)
+    assert list(mounted) == [_env(container)["PRICEGRAPH_DATA_DIR"]]
+    assert "pricegraph-audit" not in _claims()
+
+
+def test_the_api_runs_replicas_replaced_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    spec = deployment["spec"]
+    assert spec["replicas"] >= 2
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+    }
     (container,) = containers(deployment)
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"]["type"] == "Recreate"
-    data_dir = Path(_env(container)["PRICEGRAPH_DATA_DIR"])
-    audit = PricingConfig().resolved(data_dir).audit_path
-    mounted = _mounted_claims(deployment, container)
-    (folder,) = [p for p in mounted if audit.is_relative_to(p) and p != str(data_dir)]
-    assert _claims()[mounted[folder]]["spec"]["accessModes"] == ["ReadWriteOnce"]
-    paths = [m["mountPath"] for m in container["volumeMounts"]]
-    assert paths.index(str(data_dir)) < paths.index(folder)  # the parent mounted first
-    (job,) = MANIFESTS["gnn-train-job.yaml"]
-    for job_container in containers(job):
-        assert mounted[folder] not in _mounted_claims(job, job_container).values()
+    env = _env(container)
+    ref = env[DATABASE_URL]["secretKeyRef"]  # a password: from the Secret, not inline
+    # the real settings take the template's URL as the records database
+    values = {
+        name: value if isinstance(value, str) else _secret_value(value["secretKeyRef"])
+        for name, value in env.items()
+    }
+    keys = [{"name": "admin", "key": secrets.token_hex(24), "role": "admin"}]
+    settings = _settings(values | {"PRICEGRAPH_API__KEYS": json.dumps(keys)}, monkeypatch, tmp_path)
+    target = settings.pricing.records_target()
+    assert is_server_url(target) and target == _secret_value(ref)
+
+
+def _postgres() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The Service and the StatefulSet of postgres.yaml."""
+    documents = MANIFESTS["postgres.yaml"]
+    (service,) = [d for d in documents if d["kind"] == "Service"]
+    (stateful_set,) = [d for d in documents if d["kind"] == "StatefulSet"]
+    return service, stateful_set
+
+
+def test_postgres_runs_one_server_on_its_own_claim_with_a_secret_password() -> None:
+    service, stateful_set = _postgres()
+    spec = stateful_set["spec"]
+    assert spec["replicas"] == 1 and spec["serviceName"] == service["metadata"]["name"]
+    (container,) = containers(stateful_set)
+    assert container["image"] == POSTGRES_IMAGE
+    env = _env(container)
+    assert env["POSTGRES_PASSWORD"]["secretKeyRef"]["name"] == "pricegraph-postgres"
+    (template,) = spec["volumeClaimTemplates"]
+    assert template["spec"]["accessModes"] == ["ReadWriteOnce"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == template["metadata"]["name"]]
+    assert Path(env.get("PGDATA", mount["mountPath"])).is_relative_to(mount["mountPath"])
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert "pg_isready" in " ".join(container[probe]["exec"]["command"]), probe
+
+
+def test_the_api_url_names_the_postgres_service_and_its_credentials() -> None:
+    service, stateful_set = _postgres()
+    (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
+    (api,) = containers(deployment)
+    url = _secret_value(_env(api)[DATABASE_URL]["secretKeyRef"])
+    host, port, user, password, database = _url_parts(url)
+    assert host == service["metadata"]["name"]
+    (service_port,) = service["spec"]["ports"]
+    assert port == service_port["port"]
+    (db,) = containers(stateful_set)
+    db_env = _env(db)
+    container_ports = {p["name"]: p["containerPort"] for p in db["ports"]}
+    assert container_ports[service_port["targetPort"]] == 5432
+    assert user == _secret_value(db_env["POSTGRES_USER"]["secretKeyRef"])
+    assert password == _secret_value(db_env["POSTGRES_PASSWORD"]["secretKeyRef"])
+    assert database == db_env["POSTGRES_DB"]
 
 
 # -- API keys and production -----------------------------------------------------------
