@@ -17,6 +17,7 @@ import pricegraph.api.commands.quote  # noqa: F401  (registers the commands)
 from pricegraph.api.cli import app
 from pricegraph.api.services import open_services
 from pricegraph.api.settings import Settings
+from pricegraph.pricing.quotes.audit import AuditLog
 from pricegraph.pricing.snapshot import customer_segments
 
 
@@ -36,6 +37,27 @@ def test_quote_and_audit_commands(env: Path, caplog: pytest.LogCaptureFixture) -
     listed = _run("audit", "--customer", "C00001")
     assert "C00001" in listed and "P00001" in listed and "key-7" in listed and "of 1" in listed
     assert "no quotes match" in _run("audit", "--product", "P00002")
+
+
+def test_with_a_records_server_quotes_are_audited_there(
+    env: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRICEGRAPH_PRICING__DATABASE_URL", postgres_url)
+    _run("generate", "--customers", "20", "--products", "30", "--days", "10", "--seed", "3")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    _run("quote", "C00002", "P00003", "--requested-by", "key-9")
+    assert not (env / "var" / "audit").exists()  # nothing written beside the data
+    with AuditLog(postgres_url) as log:
+        (record,) = log.query()
+        assert (record.customer_id, record.product_id, record.requested_by) == (
+            "C00002",
+            "P00003",
+            "key-9",
+        )
+    listed = _run("audit", "--customer", "C00002")
+    assert "P00003" in listed and "key-9" in listed and "of 1" in listed
+    replayed = _run("audit", "--replay", record.quote_id)
+    assert f"quote {record.quote_id} matches its record" in replayed
 
 
 def test_quote_unknown_customer_exits_with_its_name(env: Path) -> None:
