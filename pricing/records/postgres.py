@@ -1,16 +1,24 @@
 """The server backend of the pricing records: PostgreSQL through psycopg 3.
 
 Every API replica opens the same database, so the audit log, the approval queue and
-the saved guardrails are one set of tables for all of them. Connections come from a
-:class:`psycopg_pool.ConnectionPool` (any thread may read or write); each statement
-runs in a transaction of its own that commits on success and rolls back on error.
-Creating the schema holds a transaction-level advisory lock, so replicas that start
-together do not race to create the same table. Install with ``pip install
+the saved guardrails are one set of tables for all of them. Connections come from one
+:class:`psycopg_pool.ConnectionPool` per process and URL, shared by the record owners
+that open it (any thread may read or write); each statement runs in a transaction of
+its own that commits on success and rolls back on error. Install with ``pip install
 'pricegraph[postgres]'``.
+
+Creating the tables holds a transaction-level advisory lock, so replicas that start
+together do not race to create the same table. A role that owns the tables (or may
+create them) runs their statements at every open, which are idempotent; a role that
+may only read and write them (``INSERT``/``SELECT``, and ``UPDATE`` of
+``price_approvals``) finds them made by their owner and leaves them as they are, so
+it can neither drop the append-only triggers nor change a record.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +27,8 @@ from . import Dialect, Schema
 
 SCHEMA_LOCK = 0x70726963  # "pric": the advisory lock id held while creating tables
 MAX_CONNECTIONS = 8
-"""Connections the pool opens at most (the API's write thread and read threads)."""
+"""Connections a process's pool opens at most (the API's write thread and up to 4 read
+threads use at most 5 at once)."""
 _NO_DRIVER = "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
 CONNECT_TIMEOUT_S = 10.0
 """How long opening the pool, or waiting for a free connection, may take."""
@@ -57,6 +66,12 @@ def check_server(url: str, timeout_s: float = 5.0) -> None:
         raise RecordsError(f"records database {redact(url)} does not answer: {detail}") from exc
 
 
+_POOLS: dict[str, list[Any]] = {}
+"""URL -> [its pool, how many open databases use it]."""
+_POOLS_LOCK = threading.Lock()
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+
+
 class PostgresDatabase:
     """The records on a PostgreSQL server (:class:`~pricegraph.pricing.records.RecordsDatabase`).
 
@@ -84,30 +99,65 @@ class PostgresDatabase:
         self.where = redact(url)
         check_server(url, CONNECT_TIMEOUT_S)  # a server that is down: one clear line at once
         self.errors: tuple[type[Exception], ...] = (psycopg.Error, PoolTimeout)
-        self._pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=MAX_CONNECTIONS,
-            timeout=CONNECT_TIMEOUT_S,
-            kwargs={"connect_timeout": int(CONNECT_TIMEOUT_S)},
-            open=False,
-            name="pricegraph-records",
-        )
-        try:
-            self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
-        except PoolTimeout as exc:
-            self._pool.close()
-            raise RecordsError(
-                f"records database {self.where}: no connection within {CONNECT_TIMEOUT_S:.0f} s; "
-                "is the server up (PRICEGRAPH_PRICING__DATABASE_URL)?"
-            ) from exc
+        self._url = url
+        with _POOLS_LOCK:
+            shared = _POOLS.get(url)
+            if shared is None:
+                pool = ConnectionPool(
+                    url,
+                    min_size=1,
+                    max_size=MAX_CONNECTIONS,
+                    timeout=CONNECT_TIMEOUT_S,
+                    kwargs={"connect_timeout": int(CONNECT_TIMEOUT_S)},
+                    open=False,
+                    name="pricegraph-records",
+                )
+                try:
+                    pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+                except PoolTimeout as exc:
+                    pool.close()
+                    raise RecordsError(
+                        f"records database {self.where}: no connection within "
+                        f"{CONNECT_TIMEOUT_S:.0f} s; is the server up "
+                        "(PRICEGRAPH_PRICING__DATABASE_URL)?"
+                    ) from exc
+                shared = _POOLS[url] = [pool, 0]
+            shared[1] += 1
+        self._pool = shared[0]
+        self._is_open = True
 
     def setup(self, schema: Schema) -> None:
-        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.setup` (under an
-        advisory lock, so concurrent starts create each object once)."""
+        """See :meth:`~pricegraph.pricing.records.RecordsDatabase.setup` (module
+        docstring: under an advisory lock; skipped where the tables exist and belong to
+        another role).
+
+        Raises:
+            RecordsError: A table is missing and this role may not create it.
+        """
+        from psycopg import errors
+
+        statements = schema["postgresql"]
+        tables = _TABLE.findall(statements)
         with self._pool.connection() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            db.execute(schema["postgresql"])  # type: ignore[arg-type]  # our own DDL
+            found = db.execute(
+                "SELECT t, to_regclass(t) IS NOT NULL, COALESCE(pg_has_role("
+                "(SELECT relowner FROM pg_class WHERE oid = to_regclass(t)), 'USAGE'), false) "
+                "FROM unnest(%s::text[]) AS t",
+                (tables,),
+            ).fetchall()
+            if all(exists and not owned for _, exists, owned in found):
+                return  # made by their owner: this role only reads and writes them
+            try:
+                db.execute(statements)  # type: ignore[arg-type]  # our own DDL
+            except errors.InsufficientPrivilege as exc:
+                missing = [t for t, exists, _ in found if not exists]
+                raise RecordsError(
+                    f"records database {self.where}: this role may not create or change "
+                    f"{', '.join(missing) or ', '.join(tables)} ({exc.diag.message_primary}); "
+                    "open the records once with the role that owns them, e.g. "
+                    "`pricegraph audit --limit 1` with its URL"
+                ) from exc
 
     def fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """See :meth:`~pricegraph.pricing.records.RecordsDatabase.fetch`."""
@@ -125,8 +175,16 @@ class PostgresDatabase:
             cursor.executemany(_placeholders(statement), rows)  # type: ignore[arg-type]
 
     def close(self) -> None:
-        """Close the pool (idempotent)."""
-        self._pool.close()
+        """Stop using the pool (idempotent); the last database of a URL closes it."""
+        with _POOLS_LOCK:
+            if not self._is_open:
+                return
+            self._is_open = False
+            shared = _POOLS[self._url]
+            shared[1] -= 1
+            if shared[1] == 0:
+                del _POOLS[self._url]
+                shared[0].close()
 
 
 def _placeholders(statement: str) -> str:

@@ -1,0 +1,117 @@
+"""The records database on a PostgreSQL server: one pool per process and URL, and a
+role that may only read and write the tables their owner made.
+
+These need a server (``postgres_url``, skipped without one); the behaviour both
+backends share is tested in ``quotes/test_audit.py``, ``quotes/test_approvals.py`` and
+``guardrails/test_store.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from pricegraph.errors import RecordsError
+from pricegraph.pricing.guardrails.config import GuardrailConfig
+from pricegraph.pricing.guardrails.store import GuardrailTable
+from pricegraph.pricing.quotes.approvals import ApprovalQueue
+from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
+from pricegraph.pricing.records import postgres
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _schema_of(url: str) -> str:
+    found = re.search(r"search_path%3D(\w+)", url)
+    assert found, url
+    return found.group(1)
+
+
+def _as_role(url: str, role: str, schema: str | None = None) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.split("@", 1)[-1]
+    query = parts.query if schema is None else f"options=-csearch_path%3D{schema}"
+    return urlunsplit((parts.scheme, f"{role}:pw@{host}", parts.path, query, ""))
+
+
+@pytest.fixture
+def writer_role(postgres_url: str) -> Iterator[str]:
+    """A login role granted what the API needs of tables the owner made, and nothing
+    more: ``SELECT``/``INSERT`` on the audit log and the guardrail changes, and
+    ``UPDATE`` of ``price_approvals`` besides."""
+    with AuditLog(postgres_url), ApprovalQueue(postgres_url), closing(GuardrailTable(postgres_url)):
+        pass  # the owner (the test server's superuser) makes the tables
+    role, schema = f"api_{uuid.uuid4().hex[:10]}", _schema_of(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw'")
+        admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        admin.execute(f"GRANT SELECT, INSERT ON quote_audit, guardrail_changes TO {role}")
+        admin.execute(f"GRANT SELECT, INSERT, UPDATE ON price_approvals TO {role}")
+    try:
+        yield role
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+
+def test_a_role_that_may_only_read_and_write_keeps_the_records_append_only(
+    postgres_url: str, writer_role: str
+) -> None:
+    url = _as_role(postgres_url, writer_role)
+    with AuditLog(url) as log, ApprovalQueue(url) as queue:
+        record = AuditRecord("q1", T0, "k", "C1", "P1", {"n": 1}, {"policy": "p"}, {"price": 9.5})
+        assert log.append([record]) == 1 and log.get("q1").output == {"price": 9.5}
+        change = queue.request("P1", 10.0, 13.0, requested_by="k")
+        assert queue.approve(change.approval_id, "alice").status == "approved"
+        refused = {
+            "UPDATE quote_audit SET price = 0": "permission denied for table quote_audit",
+            "DROP TRIGGER quote_audit_no_change ON quote_audit": "must be owner of",
+        }
+        for statement, message in refused.items():
+            with pytest.raises(log.database.errors, match=message):
+                log.database.execute(statement)
+    with closing(GuardrailTable(url)) as table:
+        table.save(GuardrailConfig().updated(min_margin_pct=14.0), "ops-desk")
+        assert table.read()[0].min_margin_pct == 14.0  # type: ignore[index]
+    with AuditLog(postgres_url) as owner:
+        assert owner.get("q1").output == {"price": 9.5}
+
+
+def test_a_role_that_may_not_create_the_tables_is_told_who_must(
+    postgres_url: str, writer_role: str
+) -> None:
+    empty = f"empty_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {empty}")
+        admin.execute(f"GRANT USAGE ON SCHEMA {empty} TO {writer_role}")
+    try:
+        with pytest.raises(RecordsError) as caught:
+            AuditLog(_as_role(postgres_url, writer_role, empty))
+        message = str(caught.value)
+        assert "may not create or change quote_audit" in message and "pw@" not in message
+        assert "with the role that owns them" in message
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {empty} CASCADE")
+
+
+def test_the_owners_of_one_url_share_one_pool(postgres_url: str) -> None:
+    assert postgres_url not in postgres._POOLS
+    log, queue = AuditLog(postgres_url), ApprovalQueue(postgres_url)
+    table = GuardrailTable(postgres_url)
+    assert postgres._POOLS[postgres_url][1] == 3
+    pool = postgres._POOLS[postgres_url][0]
+    log.close()
+    log.close()  # idempotent: counted once
+    queue.close()
+    assert postgres._POOLS[postgres_url][1] == 1 and not pool.closed
+    table.close()
+    assert postgres_url not in postgres._POOLS and pool.closed
