@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -134,3 +135,61 @@ def _print_replay(result: ReplayResult, as_json: bool) -> None:
             console.print(f"  {line}", highlight=False, soft_wrap=True)
     if not result.is_match:
         raise typer.Exit(code=1)
+
+
+@app.command("copy-records")
+@clear_errors
+def copy_records(
+    source: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The SQLite file to copy from (default: pricing.audit_path, "
+            "var/audit/quotes.sqlite)."
+        ),
+    ] = None,
+    guardrails: Annotated[
+        Path | None,
+        typer.Option(
+            help="The saved guardrails file to copy (default: pricing.guardrails_path, "
+            "var/pricing/guardrails.json; skipped when there is none)."
+        ),
+    ] = None,
+) -> None:
+    """Copy one host's audit log, approvals and saved guardrails into the records server.
+
+    From the SQLite and JSON files into PRICEGRAPH_PRICING__DATABASE_URL. What the
+    server has already is kept, so running it again copies nothing more.
+    """
+    from ...errors import ConfigError
+    from ...pricing.guardrails.store import GuardrailFile, GuardrailTable
+    from ...pricing.quotes.approvals import ApprovalQueue
+    from ...pricing.quotes.audit import AuditLog
+
+    pricing = load_settings().pricing
+    if pricing.database_url is None:
+        raise ConfigError(
+            "copy-records copies into the records database server: set "
+            "PRICEGRAPH_PRICING__DATABASE_URL=postgresql://..."
+        )
+    source = source or pricing.audit_path
+    guardrails = guardrails or pricing.guardrails_path
+    if not source.is_file():
+        raise ConfigError(f"{source}: no SQLite records file there to copy")
+    target = pricing.database_url.get_secret_value()
+    with AuditLog(source) as from_log, AuditLog(target) as to_log:
+        quotes = to_log.copy_from(from_log)
+        total = from_log.count()
+    with ApprovalQueue(source) as from_queue, ApprovalQueue(target) as to_queue:
+        approvals = to_queue.copy_from(from_queue)
+        where = to_queue.database.where
+    table = GuardrailTable(target)
+    try:
+        is_copied = table.copy_from(GuardrailFile(guardrails))
+    finally:
+        table.close()
+    state = "copied" if is_copied else ("none saved" if not guardrails.is_file() else "in force")
+    console.print(
+        f"into {where}: {quotes} of {total} quotes copied (the others were there), "
+        f"{approvals} approval entries copied, saved guardrails {state}",
+        highlight=False,
+    )

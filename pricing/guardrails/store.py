@@ -238,6 +238,35 @@ class GuardrailTable:
         except self.database.errors as exc:
             raise RecordsError(f"saved guardrails {self.where}: cannot save: {exc}") from exc
 
+    def copy_from(self, source: GuardrailStore) -> bool:
+        """Save the guardrails saved in ``source`` (e.g. the JSON file a single host
+        kept) as the newest change, with who changed them and when, unless they are the
+        ones in force here already.
+
+        Returns:
+            Whether a change was added (``False``: nothing saved in ``source``, or the
+            same guardrails in force here).
+        """
+        saved = source.read()
+        if saved is None:
+            return False
+        guardrails, record = saved
+        current = self.read()
+        if current is not None and current[0] == guardrails:
+            return False
+        values = json.dumps(guardrails.model_dump(mode="json"), sort_keys=True)
+        changed_at = str(record.get("changed_at") or datetime.now(UTC).isoformat())
+        changed_by = str(record.get("changed_by") or "unknown")
+        try:
+            self.database.execute(
+                "INSERT INTO guardrail_changes (changed_at, changed_by, format_version, "
+                "guardrails) VALUES (?, ?, ?, ?)",
+                (changed_at, changed_by, FORMAT_VERSION, values),
+            )
+        except self.database.errors as exc:
+            raise RecordsError(f"saved guardrails {self.where}: cannot copy: {exc}") from exc
+        return True
+
     def version(self) -> object:
         """The newest change's number (``None``: no change saved)."""
         return self._fetch("SELECT MAX(seq) FROM guardrail_changes")[0][0]

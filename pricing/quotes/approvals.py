@@ -278,6 +278,34 @@ class ApprovalQueue:
             raise GuardrailError(f"approval {approval_id}: a rejection needs a reason")
         return self._decide(approval_id, "rejected", by, reason, now)
 
+    def copy_from(self, source: ApprovalQueue) -> int:
+        """Copy every entry of ``source`` that this queue lacks (by approval id), in the
+        order they were filed, decided entries with their decision, in one transaction.
+
+        A pending entry of a product that already has a pending change here is not
+        copied (one pending change per product). Idempotent: a second copy adds nothing.
+
+        Returns:
+            How many entries were added.
+
+        Raises:
+            RecordsError: Either database fails (nothing is copied then).
+        """
+        before = self._count()
+        rows = source._rows("", [])
+        try:
+            self.database.execute_many(
+                f"INSERT INTO price_approvals ({_COLUMNS}) VALUES ({', '.join('?' * 11)}) "
+                "ON CONFLICT DO NOTHING",
+                rows,
+            )
+        except self.database.errors as exc:
+            raise RecordsError(f"approval queue {self.database.where}: cannot copy: {exc}") from exc
+        return self._count() - before
+
+    def _count(self) -> int:
+        return int(self._rows_query("SELECT COUNT(*) FROM price_approvals", [])[0][0])
+
     def close(self) -> None:
         """Close the database connections (from the thread that opened the queue)."""
         self.database.close()
@@ -323,13 +351,17 @@ class ApprovalQueue:
             found += self._select(f"WHERE status = ? AND product_id IN ({marks})", [status, *chunk])
         return sorted(found, key=lambda c: (c.decided_ts or c.created_ts, c.approval_id))
 
-    def _select(self, where: str, params: list[Any]) -> list[PriceChange]:
+    def _rows(self, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        order = "ORDER BY created_ts, approval_id"
+        return self._rows_query(f"SELECT {_COLUMNS} FROM price_approvals {where} {order}", params)
+
+    def _rows_query(self, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
         try:
-            order = "ORDER BY created_ts, approval_id"
-            query = f"SELECT {_COLUMNS} FROM price_approvals {where} {order}"
-            rows = self.database.fetch(query, params)
+            return self.database.fetch(query, params)
         except self.database.errors as exc:
             raise RecordsError(f"approval queue {self.database.where}: {exc}") from exc
+
+    def _select(self, where: str, params: list[Any]) -> list[PriceChange]:
         return [
             PriceChange(
                 approval_id=r[0],
@@ -344,7 +376,7 @@ class ApprovalQueue:
                 decided_ts=None if r[9] is None else parse_ts(r[9]),
                 reason=r[10],
             )
-            for r in rows
+            for r in self._rows(where, params)
         ]
 
 

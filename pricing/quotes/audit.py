@@ -249,6 +249,37 @@ class AuditLog:
                 differences.append(f"{key}: recorded {recorded!r}, recomputed {now!r}")
         return ReplayResult(quote_id, not differences, tuple(differences), recomputed)
 
+    def copy_from(self, source: AuditLog, *, batch_size: int = 2_000) -> int:
+        """Copy every record of ``source`` that this log lacks (by quote id), oldest
+        first, as stored (e.g. a SQLite file's records into a PostgreSQL server's log).
+
+        Idempotent: a second copy adds nothing. Each batch is one transaction.
+
+        Returns:
+            How many records were added.
+
+        Raises:
+            RecordsError: Either database fails (the batches before stay copied).
+        """
+        before = self.count()
+        columns = "quote_id, ts, requested_by, customer_id, product_id, price, inputs, " + (
+            "model_versions, output"
+        )
+        for offset in range(0, source.count(), batch_size):
+            rows = source._fetch(
+                f"SELECT {columns} FROM quote_audit ORDER BY seq LIMIT ? OFFSET ?",
+                [batch_size, offset],
+            )
+            try:
+                self.database.execute_many(
+                    f"INSERT INTO quote_audit ({columns}) VALUES ({', '.join('?' * 9)}) "
+                    "ON CONFLICT (quote_id) DO NOTHING",
+                    rows,
+                )
+            except self.database.errors as exc:
+                raise RecordsError(f"audit log {self.database.where}: cannot copy: {exc}") from exc
+        return self.count() - before
+
     def close(self) -> None:
         """Close the database connections (from the thread that opened the log)."""
         self.database.close()

@@ -1,9 +1,10 @@
-"""The records database on a PostgreSQL server: one pool per process and URL, and a
-role that may only read and write the tables their owner made.
+"""The records database: copying one host's files into it (every backend), and on a
+PostgreSQL server one pool per process and URL and a role that may only read and write
+the tables their owner made.
 
-These need a server (``postgres_url``, skipped without one); the behaviour both
-backends share is tested in ``quotes/test_audit.py``, ``quotes/test_approvals.py`` and
-``guardrails/test_store.py``.
+The server tests need one (``postgres_url``, skipped without one); what the audit log,
+the approval queue and the saved guardrails do on both backends is tested in
+``quotes/test_audit.py``, ``quotes/test_approvals.py`` and ``guardrails/test_store.py``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -20,7 +22,7 @@ import pytest
 
 from pricegraph.errors import RecordsError
 from pricegraph.pricing.guardrails.config import GuardrailConfig
-from pricegraph.pricing.guardrails.store import GuardrailTable
+from pricegraph.pricing.guardrails.store import GuardrailFile, GuardrailTable
 from pricegraph.pricing.quotes.approvals import ApprovalQueue
 from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
 from pricegraph.pricing.records import postgres
@@ -115,3 +117,41 @@ def test_the_owners_of_one_url_share_one_pool(postgres_url: str) -> None:
     assert postgres._POOLS[postgres_url][1] == 1 and not pool.closed
     table.close()
     assert postgres_url not in postgres._POOLS and pool.closed
+
+
+def test_copying_a_hosts_files_into_the_records_database_is_idempotent(
+    tmp_path: Path, records_target: str | Path
+) -> None:
+    source = tmp_path / "host" / "quotes.sqlite"
+    with AuditLog(source) as log, ApprovalQueue(source) as queue:
+        log.append([_record(i) for i in range(5)])
+        decided = queue.request("P1", 10.0, 13.0, requested_by="k")
+        queue.approve(decided.approval_id, "alice")
+        waiting = queue.request("P2", 10.0, 7.0, requested_by="k")
+    file = GuardrailFile(tmp_path / "host" / "guardrails.json")
+    file.save(GuardrailConfig().updated(min_margin_pct=16.0), "ops-desk")
+    with AuditLog(source) as from_log, AuditLog(records_target) as to_log:
+        to_log.append([_record(3)])  # already there: kept, not doubled
+        assert to_log.copy_from(from_log, batch_size=2) == 4
+        assert [r.quote_id for r in to_log.query()] == ["q3", "q0", "q1", "q2", "q4"]
+        assert to_log.get("q4") == from_log.get("q4")
+        assert to_log.copy_from(from_log) == 0
+    with ApprovalQueue(source) as from_queue, ApprovalQueue(records_target) as to_queue:
+        assert to_queue.copy_from(from_queue) == 2 and to_queue.copy_from(from_queue) == 0
+        assert to_queue.get(decided.approval_id).decided_by == "alice"
+        assert to_queue.approved_prices(["P1"]) == {"P1": 13.0}
+        assert to_queue.pending() == [waiting]
+    table = GuardrailTable(records_target)
+    try:
+        assert table.copy_from(file) and not table.copy_from(file)
+        guardrails, record = table.read()  # type: ignore[misc]
+        assert guardrails.min_margin_pct == 16.0 and record["changed_by"] == "ops-desk"
+        assert record["changed_at"] == file.read()[1]["changed_at"]  # type: ignore[index]
+    finally:
+        table.close()
+
+
+def _record(index: int) -> AuditRecord:
+    return AuditRecord(
+        f"q{index}", T0, "k", f"C{index}", "P1", {"n": index}, {"policy": "p"}, {"price": 1.5}
+    )

@@ -60,6 +60,23 @@ def test_with_a_records_server_quotes_are_audited_there(
     assert f"quote {record.quote_id} matches its record" in replayed
 
 
+def test_copy_records_moves_a_hosts_quotes_to_the_records_server(
+    env: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run("generate", "--customers", "20", "--products", "30", "--days", "10", "--seed", "3")
+    _run("load", str(env / "var" / "world" / "mapping.toml"))
+    _run("quote", "C00004", "P00005", "--requested-by", "key-4")  # into var/audit/quotes.sqlite
+    refused = runner.invoke(app, ["copy-records"])
+    assert refused.exit_code == 2 and "PRICEGRAPH_PRICING__DATABASE_URL" in refused.output
+    monkeypatch.setenv("PRICEGRAPH_PRICING__DATABASE_URL", postgres_url)
+    out = _run("copy-records")
+    assert "1 of 1 quotes copied" in out and "saved guardrails none saved" in out
+    assert "postgresql://postgres@" in out
+    assert "0 of 1 quotes copied" in _run("copy-records")  # again: nothing more
+    listed = _run("audit", "--customer", "C00004")
+    assert "P00005" in listed and "key-4" in listed and "of 1" in listed
+
+
 def test_quote_unknown_customer_exits_with_its_name(env: Path) -> None:
     _run("generate", "--customers", "20", "--products", "30", "--days", "10", "--seed", "3")
     _run("load", str(env / "var" / "world" / "mapping.toml"))
