@@ -34,9 +34,7 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,6 +45,7 @@ from pricegraph.pricing.guardrails.config import GuardrailConfig
 from pricegraph.pricing.guardrails.store import GuardrailFile, GuardrailTable
 from pricegraph.pricing.quotes.approvals import ApprovalQueue, ChangeRequest
 from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
+from pricegraph.pricing.records.postgres import scratch_schema
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -134,22 +133,6 @@ def measure(target: str | Path, guardrails: GuardrailFile | GuardrailTable, args
     return figures
 
 
-@contextmanager
-def fresh_schema(base: str) -> Iterator[str]:
-    """``base`` with its tables in a new schema, dropped on exit."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{joiner}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=os.environ.get("PRICEGRAPH_TEST_POSTGRES_URL"))
@@ -166,7 +149,7 @@ def main() -> None:
         file_store = GuardrailFile(work / "guardrails.json")
         results["sqlite"] = measure(work / "quotes.sqlite", file_store, args)
         if args.postgres:
-            with fresh_schema(args.postgres) as url:
+            with scratch_schema(args.postgres, "bench") as url:
                 table = GuardrailTable(url)
                 try:
                     results["postgresql"] = measure(url, table, args)

@@ -62,19 +62,10 @@ def postgres_url() -> Iterator[str]:
     base = os.environ.get("PRICEGRAPH_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("PostgreSQL records tests need PRICEGRAPH_TEST_POSTGRES_URL")
-    import uuid
+    from pricegraph.pricing.records.postgres import scratch_schema
 
-    import psycopg
-
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{joiner}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with scratch_schema(base, "test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -75,16 +75,18 @@ def _undeclared(folders: list[Path], declared: set[str]) -> list[str]:
 def test_the_package_imports_only_declared_packages() -> None:
     package = [p for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
     package = [p for p in package if p.name not in {"tests", "bench"}]
-    assert _undeclared(package, _declared("neo4j")) == []
+    assert _undeclared(package, _declared("neo4j", "postgres")) == []
 
 
 def test_tests_and_benches_import_only_declared_packages() -> None:
     assert _undeclared([ROOT / "tests", ROOT / "bench"], _declared("dev")) == []
 
 
-def test_the_neo4j_driver_is_an_extra_and_dev_installs_it() -> None:
-    assert "neo4j" not in {_name(r) for r in PROJECT["dependencies"]}
-    assert "pricegraph[neo4j]" in PROJECT["optional-dependencies"]["dev"]
+def test_the_server_drivers_are_extras_and_dev_installs_them() -> None:
+    defaults = {_name(r) for r in PROJECT["dependencies"]}
+    assert not {"neo4j", "psycopg", "psycopg-pool"} & defaults
+    assert {"neo4j", "psycopg", "psycopg-pool"} <= _declared("dev")
+    assert _declared("postgres") - defaults == {"psycopg", "psycopg-pool"}
 
 
 def test_the_holidays_package_is_a_default_dependency() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import ConfigError, RecordsError
-from ..records import Schema, open_database
+from ..records import Schema, open_records, schema
 from .config import GuardrailConfig, guardrail_config_from
 
 FORMAT_VERSION = 1
@@ -149,28 +149,24 @@ class GuardrailFile:
         """Nothing to release."""
 
 
-_SCHEMA: Schema = {
-    "sqlite": """
+_SCHEMA: Schema = schema(
+    """
 CREATE TABLE IF NOT EXISTS guardrail_changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq {serial},
     changed_at TEXT NOT NULL,
     changed_by TEXT NOT NULL,
     format_version INTEGER NOT NULL,
     guardrails TEXT NOT NULL
 );
+""",
+    {
+        "sqlite": """
 CREATE TRIGGER IF NOT EXISTS guardrail_changes_no_update BEFORE UPDATE ON guardrail_changes
 BEGIN SELECT RAISE(ABORT, 'guardrail_changes is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS guardrail_changes_no_delete BEFORE DELETE ON guardrail_changes
 BEGIN SELECT RAISE(ABORT, 'guardrail_changes is append-only'); END;
 """,
-    "postgresql": """
-CREATE TABLE IF NOT EXISTS guardrail_changes (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    changed_at TEXT NOT NULL,
-    changed_by TEXT NOT NULL,
-    format_version INTEGER NOT NULL,
-    guardrails TEXT NOT NULL
-);
+        "postgresql": """
 CREATE OR REPLACE FUNCTION guardrail_changes_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'guardrail_changes is append-only'; END $$;
@@ -179,7 +175,8 @@ ON guardrail_changes FOR EACH ROW EXECUTE FUNCTION guardrail_changes_append_only
 CREATE OR REPLACE TRIGGER guardrail_changes_no_truncate BEFORE TRUNCATE
 ON guardrail_changes FOR EACH STATEMENT EXECUTE FUNCTION guardrail_changes_append_only();
 """,
-}
+    },
+)
 
 
 class GuardrailTable:
@@ -194,13 +191,8 @@ class GuardrailTable:
     """
 
     def __init__(self, target: str | Path) -> None:
-        self.database = open_database(target)
+        self.database = open_records(target, _SCHEMA, "saved guardrails")
         self.where = f"{self.database.where} (table guardrail_changes)"
-        try:
-            self.database.setup(_SCHEMA)
-        except self.database.errors as exc:
-            self.database.close()
-            raise RecordsError(f"saved guardrails {self.where}: {exc}") from exc
 
     def read(self) -> Saved | None:
         """See :meth:`GuardrailStore.read`."""

@@ -30,17 +30,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ...errors import GuardrailError, NotFoundError, RecordsError
-from ..records import Schema, open_database
+from ..records import Schema, open_records, schema
 from ..records.sqlite import format_ts, parse_ts
 
 ApprovalStatus = Literal["pending", "approved", "rejected"]
-_SCHEMA: Schema = {
-    "sqlite": """
+_SCHEMA: Schema = schema(
+    """
 CREATE TABLE IF NOT EXISTS price_approvals (
     approval_id TEXT PRIMARY KEY,
     product_id TEXT NOT NULL,
-    current_price REAL NOT NULL,
-    proposed_price REAL NOT NULL,
+    current_price {real} NOT NULL,
+    proposed_price {real} NOT NULL,
     quote_id TEXT,
     requested_by TEXT NOT NULL,
     created_ts TEXT NOT NULL,
@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS price_approvals (
 CREATE UNIQUE INDEX IF NOT EXISTS price_approvals_one_pending
     ON price_approvals (product_id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS price_approvals_product ON price_approvals (product_id, created_ts);
+""",
+    {
+        "sqlite": """
 CREATE TRIGGER IF NOT EXISTS price_approvals_decided_immutable
 BEFORE UPDATE ON price_approvals WHEN OLD.status != 'pending'
 BEGIN SELECT RAISE(ABORT, 'price_approvals: a decided entry is immutable'); END;
@@ -65,23 +68,7 @@ BEGIN SELECT RAISE(ABORT, 'price_approvals: only the decision of an entry may be
 CREATE TRIGGER IF NOT EXISTS price_approvals_no_delete BEFORE DELETE ON price_approvals
 BEGIN SELECT RAISE(ABORT, 'price_approvals: entries cannot be deleted'); END;
 """,
-    "postgresql": """
-CREATE TABLE IF NOT EXISTS price_approvals (
-    approval_id TEXT PRIMARY KEY,
-    product_id TEXT NOT NULL,
-    current_price DOUBLE PRECISION NOT NULL,
-    proposed_price DOUBLE PRECISION NOT NULL,
-    quote_id TEXT,
-    requested_by TEXT NOT NULL,
-    created_ts TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
-    decided_by TEXT,
-    decided_ts TEXT,
-    reason TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS price_approvals_one_pending
-    ON price_approvals (product_id) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS price_approvals_product ON price_approvals (product_id, created_ts);
+        "postgresql": """
 CREATE OR REPLACE FUNCTION price_approvals_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'UPDATE' THEN
@@ -103,7 +90,8 @@ FOR EACH ROW EXECUTE FUNCTION price_approvals_guard();
 CREATE OR REPLACE TRIGGER price_approvals_no_truncate BEFORE TRUNCATE ON price_approvals
 FOR EACH STATEMENT EXECUTE FUNCTION price_approvals_guard();
 """,
-}
+    },
+)
 _COLUMNS = (
     "approval_id, product_id, current_price, proposed_price, quote_id, requested_by, "
     "created_ts, status, decided_by, decided_ts, reason"
@@ -160,12 +148,7 @@ class ApprovalQueue:
     """
 
     def __init__(self, target: str | Path) -> None:
-        self.database = open_database(target)
-        try:
-            self.database.setup(_SCHEMA)
-        except self.database.errors as exc:
-            self.database.close()
-            raise RecordsError(f"approval queue {self.database.where}: {exc}") from exc
+        self.database = open_records(target, _SCHEMA, "approval queue")
 
     def request(
         self,

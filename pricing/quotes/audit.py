@@ -27,20 +27,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import NotFoundError, RecordsError
-from ..records import Schema, open_database
+from ..records import Schema, open_records, schema
 from ..records.sqlite import format_ts, parse_ts
 from .result import LATER_OUTPUT
 
-_SCHEMA: Schema = {
-    "sqlite": """
+_SCHEMA: Schema = schema(
+    """
 CREATE TABLE IF NOT EXISTS quote_audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq {serial},
     quote_id TEXT NOT NULL UNIQUE,
     ts TEXT NOT NULL,
     requested_by TEXT NOT NULL,
     customer_id TEXT NOT NULL,
     product_id TEXT NOT NULL,
-    price REAL NOT NULL,
+    price {real} NOT NULL,
     inputs TEXT NOT NULL,
     model_versions TEXT NOT NULL,
     output TEXT NOT NULL
@@ -48,27 +48,15 @@ CREATE TABLE IF NOT EXISTS quote_audit (
 CREATE INDEX IF NOT EXISTS quote_audit_customer ON quote_audit (customer_id, ts);
 CREATE INDEX IF NOT EXISTS quote_audit_product ON quote_audit (product_id, ts);
 CREATE INDEX IF NOT EXISTS quote_audit_ts ON quote_audit (ts);
+""",
+    {
+        "sqlite": """
 CREATE TRIGGER IF NOT EXISTS quote_audit_no_update BEFORE UPDATE ON quote_audit
 BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be updated'); END;
 CREATE TRIGGER IF NOT EXISTS quote_audit_no_delete BEFORE DELETE ON quote_audit
 BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be deleted'); END;
 """,
-    "postgresql": """
-CREATE TABLE IF NOT EXISTS quote_audit (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    quote_id TEXT NOT NULL UNIQUE,
-    ts TEXT NOT NULL,
-    requested_by TEXT NOT NULL,
-    customer_id TEXT NOT NULL,
-    product_id TEXT NOT NULL,
-    price DOUBLE PRECISION NOT NULL,
-    inputs TEXT NOT NULL,
-    model_versions TEXT NOT NULL,
-    output TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS quote_audit_customer ON quote_audit (customer_id, ts);
-CREATE INDEX IF NOT EXISTS quote_audit_product ON quote_audit (product_id, ts);
-CREATE INDEX IF NOT EXISTS quote_audit_ts ON quote_audit (ts);
+        "postgresql": """
 CREATE OR REPLACE FUNCTION quote_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'quote_audit is append-only: records cannot be %',
@@ -79,7 +67,8 @@ FOR EACH ROW EXECUTE FUNCTION quote_audit_append_only();
 CREATE OR REPLACE TRIGGER quote_audit_no_truncate BEFORE TRUNCATE ON quote_audit
 FOR EACH STATEMENT EXECUTE FUNCTION quote_audit_append_only();
 """,
-}
+    },
+)
 _COLUMNS = "quote_id, ts, requested_by, customer_id, product_id, inputs, model_versions, output"
 
 
@@ -137,12 +126,7 @@ class AuditLog:
     """
 
     def __init__(self, target: str | Path) -> None:
-        self.database = open_database(target)
-        try:
-            self.database.setup(_SCHEMA)
-        except self.database.errors as exc:
-            self.database.close()
-            raise RecordsError(f"audit log {self.database.where}: {exc}") from exc
+        self.database = open_records(target, _SCHEMA, "audit log")
 
     def append(self, records: Sequence[AuditRecord]) -> int:
         """Insert ``records`` in one transaction (all or none); returns how many.

@@ -13,12 +13,13 @@ Two backends behind one small interface (:class:`RecordsDatabase`), chosen by
   made through one replica is seen by all of them.
 
 The modules that own the records (:mod:`~..quotes.audit`, :mod:`~..quotes.approvals`,
-:mod:`~..guardrails.store`) write their SQL once, with ``?`` placeholders, and give the
-schema of each backend (:data:`Schema`): the same tables, indexes and append-only
-triggers in each dialect. Timestamps are sortable UTC text (:func:`~.sqlite.format_ts`)
-and JSON documents are text in both, so a record reads back the same from either
-(JSON text keeps ``NaN``, which PostgreSQL's ``jsonb`` refuses; ``ts::timestamptz`` and
-``inputs::json`` read them in SQL).
+:mod:`~..guardrails.store`) write their SQL once, with ``?`` placeholders, and their
+tables and indexes once, with the column types of :data:`TYPES` filled in per dialect
+(:func:`schema`); only the append-only triggers are written in each dialect.
+Timestamps are sortable UTC text (:func:`~.sqlite.format_ts`) and JSON documents are
+text in both, so a record reads back the same from either (JSON text keeps ``NaN``,
+which PostgreSQL's ``jsonb`` refuses; ``ts::timestamptz`` and ``inputs::json`` read
+them in SQL).
 """
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ from typing import Any, Literal, Protocol
 Dialect = Literal["sqlite", "postgresql"]
 Schema = Mapping[Dialect, str]
 """Dialect -> the statements that create a module's tables (idempotent)."""
+TYPES: Mapping[Dialect, Mapping[str, str]] = {
+    "sqlite": {"serial": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL"},
+    "postgresql": {
+        "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        "real": "DOUBLE PRECISION",
+    },
+}
+"""The column types that differ: ``{serial}`` (an increasing key), ``{real}``."""
+
+
+def schema(tables: str, triggers: Mapping[Dialect, str]) -> Schema:
+    """Each dialect's statements: ``tables`` (``CREATE TABLE``/``INDEX ... IF NOT
+    EXISTS`` with ``{serial}`` and ``{real}`` for :data:`TYPES`) and its ``triggers``."""
+    return {d: tables.format(**TYPES[d]) + triggers[d] for d in ("sqlite", "postgresql")}
+
+
 URL_SCHEMES = ("postgresql://", "postgres://")
 """What a server URL starts with; anything else is a SQLite path."""
 
@@ -73,6 +90,28 @@ def is_server_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(URL_SCHEMES)
 
 
+def open_records(target: str | Path, tables: Schema, what: str) -> RecordsDatabase:
+    """:func:`open_database` with ``tables`` created; ``what`` names the records in
+    errors (e.g. ``"audit log"``). The caller closes it.
+
+    Raises:
+        RecordsError: The database cannot be opened or the tables created.
+        ConfigError: The PostgreSQL driver is not installed.
+    """
+    from ...errors import RecordsError
+
+    database = open_database(target)
+    try:
+        database.setup(tables)
+    except database.errors as exc:
+        database.close()
+        raise RecordsError(f"{what} {database.where}: {exc}") from exc
+    except BaseException:
+        database.close()
+        raise
+    return database
+
+
 def open_database(target: str | Path) -> RecordsDatabase:
     """The database at ``target``: a SQLite file path or a ``postgresql://`` URL; the
     caller closes it.
@@ -91,10 +130,13 @@ def open_database(target: str | Path) -> RecordsDatabase:
 
 
 __all__ = [
+    "TYPES",
     "URL_SCHEMES",
     "Dialect",
     "RecordsDatabase",
     "Schema",
     "is_server_url",
     "open_database",
+    "open_records",
+    "schema",
 ]

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 from support.cli import build_world
+from support.server import serving
 
 from pricegraph.api.config import ApiConfig, ApiKey
-from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
 from pricegraph.api.settings import Settings
 
@@ -60,20 +57,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 
 @pytest.fixture(scope="module")
 def url(services: Services) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    app = create_app(services.settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(services) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

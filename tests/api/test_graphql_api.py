@@ -10,9 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +18,8 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-import uvicorn
 from pydantic import SecretStr
+from support.server import serving
 from typer.testing import CliRunner
 
 from pricegraph.api.cli import app as cli
@@ -62,12 +59,6 @@ class CountingStore:
 def _cli(env: dict[str, str], *args: str) -> None:
     result = CliRunner().invoke(cli, list(args), env=env)
     assert result.exit_code == 0, result.output
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -112,24 +103,8 @@ def services(world: Path) -> Iterator[Services]:
 
 @pytest.fixture(scope="module")
 def url(services: Services) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(services.settings, services=services),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(services) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

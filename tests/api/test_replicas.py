@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 from support.cli import build_world
+from support.server import serving
 
 from pricegraph.api.config import ApiConfig, ApiKey
-from pricegraph.api.server import create_app
 from pricegraph.api.services import Services, open_services
 from pricegraph.api.settings import Settings
 from pricegraph.graph.config import GraphConfig
@@ -64,30 +60,11 @@ AUDIT = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _serve(services: Services) -> Iterator[httpx.Client]:
     """``services`` behind uvicorn on a free local port, and an httpx client of it."""
-    port = _free_port()
-    app = create_app(services.settings, services=services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(services) as base, httpx.Client(base_url=base, timeout=60) as client:
+        yield client
 
 
 @pytest.fixture

@@ -6,4 +6,5 @@
 * :mod:`.pricing`, :mod:`.pricing_rl`, :mod:`.quotes`: small demand panels, a tiny RL
   market and quote services for the pricing tests.
 * :mod:`.recs`: small purchase histories for the recommendation tests.
+* :mod:`.server`: the API behind a real uvicorn server in a thread.
 """
