@@ -221,8 +221,8 @@ class Services:
     def current_quotes(self) -> QuoteService:
         """The quote service with the guardrails saved now (write thread).
 
-        One look at the store's :meth:`~GuardrailStore.version` (a ``stat`` of the file,
-        or one indexed query of the database) per call; when another worker or replica
+        One look at the store's :meth:`~GuardrailStore.version` (a read of the small
+        file, or one indexed query of the database) per call; when another worker or replica
         saved guardrails since the last call, the service is rebuilt over them first.
         """
         version = self.guardrail_store.version()

@@ -13,7 +13,7 @@ run, with the ratio PostgreSQL / SQLite:
 * ``approve``: one decision, p50;
 * ``guardrails_version``: the check every quote request makes for guardrails saved by
   another worker (:meth:`~pricegraph.pricing.guardrails.store.GuardrailStore.version`):
-  a ``stat`` of the JSON file without a database, one query of the table with one, p50.
+  a read of the JSON file without a database, one query of the table with one, p50.
 
 Records carry JSON of the size of a quote record of the API's (``--inputs-bytes``,
 ``--output-bytes``). The server comes from ``--postgres`` or

@@ -138,12 +138,15 @@ class GuardrailFile:
         save_guardrails(self.path, guardrails, changed_by)
 
     def version(self) -> object:
-        """The file's inode, size and modification time (a save replaces the file)."""
+        """The file's bytes (about 1 kB; every save writes another ``changed_at``).
+
+        Not its ``stat``: a replaced file may get the freed inode back, and two saves
+        within the file system's clock tick may share a modification time.
+        """
         try:
-            found = self.path.stat()
+            return self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return (found.st_ino, found.st_size, found.st_mtime_ns)
 
     def close(self) -> None:
         """Nothing to release."""
