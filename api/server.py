@@ -37,9 +37,9 @@ from .settings import Settings, load_settings
 
 logger = logging.getLogger("pricegraph.api")
 
-PATHS = frozenset({"/graphql", "/healthz", "/metrics"})
+PATHS = frozenset({"/graphql", "/healthz", "/livez", "/metrics"})
 HEALTH_TIMEOUT_S = 5.0
-"""How long ``/healthz`` waits for the graph store's cheap read."""
+"""How long ``/healthz`` waits for each cheap read (graph store, records database)."""
 MAX_QUERY_STRING_BYTES = 32 * 1024
 """Longest query string (a GET query with its variables); longer: 414."""
 
@@ -196,24 +196,34 @@ def create_app(
     )
 
     async def healthz(request: Request) -> Response:
-        """``{"status": "ok", "store": "ok", "models": {...}}`` (see :attr:`Services.models`)
-        when the graph store answers a cheap read (its counts) within
-        :data:`HEALTH_TIMEOUT_S`; else 503 with ``status`` ``unavailable`` (the read
+        """``{"status": "ok", "store": "ok", "records": "ok", "models": {...}}`` (see
+        :attr:`Services.models`) when the graph store answers a cheap read (its counts)
+        and the records database one row of the audit log, each within
+        :data:`HEALTH_TIMEOUT_S`; else 503 with ``status`` ``unavailable`` (a read
         failed) or ``busy`` (no answer in time), and 503 ``starting`` before the services
         are open. A probe sees whether the process can serve, and with which models."""
         if "services" not in holder:
             return JSONResponse({"status": "starting"}, 503)
         services = holder["services"]
-        try:
-            await asyncio.wait_for(services.read(services.store.counts), HEALTH_TIMEOUT_S)
-        except TimeoutError:
-            body = {"status": "busy", "store": f"no answer within {HEALTH_TIMEOUT_S:g} s"}
-            return JSONResponse({**body, "models": services.models}, 503)
-        except Exception as exc:  # the store's failure, named by type only (no paths)
-            logger.warning("healthz: the graph store failed a read (%s)", type(exc).__name__)
-            body = {"status": "unavailable", "store": type(exc).__name__}
-            return JSONResponse({**body, "models": services.models}, 503)
-        return JSONResponse({"status": "ok", "store": "ok", "models": services.models})
+        body = {"status": "ok"}
+        for part, check in (("store", services.store.counts), ("records", services.audit.check)):
+            try:
+                await asyncio.wait_for(services.read(check), HEALTH_TIMEOUT_S)
+            except TimeoutError:
+                body |= {"status": "busy", part: f"no answer within {HEALTH_TIMEOUT_S:g} s"}
+                return JSONResponse({**body, "models": services.models}, 503)
+            except Exception as exc:  # the failure, named by type only (no paths)
+                logger.warning("healthz: the %s failed a read (%s)", part, type(exc).__name__)
+                body |= {"status": "unavailable", part: type(exc).__name__}
+                return JSONResponse({**body, "models": services.models}, 503)
+            body[part] = "ok"
+        return JSONResponse({**body, "models": services.models})
+
+    async def livez(request: Request) -> Response:
+        """``{"status": "ok"}`` while the event loop answers, whatever the stores do: the
+        liveness probe (a restart cannot mend a server that is down; ``/healthz`` is the
+        readiness probe)."""
+        return JSONResponse({"status": "ok"})
 
     async def metrics_endpoint(request: Request) -> Response:
         """Prometheus metrics; with ``api.environment=prod`` only for an admin key
@@ -239,6 +249,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/livez", livez, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         middleware=[

@@ -233,6 +233,14 @@ class AuditLog:
                 differences.append(f"{key}: recorded {recorded!r}, recomputed {now!r}")
         return ReplayResult(quote_id, not differences, tuple(differences), recomputed)
 
+    def check(self) -> None:
+        """Read one row of the log, or none: that its table answers (health checks).
+
+        Raises:
+            RecordsError: The database or the table does not answer.
+        """
+        self._fetch("SELECT 1 FROM quote_audit LIMIT 1", [])
+
     def copy_from(self, source: AuditLog, *, batch_size: int = 2_000) -> int:
         """Copy every record of ``source`` that this log lacks (by quote id), oldest
         first, as stored (e.g. a SQLite file's records into a PostgreSQL server's log).

@@ -208,7 +208,7 @@ def scratch_schema(url: str, prefix: str = "scratch") -> Iterator[str]:
         yield f"{url}{joiner}options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")  # type: ignore[arg-type]
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")  # type: ignore[arg-type]
 
 
 def _placeholders(statement: str) -> str:

@@ -146,6 +146,7 @@ def test_healthz_and_metrics(client: httpx.Client, services: Services) -> None:
     assert client.get("/healthz").json() == {
         "status": "ok",
         "store": "ok",
+        "records": "ok",
         "models": {
             "policy": "list-price",  # nothing trained: list price (with a warning at start)
             "encoder": services.checkpoint.model_version,  # type: ignore[union-attr]
@@ -156,9 +157,11 @@ def test_healthz_and_metrics(client: httpx.Client, services: Services) -> None:
     services.store.fail_on.add("counts")  # type: ignore[attr-defined]
     try:
         broken = client.get("/healthz")
+        live = client.get("/livez")
     finally:
         services.store.fail_on.clear()  # type: ignore[attr-defined]
     assert broken.status_code == 503 and broken.json()["status"] == "unavailable"
+    assert live.status_code == 200 and live.json() == {"status": "ok"}  # alive all the same
     assert "secret" not in broken.text and broken.json()["models"]["demand"] == "none"
     gql(client, '{ product(id: "nope") { key } }')
     text = client.get("/metrics").text

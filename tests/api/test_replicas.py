@@ -12,6 +12,7 @@ Skipped without ``PRICEGRAPH_TEST_POSTGRES_URL`` (the ``postgres_url`` fixture).
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from pydantic import SecretStr
 from support.cli import build_world
@@ -205,3 +207,32 @@ def test_two_replicas_share_guardrails_approvals_and_the_audit_log(
     assert by_id[held["quoteId"]]["isApprovalPending"]
     assert by_id[published["quoteId"]]["price"] == change["proposedPrice"]
     assert by_id[again["quoteId"]]["requestedBy"] == "pricing-desk"
+
+
+def test_when_the_records_tables_are_gone_healthz_and_quotes_say_unavailable(
+    replicas: tuple[httpx.Client, httpx.Client], postgres_url: str
+) -> None:
+    a, _ = replicas
+    assert a.get("/healthz").json()["records"] == "ok"
+    schema = re.search(r"search_path%3D(\w+)", postgres_url)
+    assert schema
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema.group(1)} CASCADE")  # the records are gone
+    health = a.get("/healthz")
+    assert health.status_code == 503
+    assert health.json() | {"models": None} == {
+        "status": "unavailable",
+        "store": "ok",
+        "records": "RecordsError",
+        "models": None,
+    }
+    response = a.post(
+        "/graphql",
+        json={
+            "query": '{ personalizedPrice(customerId: "C00001", productId: "P00001") { price } }'
+        },
+        headers={"X-API-Key": KEYS["reader"]},
+    )
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "UNAVAILABLE"
+    assert "records database" in error["message"] and "127.0.0.1" not in error["message"]

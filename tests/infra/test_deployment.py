@@ -315,15 +315,17 @@ def test_stateful_sets_are_served_by_a_service_and_mount_their_claims() -> None:
                     assert mount["name"] in volumes, f"{name}: {mount}"
 
 
-def test_api_probes_ask_healthz_on_the_served_port() -> None:
+def test_api_probes_ask_healthz_and_livez_on_the_served_port() -> None:
+    """Readiness asks /healthz (the stores answer); liveness only /livez (the process
+    answers), so a server that is down makes the pods unready, not restarted."""
     (deployment,) = [d for d in MANIFESTS["api.yaml"] if d["kind"] == "Deployment"]
     (container,) = containers(deployment)
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     command = container["command"]
     assert ports["http"] == int(command[command.index("--port") + 1])
-    for probe in ("readinessProbe", "livenessProbe"):
+    for probe, path in (("readinessProbe", "/healthz"), ("livenessProbe", "/livez")):
         get = container[probe]["httpGet"]
-        assert get["path"] == "/healthz" and get["path"] in PATHS and get["port"] in ports
+        assert get["path"] == path and get["path"] in PATHS and get["port"] in ports
 
 
 def _gnn_job_steps() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
