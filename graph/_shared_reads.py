@@ -41,9 +41,16 @@ class SharedReads:
         """See :meth:`GraphStore.purchase_history`."""
         return queries.purchase_history(self._run, customer_id, since=since, limit=limit)
 
-    def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+    def price_history(
+        self,
+        product_id: str,
+        *,
+        kinds: Sequence[str] | None = None,
+        newest: int | None = None,
+        skip: int = 0,
+    ) -> pd.DataFrame:
         """See :meth:`GraphStore.price_history`."""
-        return queries.price_history(self._run, product_id, kinds=kinds)
+        return queries.price_history(self._run, product_id, kinds=kinds, newest=newest, skip=skip)
 
     def co_purchases(self, product_id: str, *, limit: int = 10) -> pd.DataFrame:
         """See :meth:`GraphStore.co_purchases`."""

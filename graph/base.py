@@ -166,10 +166,22 @@ class GraphStore(Protocol):
         amount taken off the whole line, in ``currency``; null where the file had none).
         """
 
-    def price_history(self, product_id: str, *, kinds: Sequence[str] | None = None) -> pd.DataFrame:
-        """A product's price points ordered by ``valid_from`` then ``kind``.
+    def price_history(
+        self,
+        product_id: str,
+        *,
+        kinds: Sequence[str] | None = None,
+        newest: int | None = None,
+        skip: int = 0,
+    ) -> pd.DataFrame:
+        """A product's price points ordered by ``valid_from``, then ``kind``, then ``id``;
+        with ``newest``, only the ``newest`` latest after the ``skip`` latest, latest
+        first (the store sorts and cuts; only that page is read back).
 
         Columns: ``id, kind, price, currency, valid_from, valid_to, source, competitor_id``.
+
+        Raises:
+            ValueError: ``newest`` or ``skip`` below 0.
         """
 
     def neighbors(

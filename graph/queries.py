@@ -38,8 +38,11 @@ WHERE $all_kinds OR pp.kind IN $kinds
 RETURN pp.id AS id, pp.kind AS kind, pp.price AS price, pp.currency AS currency,
        pp.valid_from AS valid_from, pp.valid_to AS valid_to, pp.source AS source,
        pp.competitor_id AS competitor_id
-ORDER BY valid_from, kind, id
 """
+PRICE_HISTORY_OLDEST = PRICE_HISTORY + "ORDER BY valid_from, kind, id\n"
+PRICE_HISTORY_NEWEST = (
+    PRICE_HISTORY + "ORDER BY valid_from DESC, kind DESC, id DESC\nSKIP $skip LIMIT $limit\n"
+)
 
 CO_PURCHASES = """
 MATCH (p:Product {id: $product_id})<-[a:PURCHASED]-(:Customer)-[b:PURCHASED]->(q:Product)
@@ -96,10 +99,26 @@ def purchase_history(
     return _frame(run(PURCHASE_HISTORY, params), PURCHASE_COLUMNS)
 
 
-def price_history(run: Run, product_id: str, *, kinds: Sequence[str] | None) -> pd.DataFrame:
+def price_history(
+    run: Run,
+    product_id: str,
+    *,
+    kinds: Sequence[str] | None,
+    newest: int | None = None,
+    skip: int = 0,
+) -> pd.DataFrame:
     """See :meth:`GraphStore.price_history`."""
-    params = {"product_id": product_id, "all_kinds": kinds is None, "kinds": list(kinds or [""])}
-    return _frame(run(PRICE_HISTORY, params), PRICE_COLUMNS)
+    params: dict[str, object] = {
+        "product_id": product_id,
+        "all_kinds": kinds is None,
+        "kinds": list(kinds or [""]),
+    }
+    if newest is None:
+        return _frame(run(PRICE_HISTORY_OLDEST, params), PRICE_COLUMNS)
+    if newest < 0 or skip < 0:
+        raise ValueError(f"expected newest >= 0 and skip >= 0, got {newest}, {skip}")
+    params |= {"skip": int(skip), "limit": int(newest)}
+    return _frame(run(PRICE_HISTORY_NEWEST, params), PRICE_COLUMNS)
 
 
 def co_purchases(run: Run, product_id: str, *, limit: int) -> pd.DataFrame:

@@ -192,9 +192,10 @@ async def price_points(
     services = info.context.services
     limit = page_size(first, services.config.limits)
     wanted = [k.value for k in kinds] if kinds else None
-    frame = await services.read(services.store.price_history, product_id, kinds=wanted)
-    newest = frame.iloc[::-1].iloc[skip : skip + limit]  # the store orders by valid_from, kind
-    return [price_point(plain_row(r)) for r in newest.to_dict("records")]
+    frame = await services.read(
+        services.store.price_history, product_id, kinds=wanted, newest=limit, skip=skip
+    )
+    return [price_point(plain_row(r)) for r in frame.to_dict("records")]
 
 
 def price_point(row: Row) -> PricePoint:

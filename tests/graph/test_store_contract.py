@@ -219,6 +219,14 @@ def test_price_history_ordered_and_filtered(store: GraphStore) -> None:
     assert pd.isna(history["valid_to"].iloc[0])
     assert store.price_history("p1", kinds=["markdown"])["id"].tolist() == ["pp2"]
     assert store.price_history("p2").empty
+    # a page of the latest, latest first: the store cuts it, in the reverse order
+    assert store.price_history("p1", newest=2)["id"].tolist() == ["pp2", "pp3"]
+    assert store.price_history("p1", newest=2, skip=1)["id"].tolist() == ["pp3", "pp1"]
+    assert store.price_history("p1", newest=5, skip=3).empty
+    page = store.price_history("p1", kinds=["list", "competitor"], newest=1)
+    assert page["id"].tolist() == ["pp3"] and page["competitor_id"].tolist() == ["k1"]
+    with pytest.raises(ValueError, match="skip >= 0"):
+        store.price_history("p1", newest=1, skip=-1)
 
 
 def test_neighbors_by_direction_and_type(store: GraphStore) -> None:
