@@ -32,6 +32,8 @@ MAX_CONNECTIONS = 8
 """Connections a process's pool opens at most (the API's write thread and up to 4 read
 threads use at most 5 at once)."""
 _NO_DRIVER = "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
+APPLICATION_NAME = "pricegraph-records"
+"""How the pool's connections name themselves (``pg_stat_activity.application_name``)."""
 CONNECT_TIMEOUT_S = 10.0
 """How long opening the pool, or waiting for a free connection, may take."""
 
@@ -110,7 +112,13 @@ class PostgresDatabase:
                     min_size=1,
                     max_size=MAX_CONNECTIONS,
                     timeout=CONNECT_TIMEOUT_S,
-                    kwargs={"connect_timeout": int(CONNECT_TIMEOUT_S)},
+                    kwargs={
+                        "connect_timeout": int(CONNECT_TIMEOUT_S),
+                        "application_name": APPLICATION_NAME,
+                    },
+                    # a connection the server dropped (a restart, a failover) is replaced
+                    # when taken, instead of failing the request that takes it
+                    check=ConnectionPool.check_connection,
                     open=False,
                     name="pricegraph-records",
                 )
@@ -218,6 +226,7 @@ def _placeholders(statement: str) -> str:
 
 
 __all__ = [
+    "APPLICATION_NAME",
     "CONNECT_TIMEOUT_S",
     "MAX_CONNECTIONS",
     "PostgresDatabase",

@@ -155,3 +155,21 @@ def _record(index: int) -> AuditRecord:
     return AuditRecord(
         f"q{index}", T0, "k", f"C{index}", "P1", {"n": index}, {"policy": "p"}, {"price": 1.5}
     )
+
+
+def test_connections_the_server_dropped_are_replaced_without_failing_a_request(
+    postgres_url: str,
+) -> None:
+    """A restart or failover ends the pool's connections: the next requests get new
+    ones (the pool checks a connection when it is taken) instead of an error."""
+    with AuditLog(postgres_url) as log, ApprovalQueue(postgres_url) as queue:
+        log.append([_record(1)])
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (postgres.APPLICATION_NAME,),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+        assert log.count() == 1 and log.get("q1").customer_id == "C1"
+        assert queue.request("P9", 10.0, 13.0, requested_by="k").status == "pending"
