@@ -28,6 +28,8 @@ default guardrails (floor 1.1 x cost, ceiling 1.3 x list, list +- 15 % where the
 personal level moved the price, a change of more than 20 % kept at the current price
 for one period until approved; ``pricing.evaluation.deployed``) and the oracle solved
 inside that floor and ceiling (no approvals); profit in % of that oracle's dual bound.
+The row "oracle plan, as deployed" is that oracle's plan through the same guardrails
+and approval rule: what the rule itself leaves of the oracle's profit.
 Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
 static list, cost plus 100 %, competitor match, myopic on the estimated and on
 the true model. Columns: profit in % of the dual bound, profit, revenue, units
@@ -70,7 +72,7 @@ from pricegraph.pricing.evaluation.compare import (
     reference_notes,
     run_episode,
 )
-from pricegraph.pricing.evaluation.deployed import GuardedPolicy, deployed_bounds
+from pricegraph.pricing.evaluation.deployed import deployed_bounds, deployed_policies
 from pricegraph.pricing.guardrails.config import GuardrailConfig
 from pricegraph.pricing.market.builders import (
     GroundTruthMarketConfig,
@@ -306,7 +308,7 @@ def evaluate_market(
             per_seed[name].append(frame)
         # as deployed: the quote guardrails on every row, the oracle inside their bounds
         oracle_row, *others = policies(result, market, deployed_env, deployed_oracle)
-        guarded = [oracle_row, *(GuardedPolicy(p, market, GUARDRAILS) for p in others)]
+        guarded = deployed_policies(oracle_row, others, market, GUARDRAILS)
         frame, _ = compare_policies(
             lambda: MarketEnv(market, deployed_env.bounds, envs["expected"]), guarded, [0]
         )

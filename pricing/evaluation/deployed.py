@@ -21,6 +21,11 @@ the next period on, when the policy's next price is guarded against it. The cata
 ceiling (a product's ``max_price``) applies where the market records one
 (``meta["max_price"]``); the price ladder, off by default, is not simulated. Amounts are
 in the shop currency.
+
+The oracle is solved inside the floor and ceiling but waits for no approval, so it is
+also played as deployed (:func:`deployed_policies`): its plan through the same
+guardrails and approval rule, the row ``oracle plan, as deployed``, which says how much
+of the oracle's profit the approval rule itself leaves.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 from ..guardrails.batch import MAX_AMOUNT, apply_guardrails_batch
 from ..guardrails.config import GuardrailConfig
 from ..market.model import MarketModel
+from ..market.oracle import OraclePolicy
 from ..market.simulator import MarketState, PriceBounds
 from ..policy import deciding_within
 from .baselines import PricingPolicy
@@ -114,4 +120,28 @@ class GuardedPolicy:
         return np.where(waits, current, guarded)
 
 
-__all__ = ["GuardedPolicy", "catalog_ceiling", "deployed_bounds"]
+ORACLE_AS_DEPLOYED = "oracle plan, as deployed"
+"""The row of the oracle's plan through the guardrails and the approval rule."""
+
+
+def deployed_policies(
+    oracle: OraclePolicy,
+    others: list[PricingPolicy],
+    market: MarketModel,
+    guardrails: GuardrailConfig,
+) -> list[PricingPolicy]:
+    """The as-deployed rows: the oracle (the reference, solved inside the deployed
+    bounds), its plan through the guardrails (:data:`ORACLE_AS_DEPLOYED`), then every
+    other policy through them."""
+    planned = OraclePolicy(oracle.plan, name=ORACLE_AS_DEPLOYED)
+    guarded = [GuardedPolicy(p, market, guardrails) for p in (planned, *others)]
+    return [oracle, *guarded]
+
+
+__all__ = [
+    "ORACLE_AS_DEPLOYED",
+    "GuardedPolicy",
+    "catalog_ceiling",
+    "deployed_bounds",
+    "deployed_policies",
+]

@@ -42,7 +42,7 @@ from ..evaluation.compare import (
     compare_policies,
     plot_profit_vs_oracle,
 )
-from ..evaluation.deployed import GuardedPolicy, deployed_bounds
+from ..evaluation.deployed import GuardedPolicy, deployed_bounds, deployed_policies
 from ..guardrails.config import GuardrailConfig
 from ..market.builders import GroundTruthMarketConfig, market_from_world_dir
 from ..market.model import MarketModel
@@ -412,9 +412,9 @@ def evaluate_as_deployed(
 
     env = env_factory()
     oracle, *others = evaluation_policies(policy, market, estimated, env)
-    guarded = [GuardedPolicy(p, market, guardrails) for p in others]
+    rows = deployed_policies(oracle, others, market, guardrails)
     bound = season_profit_bound(oracle.plan, env)
-    return compare_policies(env_factory, [oracle, *guarded], seeds, profit_bound=bound)
+    return compare_policies(env_factory, rows, seeds, profit_bound=bound)
 
 
 def season_start(market: MarketModel, start_period: int) -> date | None:

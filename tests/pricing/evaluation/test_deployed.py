@@ -10,7 +10,11 @@ import pytest
 from support.pricing_rl import TINY, tiny_env, tiny_market
 
 from pricegraph.pricing.evaluation.baselines import StaticListPolicy
-from pricegraph.pricing.evaluation.deployed import GuardedPolicy, deployed_bounds
+from pricegraph.pricing.evaluation.deployed import (
+    ORACLE_AS_DEPLOYED,
+    GuardedPolicy,
+    deployed_bounds,
+)
 from pricegraph.pricing.guardrails.config import GuardrailConfig
 from pricegraph.pricing.policies.training import train_pricing
 
@@ -112,7 +116,10 @@ def test_train_pricing_reports_both_tables(trained) -> None:
         trained.summary.set_index("policy"),
         trained.deployed_summary.set_index("policy"),
     )
-    assert list(free.index) == list(deployed.index)
+    # the same rows, and the oracle's plan played through the guardrails and approvals
+    assert [*free.index[:1], ORACLE_AS_DEPLOYED, *free.index[1:]] == list(deployed.index)
+    planned = deployed.loc[ORACLE_AS_DEPLOYED, "profit_mean"]
+    assert planned <= deployed.loc["oracle", "profit_mean"] * (1 + 1e-9)
     # list prices lie inside both sets of bounds: the same prices, the same episodes
     assert deployed.loc["static list", "profit_mean"] == free.loc["static list", "profit_mean"]
     # the hierarchy prices above 1.3 x list somewhere (its zones go to 1.3, meso beyond)
