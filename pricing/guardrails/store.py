@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import ConfigError, RecordsError
-from ..records import Schema, open_records, schema
+from ..records import Schema, append_only, open_records, schema
 from .config import GuardrailConfig, guardrail_config_from
 
 FORMAT_VERSION = 1
@@ -162,23 +162,7 @@ CREATE TABLE IF NOT EXISTS guardrail_changes (
     guardrails TEXT NOT NULL
 );
 """,
-    {
-        "sqlite": """
-CREATE TRIGGER IF NOT EXISTS guardrail_changes_no_update BEFORE UPDATE ON guardrail_changes
-BEGIN SELECT RAISE(ABORT, 'guardrail_changes is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS guardrail_changes_no_delete BEFORE DELETE ON guardrail_changes
-BEGIN SELECT RAISE(ABORT, 'guardrail_changes is append-only'); END;
-""",
-        "postgresql": """
-CREATE OR REPLACE FUNCTION guardrail_changes_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN RAISE EXCEPTION 'guardrail_changes is append-only'; END $$;
-CREATE OR REPLACE TRIGGER guardrail_changes_no_change BEFORE UPDATE OR DELETE
-ON guardrail_changes FOR EACH ROW EXECUTE FUNCTION guardrail_changes_append_only();
-CREATE OR REPLACE TRIGGER guardrail_changes_no_truncate BEFORE TRUNCATE
-ON guardrail_changes FOR EACH STATEMENT EXECUTE FUNCTION guardrail_changes_append_only();
-""",
-    },
+    append_only("guardrail_changes"),
 )
 
 

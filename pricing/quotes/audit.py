@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ...errors import NotFoundError, RecordsError
-from ..records import Schema, open_records, schema
+from ..records import Schema, append_only, open_records, schema
 from ..records.sqlite import format_ts, parse_ts
 from .result import LATER_OUTPUT
 
@@ -49,25 +49,7 @@ CREATE INDEX IF NOT EXISTS quote_audit_customer ON quote_audit (customer_id, ts)
 CREATE INDEX IF NOT EXISTS quote_audit_product ON quote_audit (product_id, ts);
 CREATE INDEX IF NOT EXISTS quote_audit_ts ON quote_audit (ts);
 """,
-    {
-        "sqlite": """
-CREATE TRIGGER IF NOT EXISTS quote_audit_no_update BEFORE UPDATE ON quote_audit
-BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be updated'); END;
-CREATE TRIGGER IF NOT EXISTS quote_audit_no_delete BEFORE DELETE ON quote_audit
-BEGIN SELECT RAISE(ABORT, 'quote_audit is append-only: records cannot be deleted'); END;
-""",
-        "postgresql": """
-CREATE OR REPLACE FUNCTION quote_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'quote_audit is append-only: records cannot be %',
-        CASE TG_OP WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END;
-END $$;
-CREATE OR REPLACE TRIGGER quote_audit_no_change BEFORE UPDATE OR DELETE ON quote_audit
-FOR EACH ROW EXECUTE FUNCTION quote_audit_append_only();
-CREATE OR REPLACE TRIGGER quote_audit_no_truncate BEFORE TRUNCATE ON quote_audit
-FOR EACH STATEMENT EXECUTE FUNCTION quote_audit_append_only();
-""",
-    },
+    append_only("quote_audit"),
 )
 _COLUMNS = "quote_id, ts, requested_by, customer_id, product_id, inputs, model_versions, output"
 

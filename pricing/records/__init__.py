@@ -90,6 +90,30 @@ def is_server_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(URL_SCHEMES)
 
 
+def append_only(table: str) -> dict[Dialect, str]:
+    """Each dialect's triggers that make ``table`` refuse ``UPDATE`` and ``DELETE`` (and
+    ``TRUNCATE`` on PostgreSQL): "``table`` is append-only: rows cannot be updated"."""
+    message = f"{table} is append-only: rows cannot be"
+    return {
+        "sqlite": f"""
+CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+BEGIN SELECT RAISE(ABORT, '{message} updated'); END;
+CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+BEGIN SELECT RAISE(ABORT, '{message} deleted'); END;
+""",
+        "postgresql": f"""
+CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{message} %', CASE TG_OP WHEN 'UPDATE' THEN 'updated' ELSE 'deleted' END;
+END $$;
+CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table}
+FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
+CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only();
+""",
+    }
+
+
 def open_records(target: str | Path, tables: Schema, what: str) -> RecordsDatabase:
     """:func:`open_database` with ``tables`` created; ``what`` names the records in
     errors (e.g. ``"audit log"``). The caller closes it.
@@ -135,6 +159,7 @@ __all__ = [
     "Dialect",
     "RecordsDatabase",
     "Schema",
+    "append_only",
     "is_server_url",
     "open_database",
     "open_records",
