@@ -15,7 +15,7 @@ from ...pricing.demand.whatif import Scenario, WhatIfConfig, what_if
 from ..arguments import REQUEST_ITEMS
 from ..context import Context
 from ..errors import invalid, unavailable
-from ..permissions import IsPricing, IsReader
+from ..permissions import IsAdmin, IsPricing, IsReader
 from ..services import Services
 from ..whatif_baseline import demand_baseline
 from .inputs import check_key, check_keys
@@ -23,10 +23,14 @@ from .pagination import batch_size, decode_offset, offset_connection, page_size
 from .pricing_types import (
     AuditEntry,
     EncoderMetric,
+    GuardrailChange,
+    Guardrails,
     ModelVersions,
     PersonalizedPrice,
     PriceChange,
     audit_entry,
+    guardrail_change,
+    guardrails,
     personalized_price,
     price_change,
     versions,
@@ -294,6 +298,33 @@ class PricingQuery:
         services = info.context.services
         changes = await services.read(services.approvals.pending)
         return [price_change(c) for c in changes]
+
+    @strawberry.field(
+        description=(
+            "The guardrails quotes use now: the settings', or the last set saved by "
+            "`setGuardrails` through any replica (role pricing)."
+        ),
+        permission_classes=[IsPricing],
+    )
+    async def guardrails(self, info: Info[Context, None]) -> Guardrails:
+        services = info.context.services
+        return await services.run(lambda: guardrails(services.current_quotes().config.guardrails))
+
+    @strawberry.field(
+        description=(
+            "Guardrail changes saved by `setGuardrails`, newest first, at most `first` "
+            "(default and largest: the configured page sizes); without a records database "
+            "server only the last one is kept (role admin)."
+        ),
+        permission_classes=[IsAdmin],
+    )
+    async def guardrail_changes(
+        self, info: Info[Context, None], first: int | None = None
+    ) -> list[GuardrailChange]:
+        services = info.context.services
+        limit = page_size(first, services.config.limits)
+        changes = await services.read(services.guardrail_store.history, limit)
+        return [guardrail_change(saved) for saved in changes]
 
     @strawberry.field(description="Versions of the encoder, policy and demand model.")
     async def model_versions(self, info: Info[Context, None]) -> ModelVersions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import strawberry
@@ -250,6 +250,24 @@ def guardrails(config: GuardrailConfig) -> Guardrails:
     return Guardrails(**{name: getattr(config, name) for name in Guardrails.__annotations__})
 
 
+@strawberry.type(description="A change of the guardrails saved by `setGuardrails`.")
+class GuardrailChange:
+    changed_by: str = strawberry.field(description="The API key name that saved it.")
+    changed_at: datetime = strawberry.field(description="When it was saved (UTC).")
+    guardrails: Guardrails = strawberry.field(description="The whole set it put in force.")
+
+
+def guardrail_change(saved: tuple[GuardrailConfig, dict[str, Any]]) -> GuardrailChange:
+    """The GraphQL view of one saved change (:meth:`GuardrailStore.history`)."""
+    config, record = saved
+    changed_at = datetime.fromisoformat(str(record["changed_at"]))
+    if changed_at.tzinfo is None:
+        changed_at = changed_at.replace(tzinfo=UTC)
+    return GuardrailChange(
+        changed_by=str(record["changed_by"]), changed_at=changed_at, guardrails=guardrails(config)
+    )
+
+
 @strawberry.type(description="One evaluation figure of the encoder's training run.")
 class EncoderMetric:
     method: str = strawberry.field(description="e.g. encoder, popularity, lightgcn.")
@@ -270,6 +288,7 @@ __all__ = [
     "AuditEntry",
     "BoundRule",
     "EncoderMetric",
+    "GuardrailChange",
     "Guardrails",
     "LevelDecision",
     "ModelVersion",
@@ -277,6 +296,7 @@ __all__ = [
     "PersonalizedPrice",
     "PriceChange",
     "audit_entry",
+    "guardrail_change",
     "guardrails",
     "personalized_price",
     "price_change",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -109,6 +110,15 @@ class GuardrailStore(Protocol):
         """Save ``guardrails`` as the ones in force from now on."""
         ...
 
+    def history(self, limit: int) -> list[Saved]:
+        """The saved changes, newest first, at most ``limit`` (the file keeps only the
+        last one; the table every one).
+
+        Raises:
+            ConfigError: A change cannot be read (names the store and the field).
+        """
+        ...
+
     def version(self) -> object:
         """A value that changes with every save (``None`` when nothing is saved)."""
         ...
@@ -136,6 +146,11 @@ class GuardrailFile:
     def save(self, guardrails: GuardrailConfig, changed_by: str) -> None:
         """See :meth:`GuardrailStore.save` (atomic replace)."""
         save_guardrails(self.path, guardrails, changed_by)
+
+    def history(self, limit: int) -> list[Saved]:
+        """See :meth:`GuardrailStore.history`: the one saved change, or none."""
+        saved = self.read()
+        return [] if saved is None or limit < 1 else [saved]
 
     def version(self) -> object:
         """The file's bytes (about 1 kB; every save writes another ``changed_at``).
@@ -183,13 +198,20 @@ class GuardrailTable:
 
     def read(self) -> Saved | None:
         """See :meth:`GuardrailStore.read`."""
+        newest = self.history(1)
+        return newest[0] if newest else None
+
+    def history(self, limit: int) -> list[Saved]:
+        """See :meth:`GuardrailStore.history` (``change`` in each record: its number)."""
         rows = self._fetch(
             "SELECT seq, changed_at, changed_by, format_version, guardrails "
-            "FROM guardrail_changes ORDER BY seq DESC LIMIT 1"
+            "FROM guardrail_changes ORDER BY seq DESC LIMIT ?",
+            [max(int(limit), 0)],
         )
-        if not rows:
-            return None
-        seq, changed_at, changed_by, version, values = rows[0]
+        return [self._saved(row) for row in rows]
+
+    def _saved(self, row: tuple[Any, ...]) -> Saved:
+        seq, changed_at, changed_by, version, values = row
         where = f"saved guardrails {self.where}, change {seq}"
         if version != FORMAT_VERSION:
             raise ConfigError(f"{where}: format_version {version!r}; expected {FORMAT_VERSION}")
@@ -254,9 +276,9 @@ class GuardrailTable:
         """Close the database connections."""
         self.database.close()
 
-    def _fetch(self, query: str) -> list[tuple[Any, ...]]:
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self.database.fetch(query)
+            return self.database.fetch(query, params)
         except self.database.errors as exc:
             raise RecordsError(f"saved guardrails {self.where}: {exc}") from exc
 

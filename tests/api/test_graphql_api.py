@@ -398,6 +398,14 @@ def test_admin_sets_guardrails_and_bad_values_name_the_field(client: httpx.Clien
     assert saved.guardrails.min_margin_pct == 12.0
     assert json.loads(saved.guardrails_path.read_text())["changed_by"] == "admin-desk"
     assert client.get("/healthz").json()["models"]["guardrails"] == "saved"  # never its path
+    in_force = "{ guardrails { minMarginPct approvalThresholdPct } }"
+    assert gql(client, in_force, role="pricing")["data"]["guardrails"]["minMarginPct"] == 12.0
+    assert codes(gql(client, in_force, role="reader")) == ["FORBIDDEN"]
+    history = "{ guardrailChanges { changedBy changedAt guardrails { minMarginPct } } }"
+    assert codes(gql(client, history, role="pricing")) == ["FORBIDDEN"]
+    (change,) = gql(client, history, role="admin")["data"]["guardrailChanges"]  # the file: one
+    assert change["changedBy"] == "admin-desk" and change["guardrails"]["minMarginPct"] == 12.0
+    assert change["changedAt"].endswith("+00:00")
     body = gql(client, mutation, role="admin", m=-5.0)
     assert codes(body) == ["INVALID_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "input.minMarginPct"

@@ -162,6 +162,13 @@ def test_two_replicas_share_guardrails_approvals_and_the_audit_log(
     # (2) a change filed by A's quote is pending on B, approved there, then quoted by A
     saved = gql(b, GUARDRAILS, "admin", m=float(margin), t=5.0)["setGuardrails"]
     assert saved["approvalThresholdPct"] == 5.0 and saved["minMarginPct"] == margin
+    # A reads what B saved, and the history of changes B made
+    in_force = gql(a, "{ guardrails { minMarginPct approvalThresholdPct } }", "pricing")
+    assert in_force["guardrails"] == {"minMarginPct": margin, "approvalThresholdPct": 5.0}
+    history = "{ guardrailChanges { changedBy guardrails { approvalThresholdPct } } }"
+    changes = gql(a, history, "admin")["guardrailChanges"]
+    assert [c["guardrails"]["approvalThresholdPct"] for c in changes] == [5.0, None]
+    assert {c["changedBy"] for c in changes} == {"admin-desk"}
     assert gql(b, PENDING, "pricing")["pendingPriceChanges"] == []
     held = quote(a, "pricing", second["key"])
     assert held["needsApproval"] and held["isApprovalPending"] and held["approvalId"]

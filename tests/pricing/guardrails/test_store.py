@@ -89,6 +89,10 @@ def test_the_table_keeps_every_change_and_the_newest_is_in_force(
         assert table.read()[0] == second  # type: ignore[index]
         history = table.database.fetch("SELECT changed_by FROM guardrail_changes ORDER BY seq")
         assert [row[0] for row in history] == ["ops-desk", "risk-desk"]
+        newest_first = table.history(10)
+        assert [record["changed_by"] for _, record in newest_first] == ["risk-desk", "ops-desk"]
+        assert [config for config, _ in newest_first] == [second, first]
+        assert len(table.history(1)) == 1 and table.history(0) == []
         for statement in (
             "UPDATE guardrail_changes SET changed_by = 'x'",
             "DELETE FROM guardrail_changes",
@@ -129,6 +133,8 @@ def test_the_file_version_changes_with_every_save(tmp_path: Path) -> None:
         store.save(GuardrailConfig().updated(min_margin_pct=margin), "ops-desk")
         versions.add(store.version())
     assert len(versions) == 3 and store.read()[0].min_margin_pct == 12.0  # type: ignore[index]
+    (last,) = store.history(20)  # the file keeps the last change only
+    assert last == store.read() and store.history(0) == []
 
 
 def test_a_database_url_must_name_a_server() -> None:
