@@ -9,6 +9,7 @@ from .commands import (  # noqa: F401  (each module registers its command)
     embed,
     fit_demand,
     generate,
+    guardrails,
     load,
     publish_encoder,
     query,
