@@ -54,11 +54,12 @@ def guardrails(
     for name, value in in_force.model_dump(mode="json").items():
         table.add_row(name, _shown(value))
     console.print(table)
+    settings = pricing.guardrails.model_dump(mode="json")
     for config, record in changes:
         changed = {
             name: value
             for name, value in config.model_dump(mode="json").items()
-            if value != pricing.guardrails.model_dump(mode="json").get(name)
+            if value != settings.get(name)
         }
         console.print(
             f"{record['changed_at']}  {record['changed_by']}: "

@@ -101,12 +101,12 @@ class PostgresDatabase:
                 "a postgresql:// records database needs psycopg: pip install 'pricegraph[postgres]'"
             ) from exc
         self.where = redact(url)
-        check_server(url, CONNECT_TIMEOUT_S)  # a server that is down: one clear line at once
         self.errors: tuple[type[Exception], ...] = (psycopg.Error, PoolTimeout)
         self._url = url
         with _POOLS_LOCK:
             shared = _POOLS.get(url)
             if shared is None:
+                check_server(url, CONNECT_TIMEOUT_S)  # a server that is down: one line at once
                 pool = ConnectionPool(
                     url,
                     min_size=1,
