@@ -74,6 +74,20 @@ def _writes(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return locked
 
 
+def _let_half_built_results_close(query_result: type) -> None:
+    """Give ladybug's ``QueryResult`` a class-level ``is_closed = True``.
+
+    ``QueryResult.__init__`` sets ``is_closed`` after its other attributes, and
+    ``__del__`` reads it. A Ctrl-C that lands between the two (a load interrupted in a
+    query) left an instance without it, and its ``__del__`` printed an
+    ``AttributeError`` traceback at exit. Such an instance was never registered with
+    its connection nor handed out, so closing it is rightly a no-op; a built instance
+    sets its own ``is_closed`` and is unaffected.
+    """
+    if "is_closed" not in vars(query_result):
+        query_result.is_closed = True  # type: ignore[attr-defined]
+
+
 class EmbeddedGraph(EdgeWrites, SharedReads):
     """A :class:`~pricegraph.graph.base.GraphStore` in a LadybugDB folder.
 
@@ -106,6 +120,7 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
             import ladybug
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise GraphStoreError("the embedded graph needs 'pip install ladybug'") from exc
+        _let_half_built_results_close(ladybug.QueryResult)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from ...errors import RecordsError
 from . import Dialect, Schema
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_BUSY_S = 10.0  # how long a statement waits for another connection's lock
 
 
 def connect_sqlite(path: str | Path, *, is_read_only: bool = False) -> sqlite3.Connection:
@@ -35,14 +37,32 @@ def connect_sqlite(path: str | Path, *, is_read_only: bool = False) -> sqlite3.C
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=10.0, check_same_thread=not is_read_only)
-        connection.execute("PRAGMA journal_mode=WAL")
+        connection = sqlite3.connect(path, timeout=_BUSY_S, check_same_thread=not is_read_only)
+        _enable_wal(connection)
         connection.execute("PRAGMA synchronous=NORMAL")
         if is_read_only:
             connection.execute("PRAGMA query_only=ON")
     except (OSError, sqlite3.Error) as exc:
         raise RecordsError(f"cannot open the records database {path}: {exc}") from exc
     return connection
+
+
+def _enable_wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, waiting as long as for any other lock.
+
+    Switching a new file to WAL takes an exclusive lock and SQLite answers "database is
+    locked" at once, without its busy wait, while another connection switches it too:
+    processes or replicas that open one new file together retry for up to ``_BUSY_S``.
+    """
+    deadline = time.monotonic() + _BUSY_S
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 class ThreadConnections:

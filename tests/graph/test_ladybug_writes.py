@@ -3,7 +3,9 @@ event-id tables that stand in for an index on ``event_id``."""
 
 from __future__ import annotations
 
+import gc
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,3 +165,33 @@ def test_deleted_and_cleared_events_can_be_recorded_again(
     graph.upsert_nodes("Customer", pd.DataFrame({"id": ["c1"]}))
     graph.upsert_nodes("Product", pd.DataFrame({"id": ["p1"]}))
     assert graph.upsert_edges("PURCHASED", _purchase("e1", "c1", "p1")) == UpsertResult(created=1)
+
+
+def test_a_query_result_whose_construction_was_interrupted_is_collected_quietly(
+    tmp_path: Path,
+) -> None:
+    """A Ctrl-C between the first attributes of ladybug's ``QueryResult.__init__`` and its
+    ``is_closed`` left an instance whose ``__del__`` printed a traceback at exit (an
+    interrupted ``pricegraph load``); the store makes closing it a no-op, and a result
+    built whole still closes."""
+    import ladybug
+
+    store = _open(tmp_path / "graph")
+    try:
+        unraisable: list[Any] = []
+        hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+        try:
+            half = ladybug.QueryResult.__new__(ladybug.QueryResult)
+            half.connection = store._conn  # __init__ stopped here
+            del half
+            gc.collect()
+        finally:
+            sys.unraisablehook = hook
+        assert unraisable == []
+
+        result = store._conn.execute("RETURN 1")
+        assert result.is_closed is False
+        result.close()
+        assert result.is_closed is True
+    finally:
+        store.close()

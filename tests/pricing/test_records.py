@@ -10,8 +10,10 @@ the approval queue and the saved guardrails do on both backends is tested in
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from pricegraph.pricing.guardrails.store import GuardrailFile, GuardrailTable
 from pricegraph.pricing.quotes.approvals import ApprovalQueue
 from pricegraph.pricing.quotes.audit import AuditLog, AuditRecord
 from pricegraph.pricing.records import postgres
+from pricegraph.pricing.records.sqlite import connect_sqlite
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -173,3 +176,27 @@ def test_connections_the_server_dropped_are_replaced_without_failing_a_request(
         assert ended is not None and ended[0] >= 1
         assert log.count() == 1 and log.get("q1").customer_id == "C1"
         assert queue.request("P9", 10.0, 13.0, requested_by="k").status == "pending"
+
+
+def test_replicas_that_open_one_new_sqlite_file_together_all_open_it(tmp_path: Path) -> None:
+    """Switching a new file to WAL answers "database is locked" at once, without
+    SQLite's busy wait, while another opener switches it or creates the tables: each
+    opener waits instead (this failed about one opening in 300)."""
+    openers, files = 8, 60
+    for trial in range(files):
+        path = tmp_path / f"{trial}.sqlite"
+        start = threading.Barrier(openers)
+
+        def open_it(_: int, path: Path = path, start: threading.Barrier = start) -> object:
+            start.wait()
+            try:
+                with ApprovalQueue(path) as queue:
+                    return queue.pending()
+            except RecordsError as exc:
+                return exc
+
+        with ThreadPoolExecutor(openers) as pool:
+            opened = list(pool.map(open_it, range(openers)))
+        assert opened == [[]] * openers, (trial, opened)
+        with closing(connect_sqlite(path)) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
