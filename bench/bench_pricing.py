@@ -282,6 +282,7 @@ def evaluate_market(
     eval_seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + args.eval_seeds))
     per_seed: dict[str, list[pd.DataFrame]] = {name: [] for name in (*envs, DEPLOYED)}
     training, train_s, estimates = [], [], []
+    approvals: dict[str, list[dict[int, tuple[int, int]]]] = {}  # as deployed, per seed
     for k in range(args.train_seeds):
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="pricegraph-pricing-ckpt-") as out_dir:
@@ -314,6 +315,8 @@ def evaluate_market(
         )
         frame["train_seed"], frame["rep"] = k, f"{k}/0"
         per_seed[DEPLOYED].append(frame)
+        for policy in guarded[1:]:
+            approvals.setdefault(policy.name, []).append(policy.approval_requests)
     tables, plots = {}, {}
     for name in (*envs, DEPLOYED):
         stock = float(np.nansum(np.where(np.isfinite(market.initial_inventory),
@@ -337,6 +340,7 @@ def evaluate_market(
         title = f"{label}: {name} demand"
         plot = plot_profit_vs_oracle(summary, path, title, column=column, reference=reference)
         plots[name] = str(plot)
+    approval_share = print_approvals(label, approvals)
     report = {
         "market": {"products": market.num_products, "segments": market.num_segments,
                    "categories": market.num_categories, "periods": market.num_periods,
@@ -349,8 +353,25 @@ def evaluate_market(
         "tables": {name: table.to_dict(orient="records") for name, table in tables.items()},
         "per_seed": {n: pd.concat(f).to_dict(orient="records") for n, f in per_seed.items()},
         "plots": plots,
+        "approval_requests_pct": approval_share,
     }  # fmt: skip
     return report, estimates
+
+
+def print_approvals(label: str, approvals: dict[str, list[dict[int, tuple[int, int]]]]) -> dict:
+    """Print, per as-deployed row, the share of its guarded prices that needed approval
+    in the season's opening period and in the later ones (all training seeds); return
+    them (percent)."""
+    shares = {}
+    print(f"\n{label}, as deployed: prices sent for approval (a change over "
+          f"{GUARDRAILS.approval_threshold_pct:g} % of the current price)")  # fmt: skip
+    for name, runs in approvals.items():
+        opening = np.sum([run.get(0, (0, 0)) for run in runs], axis=0)
+        later = np.sum([v for run in runs for t, v in run.items() if t > 0] or [(0, 0)], axis=0)
+        pct = [100 * sent / seen if seen else float("nan") for sent, seen in (opening, later)]
+        shares[name] = {"opening_period": pct[0], "later_periods": pct[1]}
+        print(f"  {name:<34} opening period {pct[0]:5.1f} %, later periods {pct[1]:5.2f} %")
+    return shares
 
 
 def myopic_check(

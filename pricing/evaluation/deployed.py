@@ -87,6 +87,9 @@ class GuardedPolicy:
         self.name = policy.name
         self._ceiling = catalog_ceiling(market)
         self._approved: np.ndarray | None = None  # requested last period, approved since
+        self.approval_requests: dict[int, tuple[int, int]] = {}
+        """Episode period -> ``(prices sent for approval, prices guarded)``, summed over
+        the episodes played."""
 
     def prices(self, state: MarketState) -> np.ndarray:
         """The policy's prices of the period after the guardrails, same shape; a change
@@ -116,6 +119,8 @@ class GuardedPolicy:
         result = apply_guardrails_batch(raw.ravel(), columns, self.guardrails)
         waits = result.needs_approval.reshape(shape)
         guarded = result.prices.reshape(shape)
+        sent, seen = self.approval_requests.get(state.period, (0, 0))
+        self.approval_requests[state.period] = (sent + int(waits.sum()), seen + waits.size)
         self._approved = np.where(waits, guarded, np.nan)
         return np.where(waits, current, guarded)
 

@@ -62,3 +62,9 @@ def test_bench_pricing_tiny(tmp_path: Path) -> None:
     as_deployed = synthetic["oracle"]["as_deployed"]
     assert as_deployed["oracle_profit"] <= synthetic["oracle"]["dual_bound"] * (1 + 1e-9)
     assert as_deployed["guardrails"]["max_markup_over_list_pct"] == 30.0
+    shares = synthetic["approval_requests_pct"]
+    assert set(shares) == {row["policy"] for row in deployed} - {"oracle"}
+    for share in shares.values():
+        assert 0 <= share["opening_period"] <= 100 and 0 <= share["later_periods"] <= 100
+    assert shares["static list"] == {"opening_period": 0.0, "later_periods": 0.0}
+    assert "as deployed: prices sent for approval" in result.stdout

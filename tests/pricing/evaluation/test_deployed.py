@@ -63,8 +63,11 @@ def test_a_change_that_needs_approval_waits_one_period() -> None:
         env.step(env.action_from_prices(prices))
     # +30 % (the markup ceiling) is more than the 20 % that needs approval
     np.testing.assert_allclose(seen, [np.ones(6), np.full(6, 1.3), np.full(6, 1.3)])
+    # every price of the opening period went for approval, none after
+    assert doubled.approval_requests == {0: (6, 6), 1: (0, 6), 2: (0, 6)}
     env.reset(seed=1)  # a new episode starts from list price, nothing approved
     np.testing.assert_allclose(doubled.prices(env.state), market.list_price)
+    assert doubled.approval_requests[0] == (12, 12)  # summed over the episodes
 
 
 def test_the_catalogue_ceiling_bounds_deployed_prices() -> None:
