@@ -17,7 +17,11 @@ the same policies are played again "as deployed":
 A change the guardrails send for approval (beyond ``approval_threshold_pct`` of the
 current price) waits one period, as a merchant approving each week's changes would:
 the period keeps the current price, and the requested price is the current one from
-the next period on, when the policy's next price is guarded against it. The catalogue
+the next period on, when the policy's next price is guarded against it. As quotes hold
+every quote of a product that has a pending change, a product with a row (segment or
+customer group) waiting for approval keeps the current price in all its rows that
+period; only the rows that needed approval take their requested price as current
+(quotes keep one current price per product, the first quote's request). The catalogue
 ceiling (a product's ``max_price``) applies where the market records one
 (``meta["max_price"]``); the price ladder, off by default, is not simulated. Amounts are
 in the shop currency.
@@ -92,8 +96,9 @@ class GuardedPolicy:
         the episodes played."""
 
     def prices(self, state: MarketState) -> np.ndarray:
-        """The policy's prices of the period after the guardrails, same shape; a change
-        that needs approval keeps the current price this period (module docstring)."""
+        """The policy's prices of the period after the guardrails, same shape; a product
+        with a change that needs approval keeps the current price this period, in every
+        row (module docstring)."""
         flags = getattr(self.policy, "prices_and_flags", None)
         if flags is not None:
             raw, is_personalized = flags(state)
@@ -122,7 +127,8 @@ class GuardedPolicy:
         sent, seen = self.approval_requests.get(state.period, (0, 0))
         self.approval_requests[state.period] = (sent + int(waits.sum()), seen + waits.size)
         self._approved = np.where(waits, guarded, np.nan)
-        return np.where(waits, current, guarded)
+        held = waits.any(axis=0) if waits.ndim == 2 else waits  # the product's every row
+        return np.where(held, current, guarded)
 
 
 ORACLE_AS_DEPLOYED = "oracle plan, as deployed"

@@ -70,6 +70,35 @@ def test_a_change_that_needs_approval_waits_one_period() -> None:
     assert doubled.approval_requests[0] == (12, 12)  # summed over the episodes
 
 
+class SegmentPricesPolicy:
+    """Segment 0 at list +25 % (needs approval), segment 1 at list +10 % (does not)."""
+
+    name = "segment prices"
+
+    def __init__(self, list_price: np.ndarray) -> None:
+        self.list_price = list_price
+
+    def prices(self, state) -> np.ndarray:
+        return np.stack([1.25 * self.list_price, 1.1 * self.list_price])
+
+
+def test_a_product_waiting_for_approval_keeps_its_price_in_every_row() -> None:
+    """As quotes hold every quote of a product with a pending change: the row that needs
+    no approval waits with the one that does; next period both take their prices."""
+    market = tiny_market()
+    env = tiny_env(market)
+    env.reset(seed=0)
+    guarded = GuardedPolicy(SegmentPricesPolicy(market.list_price), market, GuardrailConfig())
+    first = guarded.prices(env.state)
+    np.testing.assert_allclose(first, np.stack([market.list_price] * 2))
+    assert guarded.approval_requests == {0: (6, 12)}  # only segment 0's rows were sent
+    env.step(env.action_from_prices(first))
+    second = guarded.prices(env.state)
+    np.testing.assert_allclose(
+        second / market.list_price, np.stack([np.full(6, 1.25), np.full(6, 1.1)])
+    )
+
+
 def test_the_catalogue_ceiling_bounds_deployed_prices() -> None:
     market = tiny_market()
     ceiling = [None, 90.0, None, 55.0, None, None]
