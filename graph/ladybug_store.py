@@ -74,18 +74,22 @@ def _writes(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return locked
 
 
-def _let_half_built_results_close(query_result: type) -> None:
-    """Give ladybug's ``QueryResult`` a class-level ``is_closed = True``.
+def _let_half_built_objects_close(ladybug: Any) -> None:
+    """Give ladybug's ``QueryResult`` a class-level ``is_closed = True`` and its
+    ``PreparedStatement`` a class-level ``_prepared_statement = None``.
 
-    ``QueryResult.__init__`` sets ``is_closed`` after its other attributes, and
-    ``__del__`` reads it. A Ctrl-C that lands between the two (a load interrupted in a
-    query) left an instance without it, and its ``__del__`` printed an
-    ``AttributeError`` traceback at exit. Such an instance was never registered with
-    its connection nor handed out, so closing it is rightly a no-op; a built instance
-    sets its own ``is_closed`` and is unaffected.
+    Their ``__init__`` sets these after other work, and their ``__del__`` reads them. A
+    Ctrl-C that lands in between (a load interrupted in a query) left an instance
+    without the attribute, and its ``__del__`` printed an ``AttributeError`` traceback
+    at exit. Such an instance was never registered with its connection nor handed out,
+    so closing it is rightly a no-op; a built instance sets its own attribute and is
+    unaffected.
     """
-    if "is_closed" not in vars(query_result):
-        query_result.is_closed = True  # type: ignore[attr-defined]
+    defaults = ((ladybug.QueryResult, "is_closed", True),
+                (ladybug.PreparedStatement, "_prepared_statement", None))  # fmt: skip
+    for cls, name, value in defaults:
+        if name not in vars(cls):
+            setattr(cls, name, value)
 
 
 class EmbeddedGraph(EdgeWrites, SharedReads):
@@ -120,7 +124,7 @@ class EmbeddedGraph(EdgeWrites, SharedReads):
             import ladybug
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise GraphStoreError("the embedded graph needs 'pip install ladybug'") from exc
-        _let_half_built_results_close(ladybug.QueryResult)
+        _let_half_built_objects_close(ladybug)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_size = batch_size

@@ -170,10 +170,10 @@ def test_deleted_and_cleared_events_can_be_recorded_again(
 def test_a_query_result_whose_construction_was_interrupted_is_collected_quietly(
     tmp_path: Path,
 ) -> None:
-    """A Ctrl-C between the first attributes of ladybug's ``QueryResult.__init__`` and its
-    ``is_closed`` left an instance whose ``__del__`` printed a traceback at exit (an
-    interrupted ``pricegraph load``); the store makes closing it a no-op, and a result
-    built whole still closes."""
+    """A Ctrl-C inside ladybug's ``QueryResult.__init__`` (before ``is_closed``) or
+    ``PreparedStatement.__init__`` (before ``_prepared_statement``) left an instance
+    whose ``__del__`` printed a traceback at exit (an interrupted ``pricegraph load``);
+    the store makes closing it a no-op, and a result built whole still closes."""
     import ladybug
 
     store = _open(tmp_path / "graph")
@@ -183,7 +183,8 @@ def test_a_query_result_whose_construction_was_interrupted_is_collected_quietly(
         try:
             half = ladybug.QueryResult.__new__(ladybug.QueryResult)
             half.connection = store._conn  # __init__ stopped here
-            del half
+            statement = ladybug.PreparedStatement.__new__(ladybug.PreparedStatement)
+            del half, statement  # PreparedStatement.__init__ stopped before its first line
             gc.collect()
         finally:
             sys.unraisablehook = hook
