@@ -29,7 +29,9 @@ personal level moved the price, a change of more than 20 % kept at the current p
 for one period until approved; ``pricing.evaluation.deployed``) and the oracle solved
 inside that floor and ceiling (no approvals); profit in % of that oracle's dual bound.
 The row "oracle plan, as deployed" is that oracle's plan through the same guardrails
-and approval rule: what the rule itself leaves of the oracle's profit.
+and approval rule: what the rule itself leaves of the oracle's profit. Under that table,
+each as-deployed row's share of guarded prices sent for approval, in the season's
+opening period (priced from list) and in the later periods.
 Rows: the hierarchy (gated micro, micro ungated, macro + meso, macro only),
 static list, cost plus 100 %, competitor match, myopic on the estimated and on
 the true model. Columns: profit in % of the dual bound, profit, revenue, units
