@@ -1,6 +1,6 @@
 """``Services``: everything the API serves from, opened once per server process.
 
-Store calls run off the event loop on two kinds of threads:
+Store calls run off the event loop on three kinds of threads:
 
 * **the write thread** (one): writes, quotes (they append to the audit log and may
   file approvals), guardrail changes and approval decisions, one after the other, as
@@ -11,14 +11,18 @@ Store calls run off the event loop on two kinds of threads:
   connection, SQLite in WAL mode likewise (readers never wait for the writer), a
   PostgreSQL records database gives each a pooled connection, and Qdrant Edge shards
   may be searched from several threads while one writes (each read sees whole
-  committed writes). The text encoder is used by one thread at a time.
+  committed writes). The text encoder is used by one thread at a time;
+* **the quotes' snapshot refresh** (at most one at a time, a daemon thread): reads the
+  graph snapshot again when it expires, while quotes keep the one in hand
+  (:mod:`~pricegraph.pricing.quotes.snapshot_cache`); :meth:`Services.close` waits for it
+  before closing the stores.
 
 When the graph store declares no concurrent readers
 (:func:`~pricegraph.graph.base.concurrent_readers`, e.g. Neo4j today), every call runs
-on the write thread, as before. With ``api.workers > 1`` each worker process opens its
-own stores, which only the server backends (Neo4j, a Qdrant URL) allow. Every worker
-or replica quotes with the guardrails saved last, by whichever one saved them
-(:meth:`Services.current_quotes`).
+on the write thread, as before, and quotes read the expired snapshot themselves. With
+``api.workers > 1`` each worker process opens its own stores, which only the server
+backends (Neo4j, a Qdrant URL) allow. Every worker or replica quotes with the
+guardrails saved last, by whichever one saved them (:meth:`Services.current_quotes`).
 """
 
 from __future__ import annotations
@@ -227,8 +231,11 @@ class Services:
         """
         version = self.guardrail_store.version()
         if version != self._guardrails_version:
+            replaced = getattr(self, "quotes", None)
             self.quotes = self._quote_service(self.settings.pricing)
             self._guardrails_version = version
+            if replaced is not None:  # its snapshot refresh, if in flight, ends first
+                replaced.close()
         return self.quotes
 
     def set_guardrails(self, guardrails: GuardrailConfig, changed_by: str) -> GuardrailConfig:
@@ -253,8 +260,8 @@ class Services:
         )
 
     def close(self) -> None:
-        """Let the reads in flight finish, then close every store (on the write thread)
-        and stop the threads."""
+        """Let the reads in flight finish, wait for the quotes' background snapshot
+        refresh, then close every store (on the write thread) and stop the threads."""
 
         def close_all() -> None:
             parts = (self.audit, self.approvals, self.guardrail_store, self.vectors, self.store)
@@ -266,6 +273,7 @@ class Services:
 
         if self._readers is not None:
             self._readers.shutdown(wait=True)
+        self._writer.submit(self.quotes.close).result()  # after the quotes in flight
         self._writer.submit(close_all).result()
         self._writer.shutdown(wait=True)
 

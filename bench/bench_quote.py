@@ -23,8 +23,14 @@ which a request pays once per cache lifetime, is timed apart (``snapshot_load_ms
 median of ``--repeats``), and so is one quote of a trained policy whose meso level
 re-plans the rest of the season from the stock on hand, which the first quote of each
 period and stock pays (``quote_with_replan_median_ms``, quoted in the season's second
-week: the longest re-plan). Prints the figures; writes
-``bench/out/quote_<policy>.json``.
+week: the longest re-plan). The first quote after the snapshot's TTL expired with the
+stock changed (a restock of every product, so the re-plan is new) is timed both ways in
+the same run, alternating, ``--repeats`` times each: refresh on the request path
+(``refresh_ahead=False``: the quote reads the snapshot and solves the re-plan) and
+refresh ahead (the quote is answered from the snapshot in hand while a background
+thread reads the new one and warms the policy); with refresh ahead, the next quote
+after the swap is timed too. The TTL's clock is moved by hand, so no time is waited.
+Prints the figures; writes ``bench/out/quote_<policy>.json``.
 
 Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]
 [--policy segment|trained]``.
@@ -43,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from rich.progress import Progress
 
 from pricegraph.embeddings.edge_store import EdgeVectorStore
@@ -56,6 +63,7 @@ from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.quotes.approvals import ApprovalQueue
 from pricegraph.pricing.quotes.audit import AuditLog
 from pricegraph.pricing.quotes.factory import build_quote_service
+from pricegraph.pricing.quotes.state import DEFAULT_CACHE_TTL_S
 from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
 from pricegraph.synthetic.config import WorldConfig
@@ -93,6 +101,44 @@ def trained_policy(work: Path):
         device="cpu",
     )
     return train_pricing(work / "world", config, work / "policies").policy
+
+
+def first_quotes_after_expiry_ms(
+    build, store, products: np.ndarray, pairs, at: datetime, repeats: int
+) -> dict[str, list[float]]:
+    """Latency of the first quote after the snapshot's TTL expired with the stock changed,
+    refresh on the request path and ahead, alternating; ``build(refresh_ahead)`` gives a
+    quote service, ``pairs(1)`` a random pair, ``at`` the quote time."""
+    stock = store.node_frame("Product").set_index("id").loc[products, "stock_units"]
+    base = stock.fillna(0).to_numpy(float)
+    services, ticks = {}, {False: [0.0], True: [0.0]}  # each service's TTL clock
+    for is_ahead in (False, True):
+        services[is_ahead] = build(is_ahead)
+        services[is_ahead].builder.cache.monotonic = lambda clock=ticks[is_ahead]: clock[0]
+        services[is_ahead].quote_batch(pairs(10), requested_by="bench", now=at)  # loaded
+    timings: dict[str, list[float]] = {"request_path": [], "ahead": [], "after_swap": []}
+    restocks = 0
+    for _ in range(repeats):
+        for is_ahead, service in services.items():
+            restocks += 1  # a stock vector never seen: the re-plan is new
+            restocked = {"id": products, "stock_units": base + restocks}
+            store.upsert_nodes("Product", pd.DataFrame(restocked))
+            ticks[is_ahead][0] += DEFAULT_CACHE_TTL_S + 1  # past the TTL, within 2 x TTL
+            ((customer, product),) = pairs(1)
+            t = time.perf_counter()
+            service.quote(customer, product, requested_by="bench", now=at)
+            timings["ahead" if is_ahead else "request_path"].append(
+                1000 * (time.perf_counter() - t)
+            )
+            if is_ahead:
+                service.builder.cache.wait_for_refresh()
+                ((customer, product),) = pairs(1)
+                t = time.perf_counter()
+                service.quote(customer, product, requested_by="bench", now=at)
+                timings["after_swap"].append(1000 * (time.perf_counter() - t))
+    for service in services.values():
+        service.close()
+    return timings
 
 
 def main() -> None:
@@ -184,6 +230,25 @@ def main() -> None:
             t = time.perf_counter()
             service.quote(customer, product, requested_by="bench", now=early)
             replan_ms.append(1000 * (time.perf_counter() - t))
+        expiry_ms = first_quotes_after_expiry_ms(
+            lambda is_ahead: build_quote_service(
+                store,
+                vectors,
+                PricingConfig().resolved(work),
+                collections={k: s.name for k, s in specs.items()},
+                audit=audit,
+                approvals=approvals,
+                policy=policy,
+                clock=lambda: now,
+                refresh_ahead=is_ahead,
+            ),
+            store,
+            products,
+            pairs,
+            early,
+            args.repeats,
+        )
+        service.close()
         proposed = np.array([q.proposed_price for q in quotes])
         columns = {
             "list_price": np.array([q.list_price for q in quotes]),
@@ -205,6 +270,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     batch = float(np.median(batch_ms))
     bare = float(np.median(bare_ms))
+    request_path = float(np.median(expiry_ms["request_path"]))
+    ahead = float(np.median(expiry_ms["ahead"]))
     result = {
         "policy": f"{args.policy} ({policy.version})",
         "world": {"customers": len(customers), "products": len(products), "days": world.n_days},
@@ -219,6 +286,12 @@ def main() -> None:
         "snapshot_load_ms": round(float(np.median(load_ms)), 1),
         "quote_with_replan_median_ms": (
             round(float(np.median(replan_ms)), 1) if replan_ms else "n/a (no meso level)"
+        ),
+        "first_quote_after_ttl_request_path_median_ms": round(request_path, 1),
+        "first_quote_after_ttl_refresh_ahead_median_ms": round(ahead, 1),
+        "first_quote_after_ttl_request_path_to_ahead_ratio": round(request_path / ahead, 1),
+        "next_quote_after_refresh_ahead_swap_median_ms": round(
+            float(np.median(expiry_ms["after_swap"])), 1
         ),
         "bare_guardrail_batch_median_ms": round(bare, 3),
         "batch_to_bare_guardrails_ratio": round(batch / bare, 1),

@@ -337,6 +337,20 @@ class HierarchicalPolicy:
             )
         return inventory, competitor
 
+    def prepare(self, market: MarketObservation | None, period: int) -> None:
+        """Solve now what :meth:`decide_many` of quotes at ``period`` on ``market`` will
+        solve first: the meso level's re-plan from the stock on hand, which the planner
+        caches per (period, stock) (:meth:`MesoPlanner.period_prices`).
+
+        The quote service calls it on its background snapshot refresh, so that the first
+        quote on a new snapshot does not wait for the re-plan; decisions are the same
+        with or without it.
+        """
+        if self.levels == "macro":
+            return
+        inventory, _ = self.observe(market)
+        self.meso.period_prices(int(np.clip(period, 0, self.public.horizon - 1)), inventory)
+
     def decide(self, state: QuoteState) -> LevelDecision:
         """:meth:`decide_many` of one state."""
         return self.decide_many([state])[0]

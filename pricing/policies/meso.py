@@ -370,6 +370,9 @@ class MesoPlanner:
             return self.plan.prices[t]
         stock = np.asarray(inventory, dtype=float)
         key = (t, stock.tobytes())
+        prices = self._replans.get(key)  # a solved one: no wait for a solve of another key
+        if prices is not None:
+            return prices
         with self._replan_lock:  # one solve per (period, stock), whichever thread asks
             prices = self._replans.get(key)
             if prices is None:

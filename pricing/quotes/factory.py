@@ -125,6 +125,7 @@ def build_quote_service(
     policy: QuotePolicy | None = None,
     clock: Callable[[], datetime] | None = None,
     guardrails: GuardrailStore | None = None,
+    refresh_ahead: bool = True,
 ) -> QuoteService:
     """The quote service every entry point uses (see the module docstring).
 
@@ -141,6 +142,9 @@ def build_quote_service(
         clock: Returns the current aware UTC time (default: the system clock).
         guardrails: Where saved guardrails are read (default: ``pricing``'s store,
             opened for this call); the API passes the one it keeps open.
+        refresh_ahead: Read the expired graph snapshot on a background thread and warm
+            the policy for it (see :class:`~.service.QuoteService`); ``False``: on the
+            request path.
 
     Raises:
         ConfigError: Unreadable saved guardrails, or a configured policy that is missing.
@@ -156,6 +160,7 @@ def build_quote_service(
         approvals=approvals,
         collections=collections,
         clock=clock,
+        refresh_ahead=refresh_ahead,
     )
 
 

@@ -5,7 +5,9 @@ batch gives exactly the quotes the single calls give:
 
 1. :class:`~.state.StateBuilder` builds the states and facts with
    vectorised code from its cached snapshot of the graph store (read once per kind of
-   fact, reloaded after ``store_cache_ttl_s`` seconds or :meth:`QuoteService.invalidate`);
+   fact, reloaded after ``store_cache_ttl_s`` seconds, by default ahead on a background
+   thread that also warms the policy, or at the next request after
+   :meth:`QuoteService.invalidate`);
 2. the policy decides the zone, segment multiplier and personal adjustment;
 3. the guardrails clamp the proposed prices in one vectorised call
    (:func:`~pricegraph.pricing.guardrails.batch.trace_guardrails`, the arithmetic of
@@ -80,6 +82,10 @@ class QuoteService:
         store_cache_ttl_s: Age in seconds after which the cached graph snapshot is read
             again (``0``: every request; ``None``: only after :meth:`invalidate`); see
             :mod:`.state`.
+        refresh_ahead: Read an expired snapshot on a background thread, and warm the
+            policy for it (its ``prepare(market, period)`` where it has one), while
+            requests keep the snapshot in hand; ``False``: the first request past the
+            TTL reads it (see :mod:`.snapshot_cache`).
 
     Raises:
         ConfigError: ``policy`` does not implement :class:`QuotePolicy`.
@@ -101,6 +107,7 @@ class QuoteService:
         clock: Callable[[], datetime] | None = None,
         period_start_stock: Mapping[str, float] | None = None,
         store_cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
+        refresh_ahead: bool = True,
     ) -> None:
         if not isinstance(policy, QuotePolicy):
             raise ConfigError(f"policy {policy!r}: expected a QuotePolicy (version, decide_many)")
@@ -117,6 +124,8 @@ class QuoteService:
             period_start_stock=period_start_stock,
             cache_ttl_s=store_cache_ttl_s,
             season=getattr(policy, "season", None),
+            refresh_ahead=refresh_ahead,
+            warm_up=getattr(self.policy, "prepare", None),
         )
         self.model_versions = {
             "policy": str(policy.version),
@@ -126,6 +135,11 @@ class QuoteService:
     def invalidate(self) -> None:
         """Drop the cached graph snapshot (call after writing prices, purchases or segments)."""
         self.builder.invalidate()
+
+    def close(self) -> None:
+        """Start no more background snapshot refreshes and wait for the one in flight
+        (call before closing the graph store); quotes still work afterwards."""
+        self.builder.close()
 
     def quote(
         self, customer_id: str, product_id: str, *, requested_by: str, now: datetime | None = None

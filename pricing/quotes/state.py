@@ -6,12 +6,24 @@ fact once for the whole store, one protocol call each (``node_frame`` of ``Produ
 ``IN_CATEGORY``, ``IN_SEGMENT`` and ``PURCHASED``), into a snapshot of NumPy arrays,
 and the products' stored currencies with one ``read_cypher``.
 Every request, one quote or a batch, is then answered from the snapshot with vectorised
-code and no graph round trip. The snapshot is reloaded when it is older than
-``cache_ttl_s`` seconds, or at the next request after :meth:`StateBuilder.invalidate`:
-call it after writing prices, purchases, products or segments to the store
-(``cache_ttl_s=0`` reads the store on every request). Until then, quotes use the facts
-of the snapshot, and a customer or product added since raises ``NotFoundError``. The
-GNN vectors are read from the vector store per request.
+code and no graph round trip. The snapshot is read again at the next request after
+:meth:`StateBuilder.invalidate`, by that request itself (read-your-writes: call it after
+writing prices, purchases, products or segments to the store), and when it is older than
+``cache_ttl_s`` seconds (``cache_ttl_s=0`` reads the store on every request).
+
+**Refresh ahead.** With ``refresh_ahead`` (the default), the first request that finds the
+snapshot older than the TTL does not read the store: it is answered from the snapshot in
+hand while one background thread reads the new snapshot, warms the policy for it (its
+``prepare(market, period)``, e.g. the meso level's re-plan from the new stock, see
+:meth:`~pricegraph.pricing.policies.hierarchy.HierarchicalPolicy.prepare`) and only then
+swaps it in. Only when the snapshot is read changes, not what is decided from it. The
+facts a quote uses are then at most TTL + the wait for the first request past it + the
+refresh's duration old, and never more than 2 x TTL: a request that finds the snapshot
+older than that reads the store itself, as without refresh ahead. A failed refresh is
+logged and the snapshot in hand kept (the next request past the TTL starts another); a
+refresh started before an :meth:`~StateBuilder.invalidate` is discarded. Until the swap,
+quotes use the facts of the snapshot, and a customer or product added since raises
+``NotFoundError``. The GNN vectors are read from the vector store per request.
 
 Prices come from the ``PricePoint`` nodes: the own price in force at ``now`` (a markdown
 over the list price), the cheapest competitor price in force at ``now``, and the lowest
@@ -22,8 +34,8 @@ UTC; the store's naive timestamps are UTC. Amounts are gross, in the shop curren
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -31,12 +43,13 @@ import pandas as pd
 
 from ...embeddings.base import VectorStore
 from ...errors import NotFoundError
-from ...graph.base import GraphStore
+from ...graph.base import GraphStore, concurrent_readers
 from ..config import PricingConfig
 from ..guardrails.fairness import check_personalization_inputs
 from ..policy import MarketObservation, QuoteState, Season
 from ..snapshot import StoreSnapshot, datetimes_us, price_windows
 from .inputs import CustomerFacts, ProductFacts, QuoteInput
+from .snapshot_cache import SnapshotCache
 
 OMNIBUS_WINDOW_DAYS = 30
 """Window of the lowest previous price (EU Omnibus directive)."""
@@ -87,6 +100,14 @@ def own_prices(
     return _optional(current[0]), _optional(lowest[0])
 
 
+@dataclass(frozen=True, eq=False)
+class _Loaded:
+    """One read of the graph store: the snapshot and the currencies read with it."""
+
+    snapshot: StoreSnapshot
+    currencies: dict[str, str]
+
+
 class StateBuilder:
     """Builds quote states and facts for (customer, product) pairs.
 
@@ -105,6 +126,14 @@ class StateBuilder:
             read again; ``0``: on every request; ``None``: only after :meth:`invalidate`.
         season: The policy's season: a quote's ``period`` is the season period of its
             time; ``None``: :func:`period_of` the year with ``config.period_days``.
+        refresh_ahead: Read a snapshot older than ``cache_ttl_s`` on a background thread
+            while requests keep the one in hand (module docstring); off, or when
+            ``store`` declares no concurrent readers
+            (:func:`~pricegraph.graph.base.concurrent_readers`), the request reads it.
+        warm_up: Called on the background thread, before the swap, with the new
+            snapshot's market observation and the period of the request that started
+            the refresh (the policy's ``prepare``); ``None``: nothing is warmed.
+        monotonic: The clock of the TTL, in seconds (tests pass their own).
 
     Raises:
         GuardrailError: A policy input is a protected attribute or a proxy of one.
@@ -122,6 +151,9 @@ class StateBuilder:
         segment_version: str | None = None,
         cache_ttl_s: float | None = DEFAULT_CACHE_TTL_S,
         season: Season | None = None,
+        refresh_ahead: bool = True,
+        warm_up: Callable[[MarketObservation, int], object] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.feature_names = (*QUOTE_STATE_FEATURES, *feature_names)
         self.season = season
@@ -130,24 +162,44 @@ class StateBuilder:
         self.collections = dict(collections or {})
         self.period_start_stock = dict(period_start_stock or {})
         self.segment_version = segment_version
-        self.cache_ttl_s = cache_ttl_s
-        self._snapshot: StoreSnapshot | None = None
-        self._currencies: dict[str, str] = {}
-        self._loaded_at = 0.0
-        self._market: tuple[tuple[int, int], MarketObservation] | None = None
+        self.warm_up = warm_up
+        self.cache = SnapshotCache(
+            self._read,
+            ttl_s=cache_ttl_s,
+            refresh_ahead=refresh_ahead and concurrent_readers(store) > 0,
+            prepare=self._prepare,
+            monotonic=monotonic,
+        )
+        self._market: tuple[StoreSnapshot, int, MarketObservation] | None = None
+
+    @property
+    def cache_ttl_s(self) -> float | None:
+        """Age in seconds after which the graph snapshot is read again (see ``Args``)."""
+        return self.cache.ttl_s
 
     def invalidate(self) -> None:
-        """Drop the cached graph snapshot: the next request reads the store again."""
-        self._snapshot = None
+        """Drop the cached graph snapshot: the next request reads the store itself, and a
+        refresh in flight is discarded."""
+        self.cache.invalidate()
 
     def snapshot(self) -> StoreSnapshot:
-        """The cached graph snapshot, read again when invalidated or older than the TTL."""
-        ttl, age = self.cache_ttl_s, time.monotonic() - self._loaded_at
-        if self._snapshot is None or (ttl is not None and (ttl <= 0 or age > ttl)):
-            self._snapshot = StoreSnapshot.load(self.store, self.segment_version)
-            self._currencies = stored_currencies(self.store)
-            self._loaded_at = time.monotonic()
-        return self._snapshot
+        """The cached graph snapshot, read again when invalidated or older than the TTL
+        (ahead, without warming the policy: no quote time is known here)."""
+        return self.cache.get().snapshot
+
+    def close(self) -> None:
+        """Start no more background refreshes and wait for the one in flight (see
+        :meth:`SnapshotCache.close`)."""
+        self.cache.close()
+
+    def _read(self) -> _Loaded:
+        snapshot = StoreSnapshot.load(self.store, self.segment_version)
+        return _Loaded(snapshot, stored_currencies(self.store))
+
+    def _prepare(self, loaded: _Loaded, now: datetime | None) -> None:
+        """Warm the policy for a refreshed snapshot (background thread, before the swap)."""
+        if self.warm_up is not None and now is not None:
+            self.warm_up(self._observe(loaded.snapshot, now), self._period(now))
 
     def build(self, pairs: Sequence[tuple[str, str]], now: datetime) -> list[QuoteInput]:
         """Inputs for every ``(customer_id, product_id)`` pair, aligned with ``pairs``.
@@ -156,18 +208,18 @@ class StateBuilder:
             NotFoundError: A customer or product does not exist (``kind`` is
                 ``"customer"`` or ``"product"``, ``key`` the id).
         """
-        snapshot = self.snapshot()
+        loaded = self.cache.get(now)  # one snapshot and its currencies for the request
+        snapshot = loaded.snapshot
         customer_ids = list(dict.fromkeys(c for c, _ in pairs))
         product_ids = list(dict.fromkeys(p for _, p in pairs))
-        products = self._products(snapshot, product_ids, now)
+        products = self._products(snapshot, loaded.currencies, product_ids, now)
         customers = self._customers(snapshot, customer_ids, now)
         vectors = {
             "customer": self._vectors("customers", customer_ids),
             "product": self._vectors("products", product_ids),
         }
-        season = self.season
-        period = season.period_of(now) if season else period_of(now, self.config.period_days)
-        market = self.market(now)
+        period = self._period(now)
+        market = self._observe(snapshot, now)
         out = []
         for customer_id, product_id in pairs:
             product, customer = products[product_id], customers[customer_id]
@@ -196,15 +248,24 @@ class StateBuilder:
     def market(self, now: datetime) -> MarketObservation:
         """Stock and the cheapest competitor price in force at ``now`` of every product
         (the policy's market observation), from the snapshot."""
-        snapshot = self.snapshot()
-        key = (id(snapshot), _to_micros(_naive(now)))
-        if self._market is None or self._market[0] != key:
-            rows = np.arange(len(snapshot.list_price), dtype=np.int64)
-            observation = MarketObservation(
-                snapshot.product_rows, snapshot.stock_units, snapshot.competitor_at(rows, key[1])
-            )
-            self._market = (key, observation)
-        return self._market[1]
+        return self._observe(self.cache.get(now).snapshot, now)
+
+    def _period(self, now: datetime) -> int:
+        season = self.season
+        return season.period_of(now) if season else period_of(now, self.config.period_days)
+
+    def _observe(self, snapshot: StoreSnapshot, now: datetime) -> MarketObservation:
+        """The market observation of ``snapshot`` at ``now``, kept for the next request."""
+        at_us = _to_micros(_naive(now))
+        cached = self._market
+        if cached is not None and cached[0] is snapshot and cached[1] == at_us:
+            return cached[2]
+        rows = np.arange(len(snapshot.list_price), dtype=np.int64)
+        observation = MarketObservation(
+            snapshot.product_rows, snapshot.stock_units, snapshot.competitor_at(rows, at_us)
+        )
+        self._market = (snapshot, at_us, observation)
+        return observation
 
     def vectors_for(self, customer_id: str, product_id: str) -> dict[str, np.ndarray | None]:
         """The current ``customer_vector`` and ``product_vector`` of one pair (for replays)."""
@@ -226,7 +287,11 @@ class StateBuilder:
         return self.vectors.vectors(self.collections[kind], keys, "graph")
 
     def _products(
-        self, snapshot: StoreSnapshot, ids: list[str], now: datetime
+        self,
+        snapshot: StoreSnapshot,
+        currencies: Mapping[str, str],
+        ids: list[str],
+        now: datetime,
     ) -> dict[str, ProductFacts]:
         rows = _require(snapshot.product_rows, ids, "product")
         end, n = _naive(now), len(rows)
@@ -263,7 +328,7 @@ class StateBuilder:
                 ladder_lower=_optional(ladder[0][at]),
                 ladder_upper=_optional(ladder[1][at]),
                 ceiling_price=_optional(snapshot.max_price[rows[at]]),
-                currency=self._currencies.get(pid),
+                currency=currencies.get(pid),
             )
         return facts
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -97,3 +99,20 @@ def test_closed_loop_replanning_recovers_from_a_wrong_estimate() -> None:
     replanned = run_episode(env, _PlannerPrices(exact, True), 0)["profit"]
     first_plan = run_episode(env, _PlannerPrices(exact, False), 0)["profit"]
     assert replanned == pytest.approx(first_plan, rel=1e-3)
+
+
+def test_a_solved_re_plan_is_read_while_another_is_being_solved() -> None:
+    """The quote service's background refresh solves the new stock's re-plan while
+    quotes on the snapshot in hand read theirs: a solved one waits for no solve."""
+    market = tiny_market(beta=2.5, inventory=30.0)
+    planner = MesoPlanner(market, tiny_env(market, is_stochastic=False), MesoConfig())
+    stock = np.full(6, 12.0)
+    solved = planner.period_prices(2, stock)
+    found: list[np.ndarray] = []
+    with planner._replan_lock:  # held as by a solve in flight on another thread
+        reader = threading.Thread(target=lambda: found.append(planner.period_prices(2, stock)))
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive()
+    reader.join()
+    assert found[0] is solved

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.pricing_rl import TINY, tiny_market
+from support.pricing_rl import TINY, tiny_env, tiny_market
 from support.quotes import COLLECTIONS, NOW, World
 
 from pricegraph.pricing.config import PricingConfig
 from pricegraph.pricing.guardrails.apply import PriceContext, apply_guardrails
 from pricegraph.pricing.guardrails.config import GuardrailConfig
 from pricegraph.pricing.policies.hierarchy import HierarchicalPolicy
+from pricegraph.pricing.policies.meso import MesoConfig, MesoPlanner
 from pricegraph.pricing.policies.training import train_pricing
 from pricegraph.pricing.quotes.service import Quote, QuoteService
 
@@ -171,3 +172,41 @@ def test_the_service_decides_inside_the_personal_band_in_force(world: World, pol
     assert service.policy.public.personal_band == 0.05 and policy.public.personal_band == 0.15
     same = QuoteService(world.store, world.vectors, policy, PricingConfig(guardrails=GUARDRAILS))
     assert same.policy is policy  # the band it was trained with: nothing to change
+
+
+def test_a_refresh_ahead_solves_the_re_plan_before_the_swap(world: World, policy) -> None:
+    """Stock changed and the snapshot expired: the background refresh solves the meso
+    re-plan from the new stock before it swaps the snapshot in, so the next quote does
+    not solve it, and decides as a service that reads the store on every request."""
+    market = tiny_market(beta=2.5, inventory=30.0)  # price-sensitive: stock moves the plan
+    planner = MesoPlanner(market, tiny_env(market, is_stochastic=False), MesoConfig())
+    steep = HierarchicalPolicy(policy.macro, planner, policy.micro, policy.public, "hier-s")
+    service = QuoteService(
+        world.store, world.vectors, steep, PricingConfig(guardrails=GUARDRAILS),
+        collections=COLLECTIONS, clock=lambda: NOW,
+    )  # fmt: skip
+    ticks = [0.0]
+    service.builder.cache.monotonic = lambda: ticks[0]
+    pairs = [(c, p) for c in world.customers[:3] for p in world.products[:6]]
+    service.quote_batch(pairs, requested_by="t")
+    solved = len(planner._replans)  # the re-plan of the stock on hand (period 3 of 4)
+    assert solved == 1
+    products = world.store.node_frame("Product").set_index("id").loc[world.products[:6]]
+    stock = pd.DataFrame({"id": products.index, "stock_units": products["stock_units"]})
+    world.store.upsert_nodes("Product", stock.assign(stock_units=stock["stock_units"] // 2 + 1))
+    try:
+        ticks[0] = 61.0  # past the 60 s TTL
+        service.quote_batch(pairs, requested_by="t")  # the snapshot in hand: no new solve
+        assert service.builder.cache.wait_for_refresh(30)
+        assert len(planner._replans) == solved + 1  # the refresh solved the new stock's
+        after = service.quote_batch(pairs, requested_by="t")
+        assert len(planner._replans) == solved + 1  # ... and the quote did not solve again
+        fresh = QuoteService(
+            world.store, world.vectors, steep, PricingConfig(guardrails=GUARDRAILS),
+            collections=COLLECTIONS, clock=lambda: NOW, store_cache_ttl_s=0,
+        )  # fmt: skip
+        reread = fresh.quote_batch(pairs, requested_by="t")
+        assert [(q.price, q.decision) for q in after] == [(q.price, q.decision) for q in reread]
+        assert len(planner._replans) == solved + 1
+    finally:
+        world.store.upsert_nodes("Product", stock)
