@@ -45,8 +45,11 @@ def test_bench_quote_tiny(tmp_path: Path, policy: str) -> None:
     assert figures["world"] == {"customers": 100, "products": 30, "days": 120}
     assert figures["single_quotes"] == 20 and figures["batch_size"] == 50
     replans = 2 if policy == "trained" else 0  # one quote per repeat re-plans the season
-    # warm-up, singles, batches, quotes that re-plan
-    assert figures["audit_records"] == 10 + 20 + 2 * 50 + replans
+    # after the TTL: two services' warm-ups, then per repeat the request path's first
+    # quote and refresh ahead's first and next
+    expiry = 2 * 10 + 2 * 3
+    # warm-up, singles, batches, quotes that re-plan, quotes after the TTL
+    assert figures["audit_records"] == 10 + 20 + 2 * 50 + replans + expiry
     replan = figures["quote_with_replan_median_ms"]
     assert replan > 0 if policy == "trained" else replan == "n/a (no meso level)"
     for key in (
@@ -57,5 +60,9 @@ def test_bench_quote_tiny(tmp_path: Path, policy: str) -> None:
         "snapshot_load_ms",
         "bare_guardrail_batch_median_ms",
         "batch_to_bare_guardrails_ratio",
+        "first_quote_after_ttl_request_path_median_ms",
+        "first_quote_after_ttl_refresh_ahead_median_ms",
+        "first_quote_after_ttl_request_path_to_ahead_ratio",
+        "next_quote_after_refresh_ahead_swap_median_ms",
     ):
         assert figures[key] > 0, key
