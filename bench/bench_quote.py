@@ -29,7 +29,11 @@ the same run, alternating, ``--repeats`` times each: refresh on the request path
 (``refresh_ahead=False``: the quote reads the snapshot and solves the re-plan) and
 refresh ahead (the quote is answered from the snapshot in hand while a background
 thread reads the new one and warms the policy); with refresh ahead, the next quote
-after the swap is timed too. The TTL's clock is moved by hand, so no time is waited.
+after the swap is timed too. The first quote after an event was written (a view) is timed
+the same way, alternating: the snapshot dropped (``invalidate``, the quote reads the
+store) and marked stale (``mark_stale``, what ``recordEvents`` does: the quote, a second
+later, is answered from the snapshot in hand and starts the refresh ahead). The TTL's
+clock is moved by hand, so no time is waited.
 Prints the figures; writes ``bench/out/quote_<policy>.json``.
 
 Usage: ``python bench/bench_quote.py [--customers N] [--products N] [--days N]
@@ -136,6 +140,43 @@ def first_quotes_after_expiry_ms(
                 t = time.perf_counter()
                 service.quote(customer, product, requested_by="bench", now=at)
                 timings["after_swap"].append(1000 * (time.perf_counter() - t))
+    for service in services.values():
+        service.close()
+    return timings
+
+
+def first_quotes_after_an_event_ms(
+    build, store, pairs, at: datetime, repeats: int
+) -> dict[str, list[float]]:
+    """Latency of the first quote after an event was written (a view), alternating: the
+    snapshot dropped (``invalidate``, what event writes did) and marked stale
+    (``mark_stale``, what they do: the quote comes a second later and starts the
+    refresh ahead, the worst case of that path); ``build()`` gives a quote service."""
+    services = {"invalidate": build(), "mark_stale": build()}
+    clock = [0.0]
+    services["mark_stale"].builder.cache.monotonic = lambda: clock[0]
+    for service in services.values():
+        service.quote_batch(pairs(10), requested_by="bench", now=at)  # loaded
+    timings: dict[str, list[float]] = {name: [] for name in services}
+    written = 0
+    for _ in range(repeats):
+        for name, service in services.items():
+            written += 1
+            ((customer, product),) = pairs(1)
+            seen = pd.Timestamp(at.replace(tzinfo=None)) - pd.Timedelta(hours=1)
+            view = {"source": customer, "target": product,
+                    "event_id": f"bench-view-{written}", "ts": seen}  # fmt: skip
+            store.upsert_edges("VIEWED", pd.DataFrame([view]))
+            if name == "invalidate":
+                service.invalidate()
+            else:
+                service.mark_stale()
+                clock[0] += service.builder.cache.stale_refresh_s + 0.1
+            ((customer, product),) = pairs(1)
+            t = time.perf_counter()
+            service.quote(customer, product, requested_by="bench", now=at)
+            timings[name].append(1000 * (time.perf_counter() - t))
+            service.builder.cache.wait_for_refresh()
     for service in services.values():
         service.close()
     return timings
@@ -248,6 +289,22 @@ def main() -> None:
             early,
             args.repeats,
         )
+        event_ms = first_quotes_after_an_event_ms(
+            lambda: build_quote_service(
+                store,
+                vectors,
+                PricingConfig().resolved(work),
+                collections={k: s.name for k, s in specs.items()},
+                audit=audit,
+                approvals=approvals,
+                policy=policy,
+                clock=lambda: now,
+            ),
+            store,
+            pairs,
+            early,
+            args.repeats,
+        )
         service.close()
         proposed = np.array([q.proposed_price for q in quotes])
         columns = {
@@ -272,6 +329,8 @@ def main() -> None:
     bare = float(np.median(bare_ms))
     request_path = float(np.median(expiry_ms["request_path"]))
     ahead = float(np.median(expiry_ms["ahead"]))
+    dropped = float(np.median(event_ms["invalidate"]))
+    marked = float(np.median(event_ms["mark_stale"]))
     result = {
         "policy": f"{args.policy} ({policy.version})",
         "world": {"customers": len(customers), "products": len(products), "days": world.n_days},
@@ -293,6 +352,9 @@ def main() -> None:
         "next_quote_after_refresh_ahead_swap_median_ms": round(
             float(np.median(expiry_ms["after_swap"])), 1
         ),
+        "first_quote_after_an_event_invalidated_median_ms": round(dropped, 1),
+        "first_quote_after_an_event_marked_stale_median_ms": round(marked, 1),
+        "first_quote_after_an_event_invalidated_to_marked_ratio": round(dropped / marked, 1),
         "bare_guardrail_batch_median_ms": round(bare, 3),
         "batch_to_bare_guardrails_ratio": round(batch / bare, 1),
         "audit_records": records,

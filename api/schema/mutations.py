@@ -9,7 +9,11 @@ nothing. The
 items of one request are written in one store transaction (an item's node and edges
 together); an event id re-sent with another payload fails the request with
 ``CONFLICT`` and writes nothing of it. References are checked by primary-key
-look-ups of the keys the items name, so a write never reads whole tables.
+look-ups of the keys the items name, so a write never reads whole tables. Quotes see
+written products and prices at their next request
+(:meth:`~pricegraph.pricing.quotes.service.QuoteService.invalidate`), written events
+about a second later, read ahead of them
+(:meth:`~pricegraph.pricing.quotes.service.QuoteService.mark_stale`).
 """
 
 from __future__ import annotations
@@ -248,8 +252,11 @@ def write_items(services: Services, kind: str, items: list[dict[str, Any]]) -> _
             )
             total += result
             errors += _item_errors(validated)
-    if total.created or total.updated:
-        services.quotes.invalidate()  # quotes read a cached snapshot of the store
+    if total.created or total.updated:  # quotes read a cached snapshot of the store
+        if kind == "events":  # a stream: refreshed within a second, ahead of the quotes
+            services.quotes.mark_stale()
+        else:  # read-your-writes: the next quote reads the store
+            services.quotes.invalidate()
     errors.sort(key=lambda e: (e.index, e.field or ""))
     return _Outcome(total, errors)
 

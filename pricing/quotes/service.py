@@ -133,8 +133,15 @@ class QuoteService:
         }
 
     def invalidate(self) -> None:
-        """Drop the cached graph snapshot (call after writing prices, purchases or segments)."""
+        """Drop the cached graph snapshot: the next quote reads the store (call after
+        writing prices, products, customers or segments)."""
         self.builder.invalidate()
+
+    def mark_stale(self) -> None:
+        """Say events were written (purchases, views): the snapshot is read again within
+        about a second, ahead of the quotes (:meth:`StateBuilder.mark_stale`), so a
+        stream of events does not make every next quote read the store."""
+        self.builder.mark_stale()
 
     def close(self) -> None:
         """Start no more background snapshot refreshes and wait for the one in flight

@@ -16,6 +16,13 @@ the value in hand while it is fresh. Past the TTL there are two ways to read it 
 itself (read-your-writes), and a refresh that began before it is discarded (a
 generation counter), as is one that would replace a newer value. A refresh that raises
 is logged and the value in hand kept; the next request past the TTL starts another.
+
+:meth:`SnapshotCache.mark_stale` is for a stream of writes (events): the value in hand
+is refreshed as if past the TTL once it is ``stale_refresh_s`` old, ahead when
+``refresh_ahead`` (else by the request), so the writes reach the requests within about
+``stale_refresh_s`` + a refresh, and a stream of them costs at most one refresh per
+``stale_refresh_s``, off the request path. A value whose read began before the last
+mark stays stale.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ class _Entry(Generic[T]):
     value: T
     read_at: float
     """When the read began, in seconds of :attr:`SnapshotCache.monotonic`."""
+    marks: int
+    """How many :meth:`SnapshotCache.mark_stale` calls came before the read began."""
 
 
 class SnapshotCache(Generic[T]):
@@ -53,6 +62,8 @@ class SnapshotCache(Generic[T]):
             request that started the refresh, before the swap; an exception discards
             the new value.
         monotonic: The clock of the TTL, in seconds (tests pass their own).
+        stale_refresh_s: Age in seconds at which a value marked stale by
+            :meth:`mark_stale` is refreshed.
     """
 
     def __init__(
@@ -63,11 +74,14 @@ class SnapshotCache(Generic[T]):
         refresh_ahead: bool = True,
         prepare: Callable[[T, datetime | None], object] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        stale_refresh_s: float = 1.0,
     ) -> None:
         self.read, self.ttl_s, self.refresh_ahead = read, ttl_s, refresh_ahead
         self.prepare, self.monotonic = prepare, monotonic
+        self.stale_refresh_s = stale_refresh_s
         self._entry: _Entry[T] | None = None
         self._generation = 0  # bumped by invalidate(): reads begun before are not kept
+        self._marks = 0  # bumped by mark_stale(): values read before are stale
         self._lock = threading.Lock()
         self._refresh: threading.Thread | None = None
         self._is_closed = False
@@ -79,9 +93,12 @@ class SnapshotCache(Generic[T]):
         if entry is None or (ttl is not None and ttl <= 0):
             return self._read_now()
         age_s = self.monotonic() - entry.read_at
-        if ttl is None or age_s <= ttl:
+        is_stale = entry.marks != self._marks and age_s >= self.stale_refresh_s
+        is_expired = ttl is not None and age_s > ttl
+        if not (is_expired or is_stale):
             return entry.value
-        if self.refresh_ahead and age_s <= 2 * ttl and self._start_refresh(now):
+        is_too_old = ttl is not None and age_s > 2 * ttl
+        if self.refresh_ahead and not is_too_old and self._start_refresh(now):
             return entry.value
         return self._read_now()
 
@@ -91,6 +108,12 @@ class SnapshotCache(Generic[T]):
         with self._lock:
             self._generation += 1
             self._entry = None
+
+    def mark_stale(self) -> None:
+        """Say the store changed: the value in hand is refreshed once it is
+        ``stale_refresh_s`` old (module docstring), not at the next request."""
+        with self._lock:
+            self._marks += 1
 
     @property
     def is_refreshing(self) -> bool:
@@ -121,9 +144,9 @@ class SnapshotCache(Generic[T]):
     def _read_now(self) -> T:
         """Read on this thread (the request waits) and keep the value unless stale."""
         with self._lock:
-            generation = self._generation
+            generation, marks = self._generation, self._marks
         read_at = self.monotonic()
-        entry = _Entry(self.read(), read_at)
+        entry = _Entry(self.read(), read_at, marks)
         with self._lock:
             self._keep(entry, generation)
         return entry.value
@@ -145,18 +168,18 @@ class SnapshotCache(Generic[T]):
             if not self.is_refreshing:
                 self._refresh = threading.Thread(
                     target=self._refresh_ahead,
-                    args=(self._generation, now),
+                    args=(self._generation, self._marks, now),
                     name="pricegraph-snapshot-refresh",
                     daemon=True,  # close() joins it; a process exit need not
                 )
                 self._refresh.start()
         return True
 
-    def _refresh_ahead(self, generation: int, now: datetime | None) -> None:
+    def _refresh_ahead(self, generation: int, marks: int, now: datetime | None) -> None:
         """The background refresh: read, prepare, swap (module docstring)."""
         try:
             read_at = self.monotonic()
-            entry = _Entry(self.read(), read_at)
+            entry = _Entry(self.read(), read_at, marks)
             if self.prepare is not None:
                 self.prepare(entry.value, now)
             with self._lock:

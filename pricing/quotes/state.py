@@ -8,8 +8,11 @@ and the products' stored currencies with one ``read_cypher``.
 Every request, one quote or a batch, is then answered from the snapshot with vectorised
 code and no graph round trip. The snapshot is read again at the next request after
 :meth:`StateBuilder.invalidate`, by that request itself (read-your-writes: call it after
-writing prices, purchases, products or segments to the store), and when it is older than
-``cache_ttl_s`` seconds (``cache_ttl_s=0`` reads the store on every request).
+writing prices, products, customers or segments to the store), when it is older than
+``cache_ttl_s`` seconds (``cache_ttl_s=0`` reads the store on every request), and about a
+second after :meth:`StateBuilder.mark_stale` (call it after writing events: a stream of
+purchases then costs a refresh about once a second, ahead, not one per write on the
+request path).
 
 **Refresh ahead.** With ``refresh_ahead`` (the default), the first request that finds the
 snapshot older than the TTL does not read the store: it is answered from the snapshot in
@@ -181,6 +184,11 @@ class StateBuilder:
         """Drop the cached graph snapshot: the next request reads the store itself, and a
         refresh in flight is discarded."""
         self.cache.invalidate()
+
+    def mark_stale(self) -> None:
+        """Say the store changed (events written): the snapshot is read again once it is
+        a second old, ahead of the requests (:meth:`SnapshotCache.mark_stale`)."""
+        self.cache.mark_stale()
 
     def snapshot(self) -> StoreSnapshot:
         """The cached graph snapshot, read again when invalidated or older than the TTL

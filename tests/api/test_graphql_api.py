@@ -12,6 +12,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -927,3 +928,29 @@ def test_in_prod_metrics_need_an_admin_key_and_introspection_is_off(services: Se
         assert metrics.status_code == 200 and "pricegraph_http_requests_total" in metrics.text
         body = http.post("/graphql", json={"query": "{ __schema { queryType { name } } }"}).json()
         assert "introspection has been disabled" in body["errors"][0]["message"]
+
+
+def test_written_events_reach_the_quotes_by_a_refresh_ahead(
+    client: httpx.Client, services: Services
+) -> None:
+    """recordEvents marks the quotes' snapshot stale instead of dropping it: the next
+    quote is not the one that reads the store; a refresh ahead brings the purchase in."""
+    store = store_of(services)
+    customer = str(store.node_frame("Customer")["id"].iloc[9])
+    product = str(store.node_frame("Product")["id"].iloc[9])
+    builder = services.quotes.builder
+    now = datetime(2031, 1, 1, tzinfo=UTC)
+    (before,) = builder.build([(customer, product)], now)
+    event = {"eventId": "api-stale-1", "eventType": "PURCHASE", "customerId": customer,
+             "productId": product, "ts": "2030-12-31T12:00:00Z", "orderId": "api-o-stale",
+             "qty": 1, "unitPrice": 10.0}  # fmt: skip
+    mutation = "mutation($e: [EventInput!]!) { recordEvents(events: $e) { created } }"
+    assert gql(client, mutation, role="pricing", e=[event])["data"]["recordEvents"]["created"] == 1
+    (at_once,) = builder.build([(customer, product)], now)
+    assert at_once.customer == before.customer  # the write did not drop the snapshot
+    builder.cache.stale_refresh_s = 0.0  # (a second by default)
+    builder.build([(customer, product)], now)  # starts the refresh ahead
+    assert builder.cache.wait_for_refresh(30)
+    (after,) = builder.build([(customer, product)], now)
+    assert after.customer.days_since_last_purchase == pytest.approx(0.5)
+    assert after.customer.days_since_last_purchase != before.customer.days_since_last_purchase

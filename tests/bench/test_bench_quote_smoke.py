@@ -48,8 +48,10 @@ def test_bench_quote_tiny(tmp_path: Path, policy: str) -> None:
     # after the TTL: two services' warm-ups, then per repeat the request path's first
     # quote and refresh ahead's first and next
     expiry = 2 * 10 + 2 * 3
-    # warm-up, singles, batches, quotes that re-plan, quotes after the TTL
-    assert figures["audit_records"] == 10 + 20 + 2 * 50 + replans + expiry
+    # after an event: two services' warm-ups, then per repeat one first quote of each
+    events = 2 * 10 + 2 * 2
+    # warm-up, singles, batches, quotes that re-plan, quotes after the TTL, after events
+    assert figures["audit_records"] == 10 + 20 + 2 * 50 + replans + expiry + events
     replan = figures["quote_with_replan_median_ms"]
     assert replan > 0 if policy == "trained" else replan == "n/a (no meso level)"
     for key in (
@@ -64,5 +66,8 @@ def test_bench_quote_tiny(tmp_path: Path, policy: str) -> None:
         "first_quote_after_ttl_refresh_ahead_median_ms",
         "first_quote_after_ttl_request_path_to_ahead_ratio",
         "next_quote_after_refresh_ahead_swap_median_ms",
+        "first_quote_after_an_event_invalidated_median_ms",
+        "first_quote_after_an_event_marked_stale_median_ms",
+        "first_quote_after_an_event_invalidated_to_marked_ratio",
     ):
         assert figures[key] > 0, key

@@ -191,3 +191,66 @@ def test_close_waits_for_the_refresh_in_flight(world: World) -> None:
     gate.release.set()
     closing.join(30)
     assert not closing.is_alive() and not builder.cache.is_refreshing
+
+
+def test_a_snapshot_marked_stale_is_refreshed_ahead_once_a_second_old(world: World) -> None:
+    """Events written (mark_stale) reach the quotes by a refresh ahead about a second
+    later, not by a read on the request path at every write."""
+    ticks, gate = Ticks(), Gate()
+    gate.release.set()
+    builder = _builder(world, ticks, warm_up=gate)
+    pair = (world.customers[5], world.products[11])
+    (before,) = builder.build([pair], LATER)
+    price = _mark_down(world, pair[1], 0.5 * before.product.list_price)
+    builder.mark_stale()
+    builder.mark_stale()  # a stream of writes: one refresh
+    ticks.now_s = 0.5
+    (young,) = builder.build([pair], LATER)
+    assert young.product == before.product and not builder.cache.is_refreshing
+    ticks.now_s = 1.5
+    (during,) = builder.build([pair], LATER)  # answered from the snapshot in hand
+    assert during.product == before.product
+    assert builder.cache.wait_for_refresh(30)
+    (after,) = builder.build([pair], LATER)
+    assert after.product.current_price == price
+    assert gate.periods == [period_of(LATER, 7)]
+    ticks.now_s = 3.0  # nothing marked since the read: kept until the TTL
+    builder.build([pair], LATER)
+    assert not builder.cache.is_refreshing and len(gate.periods) == 1
+
+
+def test_a_mark_during_the_refresh_leaves_the_new_snapshot_stale(world: World) -> None:
+    ticks, gate = Ticks(), Gate()
+    builder = _builder(world, ticks, warm_up=gate)
+    pair = (world.customers[6], world.products[12])
+    (before,) = builder.build([pair], LATER)
+    first = _mark_down(world, pair[1], 0.5 * before.product.list_price)
+    builder.mark_stale()
+    ticks.now_s = 1.5
+    builder.build([pair], LATER)
+    assert gate.entered.wait(30)  # the refresh has read the first markdown
+    second = _mark_down(world, pair[1], 0.4 * before.product.list_price)
+    builder.mark_stale()
+    gate.release.set()
+    assert builder.cache.wait_for_refresh(30)
+    (swapped,) = builder.build([pair], LATER)
+    assert swapped.product.current_price == first and not builder.cache.is_refreshing
+    ticks.now_s = 2.6  # the swapped snapshot is a second old and was read before the mark
+    builder.build([pair], LATER)
+    assert builder.cache.wait_for_refresh(30)
+    (after,) = builder.build([pair], LATER)
+    assert after.product.current_price == second
+
+
+def test_without_refresh_ahead_a_snapshot_marked_stale_is_read_by_the_request(
+    world: World,
+) -> None:
+    ticks = Ticks()
+    builder = _builder(world, ticks, refresh_ahead=False)
+    pair = (world.customers[7], world.products[13])
+    (before,) = builder.build([pair], LATER)
+    price = _mark_down(world, pair[1], 0.5 * before.product.list_price)
+    builder.mark_stale()
+    ticks.now_s = 1.5
+    (after,) = builder.build([pair], LATER)
+    assert after.product.current_price == price and not builder.cache.is_refreshing
