@@ -80,8 +80,8 @@ class QuoteService:
         clock: Returns the current aware UTC time (for tests).
         period_start_stock: Product -> stock at the period start (inventory ratio).
         store_cache_ttl_s: Age in seconds after which the cached graph snapshot is read
-            again (``0``: every request; ``None``: only after :meth:`invalidate`); see
-            :mod:`.state`.
+            again (``0``: every request; ``None``: only after :meth:`invalidate` or
+            :meth:`mark_stale`); see :mod:`.state`.
         refresh_ahead: Read an expired snapshot on a background thread, and warm the
             policy for it (its ``prepare(market, period)`` where it has one), while
             requests keep the snapshot in hand; ``False``: the first request past the

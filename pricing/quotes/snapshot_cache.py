@@ -55,7 +55,7 @@ class SnapshotCache(Generic[T]):
     Args:
         read: Reads the value (from any thread when ``refresh_ahead``).
         ttl_s: Age in seconds after which the value is read again; ``0``: at every
-            request; ``None``: only after :meth:`invalidate`.
+            request; ``None``: only after :meth:`invalidate` or :meth:`mark_stale`.
         refresh_ahead: Read an expired value on a background thread while requests keep
             the one in hand.
         prepare: Called on the background thread with the new value and the time of the

@@ -126,7 +126,8 @@ class StateBuilder:
         segment_version: Use ``IN_SEGMENT`` edges to ``SEG-<version>-*`` only; ``None``:
             the customer's segment with the greatest key.
         cache_ttl_s: Age in seconds (monotonic clock) after which the graph snapshot is
-            read again; ``0``: on every request; ``None``: only after :meth:`invalidate`.
+            read again; ``0``: on every request; ``None``: only after :meth:`invalidate` or
+            :meth:`mark_stale`.
         season: The policy's season: a quote's ``period`` is the season period of its
             time; ``None``: :func:`period_of` the year with ``config.period_days``.
         refresh_ahead: Read a snapshot older than ``cache_ttl_s`` on a background thread
