@@ -67,6 +67,7 @@ from pricegraph.pricing.policy import LevelDecision, QuoteState
 from pricegraph.pricing.quotes.approvals import ApprovalQueue
 from pricegraph.pricing.quotes.audit import AuditLog
 from pricegraph.pricing.quotes.factory import build_quote_service
+from pricegraph.pricing.quotes.service import QuoteService
 from pricegraph.pricing.quotes.state import DEFAULT_CACHE_TTL_S
 from pricegraph.segments.clustering import SegmentConfig, build_segments, write_segments
 from pricegraph.synthetic import generate_world, write_world
@@ -271,8 +272,9 @@ def main() -> None:
             t = time.perf_counter()
             service.quote(customer, product, requested_by="bench", now=early)
             replan_ms.append(1000 * (time.perf_counter() - t))
-        expiry_ms = first_quotes_after_expiry_ms(
-            lambda is_ahead: build_quote_service(
+
+        def build(refresh_ahead: bool = True) -> QuoteService:
+            return build_quote_service(
                 store,
                 vectors,
                 PricingConfig().resolved(work),
@@ -281,8 +283,11 @@ def main() -> None:
                 approvals=approvals,
                 policy=policy,
                 clock=lambda: now,
-                refresh_ahead=is_ahead,
-            ),
+                refresh_ahead=refresh_ahead,
+            )
+
+        expiry_ms = first_quotes_after_expiry_ms(
+            build,
             store,
             products,
             pairs,
@@ -290,16 +295,7 @@ def main() -> None:
             args.repeats,
         )
         event_ms = first_quotes_after_an_event_ms(
-            lambda: build_quote_service(
-                store,
-                vectors,
-                PricingConfig().resolved(work),
-                collections={k: s.name for k, s in specs.items()},
-                audit=audit,
-                approvals=approvals,
-                policy=policy,
-                clock=lambda: now,
-            ),
+            build,
             store,
             pairs,
             early,
